@@ -1,0 +1,10 @@
+//! Värn's core: everything that is not the window. The region profile (the plan as data), the
+//! risk rule, plan search, and the wire types that the app and the region server share.
+//! Nothing here knows about Tauri, so unit tests call it directly.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod profile;
+pub mod risk;
+pub mod search;

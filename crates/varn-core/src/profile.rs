@@ -1,0 +1,764 @@
+//! The region profile: all plan content, contacts and rules of one region, as versioned data.
+//!
+//! A profile is parsed from TOML (the file a region edits) or JSON (what the region server sends
+//! and the app stores), then validated. Any problem is reported with the path of the field that is
+//! wrong, so whoever publishes a profile can fix it; the app keeps its last good profile meanwhile.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The schema version this build understands.
+pub const SCHEMA: u32 = 1;
+
+/// The default profile, embedded in the binary: Region Sörmland's action plan.
+pub const DEFAULT_PROFILE_TOML: &str = include_str!("../profiles/region-sormland.toml");
+
+/// A text in Swedish (the plan's own words) and its English translation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    /// Swedish, as the plan says it.
+    pub sv: String,
+    /// English translation made for Värn.
+    pub en: String,
+}
+
+/// The whole profile of one region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Schema version of this document; must equal [`SCHEMA`].
+    pub schema: u32,
+    /// Publication number; a profile replaces another only when this is higher.
+    pub version: u32,
+    /// Which region this is.
+    pub region: Region,
+    /// Title and introduction of the plan.
+    pub plan: PlanMeta,
+    /// Ansvarsfördelning: who is responsible for what.
+    pub responsibilities: Vec<Section>,
+    /// FÖRE: prevention.
+    pub before: Vec<Section>,
+    /// The risk inventory and its threshold rule.
+    pub risk: RiskConfig,
+    /// UNDER: one action card per situation.
+    pub during: Vec<Card>,
+    /// EFTER: what to do afterwards.
+    pub after: Vec<Section>,
+    /// The checklist right after an acute event.
+    pub checklist: Checklist,
+    /// Phone numbers and addresses.
+    pub contacts: Vec<Contact>,
+}
+
+/// Identity of a region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Stable id, lower-case letters, digits and dashes.
+    pub id: String,
+    /// Name shown to people.
+    pub name: String,
+}
+
+/// Title, source and introduction of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanMeta {
+    /// The plan's title.
+    pub title: Text,
+    /// Where the content comes from, shown with the plan.
+    pub source: String,
+    /// Introductory paragraphs.
+    #[serde(default)]
+    pub intro: Vec<Text>,
+    /// Contacts shown under the introduction.
+    #[serde(default)]
+    pub intro_contacts: Vec<String>,
+}
+
+/// A section of the plan: a heading and its points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    /// Stable id, used for links, search hits and saved state.
+    pub id: String,
+    /// Heading.
+    pub title: Text,
+    /// Where in the plan this comes from.
+    #[serde(rename = "ref")]
+    pub source_ref: String,
+    /// The points of the section.
+    pub items: Vec<Item>,
+}
+
+/// One point of a section or checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// Stable id.
+    pub id: String,
+    /// Swedish text.
+    pub sv: String,
+    /// English translation.
+    pub en: String,
+    /// Contacts to offer next to this point (ids into [`Profile::contacts`]).
+    #[serde(default)]
+    pub contacts: Vec<String>,
+}
+
+/// An action card for one situation during a threat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    /// Stable id.
+    pub id: String,
+    /// The plan's heading above a group of cards, if any.
+    #[serde(default)]
+    pub context: Option<Text>,
+    /// The situation.
+    pub title: Text,
+    /// Where in the plan this comes from.
+    #[serde(rename = "ref")]
+    pub source_ref: String,
+    /// Contacts to call from the card.
+    pub contacts: Vec<String>,
+    /// A paragraph before the steps.
+    #[serde(default)]
+    pub intro: Option<Text>,
+    /// The numbered steps.
+    pub steps: Vec<Step>,
+}
+
+/// One numbered step of an action card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// A short keyword in front of the step (e.g. "FLY").
+    #[serde(default)]
+    pub label: Option<Text>,
+    /// Swedish text.
+    pub sv: String,
+    /// English translation.
+    pub en: String,
+}
+
+/// The risk inventory: its questions and the rule that turns answers into advice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    /// Heading.
+    pub title: Text,
+    /// Where in the plan this comes from.
+    #[serde(rename = "ref")]
+    pub source_ref: String,
+    /// Paragraphs before the questions.
+    pub intro: Vec<Text>,
+    /// The rule as the plan words it.
+    pub rule: Text,
+    /// Heading above the questions.
+    pub questions_heading: Text,
+    /// Advise measures when at least this many answers are MÅTTLIG or higher.
+    pub moderate_at_least: u32,
+    /// Advise measures when more than this many answers are HÖG.
+    pub high_more_than: u32,
+    /// Sections (ids in [`Profile::before`]) shown as the preventive measures.
+    pub measures: Vec<String>,
+    /// Contacts offered with the advice.
+    pub advice_contacts: Vec<String>,
+    /// Names of the three levels.
+    pub levels: Levels,
+    /// The questions, in the plan's order.
+    pub questions: Vec<Question>,
+}
+
+/// Display names of the risk levels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Levels {
+    /// LÅG.
+    pub low: Text,
+    /// MÅTTLIG.
+    pub moderate: Text,
+    /// HÖG.
+    pub high: Text,
+}
+
+/// One question of the risk inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Stable id; answers are stored under it.
+    pub id: String,
+    /// A keyword in front of the question (VEM, VAD, …).
+    #[serde(default)]
+    pub label: Option<Text>,
+    /// Swedish text.
+    pub sv: String,
+    /// English translation.
+    pub en: String,
+}
+
+/// The checklist right after an acute event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    /// Stable id.
+    pub id: String,
+    /// Heading.
+    pub title: Text,
+    /// Where in the plan this comes from.
+    #[serde(rename = "ref")]
+    pub source_ref: String,
+    /// The points, in order.
+    pub items: Vec<Item>,
+}
+
+/// What a contact is for; the app picks buttons and order by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactRole {
+    /// 112.
+    Emergency,
+    /// The guard company.
+    Guard,
+    /// Tjänsteman i beredskap.
+    DutyOfficer,
+    /// The region's security officer.
+    SecurityOfficer,
+    /// The police's non-emergency number.
+    Police,
+    /// A web address.
+    Web,
+}
+
+/// A phone number or address from the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Stable id, referenced from items and cards.
+    pub id: String,
+    /// What the contact is for.
+    pub role: ContactRole,
+    /// Name shown on the button.
+    pub name: Text,
+    /// A named person, if the plan gives one.
+    #[serde(default)]
+    pub person: Option<String>,
+    /// Phone number as printed in the plan.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Web address.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// A short note (when it applies, how it is reached).
+    #[serde(default)]
+    pub note: Option<Text>,
+    /// Where in the plan this comes from.
+    #[serde(rename = "ref")]
+    pub source_ref: String,
+}
+
+impl Contact {
+    /// The number as a dialable string for a `tel:` link (digits and a leading `+`).
+    pub fn dial_string(&self) -> Option<String> {
+        self.number.as_deref().map(dial_string)
+    }
+}
+
+/// Digits (and a leading `+`) of a phone number as printed, e.g. "010-470 55 64" → "0104705564".
+pub fn dial_string(printed: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in printed.trim().chars().enumerate() {
+        if c.is_ascii_digit() || (c == '+' && i == 0) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Why a profile was refused. The field path says where, the message what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    /// The text is not TOML/JSON at all, or a field has the wrong type or is missing.
+    #[error("regionprofilen kunde inte läsas: fältet `{field}`: {message}")]
+    Syntax {
+        /// Path of the field, e.g. `contacts[2].number`; empty for the whole document.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The document is well-formed but breaks a rule.
+    #[error("regionprofilen är ogiltig: fältet `{field}`: {message}")]
+    Invalid {
+        /// Path of the field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ProfileError {
+    /// The path of the field that is wrong.
+    pub fn field(&self) -> &str {
+        match self {
+            ProfileError::Syntax { field, .. } | ProfileError::Invalid { field, .. } => field,
+        }
+    }
+}
+
+fn invalid(field: impl fmt::Display, message: impl Into<String>) -> ProfileError {
+    ProfileError::Invalid {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+impl Profile {
+    /// The embedded default profile. It is checked by the tests, so this cannot fail at run time
+    /// unless the binary itself is broken; callers still get a `Result` rather than a panic.
+    pub fn embedded_default() -> Result<Profile, ProfileError> {
+        Profile::from_toml(DEFAULT_PROFILE_TOML)
+    }
+
+    /// Parse and validate a profile written as TOML.
+    pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
+        let de = toml::Deserializer::parse(text).map_err(|e| ProfileError::Syntax {
+            field: String::new(),
+            message: e.message().to_string(),
+        })?;
+        let profile: Profile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            ProfileError::Syntax {
+                field: if field == "." { String::new() } else { field },
+                message: e.into_inner().message().to_string(),
+            }
+        })?;
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// Parse and validate a profile sent as JSON (by the region server, or stored by the app).
+    pub fn from_json(text: &str) -> Result<Profile, ProfileError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let profile: Profile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            ProfileError::Syntax {
+                field: if field == "." { String::new() } else { field },
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        de.end().map_err(|e| ProfileError::Syntax {
+            field: String::new(),
+            message: e.to_string(),
+        })?;
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// The canonical JSON form, used for storage, the wire and the ETag.
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A strong ETag for this profile: the SHA-256 of its canonical JSON.
+    pub fn etag(&self) -> String {
+        let digest = Sha256::digest(self.to_json().as_bytes());
+        format!("\"{}\"", hex::encode(&digest[..16]))
+    }
+
+    /// Looks up a contact by id.
+    pub fn contact(&self, id: &str) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.id == id)
+    }
+
+    /// The first contact with the given role.
+    pub fn contact_by_role(&self, role: ContactRole) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.role == role)
+    }
+
+    /// Checks every rule that the type system cannot.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        if self.schema != SCHEMA {
+            return Err(invalid(
+                "schema",
+                format!(
+                    "schemaversion {} stöds inte, den här versionen av Värn läser {SCHEMA}",
+                    self.schema
+                ),
+            ));
+        }
+        if self.version == 0 {
+            return Err(invalid("version", "måste vara 1 eller högre"));
+        }
+        check_id("region.id", &self.region.id)?;
+        non_empty("region.name", &self.region.name)?;
+        text("plan.title", &self.plan.title)?;
+        non_empty("plan.source", &self.plan.source)?;
+        for (i, t) in self.plan.intro.iter().enumerate() {
+            text(format!("plan.intro[{i}]"), t)?;
+        }
+
+        // Contacts first: everything else refers to them.
+        let mut ids = Ids::default();
+        let mut contact_ids = HashSet::new();
+        if self.contacts.is_empty() {
+            return Err(invalid("contacts", "minst en kontakt behövs"));
+        }
+        for (i, c) in self.contacts.iter().enumerate() {
+            let at = format!("contacts[{i}]");
+            ids.add(&format!("{at}.id"), &c.id)?;
+            contact_ids.insert(c.id.as_str());
+            text(format!("{at}.name"), &c.name)?;
+            non_empty(format!("{at}.ref"), &c.source_ref)?;
+            if let Some(n) = &c.number {
+                check_number(&format!("{at}.number"), n)?;
+            }
+            if let Some(u) = &c.url {
+                if !u.starts_with("https://") {
+                    return Err(invalid(
+                        format!("{at}.url"),
+                        format!("\"{u}\" måste börja med https://"),
+                    ));
+                }
+            }
+            if let Some(e) = &c.email {
+                if !e.contains('@') || e.trim() != e {
+                    return Err(invalid(
+                        format!("{at}.email"),
+                        format!("\"{e}\" är ingen e-postadress"),
+                    ));
+                }
+            }
+            if c.number.is_none() && c.url.is_none() {
+                return Err(invalid(
+                    format!("{at}.number"),
+                    "en kontakt behöver ett telefonnummer (number) eller en webbadress (url)",
+                ));
+            }
+            if c.role != ContactRole::Web && c.number.is_none() {
+                return Err(invalid(
+                    format!("{at}.number"),
+                    "saknas; bara kontakter med role = \"web\" får sakna nummer",
+                ));
+            }
+            if let Some(note) = &c.note {
+                text(format!("{at}.note"), note)?;
+            }
+        }
+        if self.contact_by_role(ContactRole::Emergency).is_none() {
+            return Err(invalid(
+                "contacts",
+                "en kontakt med role = \"emergency\" (112) krävs",
+            ));
+        }
+        let refs = |at: String, list: &[String]| -> Result<(), ProfileError> {
+            for (j, id) in list.iter().enumerate() {
+                if !contact_ids.contains(id.as_str()) {
+                    return Err(invalid(
+                        format!("{at}[{j}]"),
+                        format!("kontakten \"{id}\" finns inte under contacts"),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        refs("plan.intro_contacts".into(), &self.plan.intro_contacts)?;
+
+        for (list, name) in [
+            (&self.responsibilities, "responsibilities"),
+            (&self.before, "before"),
+            (&self.after, "after"),
+        ] {
+            if list.is_empty() {
+                return Err(invalid(name, "minst ett avsnitt behövs"));
+            }
+            for (i, s) in list.iter().enumerate() {
+                let at = format!("{name}[{i}]");
+                ids.add(&format!("{at}.id"), &s.id)?;
+                text(format!("{at}.title"), &s.title)?;
+                non_empty(format!("{at}.ref"), &s.source_ref)?;
+                if s.items.is_empty() {
+                    return Err(invalid(format!("{at}.items"), "avsnittet har inga punkter"));
+                }
+                for (j, item) in s.items.iter().enumerate() {
+                    let at = format!("{at}.items[{j}]");
+                    ids.add(&format!("{at}.id"), &item.id)?;
+                    pair(&at, &item.sv, &item.en)?;
+                    refs(format!("{at}.contacts"), &item.contacts)?;
+                }
+            }
+        }
+
+        if self.during.is_empty() {
+            return Err(invalid("during", "minst ett handlingskort behövs"));
+        }
+        for (i, c) in self.during.iter().enumerate() {
+            let at = format!("during[{i}]");
+            ids.add(&format!("{at}.id"), &c.id)?;
+            text(format!("{at}.title"), &c.title)?;
+            non_empty(format!("{at}.ref"), &c.source_ref)?;
+            if let Some(t) = &c.context {
+                text(format!("{at}.context"), t)?;
+            }
+            if let Some(t) = &c.intro {
+                text(format!("{at}.intro"), t)?;
+            }
+            if c.steps.is_empty() {
+                return Err(invalid(format!("{at}.steps"), "kortet har inga steg"));
+            }
+            for (j, s) in c.steps.iter().enumerate() {
+                let at = format!("{at}.steps[{j}]");
+                pair(&at, &s.sv, &s.en)?;
+                if let Some(l) = &s.label {
+                    text(format!("{at}.label"), l)?;
+                }
+            }
+            refs(format!("{at}.contacts"), &c.contacts)?;
+        }
+
+        let r = &self.risk;
+        text("risk.title", &r.title)?;
+        text("risk.rule", &r.rule)?;
+        text("risk.questions_heading", &r.questions_heading)?;
+        text("risk.levels.low", &r.levels.low)?;
+        text("risk.levels.moderate", &r.levels.moderate)?;
+        text("risk.levels.high", &r.levels.high)?;
+        if r.questions.is_empty() {
+            return Err(invalid("risk.questions", "minst en fråga behövs"));
+        }
+        let mut question_ids = HashSet::new();
+        for (i, q) in r.questions.iter().enumerate() {
+            let at = format!("risk.questions[{i}]");
+            check_id(&format!("{at}.id"), &q.id)?;
+            if !question_ids.insert(q.id.as_str()) {
+                return Err(invalid(
+                    format!("{at}.id"),
+                    format!("\"{}\" används redan av en annan fråga", q.id),
+                ));
+            }
+            pair(&at, &q.sv, &q.en)?;
+            if let Some(l) = &q.label {
+                text(format!("{at}.label"), l)?;
+            }
+        }
+        let n = r.questions.len() as u32;
+        if r.moderate_at_least == 0 || r.moderate_at_least > n {
+            return Err(invalid(
+                "risk.moderate_at_least",
+                format!(
+                    "måste vara mellan 1 och antalet frågor ({n}), är {}",
+                    r.moderate_at_least
+                ),
+            ));
+        }
+        if r.high_more_than >= n {
+            return Err(invalid(
+                "risk.high_more_than",
+                format!(
+                    "måste vara mindre än antalet frågor ({n}), är {}",
+                    r.high_more_than
+                ),
+            ));
+        }
+        for (i, m) in r.measures.iter().enumerate() {
+            if !self.before.iter().any(|s| &s.id == m) {
+                return Err(invalid(
+                    format!("risk.measures[{i}]"),
+                    format!("avsnittet \"{m}\" finns inte under before"),
+                ));
+            }
+        }
+        refs("risk.advice_contacts".into(), &r.advice_contacts)?;
+
+        let c = &self.checklist;
+        ids.add("checklist.id", &c.id)?;
+        text("checklist.title", &c.title)?;
+        if c.items.is_empty() {
+            return Err(invalid("checklist.items", "checklistan har inga punkter"));
+        }
+        for (j, item) in c.items.iter().enumerate() {
+            let at = format!("checklist.items[{j}]");
+            ids.add(&format!("{at}.id"), &item.id)?;
+            pair(&at, &item.sv, &item.en)?;
+            refs(format!("{at}.contacts"), &item.contacts)?;
+        }
+        Ok(())
+    }
+}
+
+/// Ids must be unique across the whole profile: they key saved state and search hits.
+#[derive(Default)]
+struct Ids(HashSet<String>);
+
+impl Ids {
+    fn add(&mut self, field: &str, id: &str) -> Result<(), ProfileError> {
+        check_id(field, id)?;
+        if !self.0.insert(id.to_string()) {
+            return Err(invalid(field, format!("id \"{id}\" används redan")));
+        }
+        Ok(())
+    }
+}
+
+fn check_id(field: &str, id: &str) -> Result<(), ProfileError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("\"{id}\" är inget giltigt id (a–z, 0–9 och -, högst 64 tecken)"),
+        ))
+    }
+}
+
+fn check_number(field: &str, number: &str) -> Result<(), ProfileError> {
+    let allowed = number
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || c == ' ' || c == '-' || (c == '+' && i == 0));
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    if allowed && (3..=15).contains(&digits) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!(
+                "\"{number}\" är inget telefonnummer (siffror, mellanslag och -, 3–15 siffror)"
+            ),
+        ))
+    }
+}
+
+fn non_empty(field: impl fmt::Display, value: &str) -> Result<(), ProfileError> {
+    if value.trim().is_empty() {
+        Err(invalid(field, "får inte vara tomt"))
+    } else {
+        Ok(())
+    }
+}
+
+fn pair(at: &str, sv: &str, en: &str) -> Result<(), ProfileError> {
+    non_empty(format!("{at}.sv"), sv)?;
+    non_empty(format!("{at}.en"), en)
+}
+
+fn text(field: impl fmt::Display, t: &Text) -> Result<(), ProfileError> {
+    pair(&field.to_string(), &t.sv, &t.en)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_profile() -> Profile {
+        match Profile::embedded_default() {
+            Ok(p) => p,
+            Err(e) => panic!("embedded profile is invalid: {e}"),
+        }
+    }
+
+    #[test]
+    fn embedded_profile_is_valid() {
+        let p = default_profile();
+        assert_eq!(p.region.id, "sormland");
+        assert_eq!(p.risk.questions.len(), 11);
+        assert_eq!(p.checklist.items.len(), 8);
+        assert_eq!(p.during.len(), 7);
+    }
+
+    #[test]
+    fn json_round_trip_keeps_everything() {
+        let p = default_profile();
+        let back = Profile::from_json(&p.to_json()).expect("round trip");
+        assert_eq!(p, back);
+        assert_eq!(p.etag(), back.etag());
+    }
+
+    #[test]
+    fn bad_number_names_the_field() {
+        let text = DEFAULT_PROFILE_TOML.replace("number = \"016-103000\"", "number = \"växeln\"");
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert_eq!(err.field(), "contacts[2].number");
+        assert!(err.to_string().contains("växeln"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let text =
+            DEFAULT_PROFILE_TOML.replace("moderate_at_least = 4", "moderate_at_least = \"fyra\"");
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert!(matches!(err, ProfileError::Syntax { .. }), "{err:?}");
+        assert_eq!(err.field(), "risk.moderate_at_least");
+    }
+
+    #[test]
+    fn unknown_contact_reference_is_refused() {
+        let text = DEFAULT_PROFILE_TOML.replacen(
+            "contacts = [\"sos\", \"guard\"]",
+            "contacts = [\"sos\", \"vaktbolaget\"]",
+            1,
+        );
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert_eq!(err.field(), "during[0].contacts[1]");
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let text = DEFAULT_PROFILE_TOML.replace("id = \"fore-resor-2\"", "id = \"fore-resor-1\"");
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert_eq!(err.field(), "before[5].items[1].id");
+    }
+
+    #[test]
+    fn thresholds_outside_the_questions_are_refused() {
+        let text = DEFAULT_PROFILE_TOML.replace("high_more_than = 2", "high_more_than = 11");
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert_eq!(err.field(), "risk.high_more_than");
+    }
+
+    #[test]
+    fn empty_translation_is_refused() {
+        let text = DEFAULT_PROFILE_TOML.replace("en = \"Document the incident\"", "en = \" \"");
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert_eq!(err.field(), "checklist.items[4].en");
+    }
+
+    #[test]
+    fn unknown_schema_is_refused() {
+        let text = DEFAULT_PROFILE_TOML.replace("schema = 1", "schema = 2");
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert_eq!(err.field(), "schema");
+    }
+
+    #[test]
+    fn garbage_is_a_syntax_error_not_a_panic() {
+        for bad in ["", "schema = ", "\u{0}\u{1}", "[[[", "version = 1"] {
+            assert!(Profile::from_toml(bad).is_err(), "{bad:?}");
+            assert!(Profile::from_json(bad).is_err(), "{bad:?}");
+        }
+        assert!(Profile::from_json("{} trailing").is_err());
+    }
+
+    #[test]
+    fn dial_string_keeps_digits_and_leading_plus() {
+        assert_eq!(dial_string("010-470 55 64"), "0104705564");
+        assert_eq!(
+            dial_string("+46 16-10 30 00"),
+            "+46161030 00".replace(' ', "")
+        );
+        assert_eq!(dial_string("112"), "112");
+    }
+}

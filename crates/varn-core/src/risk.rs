@@ -1,0 +1,352 @@
+//! The risk inventory for one appearance and the plan's rule that turns its answers into advice.
+//!
+//! The plan says: "Får du MÅTTLIG på fyra eller HÖG på fler än två bör du överväga förebyggande
+//! åtgärder". Värn reads "MÅTTLIG på fyra" conservatively: an answer of HÖG is at least as
+//! serious as MÅTTLIG, so it counts toward the four as well. Three MÅTTLIG and one HÖG therefore
+//! advise measures, although a literal reading would not. Erring towards advice is the safe side.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::profile::RiskConfig;
+
+/// A rating of one question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// LÅG.
+    Low,
+    /// MÅTTLIG.
+    Moderate,
+    /// HÖG.
+    High,
+}
+
+/// The answer to one question: a level and an optional note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The rating.
+    pub level: Level,
+    /// The person's own note.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A risk inventory for one appearance, as the app stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// Client-generated UUIDv7.
+    pub id: uuid::Uuid,
+    /// What the appearance is.
+    pub what: String,
+    /// When it takes place (local date and time as the person typed it, ISO 8601).
+    pub when: String,
+    /// Where it takes place.
+    #[serde(rename = "where")]
+    pub place: String,
+    /// Answers by question id.
+    pub answers: BTreeMap<String, Answer>,
+}
+
+/// Longest text accepted for what / where.
+pub const MAX_FIELD_CHARS: usize = 200;
+/// Longest note accepted per answer.
+pub const MAX_NOTE_CHARS: usize = 4000;
+
+/// Why an inventory cannot be saved; each names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InventoryError {
+    /// A required field is empty.
+    #[error("{0}: får inte vara tomt / must not be empty")]
+    Empty(&'static str),
+    /// A field is longer than allowed.
+    #[error("{field}: högst {max} tecken / at most {max} characters")]
+    TooLong {
+        /// The field.
+        field: String,
+        /// The limit.
+        max: usize,
+    },
+    /// A field holds control characters.
+    #[error("{0}: innehåller otillåtna kontrolltecken / contains control characters")]
+    ControlChars(String),
+    /// The time is not a date and time.
+    #[error("when: \"{0}\" är ingen tidpunkt (ÅÅÅÅ-MM-DDTHH:MM) / is not a date and time")]
+    BadTime(String),
+    /// An answer to a question the profile does not have.
+    #[error("answers.{0}: frågan finns inte i regionprofilen / no such question")]
+    UnknownQuestion(String),
+}
+
+fn check_text(field: &str, value: &str, max: usize, multiline: bool) -> Result<(), InventoryError> {
+    if value.chars().count() > max {
+        return Err(InventoryError::TooLong {
+            field: field.to_string(),
+            max,
+        });
+    }
+    let bad = value
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
+    if bad {
+        return Err(InventoryError::ControlChars(field.to_string()));
+    }
+    Ok(())
+}
+
+impl Inventory {
+    /// Trims the fields and checks them against the profile's questions.
+    pub fn validated(mut self, config: &RiskConfig) -> Result<Inventory, InventoryError> {
+        self.what = self.what.trim().to_string();
+        self.place = self.place.trim().to_string();
+        self.when = self.when.trim().to_string();
+        if self.what.is_empty() {
+            return Err(InventoryError::Empty("what"));
+        }
+        check_text("what", &self.what, MAX_FIELD_CHARS, false)?;
+        check_text("where", &self.place, MAX_FIELD_CHARS, false)?;
+        if chrono::NaiveDateTime::parse_from_str(&self.when, "%Y-%m-%dT%H:%M").is_err() {
+            return Err(InventoryError::BadTime(
+                self.when.chars().take(40).collect(),
+            ));
+        }
+        for (id, answer) in &self.answers {
+            if !config.questions.iter().any(|q| &q.id == id) {
+                return Err(InventoryError::UnknownQuestion(
+                    id.chars().take(64).collect(),
+                ));
+            }
+            check_text(
+                &format!("answers.{id}.note"),
+                &answer.note,
+                MAX_NOTE_CHARS,
+                true,
+            )?;
+        }
+        Ok(self)
+    }
+}
+
+/// The result of applying the rule to a set of answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// How many questions have an answer.
+    pub answered: u32,
+    /// How many questions there are.
+    pub questions: u32,
+    /// Answers of MÅTTLIG or HÖG.
+    pub moderate_or_higher: u32,
+    /// Answers of HÖG.
+    pub high: u32,
+    /// True when the plan advises preventive measures and talking to the party / security officer.
+    pub advise_measures: bool,
+}
+
+/// Applies the plan's rule, with thresholds from the region profile.
+///
+/// Answers to question ids that the profile does not have are ignored, so an inventory saved
+/// under an older profile is still judged only by questions that exist now.
+pub fn assess(config: &RiskConfig, answers: &BTreeMap<String, Answer>) -> Assessment {
+    let mut answered = 0;
+    let mut moderate_or_higher = 0;
+    let mut high = 0;
+    for q in &config.questions {
+        if let Some(a) = answers.get(&q.id) {
+            answered += 1;
+            if a.level >= Level::Moderate {
+                moderate_or_higher += 1;
+            }
+            if a.level == Level::High {
+                high += 1;
+            }
+        }
+    }
+    Assessment {
+        answered,
+        questions: config.questions.len() as u32,
+        moderate_or_higher,
+        high,
+        advise_measures: moderate_or_higher >= config.moderate_at_least
+            || high > config.high_more_than,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    fn config() -> RiskConfig {
+        Profile::embedded_default().expect("embedded profile").risk
+    }
+
+    /// Answers the first questions with the given levels, in order.
+    fn answers(levels: &[Level]) -> BTreeMap<String, Answer> {
+        config()
+            .questions
+            .iter()
+            .zip(levels)
+            .map(|(q, l)| {
+                (
+                    q.id.clone(),
+                    Answer {
+                        level: *l,
+                        note: String::new(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    use Level::{High as H, Low as L, Moderate as M};
+
+    #[test]
+    fn the_plan_thresholds_are_four_moderate_and_more_than_two_high() {
+        let c = config();
+        assert_eq!(c.moderate_at_least, 4);
+        assert_eq!(c.high_more_than, 2);
+    }
+
+    #[test]
+    fn nothing_answered_gives_no_advice() {
+        let a = assess(&config(), &BTreeMap::new());
+        assert_eq!(a.answered, 0);
+        assert_eq!(a.questions, 11);
+        assert!(!a.advise_measures);
+    }
+
+    #[test]
+    fn three_moderate_is_below_the_threshold() {
+        let a = assess(&config(), &answers(&[M, M, M, L, L, L, L, L, L, L, L]));
+        assert_eq!(a.moderate_or_higher, 3);
+        assert!(!a.advise_measures);
+    }
+
+    #[test]
+    fn four_moderate_advises_measures() {
+        let a = assess(&config(), &answers(&[M, M, M, M, L, L, L, L, L, L, L]));
+        assert_eq!(a.moderate_or_higher, 4);
+        assert!(a.advise_measures);
+    }
+
+    #[test]
+    fn two_high_alone_is_below_the_threshold() {
+        let a = assess(&config(), &answers(&[H, H, L, L, L, L, L, L, L, L, L]));
+        assert_eq!(a.high, 2);
+        assert!(!a.advise_measures);
+    }
+
+    #[test]
+    fn three_high_advises_measures() {
+        let a = assess(&config(), &answers(&[H, H, H, L, L, L, L, L, L, L, L]));
+        assert_eq!(a.high, 3);
+        assert!(a.advise_measures);
+    }
+
+    #[test]
+    fn high_counts_toward_the_four_moderate() {
+        // Literal reading: 3 MÅTTLIG + 1 HÖG is neither "MÅTTLIG på fyra" nor "HÖG på fler än två".
+        // Värn's conservative reading counts the HÖG as well and advises measures.
+        let a = assess(&config(), &answers(&[M, M, M, H, L, L, L, L, L, L, L]));
+        assert_eq!(a.moderate_or_higher, 4);
+        assert_eq!(a.high, 1);
+        assert!(a.advise_measures);
+        let a = assess(&config(), &answers(&[M, H, H, L, L, L, L, L, L, L, L]));
+        assert_eq!(a.moderate_or_higher, 3);
+        assert!(!a.advise_measures);
+    }
+
+    #[test]
+    fn two_moderate_and_two_high_advise_measures() {
+        let a = assess(&config(), &answers(&[M, M, H, H]));
+        assert_eq!(a.answered, 4);
+        assert!(a.advise_measures);
+    }
+
+    #[test]
+    fn all_low_gives_no_advice() {
+        let a = assess(&config(), &answers(&[L; 11]));
+        assert_eq!(a.answered, 11);
+        assert!(!a.advise_measures);
+    }
+
+    #[test]
+    fn answers_to_unknown_questions_are_ignored() {
+        let mut a = answers(&[M, M, M]);
+        a.insert(
+            "finns-inte".into(),
+            Answer {
+                level: Level::High,
+                note: String::new(),
+            },
+        );
+        let r = assess(&config(), &a);
+        assert_eq!(r.answered, 3);
+        assert!(!r.advise_measures);
+    }
+
+    fn inventory() -> Inventory {
+        Inventory {
+            id: uuid::Uuid::now_v7(),
+            what: "  Fullmäktige  ".into(),
+            when: "2026-12-01T18:00".into(),
+            place: "Nyköping".into(),
+            answers: answers(&[M, H]),
+        }
+    }
+
+    #[test]
+    fn a_valid_inventory_is_trimmed() {
+        let v = inventory().validated(&config()).unwrap();
+        assert_eq!(v.what, "Fullmäktige");
+    }
+
+    #[test]
+    fn bad_inventories_name_the_field() {
+        let c = config();
+        let mut i = inventory();
+        i.what = "   ".into();
+        assert_eq!(i.validated(&c), Err(InventoryError::Empty("what")));
+        let mut i = inventory();
+        i.when = "i morgon".into();
+        assert!(matches!(i.validated(&c), Err(InventoryError::BadTime(_))));
+        let mut i = inventory();
+        i.place = "x".repeat(MAX_FIELD_CHARS + 1);
+        assert!(matches!(
+            i.validated(&c),
+            Err(InventoryError::TooLong { .. })
+        ));
+        let mut i = inventory();
+        i.what = "Möte\u{7}".into();
+        assert_eq!(
+            i.validated(&c),
+            Err(InventoryError::ControlChars("what".into()))
+        );
+        let mut i = inventory();
+        i.answers.insert(
+            "nope".into(),
+            Answer {
+                level: Level::Low,
+                note: String::new(),
+            },
+        );
+        assert_eq!(
+            i.validated(&c),
+            Err(InventoryError::UnknownQuestion("nope".into()))
+        );
+        let mut i = inventory();
+        i.answers.get_mut("vem").unwrap().note = "rad 1\nrad 2".into();
+        assert!(i.validated(&c).is_ok(), "line breaks are fine in notes");
+    }
+
+    #[test]
+    fn thresholds_come_from_the_profile() {
+        let mut c = config();
+        c.moderate_at_least = 2;
+        assert!(assess(&c, &answers(&[M, M])).advise_measures);
+        c.high_more_than = 0;
+        c.moderate_at_least = 11;
+        assert!(assess(&c, &answers(&[H])).advise_measures);
+    }
+}

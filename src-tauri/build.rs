@@ -1,0 +1,25 @@
+//! Runs tauri-build with the capabilities kept under `src-tauri/capabilities/` and a permission
+//! for each app command, so only the commands a capability lists can be called.
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(&[
+            "boot",
+            "ui_ready",
+            "set_language",
+            "search_plan",
+            "checklist_ticks",
+            "checklist_tick",
+            "checklist_reset",
+            "inventories",
+            "inventory",
+            "save_inventory",
+            "delete_inventory",
+        ]));
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    println!("cargo:rerun-if-changed=ui");
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {e:#}");
+    }
+}

@@ -1,0 +1,208 @@
+//! The commands the UI calls. Each one parses its input, calls plain Rust and maps the error;
+//! none holds logic of its own. The list here and the capability file must match.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Runtime, State};
+use uuid::Uuid;
+use varn_core::profile::Profile;
+use varn_core::risk::{self, Answer, Assessment, Inventory};
+use varn_core::search::{self, Hit};
+
+use crate::error::CommandError;
+use crate::i18n::{Lang, Strings};
+use crate::profiles::ProfileNote;
+use crate::state::AppState;
+use crate::storage::{self, InventorySummary, Tick};
+
+/// Names of all commands, for the permission manifest in `build.rs` and the tests.
+pub const COMMANDS: &[&str] = &[
+    "boot",
+    "ui_ready",
+    "set_language",
+    "search_plan",
+    "checklist_ticks",
+    "checklist_tick",
+    "checklist_reset",
+    "inventories",
+    "inventory",
+    "save_inventory",
+    "delete_inventory",
+];
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+/// What the UI needs to draw its first view, in one call.
+#[derive(Serialize)]
+pub struct Boot {
+    /// The chosen language.
+    pub lang: Lang,
+    /// Both string tables.
+    pub strings: Strings,
+    /// The region profile in use.
+    pub profile: Profile,
+    /// Where the profile came from.
+    pub profile_source: String,
+    /// Problems with offered profiles, to show.
+    pub profile_notes: Vec<ProfileNote>,
+    /// `online`, `offline` or `not_enrolled`.
+    pub connection: &'static str,
+    /// The app's version.
+    pub version: &'static str,
+}
+
+/// Everything the first view needs.
+#[tauri::command]
+pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
+    let (profile, profile_source, profile_notes) =
+        state.with_profile(|a| (a.profile.clone(), a.source.clone(), a.notes.clone()));
+    Ok(Boot {
+        lang: state.lang(),
+        strings: state.strings.clone(),
+        profile,
+        profile_source,
+        profile_notes,
+        connection: "not_enrolled",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// The UI reports that its first view is on screen. Under `--smoke` this ends the run.
+#[tauri::command]
+pub fn ui_ready<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) {
+    if state.ui_ready.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if state.smoke {
+        println!("ready in {} ms", state.started.elapsed().as_millis());
+        app.exit(0);
+    }
+}
+
+/// Switches the UI language and remembers it.
+#[tauri::command]
+pub fn set_language(state: State<'_, AppState>, lang: String) -> Result<Lang> {
+    let lang = Lang::parse(&lang)
+        .ok_or_else(|| CommandError::invalid("lang", format!("\"{lang}\" (sv eller en)")))?;
+    state.db.set_setting("lang", lang.code())?;
+    *state.lang.write().unwrap_or_else(|p| p.into_inner()) = lang;
+    Ok(lang)
+}
+
+/// Searches the plan in the current language.
+#[tauri::command]
+pub fn search_plan(state: State<'_, AppState>, query: String) -> Vec<Hit> {
+    let lang = state.lang().for_search();
+    state.with_profile(|a| search::search(&a.profile, lang, &query))
+}
+
+/// The ticked items of the EFTER checklist.
+#[tauri::command]
+pub fn checklist_ticks(state: State<'_, AppState>) -> Result<Vec<Tick>> {
+    Ok(state.db.checklist_ticks()?)
+}
+
+/// Ticks or unticks a checklist item; returns the saved tick.
+#[tauri::command]
+pub fn checklist_tick(
+    state: State<'_, AppState>,
+    item_id: String,
+    ticked: bool,
+) -> Result<Option<Tick>> {
+    let known = state.with_profile(|a| a.profile.checklist.items.iter().any(|i| i.id == item_id));
+    if !known {
+        return Err(CommandError::not_found(format!("checklist item {item_id}")));
+    }
+    Ok(state
+        .db
+        .set_checklist_tick(&item_id, ticked, &storage::now())?)
+}
+
+/// Clears the checklist.
+#[tauri::command]
+pub fn checklist_reset(state: State<'_, AppState>) -> Result<()> {
+    Ok(state.db.reset_checklist()?)
+}
+
+/// An inventory with its assessment under the current profile.
+#[derive(Serialize)]
+pub struct InventoryView {
+    /// The inventory.
+    pub inventory: Inventory,
+    /// What the rule says about it.
+    pub assessment: Assessment,
+    /// When it was created.
+    pub created_at: String,
+    /// When it was last saved; the UI shows "Sparat" with this.
+    pub updated_at: String,
+}
+
+fn view(state: &AppState, s: InventorySummary) -> InventoryView {
+    let assessment = state.with_profile(|a| risk::assess(&a.profile.risk, &s.inventory.answers));
+    InventoryView {
+        inventory: s.inventory,
+        assessment,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    }
+}
+
+/// All risk inventories, newest appearance first.
+#[tauri::command]
+pub fn inventories(state: State<'_, AppState>) -> Result<Vec<InventoryView>> {
+    let list = state.db.list_inventories()?;
+    Ok(list.into_iter().map(|s| view(&state, s)).collect())
+}
+
+/// One risk inventory.
+#[tauri::command]
+pub fn inventory(state: State<'_, AppState>, id: Uuid) -> Result<InventoryView> {
+    let s = state
+        .db
+        .inventory(id)?
+        .ok_or_else(|| CommandError::not_found(format!("inventory {id}")))?;
+    Ok(view(&state, s))
+}
+
+/// An inventory as the form sends it; a missing id makes a new one.
+#[derive(Deserialize)]
+pub struct InventoryInput {
+    id: Option<Uuid>,
+    what: String,
+    when: String,
+    #[serde(rename = "where")]
+    place: String,
+    answers: BTreeMap<String, Answer>,
+}
+
+/// Validates and saves an inventory durably; returns it as saved, with its assessment.
+#[tauri::command]
+pub fn save_inventory(state: State<'_, AppState>, input: InventoryInput) -> Result<InventoryView> {
+    let inv = Inventory {
+        id: input.id.unwrap_or_else(Uuid::now_v7),
+        what: input.what,
+        when: input.when,
+        place: input.place,
+        answers: input.answers,
+    };
+    let inv = state
+        .with_profile(|a| inv.validated(&a.profile.risk))
+        .map_err(|e| CommandError {
+            kind: "invalid_input",
+            message: e.to_string(),
+        })?;
+    state.db.save_inventory(&inv, &storage::now())?;
+    inventory(state, inv.id)
+}
+
+/// Deletes an inventory.
+#[tauri::command]
+pub fn delete_inventory(state: State<'_, AppState>, id: Uuid) -> Result<()> {
+    if state.db.delete_inventory(id)? {
+        Ok(())
+    } else {
+        Err(CommandError::not_found(format!("inventory {id}")))
+    }
+}

@@ -1,0 +1,158 @@
+//! The UI's strings: one table per language in `ui/i18n/*.json`, embedded in the binary and
+//! handed to the UI at start. Rust uses the same tables for notifications and the tray.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The Swedish table (the default language).
+pub const SV_JSON: &str = include_str!("../ui/i18n/sv.json");
+/// The English table.
+pub const EN_JSON: &str = include_str!("../ui/i18n/en.json");
+
+/// A UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Svenska (default).
+    #[default]
+    Sv,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Parses "sv" / "en".
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "sv" => Some(Lang::Sv),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// "sv" / "en".
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    /// The same language for plan search.
+    pub fn for_search(self) -> varn_core::search::Lang {
+        match self {
+            Lang::Sv => varn_core::search::Lang::Sv,
+            Lang::En => varn_core::search::Lang::En,
+        }
+    }
+}
+
+/// A table of strings by key.
+pub type Table = BTreeMap<String, String>;
+
+/// Both tables, parsed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Strings {
+    /// Svenska.
+    pub sv: Table,
+    /// English.
+    pub en: Table,
+}
+
+impl Strings {
+    /// Parses the embedded tables. They are checked by the tests; a broken table gives an
+    /// empty one rather than a crash, and the UI then shows keys instead of text.
+    pub fn embedded() -> Strings {
+        Strings {
+            sv: serde_json::from_str(SV_JSON).unwrap_or_default(),
+            en: serde_json::from_str(EN_JSON).unwrap_or_default(),
+        }
+    }
+
+    /// A string in the given language, or the key itself if it is missing.
+    pub fn get<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+        let table = match lang {
+            Lang::Sv => &self.sv,
+            Lang::En => &self.en,
+        };
+        table.get(key).map(String::as_str).unwrap_or(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    fn table(json: &str, name: &str) -> Table {
+        serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("{name} is not a flat JSON table: {e}"))
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let sv = table(SV_JSON, "sv.json");
+        let en = table(EN_JSON, "en.json");
+        let sv_keys: BTreeSet<_> = sv.keys().collect();
+        let en_keys: BTreeSet<_> = en.keys().collect();
+        let only_sv: Vec<_> = sv_keys.difference(&en_keys).collect();
+        let only_en: Vec<_> = en_keys.difference(&sv_keys).collect();
+        assert!(only_sv.is_empty(), "missing in en.json: {only_sv:?}");
+        assert!(only_en.is_empty(), "missing in sv.json: {only_en:?}");
+        for (k, v) in sv.iter().chain(en.iter()) {
+            assert!(!v.trim().is_empty(), "empty string for {k}");
+        }
+    }
+
+    /// Every `t("key")` in the UI's modules must exist in the tables.
+    #[test]
+    fn every_key_the_ui_uses_exists() {
+        let sv = table(SV_JSON, "sv.json");
+        let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+        let mut used = BTreeSet::new();
+        let mut stack = vec![ui];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "js") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    for quote in ['"', '\''] {
+                        let pat = format!("t({quote}");
+                        for (i, _) in src.match_indices(&pat) {
+                            // `t(` itself, not `split(`, `get(` or `x.t(`.
+                            let before = src[..i].chars().next_back();
+                            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                                continue;
+                            }
+                            let rest = &src[i + pat.len()..];
+                            if let Some(end) = rest.find(quote) {
+                                used.insert(rest[..end].to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            used.len() > 20,
+            "the scan found the UI's keys ({})",
+            used.len()
+        );
+        let missing: Vec<_> = used.iter().filter(|k| !sv.contains_key(*k)).collect();
+        assert!(
+            missing.is_empty(),
+            "keys used in ui/ but not in the tables: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn missing_key_falls_back_to_the_key() {
+        let s = Strings::embedded();
+        assert_eq!(s.get(Lang::Sv, "no.such.key"), "no.such.key");
+        assert_eq!(s.get(Lang::Sv, "app.name"), "Värn");
+    }
+}

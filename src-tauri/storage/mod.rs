@@ -1,0 +1,393 @@
+//! The app's SQLite database: WAL, `synchronous=FULL`, foreign keys on, numbered migrations
+//! tracked with `PRAGMA user_version`, each applied in one transaction.
+//!
+//! Every write that a user makes goes through [`Db::write`], which commits before it returns:
+//! when a command reports "saved", the data is on disk.
+
+mod checklist;
+mod inventories;
+mod settings;
+
+pub use checklist::Tick;
+pub use inventories::InventorySummary;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
+
+/// Schema migrations, in order. Index + 1 is the `user_version` after applying it.
+/// Never edit a migration that has shipped; add a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: settings, the adopted region profile, checklist ticks, risk inventories.
+    "CREATE TABLE settings (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+     ) STRICT;
+     CREATE TABLE region_profile (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        version    INTEGER NOT NULL,
+        json       TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        adopted_at TEXT NOT NULL
+     ) STRICT;
+     CREATE TABLE checklist_ticks (
+        item_id   TEXT PRIMARY KEY NOT NULL,
+        ticked_at TEXT NOT NULL
+     ) STRICT;
+     CREATE TABLE inventories (
+        id         TEXT PRIMARY KEY NOT NULL,
+        what       TEXT NOT NULL,
+        held_at    TEXT NOT NULL,
+        place      TEXT NOT NULL,
+        answers    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX inventories_by_time ON inventories (held_at DESC, created_at DESC);",
+];
+
+/// What went wrong in storage, sorted so a person knows what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The disk is full.
+    #[error("the disk holding {path} is full")]
+    DiskFull {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The file or directory is read-only or cannot be opened.
+    #[error("cannot write the database {path}: {detail}")]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The file is not a database Värn can read (damaged, or encrypted with another key).
+    #[error("the database {path} is damaged or not a Värn database: {detail}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The database was written by a newer Värn.
+    #[error("the database {path} has schema version {found}; this Värn knows up to {known}")]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// `user_version` in the file.
+        found: i64,
+        /// The newest migration this build has.
+        known: i64,
+    },
+    /// Another process holds the database.
+    #[error("the database {path} is busy (is Värn running twice?)")]
+    Busy {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// Anything else SQLite reported.
+    #[error("database error in {path}: {detail}")]
+    Other {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// A stored value could not be decoded.
+    #[error("stored data in {path} could not be read: {detail}")]
+    Decode {
+        /// The database file.
+        path: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+impl StorageError {
+    fn from_sqlite(path: &Path, e: rusqlite::Error) -> Self {
+        let path = path.to_path_buf();
+        let detail = e.to_string();
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StorageError::DiskFull { path },
+            Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+                StorageError::ReadOnly { path, detail }
+            }
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                StorageError::Corrupt { path, detail }
+            }
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                StorageError::Busy { path }
+            }
+            _ => StorageError::Other { path, detail },
+        }
+    }
+
+    /// A short, stable name for the UI to branch on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StorageError::DiskFull { .. } => "disk_full",
+            StorageError::ReadOnly { .. } => "read_only",
+            StorageError::Corrupt { .. } => "corrupt",
+            StorageError::TooNew { .. } => "too_new",
+            StorageError::Busy { .. } => "busy",
+            StorageError::Other { .. } | StorageError::Decode { .. } => "storage",
+        }
+    }
+}
+
+/// The open database. One connection behind a mutex: writes are small and must be serialised.
+pub struct Db {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db, StorageError> {
+        let err = |e| StorageError::from_sqlite(path, e);
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        // journal_mode returns a row; the others do not.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::Other {
+                path: path.to_path_buf(),
+                detail: format!("could not switch to WAL (journal_mode is {mode})"),
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
+        )
+        .map_err(err)?;
+        migrate(&mut conn, MIGRATIONS).map_err(|e| match e {
+            MigrateError::Sqlite(e) => err(e),
+            MigrateError::TooNew { found, known } => StorageError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            },
+        })?;
+        Ok(Db {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls
+        // it back), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs a read.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StorageError> {
+        f(&self.lock()).map_err(|e| StorageError::from_sqlite(&self.path, e))
+    }
+
+    /// Runs a write in one transaction and commits it; durable when this returns `Ok`.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.lock();
+        let run = |conn: &mut Connection| {
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run(&mut conn).map_err(|e| StorageError::from_sqlite(&self.path, e))
+    }
+
+    fn decode_err(&self, detail: impl ToString) -> StorageError {
+        StorageError::Decode {
+            path: self.path.clone(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// The stored region profile (JSON) with its source, if one was adopted.
+    pub fn stored_profile(&self) -> Result<Option<(String, String)>, StorageError> {
+        use rusqlite::OptionalExtension;
+        self.read(|c| {
+            c.query_row(
+                "SELECT json, source FROM region_profile WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
+    /// Stores an adopted region profile, replacing the previous one.
+    pub fn store_profile(
+        &self,
+        version: u32,
+        json: &str,
+        source: &str,
+        now: &str,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO region_profile (id, version, json, source, adopted_at)
+                 VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET version = ?1, json = ?2, source = ?3, adopted_at = ?4",
+                rusqlite::params![version, json, source, now],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+enum MigrateError {
+    Sqlite(rusqlite::Error),
+    TooNew { found: i64, known: i64 },
+}
+
+impl From<rusqlite::Error> for MigrateError {
+    fn from(e: rusqlite::Error) -> Self {
+        MigrateError::Sqlite(e)
+    }
+}
+
+/// Applies the migrations after the database's `user_version`, each in its own transaction
+/// together with the new `user_version`, so a crash leaves the schema at a whole step.
+fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), MigrateError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = migrations.len() as i64;
+    if current > known {
+        return Err(MigrateError::TooNew {
+            found: current,
+            known,
+        });
+    }
+    for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The current time as stored: UTC, RFC 3339 with milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("varn.db")).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn opens_in_wal_with_full_sync() {
+        let (_dir, db) = temp_db();
+        let (mode, sync, fk): (String, i64, i64) = db
+            .read(|c| {
+                Ok((
+                    c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "FULL");
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn every_earlier_version_migrates_to_the_latest() {
+        for start in 0..=MIGRATIONS.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("varn.db");
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                if migrate(&mut conn, &MIGRATIONS[..start]).is_err() {
+                    panic!("partial migration to {start} failed");
+                }
+            }
+            let db = Db::open(&path).unwrap();
+            let v: i64 = db
+                .read(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+                .unwrap();
+            assert_eq!(v, MIGRATIONS.len() as i64, "from version {start}");
+            // And the schema works.
+            db.set_setting("probe", "1").unwrap();
+        }
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_not_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("varn.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 999).unwrap();
+        }
+        match Db::open(&path) {
+            Err(StorageError::TooNew { found: 999, .. }) => {}
+            other => panic!("expected TooNew, got {:?}", other.err()),
+        }
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 999);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_gives_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("varn.db");
+        std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+        let err = Db::open(&path).err().expect("must fail");
+        assert_eq!(err.kind(), "corrupt", "{err}");
+        assert!(err.to_string().contains("varn.db"));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            vec![0x42u8; 8192],
+            "file untouched"
+        );
+    }
+
+    #[test]
+    fn profile_is_stored_and_replaced() {
+        let (_dir, db) = temp_db();
+        assert!(db.stored_profile().unwrap().is_none());
+        db.store_profile(1, "{\"a\":1}", "file", &now()).unwrap();
+        db.store_profile(2, "{\"a\":2}", "server", &now()).unwrap();
+        assert_eq!(
+            db.stored_profile().unwrap(),
+            Some(("{\"a\":2}".to_string(), "server".to_string()))
+        );
+    }
+}

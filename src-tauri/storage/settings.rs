@@ -1,0 +1,48 @@
+//! Key–value settings (language and the like).
+
+use rusqlite::OptionalExtension;
+
+use super::{Db, StorageError};
+
+impl Db {
+    /// A setting, if it has been set.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
+        self.read(|c| {
+            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+    }
+
+    /// Sets a setting durably.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("varn.db");
+        {
+            let db = Db::open(&path).unwrap();
+            assert_eq!(db.setting("lang").unwrap(), None);
+            db.set_setting("lang", "en").unwrap();
+            db.set_setting("lang", "sv").unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.setting("lang").unwrap().as_deref(), Some("sv"));
+    }
+}

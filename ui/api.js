@@ -1,0 +1,39 @@
+// The only module that talks to Tauri. Every command and event the UI uses is here, so the
+// IPC surface is visible at a glance (and matches src-tauri/capabilities/main.json).
+
+const tauri = window.__TAURI__;
+
+/** Errors from commands arrive as { kind, message }; anything else is wrapped the same way. */
+function normalize(e) {
+  if (e && typeof e === 'object' && 'kind' in e) return e;
+  return { kind: 'ipc', message: String(e?.message ?? e) };
+}
+
+async function call(cmd, args) {
+  if (!tauri?.core) throw { kind: 'ipc', message: 'Tauri IPC is not available' };
+  try {
+    return await tauri.core.invoke(cmd, args);
+  } catch (e) {
+    throw normalize(e);
+  }
+}
+
+/** Listens to an event from Rust; returns a function that stops listening. */
+export async function on(event, handler) {
+  if (!tauri?.event) return () => {};
+  return tauri.event.listen(event, (e) => handler(e.payload));
+}
+
+export const boot = () => call('boot');
+export const uiReady = () => call('ui_ready');
+export const setLanguage = (lang) => call('set_language', { lang });
+export const searchPlan = (query) => call('search_plan', { query });
+
+export const checklistTicks = () => call('checklist_ticks');
+export const checklistTick = (itemId, ticked) => call('checklist_tick', { itemId, ticked });
+export const checklistReset = () => call('checklist_reset');
+
+export const inventories = () => call('inventories');
+export const inventory = (id) => call('inventory', { id });
+export const saveInventory = (input) => call('save_inventory', { input });
+export const deleteInventory = (id) => call('delete_inventory', { id });

@@ -1,0 +1,186 @@
+// Värn's UI shell: boots from Rust, draws the top bar, the emergency strip and the tab bar,
+// and routes between views by the URL hash (#/plan, #/card/pdv, #/meeting, …).
+
+import * as api from './api.js';
+import { h, replace, icon } from './dom.js';
+import { t, setTables, setLang } from './i18n.js';
+import { showError, showNumber } from './dialog.js';
+import * as plan from './views/plan.js';
+import * as card from './views/card.js';
+import * as contacts from './views/contacts.js';
+import * as reports from './views/reports.js';
+import * as meeting from './views/meeting.js';
+import * as inventory from './views/inventory.js';
+import * as settings from './views/settings.js';
+
+const TABS = [
+  { id: 'plan', label: 'tab.plan', icon: 'book' },
+  { id: 'contacts', label: 'tab.contacts', icon: 'phone' },
+  { id: 'reports', label: 'tab.reports', icon: 'note' },
+  { id: 'meeting', label: 'tab.meeting', icon: 'calendar' },
+];
+
+// Which view draws a route, and which tab it belongs to.
+const ROUTES = {
+  plan: { view: plan, tab: 'plan' },
+  card: { view: card, tab: 'plan' },
+  contacts: { view: contacts, tab: 'contacts' },
+  reports: { view: reports, tab: 'reports' },
+  meeting: { view: meeting, tab: 'meeting' },
+  inventory: { view: inventory, tab: 'meeting' },
+  settings: { view: settings, tab: null },
+};
+
+/** What every view may use. */
+export const ctx = {
+  profile: null,
+  profileSource: '',
+  profileNotes: [],
+  connection: 'not_enrolled',
+  version: '',
+  /** Plan text language: follows the UI unless the person asks for the Swedish original. */
+  planLang: 'sv',
+  go(hash) {
+    if (location.hash === hash) render();
+    else location.hash = hash;
+  },
+  contact(id) {
+    return ctx.profile?.contacts.find((c) => c.id === id) ?? null;
+  },
+  /** Calls a contact from the profile (wired to the dialer by the calls module). */
+  call(id) {
+    const c = ctx.contact(id);
+    if (c) showNumber(c);
+  },
+  async setLanguage(lang) {
+    const saved = await api.setLanguage(lang);
+    setLang(saved);
+    ctx.planLang = saved;
+    drawChrome();
+    await render();
+  },
+  error: showError,
+};
+
+function parseRoute() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [path, query = ''] = raw.split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const name = ROUTES[parts[0]] ? parts[0] : 'plan';
+  return { name, params: parts.slice(1), query: new URLSearchParams(query) };
+}
+
+let renderSeq = 0;
+
+async function render() {
+  const route = parseRoute();
+  const { view, tab } = ROUTES[route.name];
+  const seq = ++renderSeq;
+  let node;
+  try {
+    node = await view.render(ctx, route);
+  } catch (e) {
+    node = h('div', { class: 'empty' }, h('p', {}, t('error.view')), h('p', { class: 'detail' }, e?.message ?? String(e)));
+  }
+  if (seq !== renderSeq) return; // a newer navigation won
+  const main = document.getElementById('view');
+  replace(main, node);
+  main.scrollTop = 0;
+  for (const b of document.querySelectorAll('[data-tab]')) {
+    const on = b.dataset.tab === tab;
+    b.setAttribute('aria-selected', on ? 'true' : 'false');
+    b.tabIndex = on || (!tab && b.dataset.tab === 'plan') ? 0 : -1;
+  }
+  view.mounted?.(ctx, route, node);
+}
+
+function connectionLabel() {
+  return t(`conn.${ctx.connection}`);
+}
+
+/** The parts that stay on screen: top bar, banner, emergency strip, tab bar. */
+function drawChrome() {
+  document.title = t('app.name');
+  replace(document.getElementById('app-title'), t('app.name'));
+  const conn = document.getElementById('conn');
+  conn.dataset.state = ctx.connection;
+  replace(conn, h('span', { class: 'dot', 'aria-hidden': 'true' }), connectionLabel());
+  const gear = document.getElementById('settings-btn');
+  gear.setAttribute('aria-label', t('settings.title'));
+  gear.title = t('settings.title');
+
+  const banner = document.getElementById('banner');
+  const notes = ctx.profileNotes.map((n) =>
+    h('p', {}, t(`profile.note.${n.kind}`, { source: n.source, detail: n.detail, version: ctx.profile.version })));
+  replace(banner, notes);
+  banner.hidden = notes.length === 0;
+
+  replace(document.getElementById('sos'),
+    h('button', { id: 'sos-112', class: 'sos-call', type: 'button', onclick: () => ctx.call(emergencyId()) },
+      icon('phone'), h('span', {}, t('sos.call112'))),
+    h('button', { id: 'panic', class: 'sos-alarm', type: 'button', 'aria-describedby': 'panic-hint' },
+      h('span', { class: 'alarm-label' }, t('sos.alarm')),
+      h('span', { id: 'panic-hint', class: 'alarm-hint' }, t('sos.alarm_hint'))));
+
+  const nav = document.getElementById('tabs');
+  nav.setAttribute('aria-label', t('tabs.label'));
+  replace(nav, TABS.map((tab) =>
+    h('button', {
+      type: 'button', role: 'tab', id: `tab-${tab.id}`, dataset: { tab: tab.id },
+      'aria-controls': 'view', onclick: () => ctx.go(`#/${tab.id}`), onkeydown: tabKeys,
+    }, icon(tab.icon), h('span', {}, t(tab.label)))));
+}
+
+function emergencyId() {
+  return ctx.profile.contacts.find((c) => c.role === 'emergency')?.id;
+}
+
+/** Arrow keys move between tabs (the usual tablist pattern); Enter and Space activate. */
+function tabKeys(e) {
+  const tabs = [...document.querySelectorAll('[data-tab]')];
+  const i = tabs.indexOf(e.currentTarget);
+  let next = null;
+  if (e.key === 'ArrowRight') next = tabs[(i + 1) % tabs.length];
+  else if (e.key === 'ArrowLeft') next = tabs[(i - 1 + tabs.length) % tabs.length];
+  else if (e.key === 'Home') next = tabs[0];
+  else if (e.key === 'End') next = tabs[tabs.length - 1];
+  if (next) {
+    e.preventDefault();
+    next.focus();
+    next.click();
+  }
+}
+
+async function start() {
+  let info;
+  try {
+    info = await api.boot();
+  } catch (e) {
+    replace(document.getElementById('view'),
+      h('div', { class: 'empty' }, h('p', {}, 'Värn kunde inte starta / Värn could not start'), h('p', { class: 'detail' }, e.message)));
+    return;
+  }
+  setTables(info.strings);
+  setLang(info.lang);
+  Object.assign(ctx, {
+    profile: info.profile,
+    profileSource: info.profile_source,
+    profileNotes: info.profile_notes,
+    connection: info.connection,
+    version: info.version,
+    planLang: info.lang,
+  });
+  document.getElementById('settings-btn').addEventListener('click', () => ctx.go('#/settings'));
+  api.on('connection', (state) => {
+    ctx.connection = state;
+    drawChrome();
+  });
+  drawChrome();
+  window.addEventListener('hashchange', render);
+  await render();
+  // Two frames: the first view has been laid out and painted.
+  requestAnimationFrame(() => requestAnimationFrame(() => api.uiReady().catch(() => {})));
+}
+
+
+start();

@@ -1,0 +1,47 @@
+// Builds DOM nodes. Text always goes in as text nodes, never as HTML.
+
+/**
+ * h('button', { class: 'big', onclick: fn, 'aria-label': '…' }, 'text', childNode, [more])
+ * Attributes starting with "on" become event listeners; `dataset` takes an object;
+ * false/null/undefined attributes and children are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2), value);
+    } else if (key === 'dataset') {
+      Object.assign(el.dataset, value);
+    } else if (key === 'class') {
+      el.className = value;
+    } else if (value === true) {
+      el.setAttribute(key, '');
+    } else {
+      el.setAttribute(key, String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.appendChild(child);
+    else el.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces all children of `el`. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** An icon drawn from ui/img/<name>.svg in the current text colour (CSS mask). */
+export function icon(name, extra = '') {
+  return h('span', { class: `icon icon-${name} ${extra}`.trim(), 'aria-hidden': 'true' });
+}

@@ -1,0 +1,180 @@
+// One risk inventory: what, when and where, the plan's questions rated LÅG / MÅTTLIG / HÖG,
+// and the plan's advice when the rule says so. Every change is saved durably (debounced);
+// "Sparat" is shown only after the save has been committed.
+
+import * as api from '../api.js';
+import { h, replace, icon } from '../dom.js';
+import { t, pick, formatClock } from '../i18n.js';
+import { confirmDialog } from '../dialog.js';
+import { callButton, backLink } from './common.js';
+
+const LEVELS = ['low', 'moderate', 'high'];
+const SAVE_DELAY_MS = 400;
+
+export async function render(ctx, route) {
+  const id = route.params[0];
+  let saved = null;
+  if (id && id !== 'new') {
+    try {
+      saved = await api.inventory(id);
+    } catch (e) {
+      return h('div', { class: 'empty' },
+        h('p', {}, t(`error.${e.kind}`)), h('p', { class: 'detail' }, e.message),
+        backLink(t('nav.back'), '#/meeting'));
+    }
+  }
+  return form(ctx, saved);
+}
+
+function nowLocalInput() {
+  const d = new Date();
+  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  return d.toISOString().slice(0, 16);
+}
+
+function form(ctx, saved) {
+  const r = ctx.profile.risk;
+  const state = {
+    id: saved?.inventory.id ?? null,
+    what: saved?.inventory.what ?? '',
+    when: saved?.inventory.when ?? nowLocalInput(),
+    where: saved?.inventory.where ?? '',
+    answers: structuredClone(saved?.inventory.answers ?? {}),
+  };
+  const status = h('p', { class: 'save-status', id: 'save-status', role: 'status', 'aria-live': 'polite' },
+    saved ? t('save.saved', { time: formatClock(saved.updated_at) }) : t('inventory.fill_first'));
+  const result = h('section', { class: 'result', id: 'risk-result', 'aria-live': 'polite' });
+  let timer = 0;
+  let saving = Promise.resolve();
+  let dirty = false;
+
+  const schedule = () => {
+    dirty = true;
+    clearTimeout(timer);
+    replace(status, t('save.pending'));
+    timer = setTimeout(save, SAVE_DELAY_MS);
+  };
+
+  async function save() {
+    if (!state.what.trim() || !state.when) {
+      replace(status, t('inventory.fill_first'));
+      return;
+    }
+    dirty = false;
+    // Saves run one after the other, so an older one never lands after a newer one.
+    saving = saving.then(async () => {
+      replace(status, t('save.saving'));
+      try {
+        const v = await api.saveInventory({ id: state.id, what: state.what, when: state.when, where: state.where, answers: state.answers });
+        state.id = v.inventory.id;
+        if (!location.hash.endsWith(state.id)) history.replaceState(null, '', `#/inventory/${state.id}`);
+        if (!dirty) replace(status, icon('check'), t('save.saved', { time: formatClock(v.updated_at) }));
+        drawResult(ctx, result, v.assessment);
+        deleteBtn.hidden = false;
+      } catch (e) {
+        replace(status, h('span', { class: 'error-text' }, t('save.failed', { error: t(`error.${e.kind}`) }), ' ', e.message));
+      }
+    });
+    await saving;
+  }
+
+  const field = (name, label, type, attrs = {}) => {
+    const input = h(type === 'textarea' ? 'textarea' : 'input', {
+      id: `inv-${name}`, name, type: type === 'textarea' ? null : type, value: state[name], required: name !== 'where', ...attrs,
+    });
+    input.addEventListener('input', () => { state[name] = input.value; schedule(); });
+    return h('div', { class: 'field' }, h('label', { for: `inv-${name}` }, label), input);
+  };
+
+  const deleteBtn = h('button', {
+    type: 'button', class: 'btn danger', id: 'delete-inventory', hidden: !state.id,
+    onclick: async () => {
+      if (!state.id) return;
+      if (!(await confirmDialog(t('inventory.delete_confirm'), t('inventory.delete'), { danger: true }))) return;
+      try {
+        clearTimeout(timer);
+        await saving;
+        await api.deleteInventory(state.id);
+        ctx.go('#/meeting');
+      } catch (e) {
+        ctx.error(e);
+      }
+    },
+  }, t('inventory.delete'));
+
+  const questions = r.questions.map((q, qi) => questionBlock(ctx, q, qi, state, schedule));
+  drawResult(ctx, result, saved?.assessment ?? null);
+
+  return h('div', { class: 'inventory' },
+    backLink(t('meeting.title'), '#/meeting'),
+    h('h2', {}, saved ? t('inventory.edit_title') : t('inventory.new')),
+    h('section', { class: 'appearance' },
+      field('what', t('inventory.what'), 'text', { maxlength: 200, placeholder: t('inventory.what_placeholder') }),
+      field('when', t('inventory.when'), 'datetime-local'),
+      field('where', t('inventory.where'), 'text', { maxlength: 200, placeholder: t('inventory.where_placeholder') })),
+    status,
+    h('p', { class: 'rule' }, pick(r.intro[2] ?? r.rule)),
+    h('h3', {}, pick(r.questions_heading)),
+    h('ol', { class: 'questions' }, questions),
+    result,
+    h('div', { class: 'row' }, deleteBtn));
+}
+
+function questionBlock(ctx, q, qi, state, schedule) {
+  const r = ctx.profile.risk;
+  const name = `q-${q.id}`;
+  const note = h('textarea', { id: `note-${q.id}`, rows: 2, maxlength: 4000, 'aria-label': t('inventory.note_for', { n: qi + 1 }) },
+    state.answers[q.id]?.note ?? '');
+  note.addEventListener('input', () => {
+    if (!state.answers[q.id]) return; // a note belongs to an answer
+    state.answers[q.id].note = note.value;
+    schedule();
+  });
+  const noteField = h('div', { class: 'note', hidden: !state.answers[q.id] }, note);
+  const choices = LEVELS.map((level) => {
+    const input = h('input', {
+      type: 'radio', name, value: level, id: `${name}-${level}`,
+      checked: state.answers[q.id]?.level === level,
+    });
+    input.addEventListener('change', () => {
+      state.answers[q.id] = { level, note: state.answers[q.id]?.note ?? '' };
+      noteField.hidden = false;
+      schedule();
+    });
+    return h('label', { class: `level level-${level}`, for: `${name}-${level}` }, input, h('span', {}, pick(r.levels[level])));
+  });
+  return h('li', { class: 'question', id: `question-${q.id}` },
+    h('fieldset', {},
+      h('legend', {},
+        q.label ? h('strong', {}, pick(q.label), ' – ') : null,
+        h('span', { class: 'item-text' }, pick(q))),
+      h('div', { class: 'levels' }, choices),
+      noteField));
+}
+
+function drawResult(ctx, el, assessment) {
+  const r = ctx.profile.risk;
+  if (!assessment) {
+    replace(el);
+    return;
+  }
+  const counts = h('p', { class: 'counts', id: 'risk-counts' }, t('inventory.counts', {
+    answered: assessment.answered, total: assessment.questions,
+    moderate: assessment.moderate_or_higher, high: assessment.high,
+  }));
+  if (!assessment.advise_measures) {
+    el.className = 'result ok';
+    replace(el, counts, h('p', { id: 'risk-verdict' }, t('inventory.result.no_advice')));
+    return;
+  }
+  el.className = 'result warn';
+  const measures = r.measures.map((id) => ctx.profile.before.find((s) => s.id === id)).filter(Boolean);
+  replace(el,
+    h('h3', { id: 'risk-verdict' }, icon('warning'), t('inventory.result.advise')),
+    counts,
+    h('p', { class: 'rule' }, pick(r.rule)),
+    h('div', { class: 'card-calls', id: 'advice-calls' }, r.advice_contacts.map((id) => callButton(ctx, id, 'big'))),
+    h('h4', {}, t('inventory.measures')),
+    h('ul', { class: 'measure-links' }, measures.map((s) =>
+      h('li', {}, h('a', { href: `#/plan?phase=before&open=${s.id}&focus=${s.id}` }, pick(s.title))))));
+}

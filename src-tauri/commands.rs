@@ -56,6 +56,7 @@ pub struct Boot {
 /// Everything the first view needs.
 #[tauri::command]
 pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
+    state.mark("boot called");
     let (profile, profile_source, profile_notes) =
         state.with_profile(|a| (a.profile.clone(), a.source.clone(), a.notes.clone()));
     Ok(Boot {
@@ -71,12 +72,27 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
 
 /// The UI reports that its first view is on screen. Under `--smoke` this ends the run.
 #[tauri::command]
-pub fn ui_ready<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) {
+pub fn ui_ready<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    marks: Option<Vec<(String, f64)>>,
+) {
     if state.ui_ready.swap(true, Ordering::SeqCst) {
         return;
     }
+    let elapsed = state.started.elapsed();
+    for (label, at) in marks.unwrap_or_default() {
+        state.mark_wall(&label, at);
+    }
+    if let Some(trace) = &state.trace {
+        let mut marks = trace.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        marks.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for (label, ms) in marks {
+            eprintln!("{ms:8.1} ms  {label}");
+        }
+    }
     if state.smoke {
-        println!("ready in {} ms", state.started.elapsed().as_millis());
+        println!("ready in {} ms", elapsed.as_millis());
         app.exit(0);
     }
 }
@@ -204,5 +220,118 @@ pub fn delete_inventory(state: State<'_, AppState>, id: Uuid) -> Result<()> {
         Ok(())
     } else {
         Err(CommandError::not_found(format!("inventory {id}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn read(rel: &str) -> String {
+        std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    fn quoted_after(src: &str, prefix: &str) -> BTreeSet<String> {
+        src.match_indices(prefix)
+            .filter_map(|(i, _)| {
+                let rest = &src[i + prefix.len()..];
+                rest.find(['"', '\'']).map(|end| rest[..end].to_string())
+            })
+            .collect()
+    }
+
+    /// The permission manifest in build.rs, the capability file, the handler and the UI's
+    /// api.js must all name the same commands: nothing callable that the UI does not use.
+    #[test]
+    fn ipc_surface_is_the_same_everywhere() {
+        let ours: BTreeSet<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+
+        let build = read("src-tauri/build.rs");
+        let start = build
+            .find(".commands(&[")
+            .expect("commands list in build.rs");
+        let end = build[start..].find("])").expect("end of list") + start;
+        let in_build: BTreeSet<String> = build[start..end]
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        assert_eq!(in_build, ours, "build.rs permission manifest");
+
+        let cap: serde_json::Value =
+            serde_json::from_str(&read("src-tauri/capabilities/main.json")).unwrap();
+        let perms: Vec<String> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        let allowed: BTreeSet<String> = perms
+            .iter()
+            .filter_map(|p| p.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        assert_eq!(allowed, ours, "capabilities/main.json");
+        for p in &perms {
+            assert!(
+                p.starts_with("allow-") || p.starts_with("core:event:allow-"),
+                "unexpected permission {p}: only Värn's commands and event listening"
+            );
+        }
+
+        let lib = read("src-tauri/lib.rs");
+        for c in &ours {
+            assert!(
+                lib.contains(&format!("commands::{c},")),
+                "{c} is not in generate_handler!"
+            );
+        }
+        assert_eq!(
+            lib.matches("            commands::").count(),
+            ours.len(),
+            "handler list"
+        );
+
+        let api = read("ui/api.js");
+        let called = quoted_after(&api, "call('");
+        assert_eq!(called, ours, "ui/api.js calls");
+    }
+
+    /// Only ui/api.js may talk to Tauri.
+    #[test]
+    fn only_api_js_talks_to_tauri() {
+        let mut stack = vec![root().join("ui")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "js" || e == "html")
+                    && path.file_name().is_some_and(|n| n != "api.js")
+                {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    for needle in [
+                        "__TAURI__",
+                        "__TAURI_INTERNALS__",
+                        "invoke(",
+                        "ipc.localhost",
+                    ] {
+                        assert!(!src.contains(needle), "{} uses {needle}", path.display());
+                    }
+                    assert!(
+                        !src.contains("innerHTML"),
+                        "{} uses innerHTML",
+                        path.display()
+                    );
+                }
+            }
+        }
     }
 }

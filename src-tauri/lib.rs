@@ -56,6 +56,7 @@ pub fn run() -> i32 {
             return 1;
         }
     };
+    state.mark("state opened");
     let app = match build(tauri::Builder::default(), state).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {
@@ -103,6 +104,11 @@ pub fn open_state(
         started,
         ui_ready: Default::default(),
         page_loaded: Default::default(),
+        trace: (std::env::var("VARN_STARTUP_TRACE").as_deref() == Ok("1"))
+            .then(|| std::sync::Mutex::new(Vec::new())),
+        started_wall: std::time::SystemTime::now()
+            .checked_sub(started.elapsed())
+            .unwrap_or(std::time::UNIX_EPOCH),
     })
 }
 
@@ -125,6 +131,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         ])
         .setup(|app| {
             let state = app.state::<AppState>();
+            state.mark("setup");
             let webview_dir = state.data_dir.join("webview");
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title("Värn")
@@ -132,14 +139,16 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
                 .min_inner_size(340.0, 560.0)
                 .data_directory(webview_dir)
                 .on_page_load(|window, payload| {
+                    let state = window.state::<AppState>();
                     if payload.event() == PageLoadEvent::Finished {
-                        window
-                            .state::<AppState>()
-                            .page_loaded
-                            .store(true, Ordering::SeqCst);
+                        state.mark("page load finished");
+                        state.page_loaded.store(true, Ordering::SeqCst);
+                    } else {
+                        state.mark("page load started");
                     }
                 })
                 .build()?;
+            state.mark("window built");
             if state.smoke {
                 watch_smoke(app.handle().clone());
             }

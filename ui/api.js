@@ -25,7 +25,7 @@ export async function on(event, handler) {
 }
 
 export const boot = () => call('boot');
-export const uiReady = () => call('ui_ready');
+export const uiReady = (marks) => call('ui_ready', { marks });
 export const setLanguage = (lang) => call('set_language', { lang });
 export const searchPlan = (query) => call('search_plan', { query });
 

@@ -1,3 +1,6 @@
+// Start-up marks (wall clock) for VARN_STARTUP_TRACE; imports load before this line runs.
+const MARKS = [['navigation start', performance.timeOrigin], ['modules loaded', Date.now()]];
+
 // Värn's UI shell: boots from Rust, draws the top bar, the emergency strip and the tab bar,
 // and routes between views by the URL hash (#/plan, #/card/pdv, #/meeting, …).
 
@@ -154,7 +157,9 @@ function tabKeys(e) {
 async function start() {
   let info;
   try {
+    MARKS.push(['boot sent', Date.now()]);
     info = await api.boot();
+    MARKS.push(['boot answered', Date.now()]);
   } catch (e) {
     replace(document.getElementById('view'),
       h('div', { class: 'empty' }, h('p', {}, 'Värn kunde inte starta / Värn could not start'), h('p', { class: 'detail' }, e.message)));
@@ -178,8 +183,12 @@ async function start() {
   drawChrome();
   window.addEventListener('hashchange', render);
   await render();
+  MARKS.push(['first view rendered', Date.now()]);
   // Two frames: the first view has been laid out and painted.
-  requestAnimationFrame(() => requestAnimationFrame(() => api.uiReady().catch(() => {})));
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    MARKS.push(['painted', Date.now()]);
+    api.uiReady(MARKS).catch(() => {});
+  }));
 }
 
 

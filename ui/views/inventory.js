@@ -123,7 +123,7 @@ function form(ctx, saved) {
 function questionBlock(ctx, q, qi, state, schedule) {
   const r = ctx.profile.risk;
   const name = `q-${q.id}`;
-  const note = h('textarea', { id: `note-${q.id}`, rows: 2, maxlength: 4000, 'aria-label': t('inventory.note_for', { n: qi + 1 }) },
+  const note = h('textarea', { id: `note-${q.id}`, rows: 1, maxlength: 4000, placeholder: t('inventory.note_placeholder'), 'aria-label': t('inventory.note_for', { n: qi + 1 }) },
     state.answers[q.id]?.note ?? '');
   note.addEventListener('input', () => {
     if (!state.answers[q.id]) return; // a note belongs to an answer

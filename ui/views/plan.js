@@ -55,7 +55,11 @@ export function mounted(ctx, route) {
 
 export function revealAnchor(id) {
   const el = document.getElementById(id);
-  if (!el) return;
+  // A hit on a whole card or section: opening it is enough, nothing to point at inside.
+  if (!el || el.matches('article, details')) {
+    if (el?.matches('details')) { el.open = true; el.scrollIntoView({ block: 'start' }); }
+    return;
+  }
   for (let d = el.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
   el.scrollIntoView({ block: 'center' });
   el.classList.add('flash');
@@ -203,12 +207,17 @@ async function runSearch(ctx, query, results, body) {
   body.hidden = true;
   results.hidden = false;
   replace(results,
-    h('p', { class: 'hit-count' }, hits.length ? t('plan.hits', { n: hits.length }) : t('plan.no_hits', { q })),
+    h('p', { class: 'hit-count' }, hitCount(hits.length, q)),
     h('ul', { class: 'hits' }, hits.map((hit) =>
       h('li', {},
         h('a', { class: 'hit', href: hitHref(ctx, hit), dataset: { anchor: hit.anchor } },
           h('span', { class: 'hit-phase' }, t(`phase.${hitPhase(hit)}`), ' · ', hit.heading),
           h('span', { class: 'hit-text' }, hit.segments.map((s) => (s.hit ? h('mark', {}, s.text) : s.text))))))));
+}
+
+function hitCount(n, q) {
+  if (n === 0) return t('plan.no_hits', { q });
+  return n === 1 ? t('plan.hit_one') : t('plan.hits', { n });
 }
 
 function hitPhase(hit) {

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Start-up benchmark: release build, start -> first view rendered (via --smoke), and peak memory.
+
+Runs the binary 10 times (after one warm-up) and prints median/min/max of the time it reports
+("ready in N ms") and of two memory figures: the peak RSS of the app process alone, and the
+peak of the summed RSS of the app and all its children (WebKit's web and network processes).
+
+    scripts/bench_start.py                 # Värn only
+    scripts/bench_start.py --compare       # also a hello-world Tauri 2 app built the same way
+
+Needs a display (it starts Xvfb if there is none). Not a test: it asserts nothing.
+"""
+import argparse, os, re, shutil, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def children(pid):
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_once(cmd):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak_main = peak_tree = 0
+    while p.poll() is None:
+        tree, stack = 0, [p.pid]
+        while stack:
+            pid = stack.pop()
+            tree += rss_kib(pid)
+            stack += children(pid)
+        peak_main = max(peak_main, rss_kib(p.pid))
+        peak_tree = max(peak_tree, tree)
+        time.sleep(0.005)
+    out = p.stdout.read()
+    m = re.search(r"ready in (\d+) ms", out)
+    if p.returncode != 0 or not m:
+        sys.exit(f"run failed (exit {p.returncode}): {out!r}")
+    return int(m.group(1)), peak_main / 1024, peak_tree / 1024
+
+
+def bench(name, cmd, runs):
+    run_once(cmd)  # warm-up: page cache, WebKit's first start
+    results = [run_once(cmd) for _ in range(runs)]
+    print(f"\n{name}  ({runs} runs after one warm-up)")
+    for label, idx, unit in [("start -> ready", 0, "ms"), ("peak RSS, app process", 1, "MiB"),
+                             ("peak RSS, app + WebKit children", 2, "MiB")]:
+        vals = [r[idx] for r in results]
+        print(f"  {label:34} median {statistics.median(vals):7.1f} {unit}   "
+              f"min {min(vals):7.1f}   max {max(vals):7.1f}")
+    return results
+
+
+def build(manifest_dir, extra=()):
+    subprocess.run(["cargo", "build", "--release", *extra], cwd=manifest_dir, check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--compare", action="store_true", help="also measure a hello-world Tauri app")
+    ap.add_argument("--runs", type=int, default=10)
+    args = ap.parse_args()
+
+    xvfb = None
+    if not os.environ.get("DISPLAY"):
+        n = next(n for n in range(99, 400) if not Path(f"/tmp/.X{n}-lock").exists())
+        xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.environ["DISPLAY"] = f":{n}"
+        time.sleep(1)
+    try:
+        build(ROOT, ["-p", "varn", "--bin", "varn"])
+        data = tempfile.mkdtemp(prefix="varn-bench-")
+        varn = bench("Värn (release)", [str(TARGET / "release" / "varn"), "--smoke", "--data-dir", data], args.runs)
+        shutil.rmtree(data, ignore_errors=True)
+        if args.compare:
+            hello_dir = ROOT / "bench" / "hello-tauri"
+            env_target = os.environ.get("CARGO_TARGET_DIR")
+            build(hello_dir)
+            hello_bin = Path(env_target) / "release" / "hello-tauri" if env_target else hello_dir / "target" / "release" / "hello-tauri"
+            hello = bench("hello-world Tauri 2 (release)", [str(hello_bin)], args.runs)
+            for label, idx in [("start", 0), ("peak RSS app+children", 2)]:
+                a = statistics.median(r[idx] for r in varn)
+                b = statistics.median(r[idx] for r in hello)
+                print(f"  Värn / hello, {label}: {a / b * 100 - 100:+.0f} %")
+    finally:
+        if xvfb:
+            xvfb.terminate()
+
+
+if __name__ == "__main__":
+    main()

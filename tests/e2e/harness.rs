@@ -1,0 +1,368 @@
+//! End-to-end harness: the real app in its real window, driven through WebDriver.
+//!
+//! It starts Xvfb when there is no display, a private session D-Bus, and `tauri-driver`
+//! (with WebKitWebDriver) on free loopback ports, then launches the built app with a fresh
+//! data directory. Every process it starts runs in its own process group and is killed when
+//! the harness is dropped — also when a test fails and unwinds.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+/// One E2E test at a time: they share the machine's two cores and one display.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// How long to wait for something to appear on screen.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A started process, killed with its whole process group on drop.
+struct Proc {
+    name: &'static str,
+    child: Child,
+}
+
+impl Proc {
+    fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("could not start {name}: {e} (is it installed? see scripts/deps.sh)")
+        });
+        Proc { name, child }
+    }
+
+    fn kill(&mut self) {
+        let pgid = self.child.id();
+        // The group takes the children along (WebKitWebDriver, the app, its WebKit helpers).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = self.name;
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The display, the session bus and the driver: shared by the app runs of one test.
+pub struct Desktop {
+    _serial: MutexGuard<'static, ()>,
+    display: String,
+    dbus_address: String,
+    procs: Vec<Proc>,
+    pub data_dir: tempfile::TempDir,
+    pub shots: PathBuf,
+    test: String,
+}
+
+impl Desktop {
+    /// Starts Xvfb (unless a display exists), a session bus and a notification daemon.
+    pub fn start(test: &str) -> Desktop {
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let mut procs = Vec::new();
+        let display = match std::env::var("DISPLAY") {
+            Ok(d) if display_exists(&d) => d,
+            _ => {
+                let n = (90..400)
+                    .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+                    .expect("a free X display number");
+                procs.push(Proc::spawn(
+                    "Xvfb",
+                    Command::new("Xvfb")
+                        .args([
+                            &format!(":{n}"),
+                            "-screen",
+                            "0",
+                            "1280x1024x24",
+                            "-nolisten",
+                            "tcp",
+                        ])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null()),
+                ));
+                let d = format!(":{n}");
+                wait_until("Xvfb", WAIT, || display_exists(&d));
+                d
+            }
+        };
+        let mut dbus = Proc::spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut line = String::new();
+        let out = dbus.child.stdout.take().expect("dbus stdout");
+        BufReader::new(out)
+            .read_line(&mut line)
+            .expect("dbus address");
+        let dbus_address = line.trim().to_string();
+        assert!(!dbus_address.is_empty(), "dbus-daemon printed no address");
+        procs.push(dbus);
+        // Desktop notifications need a server on the bus.
+        procs.push(Proc::spawn(
+            "dunst",
+            Command::new("dunst")
+                .env("DISPLAY", &display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        ));
+        let shots = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join("e2e");
+        std::fs::create_dir_all(&shots).expect("screenshot directory");
+        Desktop {
+            _serial: serial,
+            display,
+            dbus_address,
+            procs,
+            data_dir: tempfile::tempdir().expect("temp data dir"),
+            shots,
+            test: test.to_string(),
+        }
+    }
+
+    /// A command that runs on this desktop's display and session bus.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address);
+        cmd
+    }
+
+    /// Launches the app (through a fresh tauri-driver) on this desktop's data directory.
+    pub async fn launch(&mut self) -> App {
+        self.launch_with(&[]).await
+    }
+
+    /// Launches the app with extra command-line arguments.
+    pub async fn launch_with(&mut self, extra: &[&str]) -> App {
+        let port = free_port();
+        let native_port = free_port();
+        let driver_bin = tauri_driver();
+        let driver = Proc::spawn(
+            "tauri-driver",
+            Command::new(driver_bin)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
+                .env("DISPLAY", &self.display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let status = format!("{url}/status");
+        wait_until("tauri-driver", WAIT, || http_ok(port, &status));
+
+        let mut args = vec![
+            "--data-dir".to_string(),
+            self.data_dir.path().display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": env!("CARGO_BIN_EXE_varn"), "args": args },
+        });
+        let caps = match caps {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver session with the app failed: {e}"));
+        let app = App {
+            client,
+            _driver: driver,
+            shots: self.shots.clone(),
+            test: self.test.clone(),
+        };
+        // The shell is drawn once boot() has answered.
+        app.wait_for("[data-tab='plan']").await;
+        app
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        // Last started, first stopped.
+        while let Some(mut p) = self.procs.pop() {
+            p.kill();
+        }
+    }
+}
+
+fn display_exists(display: &str) -> bool {
+    let n = display
+        .trim_start_matches(':')
+        .split('.')
+        .next()
+        .unwrap_or("");
+    !n.is_empty() && Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Ok(p) = std::env::var("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cargo_bin = Path::new(&home).join(".cargo/bin/tauri-driver");
+    if cargo_bin.exists() {
+        cargo_bin
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+/// A minimal GET on loopback (the driver's /status), so the harness needs no HTTP client.
+fn http_ok(port: u16, path_url: &str) -> bool {
+    use std::io::{Read, Write};
+    let path = path_url
+        .splitn(4, '/')
+        .nth(3)
+        .map(|p| format!("/{p}"))
+        .unwrap_or("/".into());
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")
+}
+
+/// The running app, seen through WebDriver.
+pub struct App {
+    pub client: Client,
+    _driver: Proc,
+    shots: PathBuf,
+    test: String,
+}
+
+impl App {
+    /// Waits for an element matching the CSS selector.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    /// Waits until the element's text contains `needle`; returns the text.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = el.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    if start.elapsed() > WAIT {
+                        panic!("{css} never contained {needle:?}; last text: {text:?}");
+                    }
+                }
+            }
+            assert!(start.elapsed() < WAIT, "{css} never appeared");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until an attribute of the element has a value.
+    pub async fn wait_attr(&self, css: &str, attr: &str, value: &str) {
+        let start = Instant::now();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if el.attr(attr).await.ok().flatten().as_deref() == Some(value) {
+                    return;
+                }
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "{css}[{attr}] never became {value:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clicks the element matching the selector (waiting for it first).
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click on {css} failed: {e}"));
+    }
+
+    /// Number of elements matching the selector right now.
+    pub async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    /// Runs JavaScript in the page and returns its value.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Saves a screenshot of the window under target/e2e/ for people to look at.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = self.shots.join(format!("{}-{name}.png", self.test));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Ends the session; the app quits.
+    pub async fn quit(self) {
+        let _ = self.client.close().await;
+        // Give the app a moment to close its database before the next launch.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

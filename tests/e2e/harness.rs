@@ -351,6 +351,22 @@ impl App {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// Polls a script until it returns `expected`.
+    pub async fn wait_js(&self, script: &str, expected: serde_json::Value) {
+        let start = Instant::now();
+        loop {
+            let got = self.client.execute(script, vec![]).await.ok();
+            if got.as_ref() == Some(&expected) {
+                return;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "{script} never returned {expected}; last: {got:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Saves a screenshot of the window under target/e2e/ for people to look at.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

@@ -170,11 +170,12 @@ async fn checklist_ticks_are_saved_with_time_and_can_be_reset() {
     assert_eq!(checked, true);
     app.click("#checklist-reset").await;
     app.click("#confirm-yes").await;
-    app.wait_for("#tick-checklista-1").await;
-    let any = app
-        .js("return [...document.querySelectorAll('.checklist input')].some(i => i.checked)")
-        .await;
-    assert_eq!(any, false);
+    app.wait_js(
+        "return document.querySelectorAll('.checklist input').length === 8 &&
+                ![...document.querySelectorAll('.checklist input')].some(i => i.checked)",
+        serde_json::json!(true),
+    )
+    .await;
     app.quit().await;
 }
 

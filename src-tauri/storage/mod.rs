@@ -14,7 +14,8 @@ pub use inventories::InventorySummary;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
+use rusqlite::{Connection, ErrorCode, Transaction};
+use varn_core::sqlite::{self, MigrateError};
 
 /// Schema migrations, in order. Index + 1 is the `user_version` after applying it.
 /// Never edit a migration that has shipped; add a new one.
@@ -125,6 +126,21 @@ impl StorageError {
         }
     }
 
+    fn from_migrate(path: &Path, e: MigrateError) -> Self {
+        match e {
+            MigrateError::Sqlite(e) => StorageError::from_sqlite(path, e),
+            MigrateError::TooNew { found, known } => StorageError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            },
+            MigrateError::NoWal(mode) => StorageError::Other {
+                path: path.to_path_buf(),
+                detail: format!("could not switch to WAL (journal_mode is {mode})"),
+            },
+        }
+    }
+
     /// A short, stable name for the UI to branch on.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -147,40 +163,9 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db, StorageError> {
-        let err = |e| StorageError::from_sqlite(path, e);
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
-        // journal_mode returns a row; the others do not.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StorageError::Other {
-                path: path.to_path_buf(),
-                detail: format!("could not switch to WAL (journal_mode is {mode})"),
-            });
-        }
-        conn.execute_batch(
-            "PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA secure_delete = ON;",
-        )
-        .map_err(err)?;
-        migrate(&mut conn, MIGRATIONS).map_err(|e| match e {
-            MigrateError::Sqlite(e) => err(e),
-            MigrateError::TooNew { found, known } => StorageError::TooNew {
-                path: path.to_path_buf(),
-                found,
-                known,
-            },
-        })?;
+        let mut conn =
+            sqlite::open_durable(path).map_err(|e| StorageError::from_migrate(path, e))?;
+        sqlite::migrate(&mut conn, MIGRATIONS).map_err(|e| StorageError::from_migrate(path, e))?;
         Ok(Db {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -261,37 +246,6 @@ impl Db {
     }
 }
 
-enum MigrateError {
-    Sqlite(rusqlite::Error),
-    TooNew { found: i64, known: i64 },
-}
-
-impl From<rusqlite::Error> for MigrateError {
-    fn from(e: rusqlite::Error) -> Self {
-        MigrateError::Sqlite(e)
-    }
-}
-
-/// Applies the migrations after the database's `user_version`, each in its own transaction
-/// together with the new `user_version`, so a crash leaves the schema at a whole step.
-fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), MigrateError> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let known = migrations.len() as i64;
-    if current > known {
-        return Err(MigrateError::TooNew {
-            found: current,
-            known,
-        });
-    }
-    for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-    }
-    Ok(())
-}
-
 /// The current time as stored: UTC, RFC 3339 with milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -331,7 +285,7 @@ mod tests {
             let path = dir.path().join("varn.db");
             {
                 let mut conn = Connection::open(&path).unwrap();
-                if migrate(&mut conn, &MIGRATIONS[..start]).is_err() {
+                if sqlite::migrate(&mut conn, &MIGRATIONS[..start]).is_err() {
                     panic!("partial migration to {start} failed");
                 }
             }

@@ -8,3 +8,6 @@
 pub mod profile;
 pub mod risk;
 pub mod search;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod wire;

@@ -1,0 +1,460 @@
+//! The JSON the app and the region server exchange, defined once for both.
+//!
+//! Every alarm and report carries a client-generated UUIDv7, so a retry is always safe: the
+//! server stores each id once and answers a repeat with what it stored the first time.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Longest free text accepted in a field (place, meeting, message, report sections).
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Longest short text accepted (names, reasons, report numbers).
+pub const MAX_SHORT_CHARS: usize = 200;
+/// Largest attachment accepted, in bytes.
+pub const MAX_ATTACHMENT_BYTES: u64 = 512 * 1024 * 1024;
+/// Largest chunk of an attachment in one request, in bytes.
+pub const MAX_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// What a person does in the region's eyes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// An elected official.
+    #[serde(rename = "förtroendevald")]
+    Fortroendevald,
+}
+
+impl Role {
+    /// Parses the role as typed on the command line (with or without Swedish letters).
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim().to_lowercase().as_str() {
+            "förtroendevald" | "fortroendevald" => Some(Role::Fortroendevald),
+            _ => None,
+        }
+    }
+
+    /// The role's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Fortroendevald => "förtroendevald",
+        }
+    }
+}
+
+/// `POST /v1/enroll`: exchange a one-time enrollment code for a device token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// The code the region handed out, e.g. `K7QM-2XHD` (case and dashes do not matter).
+    pub code: String,
+}
+
+/// The answer to an enrollment: the device's identity and its secret token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The device's id on the server.
+    pub device_id: Uuid,
+    /// Bearer token for every later request; shown once, stored only as a hash on the server.
+    pub token: String,
+    /// The region the device belongs to.
+    pub region_id: String,
+    /// The person's name as the region enrolled it.
+    pub name: String,
+    /// The person's role.
+    pub role: Role,
+}
+
+/// `GET /v1/me`: who the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The device's id.
+    pub device_id: Uuid,
+    /// The region.
+    pub region_id: String,
+    /// The person's name.
+    pub name: String,
+    /// The person's role.
+    pub role: Role,
+}
+
+/// `PUT /v1/alarms/{id}`: raise an alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmRequest {
+    /// When the button was pressed, by the device's clock.
+    pub triggered_at: DateTime<Utc>,
+    /// The meeting or appearance the person is at, if known.
+    #[serde(default)]
+    pub meeting: String,
+    /// Where the person is, as they gave it.
+    #[serde(default)]
+    pub place: String,
+    /// Optional free text.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Where an alarm stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmStatus {
+    /// Received, nobody has acknowledged it yet.
+    Open,
+    /// An officer has taken it.
+    Acknowledged,
+    /// The person cancelled it as a false alarm.
+    Cancelled,
+}
+
+/// The receipt the app shows: what the server holds for an alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmReceipt {
+    /// The alarm's id (the client's UUIDv7).
+    pub id: Uuid,
+    /// Where it stands.
+    pub status: AlarmStatus,
+    /// When the server stored it.
+    pub received_at: DateTime<Utc>,
+    /// When an officer acknowledged it.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it (the officer's display name).
+    pub acknowledged_by: Option<String>,
+    /// When it was cancelled.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Increases with every change; long-polls wait for a higher one.
+    pub version: i64,
+}
+
+/// `POST /v1/alarms/{id}/cancel`: a false alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// When the person cancelled, by the device's clock.
+    pub cancelled_at: DateTime<Utc>,
+    /// Why (may be empty).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The kinds of incident the app records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    /// Hot på plats.
+    OnSite,
+    /// Telefon.
+    Phone,
+    /// Brev.
+    Letter,
+    /// Mail/SMS.
+    MailSms,
+    /// Sociala medier.
+    SocialMedia,
+    /// Våld.
+    Violence,
+    /// Annat.
+    Other,
+}
+
+/// An incident report as the region receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct IncidentReport {
+    /// What kind of incident.
+    pub kind: Option<IncidentKind>,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Where.
+    #[serde(default)]
+    pub place: String,
+    /// Who was involved (a description).
+    #[serde(default)]
+    pub involved: String,
+    /// Vad hände innan.
+    #[serde(default)]
+    pub before: String,
+    /// Vad hände under.
+    #[serde(default)]
+    pub during: String,
+    /// Vad gjorde vi.
+    #[serde(default)]
+    pub actions: String,
+    /// Witnesses.
+    #[serde(default)]
+    pub witnesses: String,
+    /// Whether it has been reported to the police.
+    #[serde(default)]
+    pub police_reported: bool,
+    /// When it was reported to the police.
+    pub police_reported_at: Option<DateTime<Utc>>,
+    /// The police report's number.
+    #[serde(default)]
+    pub police_report_number: String,
+    /// Whether it has been reported to the region otherwise.
+    #[serde(default)]
+    pub reported_to_region: bool,
+    /// Ids of the EFTER checklist items ticked for this incident.
+    #[serde(default)]
+    pub checklist: Vec<String>,
+    /// Attachments (uploaded separately).
+    #[serde(default)]
+    pub attachments: Vec<Uuid>,
+    /// The alarm this incident followed, if any.
+    pub alarm_id: Option<Uuid>,
+}
+
+/// `PUT /v1/reports/{id}`: one revision of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// Revision number, 1 for the first; each edit after sending makes a new one.
+    pub revision: u32,
+    /// The content.
+    pub report: IncidentReport,
+}
+
+/// What the server holds for a report after a `PUT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportReceipt {
+    /// The report's id.
+    pub id: Uuid,
+    /// The revision this answer is about.
+    pub revision: u32,
+    /// When the server received that revision.
+    pub received_at: DateTime<Utc>,
+    /// The newest revision the server holds (never lower than `revision`).
+    pub current_revision: u32,
+}
+
+/// `PUT /v1/reports/{report}/attachments/{id}`: announce an attachment before its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentMeta {
+    /// The file's name as the person picked it.
+    pub filename: String,
+    /// MIME type, e.g. `image/jpeg`.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the whole file, lower-case hex.
+    pub sha256: String,
+}
+
+/// Where an upload stands: the next chunk must start at `offset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadStatus {
+    /// The attachment's id.
+    pub id: Uuid,
+    /// Bytes received so far.
+    pub offset: u64,
+    /// Size announced.
+    pub size: u64,
+    /// True once all bytes arrived and the SHA-256 matched.
+    pub complete: bool,
+}
+
+/// An error answer, `application/problem+json` (RFC 9457).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// A stable identifier of the kind of problem, e.g. `urn:varn:problem:bad-token`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What exactly was wrong, for a person.
+    pub detail: String,
+    /// For offset mismatches: where the server is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// For stale revisions and the like: the server's current revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_revision: Option<u32>,
+}
+
+/// Why a request body cannot be accepted; each names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// A text is longer than allowed.
+    #[error("{field}: at most {max} characters")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// A text holds control characters other than line breaks and tabs.
+    #[error("{0}: control characters are not allowed")]
+    ControlChars(&'static str),
+    /// A value is outside what makes sense.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Checks a text field's length and characters.
+pub fn check_text(field: &'static str, s: &str, max: usize) -> Result<(), WireError> {
+    if s.chars().count() > max {
+        return Err(WireError::TooLong { field, max });
+    }
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(WireError::ControlChars(field));
+    }
+    Ok(())
+}
+
+impl AlarmRequest {
+    /// Checks the fields.
+    pub fn validate(&self) -> Result<(), WireError> {
+        check_text("meeting", &self.meeting, MAX_SHORT_CHARS)?;
+        check_text("place", &self.place, MAX_SHORT_CHARS)?;
+        check_text("message", &self.message, MAX_TEXT_CHARS)
+    }
+}
+
+impl CancelRequest {
+    /// Checks the fields.
+    pub fn validate(&self) -> Result<(), WireError> {
+        check_text("reason", &self.reason, MAX_TEXT_CHARS)
+    }
+}
+
+impl ReportRequest {
+    /// Checks the fields.
+    pub fn validate(&self) -> Result<(), WireError> {
+        if self.revision == 0 {
+            return Err(WireError::Invalid {
+                field: "revision",
+                message: "starts at 1".into(),
+            });
+        }
+        let r = &self.report;
+        check_text("report.place", &r.place, MAX_SHORT_CHARS)?;
+        check_text("report.involved", &r.involved, MAX_TEXT_CHARS)?;
+        check_text("report.before", &r.before, MAX_TEXT_CHARS)?;
+        check_text("report.during", &r.during, MAX_TEXT_CHARS)?;
+        check_text("report.actions", &r.actions, MAX_TEXT_CHARS)?;
+        check_text("report.witnesses", &r.witnesses, MAX_TEXT_CHARS)?;
+        check_text(
+            "report.police_report_number",
+            &r.police_report_number,
+            MAX_SHORT_CHARS,
+        )?;
+        if r.checklist.len() > 100 || r.attachments.len() > 1000 {
+            return Err(WireError::Invalid {
+                field: "report",
+                message: "too many checklist items or attachments".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl AttachmentMeta {
+    /// Checks the fields.
+    pub fn validate(&self) -> Result<(), WireError> {
+        check_text("filename", &self.filename, MAX_SHORT_CHARS)?;
+        check_text("content_type", &self.content_type, MAX_SHORT_CHARS)?;
+        if self.filename.trim().is_empty() {
+            return Err(WireError::Invalid {
+                field: "filename",
+                message: "must not be empty".into(),
+            });
+        }
+        if self.size > MAX_ATTACHMENT_BYTES {
+            return Err(WireError::Invalid {
+                field: "size",
+                message: format!("at most {MAX_ATTACHMENT_BYTES} bytes"),
+            });
+        }
+        let hex_ok = self.sha256.len() == 64
+            && self
+                .sha256
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+        if !hex_ok {
+            return Err(WireError::Invalid {
+                field: "sha256",
+                message: "64 lower-case hex digits".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Normalises an enrollment code as typed: upper case, no spaces or dashes.
+pub fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_parses_with_and_without_swedish_letters() {
+        assert_eq!(Role::parse("förtroendevald"), Some(Role::Fortroendevald));
+        assert_eq!(Role::parse("Fortroendevald"), Some(Role::Fortroendevald));
+        assert_eq!(Role::parse("admin"), None);
+        assert_eq!(
+            serde_json::to_string(&Role::Fortroendevald).unwrap(),
+            "\"förtroendevald\""
+        );
+    }
+
+    #[test]
+    fn alarm_request_rejects_unknown_fields_and_control_chars() {
+        let bad = r#"{"triggered_at":"2026-11-24T10:00:00Z","colour":"red"}"#;
+        assert!(serde_json::from_str::<AlarmRequest>(bad).is_err());
+        let mut a: AlarmRequest =
+            serde_json::from_str(r#"{"triggered_at":"2026-11-24T10:00:00Z"}"#).unwrap();
+        assert!(a.validate().is_ok());
+        a.place = "Torget\u{0}".into();
+        assert_eq!(a.validate(), Err(WireError::ControlChars("place")));
+        a.place = "x".repeat(MAX_SHORT_CHARS + 1);
+        assert!(matches!(
+            a.validate(),
+            Err(WireError::TooLong { field: "place", .. })
+        ));
+    }
+
+    #[test]
+    fn report_revision_starts_at_one() {
+        let r = ReportRequest {
+            revision: 0,
+            report: IncidentReport::default(),
+        };
+        assert!(r.validate().is_err());
+    }
+
+    #[test]
+    fn attachment_checksum_must_be_hex() {
+        let mut m = AttachmentMeta {
+            filename: "foto.jpg".into(),
+            content_type: "image/jpeg".into(),
+            size: 10,
+            sha256: "a".repeat(64),
+        };
+        assert!(m.validate().is_ok());
+        m.sha256 = "A".repeat(64);
+        assert!(m.validate().is_err());
+        m.sha256 = "a".repeat(63);
+        assert!(m.validate().is_err());
+    }
+
+    #[test]
+    fn codes_are_normalised() {
+        assert_eq!(normalize_code(" k7qm-2xhd "), "K7QM2XHD");
+    }
+}

@@ -1,0 +1,315 @@
+//! The device API: enroll, raise and cancel alarms, wait for acknowledgement, send reports and
+//! upload attachments. Every write is idempotent by the client's id.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use uuid::Uuid;
+use varn_core::wire::{
+    normalize_code, AlarmRequest, AttachmentMeta, CancelRequest, DeviceInfo, EnrollRequest,
+    EnrollResponse, ReportRequest,
+};
+
+use crate::auth::{self, DeviceAuth};
+use crate::problem::{ApiError, ApiJson, ApiPath};
+use crate::AppState;
+
+/// How long an enrollment code is valid.
+pub const CODE_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+/// The longest a device may wait on `GET /v1/alarms/{id}`.
+pub const MAX_WAIT_SECS: u64 = 30;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// `POST /v1/enroll`: a one-time code for a device token.
+pub async fn enroll(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<EnrollRequest>,
+) -> Result<Response> {
+    let ip = peer.ip();
+    if let Err(wait) = state.enroll_limiter().check(ip) {
+        return Err(ApiError::too_many(
+            wait,
+            format!("too many wrong codes; try again in {wait} s"),
+        ));
+    }
+    let code = normalize_code(&req.code);
+    if code.len() != auth::CODE_LEN {
+        state.enroll_limiter().fail(ip);
+        return Err(ApiError::unauthorized(
+            "bad-code",
+            format!(
+                "an enrollment code has {} letters and digits",
+                auth::CODE_LEN
+            ),
+        ));
+    }
+    let token = auth::new_token();
+    let result = state
+        .store()
+        .enroll(
+            &auth::hash_secret(&code),
+            &auth::hash_secret(&token),
+            Uuid::now_v7(),
+            state.now(),
+        )
+        .await;
+    let device = match result {
+        Ok(d) => d,
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status() == StatusCode::UNAUTHORIZED {
+                state.enroll_limiter().fail(ip);
+            }
+            return Err(e);
+        }
+    };
+    tracing::info!(device = %device.id, region = %device.region_id, "device enrolled");
+    let body = EnrollResponse {
+        device_id: device.id,
+        token,
+        region_id: device.region_id,
+        name: device.name,
+        role: device.role,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `GET /v1/me`.
+pub async fn me(DeviceAuth(d): DeviceAuth) -> Json<DeviceInfo> {
+    Json(DeviceInfo {
+        device_id: d.id,
+        region_id: d.region_id,
+        name: d.name,
+        role: d.role,
+    })
+}
+
+/// `GET /v1/profile`: the device's region profile, `304` when the ETag matches.
+pub async fn profile(
+    State(state): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let p = state
+        .profile(&d.region_id)
+        .ok_or_else(|| ApiError::not_found("no profile is configured for this device's region"))?;
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == p.etag || t.trim() == "*"));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, p.etag.clone())]).into_response());
+    }
+    Ok((
+        [
+            (header::ETAG, p.etag.clone()),
+            (header::CONTENT_TYPE, "application/json".to_string()),
+        ],
+        p.json.clone(),
+    )
+        .into_response())
+}
+
+/// `PUT /v1/alarms/{id}`: raise an alarm. The same id again returns the same receipt.
+pub async fn put_alarm(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<AlarmRequest>,
+) -> Result<Response> {
+    req.validate()?;
+    let (alarm, created) = state
+        .store()
+        .put_alarm(&device, id, &req, state.now())
+        .await?;
+    let receipt = alarm.receipt();
+    if created {
+        tracing::info!(alarm = %id, device = %device.id, "alarm received");
+        state.publish(alarm);
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(receipt)).into_response())
+}
+
+/// Query of `GET /v1/alarms/{id}`.
+#[derive(Deserialize)]
+pub struct WaitQuery {
+    /// Answer only when the alarm's version is higher than this (long-poll).
+    after_version: Option<i64>,
+    /// Seconds to wait for that, at most 30.
+    wait: Option<u64>,
+}
+
+/// `GET /v1/alarms/{id}`: the receipt; with `after_version`, waits for a change.
+pub async fn get_alarm(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+    Query(q): Query<WaitQuery>,
+) -> Result<Response> {
+    // Subscribe before reading, so a change in between is not missed.
+    let mut changes = state.subscribe();
+    let own = |a: &crate::store::Alarm| a.device_id == device.id;
+    let alarm = state
+        .store()
+        .alarm(&device.region_id, id)
+        .await?
+        .filter(own)
+        .ok_or_else(|| ApiError::not_found("no such alarm for this device"))?;
+    let after = q.after_version.unwrap_or(i64::MIN);
+    if alarm.version > after || q.wait.unwrap_or(0) == 0 {
+        return Ok(Json(alarm.receipt()).into_response());
+    }
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let changed = async {
+        loop {
+            match changes.recv().await {
+                Ok(a) if a.id == id && a.version > after => return,
+                Ok(_) => {}
+                // Missed some: re-read below.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    };
+    tokio::select! {
+        _ = changed => {}
+        _ = tokio::time::sleep(wait) => {}
+        _ = state.shutting_down() => {}
+    }
+    let alarm = state
+        .store()
+        .alarm(&device.region_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alarm for this device"))?;
+    Ok(Json(alarm.receipt()).into_response())
+}
+
+/// `POST /v1/alarms/{id}/cancel`: a false alarm (idempotent).
+pub async fn cancel_alarm(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<CancelRequest>,
+) -> Result<Response> {
+    req.validate()?;
+    let (alarm, changed) = state
+        .store()
+        .cancel_alarm(&device, id, &req, state.now())
+        .await?;
+    if changed {
+        tracing::info!(alarm = %id, "alarm cancelled");
+        state.publish(alarm.clone());
+    }
+    Ok(Json(alarm.receipt()).into_response())
+}
+
+/// `PUT /v1/reports/{id}`: one revision of a report (idempotent per revision).
+pub async fn put_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<ReportRequest>,
+) -> Result<Response> {
+    req.validate()?;
+    let (receipt, created) = state
+        .store()
+        .put_report(&device, id, &req, state.now())
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(receipt)).into_response())
+}
+
+/// `GET /v1/reports/{id}`: the device's receipt for its own report.
+pub async fn get_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let receipt = state
+        .store()
+        .report_receipt(&device, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such report for this device"))?;
+    Ok(Json(receipt).into_response())
+}
+
+/// `PUT /v1/reports/{report}/attachments/{id}`: announce an attachment (idempotent).
+pub async fn put_attachment(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath((report, id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(meta): ApiJson<AttachmentMeta>,
+) -> Result<Response> {
+    meta.validate()?;
+    let status = state
+        .store()
+        .create_attachment(&device, report, id, &meta, state.now())
+        .await?;
+    Ok(Json(status).into_response())
+}
+
+/// `GET /v1/attachments/{id}`: where the upload stands.
+pub async fn get_upload(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    Ok(Json(state.store().upload_status(&device, id).await?).into_response())
+}
+
+/// Header naming where a chunk starts.
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+
+/// `PATCH /v1/attachments/{id}`: a chunk starting at `Upload-Offset`.
+pub async fn patch_upload(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let offset: u64 = headers
+        .get(UPLOAD_OFFSET)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("send the chunk's start as the Upload-Offset header (bytes)")
+        })?;
+    let is_octets = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/octet-stream"));
+    if !is_octets {
+        return Err(ApiError::bad_request(
+            "send the chunk as Content-Type: application/octet-stream",
+        ));
+    }
+    if body.len() > varn_core::wire::MAX_CHUNK_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "a chunk may hold at most {} bytes",
+            varn_core::wire::MAX_CHUNK_BYTES
+        )));
+    }
+    let status = state
+        .store()
+        .append_chunk(&device, id, offset, body.to_vec(), state.now())
+        .await?;
+    Ok(Json(status).into_response())
+}

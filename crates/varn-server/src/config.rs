@@ -1,0 +1,285 @@
+//! Configuration: a TOML file, then environment variables and flags (which win).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use varn_core::profile::Profile;
+
+/// The file's shape. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub bind: Option<String>,
+    /// SQLite database file.
+    pub database: Option<PathBuf>,
+    /// TLS certificate chain (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// Region profiles (TOML); the embedded Sörmland profile when empty.
+    #[serde(default)]
+    pub profiles: Vec<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (development only).
+    #[serde(default)]
+    pub insecure_dev: bool,
+}
+
+/// Values from flags and environment (clap merges the two); `None` leaves the file's value.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// `--bind` / `VARN_SERVER_BIND`.
+    pub bind: Option<String>,
+    /// `--database` / `VARN_SERVER_DATABASE`.
+    pub database: Option<PathBuf>,
+    /// `--tls-cert` / `VARN_SERVER_TLS_CERT`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key` / `VARN_SERVER_TLS_KEY`.
+    pub tls_key: Option<PathBuf>,
+    /// `--profile` (repeatable) / `VARN_SERVER_PROFILES` (comma-separated).
+    pub profiles: Vec<PathBuf>,
+    /// `--insecure-dev`.
+    pub insecure_dev: bool,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// The SQLite database.
+    pub database: PathBuf,
+    /// Certificate and key, when serving TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Region profile files.
+    pub profiles: Vec<PathBuf>,
+    /// Plain HTTP on a non-loopback address was explicitly allowed.
+    pub insecure_dev: bool,
+}
+
+/// Default listening address: loopback only.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default database file, relative to the working directory.
+pub const DEFAULT_DATABASE: &str = "varn-server.db";
+
+/// A configuration that cannot be used; the message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read or parsed.
+    #[error("config file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// A value is wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// A region profile is wrong.
+    #[error("region profile {path}: {message}")]
+    Profile {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// Reads the file (if any) and applies the overrides.
+pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError> {
+    let f = match file {
+        None => FileConfig::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            toml::from_str(&text).map_err(|e| ConfigError::File {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?
+        }
+    };
+    let bind_text = o
+        .bind
+        .or(f.bind)
+        .unwrap_or_else(|| DEFAULT_BIND.to_string());
+    let bind: SocketAddr = bind_text.parse().map_err(|_| {
+        ConfigError::Invalid(format!(
+            "bind address \"{bind_text}\" is not IP:port, e.g. 127.0.0.1:8080"
+        ))
+    })?;
+    let tls = match (o.tls_cert.or(f.tls_cert), o.tls_key.or(f.tls_key)) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => {
+            return Err(ConfigError::Invalid(
+                "TLS needs both a certificate (--tls-cert) and a key (--tls-key)".into(),
+            ))
+        }
+    };
+    let config = Config {
+        bind,
+        database: o
+            .database
+            .or(f.database)
+            .unwrap_or_else(|| DEFAULT_DATABASE.into()),
+        tls,
+        profiles: if o.profiles.is_empty() {
+            f.profiles
+        } else {
+            o.profiles
+        },
+        insecure_dev: o.insecure_dev || f.insecure_dev,
+    };
+    check_bind(&config)?;
+    Ok(config)
+}
+
+/// Refuses plain HTTP on an address other machines can reach, unless `--insecure-dev`.
+pub fn check_bind(c: &Config) -> Result<(), ConfigError> {
+    if c.tls.is_none() && !c.bind.ip().is_loopback() && !c.insecure_dev {
+        return Err(ConfigError::Invalid(format!(
+            "refusing to serve plain HTTP on {} (not loopback): alarms and tokens would travel \
+             unencrypted. Give --tls-cert and --tls-key, bind to 127.0.0.1, or pass \
+             --insecure-dev for a development setup",
+            c.bind
+        )));
+    }
+    Ok(())
+}
+
+/// Loads the region profiles; the embedded default when none are configured.
+pub fn load_profiles(c: &Config) -> Result<Vec<Profile>, ConfigError> {
+    if c.profiles.is_empty() {
+        return Profile::embedded_default()
+            .map(|p| vec![p])
+            .map_err(|e| ConfigError::Profile {
+                path: "(embedded)".into(),
+                message: e.to_string(),
+            });
+    }
+    let mut out: Vec<Profile> = Vec::new();
+    for path in &c.profiles {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Profile {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let p = if path.extension().is_some_and(|e| e == "json") {
+            Profile::from_json(&text)
+        } else {
+            Profile::from_toml(&text)
+        }
+        .map_err(|e| ConfigError::Profile {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if out.iter().any(|o| o.region.id == p.region.id) {
+            return Err(ConfigError::Profile {
+                path: path.clone(),
+                message: format!("a second profile for region \"{}\"", p.region.id),
+            });
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_loopback_and_a_local_database() {
+        let c = resolve(None, Overrides::default()).unwrap();
+        assert_eq!(c.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(c.database, PathBuf::from(DEFAULT_DATABASE));
+        assert!(c.tls.is_none());
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "bind = \"127.0.0.1:9000\"\ndatabase = \"file.db\"\n").unwrap();
+        let c = resolve(
+            Some(&file),
+            Overrides {
+                database: Some("flag.db".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.bind.port(), 9000);
+        assert_eq!(c.database, PathBuf::from("flag.db"));
+    }
+
+    #[test]
+    fn plain_http_on_a_public_address_is_refused_unless_insecure_dev() {
+        let o = || Overrides {
+            bind: Some("0.0.0.0:8080".into()),
+            ..Default::default()
+        };
+        let err = resolve(None, o()).unwrap_err().to_string();
+        assert!(
+            err.contains("--insecure-dev") && err.contains("--tls-cert"),
+            "{err}"
+        );
+        assert!(resolve(
+            None,
+            Overrides {
+                insecure_dev: true,
+                ..o()
+            }
+        )
+        .is_ok());
+        let tls = Overrides {
+            tls_cert: Some("c.pem".into()),
+            tls_key: Some("k.pem".into()),
+            ..o()
+        };
+        assert!(resolve(None, tls).is_ok());
+    }
+
+    #[test]
+    fn half_a_tls_setup_is_an_error() {
+        let o = Overrides {
+            tls_cert: Some("c.pem".into()),
+            ..Default::default()
+        };
+        assert!(resolve(None, o)
+            .unwrap_err()
+            .to_string()
+            .contains("--tls-key"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_addresses_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "bnd = \"x\"\n").unwrap();
+        assert!(resolve(Some(&file), Overrides::default())
+            .unwrap_err()
+            .to_string()
+            .contains("bnd"));
+        let err = resolve(
+            None,
+            Overrides {
+                bind: Some("localhost".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("localhost"));
+    }
+
+    #[test]
+    fn profiles_default_to_the_embedded_one() {
+        let c = resolve(None, Overrides::default()).unwrap();
+        let p = load_profiles(&c).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].region.id, "sormland");
+    }
+}

@@ -1,0 +1,227 @@
+// The officers' dashboard: log in, watch alarms live (SSE), acknowledge, read reports.
+// DOM is built with createElement; data never goes in as HTML.
+
+const STRINGS = {
+  sv: {
+    sub: 'larmcentral', lang: 'English', user: 'Användarnamn', password: 'Lösenord', login: 'Logga in',
+    logout: 'Logga ut', alarms: 'Larm', reports: 'Rapporter', none: 'Inga larm.', noReports: 'Inga rapporter.',
+    ack: 'Kvittera', acked: 'Kvitterat av {who} kl {time}', cancelled: 'Avbrutet (falsklarm) kl {time}',
+    open: 'NYTT LARM', statusAcknowledged: 'KVITTERAT', statusCancelled: 'AVBRUTET', timeline: 'Tidslinje',
+    triggered: 'Utlöst {time}', received: 'mottaget {time}', meeting: 'Möte', place: 'Plats', message: 'Meddelande',
+    live: 'Live', down: 'Anslutningen bröts – återansluter …', soundOn: 'Ljud på', soundOff: 'Slå på ljud',
+    badLogin: 'Fel användarnamn eller lösenord.', revision: 'version {n}',
+    f_kind: 'Typ', f_started_at: 'Start', f_ended_at: 'Slut', f_place: 'Plats', f_involved: 'Inblandade',
+    f_before: 'Vad hände innan', f_during: 'Vad hände under', f_actions: 'Vad gjorde vi', f_witnesses: 'Vittnen',
+    f_police_reported: 'Polisanmäld', f_police_report_number: 'Diarienummer', f_reported_to_region: 'Rapporterad till regionen',
+    attachments: 'Bilagor', incomplete: 'ej komplett', yes: 'ja', no: 'nej',
+  },
+  en: {
+    sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
+    logout: 'Log out', alarms: 'Alarms', reports: 'Reports', none: 'No alarms.', noReports: 'No reports.',
+    ack: 'Acknowledge', acked: 'Acknowledged by {who} at {time}', cancelled: 'Cancelled (false alarm) at {time}',
+    open: 'NEW ALARM', statusAcknowledged: 'ACKNOWLEDGED', statusCancelled: 'CANCELLED', timeline: 'Timeline',
+    triggered: 'Triggered {time}', received: 'received {time}', meeting: 'Meeting', place: 'Place', message: 'Message',
+    live: 'Live', down: 'Connection lost – reconnecting …', soundOn: 'Sound on', soundOff: 'Turn sound on',
+    badLogin: 'Wrong username or password.', revision: 'revision {n}',
+    f_kind: 'Kind', f_started_at: 'Start', f_ended_at: 'End', f_place: 'Place', f_involved: 'Involved',
+    f_before: 'What happened before', f_during: 'What happened during', f_actions: 'What we did', f_witnesses: 'Witnesses',
+    f_police_reported: 'Reported to police', f_police_report_number: 'Report number', f_reported_to_region: 'Reported to region',
+    attachments: 'Attachments', incomplete: 'incomplete', yes: 'yes', no: 'no',
+  },
+};
+let lang = localStorage.getItem('varn-lang') === 'en' ? 'en' : 'sv';
+const t = (k, vars = {}) => (STRINGS[lang][k] ?? k).replace(/\{(\w+)\}/g, (m, n) => vars[n] ?? m);
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+const time = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'en' ? 'en-GB' : 'sv-SE') : '');
+
+async function api(path, opts = {}) {
+  const res = await fetch(path, { credentials: 'same-origin', headers: { 'content-type': 'application/json' }, ...opts });
+  if (res.status === 401) throw Object.assign(new Error('unauthorised'), { status: 401 });
+  if (!res.ok) {
+    const p = await res.json().catch(() => ({}));
+    throw Object.assign(new Error(p.detail || res.statusText), { status: res.status });
+  }
+  return res.status === 204 ? null : res.json();
+}
+
+const main = document.getElementById('main');
+const alarms = new Map();
+let sound = false;
+let audio = null;
+let source = null;
+
+function beep() {
+  if (!sound) return;
+  audio ??= new AudioContext();
+  const o = audio.createOscillator();
+  const g = audio.createGain();
+  o.frequency.value = 880;
+  g.gain.value = 0.2;
+  o.connect(g).connect(audio.destination);
+  o.start();
+  o.stop(audio.currentTime + 0.6);
+}
+
+function chrome(loggedIn) {
+  document.documentElement.lang = lang;
+  document.getElementById('title-sub').textContent = t('sub');
+  const langBtn = document.getElementById('lang');
+  langBtn.textContent = t('lang');
+  langBtn.onclick = () => { lang = lang === 'sv' ? 'en' : 'sv'; localStorage.setItem('varn-lang', lang); start(); };
+  const soundBtn = document.getElementById('sound');
+  soundBtn.hidden = !loggedIn;
+  soundBtn.textContent = sound ? t('soundOn') : t('soundOff');
+  soundBtn.setAttribute('aria-pressed', sound ? 'true' : 'false');
+  soundBtn.onclick = () => { sound = !sound; if (sound) { audio ??= new AudioContext(); audio.resume(); } chrome(true); };
+  const out = document.getElementById('logout');
+  out.hidden = !loggedIn;
+  out.textContent = t('logout');
+  out.onclick = async () => { await api('/dashboard/api/logout', { method: 'POST' }).catch(() => {}); source?.close(); start(); };
+}
+
+function loginForm(error) {
+  chrome(false);
+  const user = h('input', { id: 'username', autocomplete: 'username', required: true });
+  const pass = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const form = h('form', { class: 'login', id: 'login-form' },
+    h('label', { for: 'username' }, t('user')), user,
+    h('label', { for: 'password' }, t('password')), pass,
+    error ? h('p', { class: 'error', role: 'alert' }, error) : null,
+    h('p', {}, h('button', { type: 'submit', class: 'primary' }, t('login'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('/dashboard/api/login', { method: 'POST', body: JSON.stringify({ username: user.value, password: pass.value }) });
+      start();
+    } catch (err) {
+      loginForm(err.status === 401 ? t('badLogin') : err.message);
+    }
+  });
+  main.replaceChildren(form);
+  user.focus();
+}
+
+function alarmItem(a) {
+  const badge = { open: t('open'), acknowledged: t('statusAcknowledged'), cancelled: t('statusCancelled') }[a.status];
+  const tl = h('ol', { class: 'timeline', hidden: true });
+  return h('li', { class: `alarm ${a.status}`, id: `alarm-${a.id}`, 'data-status': a.status },
+    h('div', { class: 'who' }, h('span', { class: `badge ${a.status}` }, badge), a.who),
+    h('div', { class: 'meta' }, t('triggered', { time: time(a.triggered_at) }), ' · ', t('received', { time: time(a.received_at) })),
+    h('div', { class: 'meta' },
+      a.meeting ? [h('strong', {}, t('meeting'), ': '), a.meeting, ' '] : null,
+      a.place ? [h('strong', {}, t('place'), ': '), a.place, ' '] : null,
+      a.message ? [h('strong', {}, t('message'), ': '), a.message] : null),
+    a.status === 'acknowledged' ? h('div', { class: 'meta' }, t('acked', { who: a.acknowledged_by, time: time(a.acknowledged_at) })) : null,
+    a.status === 'cancelled' ? h('div', { class: 'meta' }, t('cancelled', { time: time(a.cancelled_at) }), a.cancel_reason ? ` – ${a.cancel_reason}` : '') : null,
+    h('div', { class: 'actions' },
+      a.status === 'open' ? h('button', { type: 'button', class: 'ack', 'data-ack': a.id, onclick: () => acknowledge(a.id) }, t('ack')) : null,
+      h('button', { type: 'button', onclick: async () => {
+        tl.hidden = !tl.hidden;
+        if (!tl.hidden) {
+          const events = await api(`/dashboard/api/alarms/${a.id}/timeline`).catch(() => []);
+          tl.replaceChildren(...events.map((e) => h('li', {}, `${time(e.at)} – ${e.kind} – ${e.actor}${e.detail ? `: ${e.detail}` : ''}`)));
+        }
+      } }, t('timeline'))),
+    tl);
+}
+
+function drawAlarms() {
+  const list = document.getElementById('alarm-list');
+  if (!list) return;
+  // Open alarms first, then newest first.
+  const sorted = [...alarms.values()]
+    .sort((a, b) => (b.status === 'open') - (a.status === 'open') || b.received_at.localeCompare(a.received_at));
+  list.replaceChildren(...(sorted.length ? sorted.map(alarmItem) : [h('li', { class: 'empty' }, t('none'))]));
+}
+
+function upsert(a) {
+  const old = alarms.get(a.id);
+  if (old && old.version >= a.version) return false;
+  alarms.set(a.id, a);
+  return !old && a.status === 'open';
+}
+
+async function acknowledge(id) {
+  try {
+    upsert(await api(`/dashboard/api/alarms/${id}/ack`, { method: 'POST', body: '{}' }));
+    drawAlarms();
+  } catch (e) {
+    if (e.status === 401) loginForm();
+  }
+}
+
+function listen() {
+  source?.close();
+  source = new EventSource('/dashboard/api/events');
+  const live = document.getElementById('live');
+  source.addEventListener('open', () => { live.textContent = t('live'); live.className = 'live'; });
+  source.addEventListener('error', () => { live.textContent = t('down'); live.className = 'live down'; });
+  source.addEventListener('snapshot', (e) => {
+    alarms.clear();
+    for (const a of JSON.parse(e.data)) alarms.set(a.id, a);
+    drawAlarms();
+  });
+  source.addEventListener('alarm', (e) => {
+    if (upsert(JSON.parse(e.data))) beep();
+    drawAlarms();
+  });
+  source.addEventListener('resync', async () => {
+    for (const a of await api('/dashboard/api/alarms').catch(() => [])) upsert(a);
+    drawAlarms();
+  });
+}
+
+function field(name, value) {
+  if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return null;
+  const shown = typeof value === 'boolean' ? t(value ? 'yes' : 'no') : /_at$/.test(name) ? time(value) : String(value);
+  return [h('dt', {}, t(`f_${name}`)), h('dd', {}, shown)];
+}
+
+async function drawReports() {
+  const list = document.getElementById('report-list');
+  const reports = await api('/dashboard/api/reports').catch(() => []);
+  list.replaceChildren(...(reports.length ? reports.map((r) => {
+    const b = r.body;
+    return h('li', { class: 'report', id: `report-${r.id}` }, h('details', {},
+      h('summary', {}, `${r.who} – ${time(b.started_at || r.first_received_at)} (${t('revision', { n: r.revision })})`),
+      h('dl', {}, ['kind', 'started_at', 'ended_at', 'place', 'involved', 'before', 'during', 'actions', 'witnesses',
+        'police_reported', 'police_report_number', 'reported_to_region'].map((k) => field(k, b[k]))),
+      r.attachments.length ? h('div', {}, h('strong', {}, t('attachments')), h('ul', {}, r.attachments.map((a) => h('li', {},
+        a.complete_at ? h('a', { href: `/dashboard/api/attachments/${a.id}`, download: a.filename }, a.filename) : `${a.filename} (${t('incomplete')})`,
+        ` · ${a.size} B · SHA-256 ${a.sha256.slice(0, 16)}…`,
+        a.complete_at && a.content_type.startsWith('image/') ? h('img', { src: `/dashboard/api/attachments/${a.id}`, alt: a.filename }) : null)))) : null));
+  }) : [h('li', { class: 'empty' }, t('noReports'))]));
+}
+
+async function start() {
+  let me;
+  try {
+    me = await api('/dashboard/api/me');
+  } catch {
+    source?.close();
+    loginForm();
+    return;
+  }
+  chrome(true);
+  main.replaceChildren(
+    h('p', {}, me.display_name, ' · ', me.region_id),
+    h('h2', {}, t('alarms')), h('ul', { class: 'alarms', id: 'alarm-list' }),
+    h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }));
+  drawAlarms();
+  listen();
+  drawReports();
+  setInterval(drawReports, 30000);
+}
+
+start();

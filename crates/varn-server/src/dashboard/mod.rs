@@ -1,0 +1,324 @@
+//! The security officers' dashboard: a web page behind a login (HttpOnly, SameSite=Strict
+//! session cookie) with the live list of alarms (SSE), acknowledgement with one click, and the
+//! reports with their attachments. Officers see only their own region.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::{stream, StreamExt};
+use serde::Deserialize;
+use tokio_stream::wrappers::BroadcastStream;
+use uuid::Uuid;
+
+use crate::auth::{self, OfficerAuth, SESSION_COOKIE};
+use crate::problem::{ApiError, ApiJson, ApiPath};
+use crate::AppState;
+
+/// How long a dashboard session lasts.
+pub const SESSION_HOURS: i64 = 12;
+/// How many alarms and reports the lists show.
+pub const LIST_LIMIT: u32 = 200;
+
+const INDEX_HTML: &str = include_str!("index.html");
+const APP_JS: &str = include_str!("app.js");
+const APP_CSS: &str = include_str!("app.css");
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// The dashboard's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/dashboard", get(page))
+        .route(
+            "/dashboard/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/dashboard/app.css",
+            get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
+        )
+        .route("/dashboard/api/login", post(login))
+        .route("/dashboard/api/logout", post(logout))
+        .route("/dashboard/api/me", get(me))
+        .route("/dashboard/api/alarms", get(alarms))
+        .route("/dashboard/api/events", get(events))
+        .route("/dashboard/api/alarms/{id}/ack", post(acknowledge))
+        .route("/dashboard/api/alarms/{id}/timeline", get(timeline))
+        .route("/dashboard/api/reports", get(reports))
+        .route("/dashboard/api/reports/{id}", get(report))
+        .route("/dashboard/api/attachments/{id}", get(attachment))
+}
+
+async fn page() -> Response {
+    let mut res = (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        INDEX_HTML,
+    )
+        .into_response();
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    res
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// Requests that change state must come from the dashboard's own origin. The cookie is
+/// SameSite=Strict already; this also refuses a stray `Origin`.
+fn same_origin(headers: &HeaderMap) -> Result<()> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split("://").nth(1).unwrap_or("");
+    if origin_host == host {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("cross-origin request refused"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// A hash to verify against when the user does not exist, so both cases take as long.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| auth::hash_password("not a real password").unwrap_or_default())
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<Login>,
+) -> Result<Response> {
+    same_origin(&headers)?;
+    let ip = peer.ip();
+    if let Err(wait) = state.login_limiter().check(ip) {
+        return Err(ApiError::too_many(
+            wait,
+            format!("too many failed logins; try again in {wait} s"),
+        ));
+    }
+    let officer = state
+        .store()
+        .officer_by_username(req.username.trim())
+        .await?;
+    let hash = officer
+        .as_ref()
+        .map(|o| o.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_string());
+    let password = req.password;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let officer = match (ok, officer) {
+        (true, Some(o)) => o,
+        _ => {
+            state.login_limiter().fail(ip);
+            return Err(ApiError::unauthorized(
+                "bad-login",
+                "wrong username or password",
+            ));
+        }
+    };
+    let token = auth::new_token();
+    let now = state.now();
+    state
+        .store()
+        .create_session(
+            &auth::hash_secret(&token),
+            officer.id,
+            now,
+            now + chrono::Duration::hours(SESSION_HOURS),
+        )
+        .await?;
+    tracing::info!(officer = %officer.id, "officer logged in");
+    let secure = if state.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
+    );
+    let mut res = Json(serde_json::json!({
+        "display_name": officer.display_name,
+        "region_id": officer.region_id,
+    }))
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> Result<Response> {
+    same_origin(&headers)?;
+    let (parts, _) = req.into_parts();
+    if let Some(token) = auth::session_token(&parts) {
+        state
+            .store()
+            .delete_session(&auth::hash_secret(&token))
+            .await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("varn_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    Ok(res)
+}
+
+async fn me(OfficerAuth(o): OfficerAuth) -> Json<serde_json::Value> {
+    Json(
+        serde_json::json!({ "display_name": o.display_name, "region_id": o.region_id, "username": o.username }),
+    )
+}
+
+async fn alarms(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
+    Ok(Json(state.store().alarms(&o.region_id, LIST_LIMIT).await?).into_response())
+}
+
+/// The live feed: first a `snapshot` of the region's alarms, then every change as `alarm`.
+/// `resync` asks the page to fetch the list again (it fell behind).
+async fn events(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
+    // Subscribe first: nothing that happens while the snapshot is read is lost.
+    let rx = state.subscribe();
+    let snapshot = state.store().alarms(&o.region_id, LIST_LIMIT).await?;
+    let region = o.region_id.clone();
+    let first =
+        stream::once(async move { Event::default().event("snapshot").json_data(&snapshot).ok() });
+    let changes = BroadcastStream::new(rx).map(move |msg| match msg {
+        Ok(alarm) if alarm.region_id == region => {
+            Event::default().event("alarm").json_data(&*alarm).ok()
+        }
+        Ok(_) => None,
+        Err(_) => Some(Event::default().event("resync").data("")),
+    });
+    let shutdown = {
+        let state = state.clone();
+        async move { state.shutting_down().await }
+    };
+    let events = first
+        .chain(changes)
+        .filter_map(|e| async move { e })
+        .take_until(shutdown)
+        .map(Ok::<_, Infallible>);
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    same_origin(&headers)?;
+    let (alarm, changed) = state.store().acknowledge_alarm(&o, id, state.now()).await?;
+    if changed {
+        tracing::info!(alarm = %id, officer = %o.id, "alarm acknowledged");
+        state.publish(alarm.clone());
+    }
+    Ok(Json(alarm).into_response())
+}
+
+async fn timeline(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    if state.store().alarm(&o.region_id, id).await?.is_none() {
+        return Err(ApiError::not_found("no such alarm in your region"));
+    }
+    Ok(Json(state.store().alarm_events(&o.region_id, id).await?).into_response())
+}
+
+async fn reports(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
+    Ok(Json(state.store().reports(&o.region_id, LIST_LIMIT).await?).into_response())
+}
+
+async fn report(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let r = state
+        .store()
+        .report(&o.region_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such report in your region"))?;
+    Ok(Json(r).into_response())
+}
+
+/// Types shown inline in the page; everything else downloads as bytes.
+const INLINE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+async fn attachment(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let (a, bytes) = state.store().attachment_bytes(&o.region_id, id).await?;
+    let inline = INLINE_TYPES.contains(&a.content_type.as_str());
+    let content_type = if inline {
+        a.content_type.clone()
+    } else {
+        "application/octet-stream".into()
+    };
+    let safe_name: String = a
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "{}; filename=\"{safe_name}\"",
+        if inline { "inline" } else { "attachment" }
+    );
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    Ok(res)
+}

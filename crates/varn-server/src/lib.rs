@@ -1,0 +1,251 @@
+//! Värn's region server: the other end of every alarm and report. Devices enroll with a
+//! one-time code and then raise alarms and send reports; security officers watch a live
+//! dashboard and acknowledge. `router(state)` is the whole HTTP service; `main` only reads the
+//! configuration and serves it.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod dashboard;
+pub mod problem;
+pub mod ratelimit;
+pub mod server;
+pub mod store;
+pub mod testkit;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, watch};
+use varn_core::profile::Profile;
+
+use crate::clock::Clock;
+use crate::problem::ApiError;
+use crate::ratelimit::Limiter;
+use crate::store::{Alarm, Store};
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+
+/// A region profile as served: its JSON and ETag, computed once.
+pub struct ServedProfile {
+    /// The profile.
+    pub profile: Profile,
+    /// Its canonical JSON.
+    pub json: String,
+    /// Its ETag.
+    pub etag: String,
+}
+
+impl ServedProfile {
+    /// Prepares a profile for serving.
+    pub fn new(profile: Profile) -> Self {
+        ServedProfile {
+            json: profile.to_json(),
+            etag: profile.etag(),
+            profile,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    alarms: broadcast::Sender<Arc<Alarm>>,
+    profiles: HashMap<String, ServedProfile>,
+    enroll_limiter: Limiter,
+    login_limiter: Limiter,
+    secure_cookies: bool,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// How to build the state.
+pub struct StateConfig {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+    /// Region profiles, by region id.
+    pub profiles: Vec<Profile>,
+    /// Mark cookies `Secure` (when served over TLS).
+    pub secure_cookies: bool,
+    /// Flips to true when the server shuts down; long-lived requests end then.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(cfg: StateConfig) -> AppState {
+        let (alarms, _) = broadcast::channel(4096);
+        AppState(Arc::new(Inner {
+            store: cfg.store,
+            clock: cfg.clock,
+            alarms,
+            profiles: cfg
+                .profiles
+                .into_iter()
+                .map(|p| (p.region.id.clone(), ServedProfile::new(p)))
+                .collect(),
+            enroll_limiter: Limiter::new(10, Duration::from_secs(15 * 60)),
+            login_limiter: Limiter::new(10, Duration::from_secs(15 * 60)),
+            secure_cookies: cfg.secure_cookies,
+            shutdown: cfg.shutdown,
+        }))
+    }
+
+    /// Storage.
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+
+    /// The current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    /// The profile of a region.
+    pub fn profile(&self, region_id: &str) -> Option<&ServedProfile> {
+        self.0.profiles.get(region_id)
+    }
+
+    /// The regions this server hosts.
+    pub fn regions(&self) -> impl Iterator<Item = &str> {
+        self.0.profiles.keys().map(String::as_str)
+    }
+
+    /// Tells every dashboard and waiting device that an alarm changed.
+    pub fn publish(&self, alarm: Alarm) {
+        let _ = self.0.alarms.send(Arc::new(alarm));
+    }
+
+    /// Listens to alarm changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Alarm>> {
+        self.0.alarms.subscribe()
+    }
+
+    /// Resolves when the server is shutting down.
+    pub async fn shutting_down(&self) {
+        let mut rx = self.0.shutdown.clone();
+        let _ = rx.wait_for(|down| *down).await;
+    }
+
+    pub(crate) fn enroll_limiter(&self) -> &Limiter {
+        &self.0.enroll_limiter
+    }
+
+    pub(crate) fn login_limiter(&self) -> &Limiter {
+        &self.0.login_limiter
+    }
+
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.0.secure_cookies
+    }
+}
+
+/// The OpenAPI document describing the device API.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// The whole HTTP service.
+pub fn router(state: AppState) -> Router {
+    let chunk_limit = varn_core::wire::MAX_CHUNK_BYTES + 64 * 1024;
+    let api = Router::new()
+        .route("/v1/enroll", post(api::enroll))
+        .route("/v1/me", get(api::me))
+        .route("/v1/profile", get(api::profile))
+        .route("/v1/alarms/{id}", put(api::put_alarm).get(api::get_alarm))
+        .route("/v1/alarms/{id}/cancel", post(api::cancel_alarm))
+        .route(
+            "/v1/reports/{id}",
+            put(api::put_report).get(api::get_report),
+        )
+        .route(
+            "/v1/reports/{report}/attachments/{id}",
+            put(api::put_attachment),
+        )
+        .route(
+            "/v1/attachments/{id}",
+            get(api::get_upload)
+                .patch(api::patch_upload)
+                .layer(DefaultBodyLimit::max(chunk_limit)),
+        );
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .merge(api)
+        .merge(dashboard::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(middleware::from_fn(log_and_harden))
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    // A read proves the database answers.
+    match state.store().devices().await {
+        Ok(_) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /openapi.json")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut res =
+        ApiError::bad_request("this method is not allowed here; see /openapi.json").into_response();
+    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    res
+}
+
+/// Logs each request (method, route template, status, time; never bodies, tokens or names)
+/// and adds security headers to every response.
+async fn log_and_harden(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(unmatched)".into());
+    let mut res = next.run(req).await;
+    let status = res.status().as_u16();
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(%method, %route, status, ms, "request");
+    } else if method != Method::GET || status >= 400 {
+        tracing::info!(%method, %route, status, ms, "request");
+    } else {
+        tracing::debug!(%method, %route, status, ms, "request");
+    }
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    res
+}

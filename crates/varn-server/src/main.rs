@@ -1,0 +1,324 @@
+//! `varn-server`: serve the region server, or manage it from the command line
+//! (enrollment codes, officer logins, revoking devices).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use uuid::Uuid;
+use varn_core::wire::Role;
+use varn_server::clock::{Clock, SystemClock};
+use varn_server::config::{self, Config, Overrides};
+use varn_server::store::sqlite::SqliteStore;
+use varn_server::store::{Officer, Store};
+use varn_server::{api, auth, server};
+
+#[derive(Parser)]
+#[command(
+    name = "varn-server",
+    version,
+    about = "Värn region server: alarms and reports from the app, a dashboard for security officers"
+)]
+struct Cli {
+    /// Config file (TOML).
+    #[arg(long, global = true, env = "VARN_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// SQLite database file [default: varn-server.db].
+    #[arg(long, global = true, env = "VARN_SERVER_DATABASE")]
+    database: Option<PathBuf>,
+    /// Region profile (TOML or JSON); repeat for several regions [default: the embedded Region Sörmland profile].
+    #[arg(
+        long = "profile",
+        global = true,
+        env = "VARN_SERVER_PROFILES",
+        value_delimiter = ','
+    )]
+    profiles: Vec<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the dashboard (the default).
+    Serve(ServeArgs),
+    /// Create a one-time enrollment code for a person's app (valid 24 hours).
+    Enroll {
+        /// The person's name, as officers will see it on alarms.
+        #[arg(long)]
+        name: String,
+        /// The person's role.
+        #[arg(long, default_value = "förtroendevald")]
+        role: String,
+        /// Region id (needed when the server hosts several).
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Manage security-officer logins.
+    Officer {
+        #[command(subcommand)]
+        command: OfficerCommand,
+    },
+    /// Revoke a device: its token stops working at once.
+    Revoke {
+        /// The device's id (see `varn-server devices`).
+        #[arg(long)]
+        device: Uuid,
+    },
+    /// List enrolled devices.
+    Devices,
+}
+
+#[derive(Subcommand)]
+enum OfficerCommand {
+    /// Create a login for a security officer.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Name shown on acknowledgements.
+        #[arg(long)]
+        name: String,
+        /// Region id (needed when the server hosts several).
+        #[arg(long)]
+        region: Option<String>,
+        /// Read the password from standard input (one line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "VARN_SERVER_BIND")]
+    bind: Option<String>,
+    /// TLS certificate chain (PEM).
+    #[arg(long, env = "VARN_SERVER_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "VARN_SERVER_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address. For development only.
+    #[arg(long)]
+    insecure_dev: bool,
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VARN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("varn-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("varn-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn pick_region(config: &Config, wanted: Option<String>) -> Result<String, String> {
+    let profiles = config::load_profiles(config).map_err(|e| e.to_string())?;
+    let ids: Vec<String> = profiles.iter().map(|p| p.region.id.clone()).collect();
+    match wanted {
+        Some(r) if ids.contains(&r) => Ok(r),
+        Some(r) => Err(format!(
+            "region \"{r}\" is not configured (configured: {})",
+            ids.join(", ")
+        )),
+        None if ids.len() == 1 => Ok(ids[0].clone()),
+        None => Err(format!(
+            "several regions are configured; choose one with --region ({})",
+            ids.join(", ")
+        )),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let serve_args = match &cli.command {
+        Some(Command::Serve(a)) => Some(a),
+        None => None,
+        _ => None,
+    };
+    let default_args = ServeArgs::default();
+    let s = serve_args.unwrap_or(&default_args);
+    let config = config::resolve(
+        cli.config.as_deref(),
+        Overrides {
+            bind: s.bind.clone(),
+            database: cli.database.clone(),
+            tls_cert: s.tls_cert.clone(),
+            tls_key: s.tls_key.clone(),
+            profiles: cli.profiles.clone(),
+            insecure_dev: s.insecure_dev,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let open = || {
+        SqliteStore::open(&config.database)
+            .map(|s| Arc::new(s) as Arc<dyn Store>)
+            .map_err(|e| format!("database {}: {e}", config.database.display()))
+    };
+    let clock = SystemClock;
+    match cli.command {
+        None | Some(Command::Serve(_)) => serve(&config, open()?).await,
+        Some(Command::Enroll { name, role, region }) => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| format!("unknown role \"{role}\" (known: förtroendevald)"))?;
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 200 {
+                return Err("--name must be 1 to 200 characters".into());
+            }
+            let region = pick_region(&config, region)?;
+            let code = auth::new_code();
+            let now = clock.now();
+            let expires = now + api::CODE_LIFETIME;
+            open()?
+                .create_enrollment(
+                    &region,
+                    &name,
+                    role,
+                    &auth::hash_secret(&varn_core::wire::normalize_code(&code)),
+                    now,
+                    expires,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{code}");
+            eprintln!(
+                "Enrollment code for {name} ({}, region {region}); valid until {} UTC. Works once.",
+                role.as_str(),
+                expires.format("%Y-%m-%d %H:%M")
+            );
+            Ok(())
+        }
+        Some(Command::Officer {
+            command:
+                OfficerCommand::Add {
+                    username,
+                    name,
+                    region,
+                    password_stdin,
+                },
+        }) => {
+            let region = pick_region(&config, region)?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| format!("reading the password: {e}"))?;
+                (line.trim_end_matches(['\n', '\r']).to_string(), false)
+            } else {
+                (auth::new_token()[..20].to_string(), true)
+            };
+            if password.chars().count() < 12 {
+                return Err("the password must have at least 12 characters".into());
+            }
+            let hash = tokio::task::spawn_blocking(move || {
+                auth::hash_password(&password).map(|h| (h, password))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            let officer = Officer {
+                id: Uuid::now_v7(),
+                region_id: region.clone(),
+                username: username.trim().to_string(),
+                display_name: name.trim().to_string(),
+                password_hash: hash.0,
+            };
+            open()?
+                .create_officer(&officer, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "Officer {} ({}) can now log in to the dashboard for region {region}.",
+                officer.username, officer.display_name
+            );
+            if generated {
+                println!("{}", hash.1);
+                eprintln!("The password above is shown once. Give it to the officer in person.");
+            }
+            Ok(())
+        }
+        Some(Command::Revoke { device }) => {
+            if open()?
+                .revoke_device(device, clock.now())
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                eprintln!("Device {device} is revoked; its token no longer works.");
+                Ok(())
+            } else {
+                Err(format!(
+                    "no active device {device} (see `varn-server devices`)"
+                ))
+            }
+        }
+        Some(Command::Devices) => {
+            for d in open()?.devices().await.map_err(|e| e.to_string())? {
+                let state = d
+                    .revoked_at
+                    .map(|t| format!("revoked {}", t.format("%Y-%m-%d %H:%M")))
+                    .unwrap_or_else(|| "active".into());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    d.id,
+                    d.region_id,
+                    d.role.as_str(),
+                    d.name,
+                    state
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config, store: Arc<dyn Store>) -> Result<(), String> {
+    let profiles = config::load_profiles(config).map_err(|e| e.to_string())?;
+    if config.insecure_dev && config.tls.is_none() {
+        for _ in 0..3 {
+            tracing::warn!("INSECURE: --insecure-dev serves plain HTTP on {}; alarms and tokens travel unencrypted. Never use this for a region.", config.bind);
+        }
+    }
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(
+            server::tls_config(cert, key)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let listener = std::net::TcpListener::bind(config.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let running = server::start(
+        listener,
+        server::Parts {
+            store,
+            clock: Arc::new(SystemClock),
+            profiles,
+        },
+        tls,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tracing::info!(url = %running.url(), database = %config.database.display(), "serving; dashboard at {}/dashboard", running.url());
+    server::stop_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    running.stop().await.map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,359 @@
+//! Storage behind a small trait, so a region that outgrows one machine can swap SQLite for
+//! PostgreSQL without touching the handlers. Every method is one transaction: it either
+//! happens completely and durably, or not at all.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+use varn_core::wire::{
+    AlarmReceipt, AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, ReportReceipt,
+    ReportRequest, Role, UploadStatus,
+};
+
+/// A device (one person's app) as the server knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    /// The device's id.
+    pub id: Uuid,
+    /// Its region.
+    pub region_id: String,
+    /// The person's name.
+    pub name: String,
+    /// The person's role.
+    pub role: Role,
+    /// When it was enrolled.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked; a revoked device is refused at once.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A security officer's login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Officer {
+    /// The officer's id.
+    pub id: Uuid,
+    /// The region whose alarms and reports the officer sees.
+    pub region_id: String,
+    /// Login name.
+    pub username: String,
+    /// Name shown on acknowledgements.
+    pub display_name: String,
+    /// Argon2id hash in PHC format.
+    #[serde(skip)]
+    pub password_hash: String,
+}
+
+/// An alarm with everything a dashboard shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarm {
+    /// The client's UUIDv7.
+    pub id: Uuid,
+    /// Region.
+    pub region_id: String,
+    /// The device that raised it.
+    pub device_id: Uuid,
+    /// The person's name (from enrollment).
+    pub who: String,
+    /// When the button was pressed (device clock).
+    pub triggered_at: DateTime<Utc>,
+    /// When the server stored it.
+    pub received_at: DateTime<Utc>,
+    /// The meeting the person gave.
+    pub meeting: String,
+    /// The place the person gave.
+    pub place: String,
+    /// Free text.
+    pub message: String,
+    /// Where it stands.
+    pub status: AlarmStatus,
+    /// When acknowledged.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// By whom.
+    pub acknowledged_by: Option<String>,
+    /// When cancelled.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why cancelled.
+    pub cancel_reason: Option<String>,
+    /// Increases with every change.
+    pub version: i64,
+}
+
+impl Alarm {
+    /// The receipt the device sees.
+    pub fn receipt(&self) -> AlarmReceipt {
+        AlarmReceipt {
+            id: self.id,
+            status: self.status,
+            received_at: self.received_at,
+            acknowledged_at: self.acknowledged_at,
+            acknowledged_by: self.acknowledged_by.clone(),
+            cancelled_at: self.cancelled_at,
+            version: self.version,
+        }
+    }
+}
+
+/// One entry of an alarm's append-only timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmEvent {
+    /// When it happened (server clock; for `triggered`, the device's).
+    pub at: DateTime<Utc>,
+    /// What happened: `triggered`, `received`, `acknowledged`, `cancelled`.
+    pub kind: String,
+    /// Who did it (device or officer name).
+    pub actor: String,
+    /// Extra detail (e.g. a cancel reason).
+    pub detail: String,
+}
+
+/// A report as the dashboard lists it, with its newest revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The report's id.
+    pub id: Uuid,
+    /// Region.
+    pub region_id: String,
+    /// The device that sent it.
+    pub device_id: Uuid,
+    /// The person's name.
+    pub who: String,
+    /// The newest revision's number.
+    pub revision: u32,
+    /// The newest revision's content.
+    pub body: serde_json::Value,
+    /// When the first revision arrived.
+    pub first_received_at: DateTime<Utc>,
+    /// When the newest revision arrived.
+    pub updated_at: DateTime<Utc>,
+    /// Its attachments.
+    pub attachments: Vec<Attachment>,
+}
+
+/// An attachment's metadata and upload state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// The attachment's id.
+    pub id: Uuid,
+    /// The report it belongs to.
+    pub report_id: Uuid,
+    /// File name.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Bytes received.
+    pub received: u64,
+    /// When the last byte arrived and the checksum matched.
+    pub complete_at: Option<DateTime<Utc>>,
+}
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database itself failed (disk, corruption, lock); retrying may help.
+    #[error("storage failure: {0}")]
+    Backend(String),
+    /// The thing asked for does not exist (or belongs to another device or region).
+    #[error("not found")]
+    NotFound,
+    /// The id exists but belongs to another device.
+    #[error("this id belongs to another device")]
+    OtherDevice,
+    /// The same revision was sent with different content.
+    #[error("revision {revision} was already received with different content")]
+    RevisionConflict {
+        /// The revision.
+        revision: u32,
+        /// The newest revision held.
+        current: u32,
+    },
+    /// An attachment was announced again with different metadata.
+    #[error("the attachment was announced with different metadata")]
+    MetaConflict,
+    /// A chunk does not start where the server is.
+    #[error("the upload is at offset {expected}")]
+    OffsetMismatch {
+        /// Where the next chunk must start.
+        expected: u64,
+    },
+    /// A chunk goes past the announced size.
+    #[error("the chunk goes past the announced size of {size} bytes")]
+    TooLarge {
+        /// The announced size.
+        size: u64,
+    },
+    /// All bytes arrived but their SHA-256 differs; the upload was reset to offset 0.
+    #[error("the SHA-256 of the received bytes is {actual}, not {expected}; upload again")]
+    ChecksumMismatch {
+        /// Announced.
+        expected: String,
+        /// Computed.
+        actual: String,
+    },
+    /// Enrollment code unknown.
+    #[error("unknown enrollment code")]
+    CodeUnknown,
+    /// Enrollment code expired.
+    #[error("the enrollment code has expired")]
+    CodeExpired,
+    /// Enrollment code already used.
+    #[error("the enrollment code has already been used")]
+    CodeUsed,
+    /// A unique name is taken.
+    #[error("{0} is already taken")]
+    Taken(String),
+}
+
+/// What the region server stores. One transaction per call.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores a new enrollment code (as its hash).
+    async fn create_enrollment(
+        &self,
+        region_id: &str,
+        name: &str,
+        role: Role,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Redeems a code: creates the device with the token's hash and marks the code used.
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        device_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Device, StoreError>;
+
+    /// The device a token hash belongs to (revoked ones included; the caller checks).
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
+
+    /// Revokes a device; returns whether it existed and was not revoked already.
+    async fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// All devices.
+    async fn devices(&self) -> Result<Vec<Device>, StoreError>;
+
+    /// Creates an officer login.
+    async fn create_officer(&self, officer: &Officer, now: DateTime<Utc>)
+        -> Result<(), StoreError>;
+
+    /// Looks up an officer by login name.
+    async fn officer_by_username(&self, username: &str) -> Result<Option<Officer>, StoreError>;
+
+    /// Stores a dashboard session (as the token's hash).
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        officer_id: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The officer of an unexpired session.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Officer>, StoreError>;
+
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Stores an alarm once. Returns it and whether this call created it.
+    async fn put_alarm(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &AlarmRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError>;
+
+    /// Cancels a device's own alarm (idempotent). Returns it and whether this call changed it.
+    async fn cancel_alarm(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &CancelRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError>;
+
+    /// An officer acknowledges an open alarm of their region (idempotent: the first ack
+    /// stays). Returns it and whether this call changed it.
+    async fn acknowledge_alarm(
+        &self,
+        officer: &Officer,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError>;
+
+    /// One alarm, if it is in the region.
+    async fn alarm(&self, region_id: &str, id: Uuid) -> Result<Option<Alarm>, StoreError>;
+
+    /// The newest alarms of a region.
+    async fn alarms(&self, region_id: &str, limit: u32) -> Result<Vec<Alarm>, StoreError>;
+
+    /// An alarm's timeline, oldest first.
+    async fn alarm_events(&self, region_id: &str, id: Uuid) -> Result<Vec<AlarmEvent>, StoreError>;
+
+    /// Stores a report revision. An older revision never replaces a newer one, but every
+    /// revision received is kept.
+    async fn put_report(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &ReportRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(ReportReceipt, bool), StoreError>;
+
+    /// One report with its newest revision and attachments.
+    async fn report(&self, region_id: &str, id: Uuid) -> Result<Option<Report>, StoreError>;
+
+    /// A device's receipt for its own report.
+    async fn report_receipt(
+        &self,
+        device: &Device,
+        id: Uuid,
+    ) -> Result<Option<ReportReceipt>, StoreError>;
+
+    /// The newest reports of a region.
+    async fn reports(&self, region_id: &str, limit: u32) -> Result<Vec<Report>, StoreError>;
+
+    /// Announces an attachment of a device's own report (idempotent).
+    async fn create_attachment(
+        &self,
+        device: &Device,
+        report_id: Uuid,
+        id: Uuid,
+        meta: &AttachmentMeta,
+        now: DateTime<Utc>,
+    ) -> Result<UploadStatus, StoreError>;
+
+    /// Appends a chunk at `offset`; on the last byte, checks the SHA-256.
+    async fn append_chunk(
+        &self,
+        device: &Device,
+        id: Uuid,
+        offset: u64,
+        bytes: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<UploadStatus, StoreError>;
+
+    /// Where a device's upload stands.
+    async fn upload_status(&self, device: &Device, id: Uuid) -> Result<UploadStatus, StoreError>;
+
+    /// A complete attachment's metadata and bytes, for an officer of the region.
+    async fn attachment_bytes(
+        &self,
+        region_id: &str,
+        id: Uuid,
+    ) -> Result<(Attachment, Vec<u8>), StoreError>;
+}

@@ -1,0 +1,1111 @@
+//! The embedded SQLite store: WAL, `synchronous=FULL`, numbered migrations.
+//!
+//! All writes go through one writer thread that commits them in groups: it takes every request
+//! waiting, runs each in its own savepoint (so one failing request does not undo the others),
+//! commits once, and only then answers them. Many requests share one fsync, and no request is
+//! answered before its data is on disk. Reads use separate connections, which WAL allows to run
+//! beside the writer.
+
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use varn_core::sqlite as core_sqlite;
+use varn_core::wire::{
+    AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, ReportReceipt, ReportRequest, Role,
+    UploadStatus,
+};
+
+use super::{Alarm, AlarmEvent, Attachment, Device, Officer, Report, Store, StoreError};
+
+/// Schema migrations, in order; index + 1 is the `user_version` after each.
+pub const MIGRATIONS: &[&str] = &["
+CREATE TABLE enrollment_codes (
+    code_hash  TEXT PRIMARY KEY NOT NULL,
+    region_id  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT,
+    device_id  TEXT
+) STRICT;
+CREATE TABLE devices (
+    id         TEXT PRIMARY KEY NOT NULL,
+    region_id  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+CREATE TABLE officers (
+    id            TEXT PRIMARY KEY NOT NULL,
+    region_id     TEXT NOT NULL,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+) STRICT;
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    officer_id TEXT NOT NULL REFERENCES officers (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE alarms (
+    id              TEXT PRIMARY KEY NOT NULL,
+    region_id       TEXT NOT NULL,
+    device_id       TEXT NOT NULL REFERENCES devices (id),
+    triggered_at    TEXT NOT NULL,
+    received_at     TEXT NOT NULL,
+    meeting         TEXT NOT NULL,
+    place           TEXT NOT NULL,
+    message         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    cancelled_at    TEXT,
+    cancel_reason   TEXT,
+    version         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX alarms_by_region ON alarms (region_id, received_at DESC);
+CREATE TABLE alarm_events (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    alarm_id TEXT NOT NULL REFERENCES alarms (id),
+    at       TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    detail   TEXT NOT NULL
+) STRICT;
+CREATE INDEX alarm_events_by_alarm ON alarm_events (alarm_id, seq);
+CREATE TABLE reports (
+    id                TEXT PRIMARY KEY NOT NULL,
+    region_id         TEXT NOT NULL,
+    device_id         TEXT NOT NULL REFERENCES devices (id),
+    current_revision  INTEGER NOT NULL,
+    first_received_at TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+) STRICT;
+CREATE INDEX reports_by_region ON reports (region_id, updated_at DESC);
+CREATE TABLE report_revisions (
+    report_id   TEXT NOT NULL REFERENCES reports (id),
+    revision    INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (report_id, revision)
+) STRICT;
+CREATE TABLE attachments (
+    id           TEXT PRIMARY KEY NOT NULL,
+    report_id    TEXT NOT NULL REFERENCES reports (id),
+    device_id    TEXT NOT NULL REFERENCES devices (id),
+    filename     TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       TEXT NOT NULL,
+    received     INTEGER NOT NULL,
+    complete_at  TEXT,
+    created_at   TEXT NOT NULL
+) STRICT;
+CREATE INDEX attachments_by_report ON attachments (report_id);
+CREATE TABLE attachment_chunks (
+    attachment_id TEXT NOT NULL REFERENCES attachments (id),
+    offset        INTEGER NOT NULL,
+    data          BLOB NOT NULL,
+    PRIMARY KEY (attachment_id, offset)
+) STRICT;
+"];
+
+/// The most requests committed together.
+const MAX_BATCH: usize = 512;
+
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A write request. Called with the connection it runs; called with `None` it does not run
+/// and only reports that it could not (so nothing ever runs outside a transaction).
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
+/// SQLite behind [`Store`].
+pub struct SqliteStore {
+    writer: Mutex<mpsc::Sender<Job>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    path: PathBuf,
+}
+
+/// Stored timestamps: UTC, RFC 3339 with microseconds, so text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+fn parse_role(s: &str) -> rusqlite::Result<Role> {
+    Role::parse(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown role {s}").into(),
+        )
+    })
+}
+
+fn parse_status(s: &str) -> rusqlite::Result<AlarmStatus> {
+    match s {
+        "open" => Ok(AlarmStatus::Open),
+        "acknowledged" => Ok(AlarmStatus::Acknowledged),
+        "cancelled" => Ok(AlarmStatus::Cancelled),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown status {other}").into(),
+        )),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+const DEVICE_COLS: &str = "id, region_id, name, role, created_at, revoked_at";
+
+fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: parse_uuid(&r.get::<_, String>(0)?)?,
+        region_id: r.get(1)?,
+        name: r.get(2)?,
+        role: parse_role(&r.get::<_, String>(3)?)?,
+        created_at: parse_ts(&r.get::<_, String>(4)?)?,
+        revoked_at: opt_ts(r.get(5)?)?,
+    })
+}
+
+const OFFICER_COLS: &str = "o.id, o.region_id, o.username, o.display_name, o.password_hash";
+
+fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
+    Ok(Officer {
+        id: parse_uuid(&r.get::<_, String>(0)?)?,
+        region_id: r.get(1)?,
+        username: r.get(2)?,
+        display_name: r.get(3)?,
+        password_hash: r.get(4)?,
+    })
+}
+
+const ALARM_COLS: &str = "a.id, a.region_id, a.device_id, d.name, a.triggered_at, a.received_at,
+    a.meeting, a.place, a.message, a.status, a.acknowledged_at, a.acknowledged_by,
+    a.cancelled_at, a.cancel_reason, a.version";
+
+fn alarm_row(r: &Row<'_>) -> rusqlite::Result<Alarm> {
+    Ok(Alarm {
+        id: parse_uuid(&r.get::<_, String>(0)?)?,
+        region_id: r.get(1)?,
+        device_id: parse_uuid(&r.get::<_, String>(2)?)?,
+        who: r.get(3)?,
+        triggered_at: parse_ts(&r.get::<_, String>(4)?)?,
+        received_at: parse_ts(&r.get::<_, String>(5)?)?,
+        meeting: r.get(6)?,
+        place: r.get(7)?,
+        message: r.get(8)?,
+        status: parse_status(&r.get::<_, String>(9)?)?,
+        acknowledged_at: opt_ts(r.get(10)?)?,
+        acknowledged_by: r.get(11)?,
+        cancelled_at: opt_ts(r.get(12)?)?,
+        cancel_reason: r.get(13)?,
+        version: r.get(14)?,
+    })
+}
+
+fn load_alarm(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Alarm>> {
+    c.query_row(
+        &format!("SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id WHERE a.id = ?1"),
+        [id.to_string()],
+        alarm_row,
+    )
+    .optional()
+}
+
+fn add_event(
+    c: &Connection,
+    alarm: Uuid,
+    at: DateTime<Utc>,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO alarm_events (alarm_id, at, kind, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![alarm.to_string(), ts(at), kind, actor, detail],
+    )?;
+    Ok(())
+}
+
+const ATTACHMENT_COLS: &str =
+    "id, report_id, filename, content_type, size, sha256, received, complete_at";
+
+fn attachment_row(r: &Row<'_>) -> rusqlite::Result<Attachment> {
+    Ok(Attachment {
+        id: parse_uuid(&r.get::<_, String>(0)?)?,
+        report_id: parse_uuid(&r.get::<_, String>(1)?)?,
+        filename: r.get(2)?,
+        content_type: r.get(3)?,
+        size: r.get::<_, i64>(4)? as u64,
+        sha256: r.get(5)?,
+        received: r.get::<_, i64>(6)? as u64,
+        complete_at: opt_ts(r.get(7)?)?,
+    })
+}
+
+fn upload_status(a: &Attachment) -> UploadStatus {
+    UploadStatus {
+        id: a.id,
+        offset: a.received,
+        size: a.size,
+        complete: a.complete_at.is_some(),
+    }
+}
+
+/// Loads a device's own attachment: `NotFound` if missing, `OtherDevice` if not its own.
+fn own_attachment(c: &Connection, device: &Device, id: Uuid) -> Result<Attachment, StoreError> {
+    let row: Option<(Attachment, String)> = c
+        .query_row(
+            &format!("SELECT {ATTACHMENT_COLS}, device_id FROM attachments WHERE id = ?1"),
+            [id.to_string()],
+            |r| Ok((attachment_row(r)?, r.get(8)?)),
+        )
+        .optional()?;
+    match row {
+        None => Err(StoreError::NotFound),
+        Some((_, owner)) if owner != device.id.to_string() => Err(StoreError::OtherDevice),
+        Some((a, _)) => Ok(a),
+    }
+}
+
+fn sha256_of_chunks(c: &Connection, id: Uuid) -> rusqlite::Result<String> {
+    let mut stmt =
+        c.prepare("SELECT data FROM attachment_chunks WHERE attachment_id = ?1 ORDER BY offset")?;
+    let mut rows = stmt.query([id.to_string()])?;
+    let mut hasher = Sha256::new();
+    while let Some(r) = rows.next()? {
+        let data: Vec<u8> = r.get(0)?;
+        hasher.update(&data);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, migrates it and starts the writer.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut conn = core_sqlite::open_durable(path)
+            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        core_sqlite::migrate(&mut conn, MIGRATIONS)
+            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("varn-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Backend(format!("writer thread: {e}")))?;
+        Ok(SqliteStore {
+            writer: Mutex::new(tx),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            path: path.to_path_buf(),
+        })
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let res = match conn {
+                Some(conn) => f(conn),
+                None => Err(StoreError::Backend("the write could not run".into())),
+            };
+            let ok = res.is_ok();
+            let finish: Finish = Box::new(move |commit| {
+                let out = match commit {
+                    Ok(()) => res,
+                    Err(e) => Err(StoreError::Backend(e)),
+                };
+                let _ = tx.send(out);
+            });
+            (ok, finish)
+        });
+        self.writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|_| StoreError::Backend("the database writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("the write was lost (internal error)".into()))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open_with_flags(
+                        &path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    c.busy_timeout(std::time::Duration::from_secs(5))?;
+                    c
+                }
+            };
+            let out = f(&conn);
+            readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))?
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Nothing ran; every waiting request hears why.
+            for job in batch {
+                let (_, finish) = job(None);
+                finish(Err(format!("could not start a transaction: {e}")));
+            }
+            let _ = conn.execute_batch("ROLLBACK");
+            continue;
+        }
+        let mut finishes = Vec::with_capacity(batch.len());
+        for job in batch {
+            if conn.execute_batch("SAVEPOINT job").is_err() {
+                let (_, finish) = job(None);
+                finishes.push(finish);
+                continue;
+            }
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&conn))));
+            match run {
+                Ok((true, finish)) => {
+                    let _ = conn.execute_batch("RELEASE job");
+                    finishes.push(finish);
+                }
+                Ok((false, finish)) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    finishes.push(finish);
+                }
+                Err(_) => {
+                    // The request's answer was lost with the panic; its caller hears
+                    // "write lost". The batch goes on without its changes.
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    tracing::error!("a storage job panicked; its changes were rolled back");
+                }
+            }
+        }
+        match conn.execute_batch("COMMIT") {
+            Ok(()) => finishes.into_iter().for_each(|f| f(Ok(()))),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                let msg = format!("commit failed: {e}");
+                tracing::error!("{msg}");
+                finishes.into_iter().for_each(|f| f(Err(msg.clone())));
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_enrollment(
+        &self,
+        region_id: &str,
+        name: &str,
+        role: Role,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (region, name, code) = (
+            region_id.to_string(),
+            name.to_string(),
+            code_hash.to_string(),
+        );
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO enrollment_codes (code_hash, region_id, name, role, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![code, region, name, role.as_str(), ts(now), ts(expires_at)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        device_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Device, StoreError> {
+        let (code, token) = (code_hash.to_string(), token_hash.to_string());
+        self.write(move |c| {
+            let row: Option<(String, String, String, String, Option<String>)> = c
+                .query_row(
+                    "SELECT region_id, name, role, expires_at, used_at FROM enrollment_codes
+                     WHERE code_hash = ?1",
+                    [&code],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()?;
+            let Some((region, name, role, expires, used)) = row else {
+                return Err(StoreError::CodeUnknown);
+            };
+            if used.is_some() {
+                return Err(StoreError::CodeUsed);
+            }
+            if parse_ts(&expires)? <= now {
+                return Err(StoreError::CodeExpired);
+            }
+            c.execute(
+                "INSERT INTO devices (id, region_id, name, role, token_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![device_id.to_string(), region, name, role, token, ts(now)],
+            )?;
+            c.execute(
+                "UPDATE enrollment_codes SET used_at = ?1, device_id = ?2 WHERE code_hash = ?3",
+                params![ts(now), device_id.to_string(), code],
+            )?;
+            Ok(Device {
+                id: device_id,
+                region_id: region,
+                name,
+                role: parse_role(&role)?,
+                created_at: now,
+                revoked_at: None,
+            })
+        })
+        .await
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
+        let token = token_hash.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {DEVICE_COLS} FROM devices WHERE token_hash = ?1"),
+                [token],
+                device_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            Ok(c.execute(
+                "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                params![ts(now), id.to_string()],
+            )? > 0)
+        })
+        .await
+    }
+
+    async fn devices(&self) -> Result<Vec<Device>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"
+            ))?;
+            let rows = stmt.query_map([], device_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn create_officer(&self, o: &Officer, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let o = o.clone();
+        self.write(move |c| {
+            let taken: bool = c
+                .query_row("SELECT 1 FROM officers WHERE username = ?1", [&o.username], |_| Ok(true))
+                .optional()?
+                .unwrap_or(false);
+            if taken {
+                return Err(StoreError::Taken(format!("username {}", o.username)));
+            }
+            c.execute(
+                "INSERT INTO officers (id, region_id, username, display_name, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![o.id.to_string(), o.region_id, o.username, o.display_name, o.password_hash, ts(now)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn officer_by_username(&self, username: &str) -> Result<Option<Officer>, StoreError> {
+        let u = username.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {OFFICER_COLS} FROM officers o WHERE o.username = ?1"),
+                [u],
+                officer_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        officer_id: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let token = token_hash.to_string();
+        self.write(move |c| {
+            c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [ts(now)])?;
+            c.execute(
+                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token, officer_id.to_string(), ts(now), ts(expires_at)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Officer>, StoreError> {
+        let token = token_hash.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT {OFFICER_COLS} FROM sessions s JOIN officers o ON o.id = s.officer_id
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2"
+                ),
+                params![token, ts(now)],
+                officer_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let token = token_hash.to_string();
+        self.write(move |c| {
+            c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_alarm(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &AlarmRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let (device, req) = (device.clone(), req.clone());
+        self.write(move |c| {
+            let inserted = c.execute(
+                "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
+                    place, message, status, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', 1)
+                 ON CONFLICT (id) DO NOTHING",
+                params![
+                    id.to_string(),
+                    device.region_id,
+                    device.id.to_string(),
+                    ts(req.triggered_at),
+                    ts(now),
+                    req.meeting,
+                    req.place,
+                    req.message
+                ],
+            )? == 1;
+            let alarm = load_alarm(c, id)?.ok_or(StoreError::NotFound)?;
+            if alarm.device_id != device.id {
+                return Err(StoreError::OtherDevice);
+            }
+            if inserted {
+                add_event(c, id, req.triggered_at, "triggered", &device.name, "")?;
+                add_event(c, id, now, "received", "server", "")?;
+            }
+            Ok((alarm, inserted))
+        })
+        .await
+    }
+
+    async fn cancel_alarm(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &CancelRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let (device, req) = (device.clone(), req.clone());
+        self.write(move |c| {
+            let alarm = load_alarm(c, id)?.ok_or(StoreError::NotFound)?;
+            if alarm.device_id != device.id {
+                return Err(StoreError::OtherDevice);
+            }
+            if alarm.status == AlarmStatus::Cancelled {
+                return Ok((alarm, false));
+            }
+            c.execute(
+                "UPDATE alarms SET status = 'cancelled', cancelled_at = ?1, cancel_reason = ?2,
+                    version = version + 1 WHERE id = ?3",
+                params![ts(now), req.reason, id.to_string()],
+            )?;
+            add_event(c, id, now, "cancelled", &device.name, &req.reason)?;
+            Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true))
+        })
+        .await
+    }
+
+    async fn acknowledge_alarm(
+        &self,
+        officer: &Officer,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let officer = officer.clone();
+        self.write(move |c| {
+            let alarm = load_alarm(c, id)?
+                .filter(|a| a.region_id == officer.region_id)
+                .ok_or(StoreError::NotFound)?;
+            if alarm.status != AlarmStatus::Open {
+                return Ok((alarm, false));
+            }
+            c.execute(
+                "UPDATE alarms SET status = 'acknowledged', acknowledged_at = ?1, acknowledged_by = ?2,
+                    version = version + 1 WHERE id = ?3",
+                params![ts(now), officer.display_name, id.to_string()],
+            )?;
+            add_event(c, id, now, "acknowledged", &officer.display_name, "")?;
+            Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true))
+        })
+        .await
+    }
+
+    async fn alarm(&self, region_id: &str, id: Uuid) -> Result<Option<Alarm>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| Ok(load_alarm(c, id)?.filter(|a| a.region_id == region)))
+            .await
+    }
+
+    async fn alarms(&self, region_id: &str, limit: u32) -> Result<Vec<Alarm>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
+                 WHERE a.region_id = ?1 ORDER BY a.received_at DESC LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![region, limit], alarm_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn alarm_events(&self, region_id: &str, id: Uuid) -> Result<Vec<AlarmEvent>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT e.at, e.kind, e.actor, e.detail FROM alarm_events e
+                 JOIN alarms a ON a.id = e.alarm_id
+                 WHERE e.alarm_id = ?1 AND a.region_id = ?2 ORDER BY e.seq",
+            )?;
+            let rows = stmt.query_map(params![id.to_string(), region], |r| {
+                Ok(AlarmEvent {
+                    at: parse_ts(&r.get::<_, String>(0)?)?,
+                    kind: r.get(1)?,
+                    actor: r.get(2)?,
+                    detail: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn put_report(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &ReportRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(ReportReceipt, bool), StoreError> {
+        let device = device.clone();
+        let revision = req.revision;
+        let body = serde_json::to_string(&req.report)
+            .map_err(|e| StoreError::Backend(format!("report body: {e}")))?;
+        self.write(move |c| {
+            let existing: Option<(String, u32)> = c
+                .query_row(
+                    "SELECT device_id, current_revision FROM reports WHERE id = ?1",
+                    [id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let current = match existing {
+                None => {
+                    c.execute(
+                        "INSERT INTO reports (id, region_id, device_id, current_revision,
+                            first_received_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                        params![id.to_string(), device.region_id, device.id.to_string(), revision, ts(now)],
+                    )?;
+                    0
+                }
+                Some((owner, _)) if owner != device.id.to_string() => {
+                    return Err(StoreError::OtherDevice)
+                }
+                Some((_, current)) => current,
+            };
+            let stored: Option<(String, String)> = c
+                .query_row(
+                    "SELECT body, received_at FROM report_revisions WHERE report_id = ?1 AND revision = ?2",
+                    params![id.to_string(), revision],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((stored_body, received_at)) = stored {
+                if stored_body != body {
+                    return Err(StoreError::RevisionConflict { revision, current });
+                }
+                let receipt = ReportReceipt {
+                    id,
+                    revision,
+                    received_at: parse_ts(&received_at)?,
+                    current_revision: current.max(revision),
+                };
+                return Ok((receipt, false));
+            }
+            c.execute(
+                "INSERT INTO report_revisions (report_id, revision, body, received_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id.to_string(), revision, body, ts(now)],
+            )?;
+            if revision > current {
+                c.execute(
+                    "UPDATE reports SET current_revision = ?1, updated_at = ?2 WHERE id = ?3",
+                    params![revision, ts(now), id.to_string()],
+                )?;
+            }
+            Ok((
+                ReportReceipt {
+                    id,
+                    revision,
+                    received_at: now,
+                    current_revision: current.max(revision),
+                },
+                true,
+            ))
+        })
+        .await
+    }
+
+    async fn report(&self, region_id: &str, id: Uuid) -> Result<Option<Report>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| load_report(c, &region, id)).await
+    }
+
+    async fn report_receipt(
+        &self,
+        device: &Device,
+        id: Uuid,
+    ) -> Result<Option<ReportReceipt>, StoreError> {
+        let device_id = device.id.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT r.current_revision, v.received_at FROM reports r
+                 JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                 WHERE r.id = ?1 AND r.device_id = ?2",
+                params![id.to_string(), device_id],
+                |r| {
+                    Ok(ReportReceipt {
+                        id,
+                        revision: r.get(0)?,
+                        received_at: parse_ts(&r.get::<_, String>(1)?)?,
+                        current_revision: r.get(0)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn reports(&self, region_id: &str, limit: u32) -> Result<Vec<Report>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let ids: Vec<String> = {
+                let mut stmt = c.prepare(
+                    "SELECT id FROM reports WHERE region_id = ?1 ORDER BY updated_at DESC LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![region, limit], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(r) = load_report(c, &region, parse_uuid(&id)?)? {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn create_attachment(
+        &self,
+        device: &Device,
+        report_id: Uuid,
+        id: Uuid,
+        meta: &AttachmentMeta,
+        now: DateTime<Utc>,
+    ) -> Result<UploadStatus, StoreError> {
+        let (device, meta) = (device.clone(), meta.clone());
+        self.write(move |c| {
+            let owner: Option<String> = c
+                .query_row(
+                    "SELECT device_id FROM reports WHERE id = ?1",
+                    [report_id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match owner {
+                None => return Err(StoreError::NotFound),
+                Some(o) if o != device.id.to_string() => return Err(StoreError::OtherDevice),
+                Some(_) => {}
+            }
+            match own_attachment(c, &device, id) {
+                Ok(a) => {
+                    let same = a.report_id == report_id
+                        && a.filename == meta.filename
+                        && a.content_type == meta.content_type
+                        && a.size == meta.size
+                        && a.sha256 == meta.sha256;
+                    return if same {
+                        Ok(upload_status(&a))
+                    } else {
+                        Err(StoreError::MetaConflict)
+                    };
+                }
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+            // An empty file is complete at once, if its checksum is the empty one.
+            let complete = if meta.size == 0 {
+                let empty = hex::encode(Sha256::digest(b""));
+                if meta.sha256 != empty {
+                    return Err(StoreError::ChecksumMismatch {
+                        expected: meta.sha256.clone(),
+                        actual: empty,
+                    });
+                }
+                Some(ts(now))
+            } else {
+                None
+            };
+            c.execute(
+                "INSERT INTO attachments (id, report_id, device_id, filename, content_type, size,
+                    sha256, received, complete_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)",
+                params![
+                    id.to_string(),
+                    report_id.to_string(),
+                    device.id.to_string(),
+                    meta.filename,
+                    meta.content_type,
+                    meta.size as i64,
+                    meta.sha256,
+                    complete,
+                    ts(now)
+                ],
+            )?;
+            Ok(UploadStatus {
+                id,
+                offset: 0,
+                size: meta.size,
+                complete: meta.size == 0,
+            })
+        })
+        .await
+    }
+
+    async fn append_chunk(
+        &self,
+        device: &Device,
+        id: Uuid,
+        offset: u64,
+        bytes: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<UploadStatus, StoreError> {
+        let device = device.clone();
+        // The checksum reset must be committed even though the answer is an error, so the
+        // inner result travels through a successful write.
+        let outcome = self
+            .write(move |c| -> Result<Result<UploadStatus, StoreError>, StoreError> {
+                let a = own_attachment(c, &device, id)?;
+                if a.complete_at.is_some() {
+                    // A retry of the last chunk whose answer was lost: already done.
+                    return Ok(Ok(upload_status(&a)));
+                }
+                if offset != a.received {
+                    return Err(StoreError::OffsetMismatch { expected: a.received });
+                }
+                let end = a.received + bytes.len() as u64;
+                if end > a.size {
+                    return Err(StoreError::TooLarge { size: a.size });
+                }
+                if bytes.is_empty() {
+                    return Ok(Ok(upload_status(&a)));
+                }
+                c.execute(
+                    "INSERT INTO attachment_chunks (attachment_id, offset, data) VALUES (?1, ?2, ?3)",
+                    params![id.to_string(), offset as i64, bytes],
+                )?;
+                c.execute(
+                    "UPDATE attachments SET received = ?1 WHERE id = ?2",
+                    params![end as i64, id.to_string()],
+                )?;
+                if end < a.size {
+                    return Ok(Ok(UploadStatus { id, offset: end, size: a.size, complete: false }));
+                }
+                let actual = sha256_of_chunks(c, id)?;
+                if actual != a.sha256 {
+                    c.execute("DELETE FROM attachment_chunks WHERE attachment_id = ?1", [id.to_string()])?;
+                    c.execute("UPDATE attachments SET received = 0 WHERE id = ?1", [id.to_string()])?;
+                    return Ok(Err(StoreError::ChecksumMismatch { expected: a.sha256, actual }));
+                }
+                c.execute(
+                    "UPDATE attachments SET complete_at = ?1 WHERE id = ?2",
+                    params![ts(now), id.to_string()],
+                )?;
+                Ok(Ok(UploadStatus { id, offset: end, size: a.size, complete: true }))
+            })
+            .await?;
+        outcome
+    }
+
+    async fn upload_status(&self, device: &Device, id: Uuid) -> Result<UploadStatus, StoreError> {
+        let device = device.clone();
+        self.read(move |c| own_attachment(c, &device, id).map(|a| upload_status(&a)))
+            .await
+    }
+
+    async fn attachment_bytes(
+        &self,
+        region_id: &str,
+        id: Uuid,
+    ) -> Result<(Attachment, Vec<u8>), StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let a = c
+                .query_row(
+                    &format!(
+                        "SELECT {} FROM attachments a JOIN reports r ON r.id = a.report_id
+                         WHERE a.id = ?1 AND r.region_id = ?2",
+                        ATTACHMENT_COLS
+                            .split(", ")
+                            .map(|col| format!("a.{col}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    params![id.to_string(), region],
+                    attachment_row,
+                )
+                .optional()?
+                .filter(|a| a.complete_at.is_some())
+                .ok_or(StoreError::NotFound)?;
+            let mut stmt = c.prepare(
+                "SELECT data FROM attachment_chunks WHERE attachment_id = ?1 ORDER BY offset",
+            )?;
+            let mut rows = stmt.query([id.to_string()])?;
+            let mut bytes = Vec::with_capacity(a.size as usize);
+            while let Some(r) = rows.next()? {
+                let data: Vec<u8> = r.get(0)?;
+                bytes.extend_from_slice(&data);
+            }
+            Ok((a, bytes))
+        })
+        .await
+    }
+}
+
+fn load_report(c: &Connection, region: &str, id: Uuid) -> Result<Option<Report>, StoreError> {
+    let row = c
+        .query_row(
+            "SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at, r.updated_at
+             FROM reports r JOIN devices d ON d.id = r.device_id
+             JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+             WHERE r.id = ?1 AND r.region_id = ?2",
+            params![id.to_string(), region],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((device_id, who, revision, body, first, updated)) = row else {
+        return Ok(None);
+    };
+    let mut stmt = c.prepare(&format!(
+        "SELECT {ATTACHMENT_COLS} FROM attachments WHERE report_id = ?1 ORDER BY created_at"
+    ))?;
+    let attachments = stmt
+        .query_map([id.to_string()], attachment_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(Report {
+        id,
+        region_id: region.to_string(),
+        device_id: parse_uuid(&device_id)?,
+        who,
+        revision,
+        body: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Backend(format!("stored report: {e}")))?,
+        first_received_at: parse_ts(&first)?,
+        updated_at: parse_ts(&updated)?,
+        attachments,
+    }))
+}

@@ -1,0 +1,125 @@
+//! Helpers for tests and the load client: the real server on `127.0.0.1:0` with a real SQLite
+//! file in a temporary directory, plus enrollment and officer logins without the CLI.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Duration;
+use uuid::Uuid;
+use varn_core::profile::Profile;
+use varn_core::wire::{normalize_code, Role};
+
+use crate::auth;
+use crate::clock::{Clock, SystemClock};
+use crate::server::{self, Parts, Running};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Officer, Store};
+
+/// A running server with its own database.
+pub struct TestServer {
+    /// The server.
+    pub running: Running,
+    /// Its storage (the same the server uses).
+    pub store: Arc<dyn Store>,
+    /// Its clock.
+    pub clock: Arc<dyn Clock>,
+    /// The database file.
+    pub database: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Officer password used by [`TestServer::add_officer`].
+pub const OFFICER_PASSWORD: &str = "säkerhet-är-viktigt";
+
+impl TestServer {
+    /// Starts on a free loopback port with a new database and the embedded profile.
+    pub async fn start() -> TestServer {
+        Self::start_with(Arc::new(SystemClock)).await
+    }
+
+    /// Starts with a given clock.
+    pub async fn start_with(clock: Arc<dyn Clock>) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join("server.db");
+        let mut s = Self::start_at(database, clock, None).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts on an existing database file (a restart), optionally on a given address.
+    pub async fn start_at(
+        database: PathBuf,
+        clock: Arc<dyn Clock>,
+        addr: Option<std::net::SocketAddr>,
+    ) -> TestServer {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database).expect("open database"));
+        let listener =
+            TcpListener::bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")))
+                .expect("bind loopback");
+        let profiles = vec![Profile::embedded_default().expect("profile")];
+        let running = server::start(
+            listener,
+            Parts {
+                store: store.clone(),
+                clock: clock.clone(),
+                profiles,
+            },
+            None,
+        )
+        .await
+        .expect("start server");
+        TestServer {
+            running,
+            store,
+            clock,
+            database,
+            _dir: None,
+        }
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> String {
+        self.running.url()
+    }
+
+    /// Creates an enrollment code for `name` in the embedded profile's region.
+    pub async fn enrollment_code(&self, name: &str) -> String {
+        let code = auth::new_code();
+        let now = self.clock.now();
+        self.store
+            .create_enrollment(
+                "sormland",
+                name,
+                Role::Fortroendevald,
+                &auth::hash_secret(&normalize_code(&code)),
+                now,
+                now + Duration::hours(24),
+            )
+            .await
+            .expect("create enrollment");
+        code
+    }
+
+    /// Creates an officer login (password [`OFFICER_PASSWORD`]) in `region`.
+    pub async fn add_officer(&self, username: &str, display_name: &str, region: &str) -> Officer {
+        let officer = Officer {
+            id: Uuid::now_v7(),
+            region_id: region.to_string(),
+            username: username.to_string(),
+            display_name: display_name.to_string(),
+            password_hash: auth::hash_password(OFFICER_PASSWORD).expect("hash"),
+        };
+        self.store
+            .create_officer(&officer, self.clock.now())
+            .await
+            .expect("create officer");
+        officer
+    }
+
+    /// Stops the server (graceful).
+    pub async fn stop(self) -> Option<tempfile::TempDir> {
+        let _ = self.running.stop().await;
+        self._dir
+    }
+}

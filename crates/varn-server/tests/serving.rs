@@ -1,0 +1,342 @@
+//! Serving: TLS with a real certificate, the refusal of plain HTTP on a public address, the
+//! CLI (enroll, officer add, devices, revoke), and logs free of personal data and secrets.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+use varn_server::clock::SystemClock;
+use varn_server::server::{self, Parts};
+use varn_server::store::sqlite::SqliteStore;
+use varn_server::testkit::TestServer;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_varn-server"));
+    c.env_remove("VARN_SERVER_DATABASE")
+        .env_remove("VARN_SERVER_BIND")
+        .env_remove("VARN_SERVER_CONFIG");
+    c
+}
+
+#[tokio::test]
+async fn serves_tls_with_a_pem_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+    std::fs::write(dir.path().join("key.pem"), &key_pem).unwrap();
+    let tls = server::tls_config(&dir.path().join("cert.pem"), &dir.path().join("key.pem"))
+        .await
+        .unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("s.db")).unwrap());
+    let running = server::start(
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        Parts {
+            store,
+            clock: Arc::new(SystemClock),
+            profiles: vec![varn_core::profile::Profile::embedded_default().unwrap()],
+        },
+        Some(tls),
+    )
+    .await
+    .unwrap();
+    assert!(running.url().starts_with("https://"));
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .resolve("localhost", running.addr)
+        .build()
+        .unwrap();
+    let res = client
+        .get(format!("https://localhost:{}/health", running.addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Plain HTTP to the TLS port gets nothing useful.
+    let plain = reqwest::get(format!("http://{}/health", running.addr)).await;
+    assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
+    running.stop().await.unwrap();
+}
+
+#[test]
+fn a_missing_certificate_is_reported_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+            "--database",
+        ])
+        .arg(dir.path().join("s.db"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/cert.pem"), "{err}");
+}
+
+#[test]
+fn plain_http_on_a_public_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["serve", "--bind", "0.0.0.0:0", "--database"])
+        .arg(dir.path().join("s.db"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to serve plain HTTP") && err.contains("--insecure-dev"),
+        "{err}"
+    );
+}
+
+#[test]
+fn insecure_dev_warns_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = bin()
+        .args([
+            "serve",
+            "--bind",
+            "0.0.0.0:0",
+            "--insecure-dev",
+            "--database",
+        ])
+        .arg(dir.path().join("s.db"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INSECURE"), "{err}");
+    assert!(out.status.success(), "SIGTERM shuts down cleanly: {err}");
+}
+
+#[test]
+fn cli_enrolls_adds_officers_lists_and_revokes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let out = bin()
+        .args([
+            "enroll",
+            "--name",
+            "Åsa Öberg",
+            "--role",
+            "förtroendevald",
+            "--database",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(code.len(), 9, "a short typeable code: {code}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("valid until"));
+
+    let out = bin()
+        .args(["enroll", "--name", "X", "--role", "admin", "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+
+    // An officer with a password from stdin; a short one is refused.
+    let mut child = bin()
+        .args([
+            "officer",
+            "add",
+            "--username",
+            "hanna",
+            "--name",
+            "Hanna H",
+            "--password-stdin",
+            "--database",
+        ])
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ett mycket hemligt losenord\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "a given password is not printed");
+    let out = bin()
+        .args([
+            "officer",
+            "add",
+            "--username",
+            "hanna",
+            "--name",
+            "Again",
+            "--database",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "usernames are unique");
+    let out = bin()
+        .args([
+            "officer",
+            "add",
+            "--username",
+            "olle",
+            "--name",
+            "Olle",
+            "--database",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim().len(),
+        20,
+        "a generated password, shown once"
+    );
+
+    // Redeem the code through the API, then list and revoke.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let device_id = rt.block_on(async {
+        let store: Arc<dyn varn_server::store::Store> = Arc::new(SqliteStore::open(&db).unwrap());
+        let d = store
+            .enroll(
+                &varn_server::auth::hash_secret(&varn_core::wire::normalize_code(&code)),
+                &varn_server::auth::hash_secret("token"),
+                Uuid::now_v7(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        d.id
+    });
+    let out = bin()
+        .args(["devices", "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        list.contains(&device_id.to_string())
+            && list.contains("Åsa Öberg")
+            && list.contains("active"),
+        "{list}"
+    );
+    let out = bin()
+        .args(["revoke", "--device", &device_id.to_string(), "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = bin()
+        .args(["revoke", "--device", &device_id.to_string(), "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "revoking twice says so");
+    let out = bin()
+        .args(["devices", "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("revoked"));
+}
+
+/// A writer that keeps what the server logs.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_hold_no_names_places_or_secrets() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let s = TestServer::start().await;
+    let code = s.enrollment_code("Hemliga Hjördis").await;
+    let c = reqwest::Client::new();
+    let e: varn_core::wire::EnrollResponse = c
+        .post(format!("{}/v1/enroll", s.url()))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = Uuid::now_v7();
+    c.put(format!("{}/v1/alarms/{id}", s.url()))
+        .bearer_auth(&e.token)
+        .json(&json!({ "triggered_at": Utc::now(), "place": "Lönngatan 7", "meeting": "Hemligt möte", "message": "hjälp" }))
+        .send()
+        .await
+        .unwrap();
+    c.get(format!("{}/v1/me", s.url()))
+        .bearer_auth("fel-token-12345")
+        .send()
+        .await
+        .unwrap();
+    s.stop().await;
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    assert!(
+        logs.contains("alarm received"),
+        "the test saw the logs:\n{logs}"
+    );
+    for secret in [
+        "Hjördis",
+        "Lönngatan",
+        "Hemligt möte",
+        e.token.as_str(),
+        "fel-token-12345",
+        code.as_str(),
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "{secret:?} appears in the logs:\n{logs}"
+        );
+    }
+}

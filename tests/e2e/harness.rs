@@ -250,7 +250,8 @@ fn tauri_driver() -> PathBuf {
     }
 }
 
-/// A minimal GET on loopback (the driver's /status), so the harness needs no HTTP client.
+/// A minimal GET on loopback (a driver's /status), so the harness needs no HTTP client.
+/// Reads only the status line: some drivers keep the connection open.
 fn http_ok(port: u16, path_url: &str) -> bool {
     use std::io::{Read, Write};
     let path = path_url
@@ -262,12 +263,106 @@ fn http_ok(port: u16, path_url: &str) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+    if write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .is_err()
+    {
         return false;
     }
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
-    buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !buf.windows(2).any(|w| w == b"\r\n") {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let line = String::from_utf8_lossy(&buf);
+    line.starts_with("HTTP/1.1 200") || line.starts_with("HTTP/1.0 200")
+}
+
+/// Headless Chromium through ChromeDriver, for the region server's dashboard.
+pub struct Browser {
+    pub client: Client,
+    _driver: Proc,
+    _profile: tempfile::TempDir,
+    shots: PathBuf,
+    test: String,
+}
+
+impl Browser {
+    /// Starts ChromeDriver on a free port and opens a headless browser with an empty profile.
+    pub async fn start(test: &str) -> Browser {
+        let port = free_port();
+        let driver = Proc::spawn(
+            "chromedriver",
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        wait_until("chromedriver", WAIT, || {
+            http_ok(port, &format!("{url}/status"))
+        });
+        let profile = tempfile::tempdir().expect("browser profile");
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--window-size=1100,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let caps = match caps {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("ChromeDriver session failed: {e}"));
+        let shots = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join("e2e");
+        std::fs::create_dir_all(&shots).expect("screenshot directory");
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+            shots,
+            test: test.to_string(),
+        }
+    }
+
+    /// Waits for an element.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear in the browser: {e}"))
+    }
+
+    /// Saves a screenshot under target/e2e/.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(self.shots.join(format!("{}-{name}.png", self.test)), png)
+            .expect("write screenshot");
+    }
+
+    /// Closes the browser.
+    pub async fn quit(self) {
+        let _ = self.client.close().await;
+    }
 }
 
 /// The running app, seen through WebDriver.

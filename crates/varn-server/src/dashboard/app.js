@@ -90,9 +90,9 @@ function chrome(loggedIn) {
   out.onclick = async () => { await api('/dashboard/api/logout', { method: 'POST' }).catch(() => {}); source?.close(); start(); };
 }
 
-function loginForm(error) {
+function loginForm(error, username = '') {
   chrome(false);
-  const user = h('input', { id: 'username', autocomplete: 'username', required: true });
+  const user = h('input', { id: 'username', autocomplete: 'username', required: true, value: username });
   const pass = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const form = h('form', { class: 'login', id: 'login-form' },
     h('label', { for: 'username' }, t('user')), user,
@@ -105,11 +105,11 @@ function loginForm(error) {
       await api('/dashboard/api/login', { method: 'POST', body: JSON.stringify({ username: user.value, password: pass.value }) });
       start();
     } catch (err) {
-      loginForm(err.status === 401 ? t('badLogin') : err.message);
+      loginForm(err.status === 401 ? t('badLogin') : err.message, user.value);
     }
   });
   main.replaceChildren(form);
-  user.focus();
+  (username ? pass : user).focus();
 }
 
 function alarmItem(a) {

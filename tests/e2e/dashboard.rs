@@ -1,0 +1,114 @@
+//! The region server's dashboard in a real browser (headless Chromium): log in, see an alarm
+//! arrive live, acknowledge it with one click.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::json;
+use uuid::Uuid;
+use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
+
+use crate::harness::{Browser, WAIT};
+
+async fn wait_text(b: &Browser, css: &str, needle: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(el) = b.client.find(Locator::Css(css)).await {
+            if el.text().await.map(|t| t.contains(needle)).unwrap_or(false) {
+                return;
+            }
+        }
+        assert!(start.elapsed() < WAIT, "{css} never showed {needle:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn officer_sees_a_live_alarm_and_acknowledges_it() {
+    let server = TestServer::start().await;
+    server
+        .add_officer("hanna", "Hanna Handläggare", "sormland")
+        .await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let http = reqwest::Client::new();
+    let device: serde_json::Value = http
+        .post(format!("{}/v1/enroll", server.url()))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = device["token"].as_str().unwrap().to_string();
+
+    let b = Browser::start("dashboard").await;
+    b.client
+        .goto(&format!("{}/dashboard", server.url()))
+        .await
+        .unwrap();
+    b.wait_for("#username")
+        .await
+        .send_keys("hanna")
+        .await
+        .unwrap();
+    b.wait_for("#password")
+        .await
+        .send_keys("fel")
+        .await
+        .unwrap();
+    b.wait_for("#login-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&b, "#login-form .error", "Fel användarnamn eller lösenord").await;
+    b.wait_for("#password")
+        .await
+        .send_keys(OFFICER_PASSWORD)
+        .await
+        .unwrap();
+    b.wait_for("#login-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&b, "#alarm-list", "Inga larm").await;
+    wait_text(&b, "#live", "Live").await;
+
+    // An alarm arrives while the officer watches.
+    let id = Uuid::now_v7();
+    http.put(format!("{}/v1/alarms/{id}", server.url()))
+        .bearer_auth(&token)
+        .json(&json!({ "triggered_at": chrono::Utc::now(), "meeting": "Fullmäktige", "place": "Stadshuset, Nyköping" }))
+        .send()
+        .await
+        .unwrap();
+    let row = format!("#alarm-{id}");
+    wait_text(&b, &row, "Anna Andersson").await;
+    wait_text(&b, &row, "NYTT LARM").await;
+    wait_text(&b, &row, "Stadshuset, Nyköping").await;
+    b.screenshot("new-alarm").await;
+
+    b.wait_for(&format!("{row} button[data-ack]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&b, &row, "KVITTERAT").await;
+    wait_text(&b, &row, "Kvitterat av Hanna Handläggare").await;
+    let receipt: serde_json::Value = http
+        .get(format!("{}/v1/alarms/{id}", server.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(receipt["status"], "acknowledged");
+    assert_eq!(receipt["acknowledged_by"], "Hanna Handläggare");
+    b.screenshot("acknowledged").await;
+    b.quit().await;
+    server.stop().await;
+}

@@ -16,6 +16,20 @@ fn main() {
             "inventory",
             "save_inventory",
             "delete_inventory",
+            "link_status",
+            "enroll",
+            "unlink",
+            "raise_alarm",
+            "cancel_alarm",
+            "alarm",
+            "active_alarm",
+            "call",
+            "user_contacts",
+            "save_user_contact",
+            "delete_user_contact",
+            "order_user_contacts",
+            "set_current_place",
+            "set_alarm_shortcut",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

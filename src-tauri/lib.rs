@@ -3,26 +3,39 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alarm;
 pub mod cli;
 pub mod commands;
 pub mod datadir;
+pub mod dialer;
 pub mod error;
 pub mod i18n;
 pub mod profiles;
+pub mod region;
+pub mod secrets;
+pub mod shortcut;
 pub mod state;
 pub mod storage;
+pub mod ui_bridge;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use tauri::menu::{MenuBuilder, MenuItemBuilder};
+use tauri::tray::TrayIconBuilder;
 use tauri::webview::PageLoadEvent;
-use tauri::{Builder, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Builder, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri_plugin_global_shortcut::ShortcutState;
 
+use crate::alarm::AlarmService;
+use crate::dialer::SystemDialer;
 use crate::i18n::{Lang, Strings};
+use crate::secrets::Keychain;
 use crate::state::AppState;
 use crate::storage::Db;
+use crate::ui_bridge::{ObserverSlot, WindowObserver};
 
 /// How long `--smoke` waits for the UI before it gives up.
 pub const SMOKE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -30,6 +43,12 @@ pub const SMOKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Runs the app; returns the process exit code.
 pub fn run() -> i32 {
     let started = Instant::now();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VARN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,varn_app=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let cmd = cli::parse(
         std::env::args_os().skip(1),
         std::env::var_os(cli::DATA_DIR_ENV),
@@ -56,8 +75,11 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    state.mark("state opened");
-    let app = match build(tauri::Builder::default(), state).build(tauri::generate_context!()) {
+    state.0.mark("state opened");
+    let observer = state.1.clone();
+    let app = match build(tauri::Builder::default(), state.0, observer)
+        .build(tauri::generate_context!())
+    {
         Ok(app) => app,
         Err(e) => {
             eprintln!("varn: fönstret kunde inte startas / the window could not start: {e}");
@@ -67,19 +89,20 @@ pub fn run() -> i32 {
     app.run_return(|_, _| {})
 }
 
-/// Prepares the data directory, opens the database and chooses the profile.
+/// Prepares the data directory, opens the database, chooses the profile and sets up the panic
+/// path. The observer slot is connected to the window once it exists.
 pub fn open_state(
     data_dir: Option<PathBuf>,
     smoke: bool,
     started: Instant,
-) -> Result<AppState, String> {
+) -> Result<(AppState, Arc<ObserverSlot>), String> {
     let dir = data_dir.or_else(datadir::default_dir).ok_or_else(|| {
         "ingen app-datamapp hittades; ange --data-dir / no app-data directory; pass --data-dir"
             .to_string()
     })?;
     let dir = datadir::prepare(&dir).map_err(|e| e.to_string())?;
     let db_path = dir.join("varn.db");
-    let db = Db::open(&db_path).map_err(|e| {
+    let db = Db::open(&db_path).map(Arc::new).map_err(|e| {
         format!(
             "databasen kunde inte öppnas / the database could not be opened: {e}\n\
              Inget har ändrats i filen / nothing in the file was changed."
@@ -94,12 +117,29 @@ pub fn open_state(
         .flatten()
         .and_then(|l| Lang::parse(&l))
         .unwrap_or_default();
-    Ok(AppState {
+    let secrets: Arc<dyn secrets::SecretStore> = Arc::new(Keychain);
+    let token_key = secrets::device_token_key(&dir);
+    let observer = Arc::new(ObserverSlot::default());
+    let alarms = AlarmService::new(
+        db.clone(),
+        secrets.clone(),
+        token_key.clone(),
+        observer.clone(),
+        tauri::async_runtime::handle().inner().clone(),
+    );
+    let dialer = Arc::new(SystemDialer::new(|uri| {
+        tauri_plugin_opener::open_url(uri, None::<&str>).map_err(|e| e.to_string())
+    }));
+    let state = AppState {
         db,
         data_dir: dir,
         profile: RwLock::new(profile),
         strings: Strings::embedded(),
         lang: RwLock::new(lang),
+        secrets,
+        token_key,
+        alarms,
+        dialer,
         smoke,
         started,
         ui_ready: Default::default(),
@@ -109,27 +149,109 @@ pub fn open_state(
         started_wall: std::time::SystemTime::now()
             .checked_sub(started.elapsed())
             .unwrap_or(std::time::UNIX_EPOCH),
-    })
+    };
+    Ok((state, observer))
 }
 
-/// Wires state, commands and the window onto a builder (the real one, or a mock in tests).
-pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+/// Raises the alarm from outside the window (the global shortcut, the tray): shows the window
+/// and tells the UI to open the alarm screen.
+pub fn raise_from_outside<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let result = state
+        .alarm_context()
+        .map_err(alarm::AlarmError::from)
+        .and_then(|(meeting, place)| state.alarms.raise(meeting, place));
+    show_window(app);
+    match result {
+        Ok(view) => {
+            let _ = app.emit("alarm-raised", view);
+        }
+        Err(e) => tracing::error!("the alarm could not be stored: {e}"),
+    }
+}
+
+fn show_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+fn build_tray<R: Runtime>(app: &tauri::App<R>, state: &AppState) -> tauri::Result<()> {
+    let t = |key| state.strings.get(state.lang(), key).to_string();
+    let menu = MenuBuilder::new(app)
+        .item(&MenuItemBuilder::with_id("alarm", t("tray.alarm")).build(app)?)
+        .separator()
+        .item(&MenuItemBuilder::with_id("show", t("tray.show")).build(app)?)
+        .item(&MenuItemBuilder::with_id("quit", t("tray.quit")).build(app)?)
+        .build()?;
+    let mut tray = TrayIconBuilder::with_id("main")
+        .tooltip("Värn")
+        .menu(&menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(|app, event| match event.id().as_ref() {
+            "alarm" => raise_from_outside(app),
+            "show" => show_window(app),
+            "quit" => app.exit(0),
+            _ => {}
+        });
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    tray.build(app)?;
+    Ok(())
+}
+
+/// Wires state, plugins, commands and the window onto a builder.
+pub fn build<R: Runtime>(
+    builder: Builder<R>,
+    state: AppState,
+    observer: Arc<ObserverSlot>,
+) -> Builder<R> {
     builder
+        // One instance only: a second start brings the first to the front.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_window(app)
+        }))
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    if event.state == ShortcutState::Pressed {
+                        raise_from_outside(app);
+                    }
+                })
+                .build(),
+        )
         .manage(state)
         .invoke_handler(tauri::generate_handler![
-            commands::boot,
-            commands::ui_ready,
-            commands::set_language,
-            commands::search_plan,
-            commands::checklist_ticks,
-            commands::checklist_tick,
-            commands::checklist_reset,
-            commands::inventories,
-            commands::inventory,
-            commands::save_inventory,
-            commands::delete_inventory,
+            commands::plan::boot,
+            commands::plan::ui_ready,
+            commands::plan::set_language,
+            commands::plan::search_plan,
+            commands::plan::checklist_ticks,
+            commands::plan::checklist_tick,
+            commands::plan::checklist_reset,
+            commands::plan::inventories,
+            commands::plan::inventory,
+            commands::plan::save_inventory,
+            commands::plan::delete_inventory,
+            commands::safety::link_status,
+            commands::safety::enroll,
+            commands::safety::unlink,
+            commands::safety::raise_alarm,
+            commands::safety::cancel_alarm,
+            commands::safety::alarm,
+            commands::safety::active_alarm,
+            commands::safety::call,
+            commands::safety::user_contacts,
+            commands::safety::save_user_contact,
+            commands::safety::delete_user_contact,
+            commands::safety::order_user_contacts,
+            commands::safety::set_current_place,
+            commands::safety::set_alarm_shortcut,
         ])
-        .setup(|app| {
+        .setup(move |app| {
             let state = app.state::<AppState>();
             state.mark("setup");
             let webview_dir = state.data_dir.join("webview");
@@ -149,6 +271,15 @@ pub fn build<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
                 })
                 .build()?;
             state.mark("window built");
+            observer.set(Box::new(WindowObserver::new(app.handle().clone())));
+            if let Err(e) = state.alarms.start() {
+                tracing::error!("unfinished alarms could not be resumed: {e}");
+            }
+            shortcut::register(app.handle(), &state);
+            if let Err(e) = build_tray(app, &state) {
+                // No tray host (a bare X server, some desktops): the button and shortcut remain.
+                tracing::warn!("no tray icon: {e}");
+            }
             if state.smoke {
                 watch_smoke(app.handle().clone());
             }

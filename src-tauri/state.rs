@@ -2,17 +2,24 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Instant, SystemTime};
 
+use crate::alarm::{AlarmService, Connection};
+use crate::commands::safety::LinkStatus;
+use crate::dialer::Dialer;
 use crate::i18n::{Lang, Strings};
 use crate::profiles::ActiveProfile;
-use crate::storage::Db;
+use crate::secrets::SecretStore;
+use crate::storage::{Db, StorageError};
+
+/// How long a typed "where I am now" is sent with alarms.
+pub const PLACE_FRESH_HOURS: i64 = 12;
 
 /// Everything the commands need.
 pub struct AppState {
     /// The app's database.
-    pub db: Db,
+    pub db: Arc<Db>,
     /// The data directory in use.
     pub data_dir: PathBuf,
     /// The region profile in use.
@@ -21,6 +28,14 @@ pub struct AppState {
     pub strings: Strings,
     /// The chosen UI language.
     pub lang: RwLock<Lang>,
+    /// The keychain.
+    pub secrets: Arc<dyn SecretStore>,
+    /// The keychain entry of this data directory's device token.
+    pub token_key: String,
+    /// The panic path.
+    pub alarms: Arc<AlarmService>,
+    /// The system's dialer.
+    pub dialer: Arc<dyn Dialer>,
     /// `--smoke`: exit once the UI has rendered.
     pub smoke: bool,
     /// When the process started, for `ready in N ms`.
@@ -70,5 +85,48 @@ impl AppState {
     /// Runs `f` with the profile in use.
     pub fn with_profile<T>(&self, f: impl FnOnce(&ActiveProfile) -> T) -> T {
         f(&self.profile.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The dialer.
+    pub fn dialer(&self) -> &dyn Dialer {
+        self.dialer.as_ref()
+    }
+
+    /// The link and the connection state.
+    pub fn link_status(&self) -> Result<LinkStatus, StorageError> {
+        let link = crate::region::load_link(&self.db)?;
+        let connection = if link.is_none() {
+            Connection::NotEnrolled
+        } else {
+            self.alarms.connection()
+        };
+        Ok(LinkStatus { link, connection })
+    }
+
+    /// The meeting and place an alarm carries now: a place the person typed in the last
+    /// [`PLACE_FRESH_HOURS`] hours, else the appearance happening now (within 12 hours).
+    pub fn alarm_context(&self) -> Result<(String, String), StorageError> {
+        let now = chrono::Local::now().naive_local();
+        let inventories = self.db.list_inventories()?;
+        let current = varn_core::risk::current_appearance(
+            inventories.iter().map(|s| &s.inventory),
+            now,
+            chrono::Duration::hours(12),
+        );
+        let meeting = current.map(|i| i.what.clone()).unwrap_or_default();
+        let typed = self.db.setting("current_place")?.filter(|p| !p.is_empty());
+        let typed_at = self
+            .db
+            .setting("current_place_at")?
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
+        let fresh = typed_at.is_some_and(|t| {
+            chrono::Utc::now() - t.with_timezone(&chrono::Utc)
+                < chrono::Duration::hours(PLACE_FRESH_HOURS)
+        });
+        let place = match typed {
+            Some(p) if fresh => p,
+            _ => current.map(|i| i.place.clone()).unwrap_or_default(),
+        };
+        Ok((meeting, place))
     }
 }

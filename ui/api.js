@@ -37,3 +37,22 @@ export const inventories = () => call('inventories');
 export const inventory = (id) => call('inventory', { id });
 export const saveInventory = (input) => call('save_inventory', { input });
 export const deleteInventory = (id) => call('delete_inventory', { id });
+
+export const linkStatus = () => call('link_status');
+export const enroll = (serverUrl, code) => call('enroll', { serverUrl, code });
+export const unlink = () => call('unlink');
+
+export const raiseAlarm = () => call('raise_alarm');
+export const cancelAlarm = (id) => call('cancel_alarm', { id });
+export const alarm = (id) => call('alarm', { id });
+export const activeAlarm = () => call('active_alarm');
+
+/** target: { kind: 'profile', id } or { kind: 'user', id }; resolves to 'dialed' | 'no_dialer' | 'dial_failed'. */
+export const dial = (target) => call('call', { target });
+export const userContacts = () => call('user_contacts');
+export const saveUserContact = (input) => call('save_user_contact', { input });
+export const deleteUserContact = (id) => call('delete_user_contact', { id });
+export const orderUserContacts = (ids) => call('order_user_contacts', { ids });
+
+export const setCurrentPlace = (place) => call('set_current_place', { place });
+export const setAlarmShortcut = (shortcut) => call('set_alarm_shortcut', { shortcut });

@@ -8,6 +8,7 @@ import * as api from './api.js';
 import { h, replace, icon } from './dom.js';
 import { t, setTables, setLang } from './i18n.js';
 import { showError, showNumber } from './dialog.js';
+import { holdToTrigger } from './panic.js';
 import * as plan from './views/plan.js';
 import * as card from './views/card.js';
 import * as contacts from './views/contacts.js';
@@ -15,6 +16,7 @@ import * as reports from './views/reports.js';
 import * as meeting from './views/meeting.js';
 import * as inventory from './views/inventory.js';
 import * as settings from './views/settings.js';
+import * as alarmView from './views/alarm.js';
 
 const TABS = [
   { id: 'plan', label: 'tab.plan', icon: 'book' },
@@ -32,6 +34,7 @@ const ROUTES = {
   meeting: { view: meeting, tab: 'meeting' },
   inventory: { view: inventory, tab: 'meeting' },
   settings: { view: settings, tab: null },
+  alarm: { view: alarmView, tab: null },
 };
 
 /** What every view may use. */
@@ -40,6 +43,11 @@ export const ctx = {
   profileSource: '',
   profileNotes: [],
   connection: 'not_enrolled',
+  link: null,
+  activeAlarm: null,
+  alarmShortcut: '',
+  currentPlace: '',
+  suggestedServerUrl: null,
   version: '',
   /** Plan text language: follows the UI unless the person asks for the Swedish original. */
   planLang: 'sv',
@@ -50,10 +58,26 @@ export const ctx = {
   contact(id) {
     return ctx.profile?.contacts.find((c) => c.id === id) ?? null;
   },
-  /** Calls a contact from the profile (wired to the dialer by the calls module). */
-  call(id) {
+  /** Calls a contact of the profile: the system's dialer, or the number large if there is none. */
+  async call(id) {
     const c = ctx.contact(id);
-    if (c) showNumber(c);
+    if (!c) return;
+    await dialOrShow({ kind: 'profile', id }, c);
+  },
+  /** Calls one of the person's own contacts. */
+  async callUser(contact) {
+    await dialOrShow({ kind: 'user', id: contact.id }, { name: { sv: contact.name, en: contact.name }, number: contact.number });
+  },
+  /** Raises the alarm (after the button was held) and opens the alarm screen. */
+  async raiseAlarm() {
+    try {
+      const view = await api.raiseAlarm();
+      ctx.activeAlarm = view;
+      ctx.go(`#/alarm/${view.id}`);
+    } catch (e) {
+      // Not even stored: the alarm screen says so and offers 112.
+      ctx.go('#/alarm/failed');
+    }
   },
   async setLanguage(lang) {
     const saved = await api.setLanguage(lang);
@@ -64,6 +88,16 @@ export const ctx = {
   },
   error: showError,
 };
+
+async function dialOrShow(target, contact) {
+  let outcome = 'no_dialer';
+  try {
+    outcome = await api.dial(target);
+  } catch {
+    outcome = 'dial_failed';
+  }
+  if (outcome !== 'dialed') showNumber(contact, { reason: outcome });
+}
 
 function parseRoute() {
   const raw = location.hash.replace(/^#\/?/, '');
@@ -87,7 +121,9 @@ async function render() {
   }
   if (seq !== renderSeq) return; // a newer navigation won
   const main = document.getElementById('view');
+  document.body.classList.toggle('alarm-mode', route.name === 'alarm');
   replace(main, node);
+  drawAlarmBanner(route);
   main.scrollTop = 0;
   for (const b of document.querySelectorAll('[data-tab]')) {
     const on = b.dataset.tab === tab;
@@ -118,12 +154,15 @@ function drawChrome() {
   replace(banner, notes);
   banner.hidden = notes.length === 0;
 
+  const panic = h('button', { id: 'panic', class: 'sos-alarm', type: 'button', 'aria-describedby': 'panic-hint' },
+    h('span', { class: 'hold-ring', 'aria-hidden': 'true' }),
+    h('span', { class: 'alarm-label' }, t('sos.alarm')),
+    h('span', { id: 'panic-hint', class: 'alarm-hint' }, t('sos.alarm_hint')));
+  holdToTrigger(panic, () => ctx.raiseAlarm());
   replace(document.getElementById('sos'),
     h('button', { id: 'sos-112', class: 'sos-call', type: 'button', onclick: () => ctx.call(emergencyId()) },
       icon('phone'), h('span', {}, t('sos.call112'))),
-    h('button', { id: 'panic', class: 'sos-alarm', type: 'button', 'aria-describedby': 'panic-hint' },
-      h('span', { class: 'alarm-label' }, t('sos.alarm')),
-      h('span', { id: 'panic-hint', class: 'alarm-hint' }, t('sos.alarm_hint'))));
+    panic);
 
   const nav = document.getElementById('tabs');
   nav.setAttribute('aria-label', t('tabs.label'));
@@ -132,6 +171,16 @@ function drawChrome() {
       type: 'button', role: 'tab', id: `tab-${tab.id}`, dataset: { tab: tab.id },
       'aria-controls': 'view', onclick: () => ctx.go(`#/${tab.id}`), onkeydown: tabKeys,
     }, icon(tab.icon), h('span', {}, t(tab.label)))));
+}
+
+/** A bar on every other view while an alarm still needs attention. */
+function drawAlarmBanner(route = parseRoute()) {
+  const bar = document.getElementById('alarm-banner');
+  const a = ctx.activeAlarm;
+  const show = a && a.phase !== 'cancelled' && route.name !== 'alarm';
+  bar.hidden = !show;
+  if (!show) return;
+  replace(bar, h('a', { href: `#/alarm/${a.id}`, id: 'alarm-banner-link' }, t(`banner.${a.phase}`), ' – ', t('banner.open')));
 }
 
 function emergencyId() {
@@ -172,6 +221,11 @@ async function start() {
     profileSource: info.profile_source,
     profileNotes: info.profile_notes,
     connection: info.connection,
+    link: info.link,
+    activeAlarm: info.active_alarm,
+    alarmShortcut: info.alarm_shortcut,
+    currentPlace: info.current_place,
+    suggestedServerUrl: info.suggested_server_url,
     version: info.version,
     planLang: info.lang,
   });
@@ -179,6 +233,18 @@ async function start() {
   api.on('connection', (state) => {
     ctx.connection = state;
     drawChrome();
+  });
+  api.on('alarm', (view) => {
+    const current = ctx.activeAlarm;
+    const newer = !current || (current.id === view.id ? view.revision >= current.revision : view.triggered_at >= current.triggered_at);
+    if (newer) ctx.activeAlarm = view;
+    alarmView.update(ctx, view);
+    drawAlarmBanner();
+  });
+  // The global shortcut or the tray raised an alarm: show its screen.
+  api.on('alarm-raised', (view) => {
+    ctx.activeAlarm = view;
+    ctx.go(`#/alarm/${view.id}`);
   });
   drawChrome();
   window.addEventListener('hashchange', render);

@@ -4,11 +4,14 @@
 //! Every write that a user makes goes through [`Db::write`], which commits before it returns:
 //! when a command reports "saved", the data is on disk.
 
+mod alarms;
 mod checklist;
+mod contacts;
 mod inventories;
 mod settings;
 
 pub use checklist::Tick;
+pub use contacts::UserContact;
 pub use inventories::InventorySummary;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +49,26 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
      ) STRICT;
      CREATE INDEX inventories_by_time ON inventories (held_at DESC, created_at DESC);",
+    // 2: alarms (written before they are sent) and the person's own contacts.
+    "CREATE TABLE alarms (
+        id                  TEXT PRIMARY KEY NOT NULL,
+        triggered_at        TEXT NOT NULL,
+        meeting             TEXT NOT NULL,
+        place               TEXT NOT NULL,
+        receipt             TEXT,
+        cancel_requested_at TEXT,
+        blocked             TEXT,
+        revision            INTEGER NOT NULL DEFAULT 1,
+        updated_at          TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX alarms_by_time ON alarms (triggered_at DESC);
+     CREATE TABLE user_contacts (
+        id         TEXT PRIMARY KEY NOT NULL,
+        name       TEXT NOT NULL,
+        number     TEXT NOT NULL,
+        position   INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+     ) STRICT;",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.
@@ -206,7 +229,7 @@ impl Db {
         run(&mut conn).map_err(|e| StorageError::from_sqlite(&self.path, e))
     }
 
-    fn decode_err(&self, detail: impl ToString) -> StorageError {
+    pub(crate) fn decode_err(&self, detail: impl ToString) -> StorageError {
         StorageError::Decode {
             path: self.path.clone(),
             detail: detail.to_string(),

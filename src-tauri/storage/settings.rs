@@ -17,12 +17,31 @@ impl Db {
 
     /// Sets a setting durably.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.set_settings(&[(key, value)])
+    }
+}
+
+impl Db {
+    /// Sets several settings in one transaction.
+    pub fn set_settings(&self, pairs: &[(&str, &str)]) -> Result<(), StorageError> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )?;
+            for (key, value) in pairs {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes settings in one transaction.
+    pub fn delete_settings(&self, keys: &[&str]) -> Result<(), StorageError> {
+        self.write(|tx| {
+            for key in keys {
+                tx.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+            }
             Ok(())
         })
     }

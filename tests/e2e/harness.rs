@@ -41,9 +41,22 @@ impl Proc {
 
     fn kill(&mut self) {
         let pgid = self.child.id();
-        // The group takes the children along (WebKitWebDriver, the app, its WebKit helpers).
+        let group = format!("-{pgid}");
+        // TERM first so servers clean up (Xvfb removes its lock file), then KILL whatever is
+        // left. The group takes the children along (WebKitWebDriver, the app, WebKit helpers).
         let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
             .stderr(Stdio::null())
             .status();
         let _ = self.child.kill();
@@ -79,6 +92,9 @@ pub struct Desktop {
     display: String,
     dbus_address: String,
     procs: Vec<Proc>,
+    _keyring_home: tempfile::TempDir,
+    /// Extra environment for the next launches (e.g. a tel: handler).
+    pub env: Vec<(String, String)>,
     pub data_dir: tempfile::TempDir,
     pub shots: PathBuf,
     test: String,
@@ -129,6 +145,49 @@ impl Desktop {
         let dbus_address = line.trim().to_string();
         assert!(!dbus_address.is_empty(), "dbus-daemon printed no address");
         procs.push(dbus);
+        // The OS keychain: gnome-keyring's Secret Service on the private bus, unlocked, with
+        // its files in a temporary home. `--foreground` keeps it in our process group.
+        let keyring_home = tempfile::tempdir().expect("keyring home");
+        let runtime_dir = keyring_home.path().join("run");
+        std::fs::create_dir_all(keyring_home.path().join("data")).expect("keyring data dir");
+        std::fs::create_dir_all(&runtime_dir).expect("runtime dir");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let mut keyring = Proc::spawn(
+            "gnome-keyring-daemon",
+            Command::new("gnome-keyring-daemon")
+                .args(["--foreground", "--unlock", "--components=secrets"])
+                .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
+                .env("XDG_DATA_HOME", keyring_home.path().join("data"))
+                .env("XDG_RUNTIME_DIR", &runtime_dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        {
+            use std::io::Write;
+            let mut stdin = keyring.child.stdin.take().expect("keyring stdin");
+            let _ = stdin.write_all(b"e2e-keyring-password\n");
+        }
+        procs.push(keyring);
+        wait_until("the Secret Service on the bus", WAIT, || {
+            Command::new("dbus-send")
+                .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
+                .args([
+                    "--session",
+                    "--dest=org.freedesktop.DBus",
+                    "--type=method_call",
+                    "--print-reply",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+                .unwrap_or(false)
+        });
         // Desktop notifications need a server on the bus.
         procs.push(Proc::spawn(
             "dunst",
@@ -150,6 +209,8 @@ impl Desktop {
             data_dir: tempfile::tempdir().expect("temp data dir"),
             shots,
             test: test.to_string(),
+            _keyring_home: keyring_home,
+            env: Vec::new(),
         }
     }
 
@@ -159,6 +220,69 @@ impl Desktop {
         cmd.env("DISPLAY", &self.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address);
         cmd
+    }
+
+    /// Kills the app of this desktop's data directory with SIGKILL (found by its pid).
+    pub fn kill_app(&self) {
+        let needle = format!("--data-dir\0{}", self.data_dir.path().display());
+        let mut killed = 0;
+        for entry in std::fs::read_dir("/proc").expect("/proc") {
+            let Ok(entry) = entry else { continue };
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            if cmdline.starts_with(env!("CARGO_BIN_EXE_varn")) && cmdline.contains(&needle) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                killed += 1;
+            }
+        }
+        assert_eq!(killed, 1, "exactly one app process to kill");
+    }
+
+    /// Reads a secret from the desktop's keychain (as another program would).
+    pub fn keychain_lookup(&self, username: &str) -> Option<String> {
+        let out = Command::new("secret-tool")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
+            .args(["lookup", "service", "se.varn.app", "username", username])
+            .output()
+            .ok()?;
+        let s = String::from_utf8_lossy(&out.stdout).to_string();
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// Sends keys to the X display as a person would (`xdotool key ...`).
+    pub fn press_keys(&self, keys: &str) {
+        let status = self
+            .command("xdotool")
+            .args(["key", "--clearmodifiers", keys])
+            .status()
+            .expect("xdotool");
+        assert!(status.success(), "xdotool key {keys}");
+    }
+
+    /// The bodies of the desktop notifications shown so far (closed into dunst's history).
+    pub fn notifications(&self) -> Vec<String> {
+        let _ = self.command("dunstctl").arg("close-all").status();
+        std::thread::sleep(Duration::from_millis(200));
+        let out = self
+            .command("dunstctl")
+            .arg("history")
+            .output()
+            .expect("dunstctl");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|group| group.as_array().cloned().unwrap_or_default())
+            .filter_map(|n| n["body"]["data"].as_str().map(str::to_string))
+            .collect()
     }
 
     /// Launches the app (through a fresh tauri-driver) on this desktop's data directory.
@@ -171,20 +295,21 @@ impl Desktop {
         let port = free_port();
         let native_port = free_port();
         let driver_bin = tauri_driver();
-        let driver = Proc::spawn(
-            "tauri-driver",
-            Command::new(driver_bin)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--native-port",
-                    &native_port.to_string(),
-                ])
-                .env("DISPLAY", &self.display)
-                .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
+        let mut cmd = Command::new(driver_bin);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", &self.display)
+        .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let driver = Proc::spawn("tauri-driver", &mut cmd);
         let url = format!("http://127.0.0.1:{port}");
         let status = format!("{url}/status");
         wait_until("tauri-driver", WAIT, || http_ok(port, &status));
@@ -460,6 +585,38 @@ impl App {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Presses the element, holds it for `hold`, and lets go (a real pointer press).
+    pub async fn hold(&self, css: &str, hold: Duration) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let el = self.wait_for(css).await;
+        let actions = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: el,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Pause { duration: hold })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client
+            .perform_actions(actions)
+            .await
+            .expect("pointer actions");
+        let _ = self.client.release_actions().await;
+    }
+
+    /// Types into an input after clearing it.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.wait_for(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
     }
 
     /// Saves a screenshot of the window under target/e2e/ for people to look at.

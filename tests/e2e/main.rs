@@ -1,5 +1,6 @@
 //! End-to-end tests of the real app in its real window (Xvfb + tauri-driver + WebKitWebDriver).
 
+mod alarm;
 mod dashboard;
 mod harness;
 mod plan;

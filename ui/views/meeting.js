@@ -1,7 +1,7 @@
 // Inför möte: the risk inventories for coming appearances, newest first.
 
 import * as api from '../api.js';
-import { h } from '../dom.js';
+import { h, replace } from '../dom.js';
 import { t, pick, formatTime } from '../i18n.js';
 
 export async function render(ctx) {
@@ -18,10 +18,34 @@ export async function render(ctx) {
     h('h2', {}, t('meeting.title')),
     always ? h('p', { class: 'lead' }, pick(always.items[0])) : null,
     h('a', { class: 'btn primary big', id: 'new-inventory', href: '#/inventory/new' }, t('inventory.new')),
+    placeForm(ctx),
     h('h3', {}, t('meeting.inventories')),
     failed ? h('p', { class: 'error-text' }, t(`error.${failed.kind}`), ' ', failed.message) : null,
     list.length === 0 && !failed ? h('p', { class: 'empty' }, t('meeting.none')) : null,
     h('ul', { class: 'inventory-list' }, list.map((v) => inventoryRow(v))));
+}
+
+/** "Var är du nu?": sent with an alarm for the next 12 hours. */
+function placeForm(ctx) {
+  const input = h('input', { id: 'current-place', type: 'text', maxlength: 200, value: ctx.currentPlace, placeholder: t('place.placeholder') });
+  const status = h('p', { class: 'save-status', role: 'status' });
+  const form = h('form', { class: 'field place-form', id: 'place-form' },
+    h('label', { for: 'current-place' }, t('place.label')),
+    input,
+    h('p', { class: 'detail' }, t('place.help')),
+    h('button', { type: 'submit', class: 'btn secondary' }, t('place.save')),
+    status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api.setCurrentPlace(input.value);
+      ctx.currentPlace = input.value.trim();
+      replace(status, t('place.saved'));
+    } catch (err) {
+      replace(status, h('span', { class: 'error-text' }, err.message));
+    }
+  });
+  return form;
 }
 
 function inventoryRow(v) {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alarm;
 pub mod profile;
 pub mod risk;
 pub mod search;

@@ -128,6 +128,25 @@ impl Inventory {
     }
 }
 
+/// The appearance happening around `now` (local time), if any: the inventory whose time is
+/// closest to `now` within `window` either side. An alarm carries its meeting and place, so an
+/// old inventory must never be taken for the present one.
+pub fn current_appearance<'a>(
+    inventories: impl IntoIterator<Item = &'a Inventory>,
+    now: chrono::NaiveDateTime,
+    window: chrono::Duration,
+) -> Option<&'a Inventory> {
+    inventories
+        .into_iter()
+        .filter_map(|i| {
+            let when = chrono::NaiveDateTime::parse_from_str(&i.when, "%Y-%m-%dT%H:%M").ok()?;
+            let distance = (when - now).abs();
+            (distance <= window).then_some((distance, i))
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, i)| i)
+}
+
 /// The result of applying the rule to a set of answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
@@ -338,6 +357,30 @@ mod tests {
         let mut i = inventory();
         i.answers.get_mut("vem").unwrap().note = "rad 1\nrad 2".into();
         assert!(i.validated(&c).is_ok(), "line breaks are fine in notes");
+    }
+
+    #[test]
+    fn the_current_appearance_is_the_nearest_within_the_window() {
+        let mk = |what: &str, when: &str| Inventory {
+            what: what.into(),
+            when: when.into(),
+            ..inventory()
+        };
+        let list = [
+            mk("förra veckan", "2026-11-17T18:00"),
+            mk("i kväll", "2026-11-24T19:00"),
+            mk("i morgon", "2026-11-25T09:00"),
+        ];
+        let now =
+            chrono::NaiveDateTime::parse_from_str("2026-11-24T17:30", "%Y-%m-%dT%H:%M").unwrap();
+        let w = chrono::Duration::hours(12);
+        assert_eq!(current_appearance(&list, now, w).unwrap().what, "i kväll");
+        let late =
+            chrono::NaiveDateTime::parse_from_str("2026-11-21T12:00", "%Y-%m-%dT%H:%M").unwrap();
+        assert!(
+            current_appearance(&list, late, w).is_none(),
+            "nothing near: no meeting is claimed"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ const STRINGS = {
     f_before: 'Vad hände innan', f_during: 'Vad hände under', f_actions: 'Vad gjorde vi', f_witnesses: 'Vittnen',
     f_police_reported: 'Polisanmäld', f_police_report_number: 'Diarienummer', f_reported_to_region: 'Rapporterad till regionen',
     attachments: 'Bilagor', incomplete: 'ej komplett', yes: 'ja', no: 'nej',
+    late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
   },
   en: {
     sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
@@ -27,6 +28,7 @@ const STRINGS = {
     f_before: 'What happened before', f_during: 'What happened during', f_actions: 'What we did', f_witnesses: 'Witnesses',
     f_police_reported: 'Reported to police', f_police_report_number: 'Report number', f_reported_to_region: 'Reported to region',
     attachments: 'Attachments', incomplete: 'incomplete', yes: 'yes', no: 'no',
+    late: 'LATE: reached the server {min} min after it was raised',
   },
 };
 let lang = localStorage.getItem('varn-lang') === 'en' ? 'en' : 'sv';
@@ -112,12 +114,18 @@ function loginForm(error, username = '') {
   (username ? pass : user).focus();
 }
 
+/** Minutes between the press and the server's receipt (the network was down in between). */
+function lateMinutes(a) {
+  return Math.floor((Date.parse(a.received_at) - Date.parse(a.triggered_at)) / 60000);
+}
+
 function alarmItem(a) {
   const badge = { open: t('open'), acknowledged: t('statusAcknowledged'), cancelled: t('statusCancelled') }[a.status];
   const tl = h('ol', { class: 'timeline', hidden: true });
   return h('li', { class: `alarm ${a.status}`, id: `alarm-${a.id}`, 'data-status': a.status },
     h('div', { class: 'who' }, h('span', { class: `badge ${a.status}` }, badge), a.who),
-    h('div', { class: 'meta' }, t('triggered', { time: time(a.triggered_at) }), ' · ', t('received', { time: time(a.received_at) })),
+    h('div', { class: 'meta' }, t('triggered', { time: time(a.triggered_at) }), ' · ', t('received', { time: time(a.received_at) }),
+      lateMinutes(a) >= 2 ? h('span', { class: 'badge late' }, t('late', { min: lateMinutes(a) })) : null),
     h('div', { class: 'meta' },
       a.meeting ? [h('strong', {}, t('meeting'), ': '), a.meeting, ' '] : null,
       a.place ? [h('strong', {}, t('place'), ': '), a.place, ' '] : null,

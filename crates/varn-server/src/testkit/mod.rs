@@ -1,5 +1,8 @@
-//! Helpers for tests and the load client: the real server on `127.0.0.1:0` with a real SQLite
-//! file in a temporary directory, plus enrollment and officer logins without the CLI.
+//! Helpers for tests and benchmarks: the real server on `127.0.0.1:0` with a real SQLite
+//! file in a temporary directory, enrollment and officer logins without the CLI, and a TCP
+//! proxy that injects network faults.
+
+pub mod proxy;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

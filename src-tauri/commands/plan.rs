@@ -1,5 +1,4 @@
-//! The commands the UI calls. Each one parses its input, calls plain Rust and maps the error;
-//! none holds logic of its own. The list here and the capability file must match.
+//! Commands for the plan, the checklist, the risk inventories and the UI's own life cycle.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -11,28 +10,12 @@ use varn_core::profile::Profile;
 use varn_core::risk::{self, Answer, Assessment, Inventory};
 use varn_core::search::{self, Hit};
 
+use super::Result;
 use crate::error::CommandError;
 use crate::i18n::{Lang, Strings};
 use crate::profiles::ProfileNote;
 use crate::state::AppState;
 use crate::storage::{self, InventorySummary, Tick};
-
-/// Names of all commands, for the permission manifest in `build.rs` and the tests.
-pub const COMMANDS: &[&str] = &[
-    "boot",
-    "ui_ready",
-    "set_language",
-    "search_plan",
-    "checklist_ticks",
-    "checklist_tick",
-    "checklist_reset",
-    "inventories",
-    "inventory",
-    "save_inventory",
-    "delete_inventory",
-];
-
-type Result<T> = std::result::Result<T, CommandError>;
 
 /// What the UI needs to draw its first view, in one call.
 #[derive(Serialize)]
@@ -47,8 +30,18 @@ pub struct Boot {
     pub profile_source: String,
     /// Problems with offered profiles, to show.
     pub profile_notes: Vec<ProfileNote>,
+    /// The link to the region server, if any.
+    pub link: Option<crate::region::Link>,
     /// `online`, `offline` or `not_enrolled`.
-    pub connection: &'static str,
+    pub connection: crate::alarm::Connection,
+    /// The alarm that still needs attention, if any.
+    pub active_alarm: Option<crate::alarm::AlarmView>,
+    /// The global shortcut that raises the alarm.
+    pub alarm_shortcut: String,
+    /// Where the person said they are now.
+    pub current_place: String,
+    /// A suggested server address for linking (`VARN_SERVER_URL`, set by `scripts/run`).
+    pub suggested_server_url: Option<String>,
     /// The app's version.
     pub version: &'static str,
 }
@@ -59,13 +52,21 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
     state.mark("boot called");
     let (profile, profile_source, profile_notes) =
         state.with_profile(|a| (a.profile.clone(), a.source.clone(), a.notes.clone()));
+    let status = state.link_status()?;
     Ok(Boot {
         lang: state.lang(),
         strings: state.strings.clone(),
         profile,
         profile_source,
         profile_notes,
-        connection: "not_enrolled",
+        link: status.link,
+        connection: status.connection,
+        active_alarm: state.alarms.active()?,
+        alarm_shortcut: crate::shortcut::configured(&state),
+        current_place: state.db.setting("current_place")?.unwrap_or_default(),
+        suggested_server_url: std::env::var("VARN_SERVER_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
         version: env!("CARGO_PKG_VERSION"),
     })
 }
@@ -220,118 +221,5 @@ pub fn delete_inventory(state: State<'_, AppState>, id: Uuid) -> Result<()> {
         Ok(())
     } else {
         Err(CommandError::not_found(format!("inventory {id}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::COMMANDS;
-    use std::collections::BTreeSet;
-    use std::path::Path;
-
-    fn root() -> &'static Path {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-    }
-
-    fn read(rel: &str) -> String {
-        std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-    }
-
-    fn quoted_after(src: &str, prefix: &str) -> BTreeSet<String> {
-        src.match_indices(prefix)
-            .filter_map(|(i, _)| {
-                let rest = &src[i + prefix.len()..];
-                rest.find(['"', '\'']).map(|end| rest[..end].to_string())
-            })
-            .collect()
-    }
-
-    /// The permission manifest in build.rs, the capability file, the handler and the UI's
-    /// api.js must all name the same commands: nothing callable that the UI does not use.
-    #[test]
-    fn ipc_surface_is_the_same_everywhere() {
-        let ours: BTreeSet<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
-
-        let build = read("src-tauri/build.rs");
-        let start = build
-            .find(".commands(&[")
-            .expect("commands list in build.rs");
-        let end = build[start..].find("])").expect("end of list") + start;
-        let in_build: BTreeSet<String> = build[start..end]
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_string)
-            .collect();
-        assert_eq!(in_build, ours, "build.rs permission manifest");
-
-        let cap: serde_json::Value =
-            serde_json::from_str(&read("src-tauri/capabilities/main.json")).unwrap();
-        let perms: Vec<String> = cap["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap().to_string())
-            .collect();
-        let allowed: BTreeSet<String> = perms
-            .iter()
-            .filter_map(|p| p.strip_prefix("allow-"))
-            .map(|p| p.replace('-', "_"))
-            .collect();
-        assert_eq!(allowed, ours, "capabilities/main.json");
-        for p in &perms {
-            assert!(
-                p.starts_with("allow-") || p.starts_with("core:event:allow-"),
-                "unexpected permission {p}: only Värn's commands and event listening"
-            );
-        }
-
-        let lib = read("src-tauri/lib.rs");
-        for c in &ours {
-            assert!(
-                lib.contains(&format!("commands::{c},")),
-                "{c} is not in generate_handler!"
-            );
-        }
-        assert_eq!(
-            lib.matches("            commands::").count(),
-            ours.len(),
-            "handler list"
-        );
-
-        let api = read("ui/api.js");
-        let called = quoted_after(&api, "call('");
-        assert_eq!(called, ours, "ui/api.js calls");
-    }
-
-    /// Only ui/api.js may talk to Tauri.
-    #[test]
-    fn only_api_js_talks_to_tauri() {
-        let mut stack = vec![root().join("ui")];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "js" || e == "html")
-                    && path.file_name().is_some_and(|n| n != "api.js")
-                {
-                    let src = std::fs::read_to_string(&path).unwrap();
-                    for needle in [
-                        "__TAURI__",
-                        "__TAURI_INTERNALS__",
-                        "invoke(",
-                        "ipc.localhost",
-                    ] {
-                        assert!(!src.contains(needle), "{} uses {needle}", path.display());
-                    }
-                    assert!(
-                        !src.contains("innerHTML"),
-                        "{} uses innerHTML",
-                        path.display()
-                    );
-                }
-            }
-        }
     }
 }

@@ -1,0 +1,344 @@
+//! The panic alarm as the app sees it: what the person is shown, and how long to wait before
+//! trying again. Plain logic, no clock or network of its own, so it can be tested exactly.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::wire::{AlarmReceipt, AlarmStatus};
+
+/// Without a receipt for this long, the app tells the person to call 112.
+pub const UNCONFIRMED_AFTER: Duration = Duration::from_secs(15);
+
+/// Why the app cannot send at all (as opposed to the network being down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Blocked {
+    /// The app has never been linked to the region's server.
+    NotEnrolled,
+    /// The server refused the device token (revoked or unknown).
+    TokenRefused,
+    /// The OS keychain holding the token could not be read.
+    KeychainUnavailable,
+}
+
+impl Blocked {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Blocked::NotEnrolled => "not_enrolled",
+            Blocked::TokenRefused => "token_refused",
+            Blocked::KeychainUnavailable => "keychain_unavailable",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Blocked> {
+        [
+            Blocked::NotEnrolled,
+            Blocked::TokenRefused,
+            Blocked::KeychainUnavailable,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
+    }
+}
+
+/// An alarm as stored in the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalAlarm {
+    /// Client-generated UUIDv7.
+    pub id: Uuid,
+    /// When the person triggered it.
+    pub triggered_at: DateTime<Utc>,
+    /// The meeting the person is at.
+    pub meeting: String,
+    /// Where the person is.
+    pub place: String,
+    /// The server's latest receipt, once one has arrived.
+    pub receipt: Option<AlarmReceipt>,
+    /// When the person asked to cancel it (false alarm).
+    pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// Why the app cannot send, if it cannot.
+    pub blocked: Option<Blocked>,
+    /// Grows with every local save; the screen never shows an older revision over a newer one.
+    #[serde(default)]
+    pub revision: i64,
+}
+
+/// What the alarm screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// SKICKAR…
+    Sending,
+    /// No receipt within [`UNCONFIRMED_AFTER`]: LARMET ÄR INTE BEKRÄFTAT – RING 112.
+    Unconfirmed,
+    /// The app cannot send at all (see [`Blocked`]): RING 112.
+    Blocked,
+    /// MOTTAGET av regionen kl …
+    Received,
+    /// KVITTERAT av …
+    Acknowledged,
+    /// The cancel is on its way to the server.
+    Cancelling,
+    /// The server has the cancel.
+    Cancelled,
+}
+
+impl LocalAlarm {
+    /// The phase to show at `now`.
+    pub fn phase(&self, now: DateTime<Utc>) -> Phase {
+        let server = self.receipt.as_ref().map(|r| r.status);
+        if server == Some(AlarmStatus::Cancelled) {
+            return Phase::Cancelled;
+        }
+        if self.cancel_requested_at.is_some() {
+            return Phase::Cancelling;
+        }
+        match server {
+            Some(AlarmStatus::Acknowledged) => Phase::Acknowledged,
+            Some(AlarmStatus::Open) => Phase::Received,
+            Some(AlarmStatus::Cancelled) => Phase::Cancelled,
+            None if self.blocked.is_some() => Phase::Blocked,
+            None => {
+                let waited = (now - self.triggered_at).to_std().unwrap_or_default();
+                if waited >= UNCONFIRMED_AFTER {
+                    Phase::Unconfirmed
+                } else {
+                    Phase::Sending
+                }
+            }
+        }
+    }
+
+    /// True when nothing more needs to reach the server: the alarm is cancelled on the
+    /// server, or acknowledged with no cancel waiting.
+    pub fn settled(&self) -> bool {
+        match self.receipt.as_ref().map(|r| r.status) {
+            Some(AlarmStatus::Cancelled) => true,
+            Some(AlarmStatus::Acknowledged) => self.cancel_requested_at.is_none(),
+            _ => false,
+        }
+    }
+
+    /// The next thing to send, if any.
+    pub fn next_step(&self) -> Step {
+        if self.settled() {
+            return Step::Done;
+        }
+        match &self.receipt {
+            None => Step::Send,
+            Some(_) if self.cancel_requested_at.is_some() => Step::Cancel,
+            Some(r) => Step::WaitForChange {
+                after_version: r.version,
+            },
+        }
+    }
+
+    /// Takes a receipt from the server unless an older one arrives late.
+    pub fn apply(&mut self, receipt: AlarmReceipt) -> bool {
+        let newer = self
+            .receipt
+            .as_ref()
+            .is_none_or(|r| receipt.version > r.version);
+        if newer {
+            self.receipt = Some(receipt);
+            self.blocked = None;
+        }
+        newer
+    }
+}
+
+/// What the sender does next for an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `PUT` the alarm (again).
+    Send,
+    /// `POST` the cancel (again). The alarm itself reached the server.
+    Cancel,
+    /// Wait on the server for an acknowledgement or other change.
+    WaitForChange {
+        /// The version the app has.
+        after_version: i64,
+    },
+    /// Nothing left to do.
+    Done,
+}
+
+/// Exponential backoff with jitter, capped so that retries never stop for long.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    attempt: u32,
+    base: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    /// Retries for an alarm: from 250 ms, doubling, at most 3 s apart.
+    pub fn for_alarm() -> Self {
+        Backoff {
+            attempt: 0,
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(3),
+        }
+    }
+
+    /// A backoff with its own base and cap.
+    pub fn new(base: Duration, cap: Duration) -> Self {
+        Backoff {
+            attempt: 0,
+            base,
+            cap,
+        }
+    }
+
+    /// The next delay; `unit` is a random number in `[0, 1)` (jitter between half and all of
+    /// the exponential step, so many devices do not retry in step).
+    pub fn next_delay(&mut self, unit: f64) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << self.attempt.min(16));
+        let step = exp.min(self.cap);
+        self.attempt = self.attempt.saturating_add(1);
+        step.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+    }
+
+    /// Starts over after a success.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm() -> LocalAlarm {
+        LocalAlarm {
+            id: Uuid::now_v7(),
+            triggered_at: "2026-11-24T10:00:00Z".parse().unwrap(),
+            meeting: String::new(),
+            place: String::new(),
+            receipt: None,
+            cancel_requested_at: None,
+            blocked: None,
+            revision: 0,
+        }
+    }
+
+    fn receipt(status: AlarmStatus, version: i64) -> AlarmReceipt {
+        AlarmReceipt {
+            id: Uuid::nil(),
+            status,
+            received_at: "2026-11-24T10:00:01Z".parse().unwrap(),
+            acknowledged_at: None,
+            acknowledged_by: None,
+            cancelled_at: None,
+            version,
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn blocked_names_round_trip() {
+        for b in [
+            Blocked::NotEnrolled,
+            Blocked::TokenRefused,
+            Blocked::KeychainUnavailable,
+        ] {
+            assert_eq!(Blocked::parse(b.as_str()), Some(b));
+            assert_eq!(
+                serde_json::to_string(&b).unwrap(),
+                format!("\"{}\"", b.as_str())
+            );
+        }
+        assert_eq!(Blocked::parse("x"), None);
+    }
+
+    #[test]
+    fn sending_turns_unconfirmed_at_fifteen_seconds() {
+        let a = alarm();
+        assert_eq!(a.phase(at("2026-11-24T10:00:14.999Z")), Phase::Sending);
+        assert_eq!(a.phase(at("2026-11-24T10:00:15Z")), Phase::Unconfirmed);
+    }
+
+    #[test]
+    fn a_late_receipt_is_still_shown() {
+        let mut a = alarm();
+        assert!(a.apply(receipt(AlarmStatus::Open, 1)));
+        assert_eq!(a.phase(at("2026-11-24T10:05:00Z")), Phase::Received);
+        assert!(a.apply(receipt(AlarmStatus::Acknowledged, 2)));
+        assert_eq!(a.phase(at("2026-11-24T10:05:00Z")), Phase::Acknowledged);
+        assert!(a.settled());
+        assert_eq!(a.next_step(), Step::Done);
+    }
+
+    #[test]
+    fn an_older_receipt_never_replaces_a_newer_one() {
+        let mut a = alarm();
+        a.apply(receipt(AlarmStatus::Acknowledged, 2));
+        assert!(!a.apply(receipt(AlarmStatus::Open, 1)));
+        assert_eq!(
+            a.receipt.as_ref().unwrap().status,
+            AlarmStatus::Acknowledged
+        );
+    }
+
+    #[test]
+    fn blocked_shows_as_blocked_until_a_receipt() {
+        let mut a = alarm();
+        a.blocked = Some(Blocked::NotEnrolled);
+        assert_eq!(a.phase(at("2026-11-24T10:00:01Z")), Phase::Blocked);
+        a.apply(receipt(AlarmStatus::Open, 1));
+        assert_eq!(a.blocked, None);
+        assert_eq!(a.phase(at("2026-11-24T10:00:01Z")), Phase::Received);
+    }
+
+    #[test]
+    fn steps_follow_the_alarm() {
+        let mut a = alarm();
+        assert_eq!(a.next_step(), Step::Send);
+        // A cancel before the alarm reached the server: the alarm goes first.
+        a.cancel_requested_at = Some(at("2026-11-24T10:00:02Z"));
+        assert_eq!(a.next_step(), Step::Send);
+        assert_eq!(a.phase(at("2026-11-24T10:00:30Z")), Phase::Cancelling);
+        a.apply(receipt(AlarmStatus::Open, 1));
+        assert_eq!(a.next_step(), Step::Cancel);
+        a.apply(receipt(AlarmStatus::Cancelled, 2));
+        assert_eq!(a.next_step(), Step::Done);
+        assert_eq!(a.phase(at("2026-11-24T10:00:30Z")), Phase::Cancelled);
+
+        let mut b = alarm();
+        b.apply(receipt(AlarmStatus::Open, 1));
+        assert_eq!(b.next_step(), Step::WaitForChange { after_version: 1 });
+        // Acknowledged, then cancelled by the person: the cancel still goes out.
+        b.apply(receipt(AlarmStatus::Acknowledged, 2));
+        b.cancel_requested_at = Some(at("2026-11-24T10:01:00Z"));
+        assert!(!b.settled());
+        assert_eq!(b.next_step(), Step::Cancel);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped_at_three_seconds() {
+        let mut b = Backoff::for_alarm();
+        let d0 = b.next_delay(1.0);
+        let d1 = b.next_delay(1.0);
+        assert_eq!(d0, Duration::from_millis(250));
+        assert_eq!(d1, Duration::from_millis(500));
+        for _ in 0..50 {
+            let d = b.next_delay(1.0);
+            assert!(d <= Duration::from_secs(3));
+        }
+        assert_eq!(
+            b.next_delay(0.0),
+            Duration::from_millis(1500),
+            "jitter keeps at least half"
+        );
+        b.reset();
+        assert_eq!(b.next_delay(0.0), Duration::from_millis(125));
+    }
+}

@@ -1,0 +1,456 @@
+//! The panic path: an alarm is written durably to the local database first, then a driver
+//! sends it to the region server and keeps at it — retrying with backoff and jitter, waiting
+//! for the officer's acknowledgement, delivering a cancel — until the server has all of it.
+//! Drivers restart for every unfinished alarm when the app starts, so a crash or kill loses
+//! nothing, and the alarm's client-generated id makes every retry safe.
+//!
+//! Plain Rust on a tokio runtime: the app wires it to the window through [`Observer`], tests
+//! and the benchmark call it directly.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::Serialize;
+use tokio::sync::watch;
+use uuid::Uuid;
+use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
+use varn_core::wire::{AlarmRequest, CancelRequest};
+
+use crate::region::{self, ClientError, RegionClient};
+use crate::secrets::SecretStore;
+use crate::storage::{Db, StorageError};
+
+/// The reason sent with a cancel from the app.
+pub const CANCEL_REASON: &str = "Falsklarm – avbrutet i appen";
+/// How often the connection to the server is checked when nothing else is talking to it.
+pub const HEALTH_EVERY: Duration = Duration::from_secs(15);
+
+/// The connection to the region server, as the top bar shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    /// The server answers.
+    Online,
+    /// The server does not answer; everything is kept locally.
+    Offline,
+    /// The app has no link to a region server.
+    NotEnrolled,
+}
+
+/// An alarm as the alarm screen needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmView {
+    /// The alarm's id.
+    pub id: Uuid,
+    /// What to show.
+    pub phase: Phase,
+    /// When it was triggered.
+    pub triggered_at: DateTime<Utc>,
+    /// When the screen turns to "not confirmed" if no receipt has come.
+    pub unconfirmed_at: DateTime<Utc>,
+    /// The meeting sent with it.
+    pub meeting: String,
+    /// The place sent with it.
+    pub place: String,
+    /// When the region received it.
+    pub received_at: Option<DateTime<Utc>>,
+    /// When an officer acknowledged it.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// When the server registered the cancel.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why it cannot be sent, if so.
+    pub blocked: Option<Blocked>,
+    /// Grows with every change; the screen ignores a view older than the one it shows.
+    pub revision: i64,
+}
+
+impl AlarmView {
+    /// The view of an alarm at `now`.
+    pub fn of(a: &LocalAlarm, now: DateTime<Utc>) -> AlarmView {
+        let r = a.receipt.as_ref();
+        AlarmView {
+            id: a.id,
+            phase: a.phase(now),
+            triggered_at: a.triggered_at,
+            unconfirmed_at: a.triggered_at
+                + chrono::Duration::from_std(UNCONFIRMED_AFTER).unwrap_or_default(),
+            meeting: a.meeting.clone(),
+            place: a.place.clone(),
+            received_at: r.map(|r| r.received_at),
+            acknowledged_at: r.and_then(|r| r.acknowledged_at),
+            acknowledged_by: r.and_then(|r| r.acknowledged_by.clone()),
+            cancelled_at: r.and_then(|r| r.cancelled_at),
+            blocked: a.blocked,
+            revision: a.revision,
+        }
+    }
+}
+
+/// Who hears about changes: the window (events, desktop notifications) or a test.
+pub trait Observer: Send + Sync + 'static {
+    /// An alarm changed; `phase_changed` says whether what the person should be told changed.
+    fn alarm_changed(&self, view: &AlarmView, phase_changed: bool);
+    /// The connection state changed.
+    fn connection_changed(&self, state: Connection);
+}
+
+/// Why an alarm command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AlarmError {
+    /// The database failed; the alarm may not be stored.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// No such alarm.
+    #[error("no alarm {0}")]
+    NotFound(Uuid),
+}
+
+/// Sends alarms and keeps the connection state.
+pub struct AlarmService {
+    db: Arc<Db>,
+    secrets: Arc<dyn SecretStore>,
+    token_key: String,
+    observer: Arc<dyn Observer>,
+    runtime: tokio::runtime::Handle,
+    /// Bumped whenever drivers should look again (a cancel, a new link).
+    poke: watch::Sender<u64>,
+    driving: Mutex<HashSet<Uuid>>,
+    phases: Mutex<HashMap<Uuid, Phase>>,
+    connection: Mutex<Option<Connection>>,
+    client: Mutex<Option<RegionClient>>,
+}
+
+impl AlarmService {
+    /// A service on `runtime`; call [`AlarmService::start`] to resume unfinished alarms.
+    pub fn new(
+        db: Arc<Db>,
+        secrets: Arc<dyn SecretStore>,
+        token_key: String,
+        observer: Arc<dyn Observer>,
+        runtime: tokio::runtime::Handle,
+    ) -> Arc<AlarmService> {
+        let (poke, _) = watch::channel(0);
+        Arc::new(AlarmService {
+            db,
+            secrets,
+            token_key,
+            observer,
+            runtime,
+            poke,
+            driving: Mutex::new(HashSet::new()),
+            phases: Mutex::new(HashMap::new()),
+            connection: Mutex::new(None),
+            client: Mutex::new(None),
+        })
+    }
+
+    /// Resumes every alarm not yet settled (after a crash or restart) and starts watching the
+    /// connection.
+    pub fn start(self: &Arc<Self>) -> Result<(), StorageError> {
+        for a in self.db.alarms(100)? {
+            if !a.settled() {
+                self.ensure_driver(a.id);
+            }
+        }
+        let me = self.clone();
+        self.runtime
+            .spawn(async move { me.watch_connection().await });
+        Ok(())
+    }
+
+    /// Raises an alarm: durable in the local database when this returns, then sent.
+    pub fn raise(
+        self: &Arc<Self>,
+        meeting: String,
+        place: String,
+    ) -> Result<AlarmView, AlarmError> {
+        let mut a = LocalAlarm {
+            id: Uuid::now_v7(),
+            triggered_at: Utc::now(),
+            meeting,
+            place,
+            receipt: None,
+            cancel_requested_at: None,
+            blocked: None,
+            revision: 0,
+        };
+        self.db.save_alarm(&mut a)?;
+        tracing::info!(alarm = %a.id, "alarm stored locally");
+        let view = self.publish(&a, true);
+        self.ensure_driver(a.id);
+        // Tell the person at 15 s if no receipt has come, even while a request hangs.
+        let (me, id) = (self.clone(), a.id);
+        self.runtime.spawn(async move {
+            tokio::time::sleep(UNCONFIRMED_AFTER + Duration::from_millis(50)).await;
+            if let Ok(Some(a)) = me.db.alarm(id) {
+                me.publish(&a, false);
+            }
+        });
+        Ok(view)
+    }
+
+    /// Asks to cancel an alarm (false alarm): durable first, then sent like the alarm itself.
+    pub fn cancel(self: &Arc<Self>, id: Uuid) -> Result<AlarmView, AlarmError> {
+        let mut a = self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
+        if a.cancel_requested_at.is_none() {
+            a.cancel_requested_at = Some(Utc::now());
+            self.db.save_alarm(&mut a)?;
+        }
+        let view = self.publish(&a, true);
+        self.poke();
+        self.ensure_driver(id);
+        Ok(view)
+    }
+
+    /// One alarm as the screen shows it.
+    pub fn view(&self, id: Uuid) -> Result<AlarmView, AlarmError> {
+        let a = self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
+        Ok(AlarmView::of(&a, Utc::now()))
+    }
+
+    /// The newest alarm that still needs the person's attention (not cancelled), if any was
+    /// raised in the last 12 hours.
+    pub fn active(&self) -> Result<Option<AlarmView>, AlarmError> {
+        let now = Utc::now();
+        Ok(self
+            .db
+            .alarms(1)?
+            .into_iter()
+            .find(|a| {
+                now - a.triggered_at < chrono::Duration::hours(12)
+                    && a.phase(now) != Phase::Cancelled
+            })
+            .map(|a| AlarmView::of(&a, now)))
+    }
+
+    /// The connection state as last seen.
+    pub fn connection(&self) -> Connection {
+        self.connection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(Connection::Offline)
+    }
+
+    /// The link or the keychain changed: forget the cached client and look again.
+    pub fn link_changed(self: &Arc<Self>) {
+        *self.client.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.poke();
+        if let Ok(alarms) = self.db.alarms(100) {
+            for a in alarms.into_iter().filter(|a| !a.settled()) {
+                self.ensure_driver(a.id);
+            }
+        }
+    }
+
+    fn poke(&self) {
+        self.poke.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn set_connection(&self, state: Connection) {
+        let mut current = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        if *current != Some(state) {
+            *current = Some(state);
+            drop(current);
+            self.observer.connection_changed(state);
+        }
+    }
+
+    /// Tells the observer; returns the view.
+    fn publish(&self, a: &LocalAlarm, force: bool) -> AlarmView {
+        let view = AlarmView::of(a, Utc::now());
+        let changed = {
+            let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
+            phases.insert(a.id, view.phase) != Some(view.phase)
+        };
+        if changed || force {
+            self.observer.alarm_changed(&view, changed);
+        }
+        view
+    }
+
+    /// The client for the linked server, or why there is none.
+    fn region_client(&self) -> Result<RegionClient, Blocked> {
+        if let Some(c) = self
+            .client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Ok(c);
+        }
+        let link = region::load_link(&self.db)
+            .ok()
+            .flatten()
+            .ok_or(Blocked::NotEnrolled)?;
+        let token = match self.secrets.get(&self.token_key) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Err(Blocked::NotEnrolled),
+            Err(e) => {
+                tracing::warn!("keychain: {e}");
+                return Err(Blocked::KeychainUnavailable);
+            }
+        };
+        let base = region::parse_server_url(&link.server_url).map_err(|_| Blocked::NotEnrolled)?;
+        let client = RegionClient::new(base, token).map_err(|_| Blocked::NotEnrolled)?;
+        *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.clone());
+        Ok(client)
+    }
+
+    fn ensure_driver(self: &Arc<Self>, id: Uuid) {
+        if !self
+            .driving
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id)
+        {
+            return;
+        }
+        let me = self.clone();
+        self.runtime.spawn(async move {
+            me.clone().drive(id).await;
+            me.driving
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+        });
+    }
+
+    /// Sleeps up to `d`, waking early when poked.
+    async fn pause(poke: &mut watch::Receiver<u64>, d: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = poke.changed() => {}
+        }
+    }
+
+    async fn drive(self: Arc<Self>, id: Uuid) {
+        let mut backoff = Backoff::for_alarm();
+        let mut poke = self.poke.subscribe();
+        loop {
+            poke.borrow_and_update();
+            let mut a = match self.db.alarm(id) {
+                Ok(Some(a)) => a,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::error!(alarm = %id, "reading the alarm failed: {e}");
+                    Self::pause(&mut poke, Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            self.publish(&a, false);
+            let step = a.next_step();
+            if step == Step::Done {
+                return;
+            }
+            let client = match self.region_client() {
+                Ok(c) => c,
+                Err(block) => {
+                    if a.blocked != Some(block) {
+                        a.blocked = Some(block);
+                        self.save(&mut a);
+                        self.publish(&a, true);
+                    }
+                    if block == Blocked::NotEnrolled {
+                        self.set_connection(Connection::NotEnrolled);
+                    }
+                    Self::pause(&mut poke, Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            let result = match step {
+                Step::Send => {
+                    let req = AlarmRequest {
+                        triggered_at: a.triggered_at,
+                        meeting: a.meeting.clone(),
+                        place: a.place.clone(),
+                        message: String::new(),
+                    };
+                    client.put_alarm(id, &req).await
+                }
+                Step::Cancel => {
+                    let req = CancelRequest {
+                        cancelled_at: a.cancel_requested_at.unwrap_or_else(Utc::now),
+                        reason: CANCEL_REASON.into(),
+                    };
+                    client.cancel_alarm(id, &req).await
+                }
+                Step::WaitForChange { after_version } => {
+                    tokio::select! {
+                        r = client.wait_alarm(id, after_version) => r,
+                        // A cancel or a new link: look again at once.
+                        _ = poke.changed() => continue,
+                    }
+                }
+                Step::Done => return,
+            };
+            match result {
+                Ok(receipt) => {
+                    backoff.reset();
+                    self.set_connection(Connection::Online);
+                    if a.apply(receipt) {
+                        self.save(&mut a);
+                        self.publish(&a, true);
+                    }
+                }
+                Err(e) => self.failed(&mut a, &e, &mut backoff, &mut poke).await,
+            }
+        }
+    }
+
+    async fn failed(
+        &self,
+        a: &mut LocalAlarm,
+        e: &ClientError,
+        backoff: &mut Backoff,
+        poke: &mut watch::Receiver<u64>,
+    ) {
+        if e.is_auth() {
+            tracing::warn!(alarm = %a.id, "the server refused the device token");
+            if a.receipt.is_none() && a.blocked != Some(Blocked::TokenRefused) {
+                a.blocked = Some(Blocked::TokenRefused);
+                self.save(a);
+                self.publish(a, true);
+            }
+            self.set_connection(Connection::Offline);
+            // Only a new enrollment helps; look again now and then anyway.
+            Self::pause(poke, Duration::from_secs(30)).await;
+            return;
+        }
+        if e.is_retryable() {
+            self.set_connection(Connection::Offline);
+        } else {
+            // Should not happen for a valid alarm; never give up on it silently.
+            tracing::error!(alarm = %a.id, "the server refused the alarm: {e}");
+        }
+        let delay = backoff.next_delay(rand::rng().random());
+        Self::pause(poke, delay).await;
+    }
+
+    fn save(&self, a: &mut LocalAlarm) {
+        if let Err(e) = self.db.save_alarm(a) {
+            tracing::error!(alarm = %a.id, "saving the alarm failed: {e}");
+        }
+    }
+
+    /// Keeps the connection state fresh while nothing else talks to the server.
+    async fn watch_connection(self: Arc<Self>) {
+        let mut poke = self.poke.subscribe();
+        loop {
+            poke.borrow_and_update();
+            match self.region_client() {
+                Err(Blocked::NotEnrolled) => self.set_connection(Connection::NotEnrolled),
+                Err(_) => self.set_connection(Connection::Offline),
+                Ok(client) => match client.me().await {
+                    Ok(_) => self.set_connection(Connection::Online),
+                    Err(_) => self.set_connection(Connection::Offline),
+                },
+            }
+            Self::pause(&mut poke, HEALTH_EVERY).await;
+        }
+    }
+}

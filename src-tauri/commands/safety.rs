@@ -1,0 +1,234 @@
+//! Commands for the panic path and calls: enrollment, raising and cancelling alarms, calling a
+//! contact, the person's own contacts, where they are now, and the alarm shortcut.
+
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Runtime, State};
+use uuid::Uuid;
+use varn_core::wire::{check_text, MAX_SHORT_CHARS};
+
+use super::Result;
+use crate::alarm::{AlarmError, AlarmView, Connection};
+use crate::dialer::CallOutcome;
+use crate::error::CommandError;
+use crate::region::{self, Link, LinkError};
+use crate::state::AppState;
+use crate::storage::UserContact;
+
+impl From<AlarmError> for CommandError {
+    fn from(e: AlarmError) -> Self {
+        match e {
+            AlarmError::Storage(e) => e.into(),
+            AlarmError::NotFound(id) => CommandError::not_found(format!("alarm {id}")),
+        }
+    }
+}
+
+impl From<LinkError> for CommandError {
+    fn from(e: LinkError) -> Self {
+        let kind = match &e {
+            LinkError::BadUrl(_) => "bad_url",
+            LinkError::Client(c) if c.is_retryable() => "server_unreachable",
+            LinkError::Client(_) => "enroll_refused",
+            LinkError::Keychain(_) => "keychain",
+            LinkError::Storage(_) => "storage",
+        };
+        CommandError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The link to the region and the connection state.
+#[derive(Serialize)]
+pub struct LinkStatus {
+    /// The link, if enrolled.
+    pub link: Option<Link>,
+    /// The connection as last seen.
+    pub connection: Connection,
+}
+
+/// The link and connection.
+#[tauri::command]
+pub fn link_status(state: State<'_, AppState>) -> Result<LinkStatus> {
+    Ok(state.link_status()?)
+}
+
+/// Links the app to a region server with a one-time enrollment code.
+#[tauri::command]
+pub async fn enroll(
+    state: State<'_, AppState>,
+    server_url: String,
+    code: String,
+) -> Result<LinkStatus> {
+    check_text("code", &code, 40).map_err(|e| CommandError::invalid("code", e.to_string()))?;
+    region::enroll(
+        &state.db,
+        state.secrets.as_ref(),
+        &state.token_key,
+        &server_url,
+        &code,
+    )
+    .await?;
+    state.alarms.link_changed();
+    Ok(state.link_status()?)
+}
+
+/// Forgets the link (the token leaves the keychain).
+#[tauri::command]
+pub fn unlink(state: State<'_, AppState>) -> Result<LinkStatus> {
+    region::unlink(&state.db, state.secrets.as_ref(), &state.token_key)?;
+    state.alarms.link_changed();
+    Ok(state.link_status()?)
+}
+
+/// Raises the panic alarm. Durable locally when this returns; sending goes on in the background.
+#[tauri::command]
+pub fn raise_alarm(state: State<'_, AppState>) -> Result<AlarmView> {
+    let (meeting, place) = state.alarm_context()?;
+    Ok(state.alarms.raise(meeting, place)?)
+}
+
+/// Cancels an alarm as a false alarm (the confirm step is in the UI).
+#[tauri::command]
+pub fn cancel_alarm(state: State<'_, AppState>, id: Uuid) -> Result<AlarmView> {
+    Ok(state.alarms.cancel(id)?)
+}
+
+/// One alarm.
+#[tauri::command]
+pub fn alarm(state: State<'_, AppState>, id: Uuid) -> Result<AlarmView> {
+    Ok(state.alarms.view(id)?)
+}
+
+/// The alarm that still needs attention, if any.
+#[tauri::command]
+pub fn active_alarm(state: State<'_, AppState>) -> Result<Option<AlarmView>> {
+    Ok(state.alarms.active()?)
+}
+
+/// Whom to call: a contact of the region profile or one of the person's own.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallTarget {
+    /// A contact of the region profile, by id.
+    Profile {
+        /// The contact's id.
+        id: String,
+    },
+    /// One of the person's own contacts.
+    User {
+        /// The contact's id.
+        id: Uuid,
+    },
+}
+
+/// Hands the number to the system's dialer; the UI shows the number large unless `dialed`.
+#[tauri::command]
+pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<CallOutcome> {
+    let number = match target {
+        CallTarget::Profile { id } => state
+            .with_profile(|a| a.profile.contact(&id).and_then(|c| c.number.clone()))
+            .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
+        CallTarget::User { id } => state
+            .db
+            .user_contacts()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.number)
+            .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
+    };
+    Ok(state.dialer().dial(&number))
+}
+
+/// The person's own contacts, in order.
+#[tauri::command]
+pub fn user_contacts(state: State<'_, AppState>) -> Result<Vec<UserContact>> {
+    Ok(state.db.user_contacts()?)
+}
+
+/// A contact as the form sends it; a missing id makes a new one.
+#[derive(Deserialize)]
+pub struct UserContactInput {
+    id: Option<Uuid>,
+    name: String,
+    number: String,
+}
+
+/// Adds or edits one of the person's contacts.
+#[tauri::command]
+pub fn save_user_contact(
+    state: State<'_, AppState>,
+    input: UserContactInput,
+) -> Result<Vec<UserContact>> {
+    let name = input.name.trim().to_string();
+    let number = input.number.trim().to_string();
+    if name.is_empty() {
+        return Err(CommandError::invalid(
+            "name",
+            "får inte vara tomt / must not be empty",
+        ));
+    }
+    check_text("name", &name, MAX_SHORT_CHARS)
+        .map_err(|e| CommandError::invalid("name", e.to_string()))?;
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    let allowed = number
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0));
+    if !allowed || !(3..=15).contains(&digits) {
+        return Err(CommandError::invalid(
+            "number",
+            format!("\"{number}\" är inget telefonnummer / is not a phone number"),
+        ));
+    }
+    let contact = UserContact {
+        id: input.id.unwrap_or_else(Uuid::now_v7),
+        name,
+        number,
+    };
+    state.db.save_user_contact(&contact)?;
+    Ok(state.db.user_contacts()?)
+}
+
+/// Deletes one of the person's contacts.
+#[tauri::command]
+pub fn delete_user_contact(state: State<'_, AppState>, id: Uuid) -> Result<Vec<UserContact>> {
+    if !state.db.delete_user_contact(id)? {
+        return Err(CommandError::not_found(format!("contact {id}")));
+    }
+    Ok(state.db.user_contacts()?)
+}
+
+/// Puts the person's contacts in this order.
+#[tauri::command]
+pub fn order_user_contacts(state: State<'_, AppState>, ids: Vec<Uuid>) -> Result<Vec<UserContact>> {
+    state.db.order_user_contacts(&ids)?;
+    Ok(state.db.user_contacts()?)
+}
+
+/// Where the person is now (sent with an alarm for the next 12 hours).
+#[tauri::command]
+pub fn set_current_place(state: State<'_, AppState>, place: String) -> Result<()> {
+    let place = place.trim();
+    check_text("place", place, MAX_SHORT_CHARS)
+        .map_err(|e| CommandError::invalid("place", e.to_string()))?;
+    state.db.set_settings(&[
+        ("current_place", place),
+        ("current_place_at", &crate::storage::now()),
+    ])?;
+    Ok(())
+}
+
+/// Changes the global keyboard shortcut for the alarm.
+#[tauri::command]
+pub fn set_alarm_shortcut<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    shortcut: String,
+) -> Result<String> {
+    let shortcut = shortcut.trim().to_string();
+    crate::shortcut::replace(&app, &state, &shortcut)?;
+    state.db.set_setting("alarm_shortcut", &shortcut)?;
+    Ok(shortcut)
+}

@@ -1,0 +1,183 @@
+//! The app's alarms: written durably before anything is sent, updated with every receipt.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row};
+use uuid::Uuid;
+use varn_core::alarm::{Blocked, LocalAlarm};
+
+use super::{Db, StorageError};
+
+const COLS: &str =
+    "id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision";
+
+/// A row as stored, before decoding.
+struct Raw {
+    id: String,
+    triggered: String,
+    meeting: String,
+    place: String,
+    receipt: Option<String>,
+    cancel: Option<String>,
+    blocked: Option<String>,
+    revision: i64,
+}
+
+fn row(r: &Row<'_>) -> rusqlite::Result<Raw> {
+    Ok(Raw {
+        id: r.get(0)?,
+        triggered: r.get(1)?,
+        meeting: r.get(2)?,
+        place: r.get(3)?,
+        receipt: r.get(4)?,
+        cancel: r.get(5)?,
+        blocked: r.get(6)?,
+        revision: r.get(7)?,
+    })
+}
+
+impl Db {
+    fn decode_alarm(&self, raw: Raw) -> Result<LocalAlarm, StorageError> {
+        let Raw {
+            id,
+            triggered,
+            meeting,
+            place,
+            receipt,
+            cancel,
+            blocked,
+            revision,
+        } = raw;
+        let time = |s: &str| -> Result<DateTime<Utc>, StorageError> {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| self.decode_err(e))
+        };
+        Ok(LocalAlarm {
+            id: Uuid::parse_str(&id).map_err(|e| self.decode_err(e))?,
+            triggered_at: time(&triggered)?,
+            meeting,
+            place,
+            receipt: receipt
+                .map(|r| serde_json::from_str(&r))
+                .transpose()
+                .map_err(|e| self.decode_err(e))?,
+            cancel_requested_at: cancel.as_deref().map(time).transpose()?,
+            blocked: blocked
+                .map(|b| {
+                    Blocked::parse(&b).ok_or_else(|| self.decode_err(format!("unknown block {b}")))
+                })
+                .transpose()?,
+            revision,
+        })
+    }
+
+    /// Stores an alarm (new or updated) durably and gives it its next revision.
+    pub fn save_alarm(&self, a: &mut LocalAlarm) -> Result<(), StorageError> {
+        let receipt = a
+            .receipt
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| self.decode_err(e))?;
+        let blocked = a.blocked.map(Blocked::as_str);
+        let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let revision = self.write(|tx| {
+            tx.query_row(
+                "INSERT INTO alarms (id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
+                 ON CONFLICT (id) DO UPDATE SET receipt = ?5, cancel_requested_at = ?6, blocked = ?7,
+                    revision = revision + 1, updated_at = ?8
+                 RETURNING revision",
+                params![
+                    a.id.to_string(),
+                    ts(a.triggered_at),
+                    a.meeting,
+                    a.place,
+                    receipt,
+                    a.cancel_requested_at.map(ts),
+                    blocked,
+                    super::now()
+                ],
+                |r| r.get(0),
+            )
+        })?;
+        a.revision = revision;
+        Ok(())
+    }
+
+    /// One alarm.
+    pub fn alarm(&self, id: Uuid) -> Result<Option<LocalAlarm>, StorageError> {
+        let raw = self.read(|c| {
+            c.query_row(
+                &format!("SELECT {COLS} FROM alarms WHERE id = ?1"),
+                [id.to_string()],
+                row,
+            )
+            .optional()
+        })?;
+        raw.map(|r| self.decode_alarm(r)).transpose()
+    }
+
+    /// Alarms, newest first.
+    pub fn alarms(&self, limit: u32) -> Result<Vec<LocalAlarm>, StorageError> {
+        let raws = self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLS} FROM alarms ORDER BY triggered_at DESC LIMIT ?1"
+            ))?;
+            let rows = stmt.query_map([limit], row)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        raws.into_iter().map(|r| self.decode_alarm(r)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varn_core::wire::{AlarmReceipt, AlarmStatus};
+
+    #[test]
+    fn alarms_survive_reopening_with_receipt_and_cancel() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("varn.db");
+        let mut a = LocalAlarm {
+            id: Uuid::now_v7(),
+            triggered_at: Utc::now(),
+            meeting: "Fullmäktige".into(),
+            place: "Stadshuset".into(),
+            receipt: None,
+            cancel_requested_at: None,
+            blocked: Some(Blocked::NotEnrolled),
+            revision: 0,
+        };
+        {
+            let db = Db::open(&path).unwrap();
+            db.save_alarm(&mut a).unwrap();
+            assert_eq!(a.revision, 1);
+            assert_eq!(
+                db.alarm(a.id).unwrap().unwrap().blocked,
+                Some(Blocked::NotEnrolled)
+            );
+            a.receipt = Some(AlarmReceipt {
+                id: a.id,
+                status: AlarmStatus::Open,
+                received_at: Utc::now(),
+                acknowledged_at: None,
+                acknowledged_by: None,
+                cancelled_at: None,
+                version: 1,
+            });
+            a.blocked = None;
+            a.cancel_requested_at = Some(Utc::now());
+            db.save_alarm(&mut a).unwrap();
+            assert_eq!(a.revision, 2);
+        }
+        let db = Db::open(&path).unwrap();
+        let back = db.alarm(a.id).unwrap().unwrap();
+        assert_eq!(back.receipt, a.receipt);
+        assert_eq!(back.blocked, None);
+        assert!(back.cancel_requested_at.is_some());
+        assert_eq!(back.revision, 2);
+        assert_eq!(db.alarms(10).unwrap().len(), 1);
+    }
+}

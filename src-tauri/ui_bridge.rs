@@ -1,0 +1,121 @@
+//! The window's side of the panic path: alarm and connection changes become events for the UI
+//! and desktop notifications (notify-rust, so a missing notification daemon is logged rather
+//! than swallowed).
+
+use std::sync::OnceLock;
+
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use varn_core::alarm::{Blocked, Phase};
+
+use crate::alarm::{AlarmView, Connection, Observer};
+use crate::i18n::Strings;
+use crate::state::AppState;
+
+/// Forwards to the window once it exists (the service starts before the window does).
+#[derive(Default)]
+pub struct ObserverSlot(OnceLock<Box<dyn Observer>>);
+
+impl ObserverSlot {
+    /// Connects the window.
+    pub fn set(&self, o: Box<dyn Observer>) {
+        let _ = self.0.set(o);
+    }
+}
+
+impl Observer for ObserverSlot {
+    fn alarm_changed(&self, view: &AlarmView, phase_changed: bool) {
+        if let Some(o) = self.0.get() {
+            o.alarm_changed(view, phase_changed);
+        }
+    }
+    fn connection_changed(&self, state: Connection) {
+        if let Some(o) = self.0.get() {
+            o.connection_changed(state);
+        }
+    }
+}
+
+/// Sends events to the UI and notifications to the desktop.
+pub struct WindowObserver<R: Runtime> {
+    app: AppHandle<R>,
+}
+
+impl<R: Runtime> WindowObserver<R> {
+    /// An observer for this app.
+    pub fn new(app: AppHandle<R>) -> Self {
+        WindowObserver { app }
+    }
+}
+
+/// The notification for a phase, in the person's language; `None` for no notification.
+pub fn notification_text(
+    strings: &Strings,
+    lang: crate::i18n::Lang,
+    view: &AlarmView,
+) -> Option<String> {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+    };
+    let key = match view.phase {
+        Phase::Sending => "notify.sending",
+        Phase::Unconfirmed => "notify.unconfirmed",
+        Phase::Received => "notify.received",
+        Phase::Acknowledged => "notify.acknowledged",
+        Phase::Cancelling => return None,
+        Phase::Cancelled => "notify.cancelled",
+        Phase::Blocked => match view.blocked {
+            Some(Blocked::TokenRefused) => "notify.refused",
+            Some(Blocked::KeychainUnavailable) => "notify.keychain",
+            _ => "notify.not_enrolled",
+        },
+    };
+    Some(
+        strings
+            .get(lang, key)
+            .replace("{time}", &time(view.received_at))
+            .replace("{ack_time}", &time(view.acknowledged_at))
+            .replace("{who}", view.acknowledged_by.as_deref().unwrap_or("")),
+    )
+}
+
+impl<R: Runtime> Observer for WindowObserver<R> {
+    fn alarm_changed(&self, view: &AlarmView, phase_changed: bool) {
+        let _ = self.app.emit("alarm", view);
+        if !phase_changed {
+            return;
+        }
+        let state = self.app.state::<AppState>();
+        let Some(body) = notification_text(&state.strings, state.lang(), view) else {
+            return;
+        };
+        let title = state.strings.get(state.lang(), "notify.title").to_string();
+        let urgent = matches!(view.phase, Phase::Unconfirmed | Phase::Blocked);
+        // The daemon answers over D-Bus; never hold up the panic path for it.
+        std::thread::spawn(move || {
+            let mut n = notify_rust::Notification::new();
+            n.appname("Värn").summary(&title).body(&body);
+            #[cfg(all(unix, not(target_os = "macos")))]
+            n.urgency(if urgent {
+                notify_rust::Urgency::Critical
+            } else {
+                notify_rust::Urgency::Normal
+            });
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            let _ = urgent;
+            if let Err(e) = n.show() {
+                tracing::warn!(
+                    "desktop notification failed (is a notification daemon running?): {e}"
+                );
+            }
+        });
+    }
+
+    fn connection_changed(&self, state: Connection) {
+        let _ = self.app.emit("connection", state);
+    }
+}

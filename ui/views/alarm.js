@@ -1,0 +1,111 @@
+// The alarm screen: full screen, one job. SKICKAR… → MOTTAGET av regionen kl … → KVITTERAT av …
+// If no receipt has come within 15 s, or the app cannot send at all, it says so and makes
+// "Ring 112" the largest thing on screen. A receipt that comes later is still shown.
+
+import * as api from '../api.js';
+import { h, replace, icon } from '../dom.js';
+import { t, formatClock } from '../i18n.js';
+import { confirmDialog } from '../dialog.js';
+
+let timer = 0;
+
+export async function render(ctx, route) {
+  const id = route.params[0];
+  let view;
+  try {
+    view = id === 'failed' ? null : await api.alarm(id);
+  } catch {
+    view = null;
+  }
+  const root = h('section', { class: 'alarm-screen', id: 'alarm-screen', 'aria-live': 'assertive' });
+  draw(ctx, root, view);
+  return root;
+}
+
+/** Redraws the screen when the alarm changes (called from app.js on every `alarm` event). */
+export function update(ctx, view) {
+  const root = document.getElementById('alarm-screen');
+  if (root && root.dataset.alarm === view.id) draw(ctx, root, view);
+}
+
+function phaseNow(view) {
+  // The screen turns by itself at 15 s, even if no event arrives.
+  if (view.phase === 'sending' && Date.now() >= Date.parse(view.unconfirmed_at)) return 'unconfirmed';
+  return view.phase;
+}
+
+function draw(ctx, root, view) {
+  // Command answers and events travel separately: never show an older state over a newer one.
+  if (view && root.dataset.alarm === view.id && Number(root.dataset.revision) > view.revision) return;
+  clearTimeout(timer);
+  if (!view) {
+    // The alarm could not even be stored: say so plainly, 112 first.
+    root.dataset.phase = 'failed';
+    replace(root, status('failed', t('alarm.failed'), t('alarm.failed_detail')), call112(ctx, true), leave(ctx));
+    return;
+  }
+  root.dataset.alarm = view.id;
+  root.dataset.revision = String(view.revision);
+  const phase = phaseNow(view);
+  root.dataset.phase = phase;
+  if (phase === 'sending') {
+    timer = setTimeout(() => draw(ctx, root, view), Math.max(0, Date.parse(view.unconfirmed_at) - Date.now()) + 20);
+  }
+  const urgent = phase === 'unconfirmed' || phase === 'blocked';
+  const [title, detail] = texts(view, phase);
+  replace(root,
+    status(phase, title, detail),
+    call112(ctx, urgent),
+    facts(view),
+    phase === 'cancelled' || phase === 'cancelling' ? null : h('button', {
+      type: 'button', class: 'btn danger big', id: 'cancel-alarm',
+      onclick: async () => {
+        if (!(await confirmDialog(t('alarm.cancel_confirm'), t('alarm.cancel_yes'), { danger: true }))) return;
+        try {
+          draw(ctx, root, await api.cancelAlarm(view.id));
+        } catch (e) {
+          ctx.error(e);
+        }
+      },
+    }, t('alarm.cancel')),
+    leave(ctx));
+}
+
+function texts(view, phase) {
+  switch (phase) {
+    case 'sending': return [t('alarm.sending'), t('alarm.sending_detail')];
+    case 'unconfirmed': return [t('alarm.unconfirmed'), t('alarm.unconfirmed_detail')];
+    case 'blocked': return [t('alarm.unconfirmed'), t(`alarm.blocked.${view.blocked ?? 'not_enrolled'}`)];
+    case 'received': return [t('alarm.received', { time: formatClock(view.received_at) }), t('alarm.received_detail')];
+    case 'acknowledged': return [t('alarm.acknowledged', { who: view.acknowledged_by ?? '', time: formatClock(view.acknowledged_at) }), t('alarm.acknowledged_detail')];
+    case 'cancelling': return [t('alarm.cancelling'), t('alarm.cancelling_detail')];
+    case 'cancelled': return [t('alarm.cancelled'), ''];
+    default: return ['', ''];
+  }
+}
+
+function status(phase, title, detail) {
+  return h('div', { class: `alarm-status phase-${phase}`, id: 'alarm-status', role: 'status' },
+    phase === 'sending' || phase === 'cancelling' ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : null,
+    h('h2', { id: 'alarm-title' }, title),
+    detail ? h('p', { id: 'alarm-detail' }, detail) : null);
+}
+
+function call112(ctx, largest) {
+  const sos = ctx.profile.contacts.find((c) => c.role === 'emergency');
+  return h('button', {
+    type: 'button', id: 'alarm-call-112', class: `alarm-112 ${largest ? 'largest' : ''}`,
+    onclick: () => ctx.call(sos.id),
+  }, icon('phone'), t('sos.call112'));
+}
+
+function facts(view) {
+  return h('dl', { class: 'alarm-facts' },
+    h('dt', {}, t('alarm.triggered')), h('dd', {}, formatClock(view.triggered_at)),
+    view.meeting ? [h('dt', {}, t('alarm.meeting')), h('dd', {}, view.meeting)] : null,
+    view.place ? [h('dt', {}, t('alarm.place')), h('dd', {}, view.place)] : null);
+}
+
+function leave(ctx) {
+  return h('button', { type: 'button', class: 'btn secondary', id: 'alarm-leave', onclick: () => ctx.go('#/plan') }, t('alarm.leave'));
+}

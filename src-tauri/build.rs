@@ -30,6 +30,8 @@ fn main() {
             "order_user_contacts",
             "set_current_place",
             "set_alarm_shortcut",
+            "unlock",
+            "retry_unlock",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

@@ -17,10 +17,11 @@ pub mod shortcut;
 pub mod state;
 pub mod storage;
 pub mod ui_bridge;
+pub mod vault;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tauri::menu::{MenuBuilder, MenuItemBuilder};
@@ -29,12 +30,9 @@ use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, Builder, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_global_shortcut::ShortcutState;
 
-use crate::alarm::AlarmService;
 use crate::dialer::SystemDialer;
-use crate::i18n::{Lang, Strings};
 use crate::secrets::Keychain;
 use crate::state::AppState;
-use crate::storage::Db;
 use crate::ui_bridge::{ObserverSlot, WindowObserver};
 
 /// How long `--smoke` waits for the UI before it gives up.
@@ -76,21 +74,47 @@ pub fn run() -> i32 {
         }
     };
     state.0.mark("state opened");
+    if let Err(why) = display_available() {
+        eprintln!("varn: {why}");
+        return 1;
+    }
     let observer = state.1.clone();
-    let app = match build(tauri::Builder::default(), state.0, observer)
-        .build(tauri::generate_context!())
-    {
-        Ok(app) => app,
-        Err(e) => {
+    // GTK panics when it cannot reach the display; turn that into a clear message and exit 1.
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        build(tauri::Builder::default(), state.0, observer).build(tauri::generate_context!())
+    }));
+    let app = match built {
+        Ok(Ok(app)) => app,
+        Ok(Err(e)) => {
             eprintln!("varn: fönstret kunde inte startas / the window could not start: {e}");
+            return 1;
+        }
+        Err(_) => {
+            eprintln!(
+                "varn: skärmen kunde inte användas / the display could not be used (DISPLAY={:?})",
+                std::env::var("DISPLAY").ok()
+            );
             return 1;
         }
     };
     app.run_return(|_, _| {})
 }
 
-/// Prepares the data directory, opens the database, chooses the profile and sets up the panic
-/// path. The observer slot is connected to the window once it exists.
+/// On Linux a window needs X11 or Wayland; say so instead of letting GTK panic.
+fn display_available() -> Result<(), &'static str> {
+    #[cfg(target_os = "linux")]
+    {
+        let set = |v| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return Err("ingen skärm: DISPLAY och WAYLAND_DISPLAY saknas / no display: DISPLAY and WAYLAND_DISPLAY are unset");
+        }
+    }
+    Ok(())
+}
+
+/// Prepares the data directory and tries to open the encrypted database with the keychain's
+/// key. Without a usable key the state starts locked: the UI then asks for a passphrase or
+/// says why the database cannot be opened, while the plan and 112 keep working.
 pub fn open_state(
     data_dir: Option<PathBuf>,
     smoke: bool,
@@ -101,56 +125,54 @@ pub fn open_state(
             .to_string()
     })?;
     let dir = datadir::prepare(&dir).map_err(|e| e.to_string())?;
-    let db_path = dir.join("varn.db");
-    let db = Db::open(&db_path).map(Arc::new).map_err(|e| {
-        format!(
-            "databasen kunde inte öppnas / the database could not be opened: {e}\n\
-             Inget har ändrats i filen / nothing in the file was changed."
-        )
-    })?;
     let embedded = varn_core::profile::Profile::embedded_default()
         .map_err(|e| format!("den inbyggda regionprofilen är trasig / embedded profile: {e}"))?;
-    let profile = profiles::load(&db, &dir, embedded);
-    let lang = db
-        .setting("lang")
-        .ok()
-        .flatten()
-        .and_then(|l| Lang::parse(&l))
-        .unwrap_or_default();
-    let secrets: Arc<dyn secrets::SecretStore> = Arc::new(Keychain);
-    let token_key = secrets::device_token_key(&dir);
     let observer = Arc::new(ObserverSlot::default());
-    let alarms = AlarmService::new(
-        db.clone(),
-        secrets.clone(),
-        token_key.clone(),
-        observer.clone(),
-        tauri::async_runtime::handle().inner().clone(),
-    );
-    let dialer = Arc::new(SystemDialer::new(|uri| {
-        tauri_plugin_opener::open_url(uri, None::<&str>).map_err(|e| e.to_string())
-    }));
-    let state = AppState {
-        db,
-        data_dir: dir,
-        profile: RwLock::new(profile),
-        strings: Strings::embedded(),
-        lang: RwLock::new(lang),
-        secrets,
-        token_key,
-        alarms,
-        dialer,
+    let state = AppState::new(state::Parts {
+        data_dir: dir.clone(),
+        profile: profiles::ActiveProfile {
+            profile: embedded,
+            source: "embedded".into(),
+            notes: Vec::new(),
+        },
+        secrets: Arc::new(Keychain),
+        dialer: Arc::new(SystemDialer::new(|uri| {
+            tauri_plugin_opener::open_url(uri, None::<&str>).map_err(|e| e.to_string())
+        })),
+        observer: observer.clone(),
+        runtime: tauri::async_runtime::handle().inner().clone(),
         smoke,
         started,
-        ui_ready: Default::default(),
-        page_loaded: Default::default(),
-        trace: (std::env::var("VARN_STARTUP_TRACE").as_deref() == Ok("1"))
-            .then(|| std::sync::Mutex::new(Vec::new())),
-        started_wall: std::time::SystemTime::now()
-            .checked_sub(started.elapsed())
-            .unwrap_or(std::time::UNIX_EPOCH),
-    };
+    });
+    try_unlock(&state);
     Ok((state, observer))
+}
+
+/// Opens the database with the keychain's key if it can; otherwise records why it is locked.
+pub fn try_unlock(state: &AppState) {
+    let mut lock = state.lock.lock().unwrap_or_else(|p| p.into_inner());
+    match vault::open(&state.data_dir, state.secrets.as_ref()) {
+        Ok(vault::Opening::Open(db)) => {
+            drop(lock);
+            if let Err(e) = state.unlock_with(db) {
+                tracing::error!("the database opened but could not be read: {e}");
+            }
+        }
+        Ok(vault::Opening::NeedPassphrase { first_time, reason }) => {
+            lock.first_time = first_time;
+            lock.reason = reason;
+            lock.fatal = false;
+        }
+        Err(e) => {
+            let db = state.data_dir.join(vault::DB_FILE);
+            eprintln!(
+                "varn: databasen {} kan inte öppnas / the database cannot be opened: {e}",
+                db.display()
+            );
+            lock.reason = e.to_string();
+            lock.fatal = true;
+        }
+    }
 }
 
 /// Raises the alarm from outside the window (the global shortcut, the tray): shows the window
@@ -160,7 +182,7 @@ pub fn raise_from_outside<R: Runtime>(app: &AppHandle<R>) {
     let result = state
         .alarm_context()
         .map_err(alarm::AlarmError::from)
-        .and_then(|(meeting, place)| state.alarms.raise(meeting, place));
+        .and_then(|(meeting, place)| state.alarms()?.raise(meeting, place));
     show_window(app);
     match result {
         Ok(view) => {
@@ -250,6 +272,8 @@ pub fn build<R: Runtime>(
             commands::safety::order_user_contacts,
             commands::safety::set_current_place,
             commands::safety::set_alarm_shortcut,
+            commands::safety::unlock,
+            commands::safety::retry_unlock,
         ])
         .setup(move |app| {
             let state = app.state::<AppState>();
@@ -272,9 +296,6 @@ pub fn build<R: Runtime>(
                 .build()?;
             state.mark("window built");
             observer.set(Box::new(WindowObserver::new(app.handle().clone())));
-            if let Err(e) = state.alarms.start() {
-                tracing::error!("unfinished alarms could not be resumed: {e}");
-            }
             shortcut::register(app.handle(), &state);
             if let Err(e) = build_tray(app, &state) {
                 // No tray host (a bare X server, some desktops): the button and shortcut remain.

@@ -13,9 +13,9 @@ pub const DEFAULT: &str = "CommandOrControl+Alt+Shift+L";
 /// The configured shortcut.
 pub fn configured(state: &AppState) -> String {
     state
-        .db
-        .setting("alarm_shortcut")
+        .db()
         .ok()
+        .and_then(|db| db.setting("alarm_shortcut").ok())
         .flatten()
         .unwrap_or_else(|| DEFAULT.to_string())
 }
@@ -66,6 +66,12 @@ pub fn register<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
         }
         Err(e) => tracing::warn!("the stored alarm shortcut is not valid: {e}"),
     }
+}
+
+/// After unlocking: the stored shortcut may differ from the default registered at start.
+pub fn reregister<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
+    let _ = app.global_shortcut().unregister_all();
+    register(app, state);
 }
 
 /// Swaps the registered shortcut for `text`.

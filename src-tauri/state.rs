@@ -1,8 +1,9 @@
-//! The state every command shares, managed by Tauri.
+//! The state every command shares, managed by Tauri. The database (and what needs it) exists
+//! only once a key has opened it; until then the app is *locked*: the plan and 112 still work.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Instant, SystemTime};
 
 use crate::alarm::{AlarmService, Connection};
@@ -12,14 +13,41 @@ use crate::i18n::{Lang, Strings};
 use crate::profiles::ActiveProfile;
 use crate::secrets::SecretStore;
 use crate::storage::{Db, StorageError};
+use crate::ui_bridge::ObserverSlot;
 
 /// How long a typed "where I am now" is sent with alarms.
 pub const PLACE_FRESH_HOURS: i64 = 12;
 
-/// Everything the commands need.
-pub struct AppState {
+/// What exists once the database is open.
+pub struct Unlocked {
     /// The app's database.
     pub db: Arc<Db>,
+    /// The panic path.
+    pub alarms: Arc<AlarmService>,
+}
+
+/// Why the database is not open yet, for the unlock screen.
+#[derive(Default)]
+pub struct LockState {
+    /// No database yet: the person chooses a passphrase.
+    pub first_time: bool,
+    /// Why a passphrase is asked for (e.g. no keychain), or why nothing can be done now.
+    pub reason: String,
+    /// A passphrase cannot help (the keychain holds the key but is unreachable).
+    pub fatal: bool,
+    /// Delays after wrong passphrases.
+    pub attempts: crate::vault::Attempts,
+}
+
+/// Everything the commands need.
+pub struct AppState {
+    vault: OnceLock<Unlocked>,
+    /// The unlock screen's state while locked.
+    pub lock: Mutex<LockState>,
+    /// Where the panic path reports changes (connected to the window at setup).
+    pub observer: Arc<ObserverSlot>,
+    /// The async runtime the panic path runs on.
+    pub runtime: tokio::runtime::Handle,
     /// The data directory in use.
     pub data_dir: PathBuf,
     /// The region profile in use.
@@ -32,8 +60,6 @@ pub struct AppState {
     pub secrets: Arc<dyn SecretStore>,
     /// The keychain entry of this data directory's device token.
     pub token_key: String,
-    /// The panic path.
-    pub alarms: Arc<AlarmService>,
     /// The system's dialer.
     pub dialer: Arc<dyn Dialer>,
     /// `--smoke`: exit once the UI has rendered.
@@ -50,7 +76,105 @@ pub struct AppState {
     pub started_wall: SystemTime,
 }
 
+/// What the state is built from.
+pub struct Parts {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The profile to show while locked (the embedded one).
+    pub profile: ActiveProfile,
+    /// The keychain.
+    pub secrets: Arc<dyn SecretStore>,
+    /// The dialer.
+    pub dialer: Arc<dyn Dialer>,
+    /// The window's observer slot.
+    pub observer: Arc<ObserverSlot>,
+    /// The runtime for the panic path.
+    pub runtime: tokio::runtime::Handle,
+    /// `--smoke`.
+    pub smoke: bool,
+    /// Process start.
+    pub started: Instant,
+}
+
 impl AppState {
+    /// Builds the state, locked; [`AppState::unlock_with`] opens it.
+    pub fn new(p: Parts) -> AppState {
+        AppState {
+            vault: OnceLock::new(),
+            lock: Mutex::new(LockState::default()),
+            observer: p.observer,
+            runtime: p.runtime,
+            token_key: crate::secrets::device_token_key(&p.data_dir),
+            data_dir: p.data_dir,
+            profile: RwLock::new(p.profile),
+            strings: Strings::embedded(),
+            lang: RwLock::new(Lang::default()),
+            secrets: p.secrets,
+            dialer: p.dialer,
+            smoke: p.smoke,
+            started: p.started,
+            ui_ready: Default::default(),
+            page_loaded: Default::default(),
+            trace: (std::env::var("VARN_STARTUP_TRACE").as_deref() == Ok("1"))
+                .then(|| Mutex::new(Vec::new())),
+            started_wall: SystemTime::now()
+                .checked_sub(p.started.elapsed())
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+        }
+    }
+
+    /// The database, or [`StorageError::Locked`].
+    pub fn db(&self) -> Result<&Arc<Db>, StorageError> {
+        self.vault.get().map(|u| &u.db).ok_or(StorageError::Locked)
+    }
+
+    /// The panic path, or [`StorageError::Locked`].
+    pub fn alarms(&self) -> Result<&Arc<AlarmService>, StorageError> {
+        self.vault
+            .get()
+            .map(|u| &u.alarms)
+            .ok_or(StorageError::Locked)
+    }
+
+    /// Whether the database is still locked.
+    pub fn is_locked(&self) -> bool {
+        self.vault.get().is_none()
+    }
+
+    /// Takes the opened database: reads the profile and language from it and starts the
+    /// panic path (resuming unfinished alarms).
+    pub fn unlock_with(&self, db: Db) -> Result<(), StorageError> {
+        if self.vault.get().is_some() {
+            return Ok(());
+        }
+        let db = Arc::new(db);
+        if let Ok(embedded) = varn_core::profile::Profile::embedded_default() {
+            let active = crate::profiles::load(&db, &self.data_dir, embedded);
+            *self.profile.write().unwrap_or_else(|p| p.into_inner()) = active;
+        }
+        if let Some(lang) = db.setting("lang")?.and_then(|l| Lang::parse(&l)) {
+            *self.lang.write().unwrap_or_else(|p| p.into_inner()) = lang;
+        }
+        let alarms = AlarmService::new(
+            db.clone(),
+            self.secrets.clone(),
+            self.token_key.clone(),
+            self.observer.clone(),
+            self.runtime.clone(),
+        );
+        if self
+            .vault
+            .set(Unlocked {
+                db,
+                alarms: alarms.clone(),
+            })
+            .is_ok()
+        {
+            alarms.start()?;
+        }
+        Ok(())
+    }
+
     /// The language in use.
     pub fn lang(&self) -> Lang {
         *self.lang.read().unwrap_or_else(|p| p.into_inner())
@@ -92,13 +216,19 @@ impl AppState {
         self.dialer.as_ref()
     }
 
-    /// The link and the connection state.
+    /// The link and the connection state (not linked while locked).
     pub fn link_status(&self) -> Result<LinkStatus, StorageError> {
-        let link = crate::region::load_link(&self.db)?;
+        let (Ok(db), Ok(alarms)) = (self.db(), self.alarms()) else {
+            return Ok(LinkStatus {
+                link: None,
+                connection: Connection::NotEnrolled,
+            });
+        };
+        let link = crate::region::load_link(db)?;
         let connection = if link.is_none() {
             Connection::NotEnrolled
         } else {
-            self.alarms.connection()
+            alarms.connection()
         };
         Ok(LinkStatus { link, connection })
     }
@@ -107,16 +237,16 @@ impl AppState {
     /// [`PLACE_FRESH_HOURS`] hours, else the appearance happening now (within 12 hours).
     pub fn alarm_context(&self) -> Result<(String, String), StorageError> {
         let now = chrono::Local::now().naive_local();
-        let inventories = self.db.list_inventories()?;
+        let db = self.db()?;
+        let inventories = db.list_inventories()?;
         let current = varn_core::risk::current_appearance(
             inventories.iter().map(|s| &s.inventory),
             now,
             chrono::Duration::hours(12),
         );
         let meeting = current.map(|i| i.what.clone()).unwrap_or_default();
-        let typed = self.db.setting("current_place")?.filter(|p| !p.is_empty());
-        let typed_at = self
-            .db
+        let typed = db.setting("current_place")?.filter(|p| !p.is_empty());
+        let typed_at = db
             .setting("current_place_at")?
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
         let fresh = typed_at.is_some_and(|t| {

@@ -73,6 +73,19 @@ fn unusable_data_dir_from_the_environment_is_reported_too() {
 }
 
 #[test]
+fn without_a_display_it_says_so_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = varn().arg("--data-dir").arg(tmp.path()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "no panic: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DISPLAY"));
+}
+
+#[test]
 fn a_damaged_database_is_refused_without_touching_it() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("varn.db");

@@ -17,6 +17,7 @@ import * as meeting from './views/meeting.js';
 import * as inventory from './views/inventory.js';
 import * as settings from './views/settings.js';
 import * as alarmView from './views/alarm.js';
+import * as unlock from './views/unlock.js';
 
 const TABS = [
   { id: 'plan', label: 'tab.plan', icon: 'book' },
@@ -35,6 +36,7 @@ const ROUTES = {
   inventory: { view: inventory, tab: 'meeting' },
   settings: { view: settings, tab: null },
   alarm: { view: alarmView, tab: null },
+  unlock: { view: unlock, tab: null },
 };
 
 /** What every view may use. */
@@ -48,6 +50,8 @@ export const ctx = {
   alarmShortcut: '',
   currentPlace: '',
   suggestedServerUrl: null,
+  /** Set while the database is locked: { first_time, reason, fatal }. */
+  locked: null,
   version: '',
   /** Plan text language: follows the UI unless the person asks for the Swedish original. */
   planLang: 'sv',
@@ -103,7 +107,10 @@ function parseRoute() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, query = ''] = raw.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  const name = ROUTES[parts[0]] ? parts[0] : 'plan';
+  let name = ROUTES[parts[0]] ? parts[0] : 'plan';
+  // Locked: the unlock screen, the plan (read-only) and the alarm screen only.
+  if (ctx.locked && !['unlock', 'plan', 'card', 'alarm'].includes(name)) name = 'unlock';
+  if (!ctx.locked && name === 'unlock') name = 'plan';
   return { name, params: parts.slice(1), query: new URLSearchParams(query) };
 }
 
@@ -122,6 +129,7 @@ async function render() {
   if (seq !== renderSeq) return; // a newer navigation won
   const main = document.getElementById('view');
   document.body.classList.toggle('alarm-mode', route.name === 'alarm');
+  document.body.classList.toggle('locked', Boolean(ctx.locked));
   replace(main, node);
   drawAlarmBanner(route);
   main.scrollTop = 0;
@@ -226,6 +234,7 @@ async function start() {
     alarmShortcut: info.alarm_shortcut,
     currentPlace: info.current_place,
     suggestedServerUrl: info.suggested_server_url,
+    locked: info.locked,
     version: info.version,
     planLang: info.lang,
   });
@@ -247,6 +256,7 @@ async function start() {
     ctx.go(`#/alarm/${view.id}`);
   });
   drawChrome();
+  if (ctx.locked && !location.hash.startsWith('#/unlock')) location.replace('#/unlock');
   window.addEventListener('hashchange', render);
   await render();
   MARKS.push(['first view rendered', Date.now()]);

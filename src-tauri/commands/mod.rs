@@ -34,6 +34,8 @@ pub const COMMANDS: &[&str] = &[
     "order_user_contacts",
     "set_current_place",
     "set_alarm_shortcut",
+    "unlock",
+    "retry_unlock",
 ];
 
 /// What every command returns.

@@ -40,10 +40,36 @@ pub struct Boot {
     pub alarm_shortcut: String,
     /// Where the person said they are now.
     pub current_place: String,
+    /// Set while the database is locked: what the unlock screen shows.
+    pub locked: Option<LockView>,
     /// A suggested server address for linking (`VARN_SERVER_URL`, set by `scripts/run`).
     pub suggested_server_url: Option<String>,
     /// The app's version.
     pub version: &'static str,
+}
+
+/// The unlock screen's content.
+#[derive(Serialize)]
+pub struct LockView {
+    /// No database yet: choose a passphrase.
+    pub first_time: bool,
+    /// Why (e.g. "no Secret Service on the bus").
+    pub reason: String,
+    /// A passphrase cannot help; the message says what to do.
+    pub fatal: bool,
+}
+
+/// The lock, if the database is locked.
+pub fn lock_view(state: &AppState) -> Option<LockView> {
+    if !state.is_locked() {
+        return None;
+    }
+    let lock = state.lock.lock().unwrap_or_else(|p| p.into_inner());
+    Some(LockView {
+        first_time: lock.first_time,
+        reason: lock.reason.clone(),
+        fatal: lock.fatal,
+    })
 }
 
 /// Everything the first view needs.
@@ -61,9 +87,16 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
         profile_notes,
         link: status.link,
         connection: status.connection,
-        active_alarm: state.alarms.active()?,
+        active_alarm: match state.alarms() {
+            Ok(a) => a.active()?,
+            Err(_) => None,
+        },
         alarm_shortcut: crate::shortcut::configured(&state),
-        current_place: state.db.setting("current_place")?.unwrap_or_default(),
+        current_place: match state.db() {
+            Ok(db) => db.setting("current_place")?.unwrap_or_default(),
+            Err(_) => String::new(),
+        },
+        locked: lock_view(&state),
         suggested_server_url: std::env::var("VARN_SERVER_URL")
             .ok()
             .filter(|u| !u.is_empty()),
@@ -103,7 +136,7 @@ pub fn ui_ready<R: Runtime>(
 pub fn set_language(state: State<'_, AppState>, lang: String) -> Result<Lang> {
     let lang = Lang::parse(&lang)
         .ok_or_else(|| CommandError::invalid("lang", format!("\"{lang}\" (sv eller en)")))?;
-    state.db.set_setting("lang", lang.code())?;
+    state.db()?.set_setting("lang", lang.code())?;
     *state.lang.write().unwrap_or_else(|p| p.into_inner()) = lang;
     Ok(lang)
 }
@@ -118,7 +151,7 @@ pub fn search_plan(state: State<'_, AppState>, query: String) -> Vec<Hit> {
 /// The ticked items of the EFTER checklist.
 #[tauri::command]
 pub fn checklist_ticks(state: State<'_, AppState>) -> Result<Vec<Tick>> {
-    Ok(state.db.checklist_ticks()?)
+    Ok(state.db()?.checklist_ticks()?)
 }
 
 /// Ticks or unticks a checklist item; returns the saved tick.
@@ -133,14 +166,14 @@ pub fn checklist_tick(
         return Err(CommandError::not_found(format!("checklist item {item_id}")));
     }
     Ok(state
-        .db
+        .db()?
         .set_checklist_tick(&item_id, ticked, &storage::now())?)
 }
 
 /// Clears the checklist.
 #[tauri::command]
 pub fn checklist_reset(state: State<'_, AppState>) -> Result<()> {
-    Ok(state.db.reset_checklist()?)
+    Ok(state.db()?.reset_checklist()?)
 }
 
 /// An inventory with its assessment under the current profile.
@@ -169,7 +202,7 @@ fn view(state: &AppState, s: InventorySummary) -> InventoryView {
 /// All risk inventories, newest appearance first.
 #[tauri::command]
 pub fn inventories(state: State<'_, AppState>) -> Result<Vec<InventoryView>> {
-    let list = state.db.list_inventories()?;
+    let list = state.db()?.list_inventories()?;
     Ok(list.into_iter().map(|s| view(&state, s)).collect())
 }
 
@@ -177,7 +210,7 @@ pub fn inventories(state: State<'_, AppState>) -> Result<Vec<InventoryView>> {
 #[tauri::command]
 pub fn inventory(state: State<'_, AppState>, id: Uuid) -> Result<InventoryView> {
     let s = state
-        .db
+        .db()?
         .inventory(id)?
         .ok_or_else(|| CommandError::not_found(format!("inventory {id}")))?;
     Ok(view(&state, s))
@@ -210,14 +243,14 @@ pub fn save_inventory(state: State<'_, AppState>, input: InventoryInput) -> Resu
             kind: "invalid_input",
             message: e.to_string(),
         })?;
-    state.db.save_inventory(&inv, &storage::now())?;
+    state.db()?.save_inventory(&inv, &storage::now())?;
     inventory(state, inv.id)
 }
 
 /// Deletes an inventory.
 #[tauri::command]
 pub fn delete_inventory(state: State<'_, AppState>, id: Uuid) -> Result<()> {
-    if state.db.delete_inventory(id)? {
+    if state.db()?.delete_inventory(id)? {
         Ok(())
     } else {
         Err(CommandError::not_found(format!("inventory {id}")))

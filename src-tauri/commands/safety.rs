@@ -48,6 +48,76 @@ pub struct LinkStatus {
     pub connection: Connection,
 }
 
+/// Unlocks (or, the first time, creates) the database with a passphrase. Wrong passphrases
+/// make the next try wait longer.
+#[tauri::command]
+pub async fn unlock<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> Result<()> {
+    if !state.is_locked() {
+        return Ok(());
+    }
+    let first_time = {
+        let lock = state.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(wait) = lock.attempts.check() {
+            return Err(CommandError {
+                kind: "wait",
+                message: wait.to_string(),
+            });
+        }
+        lock.first_time
+    };
+    let dir = state.data_dir.clone();
+    // Argon2id takes a moment on purpose; keep it off the UI thread.
+    let opened = tauri::async_runtime::spawn_blocking(move || {
+        let r = crate::vault::open_with_passphrase(&dir, &passphrase, first_time);
+        crate::vault::forget(passphrase);
+        r
+    })
+    .await
+    .map_err(|e| CommandError {
+        kind: "storage",
+        message: e.to_string(),
+    })?;
+    match opened {
+        Ok(db) => {
+            state.unlock_with(db)?;
+            crate::shortcut::reregister(&app, &state);
+            Ok(())
+        }
+        Err(crate::vault::VaultError::Passphrase(_)) if !first_time => {
+            let wait = state
+                .lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .attempts
+                .failed();
+            // The message is the wait in seconds; the UI words it.
+            Err(CommandError {
+                kind: "wrong_passphrase",
+                message: wait.to_string(),
+            })
+        }
+        Err(crate::vault::VaultError::Passphrase(m)) => Err(CommandError::invalid("passphrase", m)),
+        Err(e) => Err(CommandError {
+            kind: "storage",
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Tries the keychain again (after the person unlocked it).
+#[tauri::command]
+pub fn retry_unlock<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<bool> {
+    crate::try_unlock(&state);
+    if !state.is_locked() {
+        crate::shortcut::reregister(&app, &state);
+    }
+    Ok(!state.is_locked())
+}
+
 /// The link and connection.
 #[tauri::command]
 pub fn link_status(state: State<'_, AppState>) -> Result<LinkStatus> {
@@ -63,22 +133,22 @@ pub async fn enroll(
 ) -> Result<LinkStatus> {
     check_text("code", &code, 40).map_err(|e| CommandError::invalid("code", e.to_string()))?;
     region::enroll(
-        &state.db,
+        state.db()?,
         state.secrets.as_ref(),
         &state.token_key,
         &server_url,
         &code,
     )
     .await?;
-    state.alarms.link_changed();
+    state.alarms()?.link_changed();
     Ok(state.link_status()?)
 }
 
 /// Forgets the link (the token leaves the keychain).
 #[tauri::command]
 pub fn unlink(state: State<'_, AppState>) -> Result<LinkStatus> {
-    region::unlink(&state.db, state.secrets.as_ref(), &state.token_key)?;
-    state.alarms.link_changed();
+    region::unlink(state.db()?, state.secrets.as_ref(), &state.token_key)?;
+    state.alarms()?.link_changed();
     Ok(state.link_status()?)
 }
 
@@ -86,25 +156,25 @@ pub fn unlink(state: State<'_, AppState>) -> Result<LinkStatus> {
 #[tauri::command]
 pub fn raise_alarm(state: State<'_, AppState>) -> Result<AlarmView> {
     let (meeting, place) = state.alarm_context()?;
-    Ok(state.alarms.raise(meeting, place)?)
+    Ok(state.alarms()?.raise(meeting, place)?)
 }
 
 /// Cancels an alarm as a false alarm (the confirm step is in the UI).
 #[tauri::command]
 pub fn cancel_alarm(state: State<'_, AppState>, id: Uuid) -> Result<AlarmView> {
-    Ok(state.alarms.cancel(id)?)
+    Ok(state.alarms()?.cancel(id)?)
 }
 
 /// One alarm.
 #[tauri::command]
 pub fn alarm(state: State<'_, AppState>, id: Uuid) -> Result<AlarmView> {
-    Ok(state.alarms.view(id)?)
+    Ok(state.alarms()?.view(id)?)
 }
 
 /// The alarm that still needs attention, if any.
 #[tauri::command]
 pub fn active_alarm(state: State<'_, AppState>) -> Result<Option<AlarmView>> {
-    Ok(state.alarms.active()?)
+    Ok(state.alarms()?.active()?)
 }
 
 /// Whom to call: a contact of the region profile or one of the person's own.
@@ -131,7 +201,7 @@ pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<CallOutcom
             .with_profile(|a| a.profile.contact(&id).and_then(|c| c.number.clone()))
             .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
         CallTarget::User { id } => state
-            .db
+            .db()?
             .user_contacts()?
             .into_iter()
             .find(|c| c.id == id)
@@ -144,7 +214,7 @@ pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<CallOutcom
 /// The person's own contacts, in order.
 #[tauri::command]
 pub fn user_contacts(state: State<'_, AppState>) -> Result<Vec<UserContact>> {
-    Ok(state.db.user_contacts()?)
+    Ok(state.db()?.user_contacts()?)
 }
 
 /// A contact as the form sends it; a missing id makes a new one.
@@ -187,24 +257,24 @@ pub fn save_user_contact(
         name,
         number,
     };
-    state.db.save_user_contact(&contact)?;
-    Ok(state.db.user_contacts()?)
+    state.db()?.save_user_contact(&contact)?;
+    Ok(state.db()?.user_contacts()?)
 }
 
 /// Deletes one of the person's contacts.
 #[tauri::command]
 pub fn delete_user_contact(state: State<'_, AppState>, id: Uuid) -> Result<Vec<UserContact>> {
-    if !state.db.delete_user_contact(id)? {
+    if !state.db()?.delete_user_contact(id)? {
         return Err(CommandError::not_found(format!("contact {id}")));
     }
-    Ok(state.db.user_contacts()?)
+    Ok(state.db()?.user_contacts()?)
 }
 
 /// Puts the person's contacts in this order.
 #[tauri::command]
 pub fn order_user_contacts(state: State<'_, AppState>, ids: Vec<Uuid>) -> Result<Vec<UserContact>> {
-    state.db.order_user_contacts(&ids)?;
-    Ok(state.db.user_contacts()?)
+    state.db()?.order_user_contacts(&ids)?;
+    Ok(state.db()?.user_contacts()?)
 }
 
 /// Where the person is now (sent with an alarm for the next 12 hours).
@@ -213,7 +283,7 @@ pub fn set_current_place(state: State<'_, AppState>, place: String) -> Result<()
     let place = place.trim();
     check_text("place", place, MAX_SHORT_CHARS)
         .map_err(|e| CommandError::invalid("place", e.to_string()))?;
-    state.db.set_settings(&[
+    state.db()?.set_settings(&[
         ("current_place", place),
         ("current_place_at", &crate::storage::now()),
     ])?;
@@ -229,6 +299,6 @@ pub fn set_alarm_shortcut<R: Runtime>(
 ) -> Result<String> {
     let shortcut = shortcut.trim().to_string();
     crate::shortcut::replace(&app, &state, &shortcut)?;
-    state.db.set_setting("alarm_shortcut", &shortcut)?;
+    state.db()?.set_setting("alarm_shortcut", &shortcut)?;
     Ok(shortcut)
 }

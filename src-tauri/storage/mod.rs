@@ -120,6 +120,9 @@ pub enum StorageError {
         /// What SQLite said.
         detail: String,
     },
+    /// The database is locked: its key has not been given yet.
+    #[error("the database is locked; unlock Värn first")]
+    Locked,
     /// A stored value could not be decoded.
     #[error("stored data in {path} could not be read: {detail}")]
     Decode {
@@ -161,6 +164,10 @@ impl StorageError {
                 path: path.to_path_buf(),
                 detail: format!("could not switch to WAL (journal_mode is {mode})"),
             },
+            MigrateError::WrongKey => StorageError::Corrupt {
+                path: path.to_path_buf(),
+                detail: "the key does not open it (or it is not a database)".into(),
+            },
         }
     }
 
@@ -172,6 +179,7 @@ impl StorageError {
             StorageError::Corrupt { .. } => "corrupt",
             StorageError::TooNew { .. } => "too_new",
             StorageError::Busy { .. } => "busy",
+            StorageError::Locked => "locked",
             StorageError::Other { .. } | StorageError::Decode { .. } => "storage",
         }
     }
@@ -184,10 +192,17 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) an unencrypted database; tests of other behaviour use it.
+    /// The app opens its database through [`crate::vault`], always encrypted.
     pub fn open(path: &Path) -> Result<Db, StorageError> {
-        let mut conn =
-            sqlite::open_durable(path).map_err(|e| StorageError::from_migrate(path, e))?;
+        Db::open_keyed(path, None)
+    }
+
+    /// Opens (creating if needed) the database at `path`, encrypted under `key`, and brings
+    /// its schema up to date. A wrong key is refused before anything is written.
+    pub fn open_keyed(path: &Path, key: Option<&sqlite::Key>) -> Result<Db, StorageError> {
+        let mut conn = sqlite::open_durable_keyed(path, key)
+            .map_err(|e| StorageError::from_migrate(path, e))?;
         sqlite::migrate(&mut conn, MIGRATIONS).map_err(|e| StorageError::from_migrate(path, e))?;
         Ok(Db {
             conn: Mutex::new(conn),

@@ -144,7 +144,8 @@ async function checklistBlock(ctx, lang, open) {
   try {
     ticks = await api.checklistTicks();
   } catch (e) {
-    ctx.error(e);
+    // While locked the checklist is shown without its saved ticks.
+    if (e.kind !== 'locked') ctx.error(e);
   }
   const byId = new Map(ticks.map((tk) => [tk.item_id, tk.ticked_at]));
   const list = h('ul', { class: 'checklist' }, c.items.map((item) => checklistItem(ctx, item, byId.get(item.id), lang)));

@@ -41,7 +41,8 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, fault: Fault, n: usize) {
     let proxy = rt.block_on(FaultProxy::start(server.running.addr, Fault::Pass));
     let dir = tempfile::tempdir().expect("temp dir");
     // Encrypted, as the app opens it (SQLCipher, a random key).
-    let db = Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[42u8; 32])).expect("database"));
+    let db =
+        Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[42u8; 32])).expect("database"));
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
     let code = rt.block_on(server.enrollment_code("Bänk Bänksson"));
     rt.block_on(varn_app::region::enroll(

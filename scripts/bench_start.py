@@ -7,8 +7,11 @@ peak of the summed RSS of the app and all its children (WebKit's web and network
 
     scripts/bench_start.py                 # Värn only
     scripts/bench_start.py --compare       # also a hello-world Tauri 2 app built the same way
+    scripts/bench_start.py --incidents 1000   # also with 1 000 reports in the database
 
-Needs a display (it starts Xvfb if there is none). Not a test: it asserts nothing.
+Runs in a session bus of its own with an unlocked keychain (gnome-keyring), so the app opens
+its encrypted database the normal way. Starts Xvfb if there is no display. Not a test: it
+asserts nothing.
 """
 import argparse, os, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -74,11 +77,28 @@ def build(manifest_dir, extra=()):
     subprocess.run(["cargo", "build", "--release", *extra], cwd=manifest_dir, check=True)
 
 
+def in_keychain_session():
+    """Re-runs this script inside dbus-run-session with an unlocked gnome-keyring."""
+    if os.environ.get("VARN_BENCH_SESSION"):
+        keyring = tempfile.mkdtemp(prefix="varn-bench-keyring-")
+        os.makedirs(f"{keyring}/data"); os.makedirs(f"{keyring}/run", mode=0o700)
+        env = dict(os.environ, XDG_DATA_HOME=f"{keyring}/data", XDG_RUNTIME_DIR=f"{keyring}/run")
+        p = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        p.stdin.write(b"bench-keyring\n"); p.stdin.close()
+        time.sleep(1)
+        return p
+    os.environ["VARN_BENCH_SESSION"] = "1"
+    os.execvp("dbus-run-session", ["dbus-run-session", "--", sys.executable, *sys.argv])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--compare", action="store_true", help="also measure a hello-world Tauri app")
+    ap.add_argument("--incidents", type=int, default=0, help="also measure with this many reports stored")
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
+    keyring = in_keychain_session()
 
     xvfb = None
     if not os.environ.get("DISPLAY"):
@@ -92,6 +112,16 @@ def main():
         data = tempfile.mkdtemp(prefix="varn-bench-")
         varn = bench("Värn (release)", [str(TARGET / "release" / "varn"), "--smoke", "--data-dir", data], args.runs)
         shutil.rmtree(data, ignore_errors=True)
+        if args.incidents:
+            full = tempfile.mkdtemp(prefix="varn-bench-full-")
+            subprocess.run(["cargo", "run", "--release", "--example", "populate", "--", full, str(args.incidents)],
+                           cwd=ROOT, check=True)
+            many = bench(f"Värn with {args.incidents} reports (release)",
+                         [str(TARGET / "release" / "varn"), "--smoke", "--data-dir", full], args.runs)
+            shutil.rmtree(full, ignore_errors=True)
+            a = statistics.median(r[0] for r in many)
+            b = statistics.median(r[0] for r in varn)
+            print(f"  with {args.incidents} reports / empty, start: {a / b * 100 - 100:+.0f} %")
         if args.compare:
             hello_dir = ROOT / "bench" / "hello-tauri"
             env_target = os.environ.get("CARGO_TARGET_DIR")
@@ -105,6 +135,8 @@ def main():
     finally:
         if xvfb:
             xvfb.terminate()
+        if keyring:
+            keyring.terminate()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev
   xvfb webkit2gtk-driver dbus-x11 dunst libnotify-bin xdotool imagemagick librsvg2-bin
   gnome-keyring libsecret-tools
-  chromium chromium-driver
+  chromium chromium-driver poppler-utils
 )
 
 missing=()

@@ -32,6 +32,16 @@ fn main() {
             "set_alarm_shortcut",
             "unlock",
             "retry_unlock",
+            "incidents",
+            "incident",
+            "new_incident",
+            "save_incident",
+            "mark_incident_ready",
+            "delete_incident",
+            "pick_attachments",
+            "attach_dropped",
+            "delete_attachment",
+            "export_incident",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod datadir;
 pub mod dialer;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod profiles;
 pub mod region;
@@ -245,7 +246,22 @@ pub fn build<R: Runtime>(
                 })
                 .build(),
         )
+        // The file dialogs are used from Rust only; no capability lets the UI call them.
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .manage(commands::reports::Dropped::default())
+        // Files dropped on the window: kept here; the UI gets a token and the names.
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                let (token, names) = window
+                    .state::<commands::reports::Dropped>()
+                    .put(paths.clone());
+                let _ = window.emit(
+                    "files-dropped",
+                    serde_json::json!({ "token": token, "names": names }),
+                );
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::plan::boot,
             commands::plan::ui_ready,
@@ -274,6 +290,16 @@ pub fn build<R: Runtime>(
             commands::safety::set_alarm_shortcut,
             commands::safety::unlock,
             commands::safety::retry_unlock,
+            commands::reports::incidents,
+            commands::reports::incident,
+            commands::reports::new_incident,
+            commands::reports::save_incident,
+            commands::reports::mark_incident_ready,
+            commands::reports::delete_incident,
+            commands::reports::pick_attachments,
+            commands::reports::attach_dropped,
+            commands::reports::delete_attachment,
+            commands::reports::export_incident,
         ])
         .setup(move |app| {
             let state = app.state::<AppState>();

@@ -119,21 +119,31 @@ pub fn open(data_dir: &Path, secrets: &dyn SecretStore) -> Result<Opening, Vault
         None if db_path.exists() && !is_plaintext(&db_path) => Err(VaultError::KeyLost(db_path)),
         None => {
             let key = random_key();
-            secrets
+            // A keychain that cannot take the key (locked, no prompt possible) is as good as
+            // none: on a first start the person chooses a passphrase instead.
+            let stored = secrets
                 .set(&name, &key_to_hex(&key))
-                .map_err(|e| VaultError::KeychainUnavailable(e.0))?;
-            // Read it back: a keychain that takes a key but cannot give it back would lock the
-            // person out of their own data at the next start.
-            let back = secrets
-                .get(&name)
-                .ok()
-                .flatten()
-                .as_deref()
-                .and_then(key_from_hex);
-            if back != Some(key) {
-                return Err(VaultError::KeychainUnavailable(
-                    "the key could not be read back".into(),
-                ));
+                .map_err(|e| e.0)
+                .and_then(|()| {
+                    // Read it back: a keychain that takes a key but cannot give it back would lock
+                    // the person out of their own data at the next start.
+                    match secrets
+                        .get(&name)
+                        .ok()
+                        .flatten()
+                        .as_deref()
+                        .and_then(key_from_hex)
+                    {
+                        Some(k) if k == key => Ok(()),
+                        _ => Err("the key could not be read back from the keychain".to_string()),
+                    }
+                });
+            if let Err(reason) = stored {
+                let _ = secrets.delete(&name);
+                return Ok(Opening::NeedPassphrase {
+                    first_time: true,
+                    reason,
+                });
             }
             encrypt_if_plaintext(&db_path, &key)?;
             Ok(Opening::Open(Db::open_keyed(&db_path, Some(&key))?))
@@ -401,6 +411,33 @@ mod tests {
         );
         let db = open_with_passphrase(dir.path(), "en lång och hemlig fras", false).unwrap();
         assert_eq!(db.setting("x").unwrap().as_deref(), Some("y"));
+    }
+
+    /// A locked keychain: nothing to read, writes refused.
+    struct LockedKeychain;
+    impl SecretStore for LockedKeychain {
+        fn get(&self, _: &str) -> Result<Option<String>, SecretError> {
+            Ok(None)
+        }
+        fn set(&self, _: &str, _: &str) -> Result<(), SecretError> {
+            Err(SecretError("the collection is locked".into()))
+        }
+        fn delete(&self, _: &str) -> Result<(), SecretError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_locked_keychain_on_the_first_start_leads_to_a_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        match open(dir.path(), &LockedKeychain).unwrap() {
+            Opening::NeedPassphrase { first_time, reason } => {
+                assert!(first_time);
+                assert!(reason.contains("locked"), "{reason}");
+            }
+            Opening::Open(_) => panic!("must not open without a stored key"),
+        }
+        assert!(!dir.path().join(DB_FILE).exists(), "nothing created yet");
     }
 
     #[test]

@@ -59,3 +59,14 @@ export const setAlarmShortcut = (shortcut) => call('set_alarm_shortcut', { short
 
 export const unlock = (passphrase) => call('unlock', { passphrase });
 export const retryUnlock = () => call('retry_unlock');
+
+export const incidents = () => call('incidents');
+export const incident = (id) => call('incident', { id });
+export const newIncident = (alarmId = null) => call('new_incident', { alarmId });
+export const saveIncident = (id, incident) => call('save_incident', { id, incident });
+export const markIncidentReady = (id) => call('mark_incident_ready', { id });
+export const deleteIncident = (id) => call('delete_incident', { id });
+export const pickAttachments = (id) => call('pick_attachments', { id });
+export const attachDropped = (id, token) => call('attach_dropped', { id, token });
+export const deleteAttachment = (incident, id) => call('delete_attachment', { incident, id });
+export const exportIncident = (id) => call('export_incident', { id });

@@ -18,6 +18,7 @@ import * as inventory from './views/inventory.js';
 import * as settings from './views/settings.js';
 import * as alarmView from './views/alarm.js';
 import * as unlock from './views/unlock.js';
+import * as incidentView from './views/incident.js';
 
 const TABS = [
   { id: 'plan', label: 'tab.plan', icon: 'book' },
@@ -37,6 +38,7 @@ const ROUTES = {
   settings: { view: settings, tab: null },
   alarm: { view: alarmView, tab: null },
   unlock: { view: unlock, tab: null },
+  incident: { view: incidentView, tab: 'reports' },
 };
 
 /** What every view may use. */

@@ -3,6 +3,7 @@
 //! in `lib.rs` and `ui/api.js` must name the same commands (a test checks).
 
 pub mod plan;
+pub mod reports;
 pub mod safety;
 
 use crate::error::CommandError;
@@ -36,6 +37,16 @@ pub const COMMANDS: &[&str] = &[
     "set_alarm_shortcut",
     "unlock",
     "retry_unlock",
+    "incidents",
+    "incident",
+    "new_incident",
+    "save_incident",
+    "mark_incident_ready",
+    "delete_incident",
+    "pick_attachments",
+    "attach_dropped",
+    "delete_attachment",
+    "export_incident",
 ];
 
 /// What every command returns.

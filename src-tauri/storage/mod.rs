@@ -7,11 +7,13 @@
 mod alarms;
 mod checklist;
 mod contacts;
+mod incidents;
 mod inventories;
 mod settings;
 
 pub use checklist::Tick;
 pub use contacts::UserContact;
+pub use incidents::{AttachError, IncidentRow};
 pub use inventories::InventorySummary;
 
 use std::path::{Path, PathBuf};
@@ -68,6 +70,35 @@ pub const MIGRATIONS: &[&str] = &[
         number     TEXT NOT NULL,
         position   INTEGER NOT NULL,
         created_at TEXT NOT NULL
+     ) STRICT;",
+    // 3: incident reports and their attachments (bytes inside the encrypted database).
+    "CREATE TABLE incidents (
+        id                TEXT PRIMARY KEY NOT NULL,
+        body              TEXT NOT NULL,
+        status            TEXT NOT NULL,
+        revision          INTEGER NOT NULL,
+        sent_revision     INTEGER,
+        received_revision INTEGER,
+        received_at       TEXT,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX incidents_by_time ON incidents (created_at DESC);
+     CREATE TABLE incident_attachments (
+        id           TEXT PRIMARY KEY NOT NULL,
+        incident_id  TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+        filename     TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX attachments_by_incident ON incident_attachments (incident_id);
+     -- The bytes live apart from the metadata: a row is rewritten whole on UPDATE, and the
+     -- bytes are written once (streamed) and never updated.
+     CREATE TABLE attachment_data (
+        attachment_id TEXT PRIMARY KEY NOT NULL REFERENCES incident_attachments (id) ON DELETE CASCADE,
+        data          BLOB NOT NULL
      ) STRICT;",
 ];
 
@@ -134,7 +165,7 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    fn from_sqlite(path: &Path, e: rusqlite::Error) -> Self {
+    pub(crate) fn from_sqlite(path: &Path, e: rusqlite::Error) -> Self {
         let path = path.to_path_buf();
         let detail = e.to_string();
         match e.sqlite_error_code() {
@@ -215,7 +246,7 @@ impl Db {
         &self.path
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls
         // it back), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())

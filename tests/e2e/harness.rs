@@ -101,8 +101,18 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    /// Starts Xvfb (unless a display exists), a session bus and a notification daemon.
+    /// Starts Xvfb (unless a display exists), a session bus, a keychain and a notification
+    /// daemon.
     pub fn start(test: &str) -> Desktop {
+        Self::start_with(test, true)
+    }
+
+    /// The same desktop, but with no keychain (Secret Service) on its bus.
+    pub fn start_without_keychain(test: &str) -> Desktop {
+        Self::start_with(test, false)
+    }
+
+    fn start_with(test: &str, keychain: bool) -> Desktop {
         let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let mut procs = Vec::new();
         let display = match std::env::var("DISPLAY") {
@@ -155,39 +165,41 @@ impl Desktop {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700));
         }
-        let mut keyring = Proc::spawn(
-            "gnome-keyring-daemon",
-            Command::new("gnome-keyring-daemon")
-                .args(["--foreground", "--unlock", "--components=secrets"])
-                .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
-                .env("XDG_DATA_HOME", keyring_home.path().join("data"))
-                .env("XDG_RUNTIME_DIR", &runtime_dir)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        {
-            use std::io::Write;
-            let mut stdin = keyring.child.stdin.take().expect("keyring stdin");
-            let _ = stdin.write_all(b"e2e-keyring-password\n");
+        if keychain {
+            let mut keyring = Proc::spawn(
+                "gnome-keyring-daemon",
+                Command::new("gnome-keyring-daemon")
+                    .args(["--foreground", "--unlock", "--components=secrets"])
+                    .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
+                    .env("XDG_DATA_HOME", keyring_home.path().join("data"))
+                    .env("XDG_RUNTIME_DIR", &runtime_dir)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
+            {
+                use std::io::Write;
+                let mut stdin = keyring.child.stdin.take().expect("keyring stdin");
+                let _ = stdin.write_all(b"e2e-keyring-password\n");
+            }
+            procs.push(keyring);
+            wait_until("the Secret Service on the bus", WAIT, || {
+                Command::new("dbus-send")
+                    .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
+                    .args([
+                        "--session",
+                        "--dest=org.freedesktop.DBus",
+                        "--type=method_call",
+                        "--print-reply",
+                        "/org/freedesktop/DBus",
+                        "org.freedesktop.DBus.NameHasOwner",
+                        "string:org.freedesktop.secrets",
+                    ])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+                    .unwrap_or(false)
+            });
         }
-        procs.push(keyring);
-        wait_until("the Secret Service on the bus", WAIT, || {
-            Command::new("dbus-send")
-                .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
-                .args([
-                    "--session",
-                    "--dest=org.freedesktop.DBus",
-                    "--type=method_call",
-                    "--print-reply",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    "string:org.freedesktop.secrets",
-                ])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
-                .unwrap_or(false)
-        });
         // Desktop notifications need a server on the bus.
         procs.push(Proc::spawn(
             "dunst",
@@ -264,6 +276,42 @@ impl Desktop {
             .status()
             .expect("xdotool");
         assert!(status.success(), "xdotool key {keys}");
+    }
+
+    /// Answers a native file dialog (GTK) whose title contains `title` by typing `path` into it
+    /// and pressing Return, as a person would. With no window manager, keyboard focus follows
+    /// the pointer, so the pointer is moved onto the dialog first.
+    pub fn answer_file_dialog(&self, title: &str, path: &Path) {
+        let out = self
+            .command("xdotool")
+            .args(["search", "--sync", "--name", title])
+            .output()
+            .expect("xdotool search");
+        let id = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .map(str::to_string)
+            .unwrap_or_default();
+        assert!(!id.is_empty(), "no dialog titled {title}");
+        // Let GTK finish mapping and laying out the dialog.
+        std::thread::sleep(Duration::from_millis(800));
+        let run = |args: &[&str]| {
+            let status = self
+                .command("xdotool")
+                .args(args)
+                .status()
+                .expect("xdotool");
+            assert!(status.success(), "xdotool {args:?}");
+        };
+        run(&["mousemove", "--window", &id, "200", "120"]);
+        run(&["windowfocus", "--sync", &id]);
+        // Ctrl+L opens the location field in both open and save dialogs.
+        run(&["key", "--window", &id, "ctrl+l"]);
+        std::thread::sleep(Duration::from_millis(300));
+        run(&["key", "--window", &id, "ctrl+a"]);
+        run(&["type", "--delay", "20", &path.display().to_string()]);
+        std::thread::sleep(Duration::from_millis(300));
+        run(&["key", "Return"]);
     }
 
     /// The bodies of the desktop notifications shown so far (closed into dunst's history).

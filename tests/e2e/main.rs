@@ -4,6 +4,7 @@ mod alarm;
 mod dashboard;
 mod harness;
 mod plan;
+mod reports;
 
 use harness::Desktop;
 

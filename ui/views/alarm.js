@@ -57,6 +57,7 @@ function draw(ctx, root, view) {
     status(phase, title, detail),
     call112(ctx, urgent),
     facts(view),
+    h('a', { class: 'btn primary big', id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, t('alarm.write_report')),
     phase === 'cancelled' || phase === 'cancelling' ? null : h('button', {
       type: 'button', class: 'btn danger big', id: 'cancel-alarm',
       onclick: async () => {

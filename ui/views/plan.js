@@ -152,6 +152,7 @@ async function checklistBlock(ctx, lang, open) {
   return h('details', { class: 'section checklist-block', id: c.id, open },
     h('summary', {}, h('span', { class: 'summary-text' }, pick(c.title, lang))),
     list,
+    h('a', { class: 'btn primary', id: 'checklist-new-incident', href: '#/incident/new' }, t('incident.new')),
     h('button', {
       type: 'button', class: 'btn secondary', id: 'checklist-reset',
       onclick: async () => {

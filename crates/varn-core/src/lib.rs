@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod alarm;
+pub mod incident;
 pub mod profile;
 pub mod risk;
 pub mod search;

@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 /// Longest free text accepted in a field (place, meeting, message, report sections).
 pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Longest text accepted in one section of an incident report.
+pub const MAX_REPORT_TEXT_CHARS: usize = 100_000;
 /// Longest short text accepted (names, reasons, report numbers).
 pub const MAX_SHORT_CHARS: usize = 200;
 /// Largest attachment accepted, in bytes.
@@ -278,7 +280,7 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
     /// A text is longer than allowed.
-    #[error("{field}: at most {max} characters")]
+    #[error("{field}: högst {max} tecken / at most {max} characters")]
     TooLong {
         /// The field.
         field: &'static str,
@@ -286,7 +288,7 @@ pub enum WireError {
         max: usize,
     },
     /// A text holds control characters other than line breaks and tabs.
-    #[error("{0}: control characters are not allowed")]
+    #[error("{0}: kontrolltecken är inte tillåtna / control characters are not allowed")]
     ControlChars(&'static str),
     /// A value is outside what makes sense.
     #[error("{field}: {message}")]
@@ -338,11 +340,11 @@ impl ReportRequest {
         }
         let r = &self.report;
         check_text("report.place", &r.place, MAX_SHORT_CHARS)?;
-        check_text("report.involved", &r.involved, MAX_TEXT_CHARS)?;
-        check_text("report.before", &r.before, MAX_TEXT_CHARS)?;
-        check_text("report.during", &r.during, MAX_TEXT_CHARS)?;
-        check_text("report.actions", &r.actions, MAX_TEXT_CHARS)?;
-        check_text("report.witnesses", &r.witnesses, MAX_TEXT_CHARS)?;
+        check_text("report.involved", &r.involved, MAX_REPORT_TEXT_CHARS)?;
+        check_text("report.before", &r.before, MAX_REPORT_TEXT_CHARS)?;
+        check_text("report.during", &r.during, MAX_REPORT_TEXT_CHARS)?;
+        check_text("report.actions", &r.actions, MAX_REPORT_TEXT_CHARS)?;
+        check_text("report.witnesses", &r.witnesses, MAX_REPORT_TEXT_CHARS)?;
         check_text(
             "report.police_report_number",
             &r.police_report_number,

@@ -37,6 +37,8 @@ use crate::store::{Alarm, Store};
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// Largest report body accepted (long texts in several fields).
+pub const MAX_REPORT_BYTES: usize = 4 * 1024 * 1024;
 
 /// A region profile as served: its JSON and ETag, computed once.
 pub struct ServedProfile {

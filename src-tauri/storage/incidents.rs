@@ -1,0 +1,550 @@
+//! Incident reports and their attachments. Attachments are copied into the (encrypted)
+//! database as they are read, with their SHA-256, so the original file is not needed afterwards;
+//! a copy that fails half-way leaves nothing behind.
+
+use std::io::{Read, Write};
+
+use rusqlite::{params, OptionalExtension, Row, Transaction, MAIN_DB};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use varn_core::incident::{AttachmentInfo, Incident, Status};
+
+use super::{Db, StorageError};
+
+/// Largest attachment accepted (the server's limit too).
+pub const MAX_ATTACHMENT_BYTES: u64 = varn_core::wire::MAX_ATTACHMENT_BYTES;
+const CHUNK: usize = 64 * 1024;
+
+/// A report as stored, with where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncidentRow {
+    /// The report's id (client-generated UUIDv7).
+    pub id: Uuid,
+    /// The content.
+    pub incident: Incident,
+    /// Where it stands.
+    pub status: Status,
+    /// The current revision; an edit after sending makes a new one.
+    pub revision: u32,
+    /// The newest revision sent to the region, if any.
+    pub sent_revision: Option<u32>,
+    /// The newest revision the region has confirmed, if any.
+    pub received_revision: Option<u32>,
+    /// When the region confirmed it.
+    pub received_at: Option<String>,
+    /// When it was created (UTC).
+    pub created_at: String,
+    /// When it was last saved (UTC); the UI shows "Sparat" with this.
+    pub updated_at: String,
+    /// Its attachments.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// Why an attachment could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    /// The file could not be read.
+    #[error("the file could not be read: {0}")]
+    Unreadable(String),
+    /// The file changed size while it was copied.
+    #[error("the file changed while it was copied (expected {expected} bytes, got {got}); nothing was saved, try again")]
+    Changed {
+        /// Size when the copy started.
+        expected: u64,
+        /// Bytes read.
+        got: u64,
+    },
+    /// The file is too large.
+    #[error("the file has {0} bytes; at most {MAX_ATTACHMENT_BYTES} are accepted")]
+    TooLarge(u64),
+    /// The report does not exist.
+    #[error("no such report")]
+    NoReport,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+const COLS: &str = "id, body, status, revision, sent_revision, received_revision, received_at, created_at, updated_at";
+
+struct Raw {
+    id: String,
+    body: String,
+    status: String,
+    revision: u32,
+    sent_revision: Option<u32>,
+    received_revision: Option<u32>,
+    received_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
+    Ok(Raw {
+        id: r.get(0)?,
+        body: r.get(1)?,
+        status: r.get(2)?,
+        revision: r.get(3)?,
+        sent_revision: r.get(4)?,
+        received_revision: r.get(5)?,
+        received_at: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+fn attachment_infos(
+    c: &rusqlite::Connection,
+    incident: &str,
+) -> rusqlite::Result<Vec<AttachmentInfo>> {
+    let mut stmt = c.prepare(
+        "SELECT id, filename, content_type, size, sha256 FROM incident_attachments
+         WHERE incident_id = ?1 ORDER BY created_at, rowid",
+    )?;
+    let rows = stmt.query_map([incident], |r| {
+        let id: String = r.get(0)?;
+        Ok(AttachmentInfo {
+            id: Uuid::parse_str(&id).unwrap_or_default(),
+            filename: r.get(1)?,
+            content_type: r.get(2)?,
+            size: r.get::<_, i64>(3)? as u64,
+            sha256: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+impl Db {
+    fn decode_incident(
+        &self,
+        r: Raw,
+        attachments: Vec<AttachmentInfo>,
+    ) -> Result<IncidentRow, StorageError> {
+        Ok(IncidentRow {
+            id: Uuid::parse_str(&r.id).map_err(|e| self.decode_err(e))?,
+            incident: serde_json::from_str(&r.body).map_err(|e| self.decode_err(e))?,
+            status: Status::parse(&r.status)
+                .ok_or_else(|| self.decode_err(format!("status {}", r.status)))?,
+            revision: r.revision,
+            sent_revision: r.sent_revision,
+            received_revision: r.received_revision,
+            received_at: r.received_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            attachments,
+        })
+    }
+
+    /// Creates a report (a draft).
+    pub fn create_incident(
+        &self,
+        id: Uuid,
+        incident: &Incident,
+    ) -> Result<IncidentRow, StorageError> {
+        let body = serde_json::to_string(incident).map_err(|e| self.decode_err(e))?;
+        let now = super::now();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO incidents (id, body, status, revision, created_at, updated_at)
+                 VALUES (?1, ?2, 'draft', 1, ?3, ?3)",
+                params![id.to_string(), body, now],
+            )?;
+            Ok(())
+        })?;
+        self.incident(id)?
+            .ok_or_else(|| self.decode_err("the new report vanished"))
+    }
+
+    /// Saves an edit durably. An edit to a report whose current revision was already sent
+    /// starts a new revision (which is sent too); nothing received is overwritten.
+    pub fn save_incident(
+        &self,
+        id: Uuid,
+        incident: &Incident,
+    ) -> Result<Option<IncidentRow>, StorageError> {
+        let body = serde_json::to_string(incident).map_err(|e| self.decode_err(e))?;
+        let now = super::now();
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE incidents SET body = ?2, updated_at = ?3,
+                    revision = CASE WHEN sent_revision = revision THEN revision + 1 ELSE revision END,
+                    status = CASE WHEN status IN ('queued', 'sent', 'received') AND sent_revision = revision
+                                  THEN 'ready' ELSE status END
+                 WHERE id = ?1",
+                params![id.to_string(), body, now],
+            )? > 0)
+        })?;
+        if changed {
+            self.incident(id)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Marks a draft as ready to send.
+    pub fn mark_incident_ready(&self, id: Uuid) -> Result<Option<IncidentRow>, StorageError> {
+        let now = super::now();
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE incidents SET status = 'ready', updated_at = ?2 WHERE id = ?1 AND status = 'draft'",
+                params![id.to_string(), now],
+            )
+        })?;
+        self.incident(id)
+    }
+
+    /// One report with its attachments.
+    pub fn incident(&self, id: Uuid) -> Result<Option<IncidentRow>, StorageError> {
+        let found = self.read(|c| {
+            let r = c
+                .query_row(
+                    &format!("SELECT {COLS} FROM incidents WHERE id = ?1"),
+                    [id.to_string()],
+                    raw,
+                )
+                .optional()?;
+            match r {
+                Some(r) => {
+                    let a = attachment_infos(c, &r.id)?;
+                    Ok(Some((r, a)))
+                }
+                None => Ok(None),
+            }
+        })?;
+        found.map(|(r, a)| self.decode_incident(r, a)).transpose()
+    }
+
+    /// All reports, newest first.
+    pub fn incidents(&self) -> Result<Vec<IncidentRow>, StorageError> {
+        let rows = self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLS} FROM incidents ORDER BY created_at DESC"
+            ))?;
+            let rows = stmt
+                .query_map([], raw)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let a = attachment_infos(c, &r.id)?;
+                out.push((r, a));
+            }
+            Ok(out)
+        })?;
+        rows.into_iter()
+            .map(|(r, a)| self.decode_incident(r, a))
+            .collect()
+    }
+
+    /// Deletes a report and its attachments for good: `secure_delete` overwrites the freed
+    /// pages, and the WAL is checkpointed and truncated so no old copy lingers there.
+    pub fn delete_incident(&self, id: Uuid) -> Result<bool, StorageError> {
+        let gone = self.write(|tx| {
+            tx.execute(
+                "DELETE FROM incident_attachments WHERE incident_id = ?1",
+                [id.to_string()],
+            )?;
+            Ok(tx.execute("DELETE FROM incidents WHERE id = ?1", [id.to_string()])? > 0)
+        })?;
+        self.checkpoint()?;
+        Ok(gone)
+    }
+
+    /// Deletes one attachment for good.
+    pub fn delete_attachment(&self, incident: Uuid, id: Uuid) -> Result<bool, StorageError> {
+        let gone = self.write(|tx| {
+            tx.execute(
+                "DELETE FROM attachment_data WHERE attachment_id =
+                    (SELECT id FROM incident_attachments WHERE id = ?1 AND incident_id = ?2)",
+                [id.to_string(), incident.to_string()],
+            )?;
+            Ok(tx.execute(
+                "DELETE FROM incident_attachments WHERE id = ?1 AND incident_id = ?2",
+                [id.to_string(), incident.to_string()],
+            )? > 0)
+        })?;
+        self.checkpoint()?;
+        Ok(gone)
+    }
+
+    fn checkpoint(&self) -> Result<(), StorageError> {
+        self.read(|c| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
+    }
+
+    /// Copies an attachment into the database while reading it, with its SHA-256. `size` is the
+    /// size the file had when the copy started; a file that grows, shrinks or fails on the way
+    /// leaves nothing behind.
+    pub fn add_attachment(
+        &self,
+        incident: Uuid,
+        filename: &str,
+        content_type: &str,
+        size: u64,
+        mut reader: impl Read,
+    ) -> Result<AttachmentInfo, AttachError> {
+        if size > MAX_ATTACHMENT_BYTES {
+            return Err(AttachError::TooLarge(size));
+        }
+        let id = Uuid::now_v7();
+        let now = super::now();
+        let path = self.path.clone();
+        let sql = |e: rusqlite::Error| AttachError::Storage(StorageError::from_sqlite(&path, e));
+        let mut conn = self.lock();
+        let tx: Transaction<'_> = conn.transaction().map_err(sql)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM incidents WHERE id = ?1",
+                [incident.to_string()],
+                |_| Ok(true),
+            )
+            .optional()
+            .map_err(sql)?
+            .unwrap_or(false);
+        if !exists {
+            return Err(AttachError::NoReport);
+        }
+        tx.execute(
+            "INSERT INTO incident_attachments (id, incident_id, filename, content_type, size, sha256, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)",
+            params![id.to_string(), incident.to_string(), filename, content_type, size as i64, now],
+        )
+        .map_err(sql)?;
+        tx.execute(
+            "INSERT INTO attachment_data (attachment_id, data) VALUES (?1, zeroblob(?2))",
+            params![id.to_string(), size as i64],
+        )
+        .map_err(sql)?;
+        let rowid = tx.last_insert_rowid();
+        let mut hasher = Sha256::new();
+        {
+            let mut blob = tx
+                .blob_open(MAIN_DB, c"attachment_data", c"data", rowid, false)
+                .map_err(sql)?;
+            let mut buf = vec![0u8; CHUNK];
+            let mut total: u64 = 0;
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(AttachError::Unreadable(e.to_string())),
+                };
+                if total + n as u64 > size {
+                    return Err(AttachError::Changed {
+                        expected: size,
+                        got: total + n as u64,
+                    });
+                }
+                hasher.update(&buf[..n]);
+                blob.write_all(&buf[..n])
+                    .map_err(|e| AttachError::Unreadable(e.to_string()))?;
+                total += n as u64;
+            }
+            if total != size {
+                return Err(AttachError::Changed {
+                    expected: size,
+                    got: total,
+                });
+            }
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        tx.execute(
+            "UPDATE incident_attachments SET sha256 = ?1 WHERE id = ?2",
+            params![sha256, id.to_string()],
+        )
+        .map_err(sql)?;
+        tx.execute(
+            "UPDATE incidents SET updated_at = ?2 WHERE id = ?1",
+            params![incident.to_string(), now],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(AttachmentInfo {
+            id,
+            filename: filename.to_string(),
+            content_type: content_type.to_string(),
+            size,
+            sha256,
+        })
+    }
+
+    /// Streams an attachment's bytes to `out`; returns its metadata.
+    pub fn read_attachment(
+        &self,
+        id: Uuid,
+        mut out: impl Write,
+    ) -> Result<AttachmentInfo, StorageError> {
+        let conn = self.lock();
+        let path = self.path.clone();
+        let sql = |e: rusqlite::Error| StorageError::from_sqlite(&path, e);
+        let row: Option<(i64, String, String, String, i64, String)> = conn
+            .query_row(
+                "SELECT d.rowid, a.id, a.filename, a.content_type, a.size, a.sha256
+                 FROM incident_attachments a JOIN attachment_data d ON d.attachment_id = a.id WHERE a.id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()
+            .map_err(sql)?;
+        let (rowid, _, filename, content_type, size, sha256) =
+            row.ok_or_else(|| StorageError::Decode {
+                path: self.path.clone(),
+                detail: format!("no attachment {id}"),
+            })?;
+        let mut blob = conn
+            .blob_open(MAIN_DB, c"attachment_data", c"data", rowid, true)
+            .map_err(sql)?;
+        std::io::copy(&mut blob, &mut out).map_err(|e| StorageError::Other {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        })?;
+        Ok(AttachmentInfo {
+            id,
+            filename,
+            content_type,
+            size: size as u64,
+            sha256,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varn_core::wire::IncidentKind;
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_keyed(&dir.path().join("varn.db"), Some(&[3u8; 32])).unwrap();
+        (dir, db)
+    }
+
+    fn draft(text: &str) -> Incident {
+        Incident {
+            kind: Some(IncidentKind::Letter),
+            during: text.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reports_are_created_edited_marked_ready_and_listed() {
+        let (_d, db) = db();
+        let id = Uuid::now_v7();
+        let row = db.create_incident(id, &draft("ett brev")).unwrap();
+        assert_eq!((row.status, row.revision), (Status::Draft, 1));
+        let row = db
+            .save_incident(id, &draft("ett hotfullt brev"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.incident.during, "ett hotfullt brev");
+        assert_eq!(row.revision, 1, "edits of a draft stay in its revision");
+        let row = db.mark_incident_ready(id).unwrap().unwrap();
+        assert_eq!(row.status, Status::Ready);
+        assert_eq!(db.incidents().unwrap().len(), 1);
+        assert!(db
+            .save_incident(Uuid::now_v7(), &draft("x"))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn an_edit_after_sending_starts_a_new_revision() {
+        let (_d, db) = db();
+        let id = Uuid::now_v7();
+        db.create_incident(id, &draft("v1")).unwrap();
+        db.mark_incident_ready(id).unwrap();
+        // As the sync does when revision 1 has gone out.
+        db.write(|tx| tx.execute("UPDATE incidents SET status = 'received', sent_revision = 1, received_revision = 1 WHERE id = ?1", [id.to_string()]))
+            .unwrap();
+        let row = db.save_incident(id, &draft("v2")).unwrap().unwrap();
+        assert_eq!(
+            (row.revision, row.status, row.received_revision),
+            (2, Status::Ready, Some(1))
+        );
+        let row = db.save_incident(id, &draft("v2, rättad")).unwrap().unwrap();
+        assert_eq!(row.revision, 2, "one new revision per round of edits");
+    }
+
+    #[test]
+    fn attachments_are_copied_with_their_checksum_and_deleted_for_good() {
+        let (dir, db) = db();
+        let id = Uuid::now_v7();
+        db.create_incident(id, &draft("se bilaga")).unwrap();
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let info = db
+            .add_attachment(id, "foto.jpg", "image/jpeg", bytes.len() as u64, &bytes[..])
+            .unwrap();
+        assert_eq!(info.sha256, hex::encode(Sha256::digest(&bytes)));
+        let mut back = Vec::new();
+        db.read_attachment(info.id, &mut back).unwrap();
+        assert_eq!(back, bytes);
+        let empty = db
+            .add_attachment(id, "tom.txt", "text/plain", 0, &b""[..])
+            .unwrap();
+        assert_eq!(empty.sha256, hex::encode(Sha256::digest(b"")));
+        assert_eq!(db.incident(id).unwrap().unwrap().attachments.len(), 2);
+        assert!(db.delete_incident(id).unwrap());
+        assert!(db.incident(id).unwrap().is_none());
+        let rows: i64 = db
+            .read(|c| {
+                c.query_row("SELECT (SELECT count(*) FROM incident_attachments) + (SELECT count(*) FROM attachment_data)", [], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap();
+        assert_eq!(rows, 0);
+        let wal = std::fs::metadata(dir.path().join("varn.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert_eq!(wal, 0, "the WAL was truncated");
+    }
+
+    /// A reader that fails half-way, as a file that disappears while being copied does.
+    struct Vanishing(usize);
+    impl Read for Vanishing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0 == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the file is gone",
+                ));
+            }
+            let n = buf.len().min(self.0);
+            buf[..n].fill(1);
+            self.0 -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failed_copy_leaves_nothing_behind() {
+        let (_d, db) = db();
+        let id = Uuid::now_v7();
+        db.create_incident(id, &draft("x")).unwrap();
+        assert!(matches!(
+            db.add_attachment(id, "a", "b", 1_000_000, Vanishing(200_000)),
+            Err(AttachError::Unreadable(_))
+        ));
+        assert!(matches!(
+            db.add_attachment(id, "a", "b", 10, &[0u8; 5][..]),
+            Err(AttachError::Changed {
+                expected: 10,
+                got: 5
+            })
+        ));
+        assert!(matches!(
+            db.add_attachment(id, "a", "b", 3, &[0u8; 5][..]),
+            Err(AttachError::Changed { .. })
+        ));
+        assert!(matches!(
+            db.add_attachment(id, "a", "b", MAX_ATTACHMENT_BYTES + 1, &b""[..]),
+            Err(AttachError::TooLarge(_))
+        ));
+        assert!(matches!(
+            db.add_attachment(Uuid::now_v7(), "a", "b", 1, &[0u8][..]),
+            Err(AttachError::NoReport)
+        ));
+        assert!(db.incident(id).unwrap().unwrap().attachments.is_empty());
+    }
+}

@@ -1,0 +1,212 @@
+// One incident report: what happened before, during and what was done (the plan's three
+// questions), who, where, witnesses, police and region reporting, the EFTER checklist for this
+// incident, and attachments. Every change is saved durably (debounced); "Sparat" shows only
+// after the save has been committed. A draft stays a draft until it is marked ready.
+
+import * as api from '../api.js';
+import { h, replace, icon } from '../dom.js';
+import { t, pick, formatClock } from '../i18n.js';
+import { confirmDialog } from '../dialog.js';
+import { backLink } from './common.js';
+import { statusText } from './reports.js';
+
+const KINDS = ['on_site', 'phone', 'letter', 'mail_sms', 'social_media', 'violence', 'other'];
+const SAVE_DELAY_MS = 400;
+/** The longest text of one field (the same limit as the app and the server). */
+const MAX_TEXT = 100000;
+
+export async function render(ctx, route) {
+  let id = route.params[0];
+  let row;
+  try {
+    if (id === 'new') {
+      row = await api.newIncident(route.query.get('alarm'));
+      history.replaceState(null, '', `#/incident/${row.id}`);
+    } else {
+      row = await api.incident(id);
+    }
+  } catch (e) {
+    return h('div', { class: 'empty' }, h('p', {}, t(`error.${e.kind}`)), h('p', { class: 'detail' }, e.message),
+      backLink(t('reports.title'), '#/reports'));
+  }
+  return editor(ctx, row);
+}
+
+function editor(ctx, row) {
+  const state = structuredClone(row.incident);
+  const status = h('p', { class: 'save-status', id: 'save-status', role: 'status', 'aria-live': 'polite' },
+    t('save.saved', { time: formatClock(row.updated_at) }));
+  const badge = h('span', { class: `badge status-${row.status}`, id: 'incident-status' }, statusText(row));
+  let timer = 0;
+  let saving = Promise.resolve();
+  let dirty = false;
+
+  const schedule = () => {
+    dirty = true;
+    clearTimeout(timer);
+    replace(status, t('save.pending'));
+    timer = setTimeout(save, SAVE_DELAY_MS);
+  };
+  const flush = () => {
+    clearTimeout(timer);
+    return dirty ? save() : saving;
+  };
+
+  function show(r) {
+    row = r;
+    badge.className = `badge status-${r.status}`;
+    replace(badge, statusText(r));
+    readyBtn.hidden = r.status !== 'draft';
+    drawAttachments(r);
+  }
+
+  async function save() {
+    dirty = false;
+    saving = saving.then(async () => {
+      replace(status, t('save.saving'));
+      try {
+        const r = await api.saveIncident(row.id, state);
+        if (!dirty) replace(status, icon('check'), t('save.saved', { time: formatClock(r.updated_at) }));
+        show(r);
+      } catch (e) {
+        replace(status, h('span', { class: 'error-text' }, t('save.failed', { error: t(`error.${e.kind}`) })), ' ', e.message);
+      }
+    });
+    await saving;
+  }
+
+  const input = (name, label, type = 'text', attrs = {}) => {
+    const el = h(type === 'textarea' ? 'textarea' : 'input', {
+      id: `inc-${name}`, type: type === 'textarea' ? null : type, ...attrs,
+      value: type === 'textarea' ? null : (state[name] ?? ''),
+    }, type === 'textarea' ? (state[name] ?? '') : null);
+    el.addEventListener('input', () => { state[name] = el.value; schedule(); });
+    return h('div', { class: 'field' }, h('label', { for: `inc-${name}` }, label), el);
+  };
+  const check = (name, label) => {
+    const el = h('input', { type: 'checkbox', id: `inc-${name}`, checked: Boolean(state[name]) });
+    el.addEventListener('change', () => { state[name] = el.checked; schedule(); });
+    return h('label', { class: 'check', for: `inc-${name}` }, el, h('span', {}, label));
+  };
+
+  const kind = h('select', { id: 'inc-kind' },
+    h('option', { value: '' }, t('incident.kind_pick')),
+    KINDS.map((k) => h('option', { value: k, selected: state.kind === k }, t(`kind.${k}`))));
+  kind.addEventListener('change', () => { state.kind = kind.value || null; schedule(); });
+
+  const checklist = h('ul', { class: 'checklist', id: 'incident-checklist' }, ctx.profile.checklist.items.map((item) => {
+    const box = h('input', { type: 'checkbox', id: `inc-tick-${item.id}`, checked: state.checklist.includes(item.id) });
+    box.addEventListener('change', () => {
+      state.checklist = box.checked ? [...new Set([...state.checklist, item.id])] : state.checklist.filter((x) => x !== item.id);
+      schedule();
+    });
+    return h('li', { class: 'check-item' }, h('label', { class: 'check', for: `inc-tick-${item.id}` }, box, h('span', { class: 'item-text' }, pick(item))));
+  }));
+
+  const attachments = h('section', { class: 'attachments', id: 'attachments', 'aria-labelledby': 'att-heading' });
+  const attachResult = h('p', { class: 'save-status', id: 'attach-status', role: 'status' });
+  function drawAttachments(r) {
+    replace(attachments,
+      h('h3', { id: 'att-heading' }, t('incident.attachments')),
+      r.attachments.length === 0 ? h('p', { class: 'empty' }, t('incident.no_attachments')) : null,
+      h('ul', { class: 'attachment-list' }, r.attachments.map((a) => h('li', { class: 'attachment', dataset: { name: a.filename } },
+        h('span', { class: 'att-name' }, a.filename),
+        h('span', { class: 'att-meta' }, `${formatSize(a.size)} · SHA-256 ${a.sha256.slice(0, 12)}…`),
+        h('button', {
+          type: 'button', class: 'btn danger small', 'aria-label': t('incident.remove_attachment', { name: a.filename }),
+          onclick: async () => {
+            if (!(await confirmDialog(t('incident.remove_attachment_confirm', { name: a.filename }), t('contacts.delete'), { danger: true }))) return;
+            try { show(await api.deleteAttachment(r.id, a.id)); } catch (e) { ctx.error(e); }
+          },
+        }, t('contacts.delete'))))),
+      h('button', {
+        type: 'button', class: 'btn secondary', id: 'add-attachment',
+        onclick: async () => {
+          await flush();
+          replace(attachResult, t('incident.attaching'));
+          try { attached(await api.pickAttachments(r.id)); } catch (e) { replace(attachResult, h('span', { class: 'error-text' }, e.message)); }
+        },
+      }, icon('note'), t('incident.add_attachment')),
+      h('p', { class: 'detail' }, t('incident.drop_hint')),
+      attachResult);
+  }
+  function attached(result) {
+    show(result.incident);
+    replace(attachResult, result.failed.length
+      ? h('span', { class: 'error-text' }, result.failed.map((f) => `${f.name}: ${t(`error.${f.kind}`)}`).join(' · '))
+      : '');
+  }
+  // Files dropped on the window while this report is open.
+  const stopDrop = api.on('files-dropped', async ({ token, names }) => {
+    if (!document.getElementById('attachments')) return;
+    replace(attachResult, t('incident.attaching_names', { names: names.join(', ') }));
+    try { attached(await api.attachDropped(row.id, token)); } catch (e) { replace(attachResult, h('span', { class: 'error-text' }, e.message)); }
+  });
+  window.addEventListener('hashchange', () => stopDrop.then((f) => f()), { once: true });
+
+  const readyBtn = h('button', {
+    type: 'button', class: 'btn primary big', id: 'mark-ready', hidden: row.status !== 'draft',
+    onclick: async () => {
+      await flush();
+      try { show(await api.markIncidentReady(row.id)); } catch (e) { ctx.error(e); }
+    },
+  }, t('incident.mark_ready'));
+  const exportStatus = h('p', { class: 'save-status', id: 'export-status', role: 'status' });
+
+  const root = h('div', { class: 'incident', id: 'incident-editor', dataset: { incident: row.id } },
+    backLink(t('reports.title'), '#/reports'),
+    h('h2', {}, t('incident.title')),
+    h('p', {}, badge),
+    status,
+    h('div', { class: 'field' }, h('label', { for: 'inc-kind' }, t('incident.kind')), kind),
+    // Stacked: a date and time needs the full width to be readable.
+    input('started_at', t('incident.started_at'), 'datetime-local'),
+    input('ended_at', t('incident.ended_at'), 'datetime-local'),
+    input('place', t('incident.place'), 'text', { maxlength: 200 }),
+    input('involved', t('incident.involved'), 'textarea', { rows: 2, maxlength: MAX_TEXT, placeholder: t('incident.involved_hint') }),
+    h('h3', {}, t('incident.plan_questions')),
+    input('before', t('incident.before'), 'textarea', { rows: 4, maxlength: MAX_TEXT }),
+    input('during', t('incident.during'), 'textarea', { rows: 5, maxlength: MAX_TEXT }),
+    input('actions', t('incident.actions'), 'textarea', { rows: 4, maxlength: MAX_TEXT }),
+    input('witnesses', t('incident.witnesses'), 'textarea', { rows: 2, maxlength: MAX_TEXT }),
+    h('h3', {}, t('incident.reporting')),
+    check('police_reported', t('incident.police_reported')),
+    input('police_reported_at', t('incident.police_reported_at'), 'datetime-local'),
+    input('police_report_number', t('incident.police_report_number'), 'text', { maxlength: 200 }),
+    check('reported_to_region', t('incident.reported_to_region')),
+    h('h3', {}, pick(ctx.profile.checklist.title)),
+    checklist,
+    attachments,
+    readyBtn,
+    h('button', {
+      type: 'button', class: 'btn secondary big', id: 'export-incident',
+      onclick: async () => {
+        await flush();
+        replace(exportStatus, t('incident.exporting'));
+        try {
+          const out = await api.exportIncident(row.id);
+          replace(exportStatus, out ? t('incident.exported', { pdf: out.pdf, text: out.text }) : '');
+        } catch (e) {
+          replace(exportStatus, h('span', { class: 'error-text' }, e.message));
+        }
+      },
+    }, t('incident.export')),
+    exportStatus,
+    h('button', {
+      type: 'button', class: 'btn danger', id: 'delete-incident',
+      onclick: async () => {
+        if (!(await confirmDialog(t('incident.delete_confirm'), t('incident.delete'), { danger: true }))) return;
+        clearTimeout(timer);
+        await saving;
+        try { await api.deleteIncident(row.id); ctx.go('#/reports'); } catch (e) { ctx.error(e); }
+      },
+    }, t('incident.delete')));
+  drawAttachments(row);
+  return root;
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

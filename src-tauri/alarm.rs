@@ -8,6 +8,7 @@
 //! and the benchmark call it directly.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -97,6 +98,12 @@ pub trait Observer: Send + Sync + 'static {
     fn alarm_changed(&self, view: &AlarmView, phase_changed: bool);
     /// The connection state changed.
     fn connection_changed(&self, state: Connection);
+    /// Where sync stands changed (queue, progress, a refusal).
+    fn sync_changed(&self, _view: &crate::sync::SyncView) {}
+    /// Queued reports have been received by the region (this many since the last time).
+    fn reports_delivered(&self, _reports: u32) {}
+    /// The region profile changed (a newer one adopted, or an offered one refused).
+    fn profile_changed(&self) {}
 }
 
 /// Why an alarm command failed.
@@ -108,6 +115,22 @@ pub enum AlarmError {
     /// No such alarm.
     #[error("no alarm {0}")]
     NotFound(Uuid),
+}
+
+/// Counts an alarm request on the way for as long as it lives.
+struct Urgent<'a>(&'a AtomicUsize);
+
+impl<'a> Urgent<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Urgent(n)
+    }
+}
+
+impl Drop for Urgent<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Sends alarms and keeps the connection state.
@@ -122,7 +145,11 @@ pub struct AlarmService {
     driving: Mutex<HashSet<Uuid>>,
     phases: Mutex<HashMap<Uuid, Phase>>,
     connection: Mutex<Option<Connection>>,
+    /// The connection state for others to watch (sync starts when it turns online).
+    connection_watch: watch::Sender<Connection>,
     client: Mutex<Option<RegionClient>>,
+    /// Alarm requests on the way right now; sync waits while there are any.
+    urgent: AtomicUsize,
 }
 
 impl AlarmService {
@@ -145,7 +172,9 @@ impl AlarmService {
             driving: Mutex::new(HashSet::new()),
             phases: Mutex::new(HashMap::new()),
             connection: Mutex::new(None),
+            connection_watch: watch::channel(Connection::Offline).0,
             client: Mutex::new(None),
+            urgent: AtomicUsize::new(0),
         })
     }
 
@@ -247,6 +276,26 @@ impl AlarmService {
         }
     }
 
+    /// Watches the connection state.
+    pub fn watch_connection_state(&self) -> watch::Receiver<Connection> {
+        self.connection_watch.subscribe()
+    }
+
+    /// Another part of the app (sync) just heard from the server: the top bar follows at once
+    /// instead of at the next health check.
+    pub fn server_answered(&self) {
+        if self.connection() != Connection::Online
+            && region::load_link(&self.db).ok().flatten().is_some()
+        {
+            self.set_connection(Connection::Online);
+        }
+    }
+
+    /// Whether an alarm or a cancel is being sent right now (sync holds back meanwhile).
+    pub fn is_sending(&self) -> bool {
+        self.urgent.load(Ordering::SeqCst) > 0
+    }
+
     fn poke(&self) {
         self.poke.send_modify(|n| *n = n.wrapping_add(1));
     }
@@ -256,6 +305,7 @@ impl AlarmService {
         if *current != Some(state) {
             *current = Some(state);
             drop(current);
+            self.connection_watch.send_replace(state);
             self.observer.connection_changed(state);
         }
     }
@@ -283,20 +333,7 @@ impl AlarmService {
         {
             return Ok(c);
         }
-        let link = region::load_link(&self.db)
-            .ok()
-            .flatten()
-            .ok_or(Blocked::NotEnrolled)?;
-        let token = match self.secrets.get(&self.token_key) {
-            Ok(Some(t)) => t,
-            Ok(None) => return Err(Blocked::NotEnrolled),
-            Err(e) => {
-                tracing::warn!("keychain: {e}");
-                return Err(Blocked::KeychainUnavailable);
-            }
-        };
-        let base = region::parse_server_url(&link.server_url).map_err(|_| Blocked::NotEnrolled)?;
-        let client = RegionClient::new(base, token).map_err(|_| Blocked::NotEnrolled)?;
+        let client = region::client_for(&self.db, self.secrets.as_ref(), &self.token_key)?;
         *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.clone());
         Ok(client)
     }
@@ -362,6 +399,8 @@ impl AlarmService {
                     continue;
                 }
             };
+            let urgent =
+                matches!(step, Step::Send | Step::Cancel).then(|| Urgent::new(&self.urgent));
             let result = match step {
                 Step::Send => {
                     let req = AlarmRequest {
@@ -388,8 +427,10 @@ impl AlarmService {
                 }
                 Step::Done => return,
             };
+            drop(urgent);
             match result {
                 Ok(receipt) => {
+                    tracing::debug!(alarm = %id, "the server answered {step:?}");
                     backoff.reset();
                     self.set_connection(Connection::Online);
                     if a.apply(receipt) {
@@ -428,6 +469,7 @@ impl AlarmService {
             tracing::error!(alarm = %a.id, "the server refused the alarm: {e}");
         }
         let delay = backoff.next_delay(rand::rng().random());
+        tracing::info!(alarm = %a.id, "sending failed, next try in {delay:?}: {e}");
         Self::pause(poke, delay).await;
     }
 
@@ -447,7 +489,10 @@ impl AlarmService {
                 Err(_) => self.set_connection(Connection::Offline),
                 Ok(client) => match client.me().await {
                     Ok(_) => self.set_connection(Connection::Online),
-                    Err(_) => self.set_connection(Connection::Offline),
+                    Err(e) => {
+                        tracing::debug!("health check: {e}");
+                        self.set_connection(Connection::Offline);
+                    }
                 },
             }
             Self::pause(&mut poke, HEALTH_EVERY).await;

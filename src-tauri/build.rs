@@ -42,6 +42,8 @@ fn main() {
             "attach_dropped",
             "delete_attachment",
             "export_incident",
+            "sync_status",
+            "sync_now",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod shortcut;
 pub mod state;
 pub mod storage;
+pub mod sync;
 pub mod ui_bridge;
 pub mod vault;
 
@@ -300,6 +301,8 @@ pub fn build<R: Runtime>(
             commands::reports::attach_dropped,
             commands::reports::delete_attachment,
             commands::reports::export_incident,
+            commands::reports::sync_status,
+            commands::reports::sync_now,
         ])
         .setup(move |app| {
             let state = app.state::<AppState>();

@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
 use varn_core::wire::{
-    AlarmReceipt, AlarmRequest, CancelRequest, EnrollRequest, EnrollResponse, Problem,
+    AlarmReceipt, AlarmRequest, AttachmentMeta, CancelRequest, EnrollRequest, EnrollResponse,
+    Problem, ReportReceipt, ReportRequest, UploadStatus,
 };
 
 use crate::secrets::SecretStore;
@@ -19,6 +20,8 @@ use crate::storage::{Db, StorageError};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a normal request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(6);
+/// How long one chunk of an upload may take (4 MiB on a slow mobile link).
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the server holds a long-poll; the request may take a little longer.
 pub const LONG_POLL_SECS: u64 = 25;
 
@@ -37,6 +40,12 @@ pub enum ClientError {
         detail: String,
         /// The problem's type, e.g. `urn:varn:problem:revoked`.
         kind: String,
+        /// `Retry-After` in seconds, if sent.
+        retry_after: Option<u64>,
+        /// The problem's `offset` (upload offset mismatches).
+        offset: Option<u64>,
+        /// The problem's `current_revision` (revision conflicts).
+        current_revision: Option<u32>,
     },
     /// The answer could not be read.
     #[error("the region server's answer could not be read: {0}")]
@@ -57,6 +66,28 @@ impl ClientError {
     /// The server does not accept this device's token.
     pub fn is_auth(&self) -> bool {
         matches!(self, ClientError::Server { status: 401, .. })
+    }
+
+    /// The failure as the sync engine sorts it.
+    pub fn to_failure(&self) -> varn_core::sync::Failure {
+        match self {
+            ClientError::Network(_) | ClientError::Decode(_) => varn_core::sync::Failure::Network,
+            ClientError::Server {
+                status,
+                detail,
+                kind,
+                retry_after,
+                offset,
+                current_revision,
+            } => varn_core::sync::Failure::Status {
+                status: *status,
+                kind: kind.clone(),
+                detail: detail.clone(),
+                retry_after: *retry_after,
+                offset: *offset,
+                current_revision: *current_revision,
+            },
+        }
     }
 }
 
@@ -109,16 +140,29 @@ async fn answer<T: DeserializeOwned>(
             .await
             .map_err(|e| ClientError::Decode(e.without_url().to_string()));
     }
+    Err(error_of(res).await)
+}
+
+async fn error_of(res: reqwest::Response) -> ClientError {
+    let status = res.status();
+    let retry_after = res
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
     let body = res.text().await.unwrap_or_default();
     let problem: Option<Problem> = serde_json::from_str(&body).ok();
-    Err(ClientError::Server {
+    ClientError::Server {
         status: status.as_u16(),
         detail: problem
             .as_ref()
             .map(|p| p.detail.clone())
             .unwrap_or_else(|| body.chars().take(200).collect()),
+        retry_after,
+        offset: problem.as_ref().and_then(|p| p.offset),
+        current_revision: problem.as_ref().and_then(|p| p.current_revision),
         kind: problem.map(|p| p.kind).unwrap_or_default(),
-    })
+    }
 }
 
 /// A device's connection to its region server.
@@ -126,6 +170,7 @@ async fn answer<T: DeserializeOwned>(
 pub struct RegionClient {
     http: reqwest::Client,
     long: reqwest::Client,
+    upload: reqwest::Client,
     base: Url,
     token: String,
 }
@@ -136,6 +181,7 @@ impl RegionClient {
         Ok(RegionClient {
             http: http_client(REQUEST_TIMEOUT)?,
             long: http_client(Duration::from_secs(LONG_POLL_SECS + 10))?,
+            upload: http_client(UPLOAD_TIMEOUT)?,
             base,
             token,
         })
@@ -214,6 +260,80 @@ impl RegionClient {
         answer(self.long.get(url).bearer_auth(&self.token).send().await).await
     }
 
+    /// Sends one revision of a report (idempotent per revision).
+    pub async fn put_report(
+        &self,
+        id: Uuid,
+        req: &ReportRequest,
+    ) -> Result<ReportReceipt, ClientError> {
+        self.put(&format!("/v1/reports/{id}"), req).await
+    }
+
+    /// Announces an attachment (idempotent); the answer says how much the server has.
+    pub async fn put_attachment(
+        &self,
+        report: Uuid,
+        id: Uuid,
+        meta: &AttachmentMeta,
+    ) -> Result<UploadStatus, ClientError> {
+        self.put(&format!("/v1/reports/{report}/attachments/{id}"), meta)
+            .await
+    }
+
+    /// Sends a chunk of an attachment starting at `offset`.
+    pub async fn patch_chunk(
+        &self,
+        id: Uuid,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<UploadStatus, ClientError> {
+        answer(
+            self.upload
+                .patch(self.url(&format!("/v1/attachments/{id}")))
+                .bearer_auth(&self.token)
+                .header("upload-offset", offset.to_string())
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(bytes)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// The region profile, unless it still has `etag` (then `None`: 304 Not Modified).
+    pub async fn profile(
+        &self,
+        etag: Option<&str>,
+    ) -> Result<Option<(String, Option<String>)>, ClientError> {
+        let mut req = self
+            .http
+            .get(self.url("/v1/profile"))
+            .bearer_auth(&self.token);
+        if let Some(tag) = etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Network(e.without_url().to_string()))?;
+        if res.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        if !res.status().is_success() {
+            return Err(error_of(res).await);
+        }
+        let tag = res
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = res
+            .text()
+            .await
+            .map_err(|e| ClientError::Decode(e.without_url().to_string()))?;
+        Ok(Some((body, tag)))
+    }
+
     /// Checks that the server answers and knows this device.
     pub async fn me(&self) -> Result<varn_core::wire::DeviceInfo, ClientError> {
         answer(
@@ -225,6 +345,26 @@ impl RegionClient {
         )
         .await
     }
+}
+
+/// A client for the linked server with the token from the keychain, or why there is none.
+pub fn client_for(
+    db: &Db,
+    secrets: &dyn SecretStore,
+    token_key: &str,
+) -> Result<RegionClient, varn_core::alarm::Blocked> {
+    use varn_core::alarm::Blocked;
+    let link = load_link(db).ok().flatten().ok_or(Blocked::NotEnrolled)?;
+    let token = match secrets.get(token_key) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Err(Blocked::NotEnrolled),
+        Err(e) => {
+            tracing::warn!("keychain: {e}");
+            return Err(Blocked::KeychainUnavailable);
+        }
+    };
+    let base = parse_server_url(&link.server_url).map_err(|_| Blocked::NotEnrolled)?;
+    RegionClient::new(base, token).map_err(|_| Blocked::NotEnrolled)
 }
 
 /// The app's link to its region: stored in the database (address, who) and the keychain
@@ -354,6 +494,9 @@ mod tests {
             status,
             detail: String::new(),
             kind: String::new(),
+            retry_after: None,
+            offset: None,
+            current_revision: None,
         };
         assert!(ClientError::Network("reset".into()).is_retryable());
         assert!(

@@ -13,6 +13,7 @@ use crate::i18n::{Lang, Strings};
 use crate::profiles::ActiveProfile;
 use crate::secrets::SecretStore;
 use crate::storage::{Db, StorageError};
+use crate::sync::{SyncConfig, SyncService};
 use crate::ui_bridge::ObserverSlot;
 
 /// How long a typed "where I am now" is sent with alarms.
@@ -24,6 +25,8 @@ pub struct Unlocked {
     pub db: Arc<Db>,
     /// The panic path.
     pub alarms: Arc<AlarmService>,
+    /// Reports to the region.
+    pub sync: Arc<SyncService>,
 }
 
 /// Why the database is not open yet, for the unlock screen.
@@ -50,8 +53,8 @@ pub struct AppState {
     pub runtime: tokio::runtime::Handle,
     /// The data directory in use.
     pub data_dir: PathBuf,
-    /// The region profile in use.
-    pub profile: RwLock<ActiveProfile>,
+    /// The region profile in use (sync replaces it with a newer one from the server).
+    pub profile: Arc<RwLock<ActiveProfile>>,
     /// The UI strings.
     pub strings: Strings,
     /// The chosen UI language.
@@ -106,7 +109,7 @@ impl AppState {
             runtime: p.runtime,
             token_key: crate::secrets::device_token_key(&p.data_dir),
             data_dir: p.data_dir,
-            profile: RwLock::new(p.profile),
+            profile: Arc::new(RwLock::new(p.profile)),
             strings: Strings::embedded(),
             lang: RwLock::new(Lang::default()),
             secrets: p.secrets,
@@ -136,6 +139,14 @@ impl AppState {
             .ok_or(StorageError::Locked)
     }
 
+    /// Sync, or [`StorageError::Locked`].
+    pub fn sync(&self) -> Result<&Arc<SyncService>, StorageError> {
+        self.vault
+            .get()
+            .map(|u| &u.sync)
+            .ok_or(StorageError::Locked)
+    }
+
     /// Whether the database is still locked.
     pub fn is_locked(&self) -> bool {
         self.vault.get().is_none()
@@ -162,15 +173,26 @@ impl AppState {
             self.observer.clone(),
             self.runtime.clone(),
         );
+        let sync = SyncService::new(
+            db.clone(),
+            self.secrets.clone(),
+            self.token_key.clone(),
+            self.observer.clone(),
+            Some(alarms.clone()),
+            Some(self.profile.clone()),
+            SyncConfig::default(),
+        );
         if self
             .vault
             .set(Unlocked {
                 db,
                 alarms: alarms.clone(),
+                sync: sync.clone(),
             })
             .is_ok()
         {
             alarms.start()?;
+            sync.start(&self.runtime);
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use varn_core::alarm::{Blocked, Phase};
 use crate::alarm::{AlarmView, Connection, Observer};
 use crate::i18n::Strings;
 use crate::state::AppState;
+use crate::sync::SyncView;
 
 /// Forwards to the window once it exists (the service starts before the window does).
 #[derive(Default)]
@@ -31,6 +32,21 @@ impl Observer for ObserverSlot {
     fn connection_changed(&self, state: Connection) {
         if let Some(o) = self.0.get() {
             o.connection_changed(state);
+        }
+    }
+    fn sync_changed(&self, view: &SyncView) {
+        if let Some(o) = self.0.get() {
+            o.sync_changed(view);
+        }
+    }
+    fn reports_delivered(&self, reports: u32) {
+        if let Some(o) = self.0.get() {
+            o.reports_delivered(reports);
+        }
+    }
+    fn profile_changed(&self) {
+        if let Some(o) = self.0.get() {
+            o.profile_changed();
         }
     }
 }
@@ -96,26 +112,53 @@ impl<R: Runtime> Observer for WindowObserver<R> {
         let title = state.strings.get(state.lang(), "notify.title").to_string();
         let urgent = matches!(view.phase, Phase::Unconfirmed | Phase::Blocked);
         // The daemon answers over D-Bus; never hold up the panic path for it.
-        std::thread::spawn(move || {
-            let mut n = notify_rust::Notification::new();
-            n.appname("Värn").summary(&title).body(&body);
-            #[cfg(all(unix, not(target_os = "macos")))]
-            n.urgency(if urgent {
-                notify_rust::Urgency::Critical
-            } else {
-                notify_rust::Urgency::Normal
-            });
-            #[cfg(not(all(unix, not(target_os = "macos"))))]
-            let _ = urgent;
-            if let Err(e) = n.show() {
-                tracing::warn!(
-                    "desktop notification failed (is a notification daemon running?): {e}"
-                );
-            }
-        });
+        show_notification(title, body, urgent);
     }
 
     fn connection_changed(&self, state: Connection) {
         let _ = self.app.emit("connection", state);
     }
+
+    fn sync_changed(&self, view: &SyncView) {
+        let _ = self.app.emit("sync", view);
+    }
+
+    fn reports_delivered(&self, reports: u32) {
+        let state = self.app.state::<AppState>();
+        let lang = state.lang();
+        let key = if reports == 1 {
+            "notify.delivered_one"
+        } else {
+            "notify.delivered_many"
+        };
+        let body = state
+            .strings
+            .get(lang, key)
+            .replace("{n}", &reports.to_string());
+        let title = state.strings.get(lang, "notify.sync_title").to_string();
+        show_notification(title, body, false);
+    }
+
+    fn profile_changed(&self) {
+        let _ = self.app.emit("profile", ());
+    }
+}
+
+/// Shows a desktop notification off the caller's thread (the daemon answers over D-Bus).
+fn show_notification(title: String, body: String, urgent: bool) {
+    std::thread::spawn(move || {
+        let mut n = notify_rust::Notification::new();
+        n.appname("Värn").summary(&title).body(&body);
+        #[cfg(all(unix, not(target_os = "macos")))]
+        n.urgency(if urgent {
+            notify_rust::Urgency::Critical
+        } else {
+            notify_rust::Urgency::Normal
+        });
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        let _ = urgent;
+        if let Err(e) = n.show() {
+            tracing::warn!("desktop notification failed (is a notification daemon running?): {e}");
+        }
+    });
 }

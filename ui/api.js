@@ -70,3 +70,6 @@ export const pickAttachments = (id) => call('pick_attachments', { id });
 export const attachDropped = (id, token) => call('attach_dropped', { id, token });
 export const deleteAttachment = (incident, id) => call('delete_attachment', { incident, id });
 export const exportIncident = (id) => call('export_incident', { id });
+
+export const syncStatus = () => call('sync_status');
+export const syncNow = () => call('sync_now');

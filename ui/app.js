@@ -47,6 +47,8 @@ export const ctx = {
   profileSource: '',
   profileNotes: [],
   connection: 'not_enrolled',
+  /** Where sync stands (from the `sync` event); null while locked. */
+  sync: null,
   link: null,
   activeAlarm: null,
   alarmShortcut: '',
@@ -181,6 +183,48 @@ function drawChrome() {
       type: 'button', role: 'tab', id: `tab-${tab.id}`, dataset: { tab: tab.id },
       'aria-controls': 'view', onclick: () => ctx.go(`#/${tab.id}`), onkeydown: tabKeys,
     }, icon(tab.icon), h('span', {}, t(tab.label)))));
+  drawSyncBadge();
+}
+
+/** The number of reports waiting to be sent, on the Rapporter tab. */
+function drawSyncBadge() {
+  const tab = document.getElementById('tab-reports');
+  if (!tab) return;
+  tab.querySelector('.tab-badge')?.remove();
+  const n = ctx.sync?.counts.reports ?? 0;
+  if (n > 0) {
+    tab.append(h('span', { class: 'tab-badge', id: 'sync-badge', 'aria-label': t('sync.badge', { n }) }, String(n)));
+  }
+}
+
+/** Sync changed: the badge now, the reports views once things settle (not on every chunk). */
+let syncRedraw = null;
+function onSync(view) {
+  const before = ctx.sync;
+  ctx.sync = view;
+  drawSyncBadge();
+  const route = parseRoute();
+  if (route.name !== 'reports' && route.name !== 'incident') return;
+  const panel = document.getElementById('sync-panel');
+  const onlyProgress = before && panel && before.state === view.state
+    && JSON.stringify(before.counts) === JSON.stringify(view.counts);
+  if (onlyProgress && route.name === 'reports') {
+    panel.replaceWith(reports.syncPanel(ctx) ?? '');
+    return;
+  }
+  if (route.name !== 'reports') return; // the editor keeps its focus; it reads status on save
+  clearTimeout(syncRedraw);
+  syncRedraw = setTimeout(async () => {
+    if (parseRoute().name !== 'reports') return;
+    // Redrawn in place: the list keeps its scroll position.
+    const main = document.getElementById('view');
+    const top = main.scrollTop;
+    const seq = ++renderSeq;
+    const node = await reports.render(ctx, parseRoute());
+    if (seq !== renderSeq || parseRoute().name !== 'reports') return;
+    replace(main, node);
+    main.scrollTop = top;
+  }, 150);
 }
 
 /** A bar on every other view while an alarm still needs attention. */
@@ -245,6 +289,19 @@ async function start() {
     ctx.connection = state;
     drawChrome();
   });
+  api.on('sync', onSync);
+  // A newer region profile came from the server (or one was refused): show it.
+  api.on('profile', async () => {
+    try {
+      const again = await api.boot();
+      Object.assign(ctx, { profile: again.profile, profileSource: again.profile_source, profileNotes: again.profile_notes });
+      drawChrome();
+      render();
+    } catch { /* the old profile stays */ }
+  });
+  // The system says the network is back: send the queue now instead of waiting.
+  window.addEventListener('online', () => { api.syncNow().then(onSync, () => {}); });
+  if (!ctx.locked) api.syncStatus().then(onSync, () => {});
   api.on('alarm', (view) => {
     const current = ctx.activeAlarm;
     const newer = !current || (current.id === view.id ? view.revision >= current.revision : view.triggered_at >= current.triggered_at);

@@ -38,6 +38,16 @@ export function formatTime(iso) {
   });
 }
 
+/** Short: "14:05" today, else "24 nov. 14:05". */
+export function formatShort(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso || '';
+  const locale = lang === 'en' ? 'en-GB' : 'sv-SE';
+  const time = d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+  if (d.toDateString() === new Date().toDateString()) return time;
+  return `${d.toLocaleDateString(locale, { day: 'numeric', month: 'short' })} ${time}`;
+}
+
 /** Time of day only, e.g. "14:05:09". */
 export function formatClock(iso) {
   const d = new Date(iso);

@@ -47,6 +47,8 @@ pub const COMMANDS: &[&str] = &[
     "attach_dropped",
     "delete_attachment",
     "export_incident",
+    "sync_status",
+    "sync_now",
 ];
 
 /// What every command returns.

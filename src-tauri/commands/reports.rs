@@ -16,6 +16,7 @@ use crate::error::CommandError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::storage::{AttachError, IncidentRow};
+use crate::sync::SyncView;
 
 impl From<AttachError> for CommandError {
     fn from(e: AttachError) -> Self {
@@ -157,10 +158,28 @@ pub fn save_incident(
 /// Marks a draft as ready to send.
 #[tauri::command]
 pub fn mark_incident_ready(state: State<'_, AppState>, id: Uuid) -> Result<IncidentRow> {
-    state
+    let row = state
         .db()?
         .mark_incident_ready(id)?
-        .ok_or_else(|| CommandError::not_found(format!("report {id}")))
+        .ok_or_else(|| CommandError::not_found(format!("report {id}")))?;
+    // Queued in the same transaction; sync starts on it now.
+    state.sync()?.trigger();
+    Ok(row)
+}
+
+/// Where sync stands (queue, progress, why it waits).
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> Result<SyncView> {
+    Ok(state.sync()?.view())
+}
+
+/// "Skicka nu": send the queue now, refused items included. Also called by the UI when the
+/// system reports the network is back.
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) -> Result<SyncView> {
+    let sync = state.sync()?;
+    sync.send_now()?;
+    Ok(sync.view())
 }
 
 /// Deletes a report and its attachments for good (the confirm step is in the UI).

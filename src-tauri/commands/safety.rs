@@ -140,7 +140,12 @@ pub async fn enroll(
         &code,
     )
     .await?;
-    state.alarms()?.link_changed();
+    let alarms = state.alarms()?;
+    alarms.link_changed();
+    // The server has just answered: say so now, not after the next health check, so the
+    // answer below and the `connection` event agree whichever reaches the window first.
+    alarms.server_answered();
+    state.sync()?.trigger();
     Ok(state.link_status()?)
 }
 
@@ -149,6 +154,7 @@ pub async fn enroll(
 pub fn unlink(state: State<'_, AppState>) -> Result<LinkStatus> {
     region::unlink(state.db()?, state.secrets.as_ref(), &state.token_key)?;
     state.alarms()?.link_changed();
+    state.sync()?.trigger();
     Ok(state.link_status()?)
 }
 

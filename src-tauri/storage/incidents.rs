@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_core::incident::{AttachmentInfo, Incident, Status};
 
-use super::{Db, StorageError};
+use super::{outbox, Db, StorageError};
 
 /// Largest attachment accepted (the server's limit too).
 pub const MAX_ATTACHMENT_BYTES: u64 = varn_core::wire::MAX_ATTACHMENT_BYTES;
@@ -39,6 +39,8 @@ pub struct IncidentRow {
     pub updated_at: String,
     /// Its attachments.
     pub attachments: Vec<AttachmentInfo>,
+    /// Why the region refused something of it, if it did (the person must act).
+    pub refusal: Option<String>,
 }
 
 /// Why an attachment could not be added.
@@ -94,6 +96,15 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
     })
 }
 
+fn refusal(c: &rusqlite::Connection, incident: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT failed FROM outbox WHERE incident_id = ?1 AND failed IS NOT NULL ORDER BY seq LIMIT 1",
+        [incident],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 fn attachment_infos(
     c: &rusqlite::Connection,
     incident: &str,
@@ -120,6 +131,7 @@ impl Db {
         &self,
         r: Raw,
         attachments: Vec<AttachmentInfo>,
+        refusal: Option<String>,
     ) -> Result<IncidentRow, StorageError> {
         Ok(IncidentRow {
             id: Uuid::parse_str(&r.id).map_err(|e| self.decode_err(e))?,
@@ -133,6 +145,7 @@ impl Db {
             created_at: r.created_at,
             updated_at: r.updated_at,
             attachments,
+            refusal,
         })
     }
 
@@ -166,14 +179,12 @@ impl Db {
         let body = serde_json::to_string(incident).map_err(|e| self.decode_err(e))?;
         let now = super::now();
         let changed = self.write(|tx| {
-            Ok(tx.execute(
-                "UPDATE incidents SET body = ?2, updated_at = ?3,
-                    revision = CASE WHEN sent_revision = revision THEN revision + 1 ELSE revision END,
-                    status = CASE WHEN status IN ('queued', 'sent', 'received') AND sent_revision = revision
-                                  THEN 'ready' ELSE status END
-                 WHERE id = ?1",
+            let changed = tx.execute(
+                "UPDATE incidents SET body = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id.to_string(), body, now],
-            )? > 0)
+            )? > 0;
+            outbox::new_revision_if_sent(tx, &id.to_string(), &now)?;
+            Ok(changed)
         })?;
         if changed {
             self.incident(id)
@@ -182,14 +193,21 @@ impl Db {
         }
     }
 
-    /// Marks a draft as ready to send.
+    /// Marks a draft as ready to send: it and its attachments go into the outbox in the same
+    /// transaction.
     pub fn mark_incident_ready(&self, id: Uuid) -> Result<Option<IncidentRow>, StorageError> {
         let now = super::now();
+        let id_s = id.to_string();
         self.write(|tx| {
-            tx.execute(
+            let marked = tx.execute(
                 "UPDATE incidents SET status = 'ready', updated_at = ?2 WHERE id = ?1 AND status = 'draft'",
-                params![id.to_string(), now],
-            )
+                params![id_s, now],
+            )? > 0;
+            if marked {
+                outbox::queue_report(tx, &id_s, &now)?;
+                outbox::queue_attachments(tx, &id_s, &now)?;
+            }
+            Ok(())
         })?;
         self.incident(id)
     }
@@ -207,12 +225,15 @@ impl Db {
             match r {
                 Some(r) => {
                     let a = attachment_infos(c, &r.id)?;
-                    Ok(Some((r, a)))
+                    let f = refusal(c, &r.id)?;
+                    Ok(Some((r, a, f)))
                 }
                 None => Ok(None),
             }
         })?;
-        found.map(|(r, a)| self.decode_incident(r, a)).transpose()
+        found
+            .map(|(r, a, f)| self.decode_incident(r, a, f))
+            .transpose()
     }
 
     /// All reports, newest first.
@@ -227,12 +248,13 @@ impl Db {
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
                 let a = attachment_infos(c, &r.id)?;
-                out.push((r, a));
+                let f = refusal(c, &r.id)?;
+                out.push((r, a, f));
             }
             Ok(out)
         })?;
         rows.into_iter()
-            .map(|(r, a)| self.decode_incident(r, a))
+            .map(|(r, a, f)| self.decode_incident(r, a, f))
             .collect()
     }
 
@@ -240,6 +262,10 @@ impl Db {
     /// pages, and the WAL is checkpointed and truncated so no old copy lingers there.
     pub fn delete_incident(&self, id: Uuid) -> Result<bool, StorageError> {
         let gone = self.write(|tx| {
+            tx.execute(
+                "DELETE FROM outbox WHERE incident_id = ?1",
+                [id.to_string()],
+            )?;
             tx.execute(
                 "DELETE FROM incident_attachments WHERE incident_id = ?1",
                 [id.to_string()],
@@ -254,14 +280,22 @@ impl Db {
     pub fn delete_attachment(&self, incident: Uuid, id: Uuid) -> Result<bool, StorageError> {
         let gone = self.write(|tx| {
             tx.execute(
+                "DELETE FROM outbox WHERE kind = 'attachment' AND item_id = ?1 AND incident_id = ?2",
+                [id.to_string(), incident.to_string()],
+            )?;
+            tx.execute(
                 "DELETE FROM attachment_data WHERE attachment_id =
                     (SELECT id FROM incident_attachments WHERE id = ?1 AND incident_id = ?2)",
                 [id.to_string(), incident.to_string()],
             )?;
-            Ok(tx.execute(
+            let gone = tx.execute(
                 "DELETE FROM incident_attachments WHERE id = ?1 AND incident_id = ?2",
                 [id.to_string(), incident.to_string()],
-            )? > 0)
+            )? > 0;
+            if gone {
+                outbox::new_revision_if_sent(tx, &incident.to_string(), &super::now())?;
+            }
+            Ok(gone)
         })?;
         self.checkpoint()?;
         Ok(gone)
@@ -358,6 +392,7 @@ impl Db {
             params![incident.to_string(), now],
         )
         .map_err(sql)?;
+        outbox::new_revision_if_sent(&tx, &incident.to_string(), &now).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(AttachmentInfo {
             id,
@@ -454,14 +489,21 @@ mod tests {
         let id = Uuid::now_v7();
         db.create_incident(id, &draft("v1")).unwrap();
         db.mark_incident_ready(id).unwrap();
-        // As the sync does when revision 1 has gone out.
-        db.write(|tx| tx.execute("UPDATE incidents SET status = 'received', sent_revision = 1, received_revision = 1 WHERE id = ?1", [id.to_string()]))
+        // The sync sends revision 1 and the server confirms it.
+        let sent = db.incident(id).unwrap().unwrap();
+        let body = serde_json::to_string(&sent.incident).unwrap();
+        db.report_received(id, 1, &body, &[], "2026-11-24T12:00:00.000Z")
             .unwrap();
-        let row = db.save_incident(id, &draft("v2")).unwrap().unwrap();
+        let row = db.incident(id).unwrap().unwrap();
+        assert_eq!(row.status, Status::Received);
+        assert!(db.outbox().unwrap().is_empty());
+        let row2 = db.save_incident(id, &draft("v2")).unwrap().unwrap();
+        let row = row2;
         assert_eq!(
             (row.revision, row.status, row.received_revision),
             (2, Status::Ready, Some(1))
         );
+        assert_eq!(db.outbox().unwrap().len(), 1, "the new revision is queued");
         let row = db.save_incident(id, &draft("v2, rättad")).unwrap().unwrap();
         assert_eq!(row.revision, 2, "one new revision per round of edits");
     }

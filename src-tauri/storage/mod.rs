@@ -9,12 +9,14 @@ mod checklist;
 mod contacts;
 mod incidents;
 mod inventories;
+mod outbox;
 mod settings;
 
 pub use checklist::Tick;
 pub use contacts::UserContact;
 pub use incidents::{AttachError, IncidentRow};
 pub use inventories::InventorySummary;
+pub use outbox::QueueCounts;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -100,6 +102,20 @@ pub const MIGRATIONS: &[&str] = &[
         attachment_id TEXT PRIMARY KEY NOT NULL REFERENCES incident_attachments (id) ON DELETE CASCADE,
         data          BLOB NOT NULL
      ) STRICT;",
+    // 4: the outbox: what sync still has to send, written in the same transaction as the
+    // change that makes it necessary; uploaded attachments are marked.
+    "CREATE TABLE outbox (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind        TEXT NOT NULL CHECK (kind IN ('report', 'attachment')),
+        incident_id TEXT NOT NULL,
+        item_id     TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        failed      TEXT,
+        created_at  TEXT NOT NULL,
+        UNIQUE (kind, item_id)
+     ) STRICT;
+     CREATE INDEX outbox_by_incident ON outbox (incident_id);
+     ALTER TABLE incident_attachments ADD COLUMN uploaded_at TEXT;",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.

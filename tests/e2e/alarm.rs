@@ -15,7 +15,7 @@ use crate::harness::{App, Browser, Desktop, WAIT};
 const HOLD: Duration = Duration::from_millis(1900);
 
 /// Links the app to the server at `url` through the settings screen.
-async fn enroll(app: &App, url: &str, code: &str) {
+pub(crate) async fn enroll(app: &App, url: &str, code: &str) {
     app.click("#settings-btn").await;
     app.fill("#server-url", url).await;
     app.fill("#enroll-code", code).await;

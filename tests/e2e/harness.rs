@@ -213,6 +213,8 @@ impl Desktop {
             .join("target")
             .join("e2e");
         std::fs::create_dir_all(&shots).expect("screenshot directory");
+        // A fresh log for this test (launches within it append).
+        let _ = std::fs::remove_file(shots.join(format!("{test}-app.log")));
         Desktop {
             _serial: serial,
             display,
@@ -338,6 +340,17 @@ impl Desktop {
         self.launch_with(&[]).await
     }
 
+    /// The app's log (it reaches us through tauri-driver's stderr), appended to
+    /// `target/e2e/<test>-app.log` so a failure can be read afterwards.
+    fn log_file(&self) -> Stdio {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.shots.join(format!("{}-app.log", self.test)))
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null())
+    }
+
     /// Launches the app with extra command-line arguments.
     pub async fn launch_with(&mut self, extra: &[&str]) -> App {
         let port = free_port();
@@ -352,8 +365,9 @@ impl Desktop {
         ])
         .env("DISPLAY", &self.display)
         .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
+        .env("VARN_LOG", "warn,varn_app=debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(self.log_file());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

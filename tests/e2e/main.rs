@@ -5,6 +5,7 @@ mod dashboard;
 mod harness;
 mod plan;
 mod reports;
+mod sync;
 
 use harness::Desktop;
 

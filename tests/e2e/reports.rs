@@ -12,7 +12,7 @@ use crate::harness::{App, Desktop, WAIT};
 /// A phrase that must never appear on disk in clear.
 const SECRET: &str = "Hotfull man vid Tornet";
 
-async fn write_report(app: &App) {
+pub(crate) async fn write_report(app: &App) {
     app.click("[data-tab='reports']").await;
     app.click("#new-incident").await;
     app.wait_for("#incident-editor").await;

@@ -8,6 +8,12 @@ import { t, formatClock } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 
 let timer = 0;
+/** The alarm screen built last, also in the moment before the router has attached it. */
+let screen = null;
+/** While the alarm is open the screen also asks for its state now and then: an event that
+ * arrived while the screen was being built, or one lost otherwise, can never leave it stale. */
+const REFRESH_MS = 2000;
+const SETTLED = new Set(['acknowledged', 'cancelled']);
 
 export async function render(ctx, route) {
   const id = route.params[0];
@@ -17,15 +23,45 @@ export async function render(ctx, route) {
   } catch {
     view = null;
   }
+  // An `alarm` event may have brought a newer state while we asked (the receipt can come
+  // within milliseconds of the trigger).
+  const known = ctx.activeAlarm;
+  if (view && known && known.id === view.id && known.revision > view.revision) view = known;
   const root = h('section', { class: 'alarm-screen', id: 'alarm-screen', 'aria-live': 'assertive' });
+  root.dataset.built = String(Date.now());
+  screen = root;
   draw(ctx, root, view);
   return root;
 }
 
 /** Redraws the screen when the alarm changes (called from app.js on every `alarm` event). */
 export function update(ctx, view) {
-  const root = document.getElementById('alarm-screen');
-  if (root && root.dataset.alarm === view.id) draw(ctx, root, view);
+  if (screen && screen.dataset.alarm === view.id) draw(ctx, screen, view);
+}
+
+/** Asks for the alarm's state and redraws if it moved on; keeps asking while it is open. */
+async function refresh(ctx, root, view) {
+  // Built but not yet attached is fine for a moment; replaced or left is the end.
+  if (screen !== root) return;
+  if (!root.isConnected && Date.now() - Number(root.dataset.built) > 5000) return;
+  let fresh = view;
+  try {
+    fresh = await api.alarm(view.id);
+  } catch { /* the last known state stays, and we ask again */ }
+  if (screen !== root) return;
+  const moved = fresh.revision > Number(root.dataset.revision) || phaseNow(fresh) !== root.dataset.phase;
+  if (moved) draw(ctx, root, fresh);
+  else schedule(ctx, root, fresh);
+}
+
+/** The next look: at the 15 s mark while sending, else every [REFRESH_MS]. */
+function schedule(ctx, root, view) {
+  clearTimeout(timer);
+  const phase = phaseNow(view);
+  if (SETTLED.has(phase)) return;
+  let wait = REFRESH_MS;
+  if (phase === 'sending') wait = Math.min(wait, Math.max(0, Date.parse(view.unconfirmed_at) - Date.now()) + 20);
+  timer = setTimeout(() => refresh(ctx, root, view), wait);
 }
 
 function phaseNow(view) {
@@ -48,9 +84,7 @@ function draw(ctx, root, view) {
   root.dataset.revision = String(view.revision);
   const phase = phaseNow(view);
   root.dataset.phase = phase;
-  if (phase === 'sending') {
-    timer = setTimeout(() => draw(ctx, root, view), Math.max(0, Date.parse(view.unconfirmed_at) - Date.now()) + 20);
-  }
+  schedule(ctx, root, view);
   const urgent = phase === 'unconfirmed' || phase === 'blocked';
   const [title, detail] = texts(view, phase);
   replace(root,

@@ -157,6 +157,7 @@ function editor(ctx, row) {
     backLink(t('reports.title'), '#/reports'),
     h('h2', {}, t('incident.title')),
     h('p', {}, badge),
+    row.refusal ? h('p', { class: 'error-text', id: 'incident-refusal' }, t('sync.refused', { why: row.refusal })) : null,
     status,
     h('div', { class: 'field' }, h('label', { for: 'inc-kind' }, t('incident.kind')), kind),
     // Stacked: a date and time needs the full width to be readable.

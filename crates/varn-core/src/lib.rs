@@ -12,4 +12,5 @@ pub mod risk;
 pub mod search;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod sync;
 pub mod wire;

@@ -56,11 +56,22 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         addr: Option<std::net::SocketAddr>,
     ) -> TestServer {
+        let profiles = vec![Profile::embedded_default().expect("profile")];
+        Self::start_serving(database, clock, addr, profiles).await
+    }
+
+    /// Starts on an existing database file serving these region profiles (served as given:
+    /// a test may hand out one the app must refuse).
+    pub async fn start_serving(
+        database: PathBuf,
+        clock: Arc<dyn Clock>,
+        addr: Option<std::net::SocketAddr>,
+        profiles: Vec<Profile>,
+    ) -> TestServer {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database).expect("open database"));
         let listener =
             TcpListener::bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")))
                 .expect("bind loopback");
-        let profiles = vec![Profile::embedded_default().expect("profile")];
         let running = server::start(
             listener,
             Parts {

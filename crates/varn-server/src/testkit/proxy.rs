@@ -33,6 +33,26 @@ pub enum Fault {
         /// Share of requests to cut, 0–100.
         percent: u8,
     },
+    /// Misbehave at `percent` of the requests (decided once per HTTP request, at its first
+    /// bytes), in equal shares: lose the request, lose the answer, answer 500, answer 429 with
+    /// `Retry-After: 1`, or forward after 100 ms.
+    Chaos {
+        /// Share of requests to misbehave on, 0–100.
+        percent: u8,
+    },
+}
+
+/// An HTTP error answer the proxy makes up itself, closing the connection after it.
+fn canned(status: &str, extra: &str) -> Vec<u8> {
+    let body = format!(
+        r#"{{"type":"urn:varn:problem:proxy","title":"{status}","status":{},"detail":"made up by the fault proxy"}}"#,
+        &status[..3]
+    );
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\n{extra}connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// Counts of what the proxy did.
@@ -127,6 +147,7 @@ async fn handle(
     let _ = client.set_nodelay(true);
     match mode {
         Fault::Flaky { percent } => flaky(client, upstream, percent, cut, stats).await,
+        Fault::Chaos { percent } => chaos(client, upstream, percent, cut, stats).await,
         Fault::Refuse => {
             stats.cut.fetch_add(1, Ordering::Relaxed);
             reset(client);
@@ -232,6 +253,74 @@ async fn flaky(
                 if lose_answer {
                     break;
                 }
+                if cw.write_all(&from_server[..n]).await.is_err() {
+                    return;
+                }
+            }
+            _ = cut.changed() => break,
+        }
+    }
+    stats.cut.fetch_add(1, Ordering::Relaxed);
+    if let Ok(client) = cr.reunite(cw) {
+        reset(client);
+    }
+}
+
+/// Forwards both ways, rolling the dice once per request (at its first bytes).
+async fn chaos(
+    client: TcpStream,
+    upstream: SocketAddr,
+    percent: u8,
+    mut cut: watch::Receiver<u64>,
+    stats: Arc<Stats>,
+) {
+    let Ok(server) = TcpStream::connect(upstream).await else {
+        return reset(client);
+    };
+    let _ = server.set_nodelay(true);
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let mut from_client = [0u8; 16384];
+    let mut from_server = [0u8; 16384];
+    let mut lose_answer = false;
+    let mut new_request = true;
+    loop {
+        tokio::select! {
+            r = cr.read(&mut from_client) => {
+                let n = match r { Ok(0) | Err(_) => return, Ok(n) => n };
+                if new_request {
+                    new_request = false;
+                    let roll: u16 = rand::rng().random_range(0..500);
+                    let p = u16::from(percent.min(100));
+                    match roll {
+                        r if r < p => break, // the request is lost on the way
+                        r if r < 2 * p => lose_answer = true,
+                        r if r < 4 * p => {
+                            let answer = if r < 3 * p {
+                                canned("500 Internal Server Error", "")
+                            } else {
+                                canned("429 Too Many Requests", "retry-after: 1\r\n")
+                            };
+                            stats.cut.fetch_add(1, Ordering::Relaxed);
+                            let _ = cw.write_all(&answer).await;
+                            let _ = cw.shutdown().await;
+                            return;
+                        }
+                        r if r < 5 * p => tokio::time::sleep(Duration::from_millis(100)).await,
+                        _ => {}
+                    }
+                }
+                if sw.write_all(&from_client[..n]).await.is_err() {
+                    return;
+                }
+            }
+            r = sr.read(&mut from_server) => {
+                let n = match r { Ok(0) | Err(_) => return, Ok(n) => n };
+                if lose_answer {
+                    break;
+                }
+                // The answer is coming: whatever the client sends next is a new request.
+                new_request = true;
                 if cw.write_all(&from_server[..n]).await.is_err() {
                     return;
                 }

@@ -1,0 +1,466 @@
+//! Sync against the real region server on 127.0.0.1:0, with the app's own `SyncService`, a real
+//! (encrypted) SQLite file, and a fault proxy that drops, delays, resets and answers 500/429.
+//! The server's own store is the judge: every report once, at revision 1, every attachment
+//! complete with the same SHA-256 as on the device.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use varn_app::alarm::{AlarmView, Connection, Observer};
+use varn_app::profiles::ActiveProfile;
+use varn_app::secrets::{MemorySecrets, SecretStore};
+use varn_app::storage::Db;
+use varn_app::sync::{SyncConfig, SyncService, SyncState};
+use varn_core::incident::{Incident, Status};
+use varn_core::profile::Profile;
+use varn_server::testkit::proxy::{Fault, FaultProxy};
+use varn_server::testkit::TestServer;
+
+const KEY: [u8; 32] = [0x17; 32];
+const TOKEN_KEY: &str = "device-token";
+const CHILD_DB: &str = "VARN_SYNC_CHILD_DB";
+const CHILD_TOKEN: &str = "VARN_SYNC_CHILD_TOKEN";
+
+struct Quiet;
+impl Observer for Quiet {
+    fn alarm_changed(&self, _: &AlarmView, _: bool) {}
+    fn connection_changed(&self, _: Connection) {}
+}
+
+/// Short waits, small chunks (so uploads take many requests and resume for real).
+fn fast() -> SyncConfig {
+    SyncConfig {
+        retry_base: Duration::from_millis(20),
+        retry_max: Duration::from_millis(200),
+        tick: Duration::from_millis(300),
+        chunk: 16 * 1024,
+    }
+}
+
+fn region() -> String {
+    Profile::embedded_default().unwrap().region.id
+}
+
+struct Device {
+    _dir: tempfile::TempDir,
+    db: Arc<Db>,
+    secrets: Arc<dyn SecretStore>,
+}
+
+/// A device enrolled at `url`.
+async fn device(server: &TestServer, url: &str, name: &str) -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&KEY)).unwrap());
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+    let code = server.enrollment_code(name).await;
+    varn_app::region::enroll(&db, secrets.as_ref(), TOKEN_KEY, url, &code)
+        .await
+        .expect("enroll");
+    Device {
+        _dir: dir,
+        db,
+        secrets,
+    }
+}
+
+fn service(d: &Device, profile: Option<Arc<RwLock<ActiveProfile>>>) -> Arc<SyncService> {
+    SyncService::new(
+        d.db.clone(),
+        d.secrets.clone(),
+        TOKEN_KEY.into(),
+        Arc::new(Quiet),
+        None,
+        profile,
+        fast(),
+    )
+}
+
+/// A ready report with `files` attachments of the given sizes; returns its id and the
+/// attachments' checksums.
+fn ready_report(db: &Db, n: usize, files: &[usize]) -> (Uuid, Vec<String>) {
+    let id = Uuid::now_v7();
+    let inc = Incident {
+        place: format!("Plats {n}"),
+        during: format!("Rapport nummer {n}: hot vid entrén – ”åäö”"),
+        ..Default::default()
+    };
+    db.create_incident(id, &inc).unwrap();
+    let mut shas = Vec::new();
+    for (i, &size) in files.iter().enumerate() {
+        let bytes: Vec<u8> = (0..size)
+            .map(|b| ((b * 31 + n * 7 + i) % 251) as u8)
+            .collect();
+        let a = db
+            .add_attachment(
+                id,
+                &format!("bild-{n}-{i}.jpg"),
+                "image/jpeg",
+                size as u64,
+                &bytes[..],
+            )
+            .unwrap();
+        shas.push(hex::encode(Sha256::digest(&bytes)));
+        assert_eq!(a.sha256, shas[i]);
+    }
+    db.mark_incident_ready(id).unwrap();
+    (id, shas)
+}
+
+/// Waits until the outbox is empty (or panics after `limit`).
+async fn drained(db: &Db, limit: Duration) {
+    let start = std::time::Instant::now();
+    loop {
+        let c = db.queue_counts().unwrap();
+        if c.queued == 0 {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "the outbox did not drain in {limit:?}: {c:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The server holds each report once, at revision 1, with the device's text and every
+/// attachment complete with the device's checksum, byte for byte.
+async fn assert_on_server(server: &TestServer, expected: &HashMap<Uuid, Vec<String>>) {
+    let region = region();
+    let all = server.store.reports(&region, 10_000).await.unwrap();
+    assert_eq!(all.len(), expected.len(), "one report per id, no more");
+    for r in &all {
+        let shas = expected.get(&r.id).expect("a report the device wrote");
+        assert_eq!(r.revision, 1, "report {} was stored more than once", r.id);
+        assert!(r.body["during"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rapport nummer"));
+        assert_eq!(r.attachments.len(), shas.len(), "attachments of {}", r.id);
+        let mut got: Vec<String> = Vec::new();
+        for a in &r.attachments {
+            assert!(a.complete_at.is_some(), "attachment {} incomplete", a.id);
+            let (_, bytes) = server.store.attachment_bytes(&region, a.id).await.unwrap();
+            assert_eq!(hex::encode(Sha256::digest(&bytes)), a.sha256);
+            got.push(a.sha256.clone());
+        }
+        let mut want = shas.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "attachments of {}", r.id);
+    }
+}
+
+fn assert_all_received(db: &Db, n: usize) {
+    let rows = db.incidents().unwrap();
+    assert_eq!(rows.len(), n);
+    for r in rows {
+        assert_eq!(r.status, Status::Received, "report {}", r.id);
+        assert!(r.received_at.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_reports_arrive_exactly_once_through_a_misbehaving_network() {
+    let server = TestServer::start().await;
+    let proxy = FaultProxy::start(server.running.addr, Fault::Pass).await;
+    let d = device(&server, &proxy.url(), "Kim Kaos").await;
+    let mut rng = rand::rng();
+    let mut expected = HashMap::new();
+    for n in 0..200 {
+        let files: Vec<usize> = match n % 4 {
+            0 => vec![],
+            1 => vec![rng.random_range(1..60_000)],
+            2 => vec![0, rng.random_range(1..40_000)],
+            _ => vec![rng.random_range(16_000..70_000)],
+        };
+        let (id, shas) = ready_report(&d.db, n, &files);
+        expected.insert(id, shas);
+    }
+    // A fifth of all requests misbehave: lost either way, 500, 429, slow.
+    proxy.set(Fault::Chaos { percent: 20 });
+    let sync = service(&d, None);
+    let task = sync.start(&tokio::runtime::Handle::current());
+    drained(&d.db, Duration::from_secs(240)).await;
+    task.abort();
+    assert!(
+        proxy.cut() > 20,
+        "the proxy misbehaved ({} times)",
+        proxy.cut()
+    );
+    assert_all_received(&d.db, 200);
+    assert_on_server(&server, &expected).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_make_no_duplicates() {
+    let server = TestServer::start().await;
+    let proxy = FaultProxy::start(server.running.addr, Fault::Pass).await;
+    let d = device(&server, &proxy.url(), "Lo Lost").await;
+    let mut expected = HashMap::new();
+    for n in 0..5 {
+        let (id, shas) = ready_report(&d.db, n, &[20_000]);
+        expected.insert(id, shas);
+    }
+    // The server does the work; the device never hears of it.
+    proxy.set(Fault::DropResponse);
+    let sync = service(&d, None);
+    let task = sync.start(&tokio::runtime::Handle::current());
+    let region = region();
+    let start = std::time::Instant::now();
+    while server.store.reports(&region, 100).await.unwrap().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        d.db.queue_counts().unwrap().queued > 0,
+        "no answer came back, so nothing is done"
+    );
+    assert_eq!(sync.view().state, SyncState::Waiting);
+    proxy.set(Fault::Pass);
+    sync.trigger();
+    drained(&d.db, Duration::from_secs(30)).await;
+    task.abort();
+    assert_all_received(&d.db, 5);
+    assert_on_server(&server, &expected).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_report_does_not_hold_up_the_rest_and_says_why() {
+    let server = TestServer::start().await;
+    let url = server.url();
+    let other = device(&server, &url, "Annan Enhet").await;
+    let d = device(&server, &url, "Rut Refuserad").await;
+    // The other device already sent a report under this id: the server refuses it from `d`.
+    let (taken, _) = ready_report(&other.db, 99, &[]);
+    let o = service(&other, None);
+    let ot = o.start(&tokio::runtime::Handle::current());
+    drained(&other.db, Duration::from_secs(20)).await;
+    ot.abort();
+
+    d.db.create_incident(
+        taken,
+        &Incident {
+            during: "Rapport nummer 0 med ett lånat id".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    d.db.mark_incident_ready(taken).unwrap();
+    let mut expected = HashMap::new();
+    for n in 1..4 {
+        let (id, shas) = ready_report(&d.db, n, &[5_000]);
+        expected.insert(id, shas);
+    }
+    let sync = service(&d, None);
+    let task = sync.start(&tokio::runtime::Handle::current());
+    let start = std::time::Instant::now();
+    loop {
+        let c = d.db.queue_counts().unwrap();
+        if c.refused == 1 && c.queued == 1 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "stuck: {c:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+    let refused = d.db.incident(taken).unwrap().unwrap();
+    assert_eq!(refused.status, Status::Queued);
+    let why = refused.refusal.expect("the person is told why");
+    assert!(why.contains("another device"), "{why}");
+    for id in expected.keys() {
+        assert_eq!(
+            d.db.incident(*id).unwrap().unwrap().status,
+            Status::Received
+        );
+    }
+    let mine: Vec<_> = server
+        .store
+        .reports(&region(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.id != taken)
+        .collect();
+    assert_eq!(mine.len(), 3);
+}
+
+/// The child: syncs until killed.
+#[test]
+fn sync_child_process() {
+    let (Ok(path), Ok(token)) = (std::env::var(CHILD_DB), std::env::var(CHILD_TOKEN)) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = Arc::new(Db::open_keyed(Path::new(&path), Some(&KEY)).unwrap());
+    let secrets = MemorySecrets::default();
+    secrets.set(TOKEN_KEY, &token).unwrap();
+    let d = Device {
+        _dir: tempfile::tempdir().unwrap(),
+        db,
+        secrets: Arc::new(secrets),
+    };
+    let sync = service(&d, None);
+    rt.block_on(async {
+        sync.start(&tokio::runtime::Handle::current());
+        std::future::pending::<()>().await
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_during_sync_and_restarted_nothing_is_lost_or_doubled() {
+    let server = TestServer::start().await;
+    let d = device(&server, &server.url(), "Kill Killsson").await;
+    let token = d.secrets.get(TOKEN_KEY).unwrap().unwrap();
+    let mut expected = HashMap::new();
+    for n in 0..40 {
+        let files: Vec<usize> = if n % 2 == 0 { vec![150_000] } else { vec![] };
+        let (id, shas) = ready_report(&d.db, n, &files);
+        expected.insert(id, shas);
+    }
+    let path = d.db.path().to_path_buf();
+    let exe = std::env::current_exe().unwrap();
+    let mut rng = rand::rng();
+    let mut rounds = 0;
+    while d.db.queue_counts().unwrap().queued > 0 && rounds < 40 {
+        rounds += 1;
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "sync_child_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DB, &path)
+            .env(CHILD_TOKEN, &token)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(rng.random_range(30..250))).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // After every kill: the database opens and is whole.
+        let check = Db::open_keyed(&path, Some(&KEY)).unwrap();
+        let ok: String = check
+            .read(|c| c.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(ok, "ok");
+    }
+    assert!(
+        rounds >= 3,
+        "the kills happened during the sync ({rounds} rounds)"
+    );
+    // Whatever is left goes in one last, undisturbed run.
+    let sync = service(&d, None);
+    let task = sync.start(&tokio::runtime::Handle::current());
+    drained(&d.db, Duration::from_secs(60)).await;
+    task.abort();
+    assert_all_received(&d.db, 40);
+    assert_on_server(&server, &expected).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_region_profile_is_checked_with_its_etag_applied_when_newer_and_refused_when_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("server.db");
+    let clock: Arc<dyn varn_server::clock::Clock> = Arc::new(varn_server::clock::SystemClock);
+    let embedded = Profile::embedded_default().unwrap();
+    let server = TestServer::start_serving(
+        database.clone(),
+        clock.clone(),
+        None,
+        vec![embedded.clone()],
+    )
+    .await;
+    let addr = server.running.addr;
+    let d = device(&server, &server.url(), "Pia Profil").await;
+    let active = Arc::new(RwLock::new(ActiveProfile {
+        profile: embedded.clone(),
+        source: "embedded".into(),
+        notes: vec![],
+    }));
+
+    // Unchanged: the ETag is remembered, and the server answers 304 to it.
+    let sync = service(&d, Some(active.clone()));
+    let task = sync.start(&tokio::runtime::Handle::current());
+    let tag = wait_for(|| d.db.setting("profile_etag").unwrap()).await;
+    assert_eq!(tag, embedded.etag());
+    let client = varn_app::region::client_for(&d.db, d.secrets.as_ref(), TOKEN_KEY).unwrap();
+    assert_eq!(
+        client.profile(Some(&tag)).await.unwrap(),
+        None,
+        "304 Not Modified"
+    );
+    task.abort();
+    server.stop().await;
+
+    // Changed and valid: adopted, stored, shown.
+    let mut newer = embedded.clone();
+    newer.version += 1;
+    let server = TestServer::start_serving(
+        database.clone(),
+        clock.clone(),
+        Some(addr),
+        vec![newer.clone()],
+    )
+    .await;
+    let task = sync.start(&tokio::runtime::Handle::current());
+    wait_for(|| (active.read().unwrap().profile.version == newer.version).then_some(())).await;
+    assert_eq!(active.read().unwrap().source, "server");
+    let (stored, _) = d.db.stored_profile().unwrap().unwrap();
+    assert_eq!(Profile::from_json(&stored).unwrap().version, newer.version);
+    assert_eq!(d.db.setting("profile_etag").unwrap(), Some(newer.etag()));
+    task.abort();
+    server.stop().await;
+
+    // Changed but invalid: refused with a note; the one in use stays.
+    let mut broken = newer.clone();
+    broken.version += 1;
+    broken.contacts[0].url = Some("http://osäker.example".into());
+    let server = TestServer::start_serving(database, clock, Some(addr), vec![broken]).await;
+    let task = sync.start(&tokio::runtime::Handle::current());
+    let note = wait_for(|| {
+        active
+            .read()
+            .unwrap()
+            .notes
+            .iter()
+            .find(|n| n.source == "server")
+            .cloned()
+    })
+    .await;
+    assert_eq!(note.kind, "refused");
+    assert!(note.detail.contains("https://"), "{}", note.detail);
+    assert_eq!(active.read().unwrap().profile.version, newer.version);
+    assert_eq!(
+        d.db.setting("profile_etag").unwrap(),
+        Some(newer.etag()),
+        "not remembered"
+    );
+    task.abort();
+    drop(server);
+}
+
+async fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

@@ -68,6 +68,12 @@ pub struct AlarmView {
     pub blocked: Option<Blocked>,
     /// Grows with every change; the screen ignores a view older than the one it shows.
     pub revision: i64,
+    /// A drill.
+    pub drill: bool,
+    /// Whom the server alerted because nobody acknowledged in time.
+    pub escalated_to: Vec<String>,
+    /// From the press to the acknowledgement, in milliseconds (this device's clock).
+    pub round_trip_ms: Option<i64>,
 }
 
 impl AlarmView {
@@ -88,6 +94,9 @@ impl AlarmView {
             cancelled_at: r.and_then(|r| r.cancelled_at),
             blocked: a.blocked,
             revision: a.revision,
+            drill: a.drill,
+            escalated_to: r.map(|r| r.escalated_to.clone()).unwrap_or_default(),
+            round_trip_ms: a.round_trip().map(|d| d.num_milliseconds()),
         }
     }
 }
@@ -198,6 +207,25 @@ impl AlarmService {
         meeting: String,
         place: String,
     ) -> Result<AlarmView, AlarmError> {
+        self.raise_as(meeting, place, false)
+    }
+
+    /// Sends a drill ("Testlarm") the same way: stored, sent, received, acknowledged, shown
+    /// as TEST everywhere and never escalated.
+    pub fn drill(
+        self: &Arc<Self>,
+        meeting: String,
+        place: String,
+    ) -> Result<AlarmView, AlarmError> {
+        self.raise_as(meeting, place, true)
+    }
+
+    fn raise_as(
+        self: &Arc<Self>,
+        meeting: String,
+        place: String,
+        drill: bool,
+    ) -> Result<AlarmView, AlarmError> {
         let mut a = LocalAlarm {
             id: Uuid::now_v7(),
             triggered_at: Utc::now(),
@@ -207,6 +235,8 @@ impl AlarmService {
             cancel_requested_at: None,
             blocked: None,
             revision: 0,
+            drill,
+            acknowledged_seen_at: None,
         };
         self.db.save_alarm(&mut a)?;
         tracing::info!(alarm = %a.id, "alarm stored locally");
@@ -408,6 +438,7 @@ impl AlarmService {
                         meeting: a.meeting.clone(),
                         place: a.place.clone(),
                         message: String::new(),
+                        drill: a.drill,
                     };
                     client.put_alarm(id, &req).await
                 }

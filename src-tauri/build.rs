@@ -20,6 +20,8 @@ fn main() {
             "enroll",
             "unlink",
             "raise_alarm",
+            "raise_drill",
+            "drill_status",
             "cancel_alarm",
             "alarm",
             "active_alarm",

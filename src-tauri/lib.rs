@@ -279,6 +279,8 @@ pub fn build<R: Runtime>(
             commands::safety::enroll,
             commands::safety::unlink,
             commands::safety::raise_alarm,
+            commands::safety::raise_drill,
+            commands::safety::drill_status,
             commands::safety::cancel_alarm,
             commands::safety::alarm,
             commands::safety::active_alarm,

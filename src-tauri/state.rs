@@ -255,6 +255,16 @@ impl AppState {
         Ok(LinkStatus { link, connection })
     }
 
+    /// The region's alarm and drill rules from the profile in use.
+    pub fn profile_rules(&self) -> varn_core::profile::AlarmRules {
+        self.profile
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .profile
+            .alarm
+            .clone()
+    }
+
     /// The meeting and place an alarm carries now: a place the person typed in the last
     /// [`PLACE_FRESH_HOURS`] hours, else the appearance happening now (within 12 hours).
     pub fn alarm_context(&self) -> Result<(String, String), StorageError> {

@@ -109,8 +109,13 @@ impl<R: Runtime> Observer for WindowObserver<R> {
         let Some(body) = notification_text(&state.strings, state.lang(), view) else {
             return;
         };
-        let title = state.strings.get(state.lang(), "notify.title").to_string();
-        let urgent = matches!(view.phase, Phase::Unconfirmed | Phase::Blocked);
+        let key = if view.drill {
+            "notify.title_drill"
+        } else {
+            "notify.title"
+        };
+        let title = state.strings.get(state.lang(), key).to_string();
+        let urgent = !view.drill && matches!(view.phase, Phase::Unconfirmed | Phase::Blocked);
         // The daemon answers over D-Bus; never hold up the panic path for it.
         show_notification(title, body, urgent);
     }

@@ -43,6 +43,8 @@ export const enroll = (serverUrl, code) => call('enroll', { serverUrl, code });
 export const unlink = () => call('unlink');
 
 export const raiseAlarm = () => call('raise_alarm');
+export const raiseDrill = () => call('raise_drill');
+export const drillStatus = () => call('drill_status');
 export const cancelAlarm = (id) => call('cancel_alarm', { id });
 export const alarm = (id) => call('alarm', { id });
 export const activeAlarm = () => call('active_alarm');

@@ -87,6 +87,16 @@ export const ctx = {
       ctx.go('#/alarm/failed');
     }
   },
+  /** Sends a drill and opens its alarm screen (marked TEST). */
+  async raiseDrill() {
+    try {
+      const view = await api.raiseDrill();
+      ctx.activeAlarm = view;
+      ctx.go(`#/alarm/${view.id}`);
+    } catch (e) {
+      showError(e);
+    }
+  },
   async setLanguage(lang) {
     const saved = await api.setLanguage(lang);
     setLang(saved);
@@ -231,7 +241,9 @@ function onSync(view) {
 function drawAlarmBanner(route = parseRoute()) {
   const bar = document.getElementById('alarm-banner');
   const a = ctx.activeAlarm;
-  const show = a && a.phase !== 'cancelled' && route.name !== 'alarm';
+  // A drill that went the whole way needs no reminder on every view.
+  const over = a && (a.phase === 'cancelled' || (a.drill && a.phase === 'acknowledged'));
+  const show = a && !over && route.name !== 'alarm';
   bar.hidden = !show;
   if (!show) return;
   replace(bar, h('a', { href: `#/alarm/${a.id}`, id: 'alarm-banner-link' }, t(`banner.${a.phase}`), ' – ', t('banner.open')));

@@ -25,6 +25,8 @@ pub const COMMANDS: &[&str] = &[
     "enroll",
     "unlink",
     "raise_alarm",
+    "raise_drill",
+    "drill_status",
     "cancel_alarm",
     "alarm",
     "active_alarm",

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use uuid::Uuid;
+use varn_core::alarm::DrillStatus;
 use varn_core::wire::{check_text, MAX_SHORT_CHARS};
 
 use super::Result;
@@ -163,6 +164,25 @@ pub fn unlink(state: State<'_, AppState>) -> Result<LinkStatus> {
 pub fn raise_alarm(state: State<'_, AppState>) -> Result<AlarmView> {
     let (meeting, place) = state.alarm_context()?;
     Ok(state.alarms()?.raise(meeting, place)?)
+}
+
+/// Sends a drill ("Testlarm") through the whole path, marked TEST.
+#[tauri::command]
+pub fn raise_drill(state: State<'_, AppState>) -> Result<AlarmView> {
+    let (meeting, place) = state.alarm_context()?;
+    Ok(state.alarms()?.drill(meeting, place)?)
+}
+
+/// The last drill that went the whole way, and whether the region's interval has passed.
+#[tauri::command]
+pub fn drill_status(state: State<'_, AppState>) -> Result<DrillStatus> {
+    let interval_days = state.profile_rules().drill_interval_days;
+    let last = state.db()?.last_good_drill()?;
+    Ok(DrillStatus::new(
+        last.as_ref(),
+        interval_days,
+        chrono::Utc::now(),
+    ))
 }
 
 /// Cancels an alarm as a false alarm (the confirm step is in the UI).

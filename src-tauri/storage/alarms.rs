@@ -8,7 +8,7 @@ use varn_core::alarm::{Blocked, LocalAlarm};
 use super::{Db, StorageError};
 
 const COLS: &str =
-    "id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision";
+    "id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, drill, acknowledged_seen_at";
 
 /// A row as stored, before decoding.
 struct Raw {
@@ -20,6 +20,8 @@ struct Raw {
     cancel: Option<String>,
     blocked: Option<String>,
     revision: i64,
+    drill: bool,
+    seen: Option<String>,
 }
 
 fn row(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -32,6 +34,8 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Raw> {
         cancel: r.get(5)?,
         blocked: r.get(6)?,
         revision: r.get(7)?,
+        drill: r.get(8)?,
+        seen: r.get(9)?,
     })
 }
 
@@ -46,6 +50,8 @@ impl Db {
             cancel,
             blocked,
             revision,
+            drill,
+            seen,
         } = raw;
         let time = |s: &str| -> Result<DateTime<Utc>, StorageError> {
             DateTime::parse_from_rfc3339(s)
@@ -68,6 +74,8 @@ impl Db {
                 })
                 .transpose()?,
             revision,
+            drill,
+            acknowledged_seen_at: seen.as_deref().map(time).transpose()?,
         })
     }
 
@@ -83,10 +91,10 @@ impl Db {
         let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let revision = self.write(|tx| {
             tx.query_row(
-                "INSERT INTO alarms (id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
+                "INSERT INTO alarms (id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, updated_at, drill, acknowledged_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10)
                  ON CONFLICT (id) DO UPDATE SET receipt = ?5, cancel_requested_at = ?6, blocked = ?7,
-                    revision = revision + 1, updated_at = ?8
+                    revision = revision + 1, updated_at = ?8, acknowledged_seen_at = ?10
                  RETURNING revision",
                 params![
                     a.id.to_string(),
@@ -96,7 +104,9 @@ impl Db {
                     receipt,
                     a.cancel_requested_at.map(ts),
                     blocked,
-                    super::now()
+                    super::now(),
+                    a.drill,
+                    a.acknowledged_seen_at.map(ts)
                 ],
                 |r| r.get(0),
             )
@@ -129,6 +139,22 @@ impl Db {
         })?;
         raws.into_iter().map(|r| self.decode_alarm(r)).collect()
     }
+
+    /// The newest drill that an officer (or the region's responder) acknowledged.
+    pub fn last_good_drill(&self) -> Result<Option<LocalAlarm>, StorageError> {
+        let raw = self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {COLS} FROM alarms WHERE drill = 1 AND acknowledged_seen_at IS NOT NULL
+                     ORDER BY acknowledged_seen_at DESC LIMIT 1"
+                ),
+                [],
+                row,
+            )
+            .optional()
+        })?;
+        raw.map(|r| self.decode_alarm(r)).transpose()
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +175,8 @@ mod tests {
             cancel_requested_at: None,
             blocked: Some(Blocked::NotEnrolled),
             revision: 0,
+            drill: true,
+            acknowledged_seen_at: None,
         };
         {
             let db = Db::open(&path).unwrap();
@@ -166,6 +194,8 @@ mod tests {
                 acknowledged_by: None,
                 cancelled_at: None,
                 version: 1,
+                drill: false,
+                escalated_to: vec!["Jourhavande".into()],
             });
             a.blocked = None;
             a.cancel_requested_at = Some(Utc::now());
@@ -178,6 +208,7 @@ mod tests {
         assert_eq!(back.blocked, None);
         assert!(back.cancel_requested_at.is_some());
         assert_eq!(back.revision, 2);
+        assert!(back.drill);
         assert_eq!(db.alarms(10).unwrap().len(), 1);
     }
 }

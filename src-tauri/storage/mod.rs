@@ -116,6 +116,9 @@ pub const MIGRATIONS: &[&str] = &[
      ) STRICT;
      CREATE INDEX outbox_by_incident ON outbox (incident_id);
      ALTER TABLE incident_attachments ADD COLUMN uploaded_at TEXT;",
+    // 5: drills ("Testlarm") go the same way as alarms, marked as such.
+    "ALTER TABLE alarms ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE alarms ADD COLUMN acknowledged_seen_at TEXT;",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.

@@ -81,26 +81,7 @@ async fn holding_the_button_raises_an_alarm_that_an_officer_acknowledges() {
 
     // The officer watches the dashboard in a real browser.
     let b = Browser::start("alarm-dashboard").await;
-    b.client
-        .goto(&format!("{}/dashboard", server.url()))
-        .await
-        .unwrap();
-    b.wait_for("#username")
-        .await
-        .send_keys("hanna")
-        .await
-        .unwrap();
-    b.wait_for("#password")
-        .await
-        .send_keys(OFFICER_PASSWORD)
-        .await
-        .unwrap();
-    b.wait_for("#login-form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.wait_for("#alarm-list").await;
+    b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
 
     // Letting go early sends nothing.
     app.hold("#panic", Duration::from_millis(600)).await;

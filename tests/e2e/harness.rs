@@ -529,6 +529,27 @@ impl Browser {
         }
     }
 
+    /// Opens the dashboard at `server_url`, logs in and waits for the alarm list.
+    pub async fn log_in(&self, server_url: &str, username: &str, password: &str) {
+        self.client
+            .goto(&format!("{server_url}/dashboard"))
+            .await
+            .expect("open the dashboard");
+        for (css, text) in [("#username", username), ("#password", password)] {
+            self.wait_for(css)
+                .await
+                .send_keys(text)
+                .await
+                .expect("type");
+        }
+        self.wait_for("#login-form button[type=submit]")
+            .await
+            .click()
+            .await
+            .expect("log in");
+        self.wait_for("#alarm-list").await;
+    }
+
     /// Waits for an element.
     pub async fn wait_for(&self, css: &str) -> Element {
         self.client

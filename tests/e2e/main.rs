@@ -6,6 +6,7 @@ mod harness;
 mod plan;
 mod reports;
 mod sync;
+mod trust;
 
 use harness::Desktop;
 

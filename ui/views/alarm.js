@@ -85,10 +85,15 @@ function draw(ctx, root, view) {
   const phase = phaseNow(view);
   root.dataset.phase = phase;
   schedule(ctx, root, view);
-  const urgent = phase === 'unconfirmed' || phase === 'blocked';
+  // Until a person has taken it, 112 stays the largest thing on screen.
+  const urgent = phase === 'unconfirmed' || phase === 'blocked' || (phase === 'received' && !view.drill);
   const [title, detail] = texts(view, phase);
+  root.dataset.drill = view.drill ? 'true' : 'false';
   replace(root,
+    view.drill ? h('p', { class: 'drill-banner', id: 'drill-banner' }, t('alarm.drill_banner')) : null,
     status(phase, title, detail),
+    view.drill && view.round_trip_ms != null && phase === 'acknowledged'
+      ? h('p', { class: 'round-trip', id: 'round-trip' }, t('alarm.drill_round_trip', { s: seconds(view.round_trip_ms) })) : null,
     call112(ctx, urgent),
     facts(view),
     h('a', { class: 'btn primary big', id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, t('alarm.write_report')),
@@ -103,6 +108,7 @@ function draw(ctx, root, view) {
         }
       },
     }, t('alarm.cancel')),
+    SETTLED.has(phase) ? h('button', { type: 'button', class: 'btn secondary', id: 'alarm-drill', onclick: () => ctx.raiseDrill() }, t('drill.start')) : null,
     leave(ctx));
 }
 
@@ -111,12 +117,19 @@ function texts(view, phase) {
     case 'sending': return [t('alarm.sending'), t('alarm.sending_detail')];
     case 'unconfirmed': return [t('alarm.unconfirmed'), t('alarm.unconfirmed_detail')];
     case 'blocked': return [t('alarm.unconfirmed'), t(`alarm.blocked.${view.blocked ?? 'not_enrolled'}`)];
-    case 'received': return [t('alarm.received', { time: formatClock(view.received_at) }), t('alarm.received_detail')];
+    case 'received': return [t('alarm.received', { time: formatClock(view.received_at) }), view.escalated_to?.length
+      ? t('alarm.escalated_detail', { who: view.escalated_to.join(', ') })
+      : t('alarm.received_detail')];
     case 'acknowledged': return [t('alarm.acknowledged', { who: view.acknowledged_by ?? '', time: formatClock(view.acknowledged_at) }), t('alarm.acknowledged_detail')];
     case 'cancelling': return [t('alarm.cancelling'), t('alarm.cancelling_detail')];
     case 'cancelled': return [t('alarm.cancelled'), ''];
     default: return ['', ''];
   }
+}
+
+/** Milliseconds as seconds with one decimal, in the UI's language. */
+export function seconds(ms) {
+  return (ms / 1000).toLocaleString(document.documentElement.lang || 'sv', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 }
 
 function status(phase, title, detail) {

@@ -176,5 +176,7 @@ function drawResult(ctx, el, assessment) {
     h('div', { class: 'card-calls', id: 'advice-calls' }, r.advice_contacts.map((id) => callButton(ctx, id, 'big'))),
     h('h4', {}, t('inventory.measures')),
     h('ul', { class: 'measure-links' }, measures.map((s) =>
-      h('li', {}, h('a', { href: `#/plan?phase=before&open=${s.id}&focus=${s.id}` }, pick(s.title))))));
+      h('li', {}, h('a', { href: `#/plan?phase=before&open=${s.id}&focus=${s.id}` }, pick(s.title))))),
+    h('p', { id: 'advice-drill' }, t('drill.before_meeting')),
+    h('button', { type: 'button', class: 'btn secondary', id: 'advice-drill-start', onclick: () => ctx.raiseDrill() }, t('drill.start')));
 }

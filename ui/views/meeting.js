@@ -3,6 +3,7 @@
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, pick, formatTime } from '../i18n.js';
+import { seconds } from './alarm.js';
 
 export async function render(ctx) {
   const p = ctx.profile;
@@ -19,10 +20,30 @@ export async function render(ctx) {
     always ? h('p', { class: 'lead' }, pick(always.items[0])) : null,
     h('a', { class: 'btn primary big', id: 'new-inventory', href: '#/inventory/new' }, t('inventory.new')),
     placeForm(ctx),
+    await drillCard(ctx),
     h('h3', {}, t('meeting.inventories')),
     failed ? h('p', { class: 'error-text' }, t(`error.${failed.kind}`), ' ', failed.message) : null,
     list.length === 0 && !failed ? h('p', { class: 'empty' }, t('meeting.none')) : null,
     h('ul', { class: 'inventory-list' }, list.map((v) => inventoryRow(v))));
+}
+
+/** Testlarm: when the last one went the whole way, and a reminder when it is time. */
+export async function drillCard(ctx, { beforeMeeting = false } = {}) {
+  let st = null;
+  try {
+    st = await api.drillStatus();
+  } catch { /* the button still works */ }
+  const last = st?.last_at
+    ? t('drill.last', { date: formatTime(st.last_at), who: st.acknowledged_by ?? '', s: seconds(st.round_trip_ms ?? 0) })
+    : t('drill.never');
+  const due = st?.due || beforeMeeting;
+  return h('section', { class: `drill-card ${due ? 'due' : ''}`, id: beforeMeeting ? 'drill-before-meeting' : 'drill-card' },
+    h('h3', {}, t('drill.title')),
+    h('p', { class: 'detail' }, t('drill.explain')),
+    h('p', { id: beforeMeeting ? null : 'drill-last' }, last),
+    st?.due ? h('p', { class: 'warn-text', id: beforeMeeting ? null : 'drill-due' }, t('drill.due', { n: st.interval_days })) : null,
+    beforeMeeting ? h('p', { class: 'warn-text' }, t('drill.before_meeting')) : null,
+    h('button', { type: 'button', class: 'btn primary', id: beforeMeeting ? 'drill-start-meeting' : 'drill-start', onclick: () => ctx.raiseDrill() }, t('drill.start')));
 }
 
 /** "Var är du nu?": sent with an alarm for the next 12 hours. */

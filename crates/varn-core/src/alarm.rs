@@ -66,6 +66,49 @@ pub struct LocalAlarm {
     /// Grows with every local save; the screen never shows an older revision over a newer one.
     #[serde(default)]
     pub revision: i64,
+    /// A drill ("Testlarm"): the whole path, marked TEST.
+    #[serde(default)]
+    pub drill: bool,
+    /// When this device first saw the acknowledgement (its own clock, like `triggered_at`,
+    /// so the difference is the round trip).
+    #[serde(default)]
+    pub acknowledged_seen_at: Option<DateTime<Utc>>,
+}
+
+/// The person's last drill that went the whole way, and whether it is time for another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillStatus {
+    /// When that drill was pressed.
+    pub last_at: Option<DateTime<Utc>>,
+    /// Its round trip, press to acknowledgement, in milliseconds.
+    pub round_trip_ms: Option<i64>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// Whole days since then.
+    pub days_since: Option<i64>,
+    /// The region's interval.
+    pub interval_days: u32,
+    /// Never drilled, or longer ago than the interval.
+    pub due: bool,
+}
+
+impl DrillStatus {
+    /// From the last acknowledged drill (if any) at `now`.
+    pub fn new(last: Option<&LocalAlarm>, interval_days: u32, now: DateTime<Utc>) -> DrillStatus {
+        let days_since = last.map(|a| (now - a.triggered_at).num_days().max(0));
+        DrillStatus {
+            last_at: last.map(|a| a.triggered_at),
+            round_trip_ms: last
+                .and_then(|a| a.round_trip())
+                .map(|d| d.num_milliseconds()),
+            acknowledged_by: last
+                .and_then(|a| a.receipt.as_ref())
+                .and_then(|r| r.acknowledged_by.clone()),
+            days_since,
+            interval_days,
+            due: days_since.is_none_or(|d| d >= i64::from(interval_days)),
+        }
+    }
 }
 
 /// What the alarm screen shows.
@@ -114,6 +157,11 @@ impl LocalAlarm {
         }
     }
 
+    /// From the press to the acknowledgement seen on this device, both by its own clock.
+    pub fn round_trip(&self) -> Option<chrono::Duration> {
+        self.acknowledged_seen_at.map(|t| t - self.triggered_at)
+    }
+
     /// True when nothing more needs to reach the server: the alarm is cancelled on the
     /// server, or acknowledged with no cancel waiting.
     pub fn settled(&self) -> bool {
@@ -145,6 +193,9 @@ impl LocalAlarm {
             .as_ref()
             .is_none_or(|r| receipt.version > r.version);
         if newer {
+            if receipt.status == AlarmStatus::Acknowledged && self.acknowledged_seen_at.is_none() {
+                self.acknowledged_seen_at = Some(Utc::now());
+            }
             self.receipt = Some(receipt);
             self.blocked = None;
         }
@@ -224,6 +275,8 @@ mod tests {
             cancel_requested_at: None,
             blocked: None,
             revision: 0,
+            drill: false,
+            acknowledged_seen_at: None,
         }
     }
 
@@ -236,11 +289,34 @@ mod tests {
             acknowledged_by: None,
             cancelled_at: None,
             version,
+            drill: false,
+            escalated_to: Vec::new(),
         }
     }
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_drill_is_due_when_never_done_or_older_than_the_interval() {
+        let never = DrillStatus::new(None, 30, at("2026-11-24T10:00:00Z"));
+        assert!(never.due);
+        assert_eq!(never.days_since, None);
+        let mut a = alarm();
+        a.drill = true;
+        let mut r = receipt(AlarmStatus::Acknowledged, 2);
+        r.acknowledged_by = Some("Hanna".into());
+        a.apply(r);
+        a.acknowledged_seen_at = Some(at("2026-11-24T10:00:04.200Z"));
+        let fresh = DrillStatus::new(Some(&a), 30, at("2026-12-23T09:59:59Z"));
+        assert_eq!(fresh.days_since, Some(28));
+        assert!(!fresh.due);
+        assert_eq!(fresh.round_trip_ms, Some(4200));
+        assert_eq!(fresh.acknowledged_by.as_deref(), Some("Hanna"));
+        let old = DrillStatus::new(Some(&a), 30, at("2026-12-24T10:00:00Z"));
+        assert_eq!(old.days_since, Some(30));
+        assert!(old.due);
     }
 
     #[test]

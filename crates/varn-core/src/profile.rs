@@ -52,7 +52,39 @@ pub struct Profile {
     pub checklist: Checklist,
     /// Phone numbers and addresses.
     pub contacts: Vec<Contact>,
+    /// How the region's server treats alarms and drills (the region's own rules, not the
+    /// plan's text; defaults when left out).
+    #[serde(default)]
+    pub alarm: AlarmRules,
 }
+
+/// The region's rules for alarms and drills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlarmRules {
+    /// Seconds an alarm may stay unacknowledged before the server escalates it, and between
+    /// further escalations.
+    pub ack_limit_seconds: u32,
+    /// Days after which the app reminds the person to run a drill again.
+    pub drill_interval_days: u32,
+    /// Whether the server acknowledges drills itself when no officer does.
+    pub drill_auto_ack: bool,
+}
+
+impl Default for AlarmRules {
+    fn default() -> Self {
+        AlarmRules {
+            ack_limit_seconds: 60,
+            drill_interval_days: 30,
+            drill_auto_ack: false,
+        }
+    }
+}
+
+/// The shortest and longest escalation interval a profile may set.
+pub const ACK_LIMIT_RANGE: std::ops::RangeInclusive<u32> = 5..=3600;
+/// The shortest and longest drill interval a profile may set.
+pub const DRILL_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 1..=365;
 
 /// Identity of a region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,6 +436,29 @@ impl Profile {
         non_empty("plan.source", &self.plan.source)?;
         for (i, t) in self.plan.intro.iter().enumerate() {
             text(format!("plan.intro[{i}]"), t)?;
+        }
+
+        if !ACK_LIMIT_RANGE.contains(&self.alarm.ack_limit_seconds) {
+            return Err(invalid(
+                "alarm.ack_limit_seconds",
+                format!(
+                    "{} sekunder: måste vara mellan {} och {}",
+                    self.alarm.ack_limit_seconds,
+                    ACK_LIMIT_RANGE.start(),
+                    ACK_LIMIT_RANGE.end()
+                ),
+            ));
+        }
+        if !DRILL_INTERVAL_RANGE.contains(&self.alarm.drill_interval_days) {
+            return Err(invalid(
+                "alarm.drill_interval_days",
+                format!(
+                    "{} dagar: måste vara mellan {} och {}",
+                    self.alarm.drill_interval_days,
+                    DRILL_INTERVAL_RANGE.start(),
+                    DRILL_INTERVAL_RANGE.end()
+                ),
+            ));
         }
 
         // Contacts first: everything else refers to them.

@@ -94,6 +94,9 @@ pub struct AlarmRequest {
     /// Optional free text.
     #[serde(default)]
     pub message: String,
+    /// A drill ("Testlarm"): goes the whole way, marked TEST, never escalates.
+    #[serde(default)]
+    pub drill: bool,
 }
 
 /// Where an alarm stands.
@@ -125,6 +128,12 @@ pub struct AlarmReceipt {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Increases with every change; long-polls wait for a higher one.
     pub version: i64,
+    /// A drill.
+    #[serde(default)]
+    pub drill: bool,
+    /// Whom the server has alerted because nobody acknowledged in time, in order.
+    #[serde(default)]
+    pub escalated_to: Vec<String>,
 }
 
 /// `POST /v1/alarms/{id}/cancel`: a false alarm.

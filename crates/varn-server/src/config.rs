@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use varn_core::profile::Profile;
 
+use crate::escalation::{Contact, Escalation, SmtpConfig, SmtpNotifier};
+
 /// The file's shape. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +26,23 @@ pub struct FileConfig {
     /// Allow plain HTTP on a non-loopback address (development only).
     #[serde(default)]
     pub insecure_dev: bool,
+    /// The people alerted, in order, when nobody acknowledges an alarm in time.
+    #[serde(default)]
+    pub escalation: Vec<EscalationEntry>,
+    /// The mail server those alerts go through.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// One person on a region's escalation list (`[[escalation]]` in the file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationEntry {
+    /// The region whose alarms this person is alerted about.
+    pub region: String,
+    /// Name, shown in the app and on the dashboard.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
 }
 
 /// Values from flags and environment (clap merges the two); `None` leaves the file's value.
@@ -56,6 +75,10 @@ pub struct Config {
     pub profiles: Vec<PathBuf>,
     /// Plain HTTP on a non-loopback address was explicitly allowed.
     pub insecure_dev: bool,
+    /// Escalation lists, in file order.
+    pub escalation: Vec<EscalationEntry>,
+    /// SMTP for escalation alerts.
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// Default listening address: loopback only.
@@ -133,9 +156,58 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
             o.profiles
         },
         insecure_dev: o.insecure_dev || f.insecure_dev,
+        escalation: f.escalation,
+        smtp: f.smtp,
     };
     check_bind(&config)?;
+    check_escalation(&config)?;
     Ok(config)
+}
+
+/// Every person on a list needs a name and an address, and alerts need a mail server.
+pub fn check_escalation(c: &Config) -> Result<(), ConfigError> {
+    for (i, e) in c.escalation.iter().enumerate() {
+        if e.name.trim().is_empty() || e.region.trim().is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "escalation[{i}]: region and name must not be empty"
+            )));
+        }
+        let at = e.email.find('@');
+        if !at.is_some_and(|at| at > 0 && at + 1 < e.email.len())
+            || e.email.contains(char::is_whitespace)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "escalation[{i}].email \"{}\" is not an e-mail address",
+                e.email
+            )));
+        }
+    }
+    if !c.escalation.is_empty() && c.smtp.is_none() {
+        return Err(ConfigError::Invalid(
+            "the escalation list needs a mail server: add an [smtp] section (host, from)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Builds the escalation lists and, when configured, the SMTP notifier (its password from
+/// `VARN_SERVER_SMTP_PASSWORD`, never from the file).
+pub fn escalation(c: &Config, smtp_password: Option<String>) -> Result<Escalation, ConfigError> {
+    let mut out = Escalation::default();
+    for e in &c.escalation {
+        out.lists
+            .entry(e.region.clone())
+            .or_default()
+            .push(Contact {
+                name: e.name.clone(),
+                email: e.email.clone(),
+            });
+    }
+    if let Some(smtp) = &c.smtp {
+        let n = SmtpNotifier::new(smtp, smtp_password).map_err(ConfigError::Invalid)?;
+        out.notifier = Some(std::sync::Arc::new(n));
+    }
+    Ok(out)
 }
 
 /// Refuses plain HTTP on an address other machines can reach, unless `--insecure-dev`.
@@ -190,6 +262,45 @@ pub fn load_profiles(c: &Config) -> Result<Vec<Profile>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from_file(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        resolve(Some(&path), Overrides::default())
+    }
+
+    #[test]
+    fn escalation_lists_need_addresses_and_a_mail_server() {
+        let list = "[[escalation]]\nregion = \"sormland\"\nname = \"Jour 1\"\nemail = \"jour1@example.se\"\n";
+        let e = from_file(list).unwrap_err().to_string();
+        assert!(e.contains("[smtp]"), "{e}");
+        let ok = format!(
+            "{list}[smtp]\nhost = \"smtp.example.se\"\nfrom = \"Värn <varn@example.se>\"\n"
+        );
+        let c = from_file(&ok).unwrap();
+        let esc = escalation(&c, None).unwrap();
+        assert_eq!(esc.lists["sormland"][0].email, "jour1@example.se");
+        assert!(esc.notifier.is_some());
+        let bad = ok.replace("jour1@example.se", "jour1");
+        let e = from_file(&bad).unwrap_err().to_string();
+        assert!(e.contains("escalation[0].email"), "{e}");
+        let user = format!("{ok}username = \"varn\"\n");
+        let e = escalation(&from_file(&user).unwrap(), None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("VARN_SERVER_SMTP_PASSWORD"), "{e}");
+        let plain = ok.replace(
+            "host = \"smtp.example.se\"",
+            "host = \"smtp.example.se\"\ntls = \"none\"",
+        );
+        let e = escalation(&from_file(&plain).unwrap(), None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("only allowed to a relay on this machine"), "{e}");
+    }
 
     #[test]
     fn defaults_are_loopback_and_a_local_database() {

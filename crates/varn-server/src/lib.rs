@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod dashboard;
+pub mod escalation;
 pub mod problem;
 pub mod ratelimit;
 pub mod server;
@@ -74,6 +75,7 @@ struct Inner {
     login_limiter: Limiter,
     secure_cookies: bool,
     shutdown: watch::Receiver<bool>,
+    escalation: escalation::Escalation,
 }
 
 /// How to build the state.
@@ -88,6 +90,8 @@ pub struct StateConfig {
     pub secure_cookies: bool,
     /// Flips to true when the server shuts down; long-lived requests end then.
     pub shutdown: watch::Receiver<bool>,
+    /// Who is alerted when nobody acknowledges an alarm, and how.
+    pub escalation: escalation::Escalation,
 }
 
 impl AppState {
@@ -107,7 +111,13 @@ impl AppState {
             login_limiter: Limiter::new(10, Duration::from_secs(15 * 60)),
             secure_cookies: cfg.secure_cookies,
             shutdown: cfg.shutdown,
+            escalation: cfg.escalation,
         }))
+    }
+
+    /// The escalation lists and notifier.
+    pub fn escalation(&self) -> &escalation::Escalation {
+        &self.0.escalation
     }
 
     /// Storage.

@@ -289,6 +289,8 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 async fn serve(config: &Config, store: Arc<dyn Store>) -> Result<(), String> {
     let profiles = config::load_profiles(config).map_err(|e| e.to_string())?;
+    let escalation = config::escalation(config, std::env::var("VARN_SERVER_SMTP_PASSWORD").ok())
+        .map_err(|e| e.to_string())?;
     if config.insecure_dev && config.tls.is_none() {
         for _ in 0..3 {
             tracing::warn!("INSECURE: --insecure-dev serves plain HTTP on {}; alarms and tokens travel unencrypted. Never use this for a region.", config.bind);
@@ -310,6 +312,7 @@ async fn serve(config: &Config, store: Arc<dyn Store>) -> Result<(), String> {
             store,
             clock: Arc::new(SystemClock),
             profiles,
+            escalation,
         },
         tls,
     )

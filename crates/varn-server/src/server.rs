@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use varn_core::profile::Profile;
 
 use crate::clock::Clock;
+use crate::escalation::{self, Escalation};
 use crate::store::Store;
 use crate::{router, AppState, StateConfig};
 
@@ -27,6 +28,8 @@ pub struct Parts {
     pub clock: Arc<dyn Clock>,
     /// Region profiles.
     pub profiles: Vec<Profile>,
+    /// Escalation lists and the notifier.
+    pub escalation: Escalation,
 }
 
 /// A server that is listening.
@@ -75,7 +78,10 @@ pub async fn start(
         profiles: parts.profiles,
         secure_cookies: tls.is_some(),
         shutdown: shutdown_rx,
+        escalation: parts.escalation,
     });
+    // Ends by itself when shutdown is signalled.
+    tokio::spawn(escalation::run(state.clone()));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
     let is_tls = tls.is_some();

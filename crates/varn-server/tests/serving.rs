@@ -40,6 +40,7 @@ async fn serves_tls_with_a_pem_certificate() {
             store,
             clock: Arc::new(SystemClock),
             profiles: vec![varn_core::profile::Profile::embedded_default().unwrap()],
+            escalation: Default::default(),
         },
         Some(tls),
     )

@@ -15,6 +15,8 @@ const STRINGS = {
     f_police_reported: 'Polisanmäld', f_police_report_number: 'Diarienummer', f_reported_to_region: 'Rapporterad till regionen',
     attachments: 'Bilagor', incomplete: 'ej komplett', yes: 'ja', no: 'nej',
     late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
+    drill: 'TEST', drillNote: 'Testlarm – ingen fara. Kvittera för att visa att kedjan fungerar.',
+    escalated: 'INGEN HAR KVITTERAT – eskalerat {n} gång(er), larmat: {who}', everyone: 'alla larmcentraler',
   },
   en: {
     sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
@@ -29,6 +31,8 @@ const STRINGS = {
     f_police_reported: 'Reported to police', f_police_report_number: 'Report number', f_reported_to_region: 'Reported to region',
     attachments: 'Attachments', incomplete: 'incomplete', yes: 'yes', no: 'no',
     late: 'LATE: reached the server {min} min after it was raised',
+    drill: 'TEST', drillNote: 'Drill – no danger. Acknowledge it to show the chain works.',
+    escalated: 'NOBODY HAS ACKNOWLEDGED – escalated {n} time(s), alerted: {who}', everyone: 'all dashboards',
   },
 };
 let lang = localStorage.getItem('varn-lang') === 'en' ? 'en' : 'sv';
@@ -122,8 +126,15 @@ function lateMinutes(a) {
 function alarmItem(a) {
   const badge = { open: t('open'), acknowledged: t('statusAcknowledged'), cancelled: t('statusCancelled') }[a.status];
   const tl = h('ol', { class: 'timeline', hidden: true });
-  return h('li', { class: `alarm ${a.status}`, id: `alarm-${a.id}`, 'data-status': a.status },
-    h('div', { class: 'who' }, h('span', { class: `badge ${a.status}` }, badge), a.who),
+  const escalated = a.status === 'open' && a.escalation_step > 0;
+  const classes = ['alarm', a.status, a.drill ? 'drill' : '', escalated ? 'escalated' : ''].filter(Boolean).join(' ');
+  return h('li', { class: classes, id: `alarm-${a.id}`, 'data-status': a.status, 'data-drill': a.drill ? 'true' : 'false' },
+    h('div', { class: 'who' },
+      a.drill ? h('span', { class: 'badge drill' }, t('drill')) : null,
+      h('span', { class: `badge ${a.status}` }, badge), a.who),
+    a.drill ? h('div', { class: 'meta drill-note' }, t('drillNote')) : null,
+    escalated ? h('div', { class: 'meta escalation', role: 'alert' },
+      t('escalated', { n: a.escalation_step, who: a.escalated_to.length ? a.escalated_to.join(', ') : t('everyone') })) : null,
     h('div', { class: 'meta' }, t('triggered', { time: time(a.triggered_at) }), ' · ', t('received', { time: time(a.received_at) }),
       lateMinutes(a) >= 2 ? h('span', { class: 'badge late' }, t('late', { min: lateMinutes(a) })) : null),
     h('div', { class: 'meta' },
@@ -153,11 +164,14 @@ function drawAlarms() {
   list.replaceChildren(...(sorted.length ? sorted.map(alarmItem) : [h('li', { class: 'empty' }, t('none'))]));
 }
 
+/** Keeps the newest version; true when it should sound: a new real alarm, or one that
+ * nobody acknowledged in time (escalated again). Drills never sound. */
 function upsert(a) {
   const old = alarms.get(a.id);
   if (old && old.version >= a.version) return false;
   alarms.set(a.id, a);
-  return !old && a.status === 'open';
+  if (a.drill || a.status !== 'open') return false;
+  return !old || a.escalation_step > old.escalation_step;
 }
 
 async function acknowledge(id) {

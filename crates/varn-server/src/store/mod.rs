@@ -79,6 +79,12 @@ pub struct Alarm {
     pub cancel_reason: Option<String>,
     /// Increases with every change.
     pub version: i64,
+    /// A drill ("Testlarm"): shown as TEST, never escalated.
+    pub drill: bool,
+    /// How many times the server has escalated it because nobody acknowledged.
+    pub escalation_step: u32,
+    /// Who has been alerted by those escalations, in order.
+    pub escalated_to: Vec<String>,
 }
 
 impl Alarm {
@@ -92,6 +98,8 @@ impl Alarm {
             acknowledged_by: self.acknowledged_by.clone(),
             cancelled_at: self.cancelled_at,
             version: self.version,
+            drill: self.drill,
+            escalated_to: self.escalated_to.clone(),
         }
     }
 }
@@ -101,7 +109,8 @@ impl Alarm {
 pub struct AlarmEvent {
     /// When it happened (server clock; for `triggered`, the device's).
     pub at: DateTime<Utc>,
-    /// What happened: `triggered`, `received`, `acknowledged`, `cancelled`.
+    /// What happened: `triggered`, `received`, `escalated`, `notify_failed`,
+    /// `acknowledged`, `cancelled`.
     pub kind: String,
     /// Who did it (device or officer name).
     pub actor: String,
@@ -303,6 +312,28 @@ pub trait Store: Send + Sync + 'static {
 
     /// An alarm's timeline, oldest first.
     async fn alarm_events(&self, region_id: &str, id: Uuid) -> Result<Vec<AlarmEvent>, StoreError>;
+
+    /// Every open alarm that is not a drill, in every region, oldest first.
+    async fn unacknowledged_alarms(&self) -> Result<Vec<Alarm>, StoreError>;
+
+    /// Records escalation `step` (1-based) of an open alarm, alerting `to`: only when the
+    /// alarm is still open and has had exactly `step - 1` escalations, so each step happens
+    /// once however many callers try. Returns the alarm when this call recorded the step.
+    async fn escalate_alarm(
+        &self,
+        id: Uuid,
+        step: u32,
+        to: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Alarm>, StoreError>;
+
+    /// Appends an entry to an alarm's timeline (entries are never changed or removed).
+    async fn add_alarm_event(
+        &self,
+        region_id: &str,
+        id: Uuid,
+        event: &AlarmEvent,
+    ) -> Result<(), StoreError>;
 
     /// Stores a report revision. An older revision never replaces a newer one, but every
     /// revision received is kept.

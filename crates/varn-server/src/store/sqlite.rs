@@ -23,7 +23,8 @@ use varn_core::wire::{
 use super::{Alarm, AlarmEvent, Attachment, Device, Officer, Report, Store, StoreError};
 
 /// Schema migrations, in order; index + 1 is the `user_version` after each.
-pub const MIGRATIONS: &[&str] = &["
+pub const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE enrollment_codes (
     code_hash  TEXT PRIMARY KEY NOT NULL,
     region_id  TEXT NOT NULL,
@@ -118,7 +119,14 @@ CREATE TABLE attachment_chunks (
     data          BLOB NOT NULL,
     PRIMARY KEY (attachment_id, offset)
 ) STRICT;
-"];
+",
+    "
+ALTER TABLE alarms ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alarms ADD COLUMN escalation_step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alarms ADD COLUMN escalated_to TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX alarms_open ON alarms (status, drill) WHERE status = 'open' AND drill = 0;
+",
+];
 
 /// The most requests committed together.
 const MAX_BATCH: usize = 512;
@@ -214,7 +222,7 @@ fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
 
 const ALARM_COLS: &str = "a.id, a.region_id, a.device_id, d.name, a.triggered_at, a.received_at,
     a.meeting, a.place, a.message, a.status, a.acknowledged_at, a.acknowledged_by,
-    a.cancelled_at, a.cancel_reason, a.version";
+    a.cancelled_at, a.cancel_reason, a.version, a.drill, a.escalation_step, a.escalated_to";
 
 fn alarm_row(r: &Row<'_>) -> rusqlite::Result<Alarm> {
     Ok(Alarm {
@@ -233,6 +241,11 @@ fn alarm_row(r: &Row<'_>) -> rusqlite::Result<Alarm> {
         cancelled_at: opt_ts(r.get(12)?)?,
         cancel_reason: r.get(13)?,
         version: r.get(14)?,
+        drill: r.get(15)?,
+        escalation_step: r.get(16)?,
+        escalated_to: serde_json::from_str(&r.get::<_, String>(17)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, Box::new(e))
+        })?,
     })
 }
 
@@ -644,8 +657,8 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let inserted = c.execute(
                 "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
-                    place, message, status, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', 1)
+                    place, message, status, version, drill)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', 1, ?9)
                  ON CONFLICT (id) DO NOTHING",
                 params![
                     id.to_string(),
@@ -655,7 +668,8 @@ impl Store for SqliteStore {
                     ts(now),
                     req.meeting,
                     req.place,
-                    req.message
+                    req.message,
+                    req.drill
                 ],
             )? == 1;
             let alarm = load_alarm(c, id)?.ok_or(StoreError::NotFound)?;
@@ -663,7 +677,8 @@ impl Store for SqliteStore {
                 return Err(StoreError::OtherDevice);
             }
             if inserted {
-                add_event(c, id, req.triggered_at, "triggered", &device.name, "")?;
+                let what = if req.drill { "drill" } else { "" };
+                add_event(c, id, req.triggered_at, "triggered", &device.name, what)?;
                 add_event(c, id, now, "received", "server", "")?;
             }
             Ok((alarm, inserted))
@@ -759,6 +774,83 @@ impl Store for SqliteStore {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn unacknowledged_alarms(&self) -> Result<Vec<Alarm>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
+                 WHERE a.status = 'open' AND a.drill = 0 ORDER BY a.received_at"
+            ))?;
+            let rows = stmt.query_map([], alarm_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn escalate_alarm(
+        &self,
+        id: Uuid,
+        step: u32,
+        to: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Alarm>, StoreError> {
+        let to = to.to_vec();
+        self.write(move |c| {
+            let Some(alarm) = load_alarm(c, id)? else {
+                return Err(StoreError::NotFound);
+            };
+            // Claimed by the database: a second caller for the same step changes nothing.
+            if alarm.status != AlarmStatus::Open || alarm.drill || alarm.escalation_step + 1 != step
+            {
+                return Ok(None);
+            }
+            let mut names = alarm.escalated_to.clone();
+            for n in &to {
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
+            }
+            let names_json =
+                serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
+            c.execute(
+                "UPDATE alarms SET escalation_step = ?1, escalated_to = ?2, version = version + 1
+                 WHERE id = ?3 AND escalation_step = ?4 AND status = 'open'",
+                params![step, names_json, id.to_string(), step - 1],
+            )?;
+            let detail = if to.is_empty() {
+                format!("steg {step}: alla larmcentraler")
+            } else {
+                format!("steg {step}: {}", to.join(", "))
+            };
+            add_event(c, id, now, "escalated", "server", &detail)?;
+            Ok(Some(load_alarm(c, id)?.ok_or(StoreError::NotFound)?))
+        })
+        .await
+    }
+
+    async fn add_alarm_event(
+        &self,
+        region_id: &str,
+        id: Uuid,
+        event: &AlarmEvent,
+    ) -> Result<(), StoreError> {
+        let (region, event) = (region_id.to_string(), event.clone());
+        self.write(move |c| {
+            let alarm = load_alarm(c, id)?
+                .filter(|a| a.region_id == region)
+                .ok_or(StoreError::NotFound)?;
+            add_event(
+                c,
+                alarm.id,
+                event.at,
+                &event.kind,
+                &event.actor,
+                &event.detail,
+            )?;
+            Ok(())
         })
         .await
     }

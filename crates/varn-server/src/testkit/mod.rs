@@ -4,6 +4,7 @@
 
 pub mod proxy;
 
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use varn_core::wire::{normalize_code, Role};
 
 use crate::auth;
 use crate::clock::{Clock, SystemClock};
+use crate::escalation::{Contact, Escalation, RecordingNotifier};
 use crate::server::{self, Parts, Running};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Officer, Store};
@@ -29,8 +31,16 @@ pub struct TestServer {
     pub clock: Arc<dyn Clock>,
     /// The database file.
     pub database: PathBuf,
+    /// Escalation alerts, recorded instead of mailed ([`ESCALATION_LIST`] for Sörmland).
+    pub notifier: Arc<RecordingNotifier>,
     _dir: Option<tempfile::TempDir>,
 }
+
+/// The escalation list a test server has for Sörmland: (name, e-mail), in order.
+pub const ESCALATION_LIST: [(&str, &str); 2] = [
+    ("Jourhavande säkerhetschef", "jour1@example.se"),
+    ("Regiondirektör", "jour2@example.se"),
+];
 
 /// Officer password used by [`TestServer::add_officer`].
 pub const OFFICER_PASSWORD: &str = "säkerhet-är-viktigt";
@@ -72,12 +82,24 @@ impl TestServer {
         let listener =
             TcpListener::bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")))
                 .expect("bind loopback");
+        let notifier = Arc::new(RecordingNotifier::default());
+        let contacts = ESCALATION_LIST
+            .iter()
+            .map(|(name, email)| Contact {
+                name: name.to_string(),
+                email: email.to_string(),
+            })
+            .collect();
         let running = server::start(
             listener,
             Parts {
                 store: store.clone(),
                 clock: clock.clone(),
                 profiles,
+                escalation: Escalation {
+                    lists: HashMap::from([("sormland".to_string(), contacts)]),
+                    notifier: Some(notifier.clone()),
+                },
             },
             None,
         )
@@ -88,6 +110,7 @@ impl TestServer {
             store,
             clock,
             database,
+            notifier,
             _dir: None,
         }
     }

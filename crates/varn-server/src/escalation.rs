@@ -1,0 +1,389 @@
+//! Escalation when nobody acknowledges: an open alarm (not a drill) that no officer has
+//! acknowledged within the region's limit (`alarm.ack_limit_seconds` in its profile) is
+//! escalated, and again after every further limit: each step makes every open dashboard sound
+//! and flash again (the alarm is published with a higher version) and alerts the next person
+//! on the region's escalation list through a [`Notifier`]. Past the end of the list, each
+//! step alerts everyone on it again. An acknowledgement or a cancel stops it.
+//!
+//! Each step is claimed in the database ([`Store::escalate_alarm`]), so it happens exactly
+//! once however many loops or instances try, and it is decided from stored times and the
+//! server's [`Clock`], so it still happens after a restart and with no word from the device.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::store::{Alarm, AlarmEvent, StoreError};
+use crate::AppState;
+
+/// How often the server looks for alarms to escalate.
+pub const CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// The limit when a region has no profile on this server.
+pub const DEFAULT_LIMIT_SECONDS: u32 = 60;
+
+/// Someone on a region's escalation list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Name, as the app and the dashboard show it.
+    pub name: String,
+    /// Where the alert goes.
+    pub email: String,
+}
+
+/// Sends an alert to one person on the escalation list.
+#[async_trait]
+pub trait Notifier: Send + Sync + 'static {
+    /// Alerts `to` that `alarm` is still not acknowledged (escalation `step`).
+    async fn notify(&self, to: &Contact, alarm: &Alarm, step: u32) -> Result<(), String>;
+}
+
+/// The escalation lists (by region id) and the way to reach the people on them.
+#[derive(Clone, Default)]
+pub struct Escalation {
+    /// Region id → the people to alert, in order.
+    pub lists: HashMap<String, Vec<Contact>>,
+    /// How they are alerted; needed as soon as any list has someone on it.
+    pub notifier: Option<Arc<dyn Notifier>>,
+}
+
+impl Escalation {
+    /// Whom step `step` (1-based) of an alarm in `region` alerts.
+    pub fn recipients(&self, region: &str, step: u32) -> &[Contact] {
+        let list = self.lists.get(region).map(Vec::as_slice).unwrap_or(&[]);
+        match list.get(step as usize - 1) {
+            Some(one) => std::slice::from_ref(one),
+            None => list,
+        }
+    }
+}
+
+/// The escalation step an alarm should be at by `now`: one per full limit since it was
+/// received.
+pub fn due_step(received_at: DateTime<Utc>, limit_seconds: u32, now: DateTime<Utc>) -> u32 {
+    let waited = (now - received_at).num_milliseconds();
+    if waited <= 0 || limit_seconds == 0 {
+        return 0;
+    }
+    (waited / (i64::from(limit_seconds) * 1000)).min(i64::from(u32::MAX)) as u32
+}
+
+/// What one look found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalated {
+    /// The alarm.
+    pub alarm: Uuid,
+    /// The step recorded.
+    pub step: u32,
+    /// Whom it alerted.
+    pub to: Vec<String>,
+}
+
+/// Looks once: escalates, by one step each, every open alarm that is due. Returns what this
+/// call recorded (another caller may have recorded a step first; then it is not listed).
+pub async fn tick(state: &AppState) -> Result<Vec<Escalated>, StoreError> {
+    let now = state.now();
+    let mut done = Vec::new();
+    for alarm in state.store().unacknowledged_alarms().await? {
+        let limit = state
+            .profile(&alarm.region_id)
+            .map(|p| p.profile.alarm.ack_limit_seconds)
+            .unwrap_or(DEFAULT_LIMIT_SECONDS);
+        if due_step(alarm.received_at, limit, now) <= alarm.escalation_step {
+            continue;
+        }
+        let step = alarm.escalation_step + 1;
+        let recipients = state
+            .escalation()
+            .recipients(&alarm.region_id, step)
+            .to_vec();
+        let names: Vec<String> = recipients.iter().map(|c| c.name.clone()).collect();
+        let Some(updated) = state
+            .store()
+            .escalate_alarm(alarm.id, step, &names, now)
+            .await?
+        else {
+            continue;
+        };
+        tracing::warn!(alarm = %alarm.id, step, "alarm not acknowledged in time: escalated");
+        state.publish(updated.clone());
+        notify(state, &updated, step, &recipients).await;
+        done.push(Escalated {
+            alarm: alarm.id,
+            step,
+            to: names,
+        });
+    }
+    Ok(done)
+}
+
+/// Alerts each recipient; a failure is logged and written into the alarm's timeline, so the
+/// officers see that someone was not reached.
+async fn notify(state: &AppState, alarm: &Alarm, step: u32, recipients: &[Contact]) {
+    let Some(notifier) = state.escalation().notifier.clone() else {
+        return;
+    };
+    for to in recipients {
+        if let Err(e) = notifier.notify(to, alarm, step).await {
+            tracing::error!(alarm = %alarm.id, step, "escalation notice not delivered: {e}");
+            let event = AlarmEvent {
+                at: state.now(),
+                kind: "notify_failed".into(),
+                actor: "server".into(),
+                detail: format!("{}: {e}", to.name),
+            };
+            if let Err(e) = state
+                .store()
+                .add_alarm_event(&alarm.region_id, alarm.id, &event)
+                .await
+            {
+                tracing::error!(alarm = %alarm.id, "timeline entry not written: {e}");
+            }
+        }
+    }
+}
+
+/// Looks every [`CHECK_EVERY`] until the server shuts down.
+pub async fn run(state: AppState) {
+    let mut every = tokio::time::interval(CHECK_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = state.shutting_down() => return,
+        }
+        if let Err(e) = tick(&state).await {
+            tracing::error!("escalation check failed (trying again): {e}");
+        }
+    }
+}
+
+/// One alert as a [`RecordingNotifier`] saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// To whom (e-mail).
+    pub to: String,
+    /// Which alarm.
+    pub alarm: Uuid,
+    /// Which step.
+    pub step: u32,
+}
+
+/// Keeps every alert instead of sending it (tests), optionally failing for one address.
+#[derive(Default)]
+pub struct RecordingNotifier {
+    sent: Mutex<Vec<Notice>>,
+    /// Alerts to this address fail (to test that a failure is recorded).
+    pub fail_for: Mutex<Option<String>>,
+}
+
+impl RecordingNotifier {
+    /// Everything alerted so far, in order.
+    pub fn sent(&self) -> Vec<Notice> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[async_trait]
+impl Notifier for RecordingNotifier {
+    async fn notify(&self, to: &Contact, alarm: &Alarm, step: u32) -> Result<(), String> {
+        if self
+            .fail_for
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_deref()
+            == Some(to.email.as_str())
+        {
+            return Err("the mail server refused the recipient".into());
+        }
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Notice {
+                to: to.email.clone(),
+                alarm: alarm.id,
+                step,
+            });
+        Ok(())
+    }
+}
+
+/// The mail an escalation sends: subject and plain-text body (Swedish, then English).
+pub fn message(alarm: &Alarm, step: u32) -> (String, String) {
+    let when = alarm
+        .triggered_at
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M:%S");
+    let subject = format!(
+        "VÄRN: larm från {} är inte kvitterat (steg {step})",
+        alarm.who
+    );
+    let mut body = format!(
+        "Ett larm i Värn har inte kvitterats av någon i larmcentralen.\n\n\
+         Vem: {}\nUtlöst: {when}\n",
+        alarm.who
+    );
+    if !alarm.meeting.is_empty() {
+        body.push_str(&format!("Möte: {}\n", alarm.meeting));
+    }
+    if !alarm.place.is_empty() {
+        body.push_str(&format!("Plats: {}\n", alarm.place));
+    }
+    body.push_str(&format!(
+        "Larm-id: {}\n\nLogga in i Värns larmcentral och kvittera larmet, eller ring personen. \
+         Vid fara: ring 112.\n\n\
+         An alarm in Värn has not been acknowledged. Log in to the dashboard and acknowledge \
+         it, or call the person. In danger: call 112.\n",
+        alarm.id
+    ));
+    (subject, body)
+}
+
+/// SMTP settings (the server's config file; the password from the environment).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Mail server host.
+    pub host: String,
+    /// Port (587 with STARTTLS, 465 with TLS); the default for `tls`.
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls`, or `none` (only to a relay on this machine).
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// Login name, if the server wants one.
+    pub username: Option<String>,
+    /// Sender address.
+    pub from: String,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required).
+    #[default]
+    Starttls,
+    /// TLS from the start.
+    Tls,
+    /// No encryption: only to a relay on this machine.
+    None,
+}
+
+/// Sends the alerts as e-mail through SMTP (lettre).
+pub struct SmtpNotifier {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpNotifier {
+    /// Builds the transport; the password (if any) comes from `password`.
+    pub fn new(cfg: &SmtpConfig, password: Option<String>) -> Result<SmtpNotifier, String> {
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::AsyncSmtpTransport;
+        let from = cfg
+            .from
+            .parse()
+            .map_err(|e| format!("smtp.from \"{}\": {e}", cfg.from))?;
+        if cfg.tls == SmtpTls::None
+            && !matches!(cfg.host.as_str(), "localhost" | "127.0.0.1" | "::1")
+        {
+            return Err(format!(
+                "smtp.tls = \"none\" is only allowed to a relay on this machine, not {}",
+                cfg.host
+            ));
+        }
+        let mut builder = match cfg.tls {
+            SmtpTls::Starttls => {
+                AsyncSmtpTransport::<lettre::Tokio1Executor>::starttls_relay(&cfg.host)
+            }
+            SmtpTls::Tls => AsyncSmtpTransport::<lettre::Tokio1Executor>::relay(&cfg.host),
+            SmtpTls::None => {
+                Ok(AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(&cfg.host))
+            }
+        }
+        .map_err(|e| format!("smtp.host \"{}\": {e}", cfg.host))?
+        .timeout(Some(Duration::from_secs(20)));
+        if let Some(port) = cfg.port {
+            builder = builder.port(port);
+        }
+        match (&cfg.username, password) {
+            (Some(user), Some(pw)) => {
+                builder = builder.credentials(Credentials::new(user.clone(), pw))
+            }
+            (Some(_), None) => {
+                return Err("smtp.username is set but VARN_SERVER_SMTP_PASSWORD is not".to_string())
+            }
+            _ => {}
+        }
+        Ok(SmtpNotifier {
+            transport: builder.build(),
+            from,
+        })
+    }
+}
+
+#[async_trait]
+impl Notifier for SmtpNotifier {
+    async fn notify(&self, to: &Contact, alarm: &Alarm, step: u32) -> Result<(), String> {
+        use lettre::AsyncTransport;
+        let (subject, body) = message(alarm, step);
+        let to_box: lettre::message::Mailbox = format!("{} <{}>", to.name, to.email)
+            .parse()
+            .map_err(|e| format!("address of {}: {e}", to.name))?;
+        let mail = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to_box)
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| e.to_string())?;
+        self.transport
+            .send(mail)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_step_is_due_after_each_full_limit() {
+        let r = at("2026-11-24T10:00:00Z");
+        assert_eq!(due_step(r, 60, at("2026-11-24T09:59:00Z")), 0);
+        assert_eq!(due_step(r, 60, r), 0);
+        assert_eq!(due_step(r, 60, at("2026-11-24T10:00:59.999Z")), 0);
+        assert_eq!(due_step(r, 60, at("2026-11-24T10:01:00Z")), 1);
+        assert_eq!(due_step(r, 60, at("2026-11-24T10:01:59Z")), 1);
+        assert_eq!(due_step(r, 60, at("2026-11-24T10:02:00Z")), 2);
+        assert_eq!(due_step(r, 0, at("2026-11-24T10:02:00Z")), 0);
+    }
+
+    #[test]
+    fn each_step_alerts_the_next_person_then_everyone_again() {
+        let c = |n: &str| Contact {
+            name: n.into(),
+            email: format!("{n}@example.se"),
+        };
+        let e = Escalation {
+            lists: HashMap::from([("r".to_string(), vec![c("a"), c("b")])]),
+            notifier: None,
+        };
+        assert_eq!(e.recipients("r", 1), &[c("a")]);
+        assert_eq!(e.recipients("r", 2), &[c("b")]);
+        assert_eq!(e.recipients("r", 3), &[c("a"), c("b")]);
+        assert!(e.recipients("other", 1).is_empty());
+    }
+}

@@ -9,7 +9,7 @@ use varn_core::wire::AlarmStatus;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
-use crate::harness::{App, Browser, Desktop, WAIT};
+use crate::harness::{files_under, App, Browser, Desktop, WAIT};
 
 /// Longer than the 1.5 s the button needs.
 const HOLD: Duration = Duration::from_millis(1900);
@@ -70,7 +70,7 @@ async fn holding_the_button_raises_an_alarm_that_an_officer_acknowledges() {
         .keychain_lookup(&key)
         .expect("the device token is in the keychain");
     assert!(token.len() >= 43);
-    for entry in walk(desk.data_dir.path()) {
+    for entry in files_under(desk.data_dir.path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(
             !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
@@ -124,22 +124,6 @@ fn token_key_suffix(dir: &std::path::Path) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(dir.to_string_lossy().as_bytes());
     hex::encode(&digest[..12])
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// An officer acknowledges through the dashboard's API (as the page does).

@@ -717,3 +717,21 @@ impl App {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// Every file under `dir`, at any depth (to search the data directory for what must not be
+/// there).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

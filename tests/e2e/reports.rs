@@ -2,12 +2,11 @@
 //! through the real file dialog, the export as PDF and text, statuses, deletion, the database
 //! encrypted at rest, and the passphrase path when there is no keychain.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{App, Desktop, WAIT};
+use crate::harness::{files_under, App, Desktop, WAIT};
 
 /// A phrase that must never appear on disk in clear.
 const SECRET: &str = "Hotfull man vid Tornet";
@@ -27,22 +26,6 @@ pub(crate) async fn write_report(app: &App) {
         .await;
     app.click("label[for='inc-tick-checklista-5']").await;
     app.wait_js("return document.getElementById('save-status').textContent.includes('Sparat') && !document.getElementById('save-status').textContent.includes('sparas')", json!(true)).await;
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test]
@@ -77,7 +60,7 @@ async fn a_report_written_offline_is_kept_encrypted_with_its_attachment_and_expo
 
     // Nothing of it is on disk in clear: not the report text, not the attachment's bytes.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for f in walk(desk.data_dir.path()) {
+    for f in files_under(desk.data_dir.path()) {
         let data = std::fs::read(&f).unwrap_or_default();
         assert!(
             !data.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),

@@ -18,7 +18,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
-use varn_core::wire::{AlarmRequest, CancelRequest};
+use varn_core::wire::{AlarmRequest, CancelRequest, TimelineEntry};
 
 use crate::region::{self, ClientError, RegionClient};
 use crate::secrets::SecretStore;
@@ -79,7 +79,9 @@ pub struct AlarmView {
 impl AlarmView {
     /// The view of an alarm at `now`.
     pub fn of(a: &LocalAlarm, now: DateTime<Utc>) -> AlarmView {
-        let r = a.receipt.as_ref();
+        // Cancelled under duress: the screen shows a plain cancel and nothing the server does
+        // with the alarm afterwards (an acknowledgement, escalations).
+        let r = a.receipt.as_ref().filter(|_| !a.duress);
         AlarmView {
             id: a.id,
             phase: a.phase(now),
@@ -91,12 +93,16 @@ impl AlarmView {
             received_at: r.map(|r| r.received_at),
             acknowledged_at: r.and_then(|r| r.acknowledged_at),
             acknowledged_by: r.and_then(|r| r.acknowledged_by.clone()),
-            cancelled_at: r.and_then(|r| r.cancelled_at),
+            cancelled_at: if a.duress {
+                a.cancel_requested_at
+            } else {
+                r.and_then(|r| r.cancelled_at)
+            },
             blocked: a.blocked,
             revision: a.revision,
             drill: a.drill,
             escalated_to: r.map(|r| r.escalated_to.clone()).unwrap_or_default(),
-            round_trip_ms: a.round_trip().map(|d| d.num_milliseconds()),
+            round_trip_ms: r.and(a.round_trip()).map(|d| d.num_milliseconds()),
         }
     }
 }
@@ -124,6 +130,9 @@ pub enum AlarmError {
     /// No such alarm.
     #[error("no alarm {0}")]
     NotFound(Uuid),
+    /// The region server could not be asked (the timeline lives there).
+    #[error("the region server did not answer: {0}")]
+    Server(String),
 }
 
 /// Counts an alarm request on the way for as long as it lives.
@@ -226,9 +235,10 @@ impl AlarmService {
         place: String,
         drill: bool,
     ) -> Result<AlarmView, AlarmError> {
+        let now = Utc::now();
         let mut a = LocalAlarm {
             id: Uuid::now_v7(),
-            triggered_at: Utc::now(),
+            triggered_at: now,
             meeting,
             place,
             receipt: None,
@@ -237,6 +247,9 @@ impl AlarmService {
             revision: 0,
             drill,
             acknowledged_seen_at: None,
+            // The write below is durable when it returns, a fraction of a millisecond later.
+            stored_at: Some(now),
+            duress: false,
         };
         self.db.save_alarm(&mut a)?;
         tracing::info!(alarm = %a.id, "alarm stored locally");
@@ -254,16 +267,32 @@ impl AlarmService {
     }
 
     /// Asks to cancel an alarm (false alarm): durable first, then sent like the alarm itself.
-    pub fn cancel(self: &Arc<Self>, id: Uuid) -> Result<AlarmView, AlarmError> {
+    /// With `duress` (the duress PIN) the screen shows the same cancel, but the server keeps
+    /// the alarm open and marks it as under duress. The first cancel asked for stands.
+    pub fn cancel(self: &Arc<Self>, id: Uuid, duress: bool) -> Result<AlarmView, AlarmError> {
         let mut a = self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
         if a.cancel_requested_at.is_none() {
             a.cancel_requested_at = Some(Utc::now());
+            a.duress = duress;
             self.db.save_alarm(&mut a)?;
         }
         let view = self.publish(&a, true);
         self.poke();
         self.ensure_driver(id);
         Ok(view)
+    }
+
+    /// The alarm's timeline as the region holds it (for an alarm cancelled under duress,
+    /// the server's version ends with the cancel).
+    pub async fn timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, AlarmError> {
+        self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
+        let client = self
+            .region_client()
+            .map_err(|b| AlarmError::Server(b.as_str().to_string()))?;
+        client
+            .timeline(id)
+            .await
+            .map_err(|e| AlarmError::Server(e.to_string()))
     }
 
     /// One alarm as the screen shows it.
@@ -439,6 +468,7 @@ impl AlarmService {
                         place: a.place.clone(),
                         message: String::new(),
                         drill: a.drill,
+                        stored_at: a.stored_at,
                     };
                     client.put_alarm(id, &req).await
                 }
@@ -446,6 +476,7 @@ impl AlarmService {
                     let req = CancelRequest {
                         cancelled_at: a.cancel_requested_at.unwrap_or_else(Utc::now),
                         reason: CANCEL_REASON.into(),
+                        duress: a.duress,
                     };
                     client.cancel_alarm(id, &req).await
                 }

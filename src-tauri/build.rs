@@ -46,6 +46,14 @@ fn main() {
             "export_incident",
             "sync_status",
             "sync_now",
+            "pin_status",
+            "set_pin",
+            "clear_pin",
+            "set_idle_lock",
+            "lock_screen",
+            "unlock_screen",
+            "alarm_timeline",
+            "export_alarm_timeline",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

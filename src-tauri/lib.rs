@@ -11,6 +11,7 @@ pub mod dialer;
 pub mod error;
 pub mod export;
 pub mod i18n;
+pub mod pin;
 pub mod profiles;
 pub mod region;
 pub mod secrets;
@@ -281,7 +282,7 @@ pub fn build<R: Runtime>(
             commands::safety::raise_alarm,
             commands::safety::raise_drill,
             commands::safety::drill_status,
-            commands::safety::cancel_alarm,
+            commands::guard::cancel_alarm,
             commands::safety::alarm,
             commands::safety::active_alarm,
             commands::safety::call,
@@ -305,6 +306,14 @@ pub fn build<R: Runtime>(
             commands::reports::export_incident,
             commands::reports::sync_status,
             commands::reports::sync_now,
+            commands::guard::pin_status,
+            commands::guard::set_pin,
+            commands::guard::clear_pin,
+            commands::guard::set_idle_lock,
+            commands::guard::lock_screen,
+            commands::guard::unlock_screen,
+            commands::guard::alarm_timeline,
+            commands::guard::export_alarm_timeline,
         ])
         .setup(move |app| {
             let state = app.state::<AppState>();

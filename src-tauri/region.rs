@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmReceipt, AlarmRequest, AttachmentMeta, CancelRequest, EnrollRequest, EnrollResponse,
-    Problem, ReportReceipt, ReportRequest, UploadStatus,
+    Problem, ReportReceipt, ReportRequest, TimelineEntry, UploadStatus,
 };
 
 use crate::secrets::SecretStore;
@@ -332,6 +332,18 @@ impl RegionClient {
             .await
             .map_err(|e| ClientError::Decode(e.without_url().to_string()))?;
         Ok(Some((body, tag)))
+    }
+
+    /// The alarm's timeline as the region holds it.
+    pub async fn timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, ClientError> {
+        answer(
+            self.http
+                .get(self.url(&format!("/v1/alarms/{id}/timeline")))
+                .bearer_auth(&self.token)
+                .send()
+                .await,
+        )
+        .await
     }
 
     /// Checks that the server answers and knows this device.

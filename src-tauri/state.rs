@@ -16,6 +16,14 @@ use crate::storage::{Db, StorageError};
 use crate::sync::{SyncConfig, SyncService};
 use crate::ui_bridge::ObserverSlot;
 
+/// A profile text in the UI's language.
+fn pick(t: &varn_core::profile::Text, lang: Lang) -> &str {
+    match lang {
+        Lang::Sv => &t.sv,
+        Lang::En => &t.en,
+    }
+}
+
 /// How long a typed "where I am now" is sent with alarms.
 pub const PLACE_FRESH_HOURS: i64 = 12;
 
@@ -77,6 +85,9 @@ pub struct AppState {
     pub trace: Option<Mutex<Vec<(String, f64)>>>,
     /// Wall-clock time of the start, to place the UI's own marks on the same line.
     pub started_wall: SystemTime,
+    /// The lock screen is up (idle lock or "Dölj" with a PIN set): reports, notes and
+    /// inventories are refused until the PIN is entered; the alarm and 112 still work.
+    pub screen_locked: AtomicBool,
 }
 
 /// What the state is built from.
@@ -120,6 +131,7 @@ impl AppState {
             page_loaded: Default::default(),
             trace: (std::env::var("VARN_STARTUP_TRACE").as_deref() == Ok("1"))
                 .then(|| Mutex::new(Vec::new())),
+            screen_locked: AtomicBool::new(false),
             started_wall: SystemTime::now()
                 .checked_sub(p.started.elapsed())
                 .unwrap_or(SystemTime::UNIX_EPOCH),
@@ -129,6 +141,15 @@ impl AppState {
     /// The database, or [`StorageError::Locked`].
     pub fn db(&self) -> Result<&Arc<Db>, StorageError> {
         self.vault.get().map(|u| &u.db).ok_or(StorageError::Locked)
+    }
+
+    /// [`StorageError::ScreenLocked`] while the lock screen is up: the commands for what it
+    /// protects (reports, notes, inventories, the person's contacts) call this first.
+    pub fn screen_open(&self) -> Result<(), StorageError> {
+        if self.screen_locked.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StorageError::ScreenLocked);
+        }
+        Ok(())
     }
 
     /// The panic path, or [`StorageError::Locked`].
@@ -165,6 +186,11 @@ impl AppState {
         }
         if let Some(lang) = db.setting("lang")?.and_then(|l| Lang::parse(&l)) {
             *self.lang.write().unwrap_or_else(|p| p.into_inner()) = lang;
+        }
+        // With an idle lock set, the app starts behind the lock screen.
+        if crate::pin::status(&db)?.idle_lock_minutes > 0 {
+            self.screen_locked
+                .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         let alarms = AlarmService::new(
             db.clone(),
@@ -263,6 +289,31 @@ impl AppState {
             .profile
             .alarm
             .clone()
+    }
+
+    /// A call script in the UI's language with the person's name, the region, and the
+    /// meeting and place an alarm would carry now filled in. Works while the database is
+    /// locked too (then with what is known: the region).
+    pub fn call_script(&self, lines: &[varn_core::profile::Text]) -> Vec<String> {
+        let (meeting, place) = self.alarm_context().unwrap_or_default();
+        let name = self
+            .db()
+            .ok()
+            .and_then(|db| crate::region::load_link(db).ok().flatten())
+            .map(|l| l.name)
+            .unwrap_or_default();
+        let region = self.with_profile(|a| a.profile.region.name.clone());
+        let lang = self.lang();
+        let fill = varn_core::profile::ScriptFill {
+            name: &name,
+            region: &region,
+            meeting: &meeting,
+            place: &place,
+        };
+        lines
+            .iter()
+            .map(|l| varn_core::profile::fill_script(pick(l, lang), &fill))
+            .collect()
     }
 
     /// The meeting and place an alarm carries now: a place the person typed in the last

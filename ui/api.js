@@ -45,11 +45,14 @@ export const unlink = () => call('unlink');
 export const raiseAlarm = () => call('raise_alarm');
 export const raiseDrill = () => call('raise_drill');
 export const drillStatus = () => call('drill_status');
-export const cancelAlarm = (id) => call('cancel_alarm', { id });
+/** pin: needed once a PIN is set (null otherwise). */
+export const cancelAlarm = (id, pin = null) => call('cancel_alarm', { id, pin });
+export const alarmTimeline = (id) => call('alarm_timeline', { id });
+export const exportAlarmTimeline = (id) => call('export_alarm_timeline', { id });
 export const alarm = (id) => call('alarm', { id });
 export const activeAlarm = () => call('active_alarm');
 
-/** target: { kind: 'profile', id } or { kind: 'user', id }; resolves to 'dialed' | 'no_dialer' | 'dial_failed'. */
+/** target: { kind: 'profile', id } or { kind: 'user', id }; resolves to { outcome: 'dialed' | 'no_dialer' | 'dial_failed', script: [lines] }. */
 export const dial = (target) => call('call', { target });
 export const userContacts = () => call('user_contacts');
 export const saveUserContact = (input) => call('save_user_contact', { input });
@@ -75,3 +78,10 @@ export const exportIncident = (id) => call('export_incident', { id });
 
 export const syncStatus = () => call('sync_status');
 export const syncNow = () => call('sync_now');
+
+export const pinStatus = () => call('pin_status');
+export const setPin = (current, pin, duress) => call('set_pin', { current, pin, duress });
+export const clearPin = (current) => call('clear_pin', { current });
+export const setIdleLock = (minutes) => call('set_idle_lock', { minutes });
+export const lockScreen = () => call('lock_screen');
+export const unlockScreen = (pin) => call('unlock_screen', { pin });

@@ -7,7 +7,8 @@ const MARKS = [['navigation start', performance.timeOrigin], ['modules loaded', 
 import * as api from './api.js';
 import { h, replace, icon } from './dom.js';
 import { t, setTables, setLang } from './i18n.js';
-import { showError, showNumber } from './dialog.js';
+import { showError, showNumber, showScript } from './dialog.js';
+import * as guard from './guard.js';
 import { holdToTrigger } from './panic.js';
 import * as plan from './views/plan.js';
 import * as card from './views/card.js';
@@ -18,6 +19,7 @@ import * as inventory from './views/inventory.js';
 import * as settings from './views/settings.js';
 import * as alarmView from './views/alarm.js';
 import * as unlock from './views/unlock.js';
+import * as lockscreen from './views/lockscreen.js';
 import * as incidentView from './views/incident.js';
 
 const TABS = [
@@ -38,6 +40,7 @@ const ROUTES = {
   settings: { view: settings, tab: null },
   alarm: { view: alarmView, tab: null },
   unlock: { view: unlock, tab: null },
+  lockscreen: { view: lockscreen, tab: null },
   incident: { view: incidentView, tab: 'reports' },
 };
 
@@ -56,6 +59,10 @@ export const ctx = {
   suggestedServerUrl: null,
   /** Set while the database is locked: { first_time, reason, fatal }. */
   locked: null,
+  /** { pin_set, duress_set, idle_lock_minutes }; null while the database is locked. */
+  pin: null,
+  /** The lock screen is up ("Dölj" or the idle lock): only the alarm and 112 work. */
+  screenLocked: false,
   version: '',
   /** Plan text language: follows the UI unless the person asks for the Swedish original. */
   planLang: 'sv',
@@ -108,13 +115,14 @@ export const ctx = {
 };
 
 async function dialOrShow(target, contact) {
-  let outcome = 'no_dialer';
+  let called = { outcome: 'no_dialer', script: [] };
   try {
-    outcome = await api.dial(target);
+    called = await api.dial(target);
   } catch {
-    outcome = 'dial_failed';
+    called = { outcome: 'dial_failed', script: [] };
   }
-  if (outcome !== 'dialed') showNumber(contact, { reason: outcome });
+  if (called.outcome !== 'dialed') showNumber(contact, { reason: called.outcome, script: called.script });
+  else if (called.script.length) showScript(contact, called.script);
 }
 
 function parseRoute() {
@@ -125,6 +133,9 @@ function parseRoute() {
   // Locked: the unlock screen, the plan (read-only) and the alarm screen only.
   if (ctx.locked && !['unlock', 'plan', 'card', 'alarm'].includes(name)) name = 'unlock';
   if (!ctx.locked && name === 'unlock') name = 'plan';
+  // Behind the lock screen: only the alarm screen, which needs no PIN.
+  if (ctx.screenLocked && !['lockscreen', 'alarm'].includes(name)) name = 'lockscreen';
+  if (!ctx.screenLocked && name === 'lockscreen') name = 'plan';
   return { name, params: parts.slice(1), query: new URLSearchParams(query) };
 }
 
@@ -144,6 +155,7 @@ async function render() {
   const main = document.getElementById('view');
   document.body.classList.toggle('alarm-mode', route.name === 'alarm');
   document.body.classList.toggle('locked', Boolean(ctx.locked));
+  document.body.classList.toggle('screen-locked', ctx.screenLocked);
   replace(main, node);
   drawAlarmBanner(route);
   main.scrollTop = 0;
@@ -169,6 +181,9 @@ function drawChrome() {
   const gear = document.getElementById('settings-btn');
   gear.setAttribute('aria-label', t('settings.title'));
   gear.title = t('settings.title');
+  const hide = document.getElementById('hide-btn');
+  replace(hide, t('hide.button'));
+  hide.title = t('hide.title');
 
   const banner = document.getElementById('banner');
   const notes = ctx.profileNotes.map((n) =>
@@ -293,10 +308,14 @@ async function start() {
     currentPlace: info.current_place,
     suggestedServerUrl: info.suggested_server_url,
     locked: info.locked,
+    pin: info.pin,
+    screenLocked: info.screen_locked,
     version: info.version,
     planLang: info.lang,
   });
   document.getElementById('settings-btn').addEventListener('click', () => ctx.go('#/settings'));
+  document.getElementById('hide-btn').addEventListener('click', () => guard.hide());
+  guard.setup(ctx);
   api.on('connection', (state) => {
     ctx.connection = state;
     drawChrome();

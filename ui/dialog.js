@@ -15,8 +15,75 @@ function open(content, { labelledBy, onClose } = {}) {
   return dialog;
 }
 
+/** The region's lines for the call, large enough to read aloud under stress. */
+function scriptBlock(script) {
+  if (!script?.length) return null;
+  return h('section', { class: 'call-script', id: 'call-script', 'aria-labelledby': 'call-script-title' },
+    h('h3', { id: 'call-script-title' }, t('call.script_title')),
+    h('ol', {}, script.map((line) => h('li', {}, line))));
+}
+
+/** The call went to the system's dialer: what to say while it rings. */
+export function showScript(contact, script) {
+  const dialog = open([
+    h('h2', { id: 'script-title', class: 'number-name' }, t('call.calling', { name: pick(contact.name) })),
+    scriptBlock(script),
+    h('button', { type: 'button', class: 'btn secondary', id: 'script-close', onclick: () => dialog.close('close') }, t('dialog.close')),
+  ], { labelledBy: 'script-title' });
+  return dialog;
+}
+
+/**
+ * Asks for the PIN. `submit(pin)` does the work; if it throws, its message is shown and the
+ * dialog stays open for another try. Resolves with submit's result, or null if closed.
+ */
+export function pinDialog(title, confirmLabel, submit, { danger = false, hint = '' } = {}) {
+  return new Promise((resolve) => {
+    let result = null;
+    const input = h('input', {
+      id: 'pin-entry', type: 'password', inputmode: 'numeric', autocomplete: 'off',
+      maxlength: 8, pattern: '[0-9]*', 'aria-labelledby': 'pin-title',
+    });
+    const status = h('p', { class: 'save-status', id: 'pin-status', role: 'status' });
+    const ok = h('button', { type: 'submit', class: `btn ${danger ? 'danger' : 'primary'}`, id: 'pin-submit' }, confirmLabel);
+    const form = h('form', { method: 'dialog', class: 'pin-form' },
+      h('h2', { id: 'pin-title' }, title),
+      hint ? h('p', {}, hint) : null,
+      h('label', { for: 'pin-entry' }, t('pin.label')), input, status,
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'btn secondary', id: 'pin-cancel', onclick: () => dialog.close('no') }, t('dialog.cancel')),
+        ok));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      ok.disabled = true;
+      replace(status, t('pin.checking'));
+      try {
+        result = await submit(input.value);
+        dialog.close('yes');
+      } catch (err) {
+        replace(status, h('span', { class: 'error-text' }, pinErrorText(err)));
+        input.value = '';
+        input.focus();
+      } finally {
+        ok.disabled = false;
+      }
+    });
+    const dialog = open([form], { labelledBy: 'pin-title', onClose: () => resolve(result) });
+    input.focus();
+  });
+}
+
+/** Words a PIN error: wrong (and how long to wait), a wait, or anything else. */
+export function pinErrorText(err) {
+  const s = Number(err?.message);
+  if (err?.kind === 'wrong_pin') return s > 0 ? t('pin.wrong_wait', { s }) : t('pin.wrong');
+  if (err?.kind === 'pin_wait') return t('pin.wait', { s });
+  const kind = err?.kind ?? 'ipc';
+  return `${t(`error.${kind}`)} ${err?.message ?? ''}`;
+}
+
 /** Shows a contact's number huge, with copy, for when the computer cannot place the call. */
-export function showNumber(contact, { reason = 'no_dialer' } = {}) {
+export function showNumber(contact, { reason = 'no_dialer', script = [] } = {}) {
   const copied = h('p', { class: 'copied', role: 'status' });
   const close = h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close('close') }, t('dialog.close'));
   const content = [
@@ -36,6 +103,7 @@ export function showNumber(contact, { reason = 'no_dialer' } = {}) {
       },
     }, icon('copy'), t('number.copy')) : null,
     copied,
+    scriptBlock(script),
     close,
   ];
   const dialog = open(content, { labelledBy: 'number-title' });

@@ -2,6 +2,7 @@
 //! none holds logic of its own. [`COMMANDS`], `build.rs`, the capability file, the handler list
 //! in `lib.rs` and `ui/api.js` must name the same commands (a test checks).
 
+pub mod guard;
 pub mod plan;
 pub mod reports;
 pub mod safety;
@@ -51,6 +52,14 @@ pub const COMMANDS: &[&str] = &[
     "export_incident",
     "sync_status",
     "sync_now",
+    "pin_status",
+    "set_pin",
+    "clear_pin",
+    "set_idle_lock",
+    "lock_screen",
+    "unlock_screen",
+    "alarm_timeline",
+    "export_alarm_timeline",
 ];
 
 /// What every command returns.

@@ -46,6 +46,10 @@ pub struct Boot {
     pub suggested_server_url: Option<String>,
     /// The app's version.
     pub version: &'static str,
+    /// Whether PINs are set and the idle lock (none while the database is locked).
+    pub pin: Option<crate::pin::PinStatus>,
+    /// The lock screen is up (the app started with an idle lock set, or "Dölj").
+    pub screen_locked: bool,
 }
 
 /// The unlock screen's content.
@@ -101,6 +105,13 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
             .ok()
             .filter(|u| !u.is_empty()),
         version: env!("CARGO_PKG_VERSION"),
+        pin: match state.db() {
+            Ok(db) => Some(crate::pin::status(db)?),
+            Err(_) => None,
+        },
+        screen_locked: state
+            .screen_locked
+            .load(std::sync::atomic::Ordering::SeqCst),
     })
 }
 
@@ -161,6 +172,7 @@ pub fn checklist_tick(
     item_id: String,
     ticked: bool,
 ) -> Result<Option<Tick>> {
+    // Not behind the lock screen: an autosave on its way when "Dölj" is pressed must land.
     let known = state.with_profile(|a| a.profile.checklist.items.iter().any(|i| i.id == item_id));
     if !known {
         return Err(CommandError::not_found(format!("checklist item {item_id}")));
@@ -173,6 +185,7 @@ pub fn checklist_tick(
 /// Clears the checklist.
 #[tauri::command]
 pub fn checklist_reset(state: State<'_, AppState>) -> Result<()> {
+    state.screen_open()?;
     Ok(state.db()?.reset_checklist()?)
 }
 
@@ -202,6 +215,7 @@ fn view(state: &AppState, s: InventorySummary) -> InventoryView {
 /// All risk inventories, newest appearance first.
 #[tauri::command]
 pub fn inventories(state: State<'_, AppState>) -> Result<Vec<InventoryView>> {
+    state.screen_open()?;
     let list = state.db()?.list_inventories()?;
     Ok(list.into_iter().map(|s| view(&state, s)).collect())
 }
@@ -209,6 +223,7 @@ pub fn inventories(state: State<'_, AppState>) -> Result<Vec<InventoryView>> {
 /// One risk inventory.
 #[tauri::command]
 pub fn inventory(state: State<'_, AppState>, id: Uuid) -> Result<InventoryView> {
+    state.screen_open()?;
     let s = state
         .db()?
         .inventory(id)?
@@ -230,6 +245,7 @@ pub struct InventoryInput {
 /// Validates and saves an inventory durably; returns it as saved, with its assessment.
 #[tauri::command]
 pub fn save_inventory(state: State<'_, AppState>, input: InventoryInput) -> Result<InventoryView> {
+    // Not behind the lock screen: an autosave on its way when "Dölj" is pressed must land.
     let inv = Inventory {
         id: input.id.unwrap_or_else(Uuid::now_v7),
         what: input.what,
@@ -250,6 +266,7 @@ pub fn save_inventory(state: State<'_, AppState>, input: InventoryInput) -> Resu
 /// Deletes an inventory.
 #[tauri::command]
 pub fn delete_inventory(state: State<'_, AppState>, id: Uuid) -> Result<()> {
+    state.screen_open()?;
     if state.db()?.delete_inventory(id)? {
         Ok(())
     } else {

@@ -100,12 +100,14 @@ pub fn content_type(name: &str) -> &'static str {
 /// All reports, newest first.
 #[tauri::command]
 pub fn incidents(state: State<'_, AppState>) -> Result<Vec<IncidentRow>> {
+    state.screen_open()?;
     Ok(state.db()?.incidents()?)
 }
 
 /// One report.
 #[tauri::command]
 pub fn incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentRow> {
+    state.screen_open()?;
     state
         .db()?
         .incident(id)?
@@ -115,6 +117,7 @@ pub fn incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentRow> {
 /// A new draft; from an alarm, with its time and place filled in.
 #[tauri::command]
 pub fn new_incident(state: State<'_, AppState>, alarm_id: Option<Uuid>) -> Result<IncidentRow> {
+    state.screen_open()?;
     let mut draft = Incident::default();
     if let Some(alarm) = alarm_id {
         let view = state.alarms()?.view(alarm)?;
@@ -136,6 +139,7 @@ pub fn save_incident(
     id: Uuid,
     incident: Incident,
 ) -> Result<IncidentRow> {
+    // Not behind the lock screen: an autosave on its way when "Dölj" is pressed must land.
     let ids: Vec<String> = state.with_profile(|a| {
         a.profile
             .checklist
@@ -158,6 +162,7 @@ pub fn save_incident(
 /// Marks a draft as ready to send.
 #[tauri::command]
 pub fn mark_incident_ready(state: State<'_, AppState>, id: Uuid) -> Result<IncidentRow> {
+    state.screen_open()?;
     let row = state
         .db()?
         .mark_incident_ready(id)?
@@ -185,6 +190,7 @@ pub fn sync_now(state: State<'_, AppState>) -> Result<SyncView> {
 /// Deletes a report and its attachments for good (the confirm step is in the UI).
 #[tauri::command]
 pub fn delete_incident(state: State<'_, AppState>, id: Uuid) -> Result<()> {
+    state.screen_open()?;
     if state.db()?.delete_incident(id)? {
         Ok(())
     } else {
@@ -251,6 +257,7 @@ pub async fn pick_attachments<R: Runtime>(
     state: State<'_, AppState>,
     id: Uuid,
 ) -> Result<Attached> {
+    state.screen_open()?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
@@ -285,6 +292,7 @@ pub fn attach_dropped(
     id: Uuid,
     token: u64,
 ) -> Result<Attached> {
+    state.screen_open()?;
     let paths = dropped
         .take(token)
         .ok_or_else(|| CommandError::not_found("the dropped files (drop them again)"))?;
@@ -298,6 +306,7 @@ pub fn delete_attachment(
     incident: Uuid,
     id: Uuid,
 ) -> Result<IncidentRow> {
+    state.screen_open()?;
     let db = state.db()?;
     if !db.delete_attachment(incident, id)? {
         return Err(CommandError::not_found(format!("attachment {id}")));
@@ -322,6 +331,7 @@ pub async fn export_incident<R: Runtime>(
     state: State<'_, AppState>,
     id: Uuid,
 ) -> Result<Option<Exported>> {
+    state.screen_open()?;
     let row = state
         .db()?
         .incident(id)?

@@ -20,6 +20,10 @@ impl From<AlarmError> for CommandError {
         match e {
             AlarmError::Storage(e) => e.into(),
             AlarmError::NotFound(id) => CommandError::not_found(format!("alarm {id}")),
+            AlarmError::Server(m) => CommandError {
+                kind: "server_unreachable",
+                message: m,
+            },
         }
     }
 }
@@ -185,12 +189,6 @@ pub fn drill_status(state: State<'_, AppState>) -> Result<DrillStatus> {
     ))
 }
 
-/// Cancels an alarm as a false alarm (the confirm step is in the UI).
-#[tauri::command]
-pub fn cancel_alarm(state: State<'_, AppState>, id: Uuid) -> Result<AlarmView> {
-    Ok(state.alarms()?.cancel(id)?)
-}
-
 /// One alarm.
 #[tauri::command]
 pub fn alarm(state: State<'_, AppState>, id: Uuid) -> Result<AlarmView> {
@@ -219,22 +217,41 @@ pub enum CallTarget {
     },
 }
 
-/// Hands the number to the system's dialer; the UI shows the number large unless `dialed`.
+/// What a tap on a call button did, and what to say.
+#[derive(Serialize)]
+pub struct Called {
+    /// Whether the system's dialer took the number; the UI shows the number large otherwise.
+    pub outcome: CallOutcome,
+    /// The region's script for this contact in the UI's language, filled in (may be empty).
+    pub script: Vec<String>,
+}
+
+/// Hands the number to the system's dialer and gives the script to show while calling.
 #[tauri::command]
-pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<CallOutcome> {
-    let number = match target {
+pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<Called> {
+    let (number, script) = match target {
         CallTarget::Profile { id } => state
-            .with_profile(|a| a.profile.contact(&id).and_then(|c| c.number.clone()))
+            .with_profile(|a| {
+                a.profile
+                    .contact(&id)
+                    .and_then(|c| Some((c.number.clone()?, c.script.clone())))
+            })
             .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
         CallTarget::User { id } => state
             .db()?
             .user_contacts()?
             .into_iter()
             .find(|c| c.id == id)
-            .map(|c| c.number)
+            .map(|c| (c.number, Vec::new()))
             .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
     };
-    Ok(state.dialer().dial(&number))
+    let outcome = state.dialer().dial(&number);
+    let script = if script.is_empty() {
+        Vec::new()
+    } else {
+        state.call_script(&script)
+    };
+    Ok(Called { outcome, script })
 }
 
 /// The person's own contacts, in order.
@@ -257,6 +274,7 @@ pub fn save_user_contact(
     state: State<'_, AppState>,
     input: UserContactInput,
 ) -> Result<Vec<UserContact>> {
+    state.screen_open()?;
     let name = input.name.trim().to_string();
     let number = input.number.trim().to_string();
     if name.is_empty() {
@@ -290,6 +308,7 @@ pub fn save_user_contact(
 /// Deletes one of the person's contacts.
 #[tauri::command]
 pub fn delete_user_contact(state: State<'_, AppState>, id: Uuid) -> Result<Vec<UserContact>> {
+    state.screen_open()?;
     if !state.db()?.delete_user_contact(id)? {
         return Err(CommandError::not_found(format!("contact {id}")));
     }
@@ -299,6 +318,7 @@ pub fn delete_user_contact(state: State<'_, AppState>, id: Uuid) -> Result<Vec<U
 /// Puts the person's contacts in this order.
 #[tauri::command]
 pub fn order_user_contacts(state: State<'_, AppState>, ids: Vec<Uuid>) -> Result<Vec<UserContact>> {
+    state.screen_open()?;
     state.db()?.order_user_contacts(&ids)?;
     Ok(state.db()?.user_contacts()?)
 }

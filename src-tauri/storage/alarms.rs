@@ -8,7 +8,7 @@ use varn_core::alarm::{Blocked, LocalAlarm};
 use super::{Db, StorageError};
 
 const COLS: &str =
-    "id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, drill, acknowledged_seen_at";
+    "id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, drill, acknowledged_seen_at, stored_at, duress";
 
 /// A row as stored, before decoding.
 struct Raw {
@@ -22,6 +22,8 @@ struct Raw {
     revision: i64,
     drill: bool,
     seen: Option<String>,
+    stored: Option<String>,
+    duress: bool,
 }
 
 fn row(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -36,6 +38,8 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Raw> {
         revision: r.get(7)?,
         drill: r.get(8)?,
         seen: r.get(9)?,
+        stored: r.get(10)?,
+        duress: r.get(11)?,
     })
 }
 
@@ -52,6 +56,8 @@ impl Db {
             revision,
             drill,
             seen,
+            stored,
+            duress,
         } = raw;
         let time = |s: &str| -> Result<DateTime<Utc>, StorageError> {
             DateTime::parse_from_rfc3339(s)
@@ -76,6 +82,8 @@ impl Db {
             revision,
             drill,
             acknowledged_seen_at: seen.as_deref().map(time).transpose()?,
+            stored_at: stored.as_deref().map(time).transpose()?,
+            duress,
         })
     }
 
@@ -91,10 +99,11 @@ impl Db {
         let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let revision = self.write(|tx| {
             tx.query_row(
-                "INSERT INTO alarms (id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, updated_at, drill, acknowledged_seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10)
+                "INSERT INTO alarms (id, triggered_at, meeting, place, receipt, cancel_requested_at,
+                    blocked, revision, updated_at, drill, acknowledged_seen_at, stored_at, duress)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (id) DO UPDATE SET receipt = ?5, cancel_requested_at = ?6, blocked = ?7,
-                    revision = revision + 1, updated_at = ?8, acknowledged_seen_at = ?10
+                    revision = revision + 1, updated_at = ?8, acknowledged_seen_at = ?10, duress = ?12
                  RETURNING revision",
                 params![
                     a.id.to_string(),
@@ -106,7 +115,9 @@ impl Db {
                     blocked,
                     super::now(),
                     a.drill,
-                    a.acknowledged_seen_at.map(ts)
+                    a.acknowledged_seen_at.map(ts),
+                    a.stored_at.map(ts),
+                    a.duress
                 ],
                 |r| r.get(0),
             )
@@ -160,6 +171,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::SubsecRound;
     use varn_core::wire::{AlarmReceipt, AlarmStatus};
 
     #[test]
@@ -177,6 +189,8 @@ mod tests {
             revision: 0,
             drill: true,
             acknowledged_seen_at: None,
+            stored_at: Some(Utc::now()),
+            duress: false,
         };
         {
             let db = Db::open(&path).unwrap();
@@ -196,9 +210,11 @@ mod tests {
                 version: 1,
                 drill: false,
                 escalated_to: vec!["Jourhavande".into()],
+                duress: false,
             });
             a.blocked = None;
             a.cancel_requested_at = Some(Utc::now());
+            a.duress = true;
             db.save_alarm(&mut a).unwrap();
             assert_eq!(a.revision, 2);
         }
@@ -209,6 +225,8 @@ mod tests {
         assert!(back.cancel_requested_at.is_some());
         assert_eq!(back.revision, 2);
         assert!(back.drill);
+        assert!(back.duress);
+        assert_eq!(back.stored_at, a.stored_at.map(|t| t.trunc_subsecs(3)));
         assert_eq!(db.alarms(10).unwrap().len(), 1);
     }
 }

@@ -119,6 +119,9 @@ pub const MIGRATIONS: &[&str] = &[
     // 5: drills ("Testlarm") go the same way as alarms, marked as such.
     "ALTER TABLE alarms ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE alarms ADD COLUMN acknowledged_seen_at TEXT;",
+    // 6: when an alarm was written (for the region's timeline), and a cancel under duress.
+    "ALTER TABLE alarms ADD COLUMN stored_at TEXT;
+     ALTER TABLE alarms ADD COLUMN duress INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.
@@ -173,6 +176,9 @@ pub enum StorageError {
     /// The database is locked: its key has not been given yet.
     #[error("the database is locked; unlock Värn first")]
     Locked,
+    /// The screen is locked (idle lock or "Dölj"): reports and notes need the PIN first.
+    #[error("the app is locked; enter the PIN to see reports and notes")]
+    ScreenLocked,
     /// A stored value could not be decoded.
     #[error("stored data in {path} could not be read: {detail}")]
     Decode {
@@ -230,6 +236,7 @@ impl StorageError {
             StorageError::TooNew { .. } => "too_new",
             StorageError::Busy { .. } => "busy",
             StorageError::Locked => "locked",
+            StorageError::ScreenLocked => "screen_locked",
             StorageError::Other { .. } | StorageError::Decode { .. } => "storage",
         }
     }

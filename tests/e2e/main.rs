@@ -2,6 +2,7 @@
 
 mod alarm;
 mod dashboard;
+mod guard;
 mod harness;
 mod plan;
 mod reports;

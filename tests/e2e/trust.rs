@@ -41,6 +41,12 @@ async fn a_drill_goes_the_whole_way_marked_test_and_is_remembered() {
     let row = format!("#alarm-{}", alarms[0].id);
     let li = b.wait_for(&format!("{row}[data-drill='true']")).await;
     assert!(li.text().await.unwrap().contains("TEST"));
+    // Never counted as a real alarm.
+    let stats = b.wait_for("#alarm-stats").await.text().await.unwrap();
+    assert!(
+        stats.contains("Larm senaste 30 dagarna: 0 · testlarm: 1"),
+        "{stats}"
+    );
     b.screenshot("drill").await;
     b.wait_for(&format!("{row} button[data-ack]"))
         .await

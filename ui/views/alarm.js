@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import { h, replace, icon } from '../dom.js';
 import { t, formatClock } from '../i18n.js';
-import { confirmDialog } from '../dialog.js';
+import { confirmDialog, pinDialog } from '../dialog.js';
 
 let timer = 0;
 /** The alarm screen built last, also in the moment before the router has attached it. */
@@ -99,17 +99,65 @@ function draw(ctx, root, view) {
     h('a', { class: 'btn primary big', id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, t('alarm.write_report')),
     phase === 'cancelled' || phase === 'cancelling' ? null : h('button', {
       type: 'button', class: 'btn danger big', id: 'cancel-alarm',
-      onclick: async () => {
-        if (!(await confirmDialog(t('alarm.cancel_confirm'), t('alarm.cancel_yes'), { danger: true }))) return;
-        try {
-          draw(ctx, root, await api.cancelAlarm(view.id));
-        } catch (e) {
-          ctx.error(e);
-        }
-      },
+      onclick: () => cancel(ctx, root, view),
     }, t('alarm.cancel')),
     SETTLED.has(phase) ? h('button', { type: 'button', class: 'btn secondary', id: 'alarm-drill', onclick: () => ctx.raiseDrill() }, t('drill.start')) : null,
+    view.received_at || phase === 'cancelled' ? timeline(view) : null,
     leave(ctx));
+}
+
+/** A cancel needs the PIN once one is set. The duress PIN looks exactly the same here. */
+async function cancel(ctx, root, view) {
+  if (ctx.pin?.pin_set) {
+    const done = await pinDialog(t('alarm.cancel_pin'), t('alarm.cancel_yes'),
+      (pin) => api.cancelAlarm(view.id, pin), { danger: true });
+    if (done) draw(ctx, root, done);
+    return;
+  }
+  if (!(await confirmDialog(t('alarm.cancel_confirm'), t('alarm.cancel_yes'), { danger: true }))) return;
+  try {
+    draw(ctx, root, await api.cancelAlarm(view.id));
+  } catch (e) {
+    ctx.error(e);
+  }
+}
+
+/** The region's timeline of this alarm, on request, with a text export for the police. */
+function timeline(view) {
+  const list = h('ol', { class: 'alarm-timeline', id: 'alarm-timeline' });
+  const status = h('p', { class: 'save-status', id: 'alarm-timeline-status', role: 'status' });
+  const body = h('div', { hidden: true }, list,
+    h('button', {
+      type: 'button', class: 'btn secondary', id: 'alarm-timeline-export',
+      onclick: async () => {
+        try {
+          const path = await api.exportAlarmTimeline(view.id);
+          if (path) replace(status, t('timeline.saved', { path }));
+        } catch (e) {
+          replace(status, h('span', { class: 'error-text' }, t(`error.${e.kind}`), ' ', e.message ?? ''));
+        }
+      },
+    }, t('timeline.export')),
+    status);
+  const toggle = h('button', {
+    type: 'button', class: 'btn secondary', id: 'alarm-timeline-btn', 'aria-expanded': 'false',
+    onclick: async () => {
+      body.hidden = !body.hidden;
+      toggle.setAttribute('aria-expanded', String(!body.hidden));
+      if (body.hidden) return;
+      replace(list, h('li', {}, t('timeline.loading')));
+      try {
+        const events = await api.alarmTimeline(view.id);
+        replace(list, events.map((e) => h('li', { dataset: { kind: e.kind } },
+          h('time', {}, formatClock(e.at)), ' ', t(`timeline.kind.${e.kind}`),
+          e.actor && e.actor !== 'server' ? ` – ${e.actor}` : '',
+          e.detail ? `: ${e.detail}` : '')));
+      } catch (e) {
+        replace(list, h('li', { class: 'error-text' }, t(`error.${e.kind}`), ' ', e.message ?? ''));
+      }
+    },
+  }, t('timeline.show'));
+  return h('section', { class: 'alarm-timeline-section' }, toggle, body);
 }
 
 function texts(view, phase) {

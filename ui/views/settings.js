@@ -4,7 +4,7 @@
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, currentLang, pick } from '../i18n.js';
-import { confirmDialog } from '../dialog.js';
+import { confirmDialog, pinErrorText } from '../dialog.js';
 import { backLink } from './common.js';
 
 export function render(ctx) {
@@ -22,6 +22,7 @@ export function render(ctx) {
     backLink(t('nav.back'), '#/plan'),
     h('h2', {}, t('settings.title')),
     link,
+    ctx.pin ? pinSection(ctx) : null,
     shortcutSection(ctx),
     h('fieldset', { class: 'field' },
       h('legend', {}, t('settings.language')),
@@ -101,4 +102,72 @@ function shortcutSection(ctx) {
     }
   });
   return form;
+}
+
+const IDLE_CHOICES = [0, 1, 5, 15, 30, 60];
+
+/** The PIN, the duress PIN and the idle lock. */
+function pinSection(ctx) {
+  const root = h('section', { class: 'pin-section', id: 'pin-section', 'aria-labelledby': 'pin-heading' });
+  drawPin(ctx, root);
+  return root;
+}
+
+function pinInput(id, autocomplete) {
+  return h('input', { id, type: 'password', inputmode: 'numeric', autocomplete, maxlength: 8, pattern: '[0-9]*' });
+}
+
+function drawPin(ctx, root, message = '') {
+  const set = ctx.pin.pin_set;
+  const current = set ? pinInput('pin-current', 'current-password') : null;
+  const fresh = pinInput('pin-new', 'new-password');
+  const duress = pinInput('pin-duress', 'off');
+  const status = h('p', { class: 'save-status', id: 'pin-save-status', role: 'status' }, message);
+  const fail = (err) => replace(status, h('span', { class: 'error-text' }, err.kind === 'invalid_input' ? t('pin.format') : pinErrorText(err)));
+  const done = (pin, text) => {
+    ctx.pin = pin;
+    drawPin(ctx, root, text);
+  };
+  const form = h('form', { class: 'link-form', id: 'pin-form' },
+    h('h3', { id: 'pin-heading' }, t('pin.title')),
+    h('p', { id: 'pin-state' }, set ? t(ctx.pin.duress_set ? 'pin.state_both' : 'pin.state_set') : t('pin.state_none')),
+    h('p', { class: 'detail' }, t('pin.duress_help')),
+    current ? h('div', { class: 'field' }, h('label', { for: 'pin-current' }, t('pin.current')), current) : null,
+    h('div', { class: 'field' }, h('label', { for: 'pin-new' }, set ? t('pin.new_change') : t('pin.new')), fresh),
+    h('div', { class: 'field' }, h('label', { for: 'pin-duress' }, t('pin.duress')), duress),
+    h('button', { type: 'submit', class: 'btn primary', id: 'pin-save' }, t('pin.save')),
+    set ? h('button', {
+      type: 'button', class: 'btn danger', id: 'pin-clear',
+      onclick: async () => {
+        try {
+          done(await api.clearPin(current.value), t('pin.cleared'));
+        } catch (err) {
+          fail(err);
+        }
+      },
+    }, t('pin.clear')) : null,
+    status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    replace(status, t('pin.checking'));
+    try {
+      done(await api.setPin(current?.value ?? null, fresh.value, duress.value || null), t('pin.saved'));
+    } catch (err) {
+      fail(err);
+    }
+  });
+  const idle = set ? h('div', { class: 'field' },
+    h('label', { for: 'idle-lock' }, t('lock.idle_label')),
+    h('select', {
+      id: 'idle-lock',
+      onchange: async (e) => {
+        try {
+          done(await api.setIdleLock(Number(e.target.value)), t('lock.idle_saved'));
+        } catch (err) {
+          fail(err);
+        }
+      },
+    }, IDLE_CHOICES.map((m) => h('option', { value: String(m), selected: m === ctx.pin.idle_lock_minutes },
+      m === 0 ? t('lock.idle_off') : t('lock.idle_minutes', { m }))))) : null;
+  replace(root, form, idle);
 }

@@ -73,6 +73,13 @@ pub struct LocalAlarm {
     /// so the difference is the round trip).
     #[serde(default)]
     pub acknowledged_seen_at: Option<DateTime<Utc>>,
+    /// When it was durable in this device's database (sent so the timeline shows it).
+    #[serde(default)]
+    pub stored_at: Option<DateTime<Utc>>,
+    /// The cancel was entered with the duress PIN: the screen shows a cancel, the server
+    /// keeps the alarm open and marks it as under duress.
+    #[serde(default)]
+    pub duress: bool,
 }
 
 /// The person's last drill that went the whole way, and whether it is time for another.
@@ -134,6 +141,14 @@ pub enum Phase {
 impl LocalAlarm {
     /// The phase to show at `now`.
     pub fn phase(&self, now: DateTime<Utc>) -> Phase {
+        if self.duress {
+            // Looks exactly like a cancel, whatever the server does with the alarm.
+            return if self.settled() {
+                Phase::Cancelled
+            } else {
+                Phase::Cancelling
+            };
+        }
         let server = self.receipt.as_ref().map(|r| r.status);
         if server == Some(AlarmStatus::Cancelled) {
             return Phase::Cancelled;
@@ -165,6 +180,14 @@ impl LocalAlarm {
     /// True when nothing more needs to reach the server: the alarm is cancelled on the
     /// server, or acknowledged with no cancel waiting.
     pub fn settled(&self) -> bool {
+        if self.duress {
+            // Confirmed, or cancelled outright (a server that predates duress): nothing more
+            // can be sent either way.
+            return self
+                .receipt
+                .as_ref()
+                .is_some_and(|r| r.duress || r.status == AlarmStatus::Cancelled);
+        }
         match self.receipt.as_ref().map(|r| r.status) {
             Some(AlarmStatus::Cancelled) => true,
             Some(AlarmStatus::Acknowledged) => self.cancel_requested_at.is_none(),
@@ -277,6 +300,8 @@ mod tests {
             revision: 0,
             drill: false,
             acknowledged_seen_at: None,
+            stored_at: None,
+            duress: false,
         }
     }
 
@@ -291,6 +316,7 @@ mod tests {
             version,
             drill: false,
             escalated_to: Vec::new(),
+            duress: false,
         }
     }
 
@@ -396,6 +422,40 @@ mod tests {
         b.cancel_requested_at = Some(at("2026-11-24T10:01:00Z"));
         assert!(!b.settled());
         assert_eq!(b.next_step(), Step::Cancel);
+    }
+
+    #[test]
+    fn a_duress_cancel_looks_like_a_cancel_whatever_the_server_does() {
+        let mut a = alarm();
+        a.apply(receipt(AlarmStatus::Open, 1));
+        a.cancel_requested_at = Some(at("2026-11-24T10:00:05Z"));
+        a.duress = true;
+        assert_eq!(a.next_step(), Step::Cancel);
+        assert_eq!(a.phase(at("2026-11-24T10:00:06Z")), Phase::Cancelling);
+        // The server keeps it open but confirms the duress: the screen says cancelled.
+        let mut held = receipt(AlarmStatus::Open, 2);
+        held.duress = true;
+        a.apply(held);
+        assert!(a.settled());
+        assert_eq!(a.next_step(), Step::Done);
+        assert_eq!(a.phase(at("2026-11-24T10:00:07Z")), Phase::Cancelled);
+        // An officer acknowledges later: the device still shows only the cancel.
+        let mut acked = receipt(AlarmStatus::Acknowledged, 3);
+        acked.duress = true;
+        a.apply(acked);
+        assert_eq!(a.phase(at("2026-11-24T10:05:00Z")), Phase::Cancelled);
+
+        // Before the server has confirmed, it is "cancelling"; a server that cancelled it
+        // outright (one that predates duress) ends the sending rather than looping.
+        let mut b = alarm();
+        b.cancel_requested_at = Some(at("2026-11-24T10:00:05Z"));
+        b.duress = true;
+        assert_eq!(b.next_step(), Step::Send);
+        b.apply(receipt(AlarmStatus::Open, 1));
+        assert!(!b.settled());
+        assert_eq!(b.phase(at("2026-11-24T10:00:07Z")), Phase::Cancelling);
+        b.apply(receipt(AlarmStatus::Cancelled, 2));
+        assert_eq!(b.next_step(), Step::Done);
     }
 
     #[test]

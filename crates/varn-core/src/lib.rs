@@ -7,10 +7,12 @@
 
 pub mod alarm;
 pub mod incident;
+pub mod pin;
 pub mod profile;
 pub mod risk;
 pub mod search;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod sync;
+pub mod timeline;
 pub mod wire;

@@ -295,6 +295,59 @@ pub struct Contact {
     /// Where in the plan this comes from.
     #[serde(rename = "ref")]
     pub source_ref: String,
+    /// What to say when calling, one line each, shown when the call button is tapped.
+    /// `{name}`, `{region}`, `{meeting}` and `{place}` are filled in (see [`ScriptFill`]).
+    #[serde(default)]
+    pub script: Vec<Text>,
+}
+
+/// The placeholders a call script may use.
+pub const SCRIPT_PLACEHOLDERS: [&str; 4] = ["name", "region", "meeting", "place"];
+
+/// What a call script's placeholders are filled with; an empty value becomes "…" so the
+/// line still reads as something to say.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptFill<'a> {
+    /// The person's name (from the link to the region).
+    pub name: &'a str,
+    /// The region's name.
+    pub region: &'a str,
+    /// The meeting happening now.
+    pub meeting: &'a str,
+    /// Where the person is now (the current meeting's place or the typed place).
+    pub place: &'a str,
+}
+
+/// Fills a script line's placeholders.
+pub fn fill_script(line: &str, fill: &ScriptFill<'_>) -> String {
+    let or_dots = |v: &str| {
+        if v.trim().is_empty() {
+            "…".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    line.replace("{name}", &or_dots(fill.name))
+        .replace("{region}", &or_dots(fill.region))
+        .replace("{meeting}", &or_dots(fill.meeting))
+        .replace("{place}", &or_dots(fill.place))
+}
+
+/// The placeholders used in `line` that are not known, if any.
+fn unknown_placeholder(line: &str) -> Option<String> {
+    let mut rest = line;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            return Some(after.to_string());
+        };
+        let name = &after[..end];
+        if !SCRIPT_PLACEHOLDERS.contains(&name) {
+            return Some(name.to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    None
 }
 
 impl Contact {
@@ -506,6 +559,20 @@ impl Profile {
             }
             if let Some(note) = &c.note {
                 text(format!("{at}.note"), note)?;
+            }
+            for (j, line) in c.script.iter().enumerate() {
+                let field = format!("{at}.script[{j}]");
+                text(field.clone(), line)?;
+                for l in [&line.sv, &line.en] {
+                    if let Some(bad) = unknown_placeholder(l) {
+                        return Err(invalid(
+                            field,
+                            format!(
+                                "okänd platshållare {{{bad}}}; tillåtna: {{name}}, {{region}}, {{meeting}}, {{place}}"
+                            ),
+                        ));
+                    }
+                }
             }
         }
         if self.contact_by_role(ContactRole::Emergency).is_none() {
@@ -732,6 +799,37 @@ mod tests {
         assert_eq!(p.risk.questions.len(), 11);
         assert_eq!(p.checklist.items.len(), 8);
         assert_eq!(p.during.len(), 7);
+    }
+
+    #[test]
+    fn call_scripts_fill_their_placeholders_and_refuse_unknown_ones() {
+        let p = default_profile();
+        let sos = p.contact_by_role(ContactRole::Emergency).unwrap();
+        assert!(!sos.script.is_empty(), "112 has a script");
+        let police = p.contact_by_role(ContactRole::Police).unwrap();
+        assert!(police.script.iter().any(|l| l.sv.contains("åtkomstskydd")));
+        assert!(police
+            .script
+            .iter()
+            .any(|l| l.sv.contains("förtroendevald")));
+        let fill = ScriptFill {
+            name: "Anna Andersson",
+            region: "Region Sörmland",
+            meeting: "",
+            place: "Stora salen",
+        };
+        assert_eq!(
+            fill_script("Jag heter {name}, {place}, {meeting}.", &fill),
+            "Jag heter Anna Andersson, Stora salen, ….",
+        );
+        let mut bad = p.clone();
+        bad.contacts[0].script = vec![Text {
+            sv: "Jag är på {plats}".into(),
+            en: "I am at {place}".into(),
+        }];
+        let err = bad.validate().unwrap_err();
+        assert_eq!(err.field(), "contacts[0].script[0]");
+        assert!(err.to_string().contains("{plats}"), "{err}");
     }
 
     #[test]

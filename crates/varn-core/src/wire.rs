@@ -97,6 +97,9 @@ pub struct AlarmRequest {
     /// A drill ("Testlarm"): goes the whole way, marked TEST, never escalates.
     #[serde(default)]
     pub drill: bool,
+    /// When the alarm was durable in the device's own database, by the device's clock.
+    #[serde(default)]
+    pub stored_at: Option<DateTime<Utc>>,
 }
 
 /// Where an alarm stands.
@@ -134,6 +137,10 @@ pub struct AlarmReceipt {
     /// Whom the server has alerted because nobody acknowledged in time, in order.
     #[serde(default)]
     pub escalated_to: Vec<String>,
+    /// The server holds a duress cancel: the alarm stays open. The device shows it as
+    /// cancelled, so whoever forced the cancel sees nothing else.
+    #[serde(default)]
+    pub duress: bool,
 }
 
 /// `POST /v1/alarms/{id}/cancel`: a false alarm.
@@ -145,6 +152,24 @@ pub struct CancelRequest {
     /// Why (may be empty).
     #[serde(default)]
     pub reason: String,
+    /// Entered with the duress PIN: the person was forced to cancel. The server keeps the
+    /// alarm open, marks it as the highest priority and answers like a cancel would look.
+    #[serde(default)]
+    pub duress: bool,
+}
+
+/// One entry of an alarm's append-only timeline (`GET /v1/alarms/{id}/timeline`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// When it happened: the device's clock for `triggered` and `stored`, else the server's.
+    pub at: DateTime<Utc>,
+    /// What happened: `triggered`, `stored`, `received`, `shown`, `acknowledged`,
+    /// `escalated`, `notify_failed`, `cancelled`, `duress`, `note`.
+    pub kind: String,
+    /// Who did it (the person, an officer, or `server`).
+    pub actor: String,
+    /// Extra detail (a cancel reason, whom an escalation alerted, a note's text).
+    pub detail: String,
 }
 
 /// The kinds of incident the app records.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 use varn_core::wire::{
     normalize_code, AlarmRequest, AttachmentMeta, CancelRequest, DeviceInfo, EnrollRequest,
-    EnrollResponse, ReportRequest,
+    EnrollResponse, ReportRequest, TimelineEntry,
 };
 
 use crate::auth::{self, DeviceAuth};
@@ -133,6 +133,9 @@ pub async fn put_alarm(
     let receipt = alarm.receipt();
     if created {
         tracing::info!(alarm = %id, device = %device.id, "alarm received");
+        if alarm.drill && auto_acknowledges_drills(&state, &device.region_id) {
+            spawn_drill_responder(state.clone(), device.region_id.clone(), id);
+        }
         state.publish(alarm);
     }
     let status = if created {
@@ -210,10 +213,89 @@ pub async fn cancel_alarm(
         .cancel_alarm(&device, id, &req, state.now())
         .await?;
     if changed {
-        tracing::info!(alarm = %id, "alarm cancelled");
+        if req.duress {
+            // Not in the log's words: the log is no place to learn who is under duress.
+            tracing::warn!(alarm = %id, "alarm held open");
+        } else {
+            tracing::info!(alarm = %id, "alarm cancelled");
+        }
         state.publish(alarm.clone());
     }
     Ok(Json(alarm.receipt()).into_response())
+}
+
+/// `GET /v1/alarms/{id}/timeline`: the alarm's timeline as the device may show it. For an
+/// alarm cancelled under duress it ends with a plain cancel, so the device never shows
+/// that the alarm is still running.
+pub async fn get_timeline(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let alarm = state
+        .store()
+        .alarm(&device.region_id, id)
+        .await?
+        .filter(|a| a.device_id == device.id)
+        .ok_or_else(|| ApiError::not_found("no such alarm for this device"))?;
+    let events = state.store().alarm_events(&device.region_id, id).await?;
+    Ok(Json(for_device(events, alarm.duress_at.is_some())).into_response())
+}
+
+/// What the device is shown of a timeline: everything, or for a duress alarm everything up
+/// to the duress, which reads as a cancel.
+pub fn for_device(events: Vec<TimelineEntry>, duress: bool) -> Vec<TimelineEntry> {
+    if !duress {
+        return events;
+    }
+    let mut shown = Vec::with_capacity(events.len());
+    for mut e in events {
+        if e.kind == "duress" {
+            e.kind = "cancelled".into();
+            shown.push(e);
+            break;
+        }
+        shown.push(e);
+    }
+    shown
+}
+
+/// The name on acknowledgements by the automatic drill responder.
+pub const DRILL_RESPONDER: &str = "Automatiskt testsvar";
+/// How long the automatic responder waits, so the drill shows on dashboards first.
+const DRILL_RESPONDER_DELAY: Duration = Duration::from_secs(2);
+
+fn auto_acknowledges_drills(state: &AppState, region_id: &str) -> bool {
+    state
+        .profile(region_id)
+        .is_some_and(|p| p.profile.alarm.drill_auto_ack)
+}
+
+/// Acknowledges a drill on the region's behalf when its profile allows it (a region without
+/// a staffed dashboard can still drill the whole path).
+fn spawn_drill_responder(state: AppState, region_id: String, id: Uuid) {
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::time::sleep(DRILL_RESPONDER_DELAY) => {}
+            _ = state.shutting_down() => return,
+        }
+        let responder = crate::store::Officer {
+            id: Uuid::nil(),
+            region_id,
+            username: String::new(),
+            display_name: DRILL_RESPONDER.into(),
+            password_hash: String::new(),
+        };
+        match state
+            .store()
+            .acknowledge_alarm(&responder, id, state.now())
+            .await
+        {
+            Ok((alarm, true)) => state.publish(alarm),
+            Ok((_, false)) => {}
+            Err(e) => tracing::error!(alarm = %id, "the drill responder failed: {e}"),
+        }
+    });
 }
 
 /// `PUT /v1/reports/{id}`: one revision of a report (idempotent per revision).

@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/profile", get(api::profile))
         .route("/v1/alarms/{id}", put(api::put_alarm).get(api::get_alarm))
         .route("/v1/alarms/{id}/cancel", post(api::cancel_alarm))
+        .route("/v1/alarms/{id}/timeline", get(api::get_timeline))
         .route(
             "/v1/reports/{id}",
             put(api::put_report).get(api::get_report),

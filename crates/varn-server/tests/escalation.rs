@@ -12,42 +12,17 @@ use uuid::Uuid;
 use varn_core::wire::{AlarmReceipt, EnrollResponse};
 use varn_server::clock::{Clock, ManualClock};
 use varn_server::escalation::{self, Notice};
-use varn_server::testkit::{TestServer, ESCALATION_LIST, OFFICER_PASSWORD};
+use varn_server::testkit::{http_client as client, TestServer, ESCALATION_LIST};
 
 /// Longer than two of the server's checks.
 const TWO_CHECKS: Duration = Duration::from_millis(2500);
 
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-async fn enroll(s: &TestServer) -> EnrollResponse {
-    let code = s.enrollment_code("Anna Andersson").await;
-    let res = client()
-        .post(format!("{}/v1/enroll", s.url()))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json().await.unwrap()
-}
-
 async fn raise(s: &TestServer, d: &EnrollResponse, drill: bool) -> Uuid {
-    let id = Uuid::now_v7();
-    let res = client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&d.token)
-        .json(&json!({ "triggered_at": s.clock.now(), "place": "Stora torget", "drill": drill }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    id
+    s.raise(
+        d,
+        json!({ "triggered_at": s.clock.now(), "place": "Stora torget", "drill": drill }),
+    )
+    .await
 }
 
 async fn receipt(s: &TestServer, d: &EnrollResponse, id: Uuid) -> AlarmReceipt {
@@ -63,17 +38,8 @@ async fn receipt(s: &TestServer, d: &EnrollResponse, id: Uuid) -> AlarmReceipt {
 }
 
 async fn officer(s: &TestServer) -> Client {
-    s.add_officer("hanna", "Hanna Handläggare", "sormland")
-        .await;
-    let c = client();
-    let res = c
-        .post(format!("{}/dashboard/api/login", s.url()))
-        .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
-        .send()
+    s.officer_client("hanna", "Hanna Handläggare", "sormland")
         .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    c
 }
 
 async fn timeline(s: &TestServer, officer: &Client, id: Uuid) -> Vec<Value> {
@@ -119,7 +85,7 @@ fn manual() -> Arc<ManualClock> {
 async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = enroll(&s).await;
+    let d = s.enroll("Anna Andersson").await;
     let o = officer(&s).await;
     let id = raise(&s, &d, false).await;
     let first = receipt(&s, &d, id).await;
@@ -211,7 +177,7 @@ async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step()
 async fn concurrent_looks_record_each_step_once() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = enroll(&s).await;
+    let d = s.enroll("Anna Andersson").await;
     let ids = [raise(&s, &d, false).await, raise(&s, &d, false).await];
     clock.advance(chrono::Duration::seconds(61));
     // Eight looks at once, plus the server's own loop.
@@ -232,7 +198,7 @@ async fn concurrent_looks_record_each_step_once() {
 async fn cancelled_alarms_and_drills_never_escalate() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = enroll(&s).await;
+    let d = s.enroll("Anna Andersson").await;
     let cancelled = raise(&s, &d, false).await;
     let res = client()
         .post(format!("{}/v1/alarms/{cancelled}/cancel", s.url()))
@@ -252,7 +218,7 @@ async fn cancelled_alarms_and_drills_never_escalate() {
 async fn escalation_goes_on_after_a_restart() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = enroll(&s).await;
+    let d = s.enroll("Anna Andersson").await;
     let id = raise(&s, &d, false).await;
     let database = s.database.clone();
     let dir = s.stop().await;
@@ -272,7 +238,7 @@ async fn an_alert_that_cannot_be_sent_is_in_the_timeline() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
     *s.notifier.fail_for.lock().unwrap() = Some(ESCALATION_LIST[0].1.to_string());
-    let d = enroll(&s).await;
+    let d = s.enroll("Anna Andersson").await;
     let o = officer(&s).await;
     let id = raise(&s, &d, false).await;
     clock.advance(chrono::Duration::seconds(60));

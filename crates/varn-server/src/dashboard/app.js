@@ -17,6 +17,12 @@ const STRINGS = {
     late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
     drill: 'TEST', drillNote: 'Testlarm – ingen fara. Kvittera för att visa att kedjan fungerar.',
     escalated: 'INGEN HAR KVITTERAT – eskalerat {n} gång(er), larmat: {who}', everyone: 'alla larmcentraler',
+    duress: 'UNDER TVÅNG', duressNote: 'Avbrutet med hot-PIN kl {time}: personen tvingades avbryta. Larmet gäller – agera!',
+    note: 'Anteckning', addNote: 'Lägg till anteckning', exportText: 'Exportera som text',
+    k_triggered: 'utlöst (enhetens klocka)', k_stored: 'sparat i appen (enhetens klocka)', k_received: 'mottaget av servern',
+    k_shown: 'visat i larmcentralen', k_acknowledged: 'kvitterat', k_escalated: 'eskalerat', k_notify_failed: 'avisering misslyckades',
+    k_cancelled: 'avbrutet', k_duress: 'avbrutet med hot-PIN – larmet kvarstår', k_note: 'anteckning',
+    stats: 'Larm senaste 30 dagarna: {real} · testlarm: {drills} (räknas inte som larm)',
   },
   en: {
     sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
@@ -33,6 +39,12 @@ const STRINGS = {
     late: 'LATE: reached the server {min} min after it was raised',
     drill: 'TEST', drillNote: 'Drill – no danger. Acknowledge it to show the chain works.',
     escalated: 'NOBODY HAS ACKNOWLEDGED – escalated {n} time(s), alerted: {who}', everyone: 'all dashboards',
+    duress: 'UNDER DURESS', duressNote: 'Cancelled with the duress PIN at {time}: the person was forced to cancel. The alarm stands – act!',
+    note: 'Note', addNote: 'Add note', exportText: 'Export as text',
+    k_triggered: 'triggered (device clock)', k_stored: 'stored in the app (device clock)', k_received: 'received by the server',
+    k_shown: 'shown on a dashboard', k_acknowledged: 'acknowledged', k_escalated: 'escalated', k_notify_failed: 'notification failed',
+    k_cancelled: 'cancelled', k_duress: 'cancelled with the duress PIN – the alarm stands', k_note: 'note',
+    stats: 'Alarms in the last 30 days: {real} · drills: {drills} (not counted as alarms)',
   },
 };
 let lang = localStorage.getItem('varn-lang') === 'en' ? 'en' : 'sv';
@@ -123,15 +135,39 @@ function lateMinutes(a) {
   return Math.floor((Date.parse(a.received_at) - Date.parse(a.triggered_at)) / 60000);
 }
 
+function eventLine(e) {
+  return h('li', { 'data-kind': e.kind }, `${time(e.at)} – ${t(`k_${e.kind}`)}${e.actor && e.actor !== 'server' ? ` – ${e.actor}` : ''}${e.detail ? `: ${e.detail}` : ''}`);
+}
+
+async function showTimeline(a, tl) {
+  const events = await api(`/dashboard/api/alarms/${a.id}/timeline`).catch(() => []);
+  const text = h('textarea', { class: 'note-text', maxlength: 2000, rows: 2, 'aria-label': t('note') });
+  const add = h('button', { type: 'button', class: 'add-note', onclick: async () => {
+    if (!text.value.trim()) return;
+    try {
+      await api(`/dashboard/api/alarms/${a.id}/notes`, { method: 'POST', body: JSON.stringify({ text: text.value }) });
+      showTimeline(a, tl);
+    } catch (e) {
+      if (e.status === 401) loginForm();
+    }
+  } }, t('addNote'));
+  tl.replaceChildren(h('ol', {}, events.map(eventLine)),
+    h('div', { class: 'note-form' }, text, add),
+    h('a', { href: `/dashboard/api/alarms/${a.id}/timeline.txt`, download: `varn-larm-${a.id}.txt`, class: 'export' }, t('exportText')));
+}
+
 function alarmItem(a) {
   const badge = { open: t('open'), acknowledged: t('statusAcknowledged'), cancelled: t('statusCancelled') }[a.status];
-  const tl = h('ol', { class: 'timeline', hidden: true });
+  const tl = h('div', { class: 'timeline', hidden: true });
   const escalated = a.status === 'open' && a.escalation_step > 0;
-  const classes = ['alarm', a.status, a.drill ? 'drill' : '', escalated ? 'escalated' : ''].filter(Boolean).join(' ');
-  return h('li', { class: classes, id: `alarm-${a.id}`, 'data-status': a.status, 'data-drill': a.drill ? 'true' : 'false' },
+  const duress = Boolean(a.duress_at);
+  const classes = ['alarm', a.status, a.drill ? 'drill' : '', escalated ? 'escalated' : '', duress ? 'duress' : ''].filter(Boolean).join(' ');
+  return h('li', { class: classes, id: `alarm-${a.id}`, 'data-status': a.status, 'data-drill': a.drill ? 'true' : 'false', 'data-duress': duress ? 'true' : 'false' },
     h('div', { class: 'who' },
+      duress ? h('span', { class: 'badge duress' }, t('duress')) : null,
       a.drill ? h('span', { class: 'badge drill' }, t('drill')) : null,
       h('span', { class: `badge ${a.status}` }, badge), a.who),
+    duress ? h('div', { class: 'meta duress-note', role: 'alert' }, t('duressNote', { time: time(a.duress_at) })) : null,
     a.drill ? h('div', { class: 'meta drill-note' }, t('drillNote')) : null,
     escalated ? h('div', { class: 'meta escalation', role: 'alert' },
       t('escalated', { n: a.escalation_step, who: a.escalated_to.length ? a.escalated_to.join(', ') : t('everyone') })) : null,
@@ -145,14 +181,28 @@ function alarmItem(a) {
     a.status === 'cancelled' ? h('div', { class: 'meta' }, t('cancelled', { time: time(a.cancelled_at) }), a.cancel_reason ? ` – ${a.cancel_reason}` : '') : null,
     h('div', { class: 'actions' },
       a.status === 'open' ? h('button', { type: 'button', class: 'ack', 'data-ack': a.id, onclick: () => acknowledge(a.id) }, t('ack')) : null,
-      h('button', { type: 'button', onclick: async () => {
+      h('button', { type: 'button', class: 'show-timeline', onclick: () => {
         tl.hidden = !tl.hidden;
-        if (!tl.hidden) {
-          const events = await api(`/dashboard/api/alarms/${a.id}/timeline`).catch(() => []);
-          tl.replaceChildren(...events.map((e) => h('li', {}, `${time(e.at)} – ${e.kind} – ${e.actor}${e.detail ? `: ${e.detail}` : ''}`)));
-        }
+        if (!tl.hidden) showTimeline(a, tl);
       } }, t('timeline'))),
     tl);
+}
+
+/** Highest priority first: under duress (not cancelled), then open, then newest. */
+function rank(a) {
+  return (a.duress_at && a.status !== 'cancelled' ? 2 : 0) + (a.status === 'open' ? 1 : 0);
+}
+
+const reportedShown = new Set();
+
+/** Tells the server once per alarm that this officer's screen shows it (the timeline's
+ * "shown on a dashboard"). */
+function reportShown(list) {
+  for (const a of list) {
+    if (reportedShown.has(a.id)) continue;
+    reportedShown.add(a.id);
+    api(`/dashboard/api/alarms/${a.id}/shown`, { method: 'POST', body: '{}' }).catch(() => reportedShown.delete(a.id));
+  }
 }
 
 function drawAlarms() {
@@ -160,17 +210,25 @@ function drawAlarms() {
   if (!list) return;
   // Open alarms first, then newest first.
   const sorted = [...alarms.values()]
-    .sort((a, b) => (b.status === 'open') - (a.status === 'open') || b.received_at.localeCompare(a.received_at));
+    .sort((a, b) => rank(b) - rank(a) || b.received_at.localeCompare(a.received_at));
   list.replaceChildren(...(sorted.length ? sorted.map(alarmItem) : [h('li', { class: 'empty' }, t('none'))]));
+  reportShown(sorted);
+  // Drills prove the chain works; they are never counted as alarms.
+  const since = Date.now() - 30 * 24 * 3600 * 1000;
+  const recent = sorted.filter((a) => Date.parse(a.received_at) >= since);
+  const drills = recent.filter((a) => a.drill).length;
+  document.getElementById('alarm-stats')?.replaceChildren(t('stats', { real: recent.length - drills, drills }));
 }
 
-/** Keeps the newest version; true when it should sound: a new real alarm, or one that
- * nobody acknowledged in time (escalated again). Drills never sound. */
+/** Keeps the newest version; true when it should sound: a new real alarm, one that
+ * nobody acknowledged in time (escalated again), or a cancel under duress. Drills never sound. */
 function upsert(a) {
   const old = alarms.get(a.id);
   if (old && old.version >= a.version) return false;
   alarms.set(a.id, a);
-  if (a.drill || a.status !== 'open') return false;
+  if (a.drill) return false;
+  if (a.duress_at && !old?.duress_at) return true;
+  if (a.status !== 'open') return false;
   return !old || a.escalation_step > old.escalation_step;
 }
 
@@ -238,7 +296,7 @@ async function start() {
   chrome(true);
   main.replaceChildren(
     h('p', {}, me.display_name, ' · ', me.region_id),
-    h('h2', {}, t('alarms')), h('ul', { class: 'alarms', id: 'alarm-list' }),
+    h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),
     h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }));
   drawAlarms();
   listen();

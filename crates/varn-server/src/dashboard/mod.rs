@@ -53,6 +53,12 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/api/events", get(events))
         .route("/dashboard/api/alarms/{id}/ack", post(acknowledge))
         .route("/dashboard/api/alarms/{id}/timeline", get(timeline))
+        .route(
+            "/dashboard/api/alarms/{id}/timeline.txt",
+            get(timeline_text),
+        )
+        .route("/dashboard/api/alarms/{id}/shown", post(shown))
+        .route("/dashboard/api/alarms/{id}/notes", post(add_note))
         .route("/dashboard/api/reports", get(reports))
         .route("/dashboard/api/reports/{id}", get(report))
         .route("/dashboard/api/attachments/{id}", get(attachment))
@@ -258,6 +264,92 @@ async fn timeline(
     if state.store().alarm(&o.region_id, id).await?.is_none() {
         return Err(ApiError::not_found("no such alarm in your region"));
     }
+    Ok(Json(state.store().alarm_events(&o.region_id, id).await?).into_response())
+}
+
+/// The timeline as text for a police report, in the server's local time.
+async fn timeline_text(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let alarm = state
+        .store()
+        .alarm(&o.region_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alarm in your region"))?;
+    let events = state.store().alarm_events(&o.region_id, id).await?;
+    let id_text = alarm.id.to_string();
+    let header = varn_core::timeline::Header {
+        id: &id_text,
+        who: &alarm.who,
+        meeting: &alarm.meeting,
+        place: &alarm.place,
+        drill: alarm.drill,
+    };
+    let text = varn_core::timeline::to_text(&header, &events, &chrono::Local, state.now());
+    let disposition = format!("attachment; filename=\"varn-larm-{id_text}.txt\"");
+    let mut res = text.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// `POST …/shown`: the page has put the alarm on screen (recorded once per officer).
+async fn shown(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    same_origin(&headers)?;
+    state.store().mark_shown(&o, id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The longest officer note.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteRequest {
+    text: String,
+}
+
+/// `POST …/notes`: an officer's note on the alarm's timeline.
+async fn add_note(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<NoteRequest>,
+) -> Result<Response> {
+    same_origin(&headers)?;
+    let text = req.text.trim();
+    if text.is_empty() {
+        return Err(ApiError::unprocessable("a note needs some text"));
+    }
+    if text.chars().count() > MAX_NOTE_CHARS {
+        return Err(ApiError::unprocessable(format!(
+            "a note is at most {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    let event = crate::store::AlarmEvent {
+        at: state.now(),
+        kind: "note".into(),
+        actor: o.display_name.clone(),
+        detail: text.to_string(),
+    };
+    state
+        .store()
+        .add_alarm_event(&o.region_id, id, &event)
+        .await?;
     Ok(Json(state.store().alarm_events(&o.region_id, id).await?).into_response())
 }
 

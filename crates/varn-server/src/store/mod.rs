@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmReceipt, AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, ReportReceipt,
-    ReportRequest, Role, UploadStatus,
+    ReportRequest, Role, TimelineEntry, UploadStatus,
 };
 
 /// A device (one person's app) as the server knows it.
@@ -85,6 +85,9 @@ pub struct Alarm {
     pub escalation_step: u32,
     /// Who has been alerted by those escalations, in order.
     pub escalated_to: Vec<String>,
+    /// When the person cancelled it with the duress PIN: forced to cancel, so it stays open
+    /// and comes first on the dashboard.
+    pub duress_at: Option<DateTime<Utc>>,
 }
 
 impl Alarm {
@@ -100,23 +103,13 @@ impl Alarm {
             version: self.version,
             drill: self.drill,
             escalated_to: self.escalated_to.clone(),
+            duress: self.duress_at.is_some(),
         }
     }
 }
 
-/// One entry of an alarm's append-only timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AlarmEvent {
-    /// When it happened (server clock; for `triggered`, the device's).
-    pub at: DateTime<Utc>,
-    /// What happened: `triggered`, `received`, `escalated`, `notify_failed`,
-    /// `acknowledged`, `cancelled`.
-    pub kind: String,
-    /// Who did it (device or officer name).
-    pub actor: String,
-    /// Extra detail (e.g. a cancel reason).
-    pub detail: String,
-}
+/// One entry of an alarm's append-only timeline (the same shape the device API sends).
+pub type AlarmEvent = TimelineEntry;
 
 /// A report as the dashboard lists it, with its newest revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -287,6 +280,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Alarm, bool), StoreError>;
 
     /// Cancels a device's own alarm (idempotent). Returns it and whether this call changed it.
+    /// A duress cancel (`req.duress`) does not cancel: it marks the alarm as under duress and
+    /// leaves it open (or acknowledged) so it keeps escalating until an officer takes it.
     async fn cancel_alarm(
         &self,
         device: &Device,
@@ -326,6 +321,15 @@ pub trait Store: Send + Sync + 'static {
         to: &[String],
         now: DateTime<Utc>,
     ) -> Result<Option<Alarm>, StoreError>;
+
+    /// Records that an officer's dashboard has shown the alarm, once per officer. Returns
+    /// whether this call recorded it.
+    async fn mark_shown(
+        &self,
+        officer: &Officer,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Appends an entry to an alarm's timeline (entries are never changed or removed).
     async fn add_alarm_event(

@@ -126,6 +126,9 @@ ALTER TABLE alarms ADD COLUMN escalation_step INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE alarms ADD COLUMN escalated_to TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX alarms_open ON alarms (status, drill) WHERE status = 'open' AND drill = 0;
 ",
+    "
+ALTER TABLE alarms ADD COLUMN duress_at TEXT;
+",
 ];
 
 /// The most requests committed together.
@@ -222,7 +225,8 @@ fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
 
 const ALARM_COLS: &str = "a.id, a.region_id, a.device_id, d.name, a.triggered_at, a.received_at,
     a.meeting, a.place, a.message, a.status, a.acknowledged_at, a.acknowledged_by,
-    a.cancelled_at, a.cancel_reason, a.version, a.drill, a.escalation_step, a.escalated_to";
+    a.cancelled_at, a.cancel_reason, a.version, a.drill, a.escalation_step, a.escalated_to,
+    a.duress_at";
 
 fn alarm_row(r: &Row<'_>) -> rusqlite::Result<Alarm> {
     Ok(Alarm {
@@ -246,6 +250,7 @@ fn alarm_row(r: &Row<'_>) -> rusqlite::Result<Alarm> {
         escalated_to: serde_json::from_str(&r.get::<_, String>(17)?).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, Box::new(e))
         })?,
+        duress_at: opt_ts(r.get(18)?)?,
     })
 }
 
@@ -679,6 +684,9 @@ impl Store for SqliteStore {
             if inserted {
                 let what = if req.drill { "drill" } else { "" };
                 add_event(c, id, req.triggered_at, "triggered", &device.name, what)?;
+                if let Some(stored) = req.stored_at {
+                    add_event(c, id, stored, "stored", &device.name, "")?;
+                }
                 add_event(c, id, now, "received", "server", "")?;
             }
             Ok((alarm, inserted))
@@ -699,8 +707,18 @@ impl Store for SqliteStore {
             if alarm.device_id != device.id {
                 return Err(StoreError::OtherDevice);
             }
-            if alarm.status == AlarmStatus::Cancelled {
+            if alarm.status == AlarmStatus::Cancelled || alarm.duress_at.is_some() {
                 return Ok((alarm, false));
+            }
+            if req.duress {
+                // Forced to cancel: the alarm stays as it is, marked, and the dashboard
+                // puts it first. The device shows a cancel.
+                c.execute(
+                    "UPDATE alarms SET duress_at = ?1, version = version + 1 WHERE id = ?2",
+                    params![ts(now), id.to_string()],
+                )?;
+                add_event(c, id, now, "duress", &device.name, &req.reason)?;
+                return Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true));
             }
             c.execute(
                 "UPDATE alarms SET status = 'cancelled', cancelled_at = ?1, cancel_reason = ?2,
@@ -827,6 +845,32 @@ impl Store for SqliteStore {
             };
             add_event(c, id, now, "escalated", "server", &detail)?;
             Ok(Some(load_alarm(c, id)?.ok_or(StoreError::NotFound)?))
+        })
+        .await
+    }
+
+    async fn mark_shown(
+        &self,
+        officer: &Officer,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let officer = officer.clone();
+        self.write(move |c| {
+            load_alarm(c, id)?
+                .filter(|a| a.region_id == officer.region_id)
+                .ok_or(StoreError::NotFound)?;
+            let seen: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM alarm_events
+                    WHERE alarm_id = ?1 AND kind = 'shown' AND actor = ?2)",
+                params![id.to_string(), officer.display_name],
+                |r| r.get(0),
+            )?;
+            if seen {
+                return Ok(false);
+            }
+            add_event(c, id, now, "shown", &officer.display_name, "")?;
+            Ok(true)
         })
         .await
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use uuid::Uuid;
 use varn_core::profile::Profile;
-use varn_core::wire::{normalize_code, Role};
+use varn_core::wire::{normalize_code, EnrollResponse, Role};
 
 use crate::auth;
 use crate::clock::{Clock, SystemClock};
@@ -41,6 +41,15 @@ pub const ESCALATION_LIST: [(&str, &str); 2] = [
     ("Jourhavande säkerhetschef", "jour1@example.se"),
     ("Regiondirektör", "jour2@example.se"),
 ];
+
+/// A client for tests: a cookie store (for dashboard sessions) and a 30 s timeout.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
 
 /// Officer password used by [`TestServer::add_officer`].
 pub const OFFICER_PASSWORD: &str = "säkerhet-är-viktigt";
@@ -152,6 +161,53 @@ impl TestServer {
             .await
             .expect("create officer");
         officer
+    }
+
+    /// A device enrolled over HTTP as `name` (in Sörmland).
+    pub async fn enroll(&self, name: &str) -> EnrollResponse {
+        let code = self.enrollment_code(name).await;
+        let res = http_client()
+            .post(format!("{}/v1/enroll", self.url()))
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+            .await
+            .expect("enroll request");
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED, "enroll");
+        res.json().await.expect("enroll answer")
+    }
+
+    /// Raises an alarm over HTTP with `body` (an `AlarmRequest` as JSON); returns its id.
+    pub async fn raise(&self, device: &EnrollResponse, body: serde_json::Value) -> Uuid {
+        let id = Uuid::now_v7();
+        let res = http_client()
+            .put(format!("{}/v1/alarms/{id}", self.url()))
+            .bearer_auth(&device.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("alarm request");
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED, "raise");
+        id
+    }
+
+    /// An officer of `region`, created and logged in to the dashboard: the client carries
+    /// the session cookie.
+    pub async fn officer_client(
+        &self,
+        username: &str,
+        display_name: &str,
+        region: &str,
+    ) -> reqwest::Client {
+        self.add_officer(username, display_name, region).await;
+        let c = http_client();
+        let res = c
+            .post(format!("{}/dashboard/api/login", self.url()))
+            .json(&serde_json::json!({ "username": username, "password": OFFICER_PASSWORD }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "login");
+        c
     }
 
     /// Stops the server (graceful).

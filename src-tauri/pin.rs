@@ -1,0 +1,324 @@
+//! The app PIN and the duress PIN, kept only as Argon2id hashes in the (encrypted) database.
+//! Wrong PINs make the next try wait ([`varn_core::pin::Throttle`]); the count is stored,
+//! so closing the app does not reset it. Both hashes are always checked, so how long a try
+//! takes does not tell which PIN was entered.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use varn_core::pin::{self, PinFormatError, Throttle};
+use zeroize::Zeroize;
+
+use crate::storage::{Db, StorageError};
+
+const APP_KEY: &str = "pin.app";
+const DURESS_KEY: &str = "pin.duress";
+const THROTTLE_KEY: &str = "pin.throttle";
+const IDLE_KEY: &str = "lock.idle_minutes";
+
+/// The longest idle lock a person can choose, in minutes.
+pub const MAX_IDLE_MINUTES: u32 = 240;
+
+/// Which PIN was entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entered {
+    /// The person's own PIN.
+    Pin,
+    /// The duress PIN: looks like the PIN, raises the alarm silently.
+    Duress,
+}
+
+/// Why a PIN was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    /// No PIN is set, so there is nothing to check.
+    #[error("no PIN is set")]
+    NotSet,
+    /// Wrong; the next try is possible after this many seconds (0: at once).
+    #[error("wrong PIN; next try in {0} s")]
+    Wrong(i64),
+    /// Too many wrong tries: wait this many seconds.
+    #[error("too many wrong PINs; wait {0} s")]
+    Wait(i64),
+    /// Not a valid PIN to set.
+    #[error(transparent)]
+    Format(#[from] PinFormatError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Hashing failed (should not happen).
+    #[error("the PIN could not be hashed: {0}")]
+    Hash(String),
+}
+
+/// What the settings screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinStatus {
+    /// A PIN is set: cancelling an alarm and opening the lock need it.
+    pub pin_set: bool,
+    /// A duress PIN is set.
+    pub duress_set: bool,
+    /// Minutes without use before the app locks; 0 = never.
+    pub idle_lock_minutes: u32,
+}
+
+/// Argon2id with OWASP's smallest recommended costs (19 MiB, 2 passes): a PIN has few
+/// possibilities, so the stored throttle, not the hash, is what stops guessing on the device;
+/// the hash keeps the PIN out of the database.
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash(pin: &str) -> Result<String, PinError> {
+    let salt_bytes: [u8; 16] = rand::Rng::random(&mut rand::rng());
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| PinError::Hash(e.to_string()))?;
+    hasher()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PinError::Hash(e.to_string()))
+}
+
+fn matches(pin: &str, stored: Option<&str>) -> bool {
+    // Without a stored hash, check against a throw-away one so both paths take as long.
+    let fallback;
+    let phc = match stored {
+        Some(s) => s,
+        None => {
+            fallback = hash("0000").unwrap_or_default();
+            &fallback
+        }
+    };
+    let ok = PasswordHash::new(phc)
+        .map(|h| hasher().verify_password(pin.as_bytes(), &h).is_ok())
+        .unwrap_or(false);
+    ok && stored.is_some()
+}
+
+fn throttle(db: &Db) -> Result<Throttle, StorageError> {
+    Ok(db
+        .setting(THROTTLE_KEY)?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default())
+}
+
+fn save_throttle(db: &Db, t: &Throttle) -> Result<(), StorageError> {
+    let json = serde_json::to_string(t).unwrap_or_default();
+    db.set_setting(THROTTLE_KEY, &json)
+}
+
+/// Whether PINs are set and the idle lock.
+pub fn status(db: &Db) -> Result<PinStatus, StorageError> {
+    let pin_set = db.setting(APP_KEY)?.is_some();
+    Ok(PinStatus {
+        pin_set,
+        duress_set: pin_set && db.setting(DURESS_KEY)?.is_some(),
+        idle_lock_minutes: if pin_set {
+            db.setting(IDLE_KEY)?
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        } else {
+            0
+        },
+    })
+}
+
+/// Checks a PIN: which one it is, or why not. Wrong PINs count towards the wait.
+pub fn verify(db: &Db, entered: &str, now: DateTime<Utc>) -> Result<Entered, PinError> {
+    let app = db.setting(APP_KEY)?.ok_or(PinError::NotSet)?;
+    let mut t = throttle(db)?;
+    t.check(now).map_err(PinError::Wait)?;
+    let duress = db.setting(DURESS_KEY)?;
+    let is_pin = matches(entered, Some(&app));
+    let is_duress = matches(entered, duress.as_deref());
+    if is_pin || is_duress {
+        if t != Throttle::default() {
+            t.succeeded();
+            save_throttle(db, &t)?;
+        }
+        return Ok(if is_pin {
+            Entered::Pin
+        } else {
+            Entered::Duress
+        });
+    }
+    let wait = t.failed(now);
+    save_throttle(db, &t)?;
+    Err(PinError::Wrong(wait))
+}
+
+/// Sets the PIN and, optionally, the duress PIN. Changing a PIN that is set needs it
+/// (`current`); the duress PIN cannot do that.
+pub fn set(
+    db: &Db,
+    current: Option<&str>,
+    mut new_pin: String,
+    mut duress: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<PinStatus, PinError> {
+    let result = (|| {
+        if db.setting(APP_KEY)?.is_some() {
+            match verify(db, current.unwrap_or(""), now)? {
+                Entered::Pin => {}
+                // The duress PIN must never open the settings; it counts as wrong.
+                Entered::Duress => return Err(PinError::Wrong(0)),
+            }
+        }
+        pin::check_format(&new_pin)?;
+        if let Some(d) = duress.as_deref() {
+            pin::check_format(d)?;
+            if d == new_pin {
+                return Err(PinFormatError::SameAsPin.into());
+            }
+        }
+        let app_hash = hash(&new_pin)?;
+        let duress_hash = duress.as_deref().map(hash).transpose()?;
+        match &duress_hash {
+            Some(h) => db.set_settings(&[(APP_KEY, &app_hash), (DURESS_KEY, h)])?,
+            None => {
+                db.set_setting(APP_KEY, &app_hash)?;
+                db.delete_settings(&[DURESS_KEY])?;
+            }
+        }
+        Ok(status(db)?)
+    })();
+    new_pin.zeroize();
+    if let Some(d) = duress.as_mut() {
+        d.zeroize();
+    }
+    result
+}
+
+/// Removes both PINs (and so the idle lock); needs the PIN.
+pub fn clear(db: &Db, current: &str, now: DateTime<Utc>) -> Result<PinStatus, PinError> {
+    match verify(db, current, now)? {
+        Entered::Pin => {
+            db.delete_settings(&[APP_KEY, DURESS_KEY, IDLE_KEY])?;
+            Ok(status(db)?)
+        }
+        Entered::Duress => Err(PinError::Wrong(0)),
+    }
+}
+
+/// Sets the idle lock (minutes; 0 = off). Needs a PIN to be set, since the lock opens
+/// with it.
+pub fn set_idle_lock(db: &Db, minutes: u32) -> Result<PinStatus, PinError> {
+    if db.setting(APP_KEY)?.is_none() {
+        return Err(PinError::NotSet);
+    }
+    db.set_setting(IDLE_KEY, &minutes.min(MAX_IDLE_MINUTES).to_string())?;
+    Ok(status(db)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("varn.db")).unwrap();
+        (dir, db)
+    }
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn pins_are_stored_only_as_argon2id_hashes() {
+        let (dir, db) = db();
+        set(&db, None, "4711".into(), Some("9999".into()), at(0)).unwrap();
+        for key in [APP_KEY, DURESS_KEY] {
+            let stored = db.setting(key).unwrap().unwrap();
+            assert!(stored.starts_with("$argon2id$"), "{stored}");
+            assert!(!stored.contains("4711") && !stored.contains("9999"));
+        }
+        drop(db);
+        // Nowhere in the file either (the test database is not encrypted).
+        let bytes = std::fs::read(dir.path().join("varn.db")).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("4711") && !text.contains("9999"));
+    }
+
+    #[test]
+    fn the_pin_and_the_duress_pin_are_told_apart() {
+        let (_dir, db) = db();
+        assert!(matches!(verify(&db, "1234", at(0)), Err(PinError::NotSet)));
+        let s = set(&db, None, "1234".into(), Some("4321".into()), at(0)).unwrap();
+        assert!(s.pin_set && s.duress_set);
+        assert_eq!(verify(&db, "1234", at(0)).unwrap(), Entered::Pin);
+        assert_eq!(verify(&db, "4321", at(0)).unwrap(), Entered::Duress);
+        assert!(matches!(
+            verify(&db, "1111", at(0)),
+            Err(PinError::Wrong(0))
+        ));
+    }
+
+    #[test]
+    fn wrong_pins_are_delayed_and_the_delay_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("varn.db");
+        {
+            let db = Db::open(&path).unwrap();
+            set(&db, None, "1234".into(), None, at(0)).unwrap();
+            assert!(matches!(
+                verify(&db, "0000", at(0)),
+                Err(PinError::Wrong(0))
+            ));
+            assert!(matches!(
+                verify(&db, "0000", at(0)),
+                Err(PinError::Wrong(0))
+            ));
+            assert!(matches!(
+                verify(&db, "0000", at(0)),
+                Err(PinError::Wrong(5))
+            ));
+        }
+        let db = Db::open(&path).unwrap();
+        // Even the right PIN waits its turn.
+        assert!(matches!(verify(&db, "1234", at(2)), Err(PinError::Wait(3))));
+        assert!(matches!(
+            verify(&db, "0000", at(5)),
+            Err(PinError::Wrong(10))
+        ));
+        assert_eq!(verify(&db, "1234", at(15)).unwrap(), Entered::Pin);
+        // A right PIN starts the count again.
+        assert!(matches!(
+            verify(&db, "0000", at(15)),
+            Err(PinError::Wrong(0))
+        ));
+    }
+
+    #[test]
+    fn changing_or_clearing_needs_the_pin_and_never_the_duress_pin() {
+        let (_dir, db) = db();
+        set(&db, None, "1234".into(), Some("4321".into()), at(0)).unwrap();
+        assert!(matches!(
+            set(&db, Some("4321"), "5555".into(), None, at(0)),
+            Err(PinError::Wrong(_))
+        ));
+        assert!(matches!(
+            set(&db, Some("1234"), "5555".into(), Some("5555".into()), at(0)),
+            Err(PinError::Format(PinFormatError::SameAsPin))
+        ));
+        assert!(matches!(
+            set(&db, Some("1234"), "12".into(), None, at(0)),
+            Err(PinError::Format(PinFormatError::Digits))
+        ));
+        let s = set(&db, Some("1234"), "5555".into(), None, at(0)).unwrap();
+        assert!(s.pin_set && !s.duress_set, "no duress PIN given: removed");
+        assert_eq!(set_idle_lock(&db, 5).unwrap().idle_lock_minutes, 5);
+        assert!(matches!(clear(&db, "4321", at(0)), Err(PinError::Wrong(_))));
+        let s = clear(&db, "5555", at(0)).unwrap();
+        assert_eq!(
+            s,
+            PinStatus {
+                pin_set: false,
+                duress_set: false,
+                idle_lock_minutes: 0
+            }
+        );
+        assert!(matches!(set_idle_lock(&db, 5), Err(PinError::NotSet)));
+    }
+}

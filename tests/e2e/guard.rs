@@ -1,0 +1,181 @@
+//! The PIN, the duress PIN, "Dölj", the lock screen and call scripts, in the real window
+//! against the real server: a cancel needs the PIN; the duress PIN looks like a cancel on
+//! screen while the dashboard shows the alarm as under duress; wrong PINs are delayed; the
+//! lock screen keeps the alarm and 112 and nothing else.
+
+use std::time::{Duration, Instant};
+
+use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
+
+use crate::alarm::enroll;
+use crate::harness::{App, Browser, Desktop, WAIT};
+
+const PIN: &str = "2580";
+const DURESS: &str = "1590";
+
+async fn set_pins(app: &App) {
+    app.click("#settings-btn").await;
+    app.wait_text("#pin-state", "Ingen PIN är vald").await;
+    app.fill("#pin-new", PIN).await;
+    app.fill("#pin-duress", DURESS).await;
+    app.click("#pin-save").await;
+    app.wait_text("#pin-state", "PIN och hot-PIN är valda")
+        .await;
+}
+
+/// Enters a PIN in the open PIN dialog.
+async fn enter_pin(app: &App, pin: &str) {
+    app.fill("#pin-entry", pin).await;
+    app.click("#pin-submit").await;
+}
+
+#[tokio::test]
+async fn the_duress_pin_cancels_on_screen_while_the_dashboard_holds_the_alarm() {
+    let server = TestServer::start().await;
+    server
+        .add_officer("hanna", "Hanna Handläggare", "sormland")
+        .await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let mut desk = Desktop::start("duress");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    set_pins(&app).await;
+    app.click("[data-tab='plan']").await;
+
+    let b = Browser::start("duress-dashboard").await;
+    b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
+
+    app.hold("#panic", Duration::from_millis(1900)).await;
+    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+        .await;
+    app.click("#cancel-alarm").await;
+    app.wait_text("#pin-title", "Ange PIN").await;
+
+    // Wrong PINs: two free tries, then a growing wait that even the right PIN must respect.
+    enter_pin(&app, "0000").await;
+    app.wait_text("#pin-status", "Fel PIN. Försök igen.").await;
+    enter_pin(&app, "0001").await;
+    app.wait_text("#pin-status", "Fel PIN. Försök igen.").await;
+    enter_pin(&app, "0002").await;
+    app.wait_text("#pin-status", "Nästa försök om 5 sekunder")
+        .await;
+    enter_pin(&app, DURESS).await;
+    app.wait_text("#pin-status", "För många fel").await;
+    assert_eq!(
+        server.store.alarms("sormland", 10).await.unwrap()[0].duress_at,
+        None,
+        "nothing reached the server while waiting"
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    enter_pin(&app, DURESS).await;
+
+    // On screen: exactly a cancel.
+    app.wait_text("#alarm-title", "Larmet är avbrutet (falsklarm).")
+        .await;
+    app.screenshot("duress-device").await;
+
+    // On the server and the dashboard: open, under duress, first in line.
+    let start = Instant::now();
+    let alarm = loop {
+        let a = server.store.alarms("sormland", 10).await.unwrap()[0].clone();
+        if a.duress_at.is_some() {
+            break a;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the duress never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(alarm.status, varn_core::wire::AlarmStatus::Open);
+    let row = format!("#alarm-{}[data-duress='true']", alarm.id);
+    let li = b.wait_for(&row).await;
+    let text = li.text().await.unwrap();
+    assert!(text.contains("UNDER TVÅNG"), "{text}");
+    assert!(text.contains("NYTT LARM"), "{text}");
+    b.screenshot("duress").await;
+
+    // The app's timeline from the region ends with a plain cancel.
+    app.click("#alarm-timeline-btn").await;
+    let timeline = app
+        .wait_text("#alarm-timeline", "Avbrutet – Anna Andersson")
+        .await;
+    assert!(timeline.contains("Larmet utlöstes"), "{timeline}");
+    assert!(timeline.contains("Sparat i appen"), "{timeline}");
+    assert!(
+        timeline.contains("Visat i larmcentralen – Hanna Handläggare"),
+        "{timeline}"
+    );
+    assert!(!timeline.to_lowercase().contains("tvång"), "{timeline}");
+    app.screenshot("duress-timeline").await;
+    b.quit().await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn hide_shows_a_neutral_screen_and_the_lock_keeps_only_the_alarm_and_112() {
+    let server = TestServer::start().await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let mut desk = Desktop::start("lock");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    set_pins(&app).await;
+    app.click("[data-tab='plan']").await;
+
+    app.click("#hide-btn").await;
+    app.wait_for("#neutral").await;
+    assert_eq!(
+        app.js("return getComputedStyle(document.getElementById('view')).visibility")
+            .await,
+        "hidden"
+    );
+    app.screenshot("hidden").await;
+    app.click("#neutral").await;
+    app.wait_for("#lockscreen").await;
+    assert_eq!(app.count("#neutral").await, 0);
+    // Reports are behind the PIN, in the UI and in Rust.
+    app.js("location.hash = '#/reports'").await;
+    app.wait_for("#lockscreen").await;
+    let refused = app
+        .js("return window.__TAURI_INTERNALS__.invoke('incidents').then(() => 'ok', (e) => e.kind)")
+        .await;
+    assert_eq!(refused, "screen_locked");
+    assert_eq!(
+        app.js("return getComputedStyle(document.getElementById('tabs')).display")
+            .await,
+        "none"
+    );
+    app.screenshot("locked").await;
+
+    // 112 works without the PIN, with the region's script (no dialer here: the number).
+    app.click("#sos-112").await;
+    app.wait_text("#number-huge", "112").await;
+    let script = app.wait_text("#call-script", "Vem du är").await;
+    assert!(
+        script.contains("Jag heter Anna Andersson och är förtroendevald i Region Sörmland"),
+        "{script}"
+    );
+    assert!(script.contains("prata tyst"), "{script}");
+    app.screenshot("call-script").await;
+    app.click(".dialog .btn.secondary").await;
+
+    // The alarm works without the PIN and its screen shows over the lock.
+    app.hold("#panic", Duration::from_millis(1900)).await;
+    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+        .await;
+    let alarms = server.store.alarms("sormland", 10).await.unwrap();
+    assert_eq!(alarms.len(), 1);
+    app.click("#alarm-leave").await;
+    app.wait_for("#lockscreen").await;
+
+    // The duress PIN opens the lock like the PIN does; a wrong one does not.
+    app.fill("#lock-pin", "9999").await;
+    app.click("#lock-submit").await;
+    app.wait_text("#lock-status", "Fel PIN").await;
+    app.fill("#lock-pin", PIN).await;
+    app.click("#lock-submit").await;
+    app.wait_for("#plan-search").await;
+    app.click("[data-tab='reports']").await;
+    app.wait_for("#new-incident").await;
+    app.quit().await;
+}

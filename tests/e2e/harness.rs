@@ -71,11 +71,21 @@ impl Drop for Proc {
     }
 }
 
+/// A free loopback port, never the same twice in this process: the tests run in parallel,
+/// and a port handed to one tauri-driver must not be handed to another before it binds.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
@@ -238,6 +248,11 @@ impl Desktop {
 
     /// Kills the app of this desktop's data directory with SIGKILL (found by its pid).
     pub fn kill_app(&self) {
+        assert_eq!(self.kill_apps(), 1, "exactly one app process to kill");
+    }
+
+    /// Kills every app process of this desktop's data directory; returns how many.
+    fn kill_apps(&self) -> usize {
         let needle = format!("--data-dir\0{}", self.data_dir.path().display());
         let mut killed = 0;
         for entry in std::fs::read_dir("/proc").expect("/proc") {
@@ -256,7 +271,7 @@ impl Desktop {
                 killed += 1;
             }
         }
-        assert_eq!(killed, 1, "exactly one app process to kill");
+        killed
     }
 
     /// Reads a secret from the desktop's keychain (as another program would).
@@ -351,8 +366,25 @@ impl Desktop {
             .unwrap_or_else(|_| Stdio::null())
     }
 
-    /// Launches the app with extra command-line arguments.
+    /// Launches the app with extra command-line arguments. A WebDriver session that cannot
+    /// be created (tauri-driver dropped the connection) is tried once more on a fresh driver.
     pub async fn launch_with(&mut self, extra: &[&str]) -> App {
+        match self.try_launch(extra).await {
+            Ok(app) => app,
+            Err(e) => {
+                eprintln!("WebDriver session failed ({e}); once more on a fresh tauri-driver");
+                self.kill_apps();
+                self.try_launch(extra)
+                    .await
+                    .unwrap_or_else(|e| panic!("WebDriver session with the app failed: {e}"))
+            }
+        }
+    }
+
+    async fn try_launch(
+        &mut self,
+        extra: &[&str],
+    ) -> Result<App, fantoccini::error::NewSessionError> {
         let port = free_port();
         let native_port = free_port();
         let driver_bin = tauri_driver();
@@ -392,8 +424,7 @@ impl Desktop {
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("WebDriver session with the app failed: {e}"));
+            .await?;
         let app = App {
             client,
             _driver: driver,
@@ -402,7 +433,7 @@ impl Desktop {
         };
         // The shell is drawn once boot() has answered.
         app.wait_for("[data-tab='plan']").await;
-        app
+        Ok(app)
     }
 }
 

@@ -196,9 +196,9 @@ function rank(a) {
 const reportedShown = new Set();
 
 /** Tells the server once per alarm that this officer's screen shows it (the timeline's
- * "shown on a dashboard"). */
+ * "shown on a dashboard"): the alarms still waiting for someone, not the whole history. */
 function reportShown(list) {
-  for (const a of list) {
+  for (const a of list.filter((x) => x.status === 'open' || (x.duress_at && x.status !== 'cancelled'))) {
     if (reportedShown.has(a.id)) continue;
     reportedShown.add(a.id);
     api(`/dashboard/api/alarms/${a.id}/shown`, { method: 'POST', body: '{}' }).catch(() => reportedShown.delete(a.id));

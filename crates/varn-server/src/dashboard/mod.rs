@@ -256,15 +256,26 @@ async fn acknowledge(
     Ok(Json(alarm).into_response())
 }
 
+/// An alarm of the officer's region with its timeline, or 404.
+async fn alarm_with_events(
+    state: &AppState,
+    o: &crate::store::Officer,
+    id: Uuid,
+) -> Result<(crate::store::Alarm, Vec<crate::store::AlarmEvent>)> {
+    let alarm = state
+        .store()
+        .alarm(&o.region_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alarm in your region"))?;
+    Ok((alarm, state.store().alarm_events(&o.region_id, id).await?))
+}
+
 async fn timeline(
     State(state): State<AppState>,
     OfficerAuth(o): OfficerAuth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    if state.store().alarm(&o.region_id, id).await?.is_none() {
-        return Err(ApiError::not_found("no such alarm in your region"));
-    }
-    Ok(Json(state.store().alarm_events(&o.region_id, id).await?).into_response())
+    Ok(Json(alarm_with_events(&state, &o, id).await?.1).into_response())
 }
 
 /// The timeline as text for a police report, in the server's local time.
@@ -273,12 +284,7 @@ async fn timeline_text(
     OfficerAuth(o): OfficerAuth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    let alarm = state
-        .store()
-        .alarm(&o.region_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such alarm in your region"))?;
-    let events = state.store().alarm_events(&o.region_id, id).await?;
+    let (alarm, events) = alarm_with_events(&state, &o, id).await?;
     let id_text = alarm.id.to_string();
     let header = varn_core::timeline::Header {
         id: &id_text,

@@ -119,6 +119,8 @@ pub trait Observer: Send + Sync + 'static {
     fn reports_delivered(&self, _reports: u32) {}
     /// The region profile changed (a newer one adopted, or an offered one refused).
     fn profile_changed(&self) {}
+    /// A check-in changed; `phase_changed` says whether what the person should be told changed.
+    fn checkin_changed(&self, _view: &crate::checkin::CheckinView, _phase_changed: bool) {}
 }
 
 /// Why an alarm command failed.
@@ -359,7 +361,7 @@ impl AlarmService {
         self.poke.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    fn set_connection(&self, state: Connection) {
+    pub(crate) fn set_connection(&self, state: Connection) {
         let mut current = self.connection.lock().unwrap_or_else(|p| p.into_inner());
         if *current != Some(state) {
             *current = Some(state);
@@ -383,7 +385,7 @@ impl AlarmService {
     }
 
     /// The client for the linked server, or why there is none.
-    fn region_client(&self) -> Result<RegionClient, Blocked> {
+    pub(crate) fn region_client(&self) -> Result<RegionClient, Blocked> {
         if let Some(c) = self
             .client
             .lock()

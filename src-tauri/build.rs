@@ -54,6 +54,10 @@ fn main() {
             "unlock_screen",
             "alarm_timeline",
             "export_alarm_timeline",
+            "check_in",
+            "extend_checkin",
+            "check_out",
+            "active_checkin",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

@@ -196,6 +196,10 @@ mod tests {
             "refused",
             "keychain",
             "not_enrolled",
+            "checkin_title",
+            "checkin_due",
+            "checkin_overdue",
+            "checkin_unconfirmed",
         ] {
             keys.push(format!("notify.{k}"));
         }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alarm;
+pub mod checkin;
 pub mod cli;
 pub mod commands;
 pub mod datadir;
@@ -314,6 +315,10 @@ pub fn build<R: Runtime>(
             commands::guard::unlock_screen,
             commands::guard::alarm_timeline,
             commands::guard::export_alarm_timeline,
+            commands::meeting::check_in,
+            commands::meeting::extend_checkin,
+            commands::meeting::check_out,
+            commands::meeting::active_checkin,
         ])
         .setup(move |app| {
             let state = app.state::<AppState>();

@@ -9,8 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
 use varn_core::wire::{
-    AlarmReceipt, AlarmRequest, AttachmentMeta, CancelRequest, EnrollRequest, EnrollResponse,
-    Problem, ReportReceipt, ReportRequest, TimelineEntry, UploadStatus,
+    AlarmReceipt, AlarmRequest, AttachmentMeta, CancelRequest, CheckinReceipt, CheckinRequest,
+    CheckoutRequest, EnrollRequest, EnrollResponse, Problem, ReportReceipt, ReportRequest,
+    TimelineEntry, UploadStatus,
 };
 
 use crate::secrets::SecretStore;
@@ -332,6 +333,44 @@ impl RegionClient {
             .await
             .map_err(|e| ClientError::Decode(e.without_url().to_string()))?;
         Ok(Some((body, tag)))
+    }
+
+    /// Sends a check-in's current revision.
+    pub async fn put_checkin(
+        &self,
+        id: Uuid,
+        req: &CheckinRequest,
+    ) -> Result<CheckinReceipt, ClientError> {
+        self.put(&format!("/v1/checkins/{id}"), req).await
+    }
+
+    /// What the region holds for a check-in.
+    pub async fn get_checkin(&self, id: Uuid) -> Result<CheckinReceipt, ClientError> {
+        answer(
+            self.http
+                .get(self.url(&format!("/v1/checkins/{id}")))
+                .bearer_auth(&self.token)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// Checks out.
+    pub async fn checkout(
+        &self,
+        id: Uuid,
+        req: &CheckoutRequest,
+    ) -> Result<CheckinReceipt, ClientError> {
+        answer(
+            self.http
+                .post(self.url(&format!("/v1/checkins/{id}/checkout")))
+                .bearer_auth(&self.token)
+                .json(req)
+                .send()
+                .await,
+        )
+        .await
     }
 
     /// The alarm's timeline as the region holds it.

@@ -35,6 +35,8 @@ pub struct Unlocked {
     pub alarms: Arc<AlarmService>,
     /// Reports to the region.
     pub sync: Arc<SyncService>,
+    /// The check-in timer (the region's dead man's switch).
+    pub checkins: Arc<crate::checkin::CheckinService>,
 }
 
 /// Why the database is not open yet, for the unlock screen.
@@ -160,6 +162,14 @@ impl AppState {
             .ok_or(StorageError::Locked)
     }
 
+    /// The check-in timer, or [`StorageError::Locked`].
+    pub fn checkins(&self) -> Result<&Arc<crate::checkin::CheckinService>, StorageError> {
+        self.vault
+            .get()
+            .map(|u| &u.checkins)
+            .ok_or(StorageError::Locked)
+    }
+
     /// Sync, or [`StorageError::Locked`].
     pub fn sync(&self) -> Result<&Arc<SyncService>, StorageError> {
         self.vault
@@ -208,16 +218,24 @@ impl AppState {
             Some(self.profile.clone()),
             SyncConfig::default(),
         );
+        let checkins = crate::checkin::CheckinService::new(
+            db.clone(),
+            alarms.clone(),
+            self.observer.clone(),
+            self.runtime.clone(),
+        );
         if self
             .vault
             .set(Unlocked {
                 db,
                 alarms: alarms.clone(),
                 sync: sync.clone(),
+                checkins: checkins.clone(),
             })
             .is_ok()
         {
             alarms.start()?;
+            checkins.start()?;
             sync.start(&self.runtime);
         }
         Ok(())

@@ -8,9 +8,11 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use varn_core::alarm::{Blocked, Phase};
 
 use crate::alarm::{AlarmView, Connection, Observer};
+use crate::checkin::CheckinView;
 use crate::i18n::Strings;
 use crate::state::AppState;
 use crate::sync::SyncView;
+use varn_core::checkin::CheckinPhase;
 
 /// Forwards to the window once it exists (the service starts before the window does).
 #[derive(Default)]
@@ -47,6 +49,11 @@ impl Observer for ObserverSlot {
     fn profile_changed(&self) {
         if let Some(o) = self.0.get() {
             o.profile_changed();
+        }
+    }
+    fn checkin_changed(&self, view: &CheckinView, phase_changed: bool) {
+        if let Some(o) = self.0.get() {
+            o.checkin_changed(view, phase_changed);
         }
     }
 }
@@ -146,6 +153,29 @@ impl<R: Runtime> Observer for WindowObserver<R> {
 
     fn profile_changed(&self) {
         let _ = self.app.emit("profile", ());
+    }
+
+    fn checkin_changed(&self, view: &CheckinView, phase_changed: bool) {
+        let _ = self.app.emit("checkin", view);
+        if !phase_changed {
+            return;
+        }
+        let key = match view.phase {
+            CheckinPhase::Due => "notify.checkin_due",
+            CheckinPhase::Overdue => "notify.checkin_overdue",
+            CheckinPhase::Unconfirmed => "notify.checkin_unconfirmed",
+            _ => return,
+        };
+        let state = self.app.state::<AppState>();
+        let lang = state.lang();
+        let deadline = view
+            .deadline
+            .with_timezone(&chrono::Local)
+            .format("%H:%M")
+            .to_string();
+        let body = state.strings.get(lang, key).replace("{time}", &deadline);
+        let title = state.strings.get(lang, "notify.checkin_title").to_string();
+        show_notification(title, body, view.phase != CheckinPhase::Due);
     }
 }
 

@@ -67,7 +67,7 @@ export const retryUnlock = () => call('retry_unlock');
 
 export const incidents = () => call('incidents');
 export const incident = (id) => call('incident', { id });
-export const newIncident = (alarmId = null) => call('new_incident', { alarmId });
+export const newIncident = (alarmId = null, checkinId = null) => call('new_incident', { alarmId, checkinId });
 export const saveIncident = (id, incident) => call('save_incident', { id, incident });
 export const markIncidentReady = (id) => call('mark_incident_ready', { id });
 export const deleteIncident = (id) => call('delete_incident', { id });
@@ -85,3 +85,9 @@ export const clearPin = (current) => call('clear_pin', { current });
 export const setIdleLock = (minutes) => call('set_idle_lock', { minutes });
 export const lockScreen = () => call('lock_screen');
 export const unlockScreen = (pin) => call('unlock_screen', { pin });
+
+export const checkIn = (minutes) => call('check_in', { minutes });
+export const extendCheckin = (id, minutes) => call('extend_checkin', { id, minutes });
+/** outcome: 'calm' | 'incident'. */
+export const checkOut = (id, outcome) => call('check_out', { id, outcome });
+export const activeCheckin = () => call('active_checkin');

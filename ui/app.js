@@ -6,7 +6,7 @@ const MARKS = [['navigation start', performance.timeOrigin], ['modules loaded', 
 
 import * as api from './api.js';
 import { h, replace, icon } from './dom.js';
-import { t, setTables, setLang } from './i18n.js';
+import { t, setTables, setLang, formatClock } from './i18n.js';
 import { showError, showNumber, showScript } from './dialog.js';
 import * as guard from './guard.js';
 import { holdToTrigger } from './panic.js';
@@ -21,6 +21,7 @@ import * as alarmView from './views/alarm.js';
 import * as unlock from './views/unlock.js';
 import * as lockscreen from './views/lockscreen.js';
 import * as incidentView from './views/incident.js';
+import * as checkinView from './views/checkin.js';
 
 const TABS = [
   { id: 'plan', label: 'tab.plan', icon: 'book' },
@@ -63,6 +64,8 @@ export const ctx = {
   pin: null,
   /** The lock screen is up ("Dölj" or the idle lock): only the alarm and 112 work. */
   screenLocked: false,
+  /** The running check-in (see views/checkin.js), or null. */
+  checkin: null,
   version: '',
   /** Plan text language: follows the UI unless the person asks for the Swedish original. */
   planLang: 'sv',
@@ -158,6 +161,7 @@ async function render() {
   document.body.classList.toggle('screen-locked', ctx.screenLocked);
   replace(main, node);
   drawAlarmBanner(route);
+  drawCheckinBanner(route);
   main.scrollTop = 0;
   for (const b of document.querySelectorAll('[data-tab]')) {
     const on = b.dataset.tab === tab;
@@ -264,6 +268,17 @@ function drawAlarmBanner(route = parseRoute()) {
   replace(bar, h('a', { href: `#/alarm/${a.id}`, id: 'alarm-banner-link' }, t(`banner.${a.phase}`), ' – ', t('banner.open')));
 }
 
+/** A bar on other views when a check-in needs the person: time to check out, missed, or
+ * not received by the region. */
+function drawCheckinBanner(route = parseRoute()) {
+  const bar = document.getElementById('checkin-banner');
+  const k = ctx.checkin;
+  const show = k && ['due', 'overdue', 'unconfirmed'].includes(k.phase) && route.name !== 'meeting' && !ctx.screenLocked;
+  bar.hidden = !show;
+  if (!show) return;
+  replace(bar, h('a', { href: '#/meeting', id: 'checkin-banner-link' }, t(`checkin.banner.${k.phase}`, { time: formatClock(k.deadline) })));
+}
+
 function emergencyId() {
   return ctx.profile.contacts.find((c) => c.role === 'emergency')?.id;
 }
@@ -333,6 +348,17 @@ async function start() {
   // The system says the network is back: send the queue now instead of waiting.
   window.addEventListener('online', () => { api.syncNow().then(onSync, () => {}); });
   if (!ctx.locked) api.syncStatus().then(onSync, () => {});
+  if (!ctx.locked) api.activeCheckin().then((k) => { ctx.checkin = k; checkinView.update(ctx); drawCheckinBanner(); }, () => {});
+  api.on('checkin', (view) => {
+    const finished = view.phase === 'done' || view.phase === 'checking_out';
+    if (finished) {
+      if (ctx.checkin?.id === view.id) ctx.checkin = null;
+    } else if (!ctx.checkin || ctx.checkin.id !== view.id || view.revision >= ctx.checkin.revision) {
+      ctx.checkin = view;
+    }
+    checkinView.update(ctx);
+    drawCheckinBanner();
+  });
   api.on('alarm', (view) => {
     const current = ctx.activeAlarm;
     const newer = !current || (current.id === view.id ? view.revision >= current.revision : view.triggered_at >= current.triggered_at);

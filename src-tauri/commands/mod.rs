@@ -3,6 +3,7 @@
 //! in `lib.rs` and `ui/api.js` must name the same commands (a test checks).
 
 pub mod guard;
+pub mod meeting;
 pub mod plan;
 pub mod reports;
 pub mod safety;
@@ -60,6 +61,10 @@ pub const COMMANDS: &[&str] = &[
     "unlock_screen",
     "alarm_timeline",
     "export_alarm_timeline",
+    "check_in",
+    "extend_checkin",
+    "check_out",
+    "active_checkin",
 ];
 
 /// What every command returns.

@@ -114,11 +114,25 @@ pub fn incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentRow> {
         .ok_or_else(|| CommandError::not_found(format!("report {id}")))
 }
 
-/// A new draft; from an alarm, with its time and place filled in.
+/// A new draft; from an alarm or a check-out with "något hände", with its time and place
+/// filled in.
 #[tauri::command]
-pub fn new_incident(state: State<'_, AppState>, alarm_id: Option<Uuid>) -> Result<IncidentRow> {
+pub fn new_incident(
+    state: State<'_, AppState>,
+    alarm_id: Option<Uuid>,
+    checkin_id: Option<Uuid>,
+) -> Result<IncidentRow> {
     state.screen_open()?;
     let mut draft = Incident::default();
+    if let Some(id) = checkin_id {
+        let view = state.checkins()?.view(id)?;
+        draft.started_at = view
+            .started_at
+            .with_timezone(&chrono::Local)
+            .format(incident::LOCAL_TIME)
+            .to_string();
+        draft.place = view.place;
+    }
     if let Some(alarm) = alarm_id {
         let view = state.alarms()?.view(alarm)?;
         draft.alarm_id = Some(alarm);

@@ -5,6 +5,7 @@
 //! when a command reports "saved", the data is on disk.
 
 mod alarms;
+mod checkins;
 mod checklist;
 mod contacts;
 mod incidents;
@@ -122,6 +123,27 @@ pub const MIGRATIONS: &[&str] = &[
     // 6: when an alarm was written (for the region's timeline), and a cancel under duress.
     "ALTER TABLE alarms ADD COLUMN stored_at TEXT;
      ALTER TABLE alarms ADD COLUMN duress INTEGER NOT NULL DEFAULT 0;",
+    // 7: check-ins (the whole state as JSON, written before anything is sent) and planned
+    // appearances with their reminder.
+    "CREATE TABLE checkins (
+        id         TEXT PRIMARY KEY NOT NULL,
+        body       TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX checkins_by_time ON checkins (started_at DESC);
+     CREATE TABLE appearances (
+        id             TEXT PRIMARY KEY NOT NULL,
+        title          TEXT NOT NULL,
+        place          TEXT NOT NULL,
+        starts_at      TEXT NOT NULL,
+        ends_at        TEXT NOT NULL,
+        remind_minutes INTEGER NOT NULL,
+        inventory_id   TEXT,
+        reminded_at    TEXT,
+        created_at     TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX appearances_by_start ON appearances (starts_at);",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.

@@ -1,6 +1,7 @@
 //! End-to-end tests of the real app in its real window (Xvfb + tauri-driver + WebKitWebDriver).
 
 mod alarm;
+mod checkin;
 mod dashboard;
 mod guard;
 mod harness;

@@ -20,7 +20,7 @@ export async function render(ctx, route) {
   let row;
   try {
     if (id === 'new') {
-      row = await api.newIncident(route.query.get('alarm'));
+      row = await api.newIncident(route.query.get('alarm'), route.query.get('checkin'));
       history.replaceState(null, '', `#/incident/${row.id}`);
     } else {
       row = await api.incident(id);

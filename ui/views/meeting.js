@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, pick, formatTime } from '../i18n.js';
 import { seconds } from './alarm.js';
+import * as checkin from './checkin.js';
 
 export async function render(ctx) {
   const p = ctx.profile;
@@ -18,6 +19,7 @@ export async function render(ctx) {
   return h('div', { class: 'meeting' },
     h('h2', {}, t('meeting.title')),
     always ? h('p', { class: 'lead' }, pick(always.items[0])) : null,
+    checkin.card(ctx),
     h('a', { class: 'btn primary big', id: 'new-inventory', href: '#/inventory/new' }, t('inventory.new')),
     placeForm(ctx),
     await drillCard(ctx),

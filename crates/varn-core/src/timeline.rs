@@ -35,6 +35,9 @@ pub fn kind_label(kind: &str) -> &str {
         "cancelled" => "Avbrutet",
         "duress" => "Avbrutet under tvång (hot-PIN) – larmet kvarstår",
         "note" => "Anteckning",
+        "checked_in" => "Incheckad (enhetens klocka)",
+        "checkin_overdue" => "Missad utcheckning – larm",
+        "checked_out" => "Utcheckad",
         other => other,
     }
 }

@@ -12,8 +12,8 @@ use axum::Json;
 use serde::Deserialize;
 use uuid::Uuid;
 use varn_core::wire::{
-    normalize_code, AlarmRequest, AttachmentMeta, CancelRequest, DeviceInfo, EnrollRequest,
-    EnrollResponse, ReportRequest, TimelineEntry,
+    normalize_code, AlarmRequest, AttachmentMeta, CancelRequest, CheckinRequest, CheckoutRequest,
+    DeviceInfo, EnrollRequest, EnrollResponse, ReportRequest, TimelineEntry,
 };
 
 use crate::auth::{self, DeviceAuth};
@@ -222,6 +222,57 @@ pub async fn cancel_alarm(
         state.publish(alarm.clone());
     }
     Ok(Json(alarm.receipt()).into_response())
+}
+
+/// `PUT /v1/checkins/{id}`: a check-in or an extension of it (idempotent per revision).
+pub async fn put_checkin(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<CheckinRequest>,
+) -> Result<Response> {
+    req.validate()?;
+    let (k, changed) = state
+        .store()
+        .put_checkin(&device, id, &req, state.now())
+        .await?;
+    if changed {
+        tracing::info!(checkin = %id, revision = k.revision, "check-in stored");
+    }
+    Ok(Json(k.receipt()).into_response())
+}
+
+/// `GET /v1/checkins/{id}`: what the server holds.
+pub async fn get_checkin(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let k = state
+        .store()
+        .checkin(&device.region_id, id)
+        .await?
+        .filter(|k| k.device_id == device.id)
+        .ok_or_else(|| ApiError::not_found("no such check-in for this device"))?;
+    Ok(Json(k.receipt()).into_response())
+}
+
+/// `POST /v1/checkins/{id}/checkout` (idempotent). After a missed deadline the alarm stays
+/// until an officer acknowledges it.
+pub async fn checkout(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<CheckoutRequest>,
+) -> Result<Response> {
+    let (k, alarm) = state
+        .store()
+        .checkout_checkin(&device, id, &req, state.now())
+        .await?;
+    if let Some(alarm) = alarm {
+        state.publish(alarm);
+    }
+    Ok(Json(k.receipt()).into_response())
 }
 
 /// `GET /v1/alarms/{id}/timeline`: the alarm's timeline as the device may show it. For an

@@ -89,6 +89,13 @@ pub struct Escalated {
 /// call recorded (another caller may have recorded a step first; then it is not listed).
 pub async fn tick(state: &AppState) -> Result<Vec<Escalated>, StoreError> {
     let now = state.now();
+    // Missed check-outs first: each becomes an open alarm, which then escalates like any.
+    for k in state.store().overdue_checkins(now).await? {
+        if let Some(alarm) = state.store().raise_overdue_checkin(k.id, now).await? {
+            tracing::warn!(checkin = %k.id, alarm = %alarm.id, "check-out missed: alarm raised");
+            state.publish(alarm);
+        }
+    }
     let mut done = Vec::new();
     for alarm in state.store().unacknowledged_alarms().await? {
         let limit = state

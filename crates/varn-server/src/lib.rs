@@ -183,6 +183,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/alarms/{id}/cancel", post(api::cancel_alarm))
         .route("/v1/alarms/{id}/timeline", get(api::get_timeline))
         .route(
+            "/v1/checkins/{id}",
+            put(api::put_checkin).get(api::get_checkin),
+        )
+        .route("/v1/checkins/{id}/checkout", post(api::checkout))
+        .route(
             "/v1/reports/{id}",
             put(api::put_report).get(api::get_report),
         )

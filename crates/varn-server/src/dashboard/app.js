@@ -23,6 +23,10 @@ const STRINGS = {
     k_shown: 'visat i larmcentralen', k_acknowledged: 'kvitterat', k_escalated: 'eskalerat', k_notify_failed: 'avisering misslyckades',
     k_cancelled: 'avbrutet', k_duress: 'avbrutet med hot-PIN – larmet kvarstår', k_note: 'anteckning',
     stats: 'Larm senaste 30 dagarna: {real} · testlarm: {drills} (räknas inte som larm)',
+    k_checked_in: 'incheckad', k_checkin_overdue: 'missad utcheckning – larm', k_checked_out: 'utcheckad',
+    checkins: 'Incheckningar', noCheckins: 'Inga aktiva incheckningar.',
+    checkinDeadline: 'checka ut senast {time}', checkinLeft: '{min} min kvar', checkinOverdue: 'MISSAD UTCHECKNING – larm skickat',
+    checkinSoon: 'SNART', 
   },
   en: {
     sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
@@ -45,6 +49,10 @@ const STRINGS = {
     k_shown: 'shown on a dashboard', k_acknowledged: 'acknowledged', k_escalated: 'escalated', k_notify_failed: 'notification failed',
     k_cancelled: 'cancelled', k_duress: 'cancelled with the duress PIN – the alarm stands', k_note: 'note',
     stats: 'Alarms in the last 30 days: {real} · drills: {drills} (not counted as alarms)',
+    k_checked_in: 'checked in', k_checkin_overdue: 'missed check-out – alarm', k_checked_out: 'checked out',
+    checkins: 'Check-ins', noCheckins: 'No active check-ins.',
+    checkinDeadline: 'check out by {time}', checkinLeft: '{min} min left', checkinOverdue: 'MISSED CHECK-OUT – alarm raised',
+    checkinSoon: 'SOON',
   },
 };
 let lang = localStorage.getItem('varn-lang') === 'en' ? 'en' : 'sv';
@@ -284,6 +292,31 @@ async function drawReports() {
   }) : [h('li', { class: 'empty' }, t('noReports'))]));
 }
 
+/** Minutes before a deadline when a check-in is marked SNART (before it escalates). */
+const SOON_MINUTES = 5;
+
+async function drawCheckins() {
+  const list = document.getElementById('checkin-list');
+  if (!list) return;
+  const answer = await api('/dashboard/api/checkins').catch(() => null);
+  if (!answer) return;
+  const { checkins } = answer;
+  const now = Date.parse(answer.now);
+  list.replaceChildren(...(checkins.length ? checkins.map((k) => {
+    const left = Math.ceil((Date.parse(k.deadline) - now) / 60000);
+    const overdue = k.status === 'overdue';
+    const soon = !overdue && left <= SOON_MINUTES;
+    return h('li', { class: `checkin ${overdue ? 'overdue' : ''} ${soon ? 'soon' : ''}`, id: `checkin-${k.id}`, 'data-status': k.status, 'data-soon': soon ? 'true' : 'false' },
+      h('div', { class: 'who' },
+        overdue ? h('span', { class: 'badge open' }, t('checkinOverdue')) : soon ? h('span', { class: 'badge late' }, t('checkinSoon')) : null,
+        k.who),
+      h('div', { class: 'meta' }, t('checkinDeadline', { time: time(k.deadline) }), overdue ? '' : ` · ${t('checkinLeft', { min: Math.max(left, 0) })}`),
+      h('div', { class: 'meta' },
+        k.meeting ? [h('strong', {}, t('meeting'), ': '), k.meeting, ' '] : null,
+        k.place ? [h('strong', {}, t('place'), ': '), k.place] : null));
+  }) : [h('li', { class: 'empty' }, t('noCheckins'))]));
+}
+
 async function start() {
   let me;
   try {
@@ -297,11 +330,14 @@ async function start() {
   main.replaceChildren(
     h('p', {}, me.display_name, ' · ', me.region_id),
     h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),
+    h('h2', {}, t('checkins')), h('ul', { class: 'checkins', id: 'checkin-list' }),
     h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }));
   drawAlarms();
   listen();
   drawReports();
   setInterval(drawReports, 30000);
+  drawCheckins();
+  setInterval(drawCheckins, 5000);
 }
 
 start();

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/api/alarms/{id}/shown", post(shown))
         .route("/dashboard/api/alarms/{id}/notes", post(add_note))
+        .route("/dashboard/api/checkins", get(checkins))
         .route("/dashboard/api/reports", get(reports))
         .route("/dashboard/api/reports/{id}", get(report))
         .route("/dashboard/api/attachments/{id}", get(attachment))
@@ -357,6 +358,13 @@ async fn add_note(
         .add_alarm_event(&o.region_id, id, &event)
         .await?;
     Ok(Json(state.store().alarm_events(&o.region_id, id).await?).into_response())
+}
+
+/// Active check-ins with their deadlines, and missed ones not yet checked out, with the
+/// server's time (the page counts minutes left from it, not from the officer's clock).
+async fn checkins(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
+    let checkins = state.store().open_checkins(&o.region_id).await?;
+    Ok(Json(serde_json::json!({ "now": state.now(), "checkins": checkins })).into_response())
 }
 
 async fn reports(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {

@@ -16,11 +16,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_core::sqlite as core_sqlite;
 use varn_core::wire::{
-    AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, ReportReceipt, ReportRequest, Role,
-    UploadStatus,
+    AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
+    CheckoutOutcome, CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
-use super::{Alarm, AlarmEvent, Attachment, Device, Officer, Report, Store, StoreError};
+use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Store, StoreError};
 
 /// Schema migrations, in order; index + 1 is the `user_version` after each.
 pub const MIGRATIONS: &[&str] = &[
@@ -128,6 +128,26 @@ CREATE INDEX alarms_open ON alarms (status, drill) WHERE status = 'open' AND dri
 ",
     "
 ALTER TABLE alarms ADD COLUMN duress_at TEXT;
+",
+    "
+CREATE TABLE checkins (
+    id             TEXT PRIMARY KEY NOT NULL,
+    region_id      TEXT NOT NULL,
+    device_id      TEXT NOT NULL REFERENCES devices (id),
+    started_at     TEXT NOT NULL,
+    deadline       TEXT NOT NULL,
+    meeting        TEXT NOT NULL,
+    place          TEXT NOT NULL,
+    revision       INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('active', 'checked_out', 'overdue')),
+    received_at    TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    checked_out_at TEXT,
+    outcome        TEXT CHECK (outcome IN ('calm', 'incident')),
+    alarm_id       TEXT
+) STRICT;
+CREATE INDEX checkins_due ON checkins (deadline) WHERE status = 'active';
+CREATE INDEX checkins_by_region ON checkins (region_id, status);
 ",
 ];
 
@@ -276,6 +296,65 @@ fn add_event(
         params![alarm.to_string(), ts(at), kind, actor, detail],
     )?;
     Ok(())
+}
+
+const CHECKIN_COLS: &str = "k.id, k.region_id, k.device_id, d.name, k.started_at, k.deadline,
+    k.meeting, k.place, k.revision, k.status, k.received_at, k.checked_out_at, k.outcome, k.alarm_id";
+
+fn checkin_status(s: &str) -> rusqlite::Result<CheckinStatus> {
+    match s {
+        "active" => Ok(CheckinStatus::Active),
+        "checked_out" => Ok(CheckinStatus::CheckedOut),
+        "overdue" => Ok(CheckinStatus::Overdue),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            9,
+            rusqlite::types::Type::Text,
+            format!("unknown check-in status {other}").into(),
+        )),
+    }
+}
+
+fn outcome_str(o: CheckoutOutcome) -> &'static str {
+    match o {
+        CheckoutOutcome::Calm => "calm",
+        CheckoutOutcome::Incident => "incident",
+    }
+}
+
+fn checkin_row(r: &Row<'_>) -> rusqlite::Result<Checkin> {
+    Ok(Checkin {
+        id: parse_uuid(&r.get::<_, String>(0)?)?,
+        region_id: r.get(1)?,
+        device_id: parse_uuid(&r.get::<_, String>(2)?)?,
+        who: r.get(3)?,
+        started_at: parse_ts(&r.get::<_, String>(4)?)?,
+        deadline: parse_ts(&r.get::<_, String>(5)?)?,
+        meeting: r.get(6)?,
+        place: r.get(7)?,
+        revision: r.get(8)?,
+        status: checkin_status(&r.get::<_, String>(9)?)?,
+        received_at: parse_ts(&r.get::<_, String>(10)?)?,
+        checked_out_at: opt_ts(r.get(11)?)?,
+        outcome: match r.get::<_, Option<String>>(12)?.as_deref() {
+            None => None,
+            Some("calm") => Some(CheckoutOutcome::Calm),
+            Some(_) => Some(CheckoutOutcome::Incident),
+        },
+        alarm_id: r
+            .get::<_, Option<String>>(13)?
+            .as_deref()
+            .map(parse_uuid)
+            .transpose()?,
+    })
+}
+
+fn load_checkin(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Checkin>> {
+    c.query_row(
+        &format!("SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id WHERE k.id = ?1"),
+        [id.to_string()],
+        checkin_row,
+    )
+    .optional()
 }
 
 const ATTACHMENT_COLS: &str =
@@ -871,6 +950,183 @@ impl Store for SqliteStore {
             }
             add_event(c, id, now, "shown", &officer.display_name, "")?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn put_checkin(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &CheckinRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Checkin, bool), StoreError> {
+        let (device, req) = (device.clone(), req.clone());
+        self.write(move |c| {
+            let inserted = c.execute(
+                "INSERT INTO checkins (id, region_id, device_id, started_at, deadline, meeting,
+                    place, revision, status, received_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?9)
+                 ON CONFLICT (id) DO NOTHING",
+                params![
+                    id.to_string(),
+                    device.region_id,
+                    device.id.to_string(),
+                    ts(req.started_at),
+                    ts(req.deadline),
+                    req.meeting,
+                    req.place,
+                    req.revision,
+                    ts(now)
+                ],
+            )? == 1;
+            let k = load_checkin(c, id)?.ok_or(StoreError::NotFound)?;
+            if k.device_id != device.id {
+                return Err(StoreError::OtherDevice);
+            }
+            if inserted {
+                return Ok((k, true));
+            }
+            // An extension: only a newer revision of a check-in still running.
+            let changed = c.execute(
+                "UPDATE checkins SET deadline = ?1, meeting = ?2, place = ?3, revision = ?4,
+                    updated_at = ?5
+                 WHERE id = ?6 AND status = 'active' AND revision < ?4",
+                params![
+                    ts(req.deadline),
+                    req.meeting,
+                    req.place,
+                    req.revision,
+                    ts(now),
+                    id.to_string()
+                ],
+            )? == 1;
+            Ok((load_checkin(c, id)?.ok_or(StoreError::NotFound)?, changed))
+        })
+        .await
+    }
+
+    async fn checkout_checkin(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &CheckoutRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Checkin, Option<Alarm>), StoreError> {
+        let (device, req) = (device.clone(), req.clone());
+        self.write(move |c| {
+            let k = load_checkin(c, id)?.ok_or(StoreError::NotFound)?;
+            if k.device_id != device.id {
+                return Err(StoreError::OtherDevice);
+            }
+            if k.checked_out_at.is_some() {
+                return Ok((k, None));
+            }
+            let status = match k.status {
+                CheckinStatus::Active => "checked_out",
+                other => {
+                    if other == CheckinStatus::CheckedOut {
+                        "checked_out"
+                    } else {
+                        "overdue"
+                    }
+                }
+            };
+            c.execute(
+                "UPDATE checkins SET status = ?1, checked_out_at = ?2, outcome = ?3, updated_at = ?4
+                 WHERE id = ?5",
+                params![status, ts(req.at), outcome_str(req.outcome), ts(now), id.to_string()],
+            )?;
+            let mut alarm = None;
+            if let Some(alarm_id) = k.alarm_id {
+                // Late: the alarm stands until an officer acknowledges it; its timeline and
+                // its version say that the person checked out.
+                let detail = match req.outcome {
+                    CheckoutOutcome::Calm => "utcheckad sent: allt lugnt",
+                    CheckoutOutcome::Incident => "utcheckad sent: något hände",
+                };
+                add_event(c, alarm_id, now, "checked_out", &device.name, detail)?;
+                c.execute(
+                    "UPDATE alarms SET version = version + 1 WHERE id = ?1",
+                    [alarm_id.to_string()],
+                )?;
+                alarm = load_alarm(c, alarm_id)?;
+            }
+            Ok((load_checkin(c, id)?.ok_or(StoreError::NotFound)?, alarm))
+        })
+        .await
+    }
+
+    async fn checkin(&self, region_id: &str, id: Uuid) -> Result<Option<Checkin>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| Ok(load_checkin(c, id)?.filter(|k| k.region_id == region)))
+            .await
+    }
+
+    async fn open_checkins(&self, region_id: &str) -> Result<Vec<Checkin>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id
+                 WHERE k.region_id = ?1
+                   AND (k.status = 'active' OR (k.status = 'overdue' AND k.checked_out_at IS NULL))
+                 ORDER BY k.deadline"
+            ))?;
+            let rows = stmt.query_map([region], checkin_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn overdue_checkins(&self, now: DateTime<Utc>) -> Result<Vec<Checkin>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id
+                 WHERE k.status = 'active' AND k.deadline <= ?1 ORDER BY k.deadline"
+            ))?;
+            let rows = stmt.query_map([ts(now)], checkin_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn raise_overdue_checkin(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Alarm>, StoreError> {
+        self.write(move |c| {
+            let alarm_id = Checkin::alarm_id_for(id);
+            // Claimed by the database: only an active check-in past its deadline turns.
+            let claimed = c.execute(
+                "UPDATE checkins SET status = 'overdue', alarm_id = ?1, updated_at = ?2
+                 WHERE id = ?3 AND status = 'active' AND deadline <= ?2",
+                params![alarm_id.to_string(), ts(now), id.to_string()],
+            )? == 1;
+            if !claimed {
+                return Ok(None);
+            }
+            let k = load_checkin(c, id)?.ok_or(StoreError::NotFound)?;
+            let local = k.deadline.with_timezone(&chrono::Local).format("%H:%M");
+            let message = format!("Missad utcheckning: skulle ha checkat ut senast kl {local}");
+            c.execute(
+                "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
+                    place, message, status, version, drill)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', 1, 0)",
+                params![
+                    alarm_id.to_string(),
+                    k.region_id,
+                    k.device_id.to_string(),
+                    ts(k.deadline),
+                    ts(now),
+                    k.meeting,
+                    k.place,
+                    message
+                ],
+            )?;
+            add_event(c, alarm_id, k.started_at, "checked_in", &k.who, "")?;
+            add_event(c, alarm_id, now, "checkin_overdue", "server", &message)?;
+            Ok(load_alarm(c, alarm_id)?)
         })
         .await
     }

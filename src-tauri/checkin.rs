@@ -1,0 +1,316 @@
+//! The check-in timer: "Jag är på plats – checka ut senast kl …". Written durably first, then
+//! sent to the region (whole state, a revision per extension) and kept in step until the
+//! check-out has arrived — retrying with backoff, resuming after a restart — because the
+//! server raises the alarm itself when the deadline passes without a check-out.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::Serialize;
+use tokio::sync::watch;
+use uuid::Uuid;
+use varn_core::alarm::Backoff;
+use varn_core::checkin::{CheckinPhase, CheckinStep, LocalCheckin};
+use varn_core::wire::{CheckoutOutcome, CheckoutRequest};
+
+use crate::alarm::{AlarmService, Connection, Observer};
+use crate::storage::{Db, StorageError};
+
+/// The shortest and longest check-in, in minutes.
+pub const MINUTES: std::ops::RangeInclusive<u32> = 1..=24 * 60;
+/// How often a running check-in looks at the clock (for the "time to check out" turn).
+const LOOK_EVERY: Duration = Duration::from_secs(5);
+
+/// A check-in as the card shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckinView {
+    /// The id.
+    pub id: Uuid,
+    /// What to show.
+    pub phase: CheckinPhase,
+    /// The meeting.
+    pub meeting: String,
+    /// The place.
+    pub place: String,
+    /// When the person checked in.
+    pub started_at: DateTime<Utc>,
+    /// Check out by then.
+    pub deadline: DateTime<Utc>,
+    /// When the region received it.
+    pub received_at: Option<DateTime<Utc>>,
+    /// The alarm the region raised for a missed check-out.
+    pub alarm_id: Option<Uuid>,
+    /// The revision (grows with extensions).
+    pub revision: u32,
+}
+
+impl CheckinView {
+    /// The view at `now`.
+    pub fn of(k: &LocalCheckin, now: DateTime<Utc>) -> CheckinView {
+        CheckinView {
+            id: k.id,
+            phase: k.phase(now),
+            meeting: k.meeting.clone(),
+            place: k.place.clone(),
+            started_at: k.started_at,
+            deadline: k.deadline,
+            received_at: k.receipt.as_ref().map(|r| r.received_at),
+            alarm_id: k.receipt.as_ref().and_then(|r| r.alarm_id),
+            revision: k.revision,
+        }
+    }
+}
+
+/// Why a check-in command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckinError {
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// No such check-in.
+    #[error("no check-in {0}")]
+    NotFound(Uuid),
+    /// Minutes outside [`MINUTES`].
+    #[error("a check-in lasts 1 minute to 24 hours")]
+    Minutes,
+    /// It is already checked out.
+    #[error("already checked out")]
+    Finished,
+}
+
+/// Runs check-ins.
+pub struct CheckinService {
+    db: Arc<Db>,
+    alarms: Arc<AlarmService>,
+    observer: Arc<dyn Observer>,
+    runtime: tokio::runtime::Handle,
+    poke: watch::Sender<u64>,
+    driving: Mutex<HashSet<Uuid>>,
+    phases: Mutex<HashMap<Uuid, CheckinPhase>>,
+}
+
+impl CheckinService {
+    /// A service; [`CheckinService::start`] resumes unfinished check-ins.
+    pub fn new(
+        db: Arc<Db>,
+        alarms: Arc<AlarmService>,
+        observer: Arc<dyn Observer>,
+        runtime: tokio::runtime::Handle,
+    ) -> Arc<Self> {
+        Arc::new(CheckinService {
+            db,
+            alarms,
+            observer,
+            runtime,
+            poke: watch::channel(0).0,
+            driving: Mutex::new(HashSet::new()),
+            phases: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Resumes every check-in not yet finished.
+    pub fn start(self: &Arc<Self>) -> Result<(), StorageError> {
+        for k in self.db.checkins(20)? {
+            if k.next_step() != CheckinStep::Done {
+                self.ensure_driver(k.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks in for `minutes`: durable when this returns, then sent.
+    pub fn check_in(
+        self: &Arc<Self>,
+        meeting: String,
+        place: String,
+        minutes: u32,
+    ) -> Result<CheckinView, CheckinError> {
+        if !MINUTES.contains(&minutes) {
+            return Err(CheckinError::Minutes);
+        }
+        let now = Utc::now();
+        let k = LocalCheckin {
+            id: Uuid::now_v7(),
+            meeting,
+            place,
+            started_at: now,
+            deadline: now + chrono::Duration::minutes(minutes.into()),
+            revision: 1,
+            receipt: None,
+            checkout: None,
+        };
+        self.db.save_checkin(&k)?;
+        let view = self.publish(&k, true);
+        self.ensure_driver(k.id);
+        Ok(view)
+    }
+
+    /// Moves the deadline `minutes` further (from the later of now and the deadline).
+    pub fn extend(self: &Arc<Self>, id: Uuid, minutes: u32) -> Result<CheckinView, CheckinError> {
+        if !MINUTES.contains(&minutes) {
+            return Err(CheckinError::Minutes);
+        }
+        let mut k = self.db.checkin(id)?.ok_or(CheckinError::NotFound(id))?;
+        if k.checkout.is_some() {
+            return Err(CheckinError::Finished);
+        }
+        let from = k.deadline.max(Utc::now());
+        k.deadline = from + chrono::Duration::minutes(minutes.into());
+        k.revision += 1;
+        self.db.save_checkin(&k)?;
+        let view = self.publish(&k, true);
+        self.wake(id);
+        Ok(view)
+    }
+
+    /// Checks out ("allt lugnt" or "något hände"); durable first, then sent.
+    pub fn check_out(
+        self: &Arc<Self>,
+        id: Uuid,
+        outcome: CheckoutOutcome,
+    ) -> Result<CheckinView, CheckinError> {
+        let mut k = self.db.checkin(id)?.ok_or(CheckinError::NotFound(id))?;
+        if k.checkout.is_none() {
+            k.checkout = Some((Utc::now(), outcome));
+            self.db.save_checkin(&k)?;
+        }
+        let view = self.publish(&k, true);
+        self.wake(id);
+        Ok(view)
+    }
+
+    /// The check-in that still needs the person (not checked out), if any.
+    pub fn active(&self) -> Result<Option<CheckinView>, CheckinError> {
+        let now = Utc::now();
+        Ok(self
+            .db
+            .checkins(1)?
+            .into_iter()
+            .find(|k| k.checkout.is_none() && now - k.deadline < chrono::Duration::hours(12))
+            .map(|k| CheckinView::of(&k, now)))
+    }
+
+    /// One check-in.
+    pub fn view(&self, id: Uuid) -> Result<CheckinView, CheckinError> {
+        let k = self.db.checkin(id)?.ok_or(CheckinError::NotFound(id))?;
+        Ok(CheckinView::of(&k, Utc::now()))
+    }
+
+    fn wake(self: &Arc<Self>, id: Uuid) {
+        self.poke.send_modify(|n| *n = n.wrapping_add(1));
+        self.ensure_driver(id);
+    }
+
+    fn publish(&self, k: &LocalCheckin, force: bool) -> CheckinView {
+        let view = CheckinView::of(k, Utc::now());
+        let changed = self
+            .phases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(k.id, view.phase)
+            != Some(view.phase);
+        if changed || force {
+            self.observer.checkin_changed(&view, changed);
+        }
+        view
+    }
+
+    fn ensure_driver(self: &Arc<Self>, id: Uuid) {
+        if !self
+            .driving
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id)
+        {
+            return;
+        }
+        let me = self.clone();
+        self.runtime.spawn(async move {
+            me.clone().drive(id).await;
+            me.driving
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+        });
+    }
+
+    async fn pause(poke: &mut watch::Receiver<u64>, d: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = poke.changed() => {}
+        }
+    }
+
+    async fn drive(self: Arc<Self>, id: Uuid) {
+        let mut backoff = Backoff::for_alarm();
+        let mut poke = self.poke.subscribe();
+        loop {
+            poke.borrow_and_update();
+            let mut k = match self.db.checkin(id) {
+                Ok(Some(k)) => k,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::error!(checkin = %id, "reading the check-in failed: {e}");
+                    Self::pause(&mut poke, Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            self.publish(&k, false);
+            let step = k.next_step();
+            if let CheckinStep::WaitUntil(t) = step {
+                if Utc::now() < t {
+                    Self::pause(&mut poke, LOOK_EVERY).await;
+                    continue;
+                }
+            }
+            if step == CheckinStep::Done {
+                return;
+            }
+            let client = match self.alarms.region_client() {
+                Ok(c) => c,
+                Err(_) => {
+                    Self::pause(&mut poke, Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            let result = match step {
+                CheckinStep::Send => client.put_checkin(id, &k.request()).await,
+                CheckinStep::Checkout => {
+                    let (at, outcome) = k.checkout.unwrap_or((Utc::now(), CheckoutOutcome::Calm));
+                    client.checkout(id, &CheckoutRequest { at, outcome }).await
+                }
+                // Past the deadline: has the region turned it into an alarm yet?
+                CheckinStep::WaitUntil(_) => client.get_checkin(id).await,
+                CheckinStep::Done => return,
+            };
+            match result {
+                Ok(receipt) => {
+                    backoff.reset();
+                    self.alarms.set_connection(Connection::Online);
+                    let waiting = matches!(step, CheckinStep::WaitUntil(_));
+                    if k.apply(receipt) {
+                        if let Err(e) = self.db.save_checkin(&k) {
+                            tracing::error!(checkin = %id, "saving the check-in failed: {e}");
+                        }
+                        self.publish(&k, true);
+                    } else if waiting {
+                        // The server's check runs every second; ask again shortly.
+                        Self::pause(&mut poke, Duration::from_secs(1)).await;
+                    }
+                }
+                Err(e) => {
+                    if e.is_retryable() {
+                        self.alarms.set_connection(Connection::Offline);
+                    } else {
+                        tracing::error!(checkin = %id, "the server refused the check-in: {e}");
+                    }
+                    let delay = backoff.next_delay(rand::rng().random());
+                    Self::pause(&mut poke, delay).await;
+                }
+            }
+        }
+    }
+}

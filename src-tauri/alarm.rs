@@ -121,6 +121,13 @@ pub trait Observer: Send + Sync + 'static {
     fn profile_changed(&self) {}
     /// A check-in changed; `phase_changed` says whether what the person should be told changed.
     fn checkin_changed(&self, _view: &crate::checkin::CheckinView, _phase_changed: bool) {}
+    /// A planned appearance needs its risk inventory (missing, or it advises measures).
+    fn reminder(
+        &self,
+        _appearance: &varn_core::appearance::Appearance,
+        _why: varn_core::appearance::Reminder,
+    ) {
+    }
 }
 
 /// Why an alarm command failed.

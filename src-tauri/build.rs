@@ -58,6 +58,9 @@ fn main() {
             "extend_checkin",
             "check_out",
             "active_checkin",
+            "appearances",
+            "save_appearance",
+            "delete_appearance",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

@@ -200,6 +200,9 @@ mod tests {
             "checkin_due",
             "checkin_overdue",
             "checkin_unconfirmed",
+            "reminder_title",
+            "reminder_missing",
+            "reminder_advises",
         ] {
             keys.push(format!("notify.{k}"));
         }

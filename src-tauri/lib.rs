@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod pin;
 pub mod profiles;
 pub mod region;
+pub mod reminders;
 pub mod secrets;
 pub mod shortcut;
 pub mod state;
@@ -319,6 +320,9 @@ pub fn build<R: Runtime>(
             commands::meeting::extend_checkin,
             commands::meeting::check_out,
             commands::meeting::active_checkin,
+            commands::meeting::appearances,
+            commands::meeting::save_appearance,
+            commands::meeting::delete_appearance,
         ])
         .setup(move |app| {
             let state = app.state::<AppState>();

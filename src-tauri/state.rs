@@ -237,6 +237,12 @@ impl AppState {
             alarms.start()?;
             checkins.start()?;
             sync.start(&self.runtime);
+            let observer = self.observer.clone();
+            self.runtime.spawn(crate::reminders::run(
+                self.db()?.clone(),
+                self.profile.clone(),
+                move |a, why| crate::alarm::Observer::reminder(observer.as_ref(), a, why),
+            ));
         }
         Ok(())
     }

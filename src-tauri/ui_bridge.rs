@@ -12,6 +12,7 @@ use crate::checkin::CheckinView;
 use crate::i18n::Strings;
 use crate::state::AppState;
 use crate::sync::SyncView;
+use varn_core::appearance::{Appearance, Reminder};
 use varn_core::checkin::CheckinPhase;
 
 /// Forwards to the window once it exists (the service starts before the window does).
@@ -54,6 +55,11 @@ impl Observer for ObserverSlot {
     fn checkin_changed(&self, view: &CheckinView, phase_changed: bool) {
         if let Some(o) = self.0.get() {
             o.checkin_changed(view, phase_changed);
+        }
+    }
+    fn reminder(&self, appearance: &Appearance, why: Reminder) {
+        if let Some(o) = self.0.get() {
+            o.reminder(appearance, why);
         }
     }
 }
@@ -176,6 +182,24 @@ impl<R: Runtime> Observer for WindowObserver<R> {
         let body = state.strings.get(lang, key).replace("{time}", &deadline);
         let title = state.strings.get(lang, "notify.checkin_title").to_string();
         show_notification(title, body, view.phase != CheckinPhase::Due);
+    }
+
+    fn reminder(&self, appearance: &Appearance, why: Reminder) {
+        let _ = self.app.emit("reminder", appearance.id);
+        let state = self.app.state::<AppState>();
+        let lang = state.lang();
+        let key = match why {
+            Reminder::NoInventory => "notify.reminder_missing",
+            Reminder::AdvisesMeasures => "notify.reminder_advises",
+        };
+        let time = appearance.starts_at.get(11..16).unwrap_or("");
+        let body = state
+            .strings
+            .get(lang, key)
+            .replace("{title}", &appearance.title)
+            .replace("{time}", time);
+        let title = state.strings.get(lang, "notify.reminder_title").to_string();
+        show_notification(title, body, false);
     }
 }
 

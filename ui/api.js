@@ -86,8 +86,12 @@ export const setIdleLock = (minutes) => call('set_idle_lock', { minutes });
 export const lockScreen = () => call('lock_screen');
 export const unlockScreen = (pin) => call('unlock_screen', { pin });
 
-export const checkIn = (minutes) => call('check_in', { minutes });
+export const checkIn = (minutes, appearanceId = null) => call('check_in', { minutes, appearanceId });
 export const extendCheckin = (id, minutes) => call('extend_checkin', { id, minutes });
 /** outcome: 'calm' | 'incident'. */
 export const checkOut = (id, outcome) => call('check_out', { id, outcome });
 export const activeCheckin = () => call('active_checkin');
+
+export const appearances = () => call('appearances');
+export const saveAppearance = (input) => call('save_appearance', { input });
+export const deleteAppearance = (id) => call('delete_appearance', { id });

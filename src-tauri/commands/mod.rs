@@ -65,6 +65,9 @@ pub const COMMANDS: &[&str] = &[
     "extend_checkin",
     "check_out",
     "active_checkin",
+    "appearances",
+    "save_appearance",
+    "delete_appearance",
 ];
 
 /// What every command returns.

@@ -240,6 +240,9 @@ pub struct InventoryInput {
     #[serde(rename = "where")]
     place: String,
     answers: BTreeMap<String, Answer>,
+    /// The planned appearance this inventory is for (linked on save).
+    #[serde(default)]
+    appearance_id: Option<Uuid>,
 }
 
 /// Validates and saves an inventory durably; returns it as saved, with its assessment.
@@ -259,7 +262,16 @@ pub fn save_inventory(state: State<'_, AppState>, input: InventoryInput) -> Resu
             kind: "invalid_input",
             message: e.to_string(),
         })?;
-    state.db()?.save_inventory(&inv, &storage::now())?;
+    let db = state.db()?;
+    db.save_inventory(&inv, &storage::now())?;
+    if let Some(id) = input.appearance_id {
+        if let Some(mut a) = db.appearance(id)? {
+            if a.inventory_id != Some(inv.id) {
+                a.inventory_id = Some(inv.id);
+                db.save_appearance(&a)?;
+            }
+        }
+    }
     inventory(state, inv.id)
 }
 

@@ -5,6 +5,7 @@
 //! when a command reports "saved", the data is on disk.
 
 mod alarms;
+mod appearances;
 mod checkins;
 mod checklist;
 mod contacts;

@@ -190,3 +190,101 @@ async fn a_missed_check_out_reaches_the_dashboard_as_an_alarm_without_the_app() 
     b.quit().await;
     app.quit().await;
 }
+
+/// Local time as the app's forms take it, `minutes` from now.
+fn local_in(minutes: i64) -> String {
+    (chrono::Local::now() + chrono::Duration::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// How many notifications dunst has shown that contain `needle`.
+fn count_notifications(desk: &Desktop, needle: &str) -> usize {
+    desk.notifications()
+        .iter()
+        .filter(|n| n.contains(needle))
+        .count()
+}
+
+#[tokio::test]
+async fn an_election_period_prompts_every_appearance_and_its_reminder_fires_once() {
+    // The region switches on an election period covering today (a newer profile).
+    let mut profile = varn_core::profile::Profile::embedded_default().unwrap();
+    profile.version += 1;
+    let today = chrono::Local::now().date_naive();
+    profile.election = Some(varn_core::profile::ElectionPeriod {
+        from: (today - chrono::Duration::days(1)).to_string(),
+        to: (today + chrono::Duration::days(1)).to_string(),
+        note: varn_core::profile::Text {
+            sv: "Valrörelse pågår – skärpt risk.".into(),
+            en: "Election campaign – heightened risk.".into(),
+        },
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_serving(
+        dir.path().join("server.db"),
+        Arc::new(varn_server::clock::SystemClock),
+        None,
+        vec![profile],
+    )
+    .await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let mut desk = Desktop::start("appearance");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    // The home screen says so once the newer profile is in.
+    app.wait_text("#election-banner", "Valrörelse pågår").await;
+
+    app.click("[data-tab='meeting']").await;
+    app.wait_for("#checkin-suggested").await;
+    app.fill("#appearance-title", "Medborgardialog").await;
+    app.fill("#appearance-place", "Folkets hus, Flen").await;
+    // datetime-local inputs take their value from script (typing depends on the locale).
+    app.js(&format!(
+        "document.getElementById('appearance-start').value = '{}';
+         document.getElementById('appearance-end').value = '{}';
+         document.getElementById('appearance-remind').value = '15';",
+        local_in(10),
+        local_in(70)
+    ))
+    .await;
+    app.click("#appearance-save").await;
+    // Election period: straight to the risk inventory, filled in from the appearance.
+    app.wait_js(
+        "return document.getElementById('inv-what')?.value",
+        serde_json::json!("Medborgardialog"),
+    )
+    .await;
+    app.screenshot("inventory-prompted").await;
+
+    // No inventory was made: the reminder fires (start in 10 min, remind 15 min before).
+    let start = Instant::now();
+    while count_notifications(&desk, "Medborgardialog") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(40), "no reminder");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    app.quit().await;
+    // Not again after a restart, however long it runs.
+    let app = desk.launch().await;
+    tokio::time::sleep(varn_app::reminders::LOOK_EVERY + Duration::from_secs(3)).await;
+    assert_eq!(
+        count_notifications(&desk, "Medborgardialog"),
+        1,
+        "the reminder fired once and not again after the restart"
+    );
+
+    // Check in for the appearance: until its end, with its title and place.
+    app.click("[data-tab='meeting']").await;
+    app.wait_text("[data-inventory-state='missing']", "Riskinventering saknas")
+        .await;
+    app.screenshot("appearance").await;
+    app.click("[data-checkin-for]").await;
+    app.wait_text("#checkin-state", "Regionen har incheckningen")
+        .await;
+    let k = wait_status(&server, CheckinStatus::Active).await;
+    assert_eq!(k.meeting, "Medborgardialog");
+    assert_eq!(k.place, "Folkets hus, Flen");
+    let minutes = (k.deadline - k.started_at).num_minutes();
+    assert!((68..=70).contains(&minutes), "{minutes}");
+    app.quit().await;
+}

@@ -23,7 +23,15 @@ export async function render(ctx, route) {
         backLink(t('nav.back'), '#/meeting'));
     }
   }
-  return form(ctx, saved);
+  // A new inventory for a planned appearance starts with its what, when and where.
+  const appearanceId = id === 'new' ? route.query.get('appearance') : null;
+  let planned = null;
+  if (appearanceId) {
+    try {
+      planned = (await api.appearances()).find((v) => v.appearance.id === appearanceId)?.appearance ?? null;
+    } catch { /* an empty form still works */ }
+  }
+  return form(ctx, saved, planned);
 }
 
 function nowLocalInput() {
@@ -32,13 +40,13 @@ function nowLocalInput() {
   return d.toISOString().slice(0, 16);
 }
 
-function form(ctx, saved) {
+function form(ctx, saved, planned = null) {
   const r = ctx.profile.risk;
   const state = {
     id: saved?.inventory.id ?? null,
-    what: saved?.inventory.what ?? '',
-    when: saved?.inventory.when ?? nowLocalInput(),
-    where: saved?.inventory.where ?? '',
+    what: saved?.inventory.what ?? planned?.title ?? '',
+    when: saved?.inventory.when ?? planned?.starts_at ?? nowLocalInput(),
+    where: saved?.inventory.where ?? planned?.place ?? '',
     answers: structuredClone(saved?.inventory.answers ?? {}),
   };
   const status = h('p', { class: 'save-status', id: 'save-status', role: 'status', 'aria-live': 'polite' },
@@ -65,7 +73,10 @@ function form(ctx, saved) {
     saving = saving.then(async () => {
       replace(status, t('save.saving'));
       try {
-        const v = await api.saveInventory({ id: state.id, what: state.what, when: state.when, where: state.where, answers: state.answers });
+        const v = await api.saveInventory({
+          id: state.id, what: state.what, when: state.when, where: state.where, answers: state.answers,
+          appearance_id: planned?.id ?? null,
+        });
         state.id = v.inventory.id;
         if (!location.hash.endsWith(state.id)) history.replaceState(null, '', `#/inventory/${state.id}`);
         if (!dirty) replace(status, icon('check'), t('save.saved', { time: formatClock(v.updated_at) }));
@@ -104,6 +115,9 @@ function form(ctx, saved) {
 
   const questions = r.questions.map((q, qi) => questionBlock(ctx, q, qi, state, schedule));
   drawResult(ctx, result, saved?.assessment ?? null);
+  // Prefilled from a planned appearance: saved and linked at once (it counts as done only
+  // once a question is answered).
+  if (planned && !saved) schedule();
 
   return h('div', { class: 'inventory' },
     backLink(t('meeting.title'), '#/meeting'),

@@ -5,6 +5,7 @@ import { h, replace } from '../dom.js';
 import { t, pick, formatTime } from '../i18n.js';
 import { seconds } from './alarm.js';
 import * as checkin from './checkin.js';
+import { electionPeriod } from './plan.js';
 
 export async function render(ctx) {
   const p = ctx.profile;
@@ -16,10 +17,14 @@ export async function render(ctx) {
   } catch (e) {
     failed = e;
   }
+  const election = Boolean(electionPeriod(ctx));
+  const planned = h('section', { class: 'appearances', id: 'appearances', 'aria-labelledby': 'appearances-heading' });
+  await drawAppearances(ctx, planned, election);
   return h('div', { class: 'meeting' },
     h('h2', {}, t('meeting.title')),
     always ? h('p', { class: 'lead' }, pick(always.items[0])) : null,
-    checkin.card(ctx),
+    checkin.card(ctx, { suggested: election }),
+    planned,
     h('a', { class: 'btn primary big', id: 'new-inventory', href: '#/inventory/new' }, t('inventory.new')),
     placeForm(ctx),
     await drillCard(ctx),
@@ -27,6 +32,80 @@ export async function render(ctx) {
     failed ? h('p', { class: 'error-text' }, t(`error.${failed.kind}`), ' ', failed.message) : null,
     list.length === 0 && !failed ? h('p', { class: 'empty' }, t('meeting.none')) : null,
     h('ul', { class: 'inventory-list' }, list.map((v) => inventoryRow(v))));
+}
+
+const REMIND_CHOICES = [15, 30, 60, 120, 1440];
+
+/** Planned appearances with their inventory state, and the form for a new one. */
+async function drawAppearances(ctx, root, election) {
+  let list = [];
+  let failed = null;
+  try {
+    list = await api.appearances();
+  } catch (e) {
+    failed = e;
+  }
+  const field = (id, label, attrs) => h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, ...attrs }));
+  const status = h('p', { class: 'save-status', id: 'appearance-status', role: 'status' });
+  const remind = h('select', { id: 'appearance-remind' },
+    REMIND_CHOICES.map((m) => h('option', { value: String(m), selected: m === 60 }, t(m === 1440 ? 'appearance.remind_day' : 'appearance.remind_minutes', { m }))));
+  const form = h('form', { class: 'link-form', id: 'appearance-form' },
+    field('appearance-title', t('appearance.what'), { type: 'text', maxlength: 200, required: true }),
+    field('appearance-place', t('appearance.where'), { type: 'text', maxlength: 200 }),
+    field('appearance-start', t('appearance.start'), { type: 'datetime-local', required: true }),
+    field('appearance-end', t('appearance.end'), { type: 'datetime-local', required: true }),
+    h('div', { class: 'field' }, h('label', { for: 'appearance-remind' }, t('appearance.remind')), remind),
+    h('button', { type: 'submit', class: 'btn primary', id: 'appearance-save' }, t('appearance.save')),
+    status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = (id) => document.getElementById(id).value;
+    try {
+      const v = await api.saveAppearance({
+        title: value('appearance-title'), place: value('appearance-place'),
+        starts_at: value('appearance-start'), ends_at: value('appearance-end'), remind_minutes: Number(remind.value),
+      });
+      // In an election period every appearance gets its risk inventory at once.
+      if (election) ctx.go(`#/inventory/new?appearance=${v.appearance.id}`);
+      else await drawAppearances(ctx, root, election);
+    } catch (err) {
+      replace(status, h('span', { class: 'error-text' }, t(`error.${err.kind}`), ' ', err.message));
+    }
+  });
+  replace(root,
+    h('h3', { id: 'appearances-heading' }, t('appearance.title')),
+    election ? h('p', { class: 'warn-text' }, t('appearance.election')) : null,
+    failed ? h('p', { class: 'error-text' }, t(`error.${failed.kind}`), ' ', failed.message) : null,
+    list.length === 0 && !failed ? h('p', { class: 'empty' }, t('appearance.none')) : null,
+    h('ul', { class: 'appearance-list' }, list.map((v) => appearanceRow(ctx, v))),
+    h('details', { class: 'new-appearance', open: list.length === 0 },
+      h('summary', { id: 'new-appearance' }, t('appearance.new')), form));
+}
+
+function appearanceRow(ctx, v) {
+  const a = v.appearance;
+  const when = `${formatTime(a.starts_at)}–${a.ends_at.slice(11, 16)}`;
+  const inventory = {
+    missing: h('a', { class: 'badge warn', href: a.inventory_id ? `#/inventory/${a.inventory_id}` : `#/inventory/new?appearance=${a.id}`, dataset: { inventoryState: 'missing' } }, t('appearance.inventory_missing')),
+    advises: h('a', { class: 'badge warn', href: `#/inventory/${a.inventory_id}`, dataset: { inventoryState: 'advises' } }, t('appearance.inventory_advises')),
+    ok: h('a', { class: 'badge ok', href: `#/inventory/${a.inventory_id}`, dataset: { inventoryState: 'ok' } }, t('appearance.inventory_ok')),
+  }[v.inventory];
+  const canCheckIn = v.minutes_left != null && !ctx.checkin;
+  return h('li', { class: 'appearance-row', dataset: { appearance: a.id } },
+    h('div', { class: 'row-title' }, a.title),
+    h('div', { class: 'row-meta' }, [when, a.place].filter(Boolean).join(' · ')),
+    inventory,
+    canCheckIn ? h('button', {
+      type: 'button', class: 'btn secondary', dataset: { checkinFor: a.id },
+      onclick: async () => {
+        try {
+          ctx.checkin = await api.checkIn(v.minutes_left, a.id);
+          ctx.go('#/meeting');
+        } catch (e) {
+          ctx.error(e);
+        }
+      },
+    }, t('appearance.checkin', { time: a.ends_at.slice(11, 16) })) : null);
 }
 
 /** Testlarm: when the last one went the whole way, and a reminder when it is time. */

@@ -39,12 +39,25 @@ export async function render(ctx, route) {
     translationNote(ctx),
     await phaseContent(ctx, phase, lang, route));
 
+  const election = electionPeriod(ctx);
   const root = h('div', { class: 'plan' },
+    election ? h('p', { class: 'election-banner', id: 'election-banner', role: 'note' },
+      h('strong', {}, t('election.title')), ' ', pick(election.note)) : null,
     h('div', { class: 'search' }, icon('search'), input),
     results,
     body);
   if (input.value) runSearch(ctx, input.value, results, body);
   return root;
+}
+
+/** The region's election period when today falls in it, else null. */
+export function electionPeriod(ctx) {
+  const e = ctx.profile.election;
+  if (!e) return null;
+  const d = new Date();
+  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  const today = d.toISOString().slice(0, 10);
+  return e.from <= today && today <= e.to ? e : null;
 }
 
 /** After the view is in the document: scroll to and flash the element a search hit pointed at. */

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod alarm;
+pub mod appearance;
 pub mod checkin;
 pub mod incident;
 pub mod pin;

@@ -56,6 +56,11 @@ pub struct Profile {
     /// plan's text; defaults when left out).
     #[serde(default)]
     pub alarm: AlarmRules,
+    /// An election period (valperiod) with heightened risk, if the region has switched it on:
+    /// the home screen says so, every appearance is prompted for a risk inventory, and the
+    /// check-in timer is suggested.
+    #[serde(default)]
+    pub election: Option<ElectionPeriod>,
 }
 
 /// The region's rules for alarms and drills.
@@ -299,6 +304,27 @@ pub struct Contact {
     /// `{name}`, `{region}`, `{meeting}` and `{place}` are filled in (see [`ScriptFill`]).
     #[serde(default)]
     pub script: Vec<Text>,
+}
+
+/// An election period: from and to (inclusive, local dates `YYYY-MM-DD`), and what the home
+/// screen says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionPeriod {
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Shown on the home screen.
+    pub note: Text,
+}
+
+impl ElectionPeriod {
+    /// Whether `today` falls within the period.
+    pub fn covers(&self, today: chrono::NaiveDate) -> bool {
+        let parse = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        matches!((parse(&self.from), parse(&self.to)), (Some(f), Some(t)) if f <= today && today <= t)
+    }
 }
 
 /// The placeholders a call script may use.
@@ -575,6 +601,16 @@ impl Profile {
                 }
             }
         }
+        if let Some(e) = &self.election {
+            let parse = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+            let (Some(from), Some(to)) = (parse(&e.from), parse(&e.to)) else {
+                return Err(invalid("election", "from och to är datum (ÅÅÅÅ-MM-DD)"));
+            };
+            if to < from {
+                return Err(invalid("election.to", "slutar före from"));
+            }
+            text("election.note", &e.note)?;
+        }
         if self.contact_by_role(ContactRole::Emergency).is_none() {
             return Err(invalid(
                 "contacts",
@@ -830,6 +866,29 @@ mod tests {
         let err = bad.validate().unwrap_err();
         assert_eq!(err.field(), "contacts[0].script[0]");
         assert!(err.to_string().contains("{plats}"), "{err}");
+    }
+
+    #[test]
+    fn an_election_period_covers_its_days_and_bad_dates_are_refused() {
+        let mut p = default_profile();
+        let e = ElectionPeriod {
+            from: "2026-08-01".into(),
+            to: "2026-09-13".into(),
+            note: Text {
+                sv: "Valrörelse".into(),
+                en: "Election campaign".into(),
+            },
+        };
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(e.covers(day("2026-08-01")) && e.covers(day("2026-09-13")));
+        assert!(!e.covers(day("2026-09-14")) && !e.covers(day("2026-07-31")));
+        p.election = Some(e.clone());
+        assert!(p.validate().is_ok());
+        p.election = Some(ElectionPeriod {
+            to: "2026-07-01".into(),
+            ..e
+        });
+        assert_eq!(p.validate().unwrap_err().field(), "election.to");
     }
 
     #[test]

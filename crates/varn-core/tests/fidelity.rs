@@ -244,6 +244,39 @@ fn every_swedish_text_comes_from_the_plan() {
 }
 
 #[test]
+fn call_script_lines_that_quote_the_plan_are_its_word_for_word() {
+    let plan = corrected_plan();
+    let p = profile();
+    // Lines that fill in the person's name or place are Värn's prompts; every other line
+    // is the plan's own text.
+    let quotes: Vec<(String, &str)> = p
+        .contacts
+        .iter()
+        .flat_map(|c| {
+            c.script
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.sv.contains('{') && !l.sv.contains(':'))
+                .map(move |(i, l)| (format!("contacts.{}.script[{i}]", c.id), l.sv.as_str()))
+        })
+        .collect();
+    assert!(
+        quotes.len() >= 3,
+        "the 112 and 11414 scripts quote the plan"
+    );
+    let missing: Vec<String> = quotes
+        .iter()
+        .filter(|(_, sv)| !plan.contains(&norm(sv)))
+        .map(|(at, sv)| format!("{at}: {sv}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in the plan:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
 fn the_plan_covers_all_of_seed_002() {
     let p = profile();
     let card = |id: &str| {

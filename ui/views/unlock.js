@@ -50,8 +50,10 @@ export function render(ctx) {
     }
     button.disabled = true;
     replace(status, t('unlock.working'));
+    let opened = false;
     try {
       await api.unlock(pass.value);
+      opened = true;
       reopen();
     } catch (err) {
       const text = err.kind === 'wait' ? t('unlock.wait', { s: err.message })
@@ -59,7 +61,8 @@ export function render(ctx) {
           : `${t(`error.${err.kind}`)} ${err.message}`;
       replace(status, h('span', { class: 'error-text' }, text));
     } finally {
-      button.disabled = false;
+      // Opened: the page reloads; the form stays disabled until it is gone.
+      button.disabled = opened;
       pass.value = '';
       if (again) again.value = '';
     }

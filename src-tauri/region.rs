@@ -2,6 +2,8 @@
 //! of the link to the database) and the alarm calls. Errors are sorted into those worth
 //! retrying (network, 5xx, 408, 429) and those that are not (a refused token, bad input).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -166,38 +168,92 @@ async fn error_of(res: reqwest::Response) -> ClientError {
     }
 }
 
-/// A device's connection to its region server.
+/// A device's connection to its region: one or more equivalent server instances. A request
+/// that gets no answer from one instance goes to the next at once (every request the app
+/// sends is idempotent: the same id, the same revision), and the instance that answered is
+/// asked first next time.
 #[derive(Clone)]
 pub struct RegionClient {
     http: reqwest::Client,
     long: reqwest::Client,
     upload: reqwest::Client,
-    base: Url,
+    bases: Arc<Vec<Url>>,
+    current: Arc<AtomicUsize>,
     token: String,
 }
 
+fn join(base: &Url, path: &str) -> String {
+    format!("{}{path}", base.as_str().trim_end_matches('/'))
+}
+
 impl RegionClient {
-    /// A client for `base` with the device token.
+    /// A client for one server with the device token.
     pub fn new(base: Url, token: String) -> Result<Self, ClientError> {
+        Self::with_servers(vec![base], token)
+    }
+
+    /// A client for the region's instances, tried in this order.
+    pub fn with_servers(bases: Vec<Url>, token: String) -> Result<Self, ClientError> {
+        if bases.is_empty() {
+            return Err(ClientError::Network("no server address".into()));
+        }
         Ok(RegionClient {
             http: http_client(REQUEST_TIMEOUT)?,
             long: http_client(Duration::from_secs(LONG_POLL_SECS + 10))?,
             upload: http_client(UPLOAD_TIMEOUT)?,
-            base,
+            bases: Arc::new(bases),
+            current: Arc::new(AtomicUsize::new(0)),
             token,
         })
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
+    /// The instance asked first now.
+    pub fn current_server(&self) -> &Url {
+        &self.bases[self.current.load(Ordering::Relaxed) % self.bases.len()]
+    }
+
+    /// Sends a request to the instance that answered last; with no answer (refused, reset,
+    /// timed out) or "unavailable", to the next one at once, round the list once.
+    async fn exchange(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let n = self.bases.len();
+        let first = self.current.load(Ordering::Relaxed) % n;
+        let mut i = 0;
+        loop {
+            let idx = (first + i) % n;
+            let req = build(
+                client
+                    .request(method.clone(), join(&self.bases[idx], path))
+                    .bearer_auth(&self.token),
+            );
+            let res = req.send().await;
+            let next = i + 1 < n
+                && match &res {
+                    Err(_) => true,
+                    Ok(r) => r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE,
+                };
+            if !next {
+                if res.is_ok() && idx != first {
+                    tracing::warn!(server = %self.bases[idx], "failed over to another instance");
+                    self.current.store(idx, Ordering::Relaxed);
+                }
+                return res;
+            }
+            tracing::info!(server = %self.bases[idx], "no answer; trying the next instance");
+            i += 1;
+        }
     }
 
     /// Exchanges an enrollment code for a device token.
     pub async fn enroll(base: &Url, code: &str) -> Result<EnrollResponse, ClientError> {
         let http = http_client(REQUEST_TIMEOUT)?;
-        let url = format!("{}/v1/enroll", base.as_str().trim_end_matches('/'));
         answer(
-            http.post(url)
+            http.post(join(base, "/v1/enroll"))
                 .json(&EnrollRequest {
                     code: code.to_string(),
                 })
@@ -213,11 +269,27 @@ impl RegionClient {
         body: &B,
     ) -> Result<T, ClientError> {
         answer(
-            self.http
-                .put(self.url(path))
-                .bearer_auth(&self.token)
-                .json(body)
-                .send()
+            self.exchange(&self.http, reqwest::Method::PUT, path, |r| r.json(body))
+                .await,
+        )
+        .await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        answer(
+            self.exchange(&self.http, reqwest::Method::GET, path, |r| r)
+                .await,
+        )
+        .await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        answer(
+            self.exchange(&self.http, reqwest::Method::POST, path, |r| r.json(body))
                 .await,
         )
         .await
@@ -238,15 +310,7 @@ impl RegionClient {
         id: Uuid,
         req: &CancelRequest,
     ) -> Result<AlarmReceipt, ClientError> {
-        answer(
-            self.http
-                .post(self.url(&format!("/v1/alarms/{id}/cancel")))
-                .bearer_auth(&self.token)
-                .json(req)
-                .send()
-                .await,
-        )
-        .await
+        self.post(&format!("/v1/alarms/{id}/cancel"), req).await
     }
 
     /// Waits (long-poll) for the alarm to change beyond `after_version`.
@@ -255,10 +319,12 @@ impl RegionClient {
         id: Uuid,
         after_version: i64,
     ) -> Result<AlarmReceipt, ClientError> {
-        let url = self.url(&format!(
-            "/v1/alarms/{id}?after_version={after_version}&wait={LONG_POLL_SECS}"
-        ));
-        answer(self.long.get(url).bearer_auth(&self.token).send().await).await
+        let path = format!("/v1/alarms/{id}?after_version={after_version}&wait={LONG_POLL_SECS}");
+        answer(
+            self.exchange(&self.long, reqwest::Method::GET, &path, |r| r)
+                .await,
+        )
+        .await
     }
 
     /// Sends one revision of a report (idempotent per revision).
@@ -288,15 +354,20 @@ impl RegionClient {
         offset: u64,
         bytes: Vec<u8>,
     ) -> Result<UploadStatus, ClientError> {
+        // Shared, not copied, when a chunk goes to a second instance.
+        let bytes = bytes::Bytes::from(bytes);
         answer(
-            self.upload
-                .patch(self.url(&format!("/v1/attachments/{id}")))
-                .bearer_auth(&self.token)
-                .header("upload-offset", offset.to_string())
-                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                .body(bytes)
-                .send()
-                .await,
+            self.exchange(
+                &self.upload,
+                reqwest::Method::PATCH,
+                &format!("/v1/attachments/{id}"),
+                |r| {
+                    r.header("upload-offset", offset.to_string())
+                        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                        .body(bytes.clone())
+                },
+            )
+            .await,
         )
         .await
     }
@@ -306,15 +377,16 @@ impl RegionClient {
         &self,
         etag: Option<&str>,
     ) -> Result<Option<(String, Option<String>)>, ClientError> {
-        let mut req = self
-            .http
-            .get(self.url("/v1/profile"))
-            .bearer_auth(&self.token);
-        if let Some(tag) = etag {
-            req = req.header(reqwest::header::IF_NONE_MATCH, tag);
-        }
-        let res = req
-            .send()
+        let res = self
+            .exchange(
+                &self.http,
+                reqwest::Method::GET,
+                "/v1/profile",
+                |r| match etag {
+                    Some(tag) => r.header(reqwest::header::IF_NONE_MATCH, tag),
+                    None => r,
+                },
+            )
             .await
             .map_err(|e| ClientError::Network(e.without_url().to_string()))?;
         if res.status() == reqwest::StatusCode::NOT_MODIFIED {
@@ -346,14 +418,7 @@ impl RegionClient {
 
     /// What the region holds for a check-in.
     pub async fn get_checkin(&self, id: Uuid) -> Result<CheckinReceipt, ClientError> {
-        answer(
-            self.http
-                .get(self.url(&format!("/v1/checkins/{id}")))
-                .bearer_auth(&self.token)
-                .send()
-                .await,
-        )
-        .await
+        self.get(&format!("/v1/checkins/{id}")).await
     }
 
     /// Checks out.
@@ -362,39 +427,17 @@ impl RegionClient {
         id: Uuid,
         req: &CheckoutRequest,
     ) -> Result<CheckinReceipt, ClientError> {
-        answer(
-            self.http
-                .post(self.url(&format!("/v1/checkins/{id}/checkout")))
-                .bearer_auth(&self.token)
-                .json(req)
-                .send()
-                .await,
-        )
-        .await
+        self.post(&format!("/v1/checkins/{id}/checkout"), req).await
     }
 
     /// The alarm's timeline as the region holds it.
     pub async fn timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, ClientError> {
-        answer(
-            self.http
-                .get(self.url(&format!("/v1/alarms/{id}/timeline")))
-                .bearer_auth(&self.token)
-                .send()
-                .await,
-        )
-        .await
+        self.get(&format!("/v1/alarms/{id}/timeline")).await
     }
 
     /// Checks that the server answers and knows this device.
     pub async fn me(&self) -> Result<varn_core::wire::DeviceInfo, ClientError> {
-        answer(
-            self.http
-                .get(self.url("/v1/me"))
-                .bearer_auth(&self.token)
-                .send()
-                .await,
-        )
-        .await
+        self.get("/v1/me").await
     }
 }
 
@@ -414,16 +457,23 @@ pub fn client_for(
             return Err(Blocked::KeychainUnavailable);
         }
     };
-    let base = parse_server_url(&link.server_url).map_err(|_| Blocked::NotEnrolled)?;
-    RegionClient::new(base, token).map_err(|_| Blocked::NotEnrolled)
+    let bases = link
+        .servers
+        .iter()
+        .map(|u| parse_server_url(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Blocked::NotEnrolled)?;
+    RegionClient::with_servers(bases, token).map_err(|_| Blocked::NotEnrolled)
 }
 
 /// The app's link to its region: stored in the database (address, who) and the keychain
 /// (token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
-    /// The server's address.
+    /// The server's address (the first of `servers`).
     pub server_url: String,
+    /// Every instance of the region's server, in the order they are tried.
+    pub servers: Vec<String>,
     /// The device's id on the server.
     pub device_id: Uuid,
     /// The person's name as enrolled.
@@ -455,6 +505,9 @@ impl From<StorageError> for LinkError {
     }
 }
 
+/// Every instance's address, space-separated (only when there is more than one).
+const SERVERS_KEY: &str = "link.servers";
+
 const KEYS: [&str; 4] = [
     "link.server_url",
     "link.device_id",
@@ -474,7 +527,13 @@ pub fn load_link(db: &Db) -> Result<Option<Link>, StorageError> {
     let Ok(device_id) = Uuid::parse_str(&values[1]) else {
         return Ok(None);
     };
+    let servers = db
+        .setting(SERVERS_KEY)?
+        .map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| vec![values[0].clone()]);
     Ok(Some(Link {
+        servers,
         server_url: values[0].clone(),
         device_id,
         name: values[2].clone(),
@@ -482,8 +541,22 @@ pub fn load_link(db: &Db) -> Result<Option<Link>, StorageError> {
     }))
 }
 
-/// Enrolls: exchanges the code, stores the token in the keychain and the link in the database.
-/// If the keychain fails, nothing is stored and the person is told so.
+/// The addresses a person typed: one or more, separated by spaces, commas or new lines.
+pub fn parse_server_urls(text: &str) -> Result<Vec<Url>, String> {
+    let urls = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(parse_server_url)
+        .collect::<Result<Vec<_>, _>>()?;
+    if urls.is_empty() {
+        return Err("ange serverns adress (t.ex. https://varn.region.se)".into());
+    }
+    Ok(urls)
+}
+
+/// Enrolls: exchanges the code at the first instance that answers, stores the token in the
+/// keychain and the link (every instance, in order) in the database. If the keychain fails,
+/// nothing is stored and the person is told so.
 pub async fn enroll(
     db: &Db,
     secrets: &dyn SecretStore,
@@ -491,22 +564,43 @@ pub async fn enroll(
     server_url: &str,
     code: &str,
 ) -> Result<Link, LinkError> {
-    let base = parse_server_url(server_url).map_err(LinkError::BadUrl)?;
-    let e = RegionClient::enroll(&base, code).await?;
+    let bases = parse_server_urls(server_url).map_err(LinkError::BadUrl)?;
+    let mut answered = None;
+    for (i, base) in bases.iter().enumerate() {
+        match RegionClient::enroll(base, code).await {
+            Err(ClientError::Network(e)) if i + 1 < bases.len() => {
+                tracing::info!(server = %base, "enroll: no answer ({e}); trying the next instance");
+            }
+            other => {
+                answered = Some(other?);
+                break;
+            }
+        }
+    }
+    let Some(e) = answered else {
+        return Err(LinkError::BadUrl("no server address".into()));
+    };
     secrets
         .set(token_key, &e.token)
         .map_err(|err| LinkError::Keychain(err.0))?;
+    let servers: Vec<String> = bases
+        .iter()
+        .map(|b| b.as_str().trim_end_matches('/').to_string())
+        .collect();
     let link = Link {
-        server_url: base.as_str().trim_end_matches('/').to_string(),
+        server_url: servers[0].clone(),
+        servers: servers.clone(),
         device_id: e.device_id,
         name: e.name,
         region_id: e.region_id,
     };
+    let all = servers.join(" ");
     db.set_settings(&[
         (KEYS[0], link.server_url.as_str()),
         (KEYS[1], &link.device_id.to_string()),
         (KEYS[2], link.name.as_str()),
         (KEYS[3], link.region_id.as_str()),
+        (SERVERS_KEY, all.as_str()),
     ])?;
     Ok(link)
 }
@@ -517,6 +611,7 @@ pub fn unlink(db: &Db, secrets: &dyn SecretStore, token_key: &str) -> Result<(),
         .delete(token_key)
         .map_err(|e| LinkError::Keychain(e.0))?;
     db.delete_settings(&KEYS)?;
+    db.delete_settings(&[SERVERS_KEY])?;
     Ok(())
 }
 
@@ -537,6 +632,21 @@ mod tests {
         assert!(parse_server_url("ftp://x").is_err());
         assert!(parse_server_url("varn.example").is_err());
         assert!(parse_server_url("").is_err());
+    }
+
+    #[test]
+    fn several_addresses_are_taken_in_order_and_each_is_checked() {
+        let urls = parse_server_urls(" https://a.example, https://b.example\nhttp://127.0.0.1:9 ")
+            .unwrap();
+        let hosts: Vec<String> = urls
+            .iter()
+            .map(|u| u.host_str().unwrap().to_string())
+            .collect();
+        assert_eq!(hosts, ["a.example", "b.example", "127.0.0.1"]);
+        assert!(parse_server_urls("https://a.example http://b.example")
+            .unwrap_err()
+            .contains("https"));
+        assert!(parse_server_urls("  ").is_err());
     }
 
     #[test]

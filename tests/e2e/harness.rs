@@ -613,14 +613,17 @@ pub struct App {
 }
 
 impl App {
-    /// Waits for an element matching the CSS selector.
+    /// Waits for an element matching the CSS selector. A view that redraws while it is being
+    /// looked up (a stale node) is only "not yet".
     pub async fn wait_for(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+        let start = Instant::now();
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(el) => return el,
+                Err(e) => assert!(start.elapsed() < WAIT, "{css} did not appear: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits until the element's text contains `needle`; returns the text.
@@ -659,13 +662,19 @@ impl App {
         }
     }
 
-    /// Clicks the element matching the selector (waiting for it first).
+    /// Clicks the element matching the selector (waiting for it first). If the view redrew
+    /// between finding and clicking (a stale node), the new node is clicked.
     pub async fn click(&self, css: &str) {
-        self.wait_for(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click on {css} failed: {e}"));
+        let start = Instant::now();
+        loop {
+            match self.wait_for(css).await.click().await {
+                Ok(_) => return,
+                Err(e) if e.to_string().contains("tale") && start.elapsed() < WAIT => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("click on {css} failed: {e}"),
+            }
+        }
     }
 
     /// Number of elements matching the selector right now.

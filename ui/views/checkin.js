@@ -42,10 +42,15 @@ async function refresh(ctx, root) {
 }
 
 function draw(ctx, root, suggested) {
+  const k = ctx.checkin;
+  // Nothing to show changed: keep the nodes (a redraw under a finger loses the tap).
+  const key = k ? `${k.id}|${k.phase}|${k.revision}|${k.deadline}` : `none|${doneMessage}`;
+  const same = root.dataset.key === key && root.dataset.suggested === String(suggested);
+  root.dataset.key = key;
   root.dataset.suggested = String(suggested);
   clearTimeout(timer);
-  const k = ctx.checkin;
   if (k) timer = setTimeout(() => refresh(ctx, root), REFRESH_MS);
+  if (same) return;
   if (!k) {
     const minutes = h('select', { id: 'checkin-minutes' },
       CHOICES.map((m) => h('option', { value: String(m), selected: m === 60 }, t('checkin.minutes', { m }))));

@@ -40,7 +40,7 @@ function drawLink(ctx, root) {
   if (ctx.link) {
     replace(root,
       h('h3', { id: 'link-heading' }, t('link.title')),
-      h('p', { id: 'link-info' }, t('link.linked', { name: ctx.link.name, region: ctx.link.region_id, url: ctx.link.server_url })),
+      h('p', { id: 'link-info' }, t('link.linked', { name: ctx.link.name, region: ctx.link.region_id, url: (ctx.link.servers ?? [ctx.link.server_url]).join(', ') })),
       h('button', {
         type: 'button', class: 'btn danger', id: 'unlink',
         onclick: async () => {
@@ -56,14 +56,16 @@ function drawLink(ctx, root) {
       }, t('link.unlink')));
     return;
   }
-  const url = h('input', { id: 'server-url', type: 'url', value: ctx.suggestedServerUrl ?? 'https://', autocomplete: 'off', spellcheck: 'false' });
+  // Text, not url: a region with several instances gives them all, separated by spaces.
+  const url = h('input', { id: 'server-url', type: 'text', inputmode: 'url', value: ctx.suggestedServerUrl ?? 'https://', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'server-url-help' });
   const code = h('input', { id: 'enroll-code', type: 'text', autocomplete: 'one-time-code', maxlength: 20, placeholder: 'ABCD-EFGH', spellcheck: 'false' });
   const status = h('p', { class: 'save-status', id: 'link-status', role: 'status' });
   const button = h('button', { type: 'submit', class: 'btn primary big', id: 'link-submit' }, t('link.submit'));
   const form = h('form', { class: 'link-form', id: 'link-form' },
     h('h3', { id: 'link-heading' }, t('link.title')),
     h('p', {}, t('link.lead')),
-    h('div', { class: 'field' }, h('label', { for: 'server-url' }, t('link.server')), url),
+    h('div', { class: 'field' }, h('label', { for: 'server-url' }, t('link.server')), url,
+      h('p', { class: 'detail', id: 'server-url-help' }, t('link.server_help'))),
     h('div', { class: 'field' }, h('label', { for: 'enroll-code' }, t('link.code')), code),
     button, status);
   form.addEventListener('submit', async (e) => {

@@ -7,7 +7,7 @@
 //! Plain Rust on a tokio runtime: the app wires it to the window through [`Observer`], tests
 //! and the benchmark call it directly.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
 use varn_core::wire::{AlarmRequest, CancelRequest, TimelineEntry};
 
+use crate::drivers::{pause, Drivers};
 use crate::region::{self, ClientError, RegionClient};
 use crate::secrets::SecretStore;
 use crate::storage::{Db, StorageError};
@@ -169,7 +170,7 @@ pub struct AlarmService {
     runtime: tokio::runtime::Handle,
     /// Bumped whenever drivers should look again (a cancel, a new link).
     poke: watch::Sender<u64>,
-    driving: Mutex<HashSet<Uuid>>,
+    driving: Drivers,
     phases: Mutex<HashMap<Uuid, Phase>>,
     connection: Mutex<Option<Connection>>,
     /// The connection state for others to watch (sync starts when it turns online).
@@ -196,7 +197,7 @@ impl AlarmService {
             observer,
             runtime,
             poke,
-            driving: Mutex::new(HashSet::new()),
+            driving: Drivers::default(),
             phases: Mutex::new(HashMap::new()),
             connection: Mutex::new(None),
             connection_watch: watch::channel(Connection::Offline).0,
@@ -407,30 +408,8 @@ impl AlarmService {
     }
 
     fn ensure_driver(self: &Arc<Self>, id: Uuid) {
-        if !self
-            .driving
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id)
-        {
-            return;
-        }
         let me = self.clone();
-        self.runtime.spawn(async move {
-            me.clone().drive(id).await;
-            me.driving
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&id);
-        });
-    }
-
-    /// Sleeps up to `d`, waking early when poked.
-    async fn pause(poke: &mut watch::Receiver<u64>, d: Duration) {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => {}
-            _ = poke.changed() => {}
-        }
+        self.driving.ensure(&self.runtime, id, move || me.drive(id));
     }
 
     async fn drive(self: Arc<Self>, id: Uuid) {
@@ -443,7 +422,7 @@ impl AlarmService {
                 Ok(None) => return,
                 Err(e) => {
                     tracing::error!(alarm = %id, "reading the alarm failed: {e}");
-                    Self::pause(&mut poke, Duration::from_secs(1)).await;
+                    pause(&mut poke, Duration::from_secs(1)).await;
                     continue;
                 }
             };
@@ -463,7 +442,7 @@ impl AlarmService {
                     if block == Blocked::NotEnrolled {
                         self.set_connection(Connection::NotEnrolled);
                     }
-                    Self::pause(&mut poke, Duration::from_secs(5)).await;
+                    pause(&mut poke, Duration::from_secs(5)).await;
                     continue;
                 }
             };
@@ -530,7 +509,7 @@ impl AlarmService {
             }
             self.set_connection(Connection::Offline);
             // Only a new enrollment helps; look again now and then anyway.
-            Self::pause(poke, Duration::from_secs(30)).await;
+            pause(poke, Duration::from_secs(30)).await;
             return;
         }
         if e.is_retryable() {
@@ -541,7 +520,7 @@ impl AlarmService {
         }
         let delay = backoff.next_delay(rand::rng().random());
         tracing::info!(alarm = %a.id, "sending failed, next try in {delay:?}: {e}");
-        Self::pause(poke, delay).await;
+        pause(poke, delay).await;
     }
 
     fn save(&self, a: &mut LocalAlarm) {
@@ -566,7 +545,7 @@ impl AlarmService {
                     }
                 },
             }
-            Self::pause(&mut poke, HEALTH_EVERY).await;
+            pause(&mut poke, HEALTH_EVERY).await;
         }
     }
 }

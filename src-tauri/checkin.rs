@@ -3,7 +3,7 @@
 //! check-out has arrived — retrying with backoff, resuming after a restart — because the
 //! server raises the alarm itself when the deadline passes without a check-out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use varn_core::checkin::{CheckinPhase, CheckinStep, LocalCheckin};
 use varn_core::wire::{CheckoutOutcome, CheckoutRequest};
 
 use crate::alarm::{AlarmService, Connection, Observer};
+use crate::drivers::{pause, Drivers};
 use crate::storage::{Db, StorageError};
 
 /// The shortest and longest check-in, in minutes.
@@ -88,7 +89,7 @@ pub struct CheckinService {
     observer: Arc<dyn Observer>,
     runtime: tokio::runtime::Handle,
     poke: watch::Sender<u64>,
-    driving: Mutex<HashSet<Uuid>>,
+    driving: Drivers,
     phases: Mutex<HashMap<Uuid, CheckinPhase>>,
 }
 
@@ -106,7 +107,7 @@ impl CheckinService {
             observer,
             runtime,
             poke: watch::channel(0).0,
-            driving: Mutex::new(HashSet::new()),
+            driving: Drivers::default(),
             phases: Mutex::new(HashMap::new()),
         })
     }
@@ -219,29 +220,8 @@ impl CheckinService {
     }
 
     fn ensure_driver(self: &Arc<Self>, id: Uuid) {
-        if !self
-            .driving
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id)
-        {
-            return;
-        }
         let me = self.clone();
-        self.runtime.spawn(async move {
-            me.clone().drive(id).await;
-            me.driving
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&id);
-        });
-    }
-
-    async fn pause(poke: &mut watch::Receiver<u64>, d: Duration) {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => {}
-            _ = poke.changed() => {}
-        }
+        self.driving.ensure(&self.runtime, id, move || me.drive(id));
     }
 
     async fn drive(self: Arc<Self>, id: Uuid) {
@@ -254,7 +234,7 @@ impl CheckinService {
                 Ok(None) => return,
                 Err(e) => {
                     tracing::error!(checkin = %id, "reading the check-in failed: {e}");
-                    Self::pause(&mut poke, Duration::from_secs(1)).await;
+                    pause(&mut poke, Duration::from_secs(1)).await;
                     continue;
                 }
             };
@@ -262,7 +242,7 @@ impl CheckinService {
             let step = k.next_step();
             if let CheckinStep::WaitUntil(t) = step {
                 if Utc::now() < t {
-                    Self::pause(&mut poke, LOOK_EVERY).await;
+                    pause(&mut poke, LOOK_EVERY).await;
                     continue;
                 }
             }
@@ -272,7 +252,7 @@ impl CheckinService {
             let client = match self.alarms.region_client() {
                 Ok(c) => c,
                 Err(_) => {
-                    Self::pause(&mut poke, Duration::from_secs(5)).await;
+                    pause(&mut poke, Duration::from_secs(5)).await;
                     continue;
                 }
             };
@@ -298,7 +278,7 @@ impl CheckinService {
                         self.publish(&k, true);
                     } else if waiting {
                         // The server's check runs every second; ask again shortly.
-                        Self::pause(&mut poke, Duration::from_secs(1)).await;
+                        pause(&mut poke, Duration::from_secs(1)).await;
                     }
                 }
                 Err(e) => {
@@ -308,7 +288,7 @@ impl CheckinService {
                         tracing::error!(checkin = %id, "the server refused the check-in: {e}");
                     }
                     let delay = backoff.next_delay(rand::rng().random());
-                    Self::pause(&mut poke, delay).await;
+                    pause(&mut poke, delay).await;
                 }
             }
         }

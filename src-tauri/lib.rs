@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod datadir;
 pub mod dialer;
+pub mod drivers;
 pub mod error;
 pub mod export;
 pub mod i18n;

@@ -288,3 +288,42 @@ async fn an_election_period_prompts_every_appearance_and_its_reminder_fires_once
     assert!((68..=70).contains(&minutes), "{minutes}");
     app.quit().await;
 }
+
+#[tokio::test]
+async fn a_check_in_the_region_never_received_says_so_with_112() {
+    let server = TestServer::start().await;
+    let proxy = varn_server::testkit::proxy::FaultProxy::start(
+        server.running.addr,
+        varn_server::testkit::proxy::Fault::Pass,
+    )
+    .await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let mut desk = Desktop::start("checkin-down");
+    let app = desk.launch().await;
+    enroll(&app, &proxy.url(), &code).await;
+
+    proxy.set(varn_server::testkit::proxy::Fault::Refuse);
+    app.click("[data-tab='meeting']").await;
+    app.click("#checkin-start").await;
+    app.wait_text("#checkin-state", "Skickar incheckningen")
+        .await;
+    // After 15 s without a receipt: the region does not know — it will not raise an alarm.
+    app.wait_text("#checkin-state", "Regionen har inte fått incheckningen")
+        .await;
+    app.wait_for("#checkin-112").await;
+    app.screenshot("unconfirmed").await;
+    assert!(server
+        .store
+        .open_checkins("sormland")
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The region is back: the check-in arrives and the card says the region has it.
+    proxy.set(varn_server::testkit::proxy::Fault::Pass);
+    app.wait_text("#checkin-state", "Regionen har incheckningen")
+        .await;
+    wait_status(&server, CheckinStatus::Active).await;
+    assert_eq!(app.count("#checkin-112").await, 0);
+    app.quit().await;
+}

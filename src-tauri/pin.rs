@@ -80,15 +80,17 @@ fn hash(pin: &str) -> Result<String, PinError> {
         .map_err(|e| PinError::Hash(e.to_string()))
 }
 
+/// A throw-away hash, made once: without a stored hash the PIN is checked against it, so
+/// both paths cost one Argon2id verify and take as long.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash("0000").unwrap_or_default())
+}
+
 fn matches(pin: &str, stored: Option<&str>) -> bool {
-    // Without a stored hash, check against a throw-away one so both paths take as long.
-    let fallback;
     let phc = match stored {
         Some(s) => s,
-        None => {
-            fallback = hash("0000").unwrap_or_default();
-            &fallback
-        }
+        None => dummy_hash(),
     };
     let ok = PasswordHash::new(phc)
         .map(|h| hasher().verify_password(pin.as_bytes(), &h).is_ok())

@@ -26,7 +26,7 @@ const STRINGS = {
     k_checked_in: 'incheckad', k_checkin_overdue: 'missad utcheckning – larm', k_checked_out: 'utcheckad',
     checkins: 'Incheckningar', noCheckins: 'Inga aktiva incheckningar.',
     checkinDeadline: 'checka ut senast {time}', checkinLeft: '{min} min kvar', checkinOverdue: 'MISSAD UTCHECKNING – larm skickat',
-    checkinSoon: 'SNART', 
+    checkinSoon: 'SNART',
   },
   en: {
     sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',

@@ -1022,15 +1022,11 @@ impl Store for SqliteStore {
             if k.checked_out_at.is_some() {
                 return Ok((k, None));
             }
-            let status = match k.status {
-                CheckinStatus::Active => "checked_out",
-                other => {
-                    if other == CheckinStatus::CheckedOut {
-                        "checked_out"
-                    } else {
-                        "overdue"
-                    }
-                }
+            // A missed check-in stays overdue; the check-out is recorded beside it.
+            let status = if k.status == CheckinStatus::Overdue {
+                "overdue"
+            } else {
+                "checked_out"
             };
             c.execute(
                 "UPDATE checkins SET status = ?1, checked_out_at = ?2, outcome = ?3, updated_at = ?4

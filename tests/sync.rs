@@ -225,7 +225,17 @@ async fn lost_answers_make_no_duplicates() {
         d.db.queue_counts().unwrap().queued > 0,
         "no answer came back, so nothing is done"
     );
-    assert_eq!(sync.view().state, SyncState::Waiting);
+    // It alternates between a retry on the way (Sending) and its backoff (Waiting); a single
+    // look can land on either, so wait for the backoff, which must come.
+    let start = std::time::Instant::now();
+    while sync.view().state != SyncState::Waiting {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never backed off: {:?}",
+            sync.view().state
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     proxy.set(Fault::Pass);
     sync.trigger();
     drained(&d.db, Duration::from_secs(30)).await;

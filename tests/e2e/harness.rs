@@ -669,7 +669,7 @@ impl App {
         loop {
             match self.wait_for(css).await.click().await {
                 Ok(_) => return,
-                Err(e) if e.to_string().contains("tale") && start.elapsed() < WAIT => {
+                Err(e) if redrawn(&e) && start.elapsed() < WAIT => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("click on {css} failed: {e}"),
@@ -735,11 +735,24 @@ impl App {
         let _ = self.client.release_actions().await;
     }
 
-    /// Types into an input after clearing it.
+    /// Types into an input after clearing it. A redraw in between (a stale node) starts over
+    /// on the new node.
     pub async fn fill(&self, css: &str, text: &str) {
-        let el = self.wait_for(css).await;
-        el.clear().await.expect("clear");
-        el.send_keys(text).await.expect("type");
+        let start = Instant::now();
+        loop {
+            let el = self.wait_for(css).await;
+            let typed = match el.clear().await {
+                Ok(()) => el.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match typed {
+                Ok(()) => return,
+                Err(e) if redrawn(&e) && start.elapsed() < WAIT => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("typing into {css} failed: {e}"),
+            }
+        }
     }
 
     /// Saves a screenshot of the window under target/e2e/ for people to look at.
@@ -774,4 +787,12 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Whether a WebDriver error means the node was replaced by a redraw. WebKitWebDriver reports
+/// that as "stale element reference" or as "Node with identifier … was not found".
+fn redrawn(e: &fantoccini::error::CmdError) -> bool {
+    e.is_stale_element_reference()
+        || e.is_no_such_element()
+        || e.to_string().contains("was not found")
 }

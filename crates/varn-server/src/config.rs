@@ -7,6 +7,7 @@ use serde::Deserialize;
 use varn_core::profile::Profile;
 
 use crate::escalation::{Contact, Escalation, SmtpConfig, SmtpNotifier};
+use crate::store::Database;
 
 /// The file's shape. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -14,8 +15,9 @@ use crate::escalation::{Contact, Escalation, SmtpConfig, SmtpNotifier};
 pub struct FileConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub bind: Option<String>,
-    /// SQLite database file.
-    pub database: Option<PathBuf>,
+    /// SQLite database file, or a `postgres://` URL for several instances (its password
+    /// best in `VARN_SERVER_DATABASE_PASSWORD`, not here).
+    pub database: Option<String>,
     /// TLS certificate chain (PEM).
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM).
@@ -51,7 +53,7 @@ pub struct Overrides {
     /// `--bind` / `VARN_SERVER_BIND`.
     pub bind: Option<String>,
     /// `--database` / `VARN_SERVER_DATABASE`.
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
     /// `--tls-cert` / `VARN_SERVER_TLS_CERT`.
     pub tls_cert: Option<PathBuf>,
     /// `--tls-key` / `VARN_SERVER_TLS_KEY`.
@@ -67,8 +69,8 @@ pub struct Overrides {
 pub struct Config {
     /// Where to listen.
     pub bind: SocketAddr,
-    /// The SQLite database.
-    pub database: PathBuf,
+    /// The SQLite file or the PostgreSQL database.
+    pub database: Database,
     /// Certificate and key, when serving TLS.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Region profile files.
@@ -145,10 +147,11 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
     };
     let config = Config {
         bind,
-        database: o
-            .database
-            .or(f.database)
-            .unwrap_or_else(|| DEFAULT_DATABASE.into()),
+        database: Database::parse(
+            &o.database
+                .or(f.database)
+                .unwrap_or_else(|| DEFAULT_DATABASE.into()),
+        ),
         tls,
         profiles: if o.profiles.is_empty() {
             f.profiles
@@ -306,7 +309,7 @@ mod tests {
     fn defaults_are_loopback_and_a_local_database() {
         let c = resolve(None, Overrides::default()).unwrap();
         assert_eq!(c.bind.to_string(), DEFAULT_BIND);
-        assert_eq!(c.database, PathBuf::from(DEFAULT_DATABASE));
+        assert_eq!(c.database, Database::Sqlite(DEFAULT_DATABASE.into()));
         assert!(c.tls.is_none());
     }
 
@@ -324,7 +327,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.bind.port(), 9000);
-        assert_eq!(c.database, PathBuf::from("flag.db"));
+        assert_eq!(c.database, Database::Sqlite("flag.db".into()));
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgresql_and_its_password_is_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "database = \"postgres://varn:hemligt@db.region.internal:5432/varn\"\n",
+        )
+        .unwrap();
+        let c = resolve(Some(&file), Overrides::default()).unwrap();
+        assert!(matches!(c.database, Database::Postgres(_)));
+        let shown = c.database.to_string();
+        assert!(!shown.contains("hemligt"), "{shown}");
+        assert!(shown.contains("db.region.internal"), "{shown}");
+        assert_eq!(
+            Database::parse("POSTGRESQL://x@y/z"),
+            Database::Postgres("POSTGRESQL://x@y/z".into())
+        );
+        assert_eq!(
+            Database::parse("postgres.db"),
+            Database::Sqlite("postgres.db".into())
+        );
     }
 
     #[test]

@@ -10,7 +10,6 @@ use uuid::Uuid;
 use varn_core::wire::Role;
 use varn_server::clock::{Clock, SystemClock};
 use varn_server::config::{self, Config, Overrides};
-use varn_server::store::sqlite::SqliteStore;
 use varn_server::store::{Officer, Store};
 use varn_server::{api, auth, server};
 
@@ -24,9 +23,10 @@ struct Cli {
     /// Config file (TOML).
     #[arg(long, global = true, env = "VARN_SERVER_CONFIG")]
     config: Option<PathBuf>,
-    /// SQLite database file [default: varn-server.db].
+    /// SQLite database file, or a postgres:// URL shared by several instances (password in
+    /// VARN_SERVER_DATABASE_PASSWORD) [default: varn-server.db].
     #[arg(long, global = true, env = "VARN_SERVER_DATABASE")]
-    database: Option<PathBuf>,
+    database: Option<String>,
     /// Region profile (TOML or JSON); repeat for several regions [default: the embedded Region Sörmland profile].
     #[arg(
         long = "profile",
@@ -167,14 +167,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
-    let open = || {
-        SqliteStore::open(&config.database)
-            .map(|s| Arc::new(s) as Arc<dyn Store>)
-            .map_err(|e| format!("database {}: {e}", config.database.display()))
+    let password = std::env::var("VARN_SERVER_DATABASE_PASSWORD").ok();
+    let open = || async {
+        config
+            .database
+            .open(password.as_deref())
+            .await
+            .map_err(|e| format!("database {}: {e}", config.database))
     };
     let clock = SystemClock;
     match cli.command {
-        None | Some(Command::Serve(_)) => serve(&config, open()?).await,
+        None | Some(Command::Serve(_)) => serve(&config, open().await?).await,
         Some(Command::Enroll { name, role, region }) => {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("unknown role \"{role}\" (known: förtroendevald)"))?;
@@ -186,7 +189,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             let code = auth::new_code();
             let now = clock.now();
             let expires = now + api::CODE_LIFETIME;
-            open()?
+            open()
+                .await?
                 .create_enrollment(
                     &region,
                     &name,
@@ -239,7 +243,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 display_name: name.trim().to_string(),
                 password_hash: hash.0,
             };
-            open()?
+            open()
+                .await?
                 .create_officer(&officer, clock.now())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -254,7 +259,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Command::Revoke { device }) => {
-            if open()?
+            if open()
+                .await?
                 .revoke_device(device, clock.now())
                 .await
                 .map_err(|e| e.to_string())?
@@ -268,7 +274,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Some(Command::Devices) => {
-            for d in open()?.devices().await.map_err(|e| e.to_string())? {
+            for d in open().await?.devices().await.map_err(|e| e.to_string())? {
                 let state = d
                     .revoked_at
                     .map(|t| format!("revoked {}", t.format("%Y-%m-%d %H:%M")))
@@ -318,7 +324,7 @@ async fn serve(config: &Config, store: Arc<dyn Store>) -> Result<(), String> {
     )
     .await
     .map_err(|e| e.to_string())?;
-    tracing::info!(url = %running.url(), database = %config.database.display(), "serving; dashboard at {}/dashboard", running.url());
+    tracing::info!(url = %running.url(), database = %config.database, "serving; dashboard at {}/dashboard", running.url());
     server::stop_signal().await;
     tracing::info!("shutting down: finishing requests in flight");
     running.stop().await.map_err(|e| e.to_string())?;

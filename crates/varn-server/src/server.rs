@@ -82,6 +82,9 @@ pub async fn start(
     });
     // Ends by itself when shutdown is signalled.
     tokio::spawn(escalation::run(state.clone()));
+    if let Some(remote) = state.store().remote_alarms() {
+        tokio::spawn(forward_remote(state.clone(), remote));
+    }
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
     let is_tls = tls.is_some();
@@ -103,6 +106,25 @@ pub async fn start(
         shutdown,
         task,
     })
+}
+
+/// Hands alarm changes made by other instances to this instance's dashboards and waiting
+/// devices, until shutdown.
+async fn forward_remote(
+    state: AppState,
+    mut remote: tokio::sync::broadcast::Receiver<crate::store::Alarm>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        tokio::select! {
+            got = remote.recv() => match got {
+                Ok(alarm) => state.publish(alarm),
+                Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "live feed from other instances lagged"),
+                Err(RecvError::Closed) => return,
+            },
+            _ = state.shutting_down() => return,
+        }
+    }
 }
 
 /// Loads a TLS certificate and key (PEM) with the ring provider.

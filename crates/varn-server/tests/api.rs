@@ -136,9 +136,8 @@ async fn enrollment_gives_a_token_once_and_codes_expire() {
     assert!(p["detail"].as_str().unwrap().contains("expired"));
     // The server keeps only hashes: the token is not in the database file.
     s.running.state.store().devices().await.unwrap();
-    let db = std::fs::read(&s.database).unwrap();
-    let wal = std::fs::read(s.database.with_extension("db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
+    let stored = s.stored_bytes();
+    for bytes in [&stored] {
         assert!(
             !bytes
                 .windows(e.token.len())

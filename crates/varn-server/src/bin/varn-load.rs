@@ -130,7 +130,7 @@ async fn main() {
         .expect("http client");
     println!(
         "varn-load: server {base}, SQLite {} (WAL, synchronous=FULL)",
-        server.database.display()
+        server.database
     );
 
     let mut tokens = Vec::new();

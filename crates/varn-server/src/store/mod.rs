@@ -2,11 +2,17 @@
 //! PostgreSQL without touching the handlers. Every method is one transaction: it either
 //! happens completely and durably, or not at all.
 
+pub mod migrations;
+pub mod postgres;
 pub mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::broadcast;
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmReceipt, AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinReceipt,
@@ -493,4 +499,81 @@ pub trait Store: Send + Sync + 'static {
         region_id: &str,
         id: Uuid,
     ) -> Result<(Attachment, Vec<u8>), StoreError>;
+
+    /// Alarm changes made by other server instances sharing this database, for this
+    /// instance's dashboards. `None` when no other instance can share it.
+    fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {
+        None
+    }
+
+    /// Whether this instance should run the escalation loop now. Each step is claimed in the
+    /// database anyway; leading only keeps instances from doing the same work twice.
+    async fn lead_escalation(&self) -> bool {
+        true
+    }
+}
+
+/// Where the data lives: a SQLite file (one machine) or a PostgreSQL database shared by
+/// several instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A `postgres://` (or `postgresql://`) URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// A `postgres://` or `postgresql://` URL is PostgreSQL; anything else is a file path.
+    pub fn parse(s: &str) -> Database {
+        let lower = s.trim().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Database::Postgres(s.trim().to_string())
+        } else {
+            Database::Sqlite(PathBuf::from(s))
+        }
+    }
+
+    /// The SQLite file, if it is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite(p) => Some(p),
+            Database::Postgres(_) => None,
+        }
+    }
+
+    /// Opens (and migrates) it. `password` is used for a PostgreSQL URL without one.
+    pub async fn open(&self, password: Option<&str>) -> Result<Arc<dyn Store>, StoreError> {
+        match self {
+            Database::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path)?)),
+            Database::Postgres(url) => {
+                let config = postgres::parse_url(url, password)?;
+                Ok(postgres::PgStore::open(config).await?)
+            }
+        }
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Self {
+        Database::Sqlite(path)
+    }
+}
+
+impl std::fmt::Display for Database {
+    /// For logs and messages: never the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "{}", p.display()),
+            Database::Postgres(url) => match url.parse::<reqwest::Url>() {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    write!(f, "{u}")
+                }
+                Err(_) => write!(f, "a PostgreSQL URL"),
+            },
+        }
+    }
 }

@@ -22,135 +22,6 @@ use varn_core::wire::{
 
 use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Store, StoreError};
 
-/// Schema migrations, in order; index + 1 is the `user_version` after each.
-pub const MIGRATIONS: &[&str] = &[
-    "
-CREATE TABLE enrollment_codes (
-    code_hash  TEXT PRIMARY KEY NOT NULL,
-    region_id  TEXT NOT NULL,
-    name       TEXT NOT NULL,
-    role       TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    used_at    TEXT,
-    device_id  TEXT
-) STRICT;
-CREATE TABLE devices (
-    id         TEXT PRIMARY KEY NOT NULL,
-    region_id  TEXT NOT NULL,
-    name       TEXT NOT NULL,
-    role       TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-) STRICT;
-CREATE TABLE officers (
-    id            TEXT PRIMARY KEY NOT NULL,
-    region_id     TEXT NOT NULL,
-    username      TEXT NOT NULL UNIQUE,
-    display_name  TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    created_at    TEXT NOT NULL
-) STRICT;
-CREATE TABLE sessions (
-    token_hash TEXT PRIMARY KEY NOT NULL,
-    officer_id TEXT NOT NULL REFERENCES officers (id) ON DELETE CASCADE,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-) STRICT;
-CREATE TABLE alarms (
-    id              TEXT PRIMARY KEY NOT NULL,
-    region_id       TEXT NOT NULL,
-    device_id       TEXT NOT NULL REFERENCES devices (id),
-    triggered_at    TEXT NOT NULL,
-    received_at     TEXT NOT NULL,
-    meeting         TEXT NOT NULL,
-    place           TEXT NOT NULL,
-    message         TEXT NOT NULL,
-    status          TEXT NOT NULL,
-    acknowledged_at TEXT,
-    acknowledged_by TEXT,
-    cancelled_at    TEXT,
-    cancel_reason   TEXT,
-    version         INTEGER NOT NULL
-) STRICT;
-CREATE INDEX alarms_by_region ON alarms (region_id, received_at DESC);
-CREATE TABLE alarm_events (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    alarm_id TEXT NOT NULL REFERENCES alarms (id),
-    at       TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    actor    TEXT NOT NULL,
-    detail   TEXT NOT NULL
-) STRICT;
-CREATE INDEX alarm_events_by_alarm ON alarm_events (alarm_id, seq);
-CREATE TABLE reports (
-    id                TEXT PRIMARY KEY NOT NULL,
-    region_id         TEXT NOT NULL,
-    device_id         TEXT NOT NULL REFERENCES devices (id),
-    current_revision  INTEGER NOT NULL,
-    first_received_at TEXT NOT NULL,
-    updated_at        TEXT NOT NULL
-) STRICT;
-CREATE INDEX reports_by_region ON reports (region_id, updated_at DESC);
-CREATE TABLE report_revisions (
-    report_id   TEXT NOT NULL REFERENCES reports (id),
-    revision    INTEGER NOT NULL,
-    body        TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    PRIMARY KEY (report_id, revision)
-) STRICT;
-CREATE TABLE attachments (
-    id           TEXT PRIMARY KEY NOT NULL,
-    report_id    TEXT NOT NULL REFERENCES reports (id),
-    device_id    TEXT NOT NULL REFERENCES devices (id),
-    filename     TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    size         INTEGER NOT NULL,
-    sha256       TEXT NOT NULL,
-    received     INTEGER NOT NULL,
-    complete_at  TEXT,
-    created_at   TEXT NOT NULL
-) STRICT;
-CREATE INDEX attachments_by_report ON attachments (report_id);
-CREATE TABLE attachment_chunks (
-    attachment_id TEXT NOT NULL REFERENCES attachments (id),
-    offset        INTEGER NOT NULL,
-    data          BLOB NOT NULL,
-    PRIMARY KEY (attachment_id, offset)
-) STRICT;
-",
-    "
-ALTER TABLE alarms ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE alarms ADD COLUMN escalation_step INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE alarms ADD COLUMN escalated_to TEXT NOT NULL DEFAULT '[]';
-CREATE INDEX alarms_open ON alarms (status, drill) WHERE status = 'open' AND drill = 0;
-",
-    "
-ALTER TABLE alarms ADD COLUMN duress_at TEXT;
-",
-    "
-CREATE TABLE checkins (
-    id             TEXT PRIMARY KEY NOT NULL,
-    region_id      TEXT NOT NULL,
-    device_id      TEXT NOT NULL REFERENCES devices (id),
-    started_at     TEXT NOT NULL,
-    deadline       TEXT NOT NULL,
-    meeting        TEXT NOT NULL,
-    place          TEXT NOT NULL,
-    revision       INTEGER NOT NULL,
-    status         TEXT NOT NULL CHECK (status IN ('active', 'checked_out', 'overdue')),
-    received_at    TEXT NOT NULL,
-    updated_at     TEXT NOT NULL,
-    checked_out_at TEXT,
-    outcome        TEXT CHECK (outcome IN ('calm', 'incident')),
-    alarm_id       TEXT
-) STRICT;
-CREATE INDEX checkins_due ON checkins (deadline) WHERE status = 'active';
-CREATE INDEX checkins_by_region ON checkins (region_id, status);
-",
-];
-
 /// The most requests committed together.
 const MAX_BATCH: usize = 512;
 
@@ -415,7 +286,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut conn = core_sqlite::open_durable(path)
             .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
-        core_sqlite::migrate(&mut conn, MIGRATIONS)
+        core_sqlite::migrate(&mut conn, &super::migrations::sqlite())
             .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()

@@ -1,12 +1,13 @@
 //! Helpers for tests and benchmarks: the real server on `127.0.0.1:0` with a real SQLite
-//! file in a temporary directory, enrollment and officer logins without the CLI, and a TCP
+//! file in a temporary directory (or, with `VARN_TEST_DATABASE=postgres`, a database of its
+//! own in a throwaway PostgreSQL), enrollment and officer logins without the CLI, and a TCP
 //! proxy that injects network faults.
 
+pub mod pg;
 pub mod proxy;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -18,8 +19,7 @@ use crate::auth;
 use crate::clock::{Clock, SystemClock};
 use crate::escalation::{Contact, Escalation, RecordingNotifier};
 use crate::server::{self, Parts, Running};
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Officer, Store};
+use crate::store::{Database, Officer, Store};
 
 /// A running server with its own database.
 pub struct TestServer {
@@ -29,8 +29,8 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     /// Its clock.
     pub clock: Arc<dyn Clock>,
-    /// The database file.
-    pub database: PathBuf,
+    /// Its database (a SQLite file or a PostgreSQL URL).
+    pub database: Database,
     /// Escalation alerts, recorded instead of mailed ([`ESCALATION_LIST`] for Sörmland).
     pub notifier: Arc<RecordingNotifier>,
     _dir: Option<tempfile::TempDir>,
@@ -62,6 +62,10 @@ impl TestServer {
 
     /// Starts with a given clock.
     pub async fn start_with(clock: Arc<dyn Clock>) -> TestServer {
+        if postgres_wanted() {
+            let url = pg::cluster().fresh_database().await;
+            return Self::start_at(Database::Postgres(url), clock, None).await;
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let database = dir.path().join("server.db");
         let mut s = Self::start_at(database, clock, None).await;
@@ -69,9 +73,10 @@ impl TestServer {
         s
     }
 
-    /// Starts on an existing database file (a restart), optionally on a given address.
+    /// Starts on an existing database (a restart, or a second instance), optionally on a
+    /// given address.
     pub async fn start_at(
-        database: PathBuf,
+        database: impl Into<Database>,
         clock: Arc<dyn Clock>,
         addr: Option<std::net::SocketAddr>,
     ) -> TestServer {
@@ -82,12 +87,13 @@ impl TestServer {
     /// Starts on an existing database file serving these region profiles (served as given:
     /// a test may hand out one the app must refuse).
     pub async fn start_serving(
-        database: PathBuf,
+        database: impl Into<Database>,
         clock: Arc<dyn Clock>,
         addr: Option<std::net::SocketAddr>,
         profiles: Vec<Profile>,
     ) -> TestServer {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database).expect("open database"));
+        let database = database.into();
+        let store = database.open(None).await.expect("open database");
         let listener =
             TcpListener::bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")))
                 .expect("bind loopback");
@@ -127,6 +133,19 @@ impl TestServer {
     /// The base URL.
     pub fn url(&self) -> String {
         self.running.url()
+    }
+
+    /// Everything the database holds, as bytes: the SQLite file and its WAL, or a
+    /// PostgreSQL dump; to check that secrets are not kept in clear.
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        match &self.database {
+            Database::Sqlite(path) => {
+                let mut bytes = std::fs::read(path).expect("database file");
+                bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+                bytes
+            }
+            Database::Postgres(url) => pg::cluster().dump(url),
+        }
     }
 
     /// Creates an enrollment code for `name` in the embedded profile's region.
@@ -215,4 +234,9 @@ impl TestServer {
         let _ = self.running.stop().await;
         self._dir
     }
+}
+
+/// Whether the tests run against PostgreSQL (`VARN_TEST_DATABASE=postgres`) instead of SQLite.
+pub fn postgres_wanted() -> bool {
+    std::env::var("VARN_TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
 }

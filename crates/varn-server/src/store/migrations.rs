@@ -1,0 +1,320 @@
+//! The schema's history: one numbered list of intent, each step written for both backends.
+//! Step N brings a database from version N-1 to N (SQLite keeps the number in `user_version`,
+//! PostgreSQL in `varn_schema`). Steps are never edited once released; a change is a new step
+//! at the end, with both dialects side by side so they cannot drift apart.
+
+/// One step of the schema.
+pub struct Migration {
+    /// What the step is for, in words.
+    pub intent: &'static str,
+    /// The step in SQLite (tables are `STRICT`, times RFC 3339 text, ids text).
+    pub sqlite: &'static str,
+    /// The step in PostgreSQL (times `TIMESTAMPTZ`, ids `UUID`).
+    pub postgres: &'static str,
+}
+
+/// Every step, in order.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        intent: "Devices, officers, sessions, alarms with their timeline, reports with revisions, attachments in chunks.",
+        sqlite: "
+CREATE TABLE enrollment_codes (
+    code_hash  TEXT PRIMARY KEY NOT NULL,
+    region_id  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT,
+    device_id  TEXT
+) STRICT;
+CREATE TABLE devices (
+    id         TEXT PRIMARY KEY NOT NULL,
+    region_id  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+CREATE TABLE officers (
+    id            TEXT PRIMARY KEY NOT NULL,
+    region_id     TEXT NOT NULL,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+) STRICT;
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    officer_id TEXT NOT NULL REFERENCES officers (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE alarms (
+    id              TEXT PRIMARY KEY NOT NULL,
+    region_id       TEXT NOT NULL,
+    device_id       TEXT NOT NULL REFERENCES devices (id),
+    triggered_at    TEXT NOT NULL,
+    received_at     TEXT NOT NULL,
+    meeting         TEXT NOT NULL,
+    place           TEXT NOT NULL,
+    message         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    cancelled_at    TEXT,
+    cancel_reason   TEXT,
+    version         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX alarms_by_region ON alarms (region_id, received_at DESC);
+CREATE TABLE alarm_events (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    alarm_id TEXT NOT NULL REFERENCES alarms (id),
+    at       TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    detail   TEXT NOT NULL
+) STRICT;
+CREATE INDEX alarm_events_by_alarm ON alarm_events (alarm_id, seq);
+CREATE TABLE reports (
+    id                TEXT PRIMARY KEY NOT NULL,
+    region_id         TEXT NOT NULL,
+    device_id         TEXT NOT NULL REFERENCES devices (id),
+    current_revision  INTEGER NOT NULL,
+    first_received_at TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+) STRICT;
+CREATE INDEX reports_by_region ON reports (region_id, updated_at DESC);
+CREATE TABLE report_revisions (
+    report_id   TEXT NOT NULL REFERENCES reports (id),
+    revision    INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (report_id, revision)
+) STRICT;
+CREATE TABLE attachments (
+    id           TEXT PRIMARY KEY NOT NULL,
+    report_id    TEXT NOT NULL REFERENCES reports (id),
+    device_id    TEXT NOT NULL REFERENCES devices (id),
+    filename     TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       TEXT NOT NULL,
+    received     INTEGER NOT NULL,
+    complete_at  TEXT,
+    created_at   TEXT NOT NULL
+) STRICT;
+CREATE INDEX attachments_by_report ON attachments (report_id);
+CREATE TABLE attachment_chunks (
+    attachment_id TEXT NOT NULL REFERENCES attachments (id),
+    offset        INTEGER NOT NULL,
+    data          BLOB NOT NULL,
+    PRIMARY KEY (attachment_id, offset)
+) STRICT;
+",
+        postgres: "
+CREATE TABLE enrollment_codes (
+    code_hash  TEXT PRIMARY KEY,
+    region_id  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ,
+    device_id  UUID
+);
+CREATE TABLE devices (
+    id         UUID PRIMARY KEY,
+    region_id  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ
+);
+CREATE TABLE officers (
+    id            UUID PRIMARY KEY,
+    region_id     TEXT NOT NULL,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    officer_id UUID NOT NULL REFERENCES officers (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE alarms (
+    id              UUID PRIMARY KEY,
+    region_id       TEXT NOT NULL,
+    device_id       UUID NOT NULL REFERENCES devices (id),
+    triggered_at    TIMESTAMPTZ NOT NULL,
+    received_at     TIMESTAMPTZ NOT NULL,
+    meeting         TEXT NOT NULL,
+    place           TEXT NOT NULL,
+    message         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    acknowledged_at TIMESTAMPTZ,
+    acknowledged_by TEXT,
+    cancelled_at    TIMESTAMPTZ,
+    cancel_reason   TEXT,
+    version         BIGINT NOT NULL
+);
+CREATE INDEX alarms_by_region ON alarms (region_id, received_at DESC);
+CREATE TABLE alarm_events (
+    seq      BIGSERIAL PRIMARY KEY,
+    alarm_id UUID NOT NULL REFERENCES alarms (id),
+    at       TIMESTAMPTZ NOT NULL,
+    kind     TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX alarm_events_by_alarm ON alarm_events (alarm_id, seq);
+CREATE TABLE reports (
+    id                UUID PRIMARY KEY,
+    region_id         TEXT NOT NULL,
+    device_id         UUID NOT NULL REFERENCES devices (id),
+    current_revision  INTEGER NOT NULL,
+    first_received_at TIMESTAMPTZ NOT NULL,
+    updated_at        TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX reports_by_region ON reports (region_id, updated_at DESC);
+CREATE TABLE report_revisions (
+    report_id   UUID NOT NULL REFERENCES reports (id),
+    revision    INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (report_id, revision)
+);
+CREATE TABLE attachments (
+    id           UUID PRIMARY KEY,
+    report_id    UUID NOT NULL REFERENCES reports (id),
+    device_id    UUID NOT NULL REFERENCES devices (id),
+    filename     TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    sha256       TEXT NOT NULL,
+    received     BIGINT NOT NULL,
+    complete_at  TIMESTAMPTZ,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX attachments_by_report ON attachments (report_id);
+CREATE TABLE attachment_chunks (
+    attachment_id UUID NOT NULL REFERENCES attachments (id),
+    \"offset\"      BIGINT NOT NULL,
+    data          BYTEA NOT NULL,
+    PRIMARY KEY (attachment_id, \"offset\")
+);
+",
+    },
+    Migration {
+        intent: "Drills and escalation: an alarm can be a drill, and records its escalation step and whom it alerted.",
+        sqlite: "
+ALTER TABLE alarms ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alarms ADD COLUMN escalation_step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alarms ADD COLUMN escalated_to TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX alarms_open ON alarms (status, drill) WHERE status = 'open' AND drill = 0;
+",
+        postgres: "
+ALTER TABLE alarms ADD COLUMN drill BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE alarms ADD COLUMN escalation_step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alarms ADD COLUMN escalated_to TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX alarms_open ON alarms (received_at) WHERE status = 'open' AND NOT drill;
+",
+    },
+    Migration {
+        intent: "Duress: when an alarm was cancelled with the duress PIN.",
+        sqlite: "
+ALTER TABLE alarms ADD COLUMN duress_at TEXT;
+",
+        postgres: "
+ALTER TABLE alarms ADD COLUMN duress_at TIMESTAMPTZ;
+",
+    },
+    Migration {
+        intent: "Check-ins: the server's dead man's switch, with the deadline and the alarm a missed one raised.",
+        sqlite: "
+CREATE TABLE checkins (
+    id             TEXT PRIMARY KEY NOT NULL,
+    region_id      TEXT NOT NULL,
+    device_id      TEXT NOT NULL REFERENCES devices (id),
+    started_at     TEXT NOT NULL,
+    deadline       TEXT NOT NULL,
+    meeting        TEXT NOT NULL,
+    place          TEXT NOT NULL,
+    revision       INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('active', 'checked_out', 'overdue')),
+    received_at    TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    checked_out_at TEXT,
+    outcome        TEXT CHECK (outcome IN ('calm', 'incident')),
+    alarm_id       TEXT
+) STRICT;
+CREATE INDEX checkins_due ON checkins (deadline) WHERE status = 'active';
+CREATE INDEX checkins_by_region ON checkins (region_id, status);
+",
+        postgres: "
+CREATE TABLE checkins (
+    id             UUID PRIMARY KEY,
+    region_id      TEXT NOT NULL,
+    device_id      UUID NOT NULL REFERENCES devices (id),
+    started_at     TIMESTAMPTZ NOT NULL,
+    deadline       TIMESTAMPTZ NOT NULL,
+    meeting        TEXT NOT NULL,
+    place          TEXT NOT NULL,
+    revision       INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('active', 'checked_out', 'overdue')),
+    received_at    TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    checked_out_at TIMESTAMPTZ,
+    outcome        TEXT CHECK (outcome IN ('calm', 'incident')),
+    alarm_id       UUID
+);
+CREATE INDEX checkins_due ON checkins (deadline) WHERE status = 'active';
+CREATE INDEX checkins_by_region ON checkins (region_id, status);
+",
+    },
+];
+
+/// The SQLite steps, in order.
+pub fn sqlite() -> Vec<&'static str> {
+    MIGRATIONS.iter().map(|m| m.sqlite).collect()
+}
+
+/// The PostgreSQL steps, in order.
+pub fn postgres() -> Vec<&'static str> {
+    MIGRATIONS.iter().map(|m| m.postgres).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_has_both_dialects_and_an_intent() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert!(!m.intent.trim().is_empty(), "step {}", i + 1);
+            assert!(!m.sqlite.trim().is_empty(), "step {}", i + 1);
+            assert!(!m.postgres.trim().is_empty(), "step {}", i + 1);
+        }
+    }
+
+    #[test]
+    fn both_dialects_create_the_same_tables() {
+        fn tables(sql: &str) -> Vec<String> {
+            let mut t: Vec<String> = sql
+                .split("CREATE TABLE ")
+                .skip(1)
+                .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+                .collect();
+            t.sort();
+            t
+        }
+        for m in MIGRATIONS {
+            assert_eq!(tables(m.sqlite), tables(m.postgres), "{}", m.intent);
+        }
+    }
+}

@@ -1,0 +1,1558 @@
+//! PostgreSQL behind [`Store`], for a region that runs several server instances.
+//!
+//! Every call is one transaction. Whatever must hold across instances is enforced by the
+//! database, not by memory: ids are primary keys (`ON CONFLICT DO NOTHING` for idempotent
+//! puts), a read-modify-write locks its row first (`SELECT … FOR UPDATE`), and a claim (an
+//! escalation step, an overdue check-in) is a conditional `UPDATE` whose row count says
+//! whether this caller won.
+//!
+//! Every change to an alarm sends `NOTIFY varn_alarms` in its own transaction, so it is
+//! delivered to the other instances exactly when it commits; [`PgStore::open`] starts a
+//! listener that hands those changes to this instance's dashboards. Escalation is led by
+//! one instance at a time through a session advisory lock, which PostgreSQL releases the
+//! moment the leader's connection dies.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use sha2::{Digest, Sha256};
+use tokio::sync::{broadcast, Mutex};
+use tokio_postgres::{AsyncMessage, NoTls, Row};
+use uuid::Uuid;
+use varn_core::wire::{
+    AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
+    CheckoutOutcome, CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
+};
+
+use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Store, StoreError};
+
+/// The channel alarm changes are announced on.
+const CHANNEL: &str = "varn_alarms";
+/// The advisory lock key of the escalation leader ("varn-esc").
+const LEADER_KEY: i64 = 0x7661_726e_2d65_7363;
+/// The advisory lock key held while migrating ("varn-mig").
+const MIGRATE_KEY: i64 = 0x7661_726e_2d6d_6967;
+/// Connections per instance.
+const POOL_SIZE: usize = 16;
+
+/// PostgreSQL behind [`Store`].
+pub struct PgStore {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    /// This instance, so that its own announcements are not handed out twice.
+    instance: Uuid,
+    remote: broadcast::Sender<Alarm>,
+    leader: Mutex<Option<tokio_postgres::Client>>,
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => StoreError::Backend(format!("PostgreSQL: {}", db.message())),
+            None => StoreError::Backend(format!("PostgreSQL: {e}")),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Backend(format!("PostgreSQL connection: {e}"))
+    }
+}
+
+fn unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+/// Parses a `postgres://` URL, taking the password from `password` when the URL has none
+/// (so it need not be written in a file).
+pub fn parse_url(url: &str, password: Option<&str>) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|e| {
+        StoreError::Backend(format!(
+            "the database URL is not a PostgreSQL URL ({e}); write it as \
+             postgres://user@host:5432/dbname"
+        ))
+    })?;
+    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        return Err(StoreError::Backend(
+            "sslmode=require is not supported: run PostgreSQL on a private network or a \
+             loopback tunnel and leave sslmode out"
+                .into(),
+        ));
+    }
+    if config.get_password().is_none() {
+        if let Some(p) = password {
+            config.password(p);
+        }
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    config.application_name("varn-server");
+    Ok(config)
+}
+
+impl PgStore {
+    /// Connects, migrates (one instance at a time) and starts listening for other instances'
+    /// alarm changes.
+    pub async fn open(config: tokio_postgres::Config) -> Result<Arc<PgStore>, StoreError> {
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("PostgreSQL pool: {e}")))?;
+        let mut c = pool.get().await?;
+        migrate(&mut c).await?;
+        drop(c);
+        let (remote, _) = broadcast::channel(4096);
+        let store = Arc::new(PgStore {
+            pool,
+            config,
+            instance: Uuid::now_v7(),
+            remote,
+            leader: Mutex::new(None),
+        });
+        listen(Arc::downgrade(&store)).await?;
+        Ok(store)
+    }
+
+    async fn conn(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Announces a change of an alarm to the other instances when the transaction commits.
+    async fn announce(&self, c: &impl GenericClient, id: Uuid) -> Result<(), StoreError> {
+        c.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &format!("{} {id}", self.instance)],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Applies the PostgreSQL steps not yet applied, under an advisory lock so that instances
+/// starting together migrate once.
+async fn migrate(c: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
+    let tx = c.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_KEY])
+        .await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS varn_schema (version INTEGER NOT NULL)")
+        .await?;
+    let current: i32 = match tx.query_opt("SELECT version FROM varn_schema", &[]).await? {
+        Some(r) => r.get(0),
+        None => {
+            tx.execute("INSERT INTO varn_schema (version) VALUES (0)", &[])
+                .await?;
+            0
+        }
+    };
+    let steps = super::migrations::postgres();
+    if current as usize > steps.len() {
+        return Err(StoreError::Backend(format!(
+            "the database is at schema version {current}, newer than this server knows ({}); \
+             run a newer varn-server",
+            steps.len()
+        )));
+    }
+    for (i, sql) in steps.iter().enumerate().skip(current as usize) {
+        tx.batch_execute(sql).await?;
+        tx.execute("UPDATE varn_schema SET version = $1", &[&(i as i32 + 1)])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Listens on [`CHANNEL`] on a connection of its own and hands other instances' alarm
+/// changes to this one; reconnects after a lost connection. Ends when the store is dropped.
+async fn listen(store: std::sync::Weak<PgStore>) -> Result<(), StoreError> {
+    let (config, instance) = match store.upgrade() {
+        Some(s) => (s.config.clone(), s.instance),
+        None => return Ok(()),
+    };
+    // The first connection is made before open returns, so a store that opened listens.
+    let first = connect_listener(&config).await?;
+    tokio::spawn(async move {
+        let mut next = Some(first);
+        loop {
+            let (client, mut rx) = match next.take() {
+                Some(c) => c,
+                None => match connect_listener(&config).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!("live alarm feed from other instances lost: {e}");
+                        if store.strong_count() == 0 {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+            };
+            loop {
+                let payload = tokio::select! {
+                    p = rx.recv() => p,
+                    // Look now and then whether the store is still wanted.
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {
+                        if store.strong_count() == 0 { return; }
+                        continue;
+                    }
+                };
+                let Some(payload) = payload else { break };
+                let Some(s) = store.upgrade() else { return };
+                let mut parts = payload.split(' ');
+                let (Some(origin), Some(id)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                if origin == instance.to_string() {
+                    continue;
+                }
+                let Ok(id) = Uuid::parse_str(id) else {
+                    continue;
+                };
+                match s.alarm_anywhere(id).await {
+                    Ok(Some(alarm)) => {
+                        let _ = s.remote.send(alarm);
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(alarm = %id, "announced alarm not read: {e}"),
+                }
+            }
+            drop(client);
+            tracing::warn!("live alarm feed connection closed; reconnecting");
+        }
+    });
+    Ok(())
+}
+
+type Listener = (
+    tokio_postgres::Client,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+);
+
+async fn connect_listener(config: &tokio_postgres::Config) -> Result<Listener, StoreError> {
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        use futures_util::StreamExt;
+        while let Some(Ok(m)) = messages.next().await {
+            if let AsyncMessage::Notification(n) = m {
+                if tx.send(n.payload().to_string()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    Ok((client, rx))
+}
+
+fn role(s: &str) -> Result<Role, StoreError> {
+    Role::parse(s).ok_or_else(|| StoreError::Backend(format!("stored role {s} is unknown")))
+}
+
+fn alarm_status(s: &str) -> Result<AlarmStatus, StoreError> {
+    match s {
+        "open" => Ok(AlarmStatus::Open),
+        "acknowledged" => Ok(AlarmStatus::Acknowledged),
+        "cancelled" => Ok(AlarmStatus::Cancelled),
+        other => Err(StoreError::Backend(format!(
+            "stored status {other} is unknown"
+        ))),
+    }
+}
+
+fn checkin_status(s: &str) -> Result<CheckinStatus, StoreError> {
+    match s {
+        "active" => Ok(CheckinStatus::Active),
+        "checked_out" => Ok(CheckinStatus::CheckedOut),
+        "overdue" => Ok(CheckinStatus::Overdue),
+        other => Err(StoreError::Backend(format!(
+            "stored check-in status {other} is unknown"
+        ))),
+    }
+}
+
+fn outcome_str(o: CheckoutOutcome) -> &'static str {
+    match o {
+        CheckoutOutcome::Calm => "calm",
+        CheckoutOutcome::Incident => "incident",
+    }
+}
+
+fn u32_of(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+const DEVICE_COLS: &str = "id, region_id, name, role, created_at, revoked_at";
+
+fn device_row(r: &Row) -> Result<Device, StoreError> {
+    Ok(Device {
+        id: r.try_get(0)?,
+        region_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        role: role(r.try_get(3)?)?,
+        created_at: r.try_get(4)?,
+        revoked_at: r.try_get(5)?,
+    })
+}
+
+const OFFICER_COLS: &str = "o.id, o.region_id, o.username, o.display_name, o.password_hash";
+
+fn officer_row(r: &Row) -> Result<Officer, StoreError> {
+    Ok(Officer {
+        id: r.try_get(0)?,
+        region_id: r.try_get(1)?,
+        username: r.try_get(2)?,
+        display_name: r.try_get(3)?,
+        password_hash: r.try_get(4)?,
+    })
+}
+
+const ALARM_COLS: &str = "a.id, a.region_id, a.device_id, d.name, a.triggered_at, a.received_at,
+    a.meeting, a.place, a.message, a.status, a.acknowledged_at, a.acknowledged_by,
+    a.cancelled_at, a.cancel_reason, a.version, a.drill, a.escalation_step, a.escalated_to,
+    a.duress_at";
+
+fn alarm_row(r: &Row) -> Result<Alarm, StoreError> {
+    Ok(Alarm {
+        id: r.try_get(0)?,
+        region_id: r.try_get(1)?,
+        device_id: r.try_get(2)?,
+        who: r.try_get(3)?,
+        triggered_at: r.try_get(4)?,
+        received_at: r.try_get(5)?,
+        meeting: r.try_get(6)?,
+        place: r.try_get(7)?,
+        message: r.try_get(8)?,
+        status: alarm_status(r.try_get(9)?)?,
+        acknowledged_at: r.try_get(10)?,
+        acknowledged_by: r.try_get(11)?,
+        cancelled_at: r.try_get(12)?,
+        cancel_reason: r.try_get(13)?,
+        version: r.try_get(14)?,
+        drill: r.try_get(15)?,
+        escalation_step: u32_of(r.try_get(16)?),
+        escalated_to: serde_json::from_str(r.try_get(17)?)
+            .map_err(|e| StoreError::Backend(format!("stored escalation list: {e}")))?,
+        duress_at: r.try_get(18)?,
+    })
+}
+
+/// One alarm with its device's name; `lock` takes its row for the rest of the transaction.
+async fn load_alarm(
+    c: &impl GenericClient,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Alarm>, StoreError> {
+    let sql = format!(
+        "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id WHERE a.id = $1{}",
+        if lock { " FOR UPDATE OF a" } else { "" }
+    );
+    c.query_opt(&sql, &[&id])
+        .await?
+        .as_ref()
+        .map(alarm_row)
+        .transpose()
+}
+
+async fn add_event(
+    c: &impl GenericClient,
+    alarm: Uuid,
+    at: DateTime<Utc>,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO alarm_events (alarm_id, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)",
+        &[&alarm, &at, &kind, &actor, &detail],
+    )
+    .await?;
+    Ok(())
+}
+
+const CHECKIN_COLS: &str = "k.id, k.region_id, k.device_id, d.name, k.started_at, k.deadline,
+    k.meeting, k.place, k.revision, k.status, k.received_at, k.checked_out_at, k.outcome, k.alarm_id";
+
+fn checkin_row(r: &Row) -> Result<Checkin, StoreError> {
+    Ok(Checkin {
+        id: r.try_get(0)?,
+        region_id: r.try_get(1)?,
+        device_id: r.try_get(2)?,
+        who: r.try_get(3)?,
+        started_at: r.try_get(4)?,
+        deadline: r.try_get(5)?,
+        meeting: r.try_get(6)?,
+        place: r.try_get(7)?,
+        revision: u32_of(r.try_get(8)?),
+        status: checkin_status(r.try_get(9)?)?,
+        received_at: r.try_get(10)?,
+        checked_out_at: r.try_get(11)?,
+        outcome: match r.try_get::<_, Option<&str>>(12)? {
+            None => None,
+            Some("calm") => Some(CheckoutOutcome::Calm),
+            Some(_) => Some(CheckoutOutcome::Incident),
+        },
+        alarm_id: r.try_get(13)?,
+    })
+}
+
+async fn load_checkin(
+    c: &impl GenericClient,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Checkin>, StoreError> {
+    let sql = format!(
+        "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id WHERE k.id = $1{}",
+        if lock { " FOR UPDATE OF k" } else { "" }
+    );
+    c.query_opt(&sql, &[&id])
+        .await?
+        .as_ref()
+        .map(checkin_row)
+        .transpose()
+}
+
+const ATTACHMENT_COLS: &str = "a.id, a.report_id, a.filename, a.content_type, a.size, a.sha256,
+    a.received, a.complete_at";
+
+fn attachment_row(r: &Row) -> Result<Attachment, StoreError> {
+    Ok(Attachment {
+        id: r.try_get(0)?,
+        report_id: r.try_get(1)?,
+        filename: r.try_get(2)?,
+        content_type: r.try_get(3)?,
+        size: r.try_get::<_, i64>(4)? as u64,
+        sha256: r.try_get(5)?,
+        received: r.try_get::<_, i64>(6)? as u64,
+        complete_at: r.try_get(7)?,
+    })
+}
+
+fn upload_status(a: &Attachment) -> UploadStatus {
+    UploadStatus {
+        id: a.id,
+        offset: a.received,
+        size: a.size,
+        complete: a.complete_at.is_some(),
+    }
+}
+
+/// A device's own attachment: `NotFound` if missing, `OtherDevice` if not its own.
+async fn own_attachment(
+    c: &impl GenericClient,
+    device: &Device,
+    id: Uuid,
+    lock: bool,
+) -> Result<Attachment, StoreError> {
+    let sql = format!(
+        "SELECT {ATTACHMENT_COLS}, a.device_id FROM attachments a WHERE a.id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
+        return Err(StoreError::NotFound);
+    };
+    let owner: Uuid = r.try_get(8)?;
+    if owner != device.id {
+        return Err(StoreError::OtherDevice);
+    }
+    attachment_row(&r)
+}
+
+async fn chunks(c: &impl GenericClient, id: Uuid) -> Result<Vec<Vec<u8>>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT data FROM attachment_chunks WHERE attachment_id = $1 ORDER BY \"offset\"",
+            &[&id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<_, Vec<u8>>(0)?))
+        .collect()
+}
+
+async fn load_report(
+    c: &impl GenericClient,
+    region: &str,
+    id: Uuid,
+) -> Result<Option<Report>, StoreError> {
+    let Some(r) = c
+        .query_opt(
+            "SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at,
+                r.updated_at
+             FROM reports r JOIN devices d ON d.id = r.device_id
+             JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+             WHERE r.id = $1 AND r.region_id = $2",
+            &[&id, &region],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let attachments = c
+        .query(
+            &format!(
+                "SELECT {ATTACHMENT_COLS} FROM attachments a WHERE a.report_id = $1
+                 ORDER BY a.created_at"
+            ),
+            &[&id],
+        )
+        .await?
+        .iter()
+        .map(attachment_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Report {
+        id,
+        region_id: region.to_string(),
+        device_id: r.try_get(0)?,
+        who: r.try_get(1)?,
+        revision: u32_of(r.try_get(2)?),
+        body: serde_json::from_str(r.try_get(3)?)
+            .map_err(|e| StoreError::Backend(format!("stored report: {e}")))?,
+        first_received_at: r.try_get(4)?,
+        updated_at: r.try_get(5)?,
+        attachments,
+    }))
+}
+
+impl PgStore {
+    /// An alarm in any region (for the live feed between instances, which hands it to the
+    /// dashboards of its own region only).
+    async fn alarm_anywhere(&self, id: Uuid) -> Result<Option<Alarm>, StoreError> {
+        let c = self.conn().await?;
+        load_alarm(&c, id, false).await
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn create_enrollment(
+        &self,
+        region_id: &str,
+        name: &str,
+        role: Role,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.execute(
+            "INSERT INTO enrollment_codes (code_hash, region_id, name, role, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&code_hash, &region_id, &name, &role.as_str(), &now, &expires_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        device_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Device, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let Some(r) = tx
+            .query_opt(
+                "SELECT region_id, name, role, expires_at, used_at FROM enrollment_codes
+                 WHERE code_hash = $1 FOR UPDATE",
+                &[&code_hash],
+            )
+            .await?
+        else {
+            return Err(StoreError::CodeUnknown);
+        };
+        let (region, name, role_text): (String, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let expires: DateTime<Utc> = r.try_get(3)?;
+        if r.try_get::<_, Option<DateTime<Utc>>>(4)?.is_some() {
+            return Err(StoreError::CodeUsed);
+        }
+        if expires <= now {
+            return Err(StoreError::CodeExpired);
+        }
+        tx.execute(
+            "INSERT INTO devices (id, region_id, name, role, token_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&device_id, &region, &name, &role_text, &token_hash, &now],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE enrollment_codes SET used_at = $1, device_id = $2 WHERE code_hash = $3",
+            &[&now, &device_id, &code_hash],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Device {
+            id: device_id,
+            region_id: region,
+            name,
+            role: role(&role_text)?,
+            created_at: now,
+            revoked_at: None,
+        })
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
+        let c = self.conn().await?;
+        c.query_opt(
+            &format!("SELECT {DEVICE_COLS} FROM devices WHERE token_hash = $1"),
+            &[&token_hash],
+        )
+        .await?
+        .as_ref()
+        .map(device_row)
+        .transpose()
+    }
+
+    async fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        Ok(c.execute(
+            "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            &[&now, &id],
+        )
+        .await?
+            > 0)
+    }
+
+    async fn devices(&self) -> Result<Vec<Device>, StoreError> {
+        let c = self.conn().await?;
+        c.query(
+            &format!("SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(device_row)
+        .collect()
+    }
+
+    async fn create_officer(&self, o: &Officer, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        match c
+            .execute(
+                "INSERT INTO officers (id, region_id, username, display_name, password_hash,
+                    created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &o.id,
+                    &o.region_id,
+                    &o.username,
+                    &o.display_name,
+                    &o.password_hash,
+                    &now,
+                ],
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if unique_violation(&e) => {
+                Err(StoreError::Taken(format!("username {}", o.username)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn officer_by_username(&self, username: &str) -> Result<Option<Officer>, StoreError> {
+        let c = self.conn().await?;
+        c.query_opt(
+            &format!("SELECT {OFFICER_COLS} FROM officers o WHERE o.username = $1"),
+            &[&username],
+        )
+        .await?
+        .as_ref()
+        .map(officer_row)
+        .transpose()
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        officer_id: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])
+            .await?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&token_hash, &officer_id, &now, &expires_at],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Officer>, StoreError> {
+        let c = self.conn().await?;
+        c.query_opt(
+            &format!(
+                "SELECT {OFFICER_COLS} FROM sessions s JOIN officers o ON o.id = s.officer_id
+                 WHERE s.token_hash = $1 AND s.expires_at > $2"
+            ),
+            &[&token_hash, &now],
+        )
+        .await?
+        .as_ref()
+        .map(officer_row)
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .await?;
+        Ok(())
+    }
+
+    async fn put_alarm(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &AlarmRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
+                    place, message, status, version, drill)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, $9)
+                 ON CONFLICT (id) DO NOTHING",
+                &[
+                    &id,
+                    &device.region_id,
+                    &device.id,
+                    &req.triggered_at,
+                    &now,
+                    &req.meeting,
+                    &req.place,
+                    &req.message,
+                    &req.drill,
+                ],
+            )
+            .await?
+            == 1;
+        let alarm = load_alarm(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if alarm.device_id != device.id {
+            return Err(StoreError::OtherDevice);
+        }
+        if inserted {
+            let what = if req.drill { "drill" } else { "" };
+            add_event(&tx, id, req.triggered_at, "triggered", &device.name, what).await?;
+            if let Some(stored) = req.stored_at {
+                add_event(&tx, id, stored, "stored", &device.name, "").await?;
+            }
+            add_event(&tx, id, now, "received", "server", "").await?;
+            self.announce(&tx, id).await?;
+        }
+        tx.commit().await?;
+        Ok((alarm, inserted))
+    }
+
+    async fn cancel_alarm(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &CancelRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let alarm = load_alarm(&tx, id, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if alarm.device_id != device.id {
+            return Err(StoreError::OtherDevice);
+        }
+        if alarm.status == AlarmStatus::Cancelled || alarm.duress_at.is_some() {
+            return Ok((alarm, false));
+        }
+        if req.duress {
+            // Forced to cancel: the alarm stays as it is, marked; the device shows a cancel.
+            tx.execute(
+                "UPDATE alarms SET duress_at = $1, version = version + 1 WHERE id = $2",
+                &[&now, &id],
+            )
+            .await?;
+            add_event(&tx, id, now, "duress", &device.name, &req.reason).await?;
+        } else {
+            tx.execute(
+                "UPDATE alarms SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2,
+                    version = version + 1 WHERE id = $3",
+                &[&now, &req.reason, &id],
+            )
+            .await?;
+            add_event(&tx, id, now, "cancelled", &device.name, &req.reason).await?;
+        }
+        self.announce(&tx, id).await?;
+        let alarm = load_alarm(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok((alarm, true))
+    }
+
+    async fn acknowledge_alarm(
+        &self,
+        officer: &Officer,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let alarm = load_alarm(&tx, id, true)
+            .await?
+            .filter(|a| a.region_id == officer.region_id)
+            .ok_or(StoreError::NotFound)?;
+        if alarm.status != AlarmStatus::Open {
+            return Ok((alarm, false));
+        }
+        tx.execute(
+            "UPDATE alarms SET status = 'acknowledged', acknowledged_at = $1, acknowledged_by = $2,
+                version = version + 1 WHERE id = $3",
+            &[&now, &officer.display_name, &id],
+        )
+        .await?;
+        add_event(&tx, id, now, "acknowledged", &officer.display_name, "").await?;
+        self.announce(&tx, id).await?;
+        let alarm = load_alarm(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok((alarm, true))
+    }
+
+    async fn alarm(&self, region_id: &str, id: Uuid) -> Result<Option<Alarm>, StoreError> {
+        let c = self.conn().await?;
+        Ok(load_alarm(&c, id, false)
+            .await?
+            .filter(|a| a.region_id == region_id))
+    }
+
+    async fn alarms(&self, region_id: &str, limit: u32) -> Result<Vec<Alarm>, StoreError> {
+        let c = self.conn().await?;
+        c.query(
+            &format!(
+                "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
+                 WHERE a.region_id = $1 ORDER BY a.received_at DESC LIMIT $2"
+            ),
+            &[&region_id, &i64::from(limit)],
+        )
+        .await?
+        .iter()
+        .map(alarm_row)
+        .collect()
+    }
+
+    async fn alarm_events(&self, region_id: &str, id: Uuid) -> Result<Vec<AlarmEvent>, StoreError> {
+        let c = self.conn().await?;
+        c.query(
+            "SELECT e.at, e.kind, e.actor, e.detail FROM alarm_events e
+             JOIN alarms a ON a.id = e.alarm_id
+             WHERE e.alarm_id = $1 AND a.region_id = $2 ORDER BY e.seq",
+            &[&id, &region_id],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AlarmEvent {
+                at: r.try_get(0)?,
+                kind: r.try_get(1)?,
+                actor: r.try_get(2)?,
+                detail: r.try_get(3)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn unacknowledged_alarms(&self) -> Result<Vec<Alarm>, StoreError> {
+        let c = self.conn().await?;
+        c.query(
+            &format!(
+                "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
+                 WHERE a.status = 'open' AND NOT a.drill ORDER BY a.received_at"
+            ),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(alarm_row)
+        .collect()
+    }
+
+    async fn escalate_alarm(
+        &self,
+        id: Uuid,
+        step: u32,
+        to: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Alarm>, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let alarm = load_alarm(&tx, id, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if alarm.status != AlarmStatus::Open || alarm.drill || alarm.escalation_step + 1 != step {
+            return Ok(None);
+        }
+        let mut names = alarm.escalated_to.clone();
+        for n in to {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        let names_json =
+            serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Claimed by the database: the row is locked and the step checked in the WHERE.
+        let claimed = tx
+            .execute(
+                "UPDATE alarms SET escalation_step = $1, escalated_to = $2, version = version + 1
+                 WHERE id = $3 AND escalation_step = $4 AND status = 'open'",
+                &[&(step as i32), &names_json, &id, &(step as i32 - 1)],
+            )
+            .await?
+            == 1;
+        if !claimed {
+            return Ok(None);
+        }
+        let detail = if to.is_empty() {
+            format!("steg {step}: alla larmcentraler")
+        } else {
+            format!("steg {step}: {}", to.join(", "))
+        };
+        add_event(&tx, id, now, "escalated", "server", &detail).await?;
+        self.announce(&tx, id).await?;
+        let alarm = load_alarm(&tx, id, false).await?;
+        tx.commit().await?;
+        Ok(alarm)
+    }
+
+    async fn mark_shown(
+        &self,
+        officer: &Officer,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        load_alarm(&tx, id, true)
+            .await?
+            .filter(|a| a.region_id == officer.region_id)
+            .ok_or(StoreError::NotFound)?;
+        let seen: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM alarm_events
+                    WHERE alarm_id = $1 AND kind = 'shown' AND actor = $2)",
+                &[&id, &officer.display_name],
+            )
+            .await?
+            .try_get(0)?;
+        if seen {
+            return Ok(false);
+        }
+        add_event(&tx, id, now, "shown", &officer.display_name, "").await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn put_checkin(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &CheckinRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Checkin, bool), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let revision = req.revision as i32;
+        let inserted = tx
+            .execute(
+                "INSERT INTO checkins (id, region_id, device_id, started_at, deadline, meeting,
+                    place, revision, status, received_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9)
+                 ON CONFLICT (id) DO NOTHING",
+                &[
+                    &id,
+                    &device.region_id,
+                    &device.id,
+                    &req.started_at,
+                    &req.deadline,
+                    &req.meeting,
+                    &req.place,
+                    &revision,
+                    &now,
+                ],
+            )
+            .await?
+            == 1;
+        let k = load_checkin(&tx, id, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if k.device_id != device.id {
+            return Err(StoreError::OtherDevice);
+        }
+        if inserted {
+            tx.commit().await?;
+            return Ok((k, true));
+        }
+        // An extension: only a newer revision of a check-in still running.
+        let changed = tx
+            .execute(
+                "UPDATE checkins SET deadline = $1, meeting = $2, place = $3, revision = $4,
+                    updated_at = $5
+                 WHERE id = $6 AND status = 'active' AND revision < $4",
+                &[
+                    &req.deadline,
+                    &req.meeting,
+                    &req.place,
+                    &revision,
+                    &now,
+                    &id,
+                ],
+            )
+            .await?
+            == 1;
+        let k = load_checkin(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok((k, changed))
+    }
+
+    async fn checkout_checkin(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &CheckoutRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Checkin, Option<Alarm>), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let k = load_checkin(&tx, id, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if k.device_id != device.id {
+            return Err(StoreError::OtherDevice);
+        }
+        if k.checked_out_at.is_some() {
+            return Ok((k, None));
+        }
+        // A missed check-in stays overdue; the check-out is recorded beside it.
+        let status = if k.status == CheckinStatus::Overdue {
+            "overdue"
+        } else {
+            "checked_out"
+        };
+        tx.execute(
+            "UPDATE checkins SET status = $1, checked_out_at = $2, outcome = $3, updated_at = $4
+             WHERE id = $5",
+            &[&status, &req.at, &outcome_str(req.outcome), &now, &id],
+        )
+        .await?;
+        let mut alarm = None;
+        if let Some(alarm_id) = k.alarm_id {
+            // Late: the alarm stands until an officer acknowledges it.
+            let detail = match req.outcome {
+                CheckoutOutcome::Calm => "utcheckad sent: allt lugnt",
+                CheckoutOutcome::Incident => "utcheckad sent: något hände",
+            };
+            load_alarm(&tx, alarm_id, true).await?;
+            add_event(&tx, alarm_id, now, "checked_out", &device.name, detail).await?;
+            tx.execute(
+                "UPDATE alarms SET version = version + 1 WHERE id = $1",
+                &[&alarm_id],
+            )
+            .await?;
+            self.announce(&tx, alarm_id).await?;
+            alarm = load_alarm(&tx, alarm_id, false).await?;
+        }
+        let k = load_checkin(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok((k, alarm))
+    }
+
+    async fn checkin(&self, region_id: &str, id: Uuid) -> Result<Option<Checkin>, StoreError> {
+        let c = self.conn().await?;
+        Ok(load_checkin(&c, id, false)
+            .await?
+            .filter(|k| k.region_id == region_id))
+    }
+
+    async fn open_checkins(&self, region_id: &str) -> Result<Vec<Checkin>, StoreError> {
+        let c = self.conn().await?;
+        c.query(
+            &format!(
+                "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id
+                 WHERE k.region_id = $1
+                   AND (k.status = 'active' OR (k.status = 'overdue' AND k.checked_out_at IS NULL))
+                 ORDER BY k.deadline"
+            ),
+            &[&region_id],
+        )
+        .await?
+        .iter()
+        .map(checkin_row)
+        .collect()
+    }
+
+    async fn overdue_checkins(&self, now: DateTime<Utc>) -> Result<Vec<Checkin>, StoreError> {
+        let c = self.conn().await?;
+        c.query(
+            &format!(
+                "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id
+                 WHERE k.status = 'active' AND k.deadline <= $1 ORDER BY k.deadline"
+            ),
+            &[&now],
+        )
+        .await?
+        .iter()
+        .map(checkin_row)
+        .collect()
+    }
+
+    async fn raise_overdue_checkin(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Alarm>, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let alarm_id = Checkin::alarm_id_for(id);
+        // Claimed by the database: only an active check-in past its deadline turns.
+        let claimed = tx
+            .execute(
+                "UPDATE checkins SET status = 'overdue', alarm_id = $1, updated_at = $2
+                 WHERE id = $3 AND status = 'active' AND deadline <= $2",
+                &[&alarm_id, &now, &id],
+            )
+            .await?
+            == 1;
+        if !claimed {
+            return Ok(None);
+        }
+        let k = load_checkin(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let local = k.deadline.with_timezone(&chrono::Local).format("%H:%M");
+        let message = format!("Missad utcheckning: skulle ha checkat ut senast kl {local}");
+        tx.execute(
+            "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
+                place, message, status, version, drill)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, false)",
+            &[
+                &alarm_id,
+                &k.region_id,
+                &k.device_id,
+                &k.deadline,
+                &now,
+                &k.meeting,
+                &k.place,
+                &message,
+            ],
+        )
+        .await?;
+        add_event(&tx, alarm_id, k.started_at, "checked_in", &k.who, "").await?;
+        add_event(&tx, alarm_id, now, "checkin_overdue", "server", &message).await?;
+        self.announce(&tx, alarm_id).await?;
+        let alarm = load_alarm(&tx, alarm_id, false).await?;
+        tx.commit().await?;
+        Ok(alarm)
+    }
+
+    async fn add_alarm_event(
+        &self,
+        region_id: &str,
+        id: Uuid,
+        event: &AlarmEvent,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        load_alarm(&tx, id, true)
+            .await?
+            .filter(|a| a.region_id == region_id)
+            .ok_or(StoreError::NotFound)?;
+        add_event(&tx, id, event.at, &event.kind, &event.actor, &event.detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_report(
+        &self,
+        device: &Device,
+        id: Uuid,
+        req: &ReportRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(ReportReceipt, bool), StoreError> {
+        let revision = req.revision;
+        let body = serde_json::to_string(&req.report)
+            .map_err(|e| StoreError::Backend(format!("report body: {e}")))?;
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO reports (id, region_id, device_id, current_revision,
+                    first_received_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&id, &device.region_id, &device.id, &now],
+            )
+            .await?
+            == 1;
+        let row = tx
+            .query_one(
+                "SELECT device_id, current_revision FROM reports WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )
+            .await?;
+        let owner: Uuid = row.try_get(0)?;
+        if owner != device.id {
+            return Err(StoreError::OtherDevice);
+        }
+        let current = u32_of(row.try_get(1)?);
+        let stored = tx
+            .query_opt(
+                "SELECT body, received_at FROM report_revisions
+                 WHERE report_id = $1 AND revision = $2",
+                &[&id, &(revision as i32)],
+            )
+            .await?;
+        if let Some(r) = stored {
+            let stored_body: &str = r.try_get(0)?;
+            if stored_body != body {
+                return Err(StoreError::RevisionConflict { revision, current });
+            }
+            let receipt = ReportReceipt {
+                id,
+                revision,
+                received_at: r.try_get(1)?,
+                current_revision: current.max(revision),
+            };
+            return Ok((receipt, false));
+        }
+        tx.execute(
+            "INSERT INTO report_revisions (report_id, revision, body, received_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&id, &(revision as i32), &body, &now],
+        )
+        .await?;
+        if revision > current || inserted {
+            tx.execute(
+                "UPDATE reports SET current_revision = GREATEST(current_revision, $1),
+                    updated_at = $2 WHERE id = $3",
+                &[&(revision as i32), &now, &id],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((
+            ReportReceipt {
+                id,
+                revision,
+                received_at: now,
+                current_revision: current.max(revision),
+            },
+            true,
+        ))
+    }
+
+    async fn report(&self, region_id: &str, id: Uuid) -> Result<Option<Report>, StoreError> {
+        let c = self.conn().await?;
+        load_report(&c, region_id, id).await
+    }
+
+    async fn report_receipt(
+        &self,
+        device: &Device,
+        id: Uuid,
+    ) -> Result<Option<ReportReceipt>, StoreError> {
+        let c = self.conn().await?;
+        c.query_opt(
+            "SELECT r.current_revision, v.received_at FROM reports r
+             JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+             WHERE r.id = $1 AND r.device_id = $2",
+            &[&id, &device.id],
+        )
+        .await?
+        .map(|r| {
+            Ok(ReportReceipt {
+                id,
+                revision: u32_of(r.try_get(0)?),
+                received_at: r.try_get(1)?,
+                current_revision: u32_of(r.try_get(0)?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn reports(&self, region_id: &str, limit: u32) -> Result<Vec<Report>, StoreError> {
+        let c = self.conn().await?;
+        let ids: Vec<Uuid> = c
+            .query(
+                "SELECT id FROM reports WHERE region_id = $1 ORDER BY updated_at DESC LIMIT $2",
+                &[&region_id, &i64::from(limit)],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(r) = load_report(&c, region_id, id).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn create_attachment(
+        &self,
+        device: &Device,
+        report_id: Uuid,
+        id: Uuid,
+        meta: &AttachmentMeta,
+        now: DateTime<Utc>,
+    ) -> Result<UploadStatus, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let owner: Option<Uuid> = tx
+            .query_opt(
+                "SELECT device_id FROM reports WHERE id = $1 FOR SHARE",
+                &[&report_id],
+            )
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        match owner {
+            None => return Err(StoreError::NotFound),
+            Some(o) if o != device.id => return Err(StoreError::OtherDevice),
+            Some(_) => {}
+        }
+        // An empty file is complete at once, if its checksum is the empty one.
+        let complete = if meta.size == 0 {
+            let empty = hex::encode(Sha256::digest(b""));
+            if meta.sha256 != empty {
+                return Err(StoreError::ChecksumMismatch {
+                    expected: meta.sha256.clone(),
+                    actual: empty,
+                });
+            }
+            Some(now)
+        } else {
+            None
+        };
+        tx.execute(
+            "INSERT INTO attachments (id, report_id, device_id, filename, content_type, size,
+                sha256, received, complete_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)
+             ON CONFLICT (id) DO NOTHING",
+            &[
+                &id,
+                &report_id,
+                &device.id,
+                &meta.filename,
+                &meta.content_type,
+                &(meta.size as i64),
+                &meta.sha256,
+                &complete,
+                &now,
+            ],
+        )
+        .await?;
+        let a = own_attachment(&tx, device, id, false).await?;
+        let same = a.report_id == report_id
+            && a.filename == meta.filename
+            && a.content_type == meta.content_type
+            && a.size == meta.size
+            && a.sha256 == meta.sha256;
+        if !same {
+            return Err(StoreError::MetaConflict);
+        }
+        tx.commit().await?;
+        Ok(upload_status(&a))
+    }
+
+    async fn append_chunk(
+        &self,
+        device: &Device,
+        id: Uuid,
+        offset: u64,
+        bytes: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<UploadStatus, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let a = own_attachment(&tx, device, id, true).await?;
+        if a.complete_at.is_some() {
+            // A retry of the last chunk whose answer was lost: already done.
+            return Ok(upload_status(&a));
+        }
+        if offset != a.received {
+            return Err(StoreError::OffsetMismatch {
+                expected: a.received,
+            });
+        }
+        let end = a.received + bytes.len() as u64;
+        if end > a.size {
+            return Err(StoreError::TooLarge { size: a.size });
+        }
+        if bytes.is_empty() {
+            return Ok(upload_status(&a));
+        }
+        tx.execute(
+            "INSERT INTO attachment_chunks (attachment_id, \"offset\", data) VALUES ($1, $2, $3)",
+            &[&id, &(offset as i64), &bytes],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE attachments SET received = $1 WHERE id = $2",
+            &[&(end as i64), &id],
+        )
+        .await?;
+        if end < a.size {
+            tx.commit().await?;
+            return Ok(UploadStatus {
+                id,
+                offset: end,
+                size: a.size,
+                complete: false,
+            });
+        }
+        let mut hasher = Sha256::new();
+        for chunk in chunks(&tx, id).await? {
+            hasher.update(&chunk);
+        }
+        let actual = hex::encode(hasher.finalize());
+        if actual != a.sha256 {
+            // The reset is committed although the answer is an error.
+            tx.execute(
+                "DELETE FROM attachment_chunks WHERE attachment_id = $1",
+                &[&id],
+            )
+            .await?;
+            tx.execute("UPDATE attachments SET received = 0 WHERE id = $1", &[&id])
+                .await?;
+            tx.commit().await?;
+            return Err(StoreError::ChecksumMismatch {
+                expected: a.sha256,
+                actual,
+            });
+        }
+        tx.execute(
+            "UPDATE attachments SET complete_at = $1 WHERE id = $2",
+            &[&now, &id],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(UploadStatus {
+            id,
+            offset: end,
+            size: a.size,
+            complete: true,
+        })
+    }
+
+    async fn upload_status(&self, device: &Device, id: Uuid) -> Result<UploadStatus, StoreError> {
+        let c = self.conn().await?;
+        own_attachment(&c, device, id, false)
+            .await
+            .map(|a| upload_status(&a))
+    }
+
+    async fn attachment_bytes(
+        &self,
+        region_id: &str,
+        id: Uuid,
+    ) -> Result<(Attachment, Vec<u8>), StoreError> {
+        let c = self.conn().await?;
+        let a = c
+            .query_opt(
+                &format!(
+                    "SELECT {ATTACHMENT_COLS} FROM attachments a
+                     JOIN reports r ON r.id = a.report_id
+                     WHERE a.id = $1 AND r.region_id = $2"
+                ),
+                &[&id, &region_id],
+            )
+            .await?
+            .as_ref()
+            .map(attachment_row)
+            .transpose()?
+            .filter(|a| a.complete_at.is_some())
+            .ok_or(StoreError::NotFound)?;
+        let mut bytes = Vec::with_capacity(a.size as usize);
+        for chunk in chunks(&c, id).await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((a, bytes))
+    }
+
+    fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {
+        Some(self.remote.subscribe())
+    }
+
+    async fn lead_escalation(&self) -> bool {
+        let mut held = self.leader.lock().await;
+        if let Some(c) = held.as_ref() {
+            if !c.is_closed() {
+                return true;
+            }
+        }
+        *held = None;
+        let (client, connection) = match self.config.connect(NoTls).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("escalation leadership: no connection: {e}");
+                return false;
+            }
+        };
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        match client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_KEY])
+            .await
+            .and_then(|r| r.try_get::<_, bool>(0))
+        {
+            Ok(true) => {
+                tracing::info!("this instance now leads escalation");
+                *held = Some(client);
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                tracing::warn!("escalation leadership: {e}");
+                false
+            }
+        }
+    }
+}

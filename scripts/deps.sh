@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Värn needs to build, run and test on Debian 12, idempotently:
-# system packages (apt), the Rust components clippy/rustfmt, and tauri-driver.
+# system packages (apt; postgresql only for the server's tests on PostgreSQL, which start a
+# throwaway cluster of their own), the Rust components clippy/rustfmt, and tauri-driver.
 # Sourced by scripts/run and scripts/test; safe to run on its own.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ PACKAGES=(
   xvfb webkit2gtk-driver dbus-x11 dunst libnotify-bin xdotool imagemagick librsvg2-bin
   gnome-keyring libsecret-tools
   chromium chromium-driver poppler-utils
+  postgresql
 )
 
 missing=()

@@ -193,7 +193,19 @@ async fn listen(store: std::sync::Weak<PgStore>) -> Result<(), StoreError> {
             let (client, mut rx) = match next.take() {
                 Some(c) => c,
                 None => match connect_listener(&config).await {
-                    Ok(c) => c,
+                    Ok(c) => {
+                        // What was announced while the feed was down is lost; hand on every
+                        // alarm still waiting for an officer, so no dashboard misses one.
+                        if let Some(s) = store.upgrade() {
+                            match s.unacknowledged_alarms().await {
+                                Ok(open) => open.into_iter().for_each(|a| {
+                                    let _ = s.remote.send(a);
+                                }),
+                                Err(e) => tracing::warn!("open alarms not re-read: {e}"),
+                            }
+                        }
+                        c
+                    }
                     Err(e) => {
                         tracing::warn!("live alarm feed from other instances lost: {e}");
                         if store.strong_count() == 0 {

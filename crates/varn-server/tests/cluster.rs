@@ -1,0 +1,304 @@
+//! Several server instances on one PostgreSQL (a throwaway cluster from Debian's
+//! `postgresql` package, see `testkit::pg`): any instance takes any request, a dashboard on
+//! one sees alarms raised on another, and escalation happens exactly once across instances,
+//! also after the instance that took the alarm is gone — killed with SIGKILL, as a real
+//! `varn-server` process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use uuid::Uuid;
+use varn_core::wire::AlarmReceipt;
+use varn_server::clock::{Clock, ManualClock, SystemClock};
+use varn_server::escalation;
+use varn_server::store::Database;
+use varn_server::testkit::{http_client as client, pg, TestServer};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A `varn-server` process on `database`, on a free loopback port; returns it and its URL.
+fn spawn_instance(database: &str) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_varn-server"))
+        .args(["--database", database, "serve", "--bind"])
+        .arg(format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .env_remove("VARN_SERVER_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start varn-server");
+    // It says "serving" once it listens.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut said = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !said && line.contains("serving") {
+                said = true;
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(WAIT)
+        .expect("varn-server did not start on PostgreSQL");
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// Reads a dashboard's live feed until an `alarm` event for `id` with `pred` true comes.
+async fn wait_event<B: AsRef<[u8]>>(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    buf: &mut String,
+    id: Uuid,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            if !block.contains("event: alarm") {
+                continue;
+            }
+            let data: String = block
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect();
+            let v: Value = serde_json::from_str(&data).unwrap();
+            if v["id"] == json!(id) && pred(&v) {
+                return v;
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("no event for alarm {id} on the other instance"))
+            .expect("feed ended")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
+    let url = pg::cluster().fresh_database().await;
+    let a =
+        TestServer::start_at(Database::Postgres(url.clone()), Arc::new(SystemClock), None).await;
+    let b = TestServer::start_at(Database::Postgres(url), Arc::new(SystemClock), None).await;
+    let officer = b
+        .officer_client("hanna", "Hanna Handläggare", "sormland")
+        .await;
+    let mut feed = officer
+        .get(format!("{}/dashboard/api/events", b.url()))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut buf = String::new();
+
+    // Enrolled on B, raised on A: one database, so any instance takes any request.
+    let device = b.enroll("Anna Andersson").await;
+    let id = a
+        .raise(
+            &device,
+            json!({ "triggered_at": chrono::Utc::now(), "place": "Stora torget" }),
+        )
+        .await;
+    let seen = wait_event(&mut feed, &mut buf, id, |v| v["status"] == "open").await;
+    assert_eq!(seen["who"], "Anna Andersson");
+    assert_eq!(seen["place"], "Stora torget");
+
+    // The same id again on B is the same alarm (the database keeps it once).
+    let res = client()
+        .put(format!("{}/v1/alarms/{id}", b.url()))
+        .bearer_auth(&device.token)
+        .json(&json!({ "triggered_at": chrono::Utc::now(), "place": "Stora torget" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "a retry, not a new alarm"
+    );
+    assert_eq!(b.store.alarms("sormland", 10).await.unwrap().len(), 1);
+
+    // Acknowledged on B's dashboard; the device asking A sees who took it.
+    let res = officer
+        .post(format!("{}/dashboard/api/alarms/{id}/ack", b.url()))
+        .header("origin", b.url())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let r: AlarmReceipt = client()
+        .get(format!("{}/v1/alarms/{id}", a.url()))
+        .bearer_auth(&device.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.acknowledged_by.as_deref(), Some("Hanna Handläggare"));
+
+    // And a cancel on A shows on B's dashboard too.
+    let id2 = a
+        .raise(
+            &device,
+            json!({ "triggered_at": chrono::Utc::now(), "place": "Kafé" }),
+        )
+        .await;
+    let res = client()
+        .post(format!("{}/v1/alarms/{id2}/cancel", a.url()))
+        .bearer_auth(&device.token)
+        .json(&json!({ "cancelled_at": chrono::Utc::now(), "reason": "falsklarm" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    wait_event(&mut feed, &mut buf, id2, |v| v["status"] == "cancelled").await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_happens_once_across_instances_even_when_both_look_at_once() {
+    let url = pg::cluster().fresh_database().await;
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let a = TestServer::start_at(Database::Postgres(url.clone()), clock.clone(), None).await;
+    let b = TestServer::start_at(Database::Postgres(url), clock.clone(), None).await;
+    let device = a.enroll("Anna Andersson").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            a.raise(
+                &device,
+                json!({ "triggered_at": clock.now(), "place": format!("Sal {i}") }),
+            )
+            .await,
+        );
+    }
+    // Past two limits: both instances look many times at once, beside their own loops.
+    clock.advance(chrono::Duration::seconds(125));
+    let mut looks = Vec::new();
+    for _ in 0..8 {
+        for s in [&a, &b] {
+            let state = s.running.state.clone();
+            looks.push(tokio::spawn(async move {
+                escalation::tick(&state).await.unwrap()
+            }));
+        }
+    }
+    for l in looks {
+        l.await.unwrap();
+    }
+    // Each step once per alarm, whoever did it: two steps, two people, five alarms.
+    let start = Instant::now();
+    loop {
+        let mut sent: Vec<_> = a.notifier.sent();
+        sent.extend(b.notifier.sent());
+        if sent.len() >= 10 || start.elapsed() > WAIT {
+            sent.sort_by_key(|n| (n.alarm, n.step));
+            let mut keys: Vec<_> = sent.iter().map(|n| (n.alarm, n.step)).collect();
+            keys.dedup();
+            assert_eq!(keys.len(), sent.len(), "a step alerted twice: {sent:?}");
+            assert_eq!(sent.len(), 10, "{sent:?}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for id in &ids {
+        let alarm = b.store.alarm("sormland", *id).await.unwrap().unwrap();
+        assert_eq!(alarm.escalation_step, 2);
+        let events = b.store.alarm_events("sormland", *id).await.unwrap();
+        assert_eq!(
+            events.iter().filter(|e| e.kind == "escalated").count(),
+            2,
+            "{events:?}"
+        );
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sigkill_of_the_instance_that_took_it_the_alarm_still_escalates_once() {
+    let url = pg::cluster().fresh_database().await;
+    // A is a real process, so it can die the hard way.
+    let (mut a, a_url) = spawn_instance(&url);
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let b = TestServer::start_at(Database::Postgres(url), clock.clone(), None).await;
+    let device = b.enroll("Anna Andersson").await;
+
+    // Alarms through A, and A killed while more are on their way.
+    let http = client();
+    let mut ids = Vec::new();
+    let mut sends = Vec::new();
+    for i in 0..8 {
+        let id = Uuid::now_v7();
+        ids.push(id);
+        let (http, a_url, token) = (http.clone(), a_url.clone(), device.token.clone());
+        let send = tokio::spawn(async move {
+            http.put(format!("{a_url}/v1/alarms/{id}"))
+                .bearer_auth(token)
+                .json(&json!({ "triggered_at": chrono::Utc::now(), "place": format!("Sal {i}") }))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+        if i < 3 {
+            assert_eq!(send.await.unwrap().unwrap(), 201, "A takes the first ones");
+        } else {
+            sends.push(send);
+        }
+    }
+    a.kill().expect("SIGKILL");
+    a.wait().unwrap();
+    for s in sends {
+        // Answered or not: the sender cannot know which, so it retries them all.
+        let _ = s.await.unwrap();
+    }
+    // What A never answered, the sender retries on B with the same id.
+    for (i, id) in ids.iter().enumerate() {
+        let res = http
+            .put(format!("{}/v1/alarms/{id}", b.url()))
+            .bearer_auth(&device.token)
+            .json(&json!({ "triggered_at": chrono::Utc::now(), "place": format!("Sal {i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+    let stored = b.store.alarms("sormland", 100).await.unwrap();
+    assert_eq!(stored.len(), ids.len(), "each alarm once");
+
+    // A is dead; B leads escalation now and alerts once per step.
+    clock.advance(chrono::Duration::seconds(61));
+    let start = Instant::now();
+    while b.notifier.sent().len() < ids.len() {
+        assert!(start.elapsed() < WAIT, "{:?}", b.notifier.sent());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let sent = b.notifier.sent();
+    assert_eq!(sent.len(), ids.len(), "{sent:?}");
+    for id in &ids {
+        assert_eq!(
+            sent.iter()
+                .filter(|n| n.alarm == *id && n.step == 1)
+                .count(),
+            1
+        );
+    }
+    b.stop().await;
+}

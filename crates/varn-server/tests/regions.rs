@@ -1,0 +1,231 @@
+//! One deployment, two regions (Sörmland and a second profile): a device or an officer of
+//! one region can neither read nor write anything of the other. Runs on SQLite and, with
+//! `VARN_TEST_DATABASE=postgres`, on PostgreSQL.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use varn_core::profile::Profile;
+use varn_core::wire::{normalize_code, EnrollResponse, Role};
+use varn_server::auth;
+use varn_server::clock::SystemClock;
+use varn_server::store::Database;
+use varn_server::testkit::{http_client as client, pg, postgres_wanted, TestServer};
+
+async fn two_region_server() -> (TestServer, Option<tempfile::TempDir>) {
+    let sormland = Profile::embedded_default().unwrap();
+    let mut other = sormland.clone();
+    other.region.id = "uppsala".into();
+    other.region.name = "Region Uppsala".into();
+    let (database, dir) = if postgres_wanted() {
+        (
+            Database::Postgres(pg::cluster().fresh_database().await),
+            None,
+        )
+    } else {
+        let dir = tempfile::tempdir().unwrap();
+        (Database::Sqlite(dir.path().join("server.db")), Some(dir))
+    };
+    let s = TestServer::start_serving(database, Arc::new(SystemClock), None, vec![sormland, other])
+        .await;
+    (s, dir)
+}
+
+async fn enroll_in(s: &TestServer, region: &str, name: &str) -> EnrollResponse {
+    let code = auth::new_code();
+    let now = s.clock.now();
+    s.store
+        .create_enrollment(
+            region,
+            name,
+            Role::Fortroendevald,
+            &auth::hash_secret(&normalize_code(&code)),
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let res = client()
+        .post(format!("{}/v1/enroll", s.url()))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+async fn status(req: reqwest::RequestBuilder) -> StatusCode {
+    req.send().await.unwrap().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_cannot_read_or_write_anything_of_another() {
+    let (s, _dir) = two_region_server().await;
+    let x = enroll_in(&s, "sormland", "Xenia i Sörmland").await;
+    let y = enroll_in(&s, "uppsala", "Yngve i Uppsala").await;
+    let u = s.url();
+    let now = chrono::Utc::now();
+
+    // Y's alarm, check-in, report and attachment.
+    let alarm = s
+        .raise(&y, json!({ "triggered_at": now, "place": "Uppsala slott" }))
+        .await;
+    let checkin = Uuid::now_v7();
+    let body =
+        json!({ "started_at": now, "deadline": now + chrono::Duration::hours(1), "revision": 1 });
+    assert!(status(
+        client()
+            .put(format!("{u}/v1/checkins/{checkin}"))
+            .bearer_auth(&y.token)
+            .json(&body)
+    )
+    .await
+    .is_success());
+    let report = Uuid::now_v7();
+    let rep =
+        json!({ "revision": 1, "report": { "kind": "phone", "during": "hot", "place": "Hemma" } });
+    assert!(status(
+        client()
+            .put(format!("{u}/v1/reports/{report}"))
+            .bearer_auth(&y.token)
+            .json(&rep)
+    )
+    .await
+    .is_success());
+    let att = Uuid::now_v7();
+    let data = b"bild".to_vec();
+    let meta = json!({ "filename": "a.png", "content_type": "image/png", "size": data.len(), "sha256": hex::encode(Sha256::digest(&data)) });
+    assert!(status(
+        client()
+            .put(format!("{u}/v1/reports/{report}/attachments/{att}"))
+            .bearer_auth(&y.token)
+            .json(&meta)
+    )
+    .await
+    .is_success());
+    let res = client()
+        .patch(format!("{u}/v1/attachments/{att}"))
+        .bearer_auth(&y.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/octet-stream")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+
+    // X's device: nothing of Y to read…
+    for path in [
+        format!("/v1/alarms/{alarm}"),
+        format!("/v1/alarms/{alarm}/timeline"),
+        format!("/v1/checkins/{checkin}"),
+        format!("/v1/reports/{report}"),
+        format!("/v1/attachments/{att}"),
+    ] {
+        let st = status(client().get(format!("{u}{path}")).bearer_auth(&x.token)).await;
+        assert!(
+            st == StatusCode::NOT_FOUND || st == StatusCode::FORBIDDEN,
+            "{path}: {st}"
+        );
+    }
+    // …and nothing to write.
+    let writes = [
+        client().put(format!("{u}/v1/alarms/{alarm}")).json(&json!({ "triggered_at": now })),
+        client().post(format!("{u}/v1/alarms/{alarm}/cancel")).json(&json!({ "cancelled_at": now })),
+        client().put(format!("{u}/v1/checkins/{checkin}")).json(&json!({ "started_at": now, "deadline": now + chrono::Duration::hours(2), "revision": 2 })),
+        client().post(format!("{u}/v1/checkins/{checkin}/checkout")).json(&json!({ "at": now, "outcome": "calm" })),
+        client().put(format!("{u}/v1/reports/{report}")).json(&json!({ "revision": 2, "report": {} })),
+        client().put(format!("{u}/v1/reports/{report}/attachments/{}", Uuid::now_v7())).json(&meta),
+    ];
+    for w in writes {
+        let st = status(w.bearer_auth(&x.token)).await;
+        assert!(
+            st == StatusCode::NOT_FOUND || st == StatusCode::FORBIDDEN,
+            "a write into the other region: {st}"
+        );
+    }
+    let held = s.store.alarm("uppsala", alarm).await.unwrap().unwrap();
+    assert_eq!(held.status, varn_core::wire::AlarmStatus::Open, "untouched");
+    assert_eq!(held.version, 1);
+    let k = s.store.checkin("uppsala", checkin).await.unwrap().unwrap();
+    assert_eq!(k.revision, 1);
+    assert_eq!(
+        s.store
+            .report("uppsala", report)
+            .await
+            .unwrap()
+            .unwrap()
+            .revision,
+        1
+    );
+
+    // A Sörmland officer sees none of it and can touch none of it.
+    let officer = s
+        .officer_client("hanna", "Hanna Handläggare", "sormland")
+        .await;
+    for list in ["alarms", "reports"] {
+        let v: Value = officer
+            .get(format!("{u}/dashboard/api/{list}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v.as_array().map(Vec::len), Some(0), "{list}: {v}");
+    }
+    let v: Value = officer
+        .get(format!("{u}/dashboard/api/checkins"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["checkins"].as_array().map(Vec::len), Some(0), "{v}");
+    for path in [
+        format!("/dashboard/api/alarms/{alarm}/timeline"),
+        format!("/dashboard/api/reports/{report}"),
+        format!("/dashboard/api/attachments/{att}"),
+    ] {
+        assert_eq!(
+            status(officer.get(format!("{u}{path}"))).await,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for path in ["ack", "shown", "notes"] {
+        let st = status(
+            officer
+                .post(format!("{u}/dashboard/api/alarms/{alarm}/{path}"))
+                .header("origin", &u)
+                .json(&json!({ "text": "x" })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
+    }
+    let held = s.store.alarm("uppsala", alarm).await.unwrap().unwrap();
+    assert_eq!(held.status, varn_core::wire::AlarmStatus::Open);
+    assert_eq!(
+        s.store.alarm_events("uppsala", alarm).await.unwrap().len(),
+        2,
+        "triggered and received, nothing more"
+    );
+    // While the Uppsala officer sees exactly Y's alarm.
+    let officer_y = s.officer_client("ulla", "Ulla Uppsala", "uppsala").await;
+    let v: Value = officer_y
+        .get(format!("{u}/dashboard/api/alarms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["id"], json!(alarm));
+    s.stop().await;
+}

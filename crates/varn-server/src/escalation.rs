@@ -156,7 +156,8 @@ async fn notify(state: &AppState, alarm: &Alarm, step: u32, recipients: &[Contac
     }
 }
 
-/// Looks every [`CHECK_EVERY`] until the server shuts down, while this instance leads.
+/// Looks every [`CHECK_EVERY`] until the server shuts down. Every instance on a shared
+/// database looks; the claims in the database keep each step to one of them.
 pub async fn run(state: AppState) {
     let mut every = tokio::time::interval(CHECK_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -164,11 +165,6 @@ pub async fn run(state: AppState) {
         tokio::select! {
             _ = every.tick() => {}
             _ = state.shutting_down() => return,
-        }
-        // With several instances on one database, one leads; when it dies, another takes
-        // over at its next look.
-        if !state.store().lead_escalation().await {
-            continue;
         }
         if let Err(e) = tick(&state).await {
             tracing::error!("escalation check failed (trying again): {e}");

@@ -137,7 +137,7 @@ impl From<StoreError> for ApiError {
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "storage failure");
                 ApiError::unavailable(
-                    "storage is temporarily unavailable; nothing was stored, try again",
+                    "storage is temporarily unavailable; send the same request again (a retry with the same id is never stored twice)",
                 )
             }
             StoreError::NotFound => ApiError::not_found("no such item"),

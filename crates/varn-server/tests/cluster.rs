@@ -282,7 +282,7 @@ async fn after_sigkill_of_the_instance_that_took_it_the_alarm_still_escalates_on
     let stored = b.store.alarms("sormland", 100).await.unwrap();
     assert_eq!(stored.len(), ids.len(), "each alarm once");
 
-    // A is dead; B leads escalation now and alerts once per step.
+    // A is dead; B, still alive, escalates and alerts once per step.
     clock.advance(chrono::Duration::seconds(61));
     let start = Instant::now();
     while b.notifier.sent().len() < ids.len() {

@@ -1,9 +1,11 @@
 //! `varn-load`: a bounded load test of the region server over loopback HTTP.
 //!
-//! Starts the real server on 127.0.0.1:0 with a fresh SQLite file (WAL, synchronous=FULL),
-//! enrolls devices, then measures: report ingest (reports/s), alarm ingest (alarms/s), and the
-//! time from an alarm's PUT to its arrival on a logged-in dashboard's live feed. Every phase is
-//! bounded by a count and by `--max-seconds`.
+//! Starts the real server on 127.0.0.1:0 with a fresh SQLite file (WAL, synchronous=FULL), or
+//! with `--postgres` on a throwaway PostgreSQL (fsync on) with `--instances` instances sharing
+//! it, enrolls devices, then measures: report ingest (reports/s), alarm ingest (alarms/s), both
+//! spread over the instances, and the time from an alarm's PUT on the first instance to its
+//! arrival on a logged-in dashboard's live feed on the last one. Every phase is bounded by a
+//! count and by `--max-seconds`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,7 +14,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use serde_json::json;
 use uuid::Uuid;
-use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
+use varn_server::clock::SystemClock;
+use varn_server::store::Database;
+use varn_server::testkit::{pg, TestServer, OFFICER_PASSWORD};
 
 #[derive(Parser)]
 #[command(about = "Load test of the Värn region server on loopback")]
@@ -35,6 +39,12 @@ struct Args {
     /// Upper bound for each phase.
     #[arg(long, default_value_t = 60)]
     max_seconds: u64,
+    /// Use a throwaway PostgreSQL (Debian's postgresql package, fsync on) instead of SQLite.
+    #[arg(long)]
+    postgres: bool,
+    /// Server instances on the one database; requests go round-robin over them.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
 }
 
 fn report_body(i: usize) -> serde_json::Value {
@@ -121,7 +131,21 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let server = TestServer::start().await;
+    if args.postgres {
+        // A benchmark against SQLite with synchronous=FULL needs PostgreSQL's fsync on too.
+        std::env::set_var("VARN_PG_FSYNC", "on");
+    }
+    let database = if args.postgres {
+        Database::Postgres(pg::cluster().fresh_database().await)
+    } else {
+        Database::Sqlite(std::env::temp_dir().join(format!("varn-load-{}.db", Uuid::now_v7())))
+    };
+    let mut servers = Vec::new();
+    for _ in 0..args.instances.max(1) {
+        servers.push(TestServer::start_at(database.clone(), Arc::new(SystemClock), None).await);
+    }
+    let server = &servers[0];
+    let bases: Arc<Vec<String>> = Arc::new(servers.iter().map(TestServer::url).collect());
     let base = server.url();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
@@ -129,8 +153,13 @@ async fn main() {
         .build()
         .expect("http client");
     println!(
-        "varn-load: server {base}, SQLite {} (WAL, synchronous=FULL)",
-        server.database
+        "varn-load: {} instance(s) {}, database {}",
+        servers.len(),
+        bases.join(" "),
+        match &database {
+            Database::Sqlite(_) => "SQLite (WAL, synchronous=FULL)".to_string(),
+            Database::Postgres(_) => "PostgreSQL (throwaway cluster, fsync on)".to_string(),
+        }
     );
 
     let mut tokens = Vec::new();
@@ -148,35 +177,37 @@ async fn main() {
         tokens.push(e["token"].as_str().expect("token").to_string());
     }
 
-    let (b, c) = (base.clone(), http.clone());
+    let (b, c) = (bases.clone(), http.clone());
     run_phase("reports", args.reports, &args, &tokens, move |i, token| {
-        c.put(format!("{b}/v1/reports/{}", Uuid::now_v7()))
+        c.put(format!("{}/v1/reports/{}", b[i % b.len()], Uuid::now_v7()))
             .bearer_auth(token)
             .json(&report_body(i))
     })
     .await;
-    let (b, c) = (base.clone(), http.clone());
-    run_phase("alarms", args.alarms, &args, &tokens, move |_, token| {
-        c.put(format!("{b}/v1/alarms/{}", Uuid::now_v7()))
+    let (b, c) = (bases.clone(), http.clone());
+    run_phase("alarms", args.alarms, &args, &tokens, move |i, token| {
+        c.put(format!("{}/v1/alarms/{}", b[i % b.len()], Uuid::now_v7()))
             .bearer_auth(token)
             .json(&json!({ "triggered_at": chrono::Utc::now(), "meeting": "Lasttest", "place": "Loopback" }))
     })
     .await;
 
-    // Alarm -> dashboard: one logged-in live feed, alarms one at a time.
+    // Alarm -> dashboard: one logged-in live feed on the last instance, alarms one at a time
+    // raised on the first.
     server.add_officer("last", "Lasttest", "sormland").await;
+    let feed_base = bases.last().expect("an instance").clone();
     let officer = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .expect("client");
     officer
-        .post(format!("{base}/dashboard/api/login"))
+        .post(format!("{feed_base}/dashboard/api/login"))
         .json(&json!({ "username": "last", "password": OFFICER_PASSWORD }))
         .send()
         .await
         .expect("login");
     let mut feed = officer
-        .get(format!("{base}/dashboard/api/events"))
+        .get(format!("{feed_base}/dashboard/api/events"))
         .send()
         .await
         .expect("feed");
@@ -219,11 +250,23 @@ async fn main() {
     }
     latencies.sort();
     println!(
-        "fan-out  {:6} alarms: PUT -> dashboard feed  p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms",
+        "fan-out  {:6} alarms: PUT -> dashboard feed{}  p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms",
         latencies.len(),
+        if servers.len() > 1 {
+            " of another instance"
+        } else {
+            ""
+        },
         percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.95).as_secs_f64() * 1000.0,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
     );
-    server.stop().await;
+    for s in servers {
+        s.stop().await;
+    }
+    if let Database::Sqlite(path) = &database {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

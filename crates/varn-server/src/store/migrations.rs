@@ -277,6 +277,42 @@ CREATE INDEX checkins_due ON checkins (deadline) WHERE status = 'active';
 CREATE INDEX checkins_by_region ON checkins (region_id, status);
 ",
     },
+    Migration {
+        intent: "Every row carries its region: timeline entries, report revisions, attachments, \
+                 their chunks and dashboard sessions get the region of what they belong to, and \
+                 every query checks it.",
+        sqlite: "
+ALTER TABLE alarm_events ADD COLUMN region_id TEXT NOT NULL DEFAULT '';
+UPDATE alarm_events SET region_id = COALESCE((SELECT p.region_id FROM alarms p WHERE p.id = alarm_events.alarm_id), '');
+ALTER TABLE report_revisions ADD COLUMN region_id TEXT NOT NULL DEFAULT '';
+UPDATE report_revisions SET region_id = COALESCE((SELECT p.region_id FROM reports p WHERE p.id = report_revisions.report_id), '');
+ALTER TABLE attachments ADD COLUMN region_id TEXT NOT NULL DEFAULT '';
+UPDATE attachments SET region_id = COALESCE((SELECT p.region_id FROM reports p WHERE p.id = attachments.report_id), '');
+ALTER TABLE attachment_chunks ADD COLUMN region_id TEXT NOT NULL DEFAULT '';
+UPDATE attachment_chunks SET region_id = COALESCE((SELECT p.region_id FROM attachments p WHERE p.id = attachment_chunks.attachment_id), '');
+ALTER TABLE sessions ADD COLUMN region_id TEXT NOT NULL DEFAULT '';
+UPDATE sessions SET region_id = COALESCE((SELECT p.region_id FROM officers p WHERE p.id = sessions.officer_id), '');
+CREATE INDEX alarm_events_by_region ON alarm_events (region_id, alarm_id);
+",
+        postgres: "
+ALTER TABLE alarm_events ADD COLUMN region_id TEXT;
+UPDATE alarm_events c SET region_id = p.region_id FROM alarms p WHERE p.id = c.alarm_id;
+ALTER TABLE alarm_events ALTER COLUMN region_id SET NOT NULL;
+ALTER TABLE report_revisions ADD COLUMN region_id TEXT;
+UPDATE report_revisions c SET region_id = p.region_id FROM reports p WHERE p.id = c.report_id;
+ALTER TABLE report_revisions ALTER COLUMN region_id SET NOT NULL;
+ALTER TABLE attachments ADD COLUMN region_id TEXT;
+UPDATE attachments c SET region_id = p.region_id FROM reports p WHERE p.id = c.report_id;
+ALTER TABLE attachments ALTER COLUMN region_id SET NOT NULL;
+ALTER TABLE attachment_chunks ADD COLUMN region_id TEXT;
+UPDATE attachment_chunks c SET region_id = p.region_id FROM attachments p WHERE p.id = c.attachment_id;
+ALTER TABLE attachment_chunks ALTER COLUMN region_id SET NOT NULL;
+ALTER TABLE sessions ADD COLUMN region_id TEXT;
+UPDATE sessions c SET region_id = p.region_id FROM officers p WHERE p.id = c.officer_id;
+ALTER TABLE sessions ALTER COLUMN region_id SET NOT NULL;
+CREATE INDEX alarm_events_by_region ON alarm_events (region_id, alarm_id);
+",
+    },
 ];
 
 /// The SQLite steps, in order.
@@ -316,5 +352,41 @@ mod tests {
         for m in MIGRATIONS {
             assert_eq!(tables(m.sqlite), tables(m.postgres), "{}", m.intent);
         }
+    }
+}
+
+#[cfg(test)]
+mod upgrade {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::Store;
+
+    /// A database written before step 5 keeps its timeline and reports, now with their
+    /// region filled in from what they belong to.
+    #[tokio::test]
+    async fn step_5_gives_existing_rows_their_region() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut c = varn_core::sqlite::open_durable(&path).unwrap();
+            varn_core::sqlite::migrate(&mut c, &sqlite()[..4]).unwrap();
+            c.execute_batch(
+                "INSERT INTO devices VALUES ('d1', 'sormland', 'Anna', 'förtroendevald', 'h', '2026-01-01T00:00:00.000000Z', NULL);
+                 INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting, place, message, status, version)
+                   VALUES ('01a2286d-0000-7000-8000-000000000001', 'sormland', 'd1', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:01.000000Z', '', 'Torget', '', 'open', 1);
+                 INSERT INTO alarm_events (alarm_id, at, kind, actor, detail)
+                   VALUES ('01a2286d-0000-7000-8000-000000000001', '2026-01-01T00:00:01.000000Z', 'received', 'server', '');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let id = uuid::Uuid::parse_str("01a2286d-0000-7000-8000-000000000001").unwrap();
+        let events = store.alarm_events("sormland", id).await.unwrap();
+        assert_eq!(
+            events.len(),
+            1,
+            "the old entry is kept and found by its region"
+        );
+        assert!(store.alarm_events("uppsala", id).await.unwrap().is_empty());
     }
 }

@@ -505,12 +505,6 @@ pub trait Store: Send + Sync + 'static {
     fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {
         None
     }
-
-    /// Whether this instance should run the escalation loop now. Each step is claimed in the
-    /// database anyway; leading only keeps instances from doing the same work twice.
-    async fn lead_escalation(&self) -> bool {
-        true
-    }
 }
 
 /// Where the data lives: a SQLite file (one machine) or a PostgreSQL database shared by

@@ -8,9 +8,12 @@
 //!
 //! Every change to an alarm sends `NOTIFY varn_alarms` in its own transaction, so it is
 //! delivered to the other instances exactly when it commits; [`PgStore::open`] starts a
-//! listener that hands those changes to this instance's dashboards. Escalation is led by
-//! one instance at a time through a session advisory lock, which PostgreSQL releases the
-//! moment the leader's connection dies.
+//! listener that hands those changes to this instance's dashboards.
+//!
+//! Every instance runs the escalation and check-in loop. There is no leader whose lease
+//! could outlive a partitioned machine: each step is claimed under the alarm's row lock
+//! with a conditional `UPDATE`, so exactly one instance records it and alerts, and any
+//! instance still alive does so within a second.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,7 +24,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use sha2::{Digest, Sha256};
-use tokio::sync::{broadcast, Mutex};
+use tokio::sync::broadcast;
 use tokio_postgres::{AsyncMessage, NoTls, Row};
 use uuid::Uuid;
 use varn_core::wire::{
@@ -33,8 +36,6 @@ use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Sto
 
 /// The channel alarm changes are announced on.
 const CHANNEL: &str = "varn_alarms";
-/// The advisory lock key of the escalation leader ("varn-esc").
-const LEADER_KEY: i64 = 0x7661_726e_2d65_7363;
 /// The advisory lock key held while migrating ("varn-mig").
 const MIGRATE_KEY: i64 = 0x7661_726e_2d6d_6967;
 /// Connections per instance.
@@ -47,7 +48,6 @@ pub struct PgStore {
     /// This instance, so that its own announcements are not handed out twice.
     instance: Uuid,
     remote: broadcast::Sender<Alarm>,
-    leader: Mutex<Option<tokio_postgres::Client>>,
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -124,7 +124,6 @@ impl PgStore {
             config,
             instance: Uuid::now_v7(),
             remote,
-            leader: Mutex::new(None),
         });
         listen(Arc::downgrade(&store)).await?;
         Ok(store)
@@ -392,11 +391,17 @@ async fn add_event(
     actor: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO alarm_events (alarm_id, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)",
-        &[&alarm, &at, &kind, &actor, &detail],
-    )
-    .await?;
+    // The entry takes its region from its alarm; no alarm, no entry.
+    let added = c
+        .execute(
+            "INSERT INTO alarm_events (alarm_id, region_id, at, kind, actor, detail)
+             SELECT id, region_id, $2, $3, $4, $5 FROM alarms WHERE id = $1",
+            &[&alarm, &at, &kind, &actor, &detail],
+        )
+        .await?;
+    if added != 1 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
@@ -475,10 +480,11 @@ async fn own_attachment(
     lock: bool,
 ) -> Result<Attachment, StoreError> {
     let sql = format!(
-        "SELECT {ATTACHMENT_COLS}, a.device_id FROM attachments a WHERE a.id = $1{}",
+        "SELECT {ATTACHMENT_COLS}, a.device_id FROM attachments a
+         WHERE a.id = $1 AND a.region_id = $2{}",
         if lock { " FOR UPDATE" } else { "" }
     );
-    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
+    let Some(r) = c.query_opt(&sql, &[&id, &device.region_id]).await? else {
         return Err(StoreError::NotFound);
     };
     let owner: Uuid = r.try_get(8)?;
@@ -488,11 +494,16 @@ async fn own_attachment(
     attachment_row(&r)
 }
 
-async fn chunks(c: &impl GenericClient, id: Uuid) -> Result<Vec<Vec<u8>>, StoreError> {
+async fn chunks(
+    c: &impl GenericClient,
+    region: &str,
+    id: Uuid,
+) -> Result<Vec<Vec<u8>>, StoreError> {
     let rows = c
         .query(
-            "SELECT data FROM attachment_chunks WHERE attachment_id = $1 ORDER BY \"offset\"",
-            &[&id],
+            "SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND region_id = $2
+             ORDER BY \"offset\"",
+            &[&id, &region],
         )
         .await?;
     rows.iter()
@@ -511,6 +522,7 @@ async fn load_report(
                 r.updated_at
              FROM reports r JOIN devices d ON d.id = r.device_id
              JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                AND v.region_id = r.region_id
              WHERE r.id = $1 AND r.region_id = $2",
             &[&id, &region],
         )
@@ -521,10 +533,10 @@ async fn load_report(
     let attachments = c
         .query(
             &format!(
-                "SELECT {ATTACHMENT_COLS} FROM attachments a WHERE a.report_id = $1
-                 ORDER BY a.created_at"
+                "SELECT {ATTACHMENT_COLS} FROM attachments a
+                 WHERE a.report_id = $1 AND a.region_id = $2 ORDER BY a.created_at"
             ),
-            &[&id],
+            &[&id, &region],
         )
         .await?
         .iter()
@@ -706,12 +718,16 @@ impl Store for PgStore {
         let tx = c.transaction().await?;
         tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])
             .await?;
-        tx.execute(
-            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4)",
-            &[&token_hash, &officer_id, &now, &expires_at],
-        )
-        .await?;
+        let added = tx
+            .execute(
+                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id)
+                 SELECT $1, id, $3, $4, region_id FROM officers WHERE id = $2",
+                &[&token_hash, &officer_id, &now, &expires_at],
+            )
+            .await?;
+        if added != 1 {
+            return Err(StoreError::NotFound);
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -724,7 +740,8 @@ impl Store for PgStore {
         let c = self.conn().await?;
         c.query_opt(
             &format!(
-                "SELECT {OFFICER_COLS} FROM sessions s JOIN officers o ON o.id = s.officer_id
+                "SELECT {OFFICER_COLS} FROM sessions s
+                 JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
                  WHERE s.token_hash = $1 AND s.expires_at > $2"
             ),
             &[&token_hash, &now],
@@ -890,7 +907,7 @@ impl Store for PgStore {
         c.query(
             "SELECT e.at, e.kind, e.actor, e.detail FROM alarm_events e
              JOIN alarms a ON a.id = e.alarm_id
-             WHERE e.alarm_id = $1 AND a.region_id = $2 ORDER BY e.seq",
+             WHERE e.alarm_id = $1 AND a.region_id = $2 AND e.region_id = $2 ORDER BY e.seq",
             &[&id, &region_id],
         )
         .await?
@@ -983,8 +1000,8 @@ impl Store for PgStore {
         let seen: bool = tx
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM alarm_events
-                    WHERE alarm_id = $1 AND kind = 'shown' AND actor = $2)",
-                &[&id, &officer.display_name],
+                    WHERE alarm_id = $1 AND region_id = $3 AND kind = 'shown' AND actor = $2)",
+                &[&id, &officer.display_name, &officer.region_id],
             )
             .await?
             .try_get(0)?;
@@ -1254,8 +1271,8 @@ impl Store for PgStore {
         let stored = tx
             .query_opt(
                 "SELECT body, received_at FROM report_revisions
-                 WHERE report_id = $1 AND revision = $2",
-                &[&id, &(revision as i32)],
+                 WHERE report_id = $1 AND revision = $2 AND region_id = $3",
+                &[&id, &(revision as i32), &device.region_id],
             )
             .await?;
         if let Some(r) = stored {
@@ -1272,9 +1289,9 @@ impl Store for PgStore {
             return Ok((receipt, false));
         }
         tx.execute(
-            "INSERT INTO report_revisions (report_id, revision, body, received_at)
-             VALUES ($1, $2, $3, $4)",
-            &[&id, &(revision as i32), &body, &now],
+            "INSERT INTO report_revisions (report_id, revision, body, received_at, region_id)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&id, &(revision as i32), &body, &now, &device.region_id],
         )
         .await?;
         if revision > current || inserted {
@@ -1311,6 +1328,7 @@ impl Store for PgStore {
         c.query_opt(
             "SELECT r.current_revision, v.received_at FROM reports r
              JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                AND v.region_id = r.region_id
              WHERE r.id = $1 AND r.device_id = $2",
             &[&id, &device.id],
         )
@@ -1384,8 +1402,8 @@ impl Store for PgStore {
         };
         tx.execute(
             "INSERT INTO attachments (id, report_id, device_id, filename, content_type, size,
-                sha256, received, complete_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)
+                sha256, received, complete_at, created_at, region_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)
              ON CONFLICT (id) DO NOTHING",
             &[
                 &id,
@@ -1397,6 +1415,7 @@ impl Store for PgStore {
                 &meta.sha256,
                 &complete,
                 &now,
+                &device.region_id,
             ],
         )
         .await?;
@@ -1441,8 +1460,9 @@ impl Store for PgStore {
             return Ok(upload_status(&a));
         }
         tx.execute(
-            "INSERT INTO attachment_chunks (attachment_id, \"offset\", data) VALUES ($1, $2, $3)",
-            &[&id, &(offset as i64), &bytes],
+            "INSERT INTO attachment_chunks (attachment_id, \"offset\", data, region_id)
+             VALUES ($1, $2, $3, $4)",
+            &[&id, &(offset as i64), &bytes, &device.region_id],
         )
         .await?;
         tx.execute(
@@ -1460,7 +1480,7 @@ impl Store for PgStore {
             });
         }
         let mut hasher = Sha256::new();
-        for chunk in chunks(&tx, id).await? {
+        for chunk in chunks(&tx, &device.region_id, id).await? {
             hasher.update(&chunk);
         }
         let actual = hex::encode(hasher.finalize());
@@ -1511,7 +1531,7 @@ impl Store for PgStore {
                 &format!(
                     "SELECT {ATTACHMENT_COLS} FROM attachments a
                      JOIN reports r ON r.id = a.report_id
-                     WHERE a.id = $1 AND r.region_id = $2"
+                     WHERE a.id = $1 AND r.region_id = $2 AND a.region_id = $2"
                 ),
                 &[&id, &region_id],
             )
@@ -1522,7 +1542,7 @@ impl Store for PgStore {
             .filter(|a| a.complete_at.is_some())
             .ok_or(StoreError::NotFound)?;
         let mut bytes = Vec::with_capacity(a.size as usize);
-        for chunk in chunks(&c, id).await? {
+        for chunk in chunks(&c, region_id, id).await? {
             bytes.extend_from_slice(&chunk);
         }
         Ok((a, bytes))
@@ -1530,41 +1550,5 @@ impl Store for PgStore {
 
     fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {
         Some(self.remote.subscribe())
-    }
-
-    async fn lead_escalation(&self) -> bool {
-        let mut held = self.leader.lock().await;
-        if let Some(c) = held.as_ref() {
-            if !c.is_closed() {
-                return true;
-            }
-        }
-        *held = None;
-        let (client, connection) = match self.config.connect(NoTls).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!("escalation leadership: no connection: {e}");
-                return false;
-            }
-        };
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        match client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_KEY])
-            .await
-            .and_then(|r| r.try_get::<_, bool>(0))
-        {
-            Ok(true) => {
-                tracing::info!("this instance now leads escalation");
-                *held = Some(client);
-                true
-            }
-            Ok(false) => false,
-            Err(e) => {
-                tracing::warn!("escalation leadership: {e}");
-                false
-            }
-        }
     }
 }

@@ -162,10 +162,15 @@ fn add_event(
     actor: &str,
     detail: &str,
 ) -> rusqlite::Result<()> {
-    c.execute(
-        "INSERT INTO alarm_events (alarm_id, at, kind, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    // The entry takes its region from its alarm; no alarm, no entry.
+    let added = c.execute(
+        "INSERT INTO alarm_events (alarm_id, region_id, at, kind, actor, detail)
+         SELECT id, region_id, ?2, ?3, ?4, ?5 FROM alarms WHERE id = ?1",
         params![alarm.to_string(), ts(at), kind, actor, detail],
     )?;
+    if added != 1 {
+        return Err(rusqlite::Error::QueryReturnedNoRows);
+    }
     Ok(())
 }
 
@@ -257,8 +262,10 @@ fn upload_status(a: &Attachment) -> UploadStatus {
 fn own_attachment(c: &Connection, device: &Device, id: Uuid) -> Result<Attachment, StoreError> {
     let row: Option<(Attachment, String)> = c
         .query_row(
-            &format!("SELECT {ATTACHMENT_COLS}, device_id FROM attachments WHERE id = ?1"),
-            [id.to_string()],
+            &format!(
+                "SELECT {ATTACHMENT_COLS}, device_id FROM attachments WHERE id = ?1 AND region_id = ?2"
+            ),
+            params![id.to_string(), device.region_id],
             |r| Ok((attachment_row(r)?, r.get(8)?)),
         )
         .optional()?;
@@ -269,10 +276,12 @@ fn own_attachment(c: &Connection, device: &Device, id: Uuid) -> Result<Attachmen
     }
 }
 
-fn sha256_of_chunks(c: &Connection, id: Uuid) -> rusqlite::Result<String> {
-    let mut stmt =
-        c.prepare("SELECT data FROM attachment_chunks WHERE attachment_id = ?1 ORDER BY offset")?;
-    let mut rows = stmt.query([id.to_string()])?;
+fn sha256_of_chunks(c: &Connection, region: &str, id: Uuid) -> rusqlite::Result<String> {
+    let mut stmt = c.prepare(
+        "SELECT data FROM attachment_chunks WHERE attachment_id = ?1 AND region_id = ?2
+         ORDER BY offset",
+    )?;
+    let mut rows = stmt.query(params![id.to_string(), region])?;
     let mut hasher = Sha256::new();
     while let Some(r) = rows.next()? {
         let data: Vec<u8> = r.get(0)?;
@@ -563,10 +572,14 @@ impl Store for SqliteStore {
         let token = token_hash.to_string();
         self.write(move |c| {
             c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [ts(now)])?;
-            c.execute(
-                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            let added = c.execute(
+                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id)
+                 SELECT ?1, id, ?3, ?4, region_id FROM officers WHERE id = ?2",
                 params![token, officer_id.to_string(), ts(now), ts(expires_at)],
             )?;
+            if added != 1 {
+                return Err(StoreError::NotFound);
+            }
             Ok(())
         })
         .await
@@ -581,7 +594,8 @@ impl Store for SqliteStore {
         self.read(move |c| {
             Ok(c.query_row(
                 &format!(
-                    "SELECT {OFFICER_COLS} FROM sessions s JOIN officers o ON o.id = s.officer_id
+                    "SELECT {OFFICER_COLS} FROM sessions s
+                     JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2"
                 ),
                 params![token, ts(now)],
@@ -731,7 +745,7 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare(
                 "SELECT e.at, e.kind, e.actor, e.detail FROM alarm_events e
                  JOIN alarms a ON a.id = e.alarm_id
-                 WHERE e.alarm_id = ?1 AND a.region_id = ?2 ORDER BY e.seq",
+                 WHERE e.alarm_id = ?1 AND a.region_id = ?2 AND e.region_id = ?2 ORDER BY e.seq",
             )?;
             let rows = stmt.query_map(params![id.to_string(), region], |r| {
                 Ok(AlarmEvent {
@@ -812,8 +826,8 @@ impl Store for SqliteStore {
                 .ok_or(StoreError::NotFound)?;
             let seen: bool = c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM alarm_events
-                    WHERE alarm_id = ?1 AND kind = 'shown' AND actor = ?2)",
-                params![id.to_string(), officer.display_name],
+                    WHERE alarm_id = ?1 AND region_id = ?3 AND kind = 'shown' AND actor = ?2)",
+                params![id.to_string(), officer.display_name, officer.region_id],
                 |r| r.get(0),
             )?;
             if seen {
@@ -1046,7 +1060,13 @@ impl Store for SqliteStore {
                     c.execute(
                         "INSERT INTO reports (id, region_id, device_id, current_revision,
                             first_received_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                        params![id.to_string(), device.region_id, device.id.to_string(), revision, ts(now)],
+                        params![
+                            id.to_string(),
+                            device.region_id,
+                            device.id.to_string(),
+                            revision,
+                            ts(now)
+                        ],
                     )?;
                     0
                 }
@@ -1057,8 +1077,9 @@ impl Store for SqliteStore {
             };
             let stored: Option<(String, String)> = c
                 .query_row(
-                    "SELECT body, received_at FROM report_revisions WHERE report_id = ?1 AND revision = ?2",
-                    params![id.to_string(), revision],
+                    "SELECT body, received_at FROM report_revisions
+                     WHERE report_id = ?1 AND revision = ?2 AND region_id = ?3",
+                    params![id.to_string(), revision, device.region_id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
@@ -1075,8 +1096,9 @@ impl Store for SqliteStore {
                 return Ok((receipt, false));
             }
             c.execute(
-                "INSERT INTO report_revisions (report_id, revision, body, received_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id.to_string(), revision, body, ts(now)],
+                "INSERT INTO report_revisions (report_id, revision, body, received_at, region_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id.to_string(), revision, body, ts(now), device.region_id],
             )?;
             if revision > current {
                 c.execute(
@@ -1112,6 +1134,7 @@ impl Store for SqliteStore {
             Ok(c.query_row(
                 "SELECT r.current_revision, v.received_at FROM reports r
                  JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                    AND v.region_id = r.region_id
                  WHERE r.id = ?1 AND r.device_id = ?2",
                 params![id.to_string(), device_id],
                 |r| {
@@ -1202,8 +1225,8 @@ impl Store for SqliteStore {
             };
             c.execute(
                 "INSERT INTO attachments (id, report_id, device_id, filename, content_type, size,
-                    sha256, received, complete_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)",
+                    sha256, received, complete_at, created_at, region_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10)",
                 params![
                     id.to_string(),
                     report_id.to_string(),
@@ -1213,7 +1236,8 @@ impl Store for SqliteStore {
                     meta.size as i64,
                     meta.sha256,
                     complete,
-                    ts(now)
+                    ts(now),
+                    device.region_id
                 ],
             )?;
             Ok(UploadStatus {
@@ -1238,45 +1262,69 @@ impl Store for SqliteStore {
         // The checksum reset must be committed even though the answer is an error, so the
         // inner result travels through a successful write.
         let outcome = self
-            .write(move |c| -> Result<Result<UploadStatus, StoreError>, StoreError> {
-                let a = own_attachment(c, &device, id)?;
-                if a.complete_at.is_some() {
-                    // A retry of the last chunk whose answer was lost: already done.
-                    return Ok(Ok(upload_status(&a)));
-                }
-                if offset != a.received {
-                    return Err(StoreError::OffsetMismatch { expected: a.received });
-                }
-                let end = a.received + bytes.len() as u64;
-                if end > a.size {
-                    return Err(StoreError::TooLarge { size: a.size });
-                }
-                if bytes.is_empty() {
-                    return Ok(Ok(upload_status(&a)));
-                }
-                c.execute(
-                    "INSERT INTO attachment_chunks (attachment_id, offset, data) VALUES (?1, ?2, ?3)",
-                    params![id.to_string(), offset as i64, bytes],
-                )?;
-                c.execute(
-                    "UPDATE attachments SET received = ?1 WHERE id = ?2",
-                    params![end as i64, id.to_string()],
-                )?;
-                if end < a.size {
-                    return Ok(Ok(UploadStatus { id, offset: end, size: a.size, complete: false }));
-                }
-                let actual = sha256_of_chunks(c, id)?;
-                if actual != a.sha256 {
-                    c.execute("DELETE FROM attachment_chunks WHERE attachment_id = ?1", [id.to_string()])?;
-                    c.execute("UPDATE attachments SET received = 0 WHERE id = ?1", [id.to_string()])?;
-                    return Ok(Err(StoreError::ChecksumMismatch { expected: a.sha256, actual }));
-                }
-                c.execute(
-                    "UPDATE attachments SET complete_at = ?1 WHERE id = ?2",
-                    params![ts(now), id.to_string()],
-                )?;
-                Ok(Ok(UploadStatus { id, offset: end, size: a.size, complete: true }))
-            })
+            .write(
+                move |c| -> Result<Result<UploadStatus, StoreError>, StoreError> {
+                    let a = own_attachment(c, &device, id)?;
+                    if a.complete_at.is_some() {
+                        // A retry of the last chunk whose answer was lost: already done.
+                        return Ok(Ok(upload_status(&a)));
+                    }
+                    if offset != a.received {
+                        return Err(StoreError::OffsetMismatch {
+                            expected: a.received,
+                        });
+                    }
+                    let end = a.received + bytes.len() as u64;
+                    if end > a.size {
+                        return Err(StoreError::TooLarge { size: a.size });
+                    }
+                    if bytes.is_empty() {
+                        return Ok(Ok(upload_status(&a)));
+                    }
+                    c.execute(
+                        "INSERT INTO attachment_chunks (attachment_id, offset, data, region_id)
+                     VALUES (?1, ?2, ?3, ?4)",
+                        params![id.to_string(), offset as i64, bytes, device.region_id],
+                    )?;
+                    c.execute(
+                        "UPDATE attachments SET received = ?1 WHERE id = ?2",
+                        params![end as i64, id.to_string()],
+                    )?;
+                    if end < a.size {
+                        return Ok(Ok(UploadStatus {
+                            id,
+                            offset: end,
+                            size: a.size,
+                            complete: false,
+                        }));
+                    }
+                    let actual = sha256_of_chunks(c, &device.region_id, id)?;
+                    if actual != a.sha256 {
+                        c.execute(
+                            "DELETE FROM attachment_chunks WHERE attachment_id = ?1",
+                            [id.to_string()],
+                        )?;
+                        c.execute(
+                            "UPDATE attachments SET received = 0 WHERE id = ?1",
+                            [id.to_string()],
+                        )?;
+                        return Ok(Err(StoreError::ChecksumMismatch {
+                            expected: a.sha256,
+                            actual,
+                        }));
+                    }
+                    c.execute(
+                        "UPDATE attachments SET complete_at = ?1 WHERE id = ?2",
+                        params![ts(now), id.to_string()],
+                    )?;
+                    Ok(Ok(UploadStatus {
+                        id,
+                        offset: end,
+                        size: a.size,
+                        complete: true,
+                    }))
+                },
+            )
             .await?;
         outcome
     }
@@ -1298,7 +1346,7 @@ impl Store for SqliteStore {
                 .query_row(
                     &format!(
                         "SELECT {} FROM attachments a JOIN reports r ON r.id = a.report_id
-                         WHERE a.id = ?1 AND r.region_id = ?2",
+                         WHERE a.id = ?1 AND r.region_id = ?2 AND a.region_id = ?2",
                         ATTACHMENT_COLS
                             .split(", ")
                             .map(|col| format!("a.{col}"))
@@ -1312,9 +1360,10 @@ impl Store for SqliteStore {
                 .filter(|a| a.complete_at.is_some())
                 .ok_or(StoreError::NotFound)?;
             let mut stmt = c.prepare(
-                "SELECT data FROM attachment_chunks WHERE attachment_id = ?1 ORDER BY offset",
+                "SELECT data FROM attachment_chunks WHERE attachment_id = ?1 AND region_id = ?2
+                 ORDER BY offset",
             )?;
-            let mut rows = stmt.query([id.to_string()])?;
+            let mut rows = stmt.query(params![id.to_string(), region])?;
             let mut bytes = Vec::with_capacity(a.size as usize);
             while let Some(r) = rows.next()? {
                 let data: Vec<u8> = r.get(0)?;
@@ -1332,6 +1381,7 @@ fn load_report(c: &Connection, region: &str, id: Uuid) -> Result<Option<Report>,
             "SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at, r.updated_at
              FROM reports r JOIN devices d ON d.id = r.device_id
              JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                    AND v.region_id = r.region_id
              WHERE r.id = ?1 AND r.region_id = ?2",
             params![id.to_string(), region],
             |r| {
@@ -1350,10 +1400,11 @@ fn load_report(c: &Connection, region: &str, id: Uuid) -> Result<Option<Report>,
         return Ok(None);
     };
     let mut stmt = c.prepare(&format!(
-        "SELECT {ATTACHMENT_COLS} FROM attachments WHERE report_id = ?1 ORDER BY created_at"
+        "SELECT {ATTACHMENT_COLS} FROM attachments WHERE report_id = ?1 AND region_id = ?2
+         ORDER BY created_at"
     ))?;
     let attachments = stmt
-        .query_map([id.to_string()], attachment_row)?
+        .query_map(params![id.to_string(), region], attachment_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(Report {
         id,

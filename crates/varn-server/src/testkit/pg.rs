@@ -2,7 +2,8 @@
 //! `postgresql` package (`initdb`, `pg_ctl`) in a temporary directory, listening on a
 //! loopback port only, run as an unprivileged user (`postgres` when the tests run as root).
 //! Each test gets a database of its own. A watchdog stops the cluster and removes its
-//! directory when the test process ends, however it ends.
+//! directory when the test process ends, however it ends. Tests run it with `fsync=off`
+//! (`VARN_PG_FSYNC=on` for benchmarks).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -133,6 +134,13 @@ fn start() -> Result<Cluster, String> {
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("free port: {e}"))?
         .port();
+    // Tests skip fsync (a throwaway cluster); the benchmark turns it on (`VARN_PG_FSYNC=on`)
+    // to compare fairly with SQLite's synchronous=FULL.
+    let fsync = if std::env::var("VARN_PG_FSYNC").is_ok_and(|v| v == "on") {
+        "on"
+    } else {
+        "off"
+    };
     let mut pg_ctl = pg_command(&bin, "pg_ctl", root);
     pg_ctl
         .arg("-D")
@@ -141,7 +149,7 @@ fn start() -> Result<Cluster, String> {
         .arg(dir.join("log"))
         .args(["-w", "-t", "60", "-o"])
         .arg(format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync={fsync}",
             dir.display()
         ))
         .arg("start");

@@ -115,6 +115,16 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
     let seen = wait_event(&mut feed, &mut buf, id, |v| v["status"] == "open").await;
     assert_eq!(seen["who"], "Anna Andersson");
     assert_eq!(seen["place"], "Stora torget");
+    // An alarm too long to travel inside a notification travels as its id and is read.
+    let long = "Han står i dörren och skriker. ".repeat(400);
+    let big = a
+        .raise(
+            &device,
+            json!({ "triggered_at": chrono::Utc::now(), "place": "Kafé", "message": long }),
+        )
+        .await;
+    let seen = wait_event(&mut feed, &mut buf, big, |v| v["status"] == "open").await;
+    assert_eq!(seen["message"].as_str(), Some(long.as_str()));
 
     // The same id again on B is the same alarm (the database keeps it once).
     let res = client()
@@ -129,7 +139,7 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
         reqwest::StatusCode::OK,
         "a retry, not a new alarm"
     );
-    assert_eq!(b.store.alarms("sormland", 10).await.unwrap().len(), 1);
+    assert_eq!(b.store.alarms("sormland", 10).await.unwrap().len(), 2);
 
     // Acknowledged on B's dashboard; the device asking A sees who took it.
     let res = officer

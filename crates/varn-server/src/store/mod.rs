@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 use varn_core::wire::{
@@ -53,8 +53,8 @@ pub struct Officer {
     pub password_hash: String,
 }
 
-/// An alarm with everything a dashboard shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An alarm with everything a dashboard shows (and what instances tell each other).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alarm {
     /// The client's UUIDv7.
     pub id: Uuid,

@@ -25,7 +25,8 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
-use tokio_postgres::{AsyncMessage, NoTls, Row};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{AsyncMessage, Error as PgError, NoTls, Row};
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
@@ -38,6 +39,8 @@ use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Sto
 const CHANNEL: &str = "varn_alarms";
 /// The advisory lock key held while migrating ("varn-mig").
 const MIGRATE_KEY: i64 = 0x7661_726e_2d6d_6967;
+/// The longest alarm sent inside a notification (PostgreSQL allows just under 8000 bytes).
+const MAX_PAYLOAD: usize = 7000;
 /// Connections per instance.
 const POOL_SIZE: usize = 16;
 
@@ -64,6 +67,30 @@ impl From<deadpool_postgres::PoolError> for StoreError {
         StoreError::Backend(format!("PostgreSQL connection: {e}"))
     }
 }
+
+/// Statements through the connection's cache of prepared statements: one round trip less
+/// for every statement after its first use on a connection.
+#[async_trait]
+trait Cached: GenericClient {
+    async fn run(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> Result<u64, PgError> {
+        let st = self.prepare_cached(sql).await?;
+        self.execute(&st, p).await
+    }
+    async fn one(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> Result<Row, PgError> {
+        let st = self.prepare_cached(sql).await?;
+        self.query_one(&st, p).await
+    }
+    async fn opt(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, PgError> {
+        let st = self.prepare_cached(sql).await?;
+        self.query_opt(&st, p).await
+    }
+    async fn all(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, PgError> {
+        let st = self.prepare_cached(sql).await?;
+        self.query(&st, p).await
+    }
+}
+
+impl<T: GenericClient + ?Sized> Cached for T {}
 
 fn unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
@@ -133,13 +160,19 @@ impl PgStore {
         Ok(self.pool.get().await?)
     }
 
-    /// Announces a change of an alarm to the other instances when the transaction commits.
-    async fn announce(&self, c: &impl GenericClient, id: Uuid) -> Result<(), StoreError> {
-        c.execute(
-            "SELECT pg_notify($1, $2)",
-            &[&CHANNEL, &format!("{} {id}", self.instance)],
-        )
-        .await?;
+    /// Announces an alarm's new state to the other instances when the transaction commits.
+    /// The alarm travels in the notification, so a burst of changes costs the listeners no
+    /// reads; one too large for a notification travels as its id and is read.
+    async fn announce(&self, c: &impl GenericClient, alarm: &Alarm) -> Result<(), StoreError> {
+        let json = serde_json::to_string(alarm)
+            .map_err(|e| StoreError::Backend(format!("alarm announcement: {e}")))?;
+        let payload = if json.len() <= MAX_PAYLOAD {
+            format!("{} {json}", self.instance)
+        } else {
+            format!("{} {}", self.instance, alarm.id)
+        };
+        c.run("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
+            .await?;
         Ok(())
     }
 }
@@ -148,14 +181,14 @@ impl PgStore {
 /// starting together migrate once.
 async fn migrate(c: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
     let tx = c.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_KEY])
+    tx.run("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_KEY])
         .await?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS varn_schema (version INTEGER NOT NULL)")
         .await?;
-    let current: i32 = match tx.query_opt("SELECT version FROM varn_schema", &[]).await? {
+    let current: i32 = match tx.opt("SELECT version FROM varn_schema", &[]).await? {
         Some(r) => r.get(0),
         None => {
-            tx.execute("INSERT INTO varn_schema (version) VALUES (0)", &[])
+            tx.run("INSERT INTO varn_schema (version) VALUES (0)", &[])
                 .await?;
             0
         }
@@ -170,7 +203,7 @@ async fn migrate(c: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
     }
     for (i, sql) in steps.iter().enumerate().skip(current as usize) {
         tx.batch_execute(sql).await?;
-        tx.execute("UPDATE varn_schema SET version = $1", &[&(i as i32 + 1)])
+        tx.run("UPDATE varn_schema SET version = $1", &[&(i as i32 + 1)])
             .await?;
     }
     tx.commit().await?;
@@ -226,14 +259,18 @@ async fn listen(store: std::sync::Weak<PgStore>) -> Result<(), StoreError> {
                 };
                 let Some(payload) = payload else { break };
                 let Some(s) = store.upgrade() else { return };
-                let mut parts = payload.split(' ');
-                let (Some(origin), Some(id)) = (parts.next(), parts.next()) else {
+                let Some((origin, body)) = payload.split_once(' ') else {
                     continue;
                 };
                 if origin == instance.to_string() {
                     continue;
                 }
-                let Ok(id) = Uuid::parse_str(id) else {
+                if let Ok(alarm) = serde_json::from_str::<Alarm>(body) {
+                    let _ = s.remote.send(alarm);
+                    continue;
+                }
+                let Ok(id) = Uuid::parse_str(body) else {
+                    tracing::warn!("an announcement that is neither an alarm nor an id");
                     continue;
                 };
                 match s.alarm_anywhere(id).await {
@@ -376,7 +413,7 @@ async fn load_alarm(
         "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id WHERE a.id = $1{}",
         if lock { " FOR UPDATE OF a" } else { "" }
     );
-    c.query_opt(&sql, &[&id])
+    c.opt(&sql, &[&id])
         .await?
         .as_ref()
         .map(alarm_row)
@@ -393,7 +430,7 @@ async fn add_event(
 ) -> Result<(), StoreError> {
     // The entry takes its region from its alarm; no alarm, no entry.
     let added = c
-        .execute(
+        .run(
             "INSERT INTO alarm_events (alarm_id, region_id, at, kind, actor, detail)
              SELECT id, region_id, $2, $3, $4, $5 FROM alarms WHERE id = $1",
             &[&alarm, &at, &kind, &actor, &detail],
@@ -440,7 +477,7 @@ async fn load_checkin(
         "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id WHERE k.id = $1{}",
         if lock { " FOR UPDATE OF k" } else { "" }
     );
-    c.query_opt(&sql, &[&id])
+    c.opt(&sql, &[&id])
         .await?
         .as_ref()
         .map(checkin_row)
@@ -484,7 +521,7 @@ async fn own_attachment(
          WHERE a.id = $1 AND a.region_id = $2{}",
         if lock { " FOR UPDATE" } else { "" }
     );
-    let Some(r) = c.query_opt(&sql, &[&id, &device.region_id]).await? else {
+    let Some(r) = c.opt(&sql, &[&id, &device.region_id]).await? else {
         return Err(StoreError::NotFound);
     };
     let owner: Uuid = r.try_get(8)?;
@@ -500,7 +537,7 @@ async fn chunks(
     id: Uuid,
 ) -> Result<Vec<Vec<u8>>, StoreError> {
     let rows = c
-        .query(
+        .all(
             "SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND region_id = $2
              ORDER BY \"offset\"",
             &[&id, &region],
@@ -517,7 +554,7 @@ async fn load_report(
     id: Uuid,
 ) -> Result<Option<Report>, StoreError> {
     let Some(r) = c
-        .query_opt(
+        .opt(
             "SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at,
                 r.updated_at
              FROM reports r JOIN devices d ON d.id = r.device_id
@@ -531,7 +568,7 @@ async fn load_report(
         return Ok(None);
     };
     let attachments = c
-        .query(
+        .all(
             &format!(
                 "SELECT {ATTACHMENT_COLS} FROM attachments a
                  WHERE a.report_id = $1 AND a.region_id = $2 ORDER BY a.created_at"
@@ -577,7 +614,7 @@ impl Store for PgStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let c = self.conn().await?;
-        c.execute(
+        c.run(
             "INSERT INTO enrollment_codes (code_hash, region_id, name, role, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
             &[&code_hash, &region_id, &name, &role.as_str(), &now, &expires_at],
@@ -596,7 +633,7 @@ impl Store for PgStore {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         let Some(r) = tx
-            .query_opt(
+            .opt(
                 "SELECT region_id, name, role, expires_at, used_at FROM enrollment_codes
                  WHERE code_hash = $1 FOR UPDATE",
                 &[&code_hash],
@@ -614,13 +651,13 @@ impl Store for PgStore {
         if expires <= now {
             return Err(StoreError::CodeExpired);
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO devices (id, region_id, name, role, token_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
             &[&device_id, &region, &name, &role_text, &token_hash, &now],
         )
         .await?;
-        tx.execute(
+        tx.run(
             "UPDATE enrollment_codes SET used_at = $1, device_id = $2 WHERE code_hash = $3",
             &[&now, &device_id, &code_hash],
         )
@@ -638,7 +675,7 @@ impl Store for PgStore {
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
         let c = self.conn().await?;
-        c.query_opt(
+        c.opt(
             &format!("SELECT {DEVICE_COLS} FROM devices WHERE token_hash = $1"),
             &[&token_hash],
         )
@@ -650,7 +687,7 @@ impl Store for PgStore {
 
     async fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let c = self.conn().await?;
-        Ok(c.execute(
+        Ok(c.run(
             "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
             &[&now, &id],
         )
@@ -660,7 +697,7 @@ impl Store for PgStore {
 
     async fn devices(&self) -> Result<Vec<Device>, StoreError> {
         let c = self.conn().await?;
-        c.query(
+        c.all(
             &format!("SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"),
             &[],
         )
@@ -673,7 +710,7 @@ impl Store for PgStore {
     async fn create_officer(&self, o: &Officer, now: DateTime<Utc>) -> Result<(), StoreError> {
         let c = self.conn().await?;
         match c
-            .execute(
+            .run(
                 "INSERT INTO officers (id, region_id, username, display_name, password_hash,
                     created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
@@ -697,7 +734,7 @@ impl Store for PgStore {
 
     async fn officer_by_username(&self, username: &str) -> Result<Option<Officer>, StoreError> {
         let c = self.conn().await?;
-        c.query_opt(
+        c.opt(
             &format!("SELECT {OFFICER_COLS} FROM officers o WHERE o.username = $1"),
             &[&username],
         )
@@ -716,10 +753,10 @@ impl Store for PgStore {
     ) -> Result<(), StoreError> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
-        tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])
+        tx.run("DELETE FROM sessions WHERE expires_at <= $1", &[&now])
             .await?;
         let added = tx
-            .execute(
+            .run(
                 "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id)
                  SELECT $1, id, $3, $4, region_id FROM officers WHERE id = $2",
                 &[&token_hash, &officer_id, &now, &expires_at],
@@ -738,7 +775,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Officer>, StoreError> {
         let c = self.conn().await?;
-        c.query_opt(
+        c.opt(
             &format!(
                 "SELECT {OFFICER_COLS} FROM sessions s
                  JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
@@ -754,7 +791,7 @@ impl Store for PgStore {
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let c = self.conn().await?;
-        c.execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+        c.run("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
             .await?;
         Ok(())
     }
@@ -769,7 +806,7 @@ impl Store for PgStore {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         let inserted = tx
-            .execute(
+            .run(
                 "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
                     place, message, status, version, drill)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, $9)
@@ -801,7 +838,7 @@ impl Store for PgStore {
                 add_event(&tx, id, stored, "stored", &device.name, "").await?;
             }
             add_event(&tx, id, now, "received", "server", "").await?;
-            self.announce(&tx, id).await?;
+            self.announce(&tx, &alarm).await?;
         }
         tx.commit().await?;
         Ok((alarm, inserted))
@@ -827,14 +864,14 @@ impl Store for PgStore {
         }
         if req.duress {
             // Forced to cancel: the alarm stays as it is, marked; the device shows a cancel.
-            tx.execute(
+            tx.run(
                 "UPDATE alarms SET duress_at = $1, version = version + 1 WHERE id = $2",
                 &[&now, &id],
             )
             .await?;
             add_event(&tx, id, now, "duress", &device.name, &req.reason).await?;
         } else {
-            tx.execute(
+            tx.run(
                 "UPDATE alarms SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2,
                     version = version + 1 WHERE id = $3",
                 &[&now, &req.reason, &id],
@@ -842,10 +879,10 @@ impl Store for PgStore {
             .await?;
             add_event(&tx, id, now, "cancelled", &device.name, &req.reason).await?;
         }
-        self.announce(&tx, id).await?;
         let alarm = load_alarm(&tx, id, false)
             .await?
             .ok_or(StoreError::NotFound)?;
+        self.announce(&tx, &alarm).await?;
         tx.commit().await?;
         Ok((alarm, true))
     }
@@ -865,17 +902,17 @@ impl Store for PgStore {
         if alarm.status != AlarmStatus::Open {
             return Ok((alarm, false));
         }
-        tx.execute(
+        tx.run(
             "UPDATE alarms SET status = 'acknowledged', acknowledged_at = $1, acknowledged_by = $2,
                 version = version + 1 WHERE id = $3",
             &[&now, &officer.display_name, &id],
         )
         .await?;
         add_event(&tx, id, now, "acknowledged", &officer.display_name, "").await?;
-        self.announce(&tx, id).await?;
         let alarm = load_alarm(&tx, id, false)
             .await?
             .ok_or(StoreError::NotFound)?;
+        self.announce(&tx, &alarm).await?;
         tx.commit().await?;
         Ok((alarm, true))
     }
@@ -889,7 +926,7 @@ impl Store for PgStore {
 
     async fn alarms(&self, region_id: &str, limit: u32) -> Result<Vec<Alarm>, StoreError> {
         let c = self.conn().await?;
-        c.query(
+        c.all(
             &format!(
                 "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
                  WHERE a.region_id = $1 ORDER BY a.received_at DESC LIMIT $2"
@@ -904,7 +941,7 @@ impl Store for PgStore {
 
     async fn alarm_events(&self, region_id: &str, id: Uuid) -> Result<Vec<AlarmEvent>, StoreError> {
         let c = self.conn().await?;
-        c.query(
+        c.all(
             "SELECT e.at, e.kind, e.actor, e.detail FROM alarm_events e
              JOIN alarms a ON a.id = e.alarm_id
              WHERE e.alarm_id = $1 AND a.region_id = $2 AND e.region_id = $2 ORDER BY e.seq",
@@ -925,7 +962,7 @@ impl Store for PgStore {
 
     async fn unacknowledged_alarms(&self) -> Result<Vec<Alarm>, StoreError> {
         let c = self.conn().await?;
-        c.query(
+        c.all(
             &format!(
                 "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
                  WHERE a.status = 'open' AND NOT a.drill ORDER BY a.received_at"
@@ -963,7 +1000,7 @@ impl Store for PgStore {
             serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
         // Claimed by the database: the row is locked and the step checked in the WHERE.
         let claimed = tx
-            .execute(
+            .run(
                 "UPDATE alarms SET escalation_step = $1, escalated_to = $2, version = version + 1
                  WHERE id = $3 AND escalation_step = $4 AND status = 'open'",
                 &[&(step as i32), &names_json, &id, &(step as i32 - 1)],
@@ -979,10 +1016,12 @@ impl Store for PgStore {
             format!("steg {step}: {}", to.join(", "))
         };
         add_event(&tx, id, now, "escalated", "server", &detail).await?;
-        self.announce(&tx, id).await?;
-        let alarm = load_alarm(&tx, id, false).await?;
+        let alarm = load_alarm(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.announce(&tx, &alarm).await?;
         tx.commit().await?;
-        Ok(alarm)
+        Ok(Some(alarm))
     }
 
     async fn mark_shown(
@@ -998,7 +1037,7 @@ impl Store for PgStore {
             .filter(|a| a.region_id == officer.region_id)
             .ok_or(StoreError::NotFound)?;
         let seen: bool = tx
-            .query_one(
+            .one(
                 "SELECT EXISTS (SELECT 1 FROM alarm_events
                     WHERE alarm_id = $1 AND region_id = $3 AND kind = 'shown' AND actor = $2)",
                 &[&id, &officer.display_name, &officer.region_id],
@@ -1024,7 +1063,7 @@ impl Store for PgStore {
         let tx = c.transaction().await?;
         let revision = req.revision as i32;
         let inserted = tx
-            .execute(
+            .run(
                 "INSERT INTO checkins (id, region_id, device_id, started_at, deadline, meeting,
                     place, revision, status, received_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9)
@@ -1055,7 +1094,7 @@ impl Store for PgStore {
         }
         // An extension: only a newer revision of a check-in still running.
         let changed = tx
-            .execute(
+            .run(
                 "UPDATE checkins SET deadline = $1, meeting = $2, place = $3, revision = $4,
                     updated_at = $5
                  WHERE id = $6 AND status = 'active' AND revision < $4",
@@ -1101,7 +1140,7 @@ impl Store for PgStore {
         } else {
             "checked_out"
         };
-        tx.execute(
+        tx.run(
             "UPDATE checkins SET status = $1, checked_out_at = $2, outcome = $3, updated_at = $4
              WHERE id = $5",
             &[&status, &req.at, &outcome_str(req.outcome), &now, &id],
@@ -1116,13 +1155,15 @@ impl Store for PgStore {
             };
             load_alarm(&tx, alarm_id, true).await?;
             add_event(&tx, alarm_id, now, "checked_out", &device.name, detail).await?;
-            tx.execute(
+            tx.run(
                 "UPDATE alarms SET version = version + 1 WHERE id = $1",
                 &[&alarm_id],
             )
             .await?;
-            self.announce(&tx, alarm_id).await?;
             alarm = load_alarm(&tx, alarm_id, false).await?;
+            if let Some(a) = &alarm {
+                self.announce(&tx, a).await?;
+            }
         }
         let k = load_checkin(&tx, id, false)
             .await?
@@ -1140,7 +1181,7 @@ impl Store for PgStore {
 
     async fn open_checkins(&self, region_id: &str) -> Result<Vec<Checkin>, StoreError> {
         let c = self.conn().await?;
-        c.query(
+        c.all(
             &format!(
                 "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id
                  WHERE k.region_id = $1
@@ -1157,7 +1198,7 @@ impl Store for PgStore {
 
     async fn overdue_checkins(&self, now: DateTime<Utc>) -> Result<Vec<Checkin>, StoreError> {
         let c = self.conn().await?;
-        c.query(
+        c.all(
             &format!(
                 "SELECT {CHECKIN_COLS} FROM checkins k JOIN devices d ON d.id = k.device_id
                  WHERE k.status = 'active' AND k.deadline <= $1 ORDER BY k.deadline"
@@ -1180,7 +1221,7 @@ impl Store for PgStore {
         let alarm_id = Checkin::alarm_id_for(id);
         // Claimed by the database: only an active check-in past its deadline turns.
         let claimed = tx
-            .execute(
+            .run(
                 "UPDATE checkins SET status = 'overdue', alarm_id = $1, updated_at = $2
                  WHERE id = $3 AND status = 'active' AND deadline <= $2",
                 &[&alarm_id, &now, &id],
@@ -1195,7 +1236,7 @@ impl Store for PgStore {
             .ok_or(StoreError::NotFound)?;
         let local = k.deadline.with_timezone(&chrono::Local).format("%H:%M");
         let message = format!("Missad utcheckning: skulle ha checkat ut senast kl {local}");
-        tx.execute(
+        tx.run(
             "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
                 place, message, status, version, drill)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, false)",
@@ -1213,10 +1254,12 @@ impl Store for PgStore {
         .await?;
         add_event(&tx, alarm_id, k.started_at, "checked_in", &k.who, "").await?;
         add_event(&tx, alarm_id, now, "checkin_overdue", "server", &message).await?;
-        self.announce(&tx, alarm_id).await?;
-        let alarm = load_alarm(&tx, alarm_id, false).await?;
+        let alarm = load_alarm(&tx, alarm_id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.announce(&tx, &alarm).await?;
         tx.commit().await?;
-        Ok(alarm)
+        Ok(Some(alarm))
     }
 
     async fn add_alarm_event(
@@ -1249,7 +1292,7 @@ impl Store for PgStore {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         let inserted = tx
-            .execute(
+            .run(
                 "INSERT INTO reports (id, region_id, device_id, current_revision,
                     first_received_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4)
                  ON CONFLICT (id) DO NOTHING",
@@ -1258,7 +1301,7 @@ impl Store for PgStore {
             .await?
             == 1;
         let row = tx
-            .query_one(
+            .one(
                 "SELECT device_id, current_revision FROM reports WHERE id = $1 FOR UPDATE",
                 &[&id],
             )
@@ -1269,7 +1312,7 @@ impl Store for PgStore {
         }
         let current = u32_of(row.try_get(1)?);
         let stored = tx
-            .query_opt(
+            .opt(
                 "SELECT body, received_at FROM report_revisions
                  WHERE report_id = $1 AND revision = $2 AND region_id = $3",
                 &[&id, &(revision as i32), &device.region_id],
@@ -1288,14 +1331,14 @@ impl Store for PgStore {
             };
             return Ok((receipt, false));
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO report_revisions (report_id, revision, body, received_at, region_id)
              VALUES ($1, $2, $3, $4, $5)",
             &[&id, &(revision as i32), &body, &now, &device.region_id],
         )
         .await?;
         if revision > current || inserted {
-            tx.execute(
+            tx.run(
                 "UPDATE reports SET current_revision = GREATEST(current_revision, $1),
                     updated_at = $2 WHERE id = $3",
                 &[&(revision as i32), &now, &id],
@@ -1325,7 +1368,7 @@ impl Store for PgStore {
         id: Uuid,
     ) -> Result<Option<ReportReceipt>, StoreError> {
         let c = self.conn().await?;
-        c.query_opt(
+        c.opt(
             "SELECT r.current_revision, v.received_at FROM reports r
              JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
                 AND v.region_id = r.region_id
@@ -1347,7 +1390,7 @@ impl Store for PgStore {
     async fn reports(&self, region_id: &str, limit: u32) -> Result<Vec<Report>, StoreError> {
         let c = self.conn().await?;
         let ids: Vec<Uuid> = c
-            .query(
+            .all(
                 "SELECT id FROM reports WHERE region_id = $1 ORDER BY updated_at DESC LIMIT $2",
                 &[&region_id, &i64::from(limit)],
             )
@@ -1375,7 +1418,7 @@ impl Store for PgStore {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         let owner: Option<Uuid> = tx
-            .query_opt(
+            .opt(
                 "SELECT device_id FROM reports WHERE id = $1 FOR SHARE",
                 &[&report_id],
             )
@@ -1400,7 +1443,7 @@ impl Store for PgStore {
         } else {
             None
         };
-        tx.execute(
+        tx.run(
             "INSERT INTO attachments (id, report_id, device_id, filename, content_type, size,
                 sha256, received, complete_at, created_at, region_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)
@@ -1459,13 +1502,13 @@ impl Store for PgStore {
         if bytes.is_empty() {
             return Ok(upload_status(&a));
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO attachment_chunks (attachment_id, \"offset\", data, region_id)
              VALUES ($1, $2, $3, $4)",
             &[&id, &(offset as i64), &bytes, &device.region_id],
         )
         .await?;
-        tx.execute(
+        tx.run(
             "UPDATE attachments SET received = $1 WHERE id = $2",
             &[&(end as i64), &id],
         )
@@ -1486,12 +1529,12 @@ impl Store for PgStore {
         let actual = hex::encode(hasher.finalize());
         if actual != a.sha256 {
             // The reset is committed although the answer is an error.
-            tx.execute(
+            tx.run(
                 "DELETE FROM attachment_chunks WHERE attachment_id = $1",
                 &[&id],
             )
             .await?;
-            tx.execute("UPDATE attachments SET received = 0 WHERE id = $1", &[&id])
+            tx.run("UPDATE attachments SET received = 0 WHERE id = $1", &[&id])
                 .await?;
             tx.commit().await?;
             return Err(StoreError::ChecksumMismatch {
@@ -1499,7 +1542,7 @@ impl Store for PgStore {
                 actual,
             });
         }
-        tx.execute(
+        tx.run(
             "UPDATE attachments SET complete_at = $1 WHERE id = $2",
             &[&now, &id],
         )
@@ -1527,7 +1570,7 @@ impl Store for PgStore {
     ) -> Result<(Attachment, Vec<u8>), StoreError> {
         let c = self.conn().await?;
         let a = c
-            .query_opt(
+            .opt(
                 &format!(
                     "SELECT {ATTACHMENT_COLS} FROM attachments a
                      JOIN reports r ON r.id = a.report_id

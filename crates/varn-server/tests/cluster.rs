@@ -1,8 +1,8 @@
 //! Several server instances on one PostgreSQL (a throwaway cluster from Debian's
 //! `postgresql` package, see `testkit::pg`): any instance takes any request, a dashboard on
-//! one sees alarms raised on another, and escalation happens exactly once across instances,
-//! also after the instance that took the alarm is gone — killed with SIGKILL, as a real
-//! `varn-server` process.
+//! one sees alarms raised on another, and escalation and missed check-ins happen exactly once
+//! across instances, also after the instance that took the alarm or the check-in is gone —
+//! killed with SIGKILL, as a real `varn-server` process.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -242,7 +242,7 @@ async fn escalation_happens_once_across_instances_even_when_both_look_at_once() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_sigkill_of_the_instance_that_took_it_the_alarm_still_escalates_once() {
+async fn after_sigkill_of_the_instance_that_took_them_alarms_escalate_and_check_ins_expire_once() {
     let url = pg::cluster().fresh_database().await;
     // A is a real process, so it can die the hard way.
     let (mut a, a_url) = spawn_instance(&url);
@@ -250,8 +250,23 @@ async fn after_sigkill_of_the_instance_that_took_it_the_alarm_still_escalates_on
     let b = TestServer::start_at(Database::Postgres(url), clock.clone(), None).await;
     let device = b.enroll("Anna Andersson").await;
 
-    // Alarms through A, and A killed while more are on their way.
+    // A check-in through A, due in two minutes: its deadline must outlive A.
     let http = client();
+    let checkin = Uuid::now_v7();
+    let started = clock.now();
+    let res = http
+        .put(format!("{a_url}/v1/checkins/{checkin}"))
+        .bearer_auth(&device.token)
+        .json(
+            &json!({ "started_at": started, "deadline": started + chrono::Duration::minutes(2),
+                       "meeting": "Medborgardialog", "place": "Folkets hus", "revision": 1 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+
+    // Alarms through A, and A killed while more are on their way.
     let mut ids = Vec::new();
     let mut sends = Vec::new();
     for i in 0..8 {
@@ -310,5 +325,35 @@ async fn after_sigkill_of_the_instance_that_took_it_the_alarm_still_escalates_on
             1
         );
     }
+
+    // The check-in's deadline passes with A long dead: B raises its alarm, once.
+    clock.advance(chrono::Duration::seconds(60));
+    let alarm_id = varn_server::store::Checkin::alarm_id_for(checkin);
+    let start = Instant::now();
+    while b.store.alarm("sormland", alarm_id).await.unwrap().is_none() {
+        assert!(
+            start.elapsed() < WAIT,
+            "the missed check-out never became an alarm"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let k = b.store.checkin("sormland", checkin).await.unwrap().unwrap();
+    assert_eq!(k.status, varn_core::wire::CheckinStatus::Overdue);
+    assert_eq!(k.alarm_id, Some(alarm_id));
+    let all = b.store.alarms("sormland", 100).await.unwrap();
+    assert_eq!(
+        all.len(),
+        ids.len() + 1,
+        "the eight alarms and one for the check-in"
+    );
+    let events = b.store.alarm_events("sormland", alarm_id).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == "checkin_overdue")
+            .count(),
+        1
+    );
     b.stop().await;
 }

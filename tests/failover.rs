@@ -43,34 +43,35 @@ async fn wait_phase(service: &AlarmService, id: Uuid, phase: Phase) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alarms_fail_over_to_the_next_instance_and_arrive_once() {
-    let a = TestServer::start().await;
-    let b = TestServer::start_at(a.database.clone(), Arc::new(SystemClock), None).await;
-    // Instance A is reached through a proxy the test can switch off (the instance dies).
-    let proxy = FaultProxy::start(a.running.addr, Fault::Pass).await;
+/// The app linked with `code` to the instances at `servers` (in that order), its alarm
+/// service running. The temp dir holds its database.
+async fn linked_app(servers: [String; 2], code: &str) -> (Arc<AlarmService>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[9u8; 32])).unwrap());
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
-    let code = a.enrollment_code("Anna Andersson").await;
-    let link = varn_app::region::enroll(
-        &db,
-        secrets.as_ref(),
-        TOKEN_KEY,
-        &format!("{} {}", proxy.url(), b.url()),
-        &code,
-    )
-    .await
-    .unwrap();
-    assert_eq!(link.servers, [proxy.url(), b.url()]);
+    let link = varn_app::region::enroll(&db, secrets.as_ref(), TOKEN_KEY, &servers.join(" "), code)
+        .await
+        .unwrap();
+    assert_eq!(link.servers, servers);
     let service = AlarmService::new(
-        db.clone(),
+        db,
         secrets,
         TOKEN_KEY.into(),
         Arc::new(Quiet),
         tokio::runtime::Handle::current(),
     );
     service.start().unwrap();
+    (service, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alarms_fail_over_to_the_next_instance_and_arrive_once() {
+    let a = TestServer::start().await;
+    let b = TestServer::start_at(a.database.clone(), Arc::new(SystemClock), None).await;
+    // Instance A is reached through a proxy the test can switch off (the instance dies).
+    let proxy = FaultProxy::start(a.running.addr, Fault::Pass).await;
+    let code = a.enrollment_code("Anna Andersson").await;
+    let (service, _dir) = linked_app([proxy.url(), b.url()], &code).await;
 
     let mut ids = Vec::new();
     for i in 0..3 {
@@ -194,28 +195,9 @@ async fn on_postgresql_the_app_fails_over_when_its_instance_is_killed_and_nothin
     let mut a = Instance::start(&database);
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let b = TestServer::start_at(Database::Postgres(database), clock.clone(), None).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[9u8; 32])).unwrap());
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
     // The code is made on B and redeemed on A: one database.
     let code = b.enrollment_code("Anna Andersson").await;
-    varn_app::region::enroll(
-        &db,
-        secrets.as_ref(),
-        TOKEN_KEY,
-        &format!("{} {}", a.url, b.url()),
-        &code,
-    )
-    .await
-    .unwrap();
-    let service = AlarmService::new(
-        db.clone(),
-        secrets,
-        TOKEN_KEY.into(),
-        Arc::new(Quiet),
-        tokio::runtime::Handle::current(),
-    );
-    service.start().unwrap();
+    let (service, _dir) = linked_app([a.url.clone(), b.url()], &code).await;
 
     let mut ids = Vec::new();
     for i in 0..3 {

@@ -9,8 +9,6 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_core::profile::Profile;
-use varn_core::wire::{normalize_code, EnrollResponse, Role};
-use varn_server::auth;
 use varn_server::clock::SystemClock;
 use varn_server::store::Database;
 use varn_server::testkit::{http_client as client, pg, postgres_wanted, TestServer};
@@ -34,30 +32,6 @@ async fn two_region_server() -> (TestServer, Option<tempfile::TempDir>) {
     (s, dir)
 }
 
-async fn enroll_in(s: &TestServer, region: &str, name: &str) -> EnrollResponse {
-    let code = auth::new_code();
-    let now = s.clock.now();
-    s.store
-        .create_enrollment(
-            region,
-            name,
-            Role::Fortroendevald,
-            &auth::hash_secret(&normalize_code(&code)),
-            now,
-            now + chrono::Duration::hours(1),
-        )
-        .await
-        .unwrap();
-    let res = client()
-        .post(format!("{}/v1/enroll", s.url()))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json().await.unwrap()
-}
-
 async fn status(req: reqwest::RequestBuilder) -> StatusCode {
     req.send().await.unwrap().status()
 }
@@ -65,8 +39,8 @@ async fn status(req: reqwest::RequestBuilder) -> StatusCode {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_region_cannot_read_or_write_anything_of_another() {
     let (s, _dir) = two_region_server().await;
-    let x = enroll_in(&s, "sormland", "Xenia i Sörmland").await;
-    let y = enroll_in(&s, "uppsala", "Yngve i Uppsala").await;
+    let x = s.enroll_in("sormland", "Xenia i Sörmland").await;
+    let y = s.enroll_in("uppsala", "Yngve i Uppsala").await;
     let u = s.url();
     let now = chrono::Utc::now();
 

@@ -176,6 +176,65 @@ impl Checkin {
     }
 }
 
+/// What escalation step `step` of `alarm`, alerting `to`, records: the names alerted so far
+/// (each once, in order) as JSON, and the timeline entry's text. Shared by both backends.
+pub(crate) fn escalation_record(
+    alarm: &Alarm,
+    step: u32,
+    to: &[String],
+) -> Result<(String, String), StoreError> {
+    let mut names = alarm.escalated_to.clone();
+    for n in to {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    let names_json =
+        serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let detail = if to.is_empty() {
+        format!("steg {step}: alla larmcentraler")
+    } else {
+        format!("steg {step}: {}", to.join(", "))
+    };
+    Ok((names_json, detail))
+}
+
+/// Whether escalation step `step` is the alarm's next one: open, not a drill, one step on.
+pub(crate) fn escalation_due(alarm: &Alarm, step: u32) -> bool {
+    alarm.status == AlarmStatus::Open && !alarm.drill && alarm.escalation_step + 1 == step
+}
+
+/// A check-out's stored status: a missed check-in stays overdue, with the check-out beside it.
+pub(crate) fn checkout_status(k: &Checkin) -> &'static str {
+    if k.status == CheckinStatus::Overdue {
+        "overdue"
+    } else {
+        "checked_out"
+    }
+}
+
+/// The stored name of a check-out's outcome.
+pub(crate) fn outcome_str(o: CheckoutOutcome) -> &'static str {
+    match o {
+        CheckoutOutcome::Calm => "calm",
+        CheckoutOutcome::Incident => "incident",
+    }
+}
+
+/// The timeline entry of a check-out after the deadline had raised an alarm.
+pub(crate) fn late_checkout_detail(o: CheckoutOutcome) -> &'static str {
+    match o {
+        CheckoutOutcome::Calm => "utcheckad sent: allt lugnt",
+        CheckoutOutcome::Incident => "utcheckad sent: något hände",
+    }
+}
+
+/// The message of the alarm a missed check-out raises.
+pub(crate) fn overdue_message(k: &Checkin) -> String {
+    let local = k.deadline.with_timezone(&chrono::Local).format("%H:%M");
+    format!("Missad utcheckning: skulle ha checkat ut senast kl {local}")
+}
+
 /// One entry of an alarm's append-only timeline (the same shape the device API sends).
 pub type AlarmEvent = TimelineEntry;
 

@@ -337,13 +337,6 @@ fn checkin_status(s: &str) -> Result<CheckinStatus, StoreError> {
     }
 }
 
-fn outcome_str(o: CheckoutOutcome) -> &'static str {
-    match o {
-        CheckoutOutcome::Calm => "calm",
-        CheckoutOutcome::Incident => "incident",
-    }
-}
-
 fn u32_of(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)
 }
@@ -987,17 +980,10 @@ impl Store for PgStore {
         let alarm = load_alarm(&tx, id, true)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if alarm.status != AlarmStatus::Open || alarm.drill || alarm.escalation_step + 1 != step {
+        if !super::escalation_due(&alarm, step) {
             return Ok(None);
         }
-        let mut names = alarm.escalated_to.clone();
-        for n in to {
-            if !names.contains(n) {
-                names.push(n.clone());
-            }
-        }
-        let names_json =
-            serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let (names_json, detail) = super::escalation_record(&alarm, step, to)?;
         // Claimed by the database: the row is locked and the step checked in the WHERE.
         let claimed = tx
             .run(
@@ -1010,11 +996,6 @@ impl Store for PgStore {
         if !claimed {
             return Ok(None);
         }
-        let detail = if to.is_empty() {
-            format!("steg {step}: alla larmcentraler")
-        } else {
-            format!("steg {step}: {}", to.join(", "))
-        };
         add_event(&tx, id, now, "escalated", "server", &detail).await?;
         let alarm = load_alarm(&tx, id, false)
             .await?
@@ -1135,24 +1116,23 @@ impl Store for PgStore {
             return Ok((k, None));
         }
         // A missed check-in stays overdue; the check-out is recorded beside it.
-        let status = if k.status == CheckinStatus::Overdue {
-            "overdue"
-        } else {
-            "checked_out"
-        };
+        let status = super::checkout_status(&k);
         tx.run(
             "UPDATE checkins SET status = $1, checked_out_at = $2, outcome = $3, updated_at = $4
              WHERE id = $5",
-            &[&status, &req.at, &outcome_str(req.outcome), &now, &id],
+            &[
+                &status,
+                &req.at,
+                &super::outcome_str(req.outcome),
+                &now,
+                &id,
+            ],
         )
         .await?;
         let mut alarm = None;
         if let Some(alarm_id) = k.alarm_id {
             // Late: the alarm stands until an officer acknowledges it.
-            let detail = match req.outcome {
-                CheckoutOutcome::Calm => "utcheckad sent: allt lugnt",
-                CheckoutOutcome::Incident => "utcheckad sent: något hände",
-            };
+            let detail = super::late_checkout_detail(req.outcome);
             load_alarm(&tx, alarm_id, true).await?;
             add_event(&tx, alarm_id, now, "checked_out", &device.name, detail).await?;
             tx.run(
@@ -1234,8 +1214,7 @@ impl Store for PgStore {
         let k = load_checkin(&tx, id, false)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let local = k.deadline.with_timezone(&chrono::Local).format("%H:%M");
-        let message = format!("Missad utcheckning: skulle ha checkat ut senast kl {local}");
+        let message = super::overdue_message(&k);
         tx.run(
             "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
                 place, message, status, version, drill)

@@ -190,13 +190,6 @@ fn checkin_status(s: &str) -> rusqlite::Result<CheckinStatus> {
     }
 }
 
-fn outcome_str(o: CheckoutOutcome) -> &'static str {
-    match o {
-        CheckoutOutcome::Calm => "calm",
-        CheckoutOutcome::Incident => "incident",
-    }
-}
-
 fn checkin_row(r: &Row<'_>) -> rusqlite::Result<Checkin> {
     Ok(Checkin {
         id: parse_uuid(&r.get::<_, String>(0)?)?,
@@ -785,28 +778,15 @@ impl Store for SqliteStore {
                 return Err(StoreError::NotFound);
             };
             // Claimed by the database: a second caller for the same step changes nothing.
-            if alarm.status != AlarmStatus::Open || alarm.drill || alarm.escalation_step + 1 != step
-            {
+            if !super::escalation_due(&alarm, step) {
                 return Ok(None);
             }
-            let mut names = alarm.escalated_to.clone();
-            for n in &to {
-                if !names.contains(n) {
-                    names.push(n.clone());
-                }
-            }
-            let names_json =
-                serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let (names_json, detail) = super::escalation_record(&alarm, step, &to)?;
             c.execute(
                 "UPDATE alarms SET escalation_step = ?1, escalated_to = ?2, version = version + 1
                  WHERE id = ?3 AND escalation_step = ?4 AND status = 'open'",
                 params![step, names_json, id.to_string(), step - 1],
             )?;
-            let detail = if to.is_empty() {
-                format!("steg {step}: alla larmcentraler")
-            } else {
-                format!("steg {step}: {}", to.join(", "))
-            };
             add_event(c, id, now, "escalated", "server", &detail)?;
             Ok(Some(load_alarm(c, id)?.ok_or(StoreError::NotFound)?))
         })
@@ -908,24 +888,17 @@ impl Store for SqliteStore {
                 return Ok((k, None));
             }
             // A missed check-in stays overdue; the check-out is recorded beside it.
-            let status = if k.status == CheckinStatus::Overdue {
-                "overdue"
-            } else {
-                "checked_out"
-            };
+            let status = super::checkout_status(&k);
             c.execute(
                 "UPDATE checkins SET status = ?1, checked_out_at = ?2, outcome = ?3, updated_at = ?4
                  WHERE id = ?5",
-                params![status, ts(req.at), outcome_str(req.outcome), ts(now), id.to_string()],
+                params![status, ts(req.at), super::outcome_str(req.outcome), ts(now), id.to_string()],
             )?;
             let mut alarm = None;
             if let Some(alarm_id) = k.alarm_id {
                 // Late: the alarm stands until an officer acknowledges it; its timeline and
                 // its version say that the person checked out.
-                let detail = match req.outcome {
-                    CheckoutOutcome::Calm => "utcheckad sent: allt lugnt",
-                    CheckoutOutcome::Incident => "utcheckad sent: något hände",
-                };
+                let detail = super::late_checkout_detail(req.outcome);
                 add_event(c, alarm_id, now, "checked_out", &device.name, detail)?;
                 c.execute(
                     "UPDATE alarms SET version = version + 1 WHERE id = ?1",
@@ -988,8 +961,7 @@ impl Store for SqliteStore {
                 return Ok(None);
             }
             let k = load_checkin(c, id)?.ok_or(StoreError::NotFound)?;
-            let local = k.deadline.with_timezone(&chrono::Local).format("%H:%M");
-            let message = format!("Missad utcheckning: skulle ha checkat ut senast kl {local}");
+            let message = super::overdue_message(&k);
             c.execute(
                 "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
                     place, message, status, version, drill)

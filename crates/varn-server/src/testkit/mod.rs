@@ -150,11 +150,16 @@ impl TestServer {
 
     /// Creates an enrollment code for `name` in the embedded profile's region.
     pub async fn enrollment_code(&self, name: &str) -> String {
+        self.enrollment_code_in("sormland", name).await
+    }
+
+    /// Creates an enrollment code for `name` in `region`.
+    pub async fn enrollment_code_in(&self, region: &str, name: &str) -> String {
         let code = auth::new_code();
         let now = self.clock.now();
         self.store
             .create_enrollment(
-                "sormland",
+                region,
                 name,
                 Role::Fortroendevald,
                 &auth::hash_secret(&normalize_code(&code)),
@@ -184,7 +189,12 @@ impl TestServer {
 
     /// A device enrolled over HTTP as `name` (in Sörmland).
     pub async fn enroll(&self, name: &str) -> EnrollResponse {
-        let code = self.enrollment_code(name).await;
+        self.enroll_in("sormland", name).await
+    }
+
+    /// A device enrolled over HTTP as `name` in `region`.
+    pub async fn enroll_in(&self, region: &str, name: &str) -> EnrollResponse {
+        let code = self.enrollment_code_in(region, name).await;
         let res = http_client()
             .post(format!("{}/v1/enroll", self.url()))
             .json(&serde_json::json!({ "code": code }))

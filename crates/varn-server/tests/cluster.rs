@@ -357,3 +357,63 @@ async fn after_sigkill_of_the_instance_that_took_them_alarms_escalate_and_check_
     );
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_postgresql_drops_every_connection_the_instances_recover_and_the_feed_goes_on() {
+    let url = pg::cluster().fresh_database().await;
+    let a =
+        TestServer::start_at(Database::Postgres(url.clone()), Arc::new(SystemClock), None).await;
+    let b =
+        TestServer::start_at(Database::Postgres(url.clone()), Arc::new(SystemClock), None).await;
+    let officer = b
+        .officer_client("hanna", "Hanna Handläggare", "sormland")
+        .await;
+    let mut feed = officer
+        .get(format!("{}/dashboard/api/events", b.url()))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut buf = String::new();
+    let device = b.enroll("Anna Andersson").await;
+
+    // The database ends every connection of both instances: pools and listeners.
+    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let ended = admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'varn-server'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert!(ended >= 4, "both instances' pools and listeners: {ended}");
+
+    // The device retries as the app does (a 503 says "again"); the alarm gets through A…
+    let id = Uuid::now_v7();
+    let start = Instant::now();
+    loop {
+        let res = client()
+            .put(format!("{}/v1/alarms/{id}", a.url()))
+            .bearer_auth(&device.token)
+            .json(&json!({ "triggered_at": chrono::Utc::now(), "place": "Stora torget" }))
+            .send()
+            .await
+            .unwrap();
+        if res.status().is_success() {
+            break;
+        }
+        assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(start.elapsed() < WAIT, "A never recovered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // …and B's dashboard, whose listener had to reconnect, still shows it.
+    wait_event(&mut feed, &mut buf, id, |v| v["status"] == "open").await;
+    assert_eq!(b.store.alarms("sormland", 10).await.unwrap().len(), 1);
+    a.stop().await;
+    b.stop().await;
+}

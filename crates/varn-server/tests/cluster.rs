@@ -417,3 +417,49 @@ async fn after_postgresql_drops_every_connection_the_instances_recover_and_the_f
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_stuck_behind_a_lock_fails_with_503_instead_of_hanging() {
+    let url = pg::cluster().fresh_database().await;
+    let s =
+        TestServer::start_at(Database::Postgres(url.clone()), Arc::new(SystemClock), None).await;
+    let device = s.enroll("Anna Andersson").await;
+    let id = s
+        .raise(
+            &device,
+            json!({ "triggered_at": chrono::Utc::now(), "place": "Torget" }),
+        )
+        .await;
+    // Someone else holds the alarm's row and never lets go.
+    let (mut admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let tx = admin.transaction().await.unwrap();
+    tx.execute("SELECT 1 FROM alarms WHERE id = $1 FOR UPDATE", &[&id])
+        .await
+        .unwrap();
+    let res = tokio::time::timeout(
+        WAIT,
+        client()
+            .post(format!("{}/v1/alarms/{id}/cancel", s.url()))
+            .bearer_auth(&device.token)
+            .json(&json!({ "cancelled_at": chrono::Utc::now(), "reason": "" }))
+            .send(),
+    )
+    .await
+    .expect("the request hung")
+    .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    // Let go: the same request then goes through.
+    tx.rollback().await.unwrap();
+    let res = client()
+        .post(format!("{}/v1/alarms/{id}/cancel", s.url()))
+        .bearer_auth(&device.token)
+        .json(&json!({ "cancelled_at": chrono::Utc::now(), "reason": "" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    s.stop().await;
+}

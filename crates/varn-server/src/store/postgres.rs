@@ -41,6 +41,10 @@ const CHANNEL: &str = "varn_alarms";
 const MIGRATE_KEY: i64 = 0x7661_726e_2d6d_6967;
 /// The longest alarm sent inside a notification (PostgreSQL allows just under 8000 bytes).
 const MAX_PAYLOAD: usize = 7000;
+/// The longest a statement may run.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a statement waits for another transaction's row lock.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections per instance.
 const POOL_SIZE: usize = 16;
 
@@ -120,7 +124,26 @@ pub fn parse_url(url: &str, password: Option<&str>) -> Result<tokio_postgres::Co
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(5));
     }
-    config.application_name("varn-server");
+    // Nothing may hang: a statement or a lock wait that takes too long fails (and the device
+    // retries, perhaps on another instance), and a database that vanished from the network is
+    // noticed in seconds, not after TCP's two hours.
+    let limits = format!(
+        "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout=30000",
+        STATEMENT_TIMEOUT.as_millis(),
+        LOCK_TIMEOUT.as_millis()
+    );
+    let options = match config.get_options() {
+        Some(given) => format!("{given} {limits}"),
+        None => limits,
+    };
+    config
+        .options(options)
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(Duration::from_secs(20))
+        .application_name("varn-server");
     Ok(config)
 }
 

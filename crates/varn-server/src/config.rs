@@ -18,6 +18,9 @@ pub struct FileConfig {
     /// SQLite database file, or a `postgres://` URL for several instances (its password
     /// best in `VARN_SERVER_DATABASE_PASSWORD`, not here).
     pub database: Option<String>,
+    /// The CA (PEM) that signed PostgreSQL's certificate, for `sslmode=require` with a
+    /// private CA.
+    pub database_ca: Option<PathBuf>,
     /// TLS certificate chain (PEM).
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM).
@@ -54,6 +57,8 @@ pub struct Overrides {
     pub bind: Option<String>,
     /// `--database` / `VARN_SERVER_DATABASE`.
     pub database: Option<String>,
+    /// `--database-ca` / `VARN_SERVER_DATABASE_CA`.
+    pub database_ca: Option<PathBuf>,
     /// `--tls-cert` / `VARN_SERVER_TLS_CERT`.
     pub tls_cert: Option<PathBuf>,
     /// `--tls-key` / `VARN_SERVER_TLS_KEY`.
@@ -71,6 +76,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// The SQLite file or the PostgreSQL database.
     pub database: Database,
+    /// The CA of PostgreSQL's certificate.
+    pub database_ca: Option<PathBuf>,
     /// Certificate and key, when serving TLS.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Region profile files.
@@ -152,6 +159,7 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
                 .or(f.database)
                 .unwrap_or_else(|| DEFAULT_DATABASE.into()),
         ),
+        database_ca: o.database_ca.or(f.database_ca),
         tls,
         profiles: if o.profiles.is_empty() {
             f.profiles

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use varn_core::wire::Role;
 use varn_server::clock::{Clock, SystemClock};
 use varn_server::config::{self, Config, Overrides};
-use varn_server::store::{Officer, Store};
+use varn_server::store::{DatabaseAccess, Officer, Store};
 use varn_server::{api, auth, server};
 
 #[derive(Parser)]
@@ -27,6 +27,10 @@ struct Cli {
     /// VARN_SERVER_DATABASE_PASSWORD) [default: varn-server.db].
     #[arg(long, global = true, env = "VARN_SERVER_DATABASE")]
     database: Option<String>,
+    /// With a postgres://…?sslmode=require URL: the CA (PEM) that signed the database's
+    /// certificate, when it is a private one.
+    #[arg(long, global = true, env = "VARN_SERVER_DATABASE_CA")]
+    database_ca: Option<PathBuf>,
     /// Region profile (TOML or JSON); repeat for several regions [default: the embedded Region Sörmland profile].
     #[arg(
         long = "profile",
@@ -160,6 +164,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Overrides {
             bind: s.bind.clone(),
             database: cli.database.clone(),
+            database_ca: cli.database_ca.clone(),
             tls_cert: s.tls_cert.clone(),
             tls_key: s.tls_key.clone(),
             profiles: cli.profiles.clone(),
@@ -167,11 +172,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
-    let password = std::env::var("VARN_SERVER_DATABASE_PASSWORD").ok();
+    let access = DatabaseAccess {
+        password: std::env::var("VARN_SERVER_DATABASE_PASSWORD").ok(),
+        ca_file: config.database_ca.clone(),
+    };
     let open = || async {
         config
             .database
-            .open(password.as_deref())
+            .open(&access)
             .await
             .map_err(|e| format!("database {}: {e}", config.database))
     };

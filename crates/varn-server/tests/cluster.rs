@@ -463,3 +463,78 @@ async fn a_request_stuck_behind_a_lock_fails_with_503_instead_of_hanging() {
     assert!(res.status().is_success(), "{}", res.status());
     s.stop().await;
 }
+
+/// A CA and a certificate it signed for localhost and 127.0.0.1: (CA PEM, chain PEM, key PEM).
+fn private_ca() -> (String, String, String) {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Region Testland CA");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sslmode_require_every_connection_is_tls_to_a_certificate_it_trusts() {
+    use varn_server::store::DatabaseAccess;
+    let (ca, chain, key) = private_ca();
+    let cluster = pg::start_cluster(Some((&chain, &key))).expect("a cluster with TLS");
+    let plain = cluster.fresh_database().await;
+    let url = format!("{plain}?sslmode=require");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+
+    // Without the region's CA the certificate is not trusted: refused, with the reason.
+    let err = Database::Postgres(url.clone())
+        .open(&DatabaseAccess::default())
+        .await
+        .err()
+        .expect("an untrusted certificate must be refused")
+        .to_string();
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    // A CA without sslmode=require is a mistake said plainly.
+    let err = Database::Postgres(plain.clone())
+        .open(&DatabaseAccess {
+            password: None,
+            ca_file: Some(ca_file.clone()),
+        })
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("sslmode=require"), "{err}");
+
+    // With it, the server runs, and every one of its connections is encrypted.
+    let access = DatabaseAccess {
+        password: None,
+        ca_file: Some(ca_file),
+    };
+    let store = Database::Postgres(url).open(&access).await.unwrap();
+    store.devices().await.unwrap();
+    let (admin, conn) = tokio_postgres::connect(&plain, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let rows = admin
+        .query(
+            "SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid
+             WHERE a.datname = current_database() AND a.application_name = 'varn-server'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(rows.len() >= 2, "the pool and the listener: {}", rows.len());
+    assert!(
+        rows.iter().all(|r| r.get::<_, bool>(0)),
+        "a plain connection"
+    );
+}

@@ -595,16 +595,30 @@ impl Database {
         }
     }
 
-    /// Opens (and migrates) it. `password` is used for a PostgreSQL URL without one.
-    pub async fn open(&self, password: Option<&str>) -> Result<Arc<dyn Store>, StoreError> {
+    /// Opens (and migrates) it. For PostgreSQL, `access` gives the password when the URL has
+    /// none, and the CA that signed the database's certificate (with `sslmode=require`).
+    pub async fn open(&self, access: &DatabaseAccess) -> Result<Arc<dyn Store>, StoreError> {
         match self {
             Database::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path)?)),
             Database::Postgres(url) => {
-                let config = postgres::parse_url(url, password)?;
-                Ok(postgres::PgStore::open(config).await?)
+                let connect = postgres::parse_url(
+                    url,
+                    access.password.as_deref(),
+                    access.ca_file.as_deref(),
+                )?;
+                Ok(postgres::PgStore::open(connect).await?)
             }
         }
     }
+}
+
+/// What a PostgreSQL connection needs besides its URL.
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseAccess {
+    /// The password (from `VARN_SERVER_DATABASE_PASSWORD`), when the URL has none.
+    pub password: Option<String>,
+    /// The CA certificate (PEM) that signed the database's certificate, for a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl From<PathBuf> for Database {

@@ -15,6 +15,7 @@
 //! with a conditional `UPDATE`, so exactly one instance records it and alerts, and any
 //! instance still alive does so within a second.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, Error as PgError, NoTls, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
@@ -51,24 +53,39 @@ const POOL_SIZE: usize = 16;
 /// PostgreSQL behind [`Store`].
 pub struct PgStore {
     pool: Pool,
-    config: tokio_postgres::Config,
+    connect: Connect,
     /// This instance, so that its own announcements are not handed out twice.
     instance: Uuid,
     remote: broadcast::Sender<Alarm>,
+}
+
+/// An error with its causes, e.g. "error performing TLS handshake: invalid peer certificate:
+/// UnknownIssuer", so that the message says what to fix.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.as_db_error() {
             Some(db) => StoreError::Backend(format!("PostgreSQL: {}", db.message())),
-            None => StoreError::Backend(format!("PostgreSQL: {e}")),
+            None => StoreError::Backend(format!("PostgreSQL: {}", with_causes(&e))),
         }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::Backend(format!("PostgreSQL connection: {e}"))
+        StoreError::Backend(format!("PostgreSQL connection: {}", with_causes(&e)))
     }
 }
 
@@ -100,22 +117,46 @@ fn unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
+/// How to reach the database: its settings, and TLS when the URL asks for it.
+#[derive(Clone)]
+pub struct Connect {
+    config: tokio_postgres::Config,
+    tls: Option<MakeRustlsConnect>,
+}
+
+impl Connect {
+    /// Whether the connections are encrypted.
+    pub fn encrypted(&self) -> bool {
+        self.tls.is_some()
+    }
+}
+
 /// Parses a `postgres://` URL, taking the password from `password` when the URL has none
-/// (so it need not be written in a file).
-pub fn parse_url(url: &str, password: Option<&str>) -> Result<tokio_postgres::Config, StoreError> {
+/// (so it need not be written in a file). With `sslmode=require` every connection is TLS,
+/// and the server's certificate must chain to the public roots or to the CA in `ca_file`
+/// (PEM) and name the host; anything less is refused.
+pub fn parse_url(
+    url: &str,
+    password: Option<&str>,
+    ca_file: Option<&Path>,
+) -> Result<Connect, StoreError> {
     let mut config = tokio_postgres::Config::from_str(url).map_err(|e| {
         StoreError::Backend(format!(
             "the database URL is not a PostgreSQL URL ({e}); write it as \
              postgres://user@host:5432/dbname"
         ))
     })?;
-    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-        return Err(StoreError::Backend(
-            "sslmode=require is not supported: run PostgreSQL on a private network or a \
-             loopback tunnel and leave sslmode out"
-                .into(),
-        ));
-    }
+    let tls = match (config.get_ssl_mode(), ca_file) {
+        (tokio_postgres::config::SslMode::Require, ca) => Some(tls_connector(ca)?),
+        (_, Some(ca)) => {
+            return Err(StoreError::Backend(format!(
+                "a database CA ({}) is set but the URL does not ask for TLS: add \
+                 ?sslmode=require to the database URL",
+                ca.display()
+            )))
+        }
+        (_, None) => None,
+    };
     if config.get_password().is_none() {
         if let Some(p) = password {
             config.password(p);
@@ -144,20 +185,51 @@ pub fn parse_url(url: &str, password: Option<&str>) -> Result<tokio_postgres::Co
         .keepalives_retries(3)
         .tcp_user_timeout(Duration::from_secs(20))
         .application_name("varn-server");
-    Ok(config)
+    Ok(Connect { config, tls })
+}
+
+/// A TLS connector that trusts the public roots and the CA in `ca_file`.
+fn tls_connector(ca_file: Option<&Path>) -> Result<MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| StoreError::Backend(format!("database CA {}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(StoreError::Backend(format!(
+                "database CA {}: no certificate in it (PEM expected)",
+                path.display()
+            )));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| StoreError::Backend(format!("database CA {}: {e}", path.display())))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Backend(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(tls))
 }
 
 impl PgStore {
     /// Connects, migrates (one instance at a time) and starts listening for other instances'
     /// alarm changes.
-    pub async fn open(config: tokio_postgres::Config) -> Result<Arc<PgStore>, StoreError> {
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+    pub async fn open(connect: Connect) -> Result<Arc<PgStore>, StoreError> {
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &connect.tls {
+            Some(tls) => Manager::from_config(connect.config.clone(), tls.clone(), manager_config),
+            None => Manager::from_config(connect.config.clone(), NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -171,7 +243,7 @@ impl PgStore {
         let (remote, _) = broadcast::channel(4096);
         let store = Arc::new(PgStore {
             pool,
-            config,
+            connect,
             instance: Uuid::now_v7(),
             remote,
         });
@@ -236,18 +308,18 @@ async fn migrate(c: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
 /// Listens on [`CHANNEL`] on a connection of its own and hands other instances' alarm
 /// changes to this one; reconnects after a lost connection. Ends when the store is dropped.
 async fn listen(store: std::sync::Weak<PgStore>) -> Result<(), StoreError> {
-    let (config, instance) = match store.upgrade() {
-        Some(s) => (s.config.clone(), s.instance),
+    let (connect, instance) = match store.upgrade() {
+        Some(s) => (s.connect.clone(), s.instance),
         None => return Ok(()),
     };
     // The first connection is made before open returns, so a store that opened listens.
-    let first = connect_listener(&config).await?;
+    let first = connect_listener(&connect).await?;
     tokio::spawn(async move {
         let mut next = Some(first);
         loop {
             let (client, mut rx) = match next.take() {
                 Some(c) => c,
-                None => match connect_listener(&config).await {
+                None => match connect_listener(&connect).await {
                     Ok(c) => {
                         // What was announced while the feed was down is lost; hand on every
                         // alarm still waiting for an officer, so no dashboard misses one.
@@ -316,22 +388,42 @@ type Listener = (
     tokio::sync::mpsc::UnboundedReceiver<String>,
 );
 
-async fn connect_listener(config: &tokio_postgres::Config) -> Result<Listener, StoreError> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+async fn connect_listener(connect: &Connect) -> Result<Listener, StoreError> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-        use futures_util::StreamExt;
-        while let Some(Ok(m)) = messages.next().await {
-            if let AsyncMessage::Notification(n) = m {
-                if tx.send(n.payload().to_string()).is_err() {
-                    return;
-                }
-            }
+    let client = match &connect.tls {
+        Some(tls) => {
+            let (client, connection) = connect.config.connect(tls.clone()).await?;
+            tokio::spawn(forward_notifications(connection, tx));
+            client
         }
-    });
+        None => {
+            let (client, connection) = connect.config.connect(NoTls).await?;
+            tokio::spawn(forward_notifications(connection, tx));
+            client
+        }
+    };
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
     Ok((client, rx))
+}
+
+/// Drives a listener's connection and passes on each notification's payload until the
+/// connection ends.
+async fn forward_notifications<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+    while let Some(Ok(m)) = messages.next().await {
+        if let AsyncMessage::Notification(n) = m {
+            if tx.send(n.payload().to_string()).is_err() {
+                return;
+            }
+        }
+    }
 }
 
 fn role(s: &str) -> Result<Role, StoreError> {

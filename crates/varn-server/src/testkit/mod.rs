@@ -19,7 +19,7 @@ use crate::auth;
 use crate::clock::{Clock, SystemClock};
 use crate::escalation::{Contact, Escalation, RecordingNotifier};
 use crate::server::{self, Parts, Running};
-use crate::store::{Database, Officer, Store};
+use crate::store::{Database, DatabaseAccess, Officer, Store};
 
 /// A running server with its own database.
 pub struct TestServer {
@@ -93,7 +93,10 @@ impl TestServer {
         profiles: Vec<Profile>,
     ) -> TestServer {
         let database = database.into();
-        let store = database.open(None).await.expect("open database");
+        let store = database
+            .open(&DatabaseAccess::default())
+            .await
+            .expect("open database");
         let listener =
             TcpListener::bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")))
                 .expect("bind loopback");

@@ -87,7 +87,9 @@ fn run(mut c: Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn start() -> Result<Cluster, String> {
+/// A cluster of its own, beside the shared one: with `tls` (certificate chain and key, PEM)
+/// it takes TLS connections too. Stopped and removed when the process ends.
+pub fn start_cluster(tls: Option<(&str, &str)>) -> Result<Cluster, String> {
     let bin = bin_dir()?;
     let root = running_as_root();
     let dir = std::env::temp_dir().join(format!(
@@ -141,6 +143,13 @@ fn start() -> Result<Cluster, String> {
     } else {
         "off"
     };
+    let mut extra = String::new();
+    if let Some((cert, key)) = tls {
+        let data = dir.join("data");
+        write_owned(&data.join("server.crt"), cert, root)?;
+        write_owned(&data.join("server.key"), key, root)?;
+        extra = " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key".into();
+    }
     let mut pg_ctl = pg_command(&bin, "pg_ctl", root);
     pg_ctl
         .arg("-D")
@@ -149,7 +158,7 @@ fn start() -> Result<Cluster, String> {
         .arg(dir.join("log"))
         .args(["-w", "-t", "60", "-o"])
         .arg(format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync={fsync}",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync={fsync}{extra}",
             dir.display()
         ))
         .arg("start");
@@ -160,9 +169,23 @@ fn start() -> Result<Cluster, String> {
     Ok(Cluster { port, dir, bin })
 }
 
+/// Writes a file only its owner can read, owned by `postgres` when we are root.
+fn write_owned(path: &Path, text: &str, root: bool) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if root {
+        let mut c = Command::new("chown");
+        c.arg("postgres:").arg(path);
+        run(c, "chown of a TLS file")?;
+    }
+    Ok(())
+}
+
 /// The cluster, started on first use.
 pub fn cluster() -> &'static Cluster {
-    match CLUSTER.get_or_init(start) {
+    match CLUSTER.get_or_init(|| start_cluster(None)) {
         Ok(c) => c,
         Err(e) => panic!("throwaway PostgreSQL did not start: {e}"),
     }

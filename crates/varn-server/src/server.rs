@@ -119,7 +119,14 @@ async fn forward_remote(
         tokio::select! {
             got = remote.recv() => match got {
                 Ok(alarm) => state.publish(alarm),
-                Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "live feed from other instances lagged"),
+                Err(RecvError::Lagged(n)) => {
+                    // Some changes were missed: hand on every alarm still waiting instead.
+                    tracing::warn!(missed = n, "live feed from other instances lagged; re-sending open alarms");
+                    match state.store().unacknowledged_alarms().await {
+                        Ok(open) => open.into_iter().for_each(|a| state.publish(a)),
+                        Err(e) => tracing::error!("open alarms not re-read: {e}"),
+                    }
+                }
                 Err(RecvError::Closed) => return,
             },
             _ = state.shutting_down() => return,

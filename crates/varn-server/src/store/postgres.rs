@@ -124,13 +124,6 @@ pub struct Connect {
     tls: Option<MakeRustlsConnect>,
 }
 
-impl Connect {
-    /// Whether the connections are encrypted.
-    pub fn encrypted(&self) -> bool {
-        self.tls.is_some()
-    }
-}
-
 /// Parses a `postgres://` URL, taking the password from `password` when the URL has none
 /// (so it need not be written in a file). With `sslmode=require` every connection is TLS,
 /// and the server's certificate must chain to the public roots or to the CA in `ca_file`

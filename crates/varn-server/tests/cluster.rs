@@ -54,6 +54,14 @@ fn spawn_instance(database: &str) -> (Child, String) {
     (child, format!("http://127.0.0.1:{port}"))
 }
 
+/// Two instances, A and B, on one new database; returns them and its URL.
+async fn two_instances(clock: Arc<dyn Clock>) -> (TestServer, TestServer, String) {
+    let url = pg::cluster().fresh_database().await;
+    let a = TestServer::start_at(Database::Postgres(url.clone()), clock.clone(), None).await;
+    let b = TestServer::start_at(Database::Postgres(url.clone()), clock, None).await;
+    (a, b, url)
+}
+
 /// Reads a dashboard's live feed until an `alarm` event for `id` with `pred` true comes.
 async fn wait_event<B: AsRef<[u8]>>(
     stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
@@ -89,10 +97,7 @@ async fn wait_event<B: AsRef<[u8]>>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
-    let url = pg::cluster().fresh_database().await;
-    let a =
-        TestServer::start_at(Database::Postgres(url.clone()), Arc::new(SystemClock), None).await;
-    let b = TestServer::start_at(Database::Postgres(url), Arc::new(SystemClock), None).await;
+    let (a, b, _) = two_instances(Arc::new(SystemClock)).await;
     let officer = b
         .officer_client("hanna", "Hanna Handläggare", "sormland")
         .await;
@@ -183,10 +188,8 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escalation_happens_once_across_instances_even_when_both_look_at_once() {
-    let url = pg::cluster().fresh_database().await;
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let a = TestServer::start_at(Database::Postgres(url.clone()), clock.clone(), None).await;
-    let b = TestServer::start_at(Database::Postgres(url), clock.clone(), None).await;
+    let (a, b, _) = two_instances(clock.clone()).await;
     let device = a.enroll("Anna Andersson").await;
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -360,11 +363,7 @@ async fn after_sigkill_of_the_instance_that_took_them_alarms_escalate_and_check_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_postgresql_drops_every_connection_the_instances_recover_and_the_feed_goes_on() {
-    let url = pg::cluster().fresh_database().await;
-    let a =
-        TestServer::start_at(Database::Postgres(url.clone()), Arc::new(SystemClock), None).await;
-    let b =
-        TestServer::start_at(Database::Postgres(url.clone()), Arc::new(SystemClock), None).await;
+    let (a, b, url) = two_instances(Arc::new(SystemClock)).await;
     let officer = b
         .officer_client("hanna", "Hanna Handläggare", "sormland")
         .await;

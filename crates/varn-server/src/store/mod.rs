@@ -213,6 +213,35 @@ pub(crate) fn checkout_status(k: &Checkin) -> &'static str {
     }
 }
 
+/// An alarm status from its stored name (both backends store the same names).
+pub(crate) fn stored_alarm_status(s: &str) -> Option<AlarmStatus> {
+    match s {
+        "open" => Some(AlarmStatus::Open),
+        "acknowledged" => Some(AlarmStatus::Acknowledged),
+        "cancelled" => Some(AlarmStatus::Cancelled),
+        _ => None,
+    }
+}
+
+/// A check-in status from its stored name.
+pub(crate) fn stored_checkin_status(s: &str) -> Option<CheckinStatus> {
+    match s {
+        "active" => Some(CheckinStatus::Active),
+        "checked_out" => Some(CheckinStatus::CheckedOut),
+        "overdue" => Some(CheckinStatus::Overdue),
+        _ => None,
+    }
+}
+
+/// A check-out's outcome from its stored name ([`outcome_str`]; the schema allows no other).
+pub(crate) fn stored_outcome(s: &str) -> CheckoutOutcome {
+    if s == "calm" {
+        CheckoutOutcome::Calm
+    } else {
+        CheckoutOutcome::Incident
+    }
+}
+
 /// The stored name of a check-out's outcome.
 pub(crate) fn outcome_str(o: CheckoutOutcome) -> &'static str {
     match o {

@@ -32,7 +32,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
-    CheckoutOutcome, CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
+    CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
 use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Store, StoreError};
@@ -424,25 +424,13 @@ fn role(s: &str) -> Result<Role, StoreError> {
 }
 
 fn alarm_status(s: &str) -> Result<AlarmStatus, StoreError> {
-    match s {
-        "open" => Ok(AlarmStatus::Open),
-        "acknowledged" => Ok(AlarmStatus::Acknowledged),
-        "cancelled" => Ok(AlarmStatus::Cancelled),
-        other => Err(StoreError::Backend(format!(
-            "stored status {other} is unknown"
-        ))),
-    }
+    super::stored_alarm_status(s)
+        .ok_or_else(|| StoreError::Backend(format!("stored status {s} is unknown")))
 }
 
 fn checkin_status(s: &str) -> Result<CheckinStatus, StoreError> {
-    match s {
-        "active" => Ok(CheckinStatus::Active),
-        "checked_out" => Ok(CheckinStatus::CheckedOut),
-        "overdue" => Ok(CheckinStatus::Overdue),
-        other => Err(StoreError::Backend(format!(
-            "stored check-in status {other} is unknown"
-        ))),
-    }
+    super::stored_checkin_status(s)
+        .ok_or_else(|| StoreError::Backend(format!("stored check-in status {s} is unknown")))
 }
 
 fn u32_of(v: i32) -> u32 {
@@ -560,11 +548,7 @@ fn checkin_row(r: &Row) -> Result<Checkin, StoreError> {
         status: checkin_status(r.try_get(9)?)?,
         received_at: r.try_get(10)?,
         checked_out_at: r.try_get(11)?,
-        outcome: match r.try_get::<_, Option<&str>>(12)? {
-            None => None,
-            Some("calm") => Some(CheckoutOutcome::Calm),
-            Some(_) => Some(CheckoutOutcome::Incident),
-        },
+        outcome: r.try_get::<_, Option<&str>>(12)?.map(super::stored_outcome),
         alarm_id: r.try_get(13)?,
     })
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use varn_core::sqlite as core_sqlite;
 use varn_core::wire::{
     AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
-    CheckoutOutcome, CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
+    CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
 use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Store, StoreError};
@@ -71,16 +71,13 @@ fn parse_role(s: &str) -> rusqlite::Result<Role> {
 }
 
 fn parse_status(s: &str) -> rusqlite::Result<AlarmStatus> {
-    match s {
-        "open" => Ok(AlarmStatus::Open),
-        "acknowledged" => Ok(AlarmStatus::Acknowledged),
-        "cancelled" => Ok(AlarmStatus::Cancelled),
-        other => Err(rusqlite::Error::FromSqlConversionFailure(
+    super::stored_alarm_status(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
             0,
             rusqlite::types::Type::Text,
-            format!("unknown status {other}").into(),
-        )),
-    }
+            format!("unknown status {s}").into(),
+        )
+    })
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -178,16 +175,13 @@ const CHECKIN_COLS: &str = "k.id, k.region_id, k.device_id, d.name, k.started_at
     k.meeting, k.place, k.revision, k.status, k.received_at, k.checked_out_at, k.outcome, k.alarm_id";
 
 fn checkin_status(s: &str) -> rusqlite::Result<CheckinStatus> {
-    match s {
-        "active" => Ok(CheckinStatus::Active),
-        "checked_out" => Ok(CheckinStatus::CheckedOut),
-        "overdue" => Ok(CheckinStatus::Overdue),
-        other => Err(rusqlite::Error::FromSqlConversionFailure(
+    super::stored_checkin_status(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
             9,
             rusqlite::types::Type::Text,
-            format!("unknown check-in status {other}").into(),
-        )),
-    }
+            format!("unknown check-in status {s}").into(),
+        )
+    })
 }
 
 fn checkin_row(r: &Row<'_>) -> rusqlite::Result<Checkin> {
@@ -204,11 +198,10 @@ fn checkin_row(r: &Row<'_>) -> rusqlite::Result<Checkin> {
         status: checkin_status(&r.get::<_, String>(9)?)?,
         received_at: parse_ts(&r.get::<_, String>(10)?)?,
         checked_out_at: opt_ts(r.get(11)?)?,
-        outcome: match r.get::<_, Option<String>>(12)?.as_deref() {
-            None => None,
-            Some("calm") => Some(CheckoutOutcome::Calm),
-            Some(_) => Some(CheckoutOutcome::Incident),
-        },
+        outcome: r
+            .get::<_, Option<String>>(12)?
+            .as_deref()
+            .map(super::stored_outcome),
         alarm_id: r
             .get::<_, Option<String>>(13)?
             .as_deref()

@@ -37,7 +37,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn run(rt: &tokio::runtime::Runtime, label: &str, fault: Fault, n: usize) {
-    let server = rt.block_on(TestServer::start());
+    // Thousands of requests from one device: the device quotas lifted (and logged).
+    let server = rt.block_on(TestServer::start_with_limits(
+        varn_server::limits::Limits::for_load_benchmarks(),
+    ));
     let proxy = rt.block_on(FaultProxy::start(server.running.addr, Fault::Pass));
     let dir = tempfile::tempdir().expect("temp dir");
     // Encrypted, as the app opens it (SQLCipher, a random key).

@@ -28,7 +28,10 @@ impl Observer for Quiet {
 }
 
 fn run(rt: &tokio::runtime::Runtime, label: &str, reports: usize, attachment: usize, fault: Fault) {
-    let server = rt.block_on(TestServer::start());
+    // Thousands of requests from one device: the device quotas lifted (and logged).
+    let server = rt.block_on(TestServer::start_with_limits(
+        varn_server::limits::Limits::for_load_benchmarks(),
+    ));
     let proxy = rt.block_on(FaultProxy::start(server.running.addr, Fault::Pass));
     let dir = tempfile::tempdir().expect("temp dir");
     let db =

@@ -365,10 +365,14 @@ async fn an_unlinked_app_or_a_revoked_device_says_so_and_offers_112() {
     // cancelled): exactly once.
     app.wait_text("#alarm-banner", "Larmet är mottaget").await;
     let first = wait_alarms(&server, 1).await;
-    let devices = server.store.devices().await.unwrap();
+    let devices = server.store.devices(None).await.unwrap();
     server
         .store
-        .revoke_device(devices[0].id, chrono::Utc::now())
+        .revoke_device(
+            devices[0].id,
+            chrono::Utc::now(),
+            varn_server::store::Revoker::Region,
+        )
         .await
         .unwrap();
     app.hold("#panic", HOLD).await;

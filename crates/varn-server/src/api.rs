@@ -18,6 +18,8 @@ use varn_core::wire::{
 
 use crate::auth::{self, DeviceAuth};
 use crate::problem::{ApiError, ApiJson, ApiPath};
+use crate::ratelimit::{OverQuota, Quota};
+use crate::store::{Revoker, StoreError};
 use crate::AppState;
 
 /// How long an enrollment code is valid.
@@ -27,22 +29,20 @@ pub const MAX_WAIT_SECS: u64 = 30;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-/// `POST /v1/enroll`: a one-time code for a device token.
+/// `POST /v1/enroll`: a one-time code for a device token. A failure slot of the address is
+/// taken before the code is looked up, so parallel guesses cannot exceed the limit.
 pub async fn enroll(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<EnrollRequest>,
 ) -> Result<Response> {
-    let ip = peer.ip();
-    if let Err(wait) = state.enroll_limiter().check(ip) {
-        return Err(ApiError::too_many(
-            wait,
-            format!("too many wrong codes; try again in {wait} s"),
-        ));
-    }
+    let slot = state
+        .enroll_limiter()
+        .begin(peer.ip(), None)
+        .map_err(|r| crate::admission::refused(r, "wrong enrollment codes"))?;
     let code = normalize_code(&req.code);
     if code.len() != auth::CODE_LEN {
-        state.enroll_limiter().fail(ip);
+        drop(slot);
         return Err(ApiError::unauthorized(
             "bad-code",
             format!(
@@ -52,23 +52,30 @@ pub async fn enroll(
         ));
     }
     let token = auth::new_token();
+    // Codes are stored under the server's secret; codes made before that by their plain
+    // SHA-256 (they expire within a day).
+    let hashes = [state.secret().code_hash(&code), auth::hash_secret(&code)];
     let result = state
         .store()
         .enroll(
-            &auth::hash_secret(&code),
+            &hashes,
             &auth::hash_secret(&token),
             Uuid::now_v7(),
             state.now(),
         )
         .await;
     let device = match result {
-        Ok(d) => d,
+        Ok(d) => {
+            slot.succeeded();
+            d
+        }
+        Err(e @ StoreError::Backend(_)) => {
+            slot.not_counted();
+            return Err(e.into());
+        }
         Err(e) => {
-            let e = ApiError::from(e);
-            if e.status() == StatusCode::UNAUTHORIZED {
-                state.enroll_limiter().fail(ip);
-            }
-            return Err(e);
+            drop(slot);
+            return Err(e.into());
         }
     };
     tracing::info!(device = %device.id, region = %device.region_id, "device enrolled");
@@ -80,6 +87,22 @@ pub async fn enroll(
         role: device.role,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `DELETE /v1/me`: the person unlinked the app. The device is revoked at once (its token
+/// stops working) and the dashboard shows it as unlinked by the person.
+pub async fn unlink(State(state): State<AppState>, DeviceAuth(d): DeviceAuth) -> Result<Response> {
+    state
+        .store()
+        .revoke_device(d.id, state.now(), Revoker::Person)
+        .await?;
+    tracing::info!(device = %d.id, "device unlinked by the person");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// 429 for a device over a quota.
+fn over(q: OverQuota) -> ApiError {
+    ApiError::too_many(q.wait, q.detail)
 }
 
 /// `GET /v1/me`.
@@ -126,10 +149,30 @@ pub async fn put_alarm(
     ApiJson(req): ApiJson<AlarmRequest>,
 ) -> Result<Response> {
     req.validate()?;
-    let (alarm, created) = state
+    let taken = match state.quotas().take(device.id, Quota::Alarm, 1) {
+        Ok(t) => t,
+        Err(q) => {
+            // A retry of an alarm already stored is answered whatever the quota says.
+            return match state.store().alarm(&device.region_id, id).await? {
+                Some(a) if a.device_id == device.id => Ok(Json(a.receipt()).into_response()),
+                _ => Err(over(q)),
+            };
+        }
+    };
+    let (alarm, created) = match state
         .store()
         .put_alarm(&device, id, &req, state.now())
-        .await?;
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            state.quotas().give_back(taken);
+            return Err(e.into());
+        }
+    };
+    if !created {
+        state.quotas().give_back(taken);
+    }
     let receipt = alarm.receipt();
     if created {
         tracing::info!(alarm = %id, device = %device.id, "alarm received");
@@ -213,12 +256,9 @@ pub async fn cancel_alarm(
         .cancel_alarm(&device, id, &req, state.now())
         .await?;
     if changed {
-        if req.duress {
-            // Not in the log's words: the log is no place to learn who is under duress.
-            tracing::warn!(alarm = %id, "alarm held open");
-        } else {
-            tracing::info!(alarm = %id, "alarm cancelled");
-        }
+        // The same line for a plain cancel and a duress cancel: the log is no place to
+        // learn who is under duress.
+        tracing::info!(alarm = %id, "alarm cancelled");
         state.publish(alarm.clone());
     }
     Ok(Json(alarm.receipt()).into_response())
@@ -232,10 +272,31 @@ pub async fn put_checkin(
     ApiJson(req): ApiJson<CheckinRequest>,
 ) -> Result<Response> {
     req.validate()?;
-    let (k, changed) = state
+    let taken = match state.quotas().take(device.id, Quota::Checkin, 1) {
+        Ok(t) => t,
+        Err(q) => {
+            return match state.store().checkin(&device.region_id, id).await? {
+                Some(k) if k.device_id == device.id && k.revision >= req.revision => {
+                    Ok(Json(k.receipt()).into_response())
+                }
+                _ => Err(over(q)),
+            };
+        }
+    };
+    let (k, changed) = match state
         .store()
         .put_checkin(&device, id, &req, state.now())
-        .await?;
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            state.quotas().give_back(taken);
+            return Err(e.into());
+        }
+    };
+    if !changed {
+        state.quotas().give_back(taken);
+    }
     if changed {
         tracing::info!(checkin = %id, revision = k.revision, "check-in stored");
     }
@@ -336,6 +397,7 @@ fn spawn_drill_responder(state: AppState, region_id: String, id: Uuid) {
             username: String::new(),
             display_name: DRILL_RESPONDER.into(),
             password_hash: String::new(),
+            disabled_at: None,
         };
         match state
             .store()
@@ -357,10 +419,29 @@ pub async fn put_report(
     ApiJson(req): ApiJson<ReportRequest>,
 ) -> Result<Response> {
     req.validate()?;
-    let (receipt, created) = state
+    let taken = match state.quotas().take(device.id, Quota::ReportRevision, 1) {
+        Ok(t) => t,
+        Err(q) => {
+            return match state.store().report_receipt(&device, id).await? {
+                Some(r) if r.revision >= req.revision => Ok(Json(r).into_response()),
+                _ => Err(over(q)),
+            };
+        }
+    };
+    let (receipt, created) = match state
         .store()
         .put_report(&device, id, &req, state.now())
-        .await?;
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            state.quotas().give_back(taken);
+            return Err(e.into());
+        }
+    };
+    if !created {
+        state.quotas().give_back(taken);
+    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -391,11 +472,30 @@ pub async fn put_attachment(
     ApiJson(meta): ApiJson<AttachmentMeta>,
 ) -> Result<Response> {
     meta.validate()?;
-    let status = state
+    // Announcing again (a retry) is not counted again.
+    let known = match state.store().upload(&device, id).await {
+        Ok(_) => true,
+        Err(StoreError::NotFound) => false,
+        Err(e) => return Err(e.into()),
+    };
+    let taken = if known {
+        None
+    } else {
+        Some(
+            state
+                .quotas()
+                .take(device.id, Quota::Attachment, 1)
+                .map_err(over)?,
+        )
+    };
+    let result = state
         .store()
         .create_attachment(&device, report, id, &meta, state.now())
-        .await?;
-    Ok(Json(status).into_response())
+        .await;
+    if let (Err(_), Some(t)) = (&result, taken) {
+        state.quotas().give_back(t);
+    }
+    Ok(Json(result?).into_response())
 }
 
 /// `GET /v1/attachments/{id}`: where the upload stands.
@@ -404,7 +504,7 @@ pub async fn get_upload(
     DeviceAuth(device): DeviceAuth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    Ok(Json(state.store().upload_status(&device, id).await?).into_response())
+    Ok(Json(state.store().upload(&device, id).await?.0.status()).into_response())
 }
 
 /// Header naming where a chunk starts.
@@ -440,9 +540,52 @@ pub async fn patch_upload(
             varn_core::wire::MAX_CHUNK_BYTES
         )));
     }
-    let status = state
+    let (a, hash_state) = state.store().upload(&device, id).await?;
+    if a.complete_at.is_some() {
+        // A retry of the last chunk whose answer was lost: already done.
+        return Ok(Json(a.status()).into_response());
+    }
+    if offset != a.received {
+        return Err(StoreError::OffsetMismatch {
+            expected: a.received,
+        }
+        .into());
+    }
+    if offset + body.len() as u64 > a.size {
+        return Err(StoreError::TooLarge { size: a.size }.into());
+    }
+    if body.is_empty() {
+        return Ok(Json(a.status()).into_response());
+    }
+    let taken = state
+        .quotas()
+        .take(device.id, Quota::UploadBytes, body.len() as u64)
+        .map_err(over)?;
+    let hash_state = match (hash_state, a.received) {
+        (Some(s), _) => Some(s),
+        (None, 0) => None,
+        (None, upto) => Some(crate::uploads::rebuild(&state, &device.region_id, id, upto).await?),
+    };
+    // Hashing 4 MiB takes milliseconds: off the async workers, and never on the database's
+    // writer thread.
+    let (verdict, body) = tokio::task::spawn_blocking(move || {
+        let v = crate::uploads::judge(&a, hash_state.as_deref(), &body);
+        (v, body)
+    })
+    .await
+    .map_err(|e| ApiError::unavailable(format!("hashing the chunk failed: {e}")))?;
+    let verdict = verdict?;
+    let result = state
         .store()
-        .append_chunk(&device, id, offset, body.to_vec(), state.now())
-        .await?;
-    Ok(Json(status).into_response())
+        .append_chunk(&device, id, offset, body.to_vec(), verdict, state.now())
+        .await;
+    if matches!(
+        result,
+        Err(StoreError::OffsetMismatch { .. }
+            | StoreError::Backend(_)
+            | StoreError::TooLarge { .. })
+    ) {
+        state.quotas().give_back(taken);
+    }
+    Ok(Json(result?).into_response())
 }

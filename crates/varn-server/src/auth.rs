@@ -1,15 +1,18 @@
 //! Secrets and who is calling: device tokens, enrollment codes, officer passwords and sessions.
 //!
-//! Tokens and codes are random; the server stores only their SHA-256 (they are high-entropy,
-//! so a fast hash is enough). Officer passwords are low-entropy and stored as Argon2id hashes.
+//! Tokens are random 256-bit values; the server stores only their SHA-256 (high entropy, so a
+//! fast hash is enough). Enrollment codes are short enough to be typed, so they are stored as
+//! an HMAC under the server's own secret, kept outside the database. Officer passwords are
+//! low-entropy and stored as Argon2id hashes, checked in a small bounded pool.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use base64::Engine;
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use crate::problem::ApiError;
 use crate::store::{Device, Officer};
@@ -19,8 +22,11 @@ use crate::AppState;
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Characters in an enrollment code (30^8 ≈ 6.6·10^11 codes).
 pub const CODE_LEN: usize = 8;
-/// Name of the dashboard's session cookie.
+/// Name of the dashboard's session cookie on plain HTTP (loopback, development).
 pub const SESSION_COOKIE: &str = "varn_session";
+/// Name of the dashboard's session cookie over TLS: the `__Host-` prefix makes browsers
+/// refuse it unless it is `Secure`, for this host only and for every path.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-varn_session";
 
 /// SHA-256 of a secret, hex.
 pub fn hash_secret(secret: &str) -> String {
@@ -54,16 +60,82 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 
 /// Checks a password against its stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    verify_in(password, hash, &mut Vec::new())
 }
 
-/// The calling device, from its `Authorization: Bearer` token. Revoked devices are refused.
+/// The most Argon2 memory a stored hash may ask for (64 MiB of 1 KiB blocks): a hash with a
+/// larger cost is refused rather than allocated.
+const MAX_ARGON2_BLOCKS: usize = 64 * 1024;
+
+/// Checks a password against its stored Argon2 hash (PHC string), computing in `memory`,
+/// which is grown once to the hash's cost and then reused: a worker that checks passwords
+/// one after another holds one block of ~19 MiB instead of allocating (and fragmenting) one
+/// per check. The comparison is in constant time.
+fn verify_in(password: &str, hash: &str, memory: &mut Vec<argon2::Block>) -> bool {
+    use argon2::password_hash::Output;
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = argon2::Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(argon2::Version::try_from) {
+        None => argon2::Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = argon2::Params::try_from(&parsed) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_ARGON2_BLOCKS {
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut out,
+        &mut memory[..blocks],
+    );
+    computed.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
+}
+
+/// The bearer token of a request, or why there is none.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "no-token",
+                "send the device token as Authorization: Bearer <token>",
+            )
+        })?;
+    value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "no-token",
+                "the Authorization header must be: Bearer <token>",
+            )
+        })
+}
+
+/// The calling device, checked by the device gate ([`crate::admission::device_gate`]) from
+/// its `Authorization: Bearer` token. Revoked devices never get this far.
 pub struct DeviceAuth(pub Device);
 
 impl FromRequestParts<AppState> for DeviceAuth {
@@ -71,53 +143,44 @@ impl FromRequestParts<AppState> for DeviceAuth {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "no-token",
-                    "send the device token as Authorization: Bearer <token>",
-                )
-            })?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "no-token",
-                    "the Authorization header must be: Bearer <token>",
-                )
-            })?;
-        let device = state
-            .store()
-            .device_by_token(&hash_secret(token))
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "bad-token",
-                    "the device token is not valid; enroll the app again",
-                )
-            })?;
-        if device.revoked_at.is_some() {
-            return Err(ApiError::unauthorized(
-                "revoked",
-                "this device has been revoked by the region; enroll the app again with a new code",
-            ));
-        }
-        Ok(DeviceAuth(device))
+        parts
+            .extensions
+            .get::<Device>()
+            .cloned()
+            .map(DeviceAuth)
+            .ok_or_else(|| ApiError::unauthorized("no-token", "this route needs a device token"))
     }
 }
 
-/// The logged-in officer, from the session cookie.
+/// The logged-in officer, checked by the officer gate ([`crate::admission::officer_gate`]).
 pub struct OfficerAuth(pub Officer);
 
-/// The session token in the request's cookies, if any.
-pub fn session_token(parts: &Parts) -> Option<String> {
+impl FromRequestParts<AppState> for OfficerAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Officer>()
+            .cloned()
+            .map(OfficerAuth)
+            .ok_or_else(|| ApiError::unauthorized("no-session", "log in to the dashboard"))
+    }
+}
+
+/// The session token in the request's cookies, if any: `__Host-varn_session` over TLS (a
+/// cookie no other host or path can set), `varn_session` on plain HTTP to loopback.
+pub fn session_token(parts: &Parts, tls: bool) -> Option<String> {
+    let wanted = if tls {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    };
     parts
         .headers
         .get_all(header::COOKIE)
@@ -125,27 +188,146 @@ pub fn session_token(parts: &Parts) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == wanted)
         .map(|(_, v)| v.to_string())
 }
 
-impl FromRequestParts<AppState> for OfficerAuth {
-    type Rejection = ApiError;
+/// The `Set-Cookie` value that starts a session (or, with `None`, ends it).
+pub fn session_cookie(tls: bool, token: Option<&str>, max_age_secs: i64) -> String {
+    match (tls, token) {
+        (true, Some(t)) => format!(
+            "{SECURE_SESSION_COOKIE}={t}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={max_age_secs}"
+        ),
+        (false, Some(t)) => {
+            format!("{SESSION_COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}")
+        }
+        (true, None) => {
+            format!("{SECURE_SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0")
+        }
+        (false, None) => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    }
+}
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = session_token(parts)
-            .ok_or_else(|| ApiError::unauthorized("no-session", "log in to the dashboard"))?;
-        let officer = state
-            .store()
-            .session(&hash_secret(&token), state.now())
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("no-session", "the session has ended; log in again")
-            })?;
-        Ok(OfficerAuth(officer))
+/// The server's own secret: enrollment codes are stored as their HMAC under it, so a copy of
+/// the database alone does not let anyone try the ~39-bit codes offline. It lives outside
+/// the database (a file only the server reads, or the environment).
+#[derive(Clone)]
+pub struct ServerSecret([u8; 32]);
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret(…)")
+    }
+}
+
+impl ServerSecret {
+    /// A new random secret.
+    pub fn random() -> Self {
+        ServerSecret(rand::rng().random())
+    }
+
+    /// The secret from its text form (base64url, 32 bytes), as written by [`ServerSecret::encode`].
+    pub fn decode(text: &str) -> Result<Self, String> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .map_err(|e| format!("not base64url: {e}"))?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| format!("{} bytes; a secret has 32", b.len()))?;
+        Ok(ServerSecret(arr))
+    }
+
+    /// The text form.
+    pub fn encode(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Reads the secret from `path`, or creates it there (readable by the owner only) when
+    /// `create` is set and the file does not exist.
+    pub fn load_or_create(path: &std::path::Path, create: bool) -> Result<Self, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::decode(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let secret = Self::random();
+                write_private(path, &secret.encode())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                tracing::info!(path = %path.display(), "created the server secret (keep it with the database's backups, apart from them)");
+                Ok(secret)
+            }
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// The stored form of an enrollment code: HMAC-SHA256 under the secret, hex.
+    pub fn code_hash(&self, normalized_code: &str) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(b"varn:enrollment-code:");
+        mac.update(normalized_code.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// The password checks: a few threads of their own (never the async runtime's blocking
+/// pool, whose threads come and go and would each keep a freed ~19 MiB Argon2id block in its
+/// own allocator arena), with a short queue; beyond it a refusal, never a queue that grows
+/// with the attack.
+pub struct HashPool {
+    jobs: std::sync::mpsc::SyncSender<HashJob>,
+}
+
+type HashJob = (String, String, tokio::sync::oneshot::Sender<bool>);
+
+/// The pool is full: try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy(pub u64);
+
+impl HashPool {
+    /// `workers` threads checking one password each at a time, `queue` more checks waiting.
+    pub fn new(workers: usize, queue: usize) -> Self {
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<HashJob>(queue);
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..workers.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("varn-password-{i}"))
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    loop {
+                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        let Ok((password, hash, answer)) = job else {
+                            return;
+                        };
+                        let _ = answer.send(verify_in(&password, &hash, &mut memory));
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!("a password thread could not start: {e}");
+            }
+        }
+        HashPool { jobs }
+    }
+
+    /// Checks `password` against `hash` when a worker is free, or says the pool is busy.
+    pub async fn verify(&self, password: String, hash: String) -> Result<bool, Busy> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .try_send((password, hash, tx))
+            .map_err(|_| Busy(2))?;
+        rx.await.map_err(|_| Busy(1))
     }
 }
 
@@ -181,11 +363,108 @@ mod tests {
     }
 
     #[test]
+    fn codes_are_stored_under_the_secret_and_the_secret_round_trips() {
+        let a = ServerSecret::random();
+        let b = ServerSecret::random();
+        assert_ne!(a.code_hash("K7QM2XHD"), b.code_hash("K7QM2XHD"));
+        assert_ne!(a.code_hash("K7QM2XHD"), hash_secret("K7QM2XHD"));
+        assert_eq!(a.code_hash("K7QM2XHD").len(), 64);
+        let again = ServerSecret::decode(&a.encode()).unwrap();
+        assert_eq!(again.code_hash("X"), a.code_hash("X"));
+        assert!(ServerSecret::decode("short").is_err());
+    }
+
+    #[test]
+    fn the_secret_file_is_created_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.secret");
+        assert!(
+            ServerSecret::load_or_create(&path, false).is_err(),
+            "not created unless asked"
+        );
+        let made = ServerSecret::load_or_create(&path, true).unwrap();
+        let read = ServerSecret::load_or_create(&path, true).unwrap();
+        assert_eq!(made.code_hash("A"), read.code_hash("A"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn session_cookies_carry_the_host_prefix_over_tls() {
+        let c = session_cookie(true, Some("t"), 60);
+        assert!(
+            c.starts_with("__Host-varn_session=t;") && c.contains("Secure") && c.contains("Path=/")
+        );
+        assert!(!c.contains("Domain"));
+        assert!(!session_cookie(false, Some("t"), 60).contains("Secure"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_hash_pool_refuses_beyond_its_queue() {
+        let h = hash_password("ett långt lösenord").unwrap();
+        let pool = Arc::new(HashPool::new(1, 1));
+        let runs: Vec<_> = (0..6)
+            .map(|_| {
+                let (pool, h) = (pool.clone(), h.clone());
+                tokio::spawn(async move { pool.verify("fel".into(), h).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for r in runs {
+            match r.await.unwrap() {
+                Ok(ok) => assert!(!ok),
+                Err(Busy(wait)) => {
+                    assert!(wait >= 1);
+                    busy += 1
+                }
+            }
+        }
+        assert!(
+            busy >= 4,
+            "one running and one waiting; the rest refused ({busy})"
+        );
+        assert_eq!(pool.verify("ett långt lösenord".into(), h).await, Ok(true));
+    }
+
+    #[test]
     fn passwords_verify_only_against_their_hash() {
         let h = hash_password("korrekt häst batteri").unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("korrekt häst batteri", &h));
         assert!(!verify_password("fel", &h));
         assert!(!verify_password("x", "not a hash"));
+        // The same as the argon2 crate's own verifier decides, with reused memory, for other
+        // parameters too; an absurd cost is refused, not allocated.
+        let mut memory = Vec::new();
+        let small = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(4096, 3, 1, None).unwrap(),
+        )
+        .hash_password(
+            b"kort",
+            &SaltString::encode_b64(b"0123456789abcdef").unwrap(),
+        )
+        .unwrap()
+        .to_string();
+        for (pw, hash, ok) in [
+            ("kort", &small, true),
+            ("korrekt häst batteri", &h, true),
+            ("kort", &h, false),
+        ] {
+            assert_eq!(verify_in(pw, hash, &mut memory), ok, "{pw}");
+            use argon2::PasswordVerifier;
+            let theirs = argon2::Argon2::default()
+                .verify_password(pw.as_bytes(), &PasswordHash::new(hash).unwrap())
+                .is_ok();
+            assert_eq!(theirs, ok);
+        }
+        let huge = "$argon2id$v=19$m=4194304,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(!verify_in("x", huge, &mut memory));
+        assert!(memory.len() < MAX_ARGON2_BLOCKS);
     }
 }

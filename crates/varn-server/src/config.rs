@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use varn_core::profile::Profile;
 
+use crate::auth::ServerSecret;
 use crate::escalation::{Contact, Escalation, SmtpConfig, SmtpNotifier};
+use crate::limits::{Limits, LimitsFile};
 use crate::store::Database;
 
 /// The file's shape. Every key is optional.
@@ -36,6 +38,12 @@ pub struct FileConfig {
     pub escalation: Vec<EscalationEntry>,
     /// The mail server those alerts go through.
     pub smtp: Option<SmtpConfig>,
+    /// The file with the server's secret (enrollment codes are stored under it); beside a
+    /// SQLite database by default, required for PostgreSQL (the same file on every instance).
+    pub secret_file: Option<PathBuf>,
+    /// Bounds on time, memory and count; every key optional (see `limits.rs`).
+    #[serde(default)]
+    pub limits: LimitsFile,
 }
 
 /// One person on a region's escalation list (`[[escalation]]` in the file).
@@ -67,6 +75,8 @@ pub struct Overrides {
     pub profiles: Vec<PathBuf>,
     /// `--insecure-dev`.
     pub insecure_dev: bool,
+    /// `--secret-file` / `VARN_SERVER_SECRET_FILE`.
+    pub secret_file: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -88,6 +98,10 @@ pub struct Config {
     pub escalation: Vec<EscalationEntry>,
     /// SMTP for escalation alerts.
     pub smtp: Option<SmtpConfig>,
+    /// Where the server's secret is kept.
+    pub secret_file: Option<PathBuf>,
+    /// The bounds in force.
+    pub limits: Limits,
 }
 
 /// Default listening address: loopback only.
@@ -169,6 +183,8 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
         insecure_dev: o.insecure_dev || f.insecure_dev,
         escalation: f.escalation,
         smtp: f.smtp,
+        secret_file: o.secret_file.or(f.secret_file),
+        limits: f.limits.resolve().map_err(ConfigError::Invalid)?,
     };
     check_bind(&config)?;
     check_escalation(&config)?;
@@ -219,6 +235,42 @@ pub fn escalation(c: &Config, smtp_password: Option<String>) -> Result<Escalatio
         out.notifier = Some(std::sync::Arc::new(n));
     }
     Ok(out)
+}
+
+/// The server's secret: from `VARN_SERVER_SECRET` (its text form) if given, else from the
+/// secret file; for a SQLite database the file defaults to `<database>.secret` and is
+/// created on first use. PostgreSQL instances must share one, so it is never made up there.
+pub fn secret(c: &Config, from_env: Option<String>) -> Result<ServerSecret, ConfigError> {
+    if let Some(text) = from_env.filter(|t| !t.trim().is_empty()) {
+        return ServerSecret::decode(&text)
+            .map_err(|e| ConfigError::Invalid(format!("VARN_SERVER_SECRET: {e}")));
+    }
+    let (path, create) = match (&c.secret_file, &c.database) {
+        (Some(p), _) => (p.clone(), false),
+        (None, Database::Sqlite(db)) => {
+            let mut name = db.as_os_str().to_owned();
+            name.push(".secret");
+            (PathBuf::from(name), true)
+        }
+        (None, Database::Postgres(_)) => {
+            return Err(ConfigError::Invalid(
+                "with PostgreSQL every instance needs the same server secret: create one with \
+                 `varn-server secret new > /etc/varn-server/secret` and give it with \
+                 --secret-file (or VARN_SERVER_SECRET_FILE, or secret_file in the config)"
+                    .into(),
+            ))
+        }
+    };
+    ServerSecret::load_or_create(&path, create).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "server secret: {e}{}",
+            if create {
+                ""
+            } else {
+                " (create one with `varn-server secret new`)"
+            }
+        ))
+    })
 }
 
 /// Refuses plain HTTP on an address other machines can reach, unless `--insecure-dev`.

@@ -85,9 +85,43 @@ pub struct Escalated {
     pub to: Vec<String>,
 }
 
+/// How long one escalation mail may take before it counts as not delivered.
+pub const MAIL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How many escalation steps are claimed at once.
+const CLAIMS_AT_ONCE: usize = 32;
+
+/// The alarms in turn by region (one of each region, then the next of each, …), so that a
+/// flood of alarms in one region does not make another region's alarm wait behind it.
+pub fn fair_order(alarms: Vec<Alarm>) -> Vec<Alarm> {
+    let mut by_region: Vec<(String, std::collections::VecDeque<Alarm>)> = Vec::new();
+    for a in alarms {
+        match by_region.iter_mut().find(|(r, _)| *r == a.region_id) {
+            Some((_, q)) => q.push_back(a),
+            None => by_region.push((a.region_id.clone(), [a].into())),
+        }
+    }
+    let mut out = Vec::new();
+    loop {
+        let mut any = false;
+        for (_, q) in by_region.iter_mut() {
+            if let Some(a) = q.pop_front() {
+                out.push(a);
+                any = true;
+            }
+        }
+        if !any {
+            return out;
+        }
+    }
+}
+
 /// Looks once: escalates, by one step each, every open alarm that is due. Returns what this
 /// call recorded (another caller may have recorded a step first; then it is not listed).
+/// Steps are claimed several at a time, regions in turn; the mails go out on tasks of their
+/// own, each with [`MAIL_TIMEOUT`], so a slow mail server delays no other alarm.
 pub async fn tick(state: &AppState) -> Result<Vec<Escalated>, StoreError> {
+    use futures_util::StreamExt;
     let now = state.now();
     // Missed check-outs first: each becomes an open alarm, which then escalates like any.
     for k in state.store().overdue_checkins(now).await? {
@@ -96,48 +130,87 @@ pub async fn tick(state: &AppState) -> Result<Vec<Escalated>, StoreError> {
             state.publish(alarm);
         }
     }
+    let due: Vec<Alarm> = state
+        .store()
+        .unacknowledged_alarms()
+        .await?
+        .into_iter()
+        .filter(|alarm| {
+            let limit = state
+                .profile(&alarm.region_id)
+                .map(|p| p.profile.alarm.ack_limit_seconds)
+                .unwrap_or(DEFAULT_LIMIT_SECONDS);
+            due_step(alarm.received_at, limit, now) > alarm.escalation_step
+        })
+        .collect();
+    let results: Vec<Result<Option<Escalated>, StoreError>> =
+        futures_util::stream::iter(fair_order(due))
+            .map(|alarm| escalate_one(state, alarm, now))
+            .buffer_unordered(CLAIMS_AT_ONCE)
+            .collect()
+            .await;
     let mut done = Vec::new();
-    for alarm in state.store().unacknowledged_alarms().await? {
-        let limit = state
-            .profile(&alarm.region_id)
-            .map(|p| p.profile.alarm.ack_limit_seconds)
-            .unwrap_or(DEFAULT_LIMIT_SECONDS);
-        if due_step(alarm.received_at, limit, now) <= alarm.escalation_step {
-            continue;
+    for r in results {
+        if let Some(e) = r? {
+            done.push(e);
         }
-        let step = alarm.escalation_step + 1;
-        let recipients = state
-            .escalation()
-            .recipients(&alarm.region_id, step)
-            .to_vec();
-        let names: Vec<String> = recipients.iter().map(|c| c.name.clone()).collect();
-        let Some(updated) = state
-            .store()
-            .escalate_alarm(alarm.id, step, &names, now)
-            .await?
-        else {
-            continue;
-        };
-        tracing::warn!(alarm = %alarm.id, step, "alarm not acknowledged in time: escalated");
-        state.publish(updated.clone());
-        notify(state, &updated, step, &recipients).await;
-        done.push(Escalated {
-            alarm: alarm.id,
-            step,
-            to: names,
-        });
     }
     Ok(done)
 }
 
-/// Alerts each recipient; a failure is logged and written into the alarm's timeline, so the
-/// officers see that someone was not reached.
+/// Claims the next step of one alarm and, if this call got it, publishes it and sends its
+/// mails in the background.
+async fn escalate_one(
+    state: &AppState,
+    alarm: Alarm,
+    now: DateTime<Utc>,
+) -> Result<Option<Escalated>, StoreError> {
+    let step = alarm.escalation_step + 1;
+    let recipients = state
+        .escalation()
+        .recipients(&alarm.region_id, step)
+        .to_vec();
+    let names: Vec<String> = recipients.iter().map(|c| c.name.clone()).collect();
+    let Some(updated) = state
+        .store()
+        .escalate_alarm(alarm.id, step, &names, now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    tracing::warn!(alarm = %alarm.id, step, "alarm not acknowledged in time: escalated");
+    state.publish(updated.clone());
+    let state = state.clone();
+    tokio::spawn(async move { notify(&state, &updated, step, &recipients).await });
+    Ok(Some(Escalated {
+        alarm: alarm.id,
+        step,
+        to: names,
+    }))
+}
+
+/// Alerts each recipient at once, each mail bounded by [`MAIL_TIMEOUT`]; a failure is
+/// logged and written into the alarm's timeline, so the officers see who was not reached.
 async fn notify(state: &AppState, alarm: &Alarm, step: u32, recipients: &[Contact]) {
     let Some(notifier) = state.escalation().notifier.clone() else {
         return;
     };
-    for to in recipients {
-        if let Err(e) = notifier.notify(to, alarm, step).await {
+    let sends = recipients.iter().map(|to| {
+        let notifier = notifier.clone();
+        async move {
+            let result =
+                match tokio::time::timeout(MAIL_TIMEOUT, notifier.notify(to, alarm, step)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(format!(
+                        "no answer from the mail server in {} s",
+                        MAIL_TIMEOUT.as_secs()
+                    )),
+                };
+            (to, result)
+        }
+    });
+    for (to, result) in futures_util::future::join_all(sends).await {
+        if let Err(e) = result {
             tracing::error!(alarm = %alarm.id, step, "escalation notice not delivered: {e}");
             let event = AlarmEvent {
                 at: state.now(),
@@ -393,5 +466,46 @@ mod tests {
         assert_eq!(e.recipients("r", 2), &[c("b")]);
         assert_eq!(e.recipients("r", 3), &[c("a"), c("b")]);
         assert!(e.recipients("other", 1).is_empty());
+    }
+
+    #[test]
+    fn a_flood_in_one_region_does_not_queue_another_regions_alarm_behind_it() {
+        let alarm = |region: &str, n: u32| Alarm {
+            id: Uuid::now_v7(),
+            region_id: region.into(),
+            device_id: Uuid::nil(),
+            who: String::new(),
+            triggered_at: Utc::now(),
+            received_at: Utc::now(),
+            meeting: String::new(),
+            place: String::new(),
+            message: String::new(),
+            status: varn_core::wire::AlarmStatus::Open,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            cancelled_at: None,
+            cancel_reason: None,
+            version: 1,
+            drill: false,
+            escalation_step: n,
+            escalated_to: Vec::new(),
+            duress_at: None,
+        };
+        let mut all: Vec<Alarm> = (0..1000).map(|n| alarm("flood", n)).collect();
+        all.push(alarm("quiet", 7));
+        let order = fair_order(all);
+        assert_eq!(order.len(), 1001);
+        let quiet = order.iter().position(|a| a.region_id == "quiet").unwrap();
+        assert!(
+            quiet <= 1,
+            "the other region's alarm comes second at the latest ({quiet})"
+        );
+        // Within a region the order is kept (oldest first).
+        let flood: Vec<u32> = order
+            .iter()
+            .filter(|a| a.region_id == "flood")
+            .map(|a| a.escalation_step)
+            .collect();
+        assert!(flood.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -5,21 +5,25 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod dashboard;
 pub mod escalation;
+pub mod limits;
 pub mod problem;
 pub mod ratelimit;
 pub mod server;
 pub mod store;
 pub mod testkit;
+pub mod uploads;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -31,15 +35,16 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, watch};
 use varn_core::profile::Profile;
 
+use crate::admission::InFlight;
+use crate::auth::{HashPool, ServerSecret};
 use crate::clock::Clock;
+use crate::limits::Limits;
 use crate::problem::ApiError;
-use crate::ratelimit::Limiter;
-use crate::store::{Alarm, Store};
+use crate::ratelimit::{FailureLimiter, Quotas};
+use crate::store::{Alarm, Officer, Store};
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// Largest report body accepted (long texts in several fields).
-pub const MAX_REPORT_BYTES: usize = 4 * 1024 * 1024;
 
 /// A region profile as served: its JSON and ETag, computed once.
 pub struct ServedProfile {
@@ -71,8 +76,15 @@ struct Inner {
     clock: Arc<dyn Clock>,
     alarms: broadcast::Sender<Arc<Alarm>>,
     profiles: HashMap<String, ServedProfile>,
-    enroll_limiter: Limiter,
-    login_limiter: Limiter,
+    limits: Limits,
+    enroll_limiter: FailureLimiter,
+    login_limiter: FailureLimiter,
+    token_limiter: FailureLimiter,
+    quotas: Quotas,
+    hashing: HashPool,
+    anonymous: Arc<tokio::sync::Semaphore>,
+    in_flight: Arc<InFlight>,
+    secret: ServerSecret,
     secure_cookies: bool,
     shutdown: watch::Receiver<bool>,
     escalation: escalation::Escalation,
@@ -92,6 +104,10 @@ pub struct StateConfig {
     pub shutdown: watch::Receiver<bool>,
     /// Who is alerted when nobody acknowledges an alarm, and how.
     pub escalation: escalation::Escalation,
+    /// The bounds on time, memory and count.
+    pub limits: Limits,
+    /// The secret enrollment codes are stored under.
+    pub secret: ServerSecret,
 }
 
 impl AppState {
@@ -107,8 +123,20 @@ impl AppState {
                 .into_iter()
                 .map(|p| (p.region.id.clone(), ServedProfile::new(p)))
                 .collect(),
-            enroll_limiter: Limiter::new(10, Duration::from_secs(15 * 60)),
-            login_limiter: Limiter::new(10, Duration::from_secs(15 * 60)),
+            enroll_limiter: FailureLimiter::new(cfg.limits.failures.clone()),
+            login_limiter: FailureLimiter::new(cfg.limits.failures.clone()),
+            token_limiter: FailureLimiter::new(limits::FailureLimits {
+                per_address: cfg.limits.failures.bad_tokens_per_address,
+                per_username: usize::MAX,
+                global: usize::MAX,
+                ..cfg.limits.failures.clone()
+            }),
+            quotas: Quotas::new(&cfg.limits.device),
+            hashing: HashPool::new(cfg.limits.hash_workers, cfg.limits.hash_queue),
+            anonymous: Arc::new(tokio::sync::Semaphore::new(cfg.limits.anonymous_in_flight)),
+            in_flight: Arc::new(InFlight::default()),
+            secret: cfg.secret,
+            limits: cfg.limits,
             secure_cookies: cfg.secure_cookies,
             shutdown: cfg.shutdown,
             escalation: cfg.escalation,
@@ -156,12 +184,61 @@ impl AppState {
         let _ = rx.wait_for(|down| *down).await;
     }
 
-    pub(crate) fn enroll_limiter(&self) -> &Limiter {
+    pub(crate) fn enroll_limiter(&self) -> &FailureLimiter {
         &self.0.enroll_limiter
     }
 
-    pub(crate) fn login_limiter(&self) -> &Limiter {
+    pub(crate) fn login_limiter(&self) -> &FailureLimiter {
         &self.0.login_limiter
+    }
+
+    pub(crate) fn token_limiter(&self) -> &FailureLimiter {
+        &self.0.token_limiter
+    }
+
+    /// What each device has sent.
+    pub fn quotas(&self) -> &Quotas {
+        &self.0.quotas
+    }
+
+    /// The password checks.
+    pub(crate) fn hashing(&self) -> &HashPool {
+        &self.0.hashing
+    }
+
+    pub(crate) fn anonymous(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.0.anonymous
+    }
+
+    pub(crate) fn in_flight(&self) -> &Arc<InFlight> {
+        &self.0.in_flight
+    }
+
+    /// The bounds in force.
+    pub fn limits(&self) -> &Limits {
+        &self.0.limits
+    }
+
+    /// The secret enrollment codes are stored under.
+    pub fn secret(&self) -> &ServerSecret {
+        &self.0.secret
+    }
+
+    /// The officer of a session that is still live ([`store::session_live`]); marks it as
+    /// seen now and then, so a dashboard left open stays logged in while a closed one ends
+    /// after the idle time.
+    pub async fn live_session(&self, token_hash: &str) -> Result<Option<Officer>, ApiError> {
+        let now = self.now();
+        let Some(s) = self.store().session(token_hash).await? else {
+            return Ok(None);
+        };
+        if !store::session_live(&s, now, self.0.limits.session_idle) {
+            return Ok(None);
+        }
+        if now - s.last_seen_at >= store::SESSION_TOUCH_EVERY {
+            self.store().touch_session(token_hash, now).await?;
+        }
+        Ok(Some(s.officer))
     }
 
     pub(crate) fn secure_cookies(&self) -> bool {
@@ -172,12 +249,12 @@ impl AppState {
 /// The OpenAPI document describing the device API.
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
-/// The whole HTTP service.
+/// The whole HTTP service. Every route belongs to one of three gates (see [`admission`]):
+/// device routes, officer routes and anonymous ones, each with its own capacity.
 pub fn router(state: AppState) -> Router {
     let chunk_limit = varn_core::wire::MAX_CHUNK_BYTES + 64 * 1024;
-    let api = Router::new()
-        .route("/v1/enroll", post(api::enroll))
-        .route("/v1/me", get(api::me))
+    let device = Router::new()
+        .route("/v1/me", get(api::me).delete(api::unlink))
         .route("/v1/profile", get(api::profile))
         .route("/v1/alarms/{id}", put(api::put_alarm).get(api::get_alarm))
         .route("/v1/alarms/{id}/cancel", post(api::cancel_alarm))
@@ -200,22 +277,41 @@ pub fn router(state: AppState) -> Router {
             get(api::get_upload)
                 .patch(api::patch_upload)
                 .layer(DefaultBodyLimit::max(chunk_limit)),
-        );
-    Router::new()
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            admission::device_gate,
+        ));
+    let anonymous = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
-        .merge(api)
-        .merge(dashboard::routes())
+        .route("/v1/enroll", post(api::enroll))
+        .merge(dashboard::anonymous_routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            admission::anonymous_gate,
+        ));
+    let officer = dashboard::officer_routes().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        admission::officer_gate,
+    ));
+    Router::new()
+        .merge(device)
+        .merge(anonymous)
+        .merge(officer)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
-        .layer(middleware::from_fn(log_and_harden))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            log_and_harden,
+        ))
         .with_state(state)
 }
 
 async fn health(State(state): State<AppState>) -> Response {
     // A read proves the database answers.
-    match state.store().devices().await {
+    match state.store().ping().await {
         Ok(_) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
@@ -236,9 +332,10 @@ async fn method_not_allowed() -> Response {
     res
 }
 
-/// Logs each request (method, route template, status, time; never bodies, tokens or names)
-/// and adds security headers to every response.
-async fn log_and_harden(req: Request, next: Next) -> Response {
+/// Logs each request (method, route template, status, time; never bodies, tokens or names),
+/// bounds the time until its answer starts, and adds security headers to every response
+/// (HSTS when serving TLS).
+async fn log_and_harden(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let route = req
@@ -246,7 +343,15 @@ async fn log_and_harden(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "(unmatched)".into());
-    let mut res = next.run(req).await;
+    let limit = state.limits().request_timeout;
+    let mut res = match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::unavailable(format!(
+            "the request took longer than {} s; send it again",
+            limit.as_secs()
+        ))
+        .into_response(),
+    };
     let status = res.status().as_u16();
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {
@@ -265,5 +370,11 @@ async fn log_and_harden(req: Request, next: Next) -> Response {
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
+    if state.secure_cookies() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     res
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use varn_core::wire::Role;
 use varn_server::clock::{Clock, SystemClock};
 use varn_server::config::{self, Config, Overrides};
-use varn_server::store::{DatabaseAccess, Officer, Store};
+use varn_server::store::{DatabaseAccess, Officer, OfficerChange, Revoker, Store};
 use varn_server::{api, auth, server};
 
 #[derive(Parser)]
@@ -31,6 +31,10 @@ struct Cli {
     /// certificate, when it is a private one.
     #[arg(long, global = true, env = "VARN_SERVER_DATABASE_CA")]
     database_ca: Option<PathBuf>,
+    /// The file with the server's secret (enrollment codes are stored under it) [default:
+    /// <database>.secret beside a SQLite file; required with PostgreSQL].
+    #[arg(long, global = true, env = "VARN_SERVER_SECRET_FILE")]
+    secret_file: Option<PathBuf>,
     /// Region profile (TOML or JSON); repeat for several regions [default: the embedded Region Sörmland profile].
     #[arg(
         long = "profile",
@@ -72,6 +76,17 @@ enum Command {
     },
     /// List enrolled devices.
     Devices,
+    /// The server's secret.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Print a new random secret (for --secret-file; give every instance the same one).
+    New,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +106,37 @@ enum OfficerCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Stop an officer from logging in; their open dashboards are logged out at once.
+    Disable {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Let a disabled officer log in again.
+    Enable {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Remove an officer's login (their acknowledgements and notes stay, by name); their
+    /// open dashboards are logged out at once.
+    Remove {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password (generated, or read with --password-stdin); the officer's open
+    /// dashboards are logged out at once.
+    Passwd {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (one line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List officers.
+    List,
 }
 
 #[derive(Args, Default)]
@@ -169,9 +215,20 @@ async fn run(cli: Cli) -> Result<(), String> {
             tls_key: s.tls_key.clone(),
             profiles: cli.profiles.clone(),
             insecure_dev: s.insecure_dev,
+            secret_file: cli.secret_file.clone(),
         },
     )
     .map_err(|e| e.to_string())?;
+    if let Some(Command::Secret {
+        command: SecretCommand::New,
+    }) = &cli.command
+    {
+        println!("{}", auth::ServerSecret::random().encode());
+        return Ok(());
+    }
+    let secret = || {
+        config::secret(&config, std::env::var("VARN_SERVER_SECRET").ok()).map_err(|e| e.to_string())
+    };
     let access = DatabaseAccess {
         password: std::env::var("VARN_SERVER_DATABASE_PASSWORD").ok(),
         ca_file: config.database_ca.clone(),
@@ -185,7 +242,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     };
     let clock = SystemClock;
     match cli.command {
-        None | Some(Command::Serve(_)) => serve(&config, open().await?).await,
+        None | Some(Command::Serve(_)) => serve(&config, open().await?, secret()?).await,
+        Some(Command::Secret { .. }) => Ok(()),
         Some(Command::Enroll { name, role, region }) => {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("unknown role \"{role}\" (known: förtroendevald)"))?;
@@ -203,7 +261,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     &region,
                     &name,
                     role,
-                    &auth::hash_secret(&varn_core::wire::normalize_code(&code)),
+                    &secret()?.code_hash(&varn_core::wire::normalize_code(&code)),
                     now,
                     expires,
                 )
@@ -227,29 +285,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 },
         }) => {
             let region = pick_region(&config, region)?;
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
-                    .map_err(|e| format!("reading the password: {e}"))?;
-                (line.trim_end_matches(['\n', '\r']).to_string(), false)
-            } else {
-                (auth::new_token()[..20].to_string(), true)
-            };
-            if password.chars().count() < 12 {
-                return Err("the password must have at least 12 characters".into());
-            }
-            let hash = tokio::task::spawn_blocking(move || {
-                auth::hash_password(&password).map(|h| (h, password))
-            })
-            .await
-            .map_err(|e| e.to_string())??;
+            let (hash, password, generated) = new_password(password_stdin).await?;
             let officer = Officer {
                 id: Uuid::now_v7(),
                 region_id: region.clone(),
                 username: username.trim().to_string(),
                 display_name: name.trim().to_string(),
-                password_hash: hash.0,
+                password_hash: hash,
+                disabled_at: None,
             };
             open()
                 .await?
@@ -261,15 +304,90 @@ async fn run(cli: Cli) -> Result<(), String> {
                 officer.username, officer.display_name
             );
             if generated {
-                println!("{}", hash.1);
+                println!("{password}");
                 eprintln!("The password above is shown once. Give it to the officer in person.");
             }
             Ok(())
         }
+        Some(Command::Officer {
+            command: OfficerCommand::List,
+        }) => {
+            let store = open().await?;
+            for region in config::load_profiles(&config)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|p| p.region.id.clone())
+            {
+                for o in store.officers(&region).await.map_err(|e| e.to_string())? {
+                    let state = o
+                        .disabled_at
+                        .map(|t| format!("disabled {}", t.format("%Y-%m-%d %H:%M")))
+                        .unwrap_or_else(|| "active".into());
+                    println!(
+                        "{}\t{}\t{}\t{state}",
+                        o.username, o.region_id, o.display_name
+                    );
+                }
+            }
+            Ok(())
+        }
+        Some(Command::Officer { command }) => {
+            let (username, change, done) = match command {
+                OfficerCommand::Disable { username } => (
+                    username,
+                    OfficerChange::Disable(clock.now()),
+                    "is disabled; their open dashboards were logged out",
+                ),
+                OfficerCommand::Enable { username } => {
+                    (username, OfficerChange::Enable, "can log in again")
+                }
+                OfficerCommand::Remove { username } => (
+                    username,
+                    OfficerChange::Remove,
+                    "is removed; their open dashboards were logged out",
+                ),
+                OfficerCommand::Passwd {
+                    username,
+                    password_stdin,
+                } => {
+                    let (hash, password, generated) = new_password(password_stdin).await?;
+                    if generated {
+                        println!("{password}");
+                        eprintln!(
+                            "The password above is shown once. Give it to the officer in person."
+                        );
+                    }
+                    (
+                        username,
+                        OfficerChange::Password(hash),
+                        "has a new password; their open dashboards were logged out",
+                    )
+                }
+                OfficerCommand::Add { .. } | OfficerCommand::List => {
+                    unreachable!("handled above")
+                }
+            };
+            let username = username.trim().to_string();
+            match open()
+                .await?
+                .change_officer(&username, &change)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(_) => {
+                    tracing::info!(officer = %username, "officer login changed: {done}");
+                    eprintln!("Officer {username} {done}.");
+                    Ok(())
+                }
+                None => Err(format!(
+                    "no officer \"{username}\" (see `varn-server officer list`)"
+                )),
+            }
+        }
         Some(Command::Revoke { device }) => {
             if open()
                 .await?
-                .revoke_device(device, clock.now())
+                .revoke_device(device, clock.now(), Revoker::Region)
                 .await
                 .map_err(|e| e.to_string())?
             {
@@ -282,11 +400,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Some(Command::Devices) => {
-            for d in open().await?.devices().await.map_err(|e| e.to_string())? {
-                let state = d
-                    .revoked_at
-                    .map(|t| format!("revoked {}", t.format("%Y-%m-%d %H:%M")))
-                    .unwrap_or_else(|| "active".into());
+            for d in open()
+                .await?
+                .devices(None)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                let state = match (d.revoked_at, d.revoked_by) {
+                    (Some(t), Some(Revoker::Person)) => {
+                        format!("unlinked by the person {}", t.format("%Y-%m-%d %H:%M"))
+                    }
+                    (Some(t), _) => format!("revoked {}", t.format("%Y-%m-%d %H:%M")),
+                    (None, _) => "active".into(),
+                };
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     d.id,
@@ -301,7 +427,56 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-async fn serve(config: &Config, store: Arc<dyn Store>) -> Result<(), String> {
+/// A password for an officer: read from standard input, or generated (then shown once).
+/// Returns its Argon2id hash, the password and whether it was generated.
+async fn new_password(from_stdin: bool) -> Result<(String, String, bool), String> {
+    let (password, generated) = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("reading the password: {e}"))?;
+        (line.trim_end_matches(['\n', '\r']).to_string(), false)
+    } else {
+        (auth::new_token()[..20].to_string(), true)
+    };
+    if password.chars().count() < 12 {
+        return Err("the password must have at least 12 characters".into());
+    }
+    let hash =
+        tokio::task::spawn_blocking(move || auth::hash_password(&password).map(|h| (h, password)))
+            .await
+            .map_err(|e| e.to_string())??;
+    Ok((hash.0, hash.1, generated))
+}
+
+/// Raises the soft limit on open files to the hard limit (connections are files), and says
+/// how many connections that leaves room for.
+fn raise_file_limit(limits: &mut varn_server::limits::Limits) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => {
+            // Keep files for the database, logs and listeners.
+            let room = usize::try_from(n.saturating_sub(256)).unwrap_or(usize::MAX);
+            if room < limits.max_connections {
+                tracing::warn!(
+                    files = n,
+                    "the open-file limit allows only {room} connections (limits.max_connections is {}); \
+                     raise it (LimitNOFILE= in the systemd unit, ulimit -n)",
+                    limits.max_connections
+                );
+                limits.max_connections = room.max(16);
+            } else {
+                tracing::info!(files = n, "open-file limit");
+            }
+        }
+        Err(e) => tracing::warn!("the open-file limit could not be raised: {e}"),
+    }
+}
+
+async fn serve(
+    config: &Config,
+    store: Arc<dyn Store>,
+    secret: auth::ServerSecret,
+) -> Result<(), String> {
     let profiles = config::load_profiles(config).map_err(|e| e.to_string())?;
     let escalation = config::escalation(config, std::env::var("VARN_SERVER_SMTP_PASSWORD").ok())
         .map_err(|e| e.to_string())?;
@@ -320,6 +495,8 @@ async fn serve(config: &Config, store: Arc<dyn Store>) -> Result<(), String> {
     };
     let listener = std::net::TcpListener::bind(config.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let mut limits = config.limits.clone();
+    raise_file_limit(&mut limits);
     let running = server::start(
         listener,
         server::Parts {
@@ -327,6 +504,8 @@ async fn serve(config: &Config, store: Arc<dyn Store>) -> Result<(), String> {
             clock: Arc::new(SystemClock),
             profiles,
             escalation,
+            limits,
+            secret,
         },
         tls,
     )

@@ -96,6 +96,30 @@ impl ApiError {
         e.retry_after = Some(1);
         e
     }
+    /// 503 with `Retry-After`: the server is at a bound it keeps on purpose.
+    pub fn busy(retry_after: u64, detail: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail);
+        e.retry_after = Some(retry_after.max(1));
+        e
+    }
+    /// 408: the request did not arrive in time.
+    pub fn timeout(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "Request timeout",
+            detail,
+        )
+    }
+    /// 413.
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Too large",
+            detail,
+        )
+    }
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -162,12 +186,9 @@ impl From<StoreError> for ApiError {
                 e.offset = Some(expected);
                 e
             }
-            StoreError::TooLarge { size } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                "Too large",
-                format!("the chunk goes past the announced size of {size} bytes"),
-            ),
+            StoreError::TooLarge { size } => ApiError::too_large(format!(
+                "the chunk goes past the announced size of {size} bytes"
+            )),
             e @ StoreError::ChecksumMismatch { .. } => {
                 let mut err = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,19 +1,31 @@
 //! Serving: plain HTTP on loopback or TLS (rustls), with a graceful shutdown that lets requests
 //! in flight finish and ends long-polls and live feeds.
+//!
+//! HTTP/1.1 only, with hyper's header timeout switched on (it needs a timer, and without one
+//! it is silently off): a client must send its request headers within
+//! [`Limits::header_read_timeout`], also between requests on a kept-alive connection.
+//! HTTP/2 is not offered (neither by ALPN nor as prior knowledge): the app speaks HTTP/1.1,
+//! and hyper's HTTP/2 server has no header timeout, so an idle HTTP/2 connection would be
+//! held for as long as its client answers pings. Connections are capped per address and in
+//! all ([`crate::connections`]).
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use axum_server::Handle;
+use hyper_util::rt::TokioTimer;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use varn_core::profile::Profile;
 
+use crate::auth::ServerSecret;
 use crate::clock::Clock;
+use crate::connections::{Connections, Guard};
 use crate::escalation::{self, Escalation};
+use crate::limits::Limits;
 use crate::store::Store;
 use crate::{router, AppState, StateConfig};
 
@@ -30,6 +42,10 @@ pub struct Parts {
     pub profiles: Vec<Profile>,
     /// Escalation lists and the notifier.
     pub escalation: Escalation,
+    /// The bounds on time, memory and count.
+    pub limits: Limits,
+    /// The secret enrollment codes are stored under.
+    pub secret: ServerSecret,
 }
 
 /// A server that is listening.
@@ -40,6 +56,8 @@ pub struct Running {
     pub tls: bool,
     /// The state its handlers share.
     pub state: AppState,
+    /// Its open connections.
+    pub connections: Connections,
     handle: Handle<SocketAddr>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<io::Result<()>>,
@@ -72,6 +90,11 @@ pub async fn start(
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let limits = parts.limits.clone();
+    for weaker in limits.weaker_than_default() {
+        tracing::warn!("limit set weaker than the default: {weaker}");
+    }
+    let connections = Connections::new(limits.max_connections, limits.max_connections_per_peer);
     let state = AppState::new(StateConfig {
         store: parts.store,
         clock: parts.clock,
@@ -79,6 +102,8 @@ pub async fn start(
         secure_cookies: tls.is_some(),
         shutdown: shutdown_rx,
         escalation: parts.escalation,
+        limits: parts.limits,
+        secret: parts.secret,
     });
     // Ends by itself when shutdown is signalled.
     tokio::spawn(escalation::run(state.clone()));
@@ -88,13 +113,25 @@ pub async fn start(
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
     let is_tls = tls.is_some();
+    let guard = Guard(connections.clone());
     let task = match tls {
         Some(cfg) => {
-            let server = axum_server::from_tcp_rustls(listener, cfg)?.handle(handle.clone());
+            let acceptor = RustlsAcceptor::new(cfg)
+                .handshake_timeout(limits.header_read_timeout)
+                .acceptor(guard);
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(acceptor)
+                .handle(handle.clone())
+                .http1_only();
+            bound_http(server.http_builder(), &limits);
             tokio::spawn(async move { server.serve(app).await })
         }
         None => {
-            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(guard)
+                .handle(handle.clone())
+                .http1_only();
+            bound_http(server.http_builder(), &limits);
             tokio::spawn(async move { server.serve(app).await })
         }
     };
@@ -102,10 +139,25 @@ pub async fn start(
         addr,
         tls: is_tls,
         state,
+        connections,
         handle,
         shutdown,
         task,
     })
+}
+
+/// HTTP/1.1 with a deadline for headers (hyper needs a timer for that) and bounded header
+/// size and count.
+fn bound_http(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    limits: &Limits,
+) {
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_headers(64)
+        .max_buf_size(64 * 1024);
 }
 
 /// Hands alarm changes made by other instances to this instance's dashboards and waiting
@@ -134,19 +186,32 @@ async fn forward_remote(
     }
 }
 
-/// Loads a TLS certificate and key (PEM) with the ring provider.
+/// Loads a TLS certificate and key (PEM) with the ring provider, offering HTTP/1.1 only.
 pub async fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> io::Result<RustlsConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     install_crypto_provider();
-    RustlsConfig::from_pem_file(cert, key).await.map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "TLS certificate {} / key {}: {e}",
-                cert.display(),
-                key.display()
-            ),
-        )
-    })
+    let fail = |what: String| {
+        io::Error::other(format!(
+            "TLS certificate {} / key {}: {what}",
+            cert.display(),
+            key.display()
+        ))
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| fail(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(fail("no certificate in the file".into()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| fail(e.to_string()))?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| fail(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
 }
 
 /// Installs rustls' ring provider once (rustls needs one chosen per process).

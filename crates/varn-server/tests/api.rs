@@ -136,7 +136,7 @@ async fn enrollment_gives_a_token_once_and_codes_expire() {
     assert!(p["detail"].as_str().unwrap().contains("expired"));
     // The server keeps only hashes: the token is not in the database (file or dump), while
     // its hash is, so the bytes looked at are the real data.
-    s.running.state.store().devices().await.unwrap();
+    s.running.state.store().devices(None).await.unwrap();
     let bytes = s.stored_bytes();
     let hash = varn_server::auth::hash_secret(&e.token);
     assert!(
@@ -248,7 +248,7 @@ async fn device_auth_refuses_missing_bad_revoked_and_foreign_access() {
     // Revoking works at once.
     assert!(s
         .store
-        .revoke_device(a.device_id, Utc::now())
+        .revoke_device(a.device_id, Utc::now(), varn_server::store::Revoker::Region)
         .await
         .unwrap());
     let res = client()
@@ -400,30 +400,9 @@ async fn acknowledgement_reaches_the_waiting_device_and_the_dashboard_live() {
 
 /// Reads server-sent events until one named `name` arrives; returns its JSON data.
 async fn read_event(res: &mut reqwest::Response, buf: &mut String, name: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let mut event = "message";
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(e) = line.strip_prefix("event:") {
-                    event = e.trim();
-                } else if let Some(d) = line.strip_prefix("data:") {
-                    data.push_str(d.trim_start());
-                }
-            }
-            if event == name {
-                return serde_json::from_str(&data).unwrap_or(Value::Null);
-            }
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        let chunk = tokio::time::timeout(left, res.chunk())
-            .await
-            .unwrap_or_else(|_| panic!("no {name} event in time"))
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk.expect("feed ended")));
-    }
+    varn_server::testkit::read_event(res, buf, name, Duration::from_secs(5))
+        .await
+        .expect("feed ended")
 }
 
 #[tokio::test]

@@ -145,6 +145,8 @@ async fn a_missed_check_out_raises_one_alarm_on_time_and_a_late_check_out_does_n
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds, ["checked_in", "checkin_overdue", "checked_out"]);
+    // An hour has passed on the server's clock with no dashboard open: a new login.
+    let officer = s.login("hanna").await;
     let res = officer
         .post(format!("{}/dashboard/api/alarms/{}/ack", s.url(), alarm.id))
         .header("origin", s.url())

@@ -4,8 +4,7 @@
 //! across instances, also after the instance that took the alarm or the check-in is gone —
 //! killed with SIGKILL, as a real `varn-server` process.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,43 +15,10 @@ use varn_core::wire::AlarmReceipt;
 use varn_server::clock::{Clock, ManualClock, SystemClock};
 use varn_server::escalation;
 use varn_server::store::Database;
+use varn_server::testkit::process::ServerProcess;
 use varn_server::testkit::{http_client as client, pg, TestServer};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// A `varn-server` process on `database`, on a free loopback port; returns it and its URL.
-fn spawn_instance(database: &str) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_varn-server"))
-        .args(["--database", database, "serve", "--bind"])
-        .arg(format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "info")
-        .env_remove("VARN_SERVER_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start varn-server");
-    // It says "serving" once it listens.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut said = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !said && line.contains("serving") {
-                said = true;
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(WAIT)
-        .expect("varn-server did not start on PostgreSQL");
-    (child, format!("http://127.0.0.1:{port}"))
-}
 
 /// Two instances, A and B, on one new database; returns them and its URL.
 async fn two_instances(clock: Arc<dyn Clock>) -> (TestServer, TestServer, String) {
@@ -248,7 +214,8 @@ async fn escalation_happens_once_across_instances_even_when_both_look_at_once() 
 async fn after_sigkill_of_the_instance_that_took_them_alarms_escalate_and_check_ins_expire_once() {
     let url = pg::cluster().fresh_database().await;
     // A is a real process, so it can die the hard way.
-    let (mut a, a_url) = spawn_instance(&url);
+    let mut a = ServerProcess::start(Path::new(env!("CARGO_BIN_EXE_varn-server")), Some(&url));
+    let a_url = a.url.clone();
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let b = TestServer::start_at(Database::Postgres(url), clock.clone(), None).await;
     let device = b.enroll("Anna Andersson").await;
@@ -290,8 +257,7 @@ async fn after_sigkill_of_the_instance_that_took_them_alarms_escalate_and_check_
             sends.push(send);
         }
     }
-    a.kill().expect("SIGKILL");
-    a.wait().unwrap();
+    a.kill();
     for s in sends {
         // Answered or not: the sender cannot know which, so it retries them all.
         let _ = s.await.unwrap();
@@ -518,7 +484,7 @@ async fn with_sslmode_require_every_connection_is_tls_to_a_certificate_it_trusts
         ca_file: Some(ca_file),
     };
     let store = Database::Postgres(url).open(&access).await.unwrap();
-    store.devices().await.unwrap();
+    store.devices(None).await.unwrap();
     let (admin, conn) = tokio_postgres::connect(&plain, tokio_postgres::NoTls)
         .await
         .unwrap();

@@ -41,12 +41,25 @@ async fn serves_tls_with_a_pem_certificate() {
             clock: Arc::new(SystemClock),
             profiles: vec![varn_core::profile::Profile::embedded_default().unwrap()],
             escalation: Default::default(),
+            limits: Default::default(),
+            secret: varn_server::testkit::test_secret(),
         },
         Some(tls),
     )
     .await
     .unwrap();
     assert!(running.url().starts_with("https://"));
+    let store = running.state.store();
+    let officer = varn_server::store::Officer {
+        id: Uuid::now_v7(),
+        region_id: "sormland".into(),
+        username: "hanna".into(),
+        display_name: "Hanna".into(),
+        password_hash: varn_server::auth::hash_password(varn_server::testkit::OFFICER_PASSWORD)
+            .unwrap(),
+        disabled_at: None,
+    };
+    store.create_officer(&officer, Utc::now()).await.unwrap();
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
         .resolve("localhost", running.addr)
@@ -58,10 +71,86 @@ async fn serves_tls_with_a_pem_certificate() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.version(),
+        reqwest::Version::HTTP_11,
+        "HTTP/2 is not offered"
+    );
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000",
+        "HSTS over TLS"
+    );
+    // The session cookie is a __Host- cookie: Secure, this host only, every path.
+    let res = client
+        .post(format!(
+            "https://localhost:{}/dashboard/api/login",
+            running.addr.port()
+        ))
+        .json(&json!({ "username": "hanna", "password": varn_server::testkit::OFFICER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("__Host-varn_session=")
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/")
+            && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("__Host-varn_session=")
+        .to_string();
+    let me = |name: &'static str| {
+        let (client, token) = (client.clone(), token.clone());
+        let url = format!("https://localhost:{}/dashboard/api/me", running.addr.port());
+        async move {
+            client
+                .get(url)
+                .header("cookie", format!("{name}={token}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(me("__Host-varn_session").await, 200);
+    assert_eq!(
+        me("varn_session").await,
+        401,
+        "over TLS only the __Host- cookie opens a session"
+    );
+
     // Plain HTTP to the TLS port gets nothing useful.
     let plain = reqwest::get(format!("http://{}/health", running.addr)).await;
     assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
     running.stop().await.unwrap();
+}
+
+/// HTTP/2 with prior knowledge (its connection preface on a plain connection) is not
+/// spoken: the connection is answered as a bad HTTP/1.1 request and closed.
+#[tokio::test]
+async fn http2_is_not_offered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start().await;
+    let mut c = tokio::net::TcpStream::connect(s.running.addr)
+        .await
+        .unwrap();
+    c.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        out.is_empty() || text.starts_with("HTTP/1.1 4"),
+        "no HTTP/2 answer: {text}"
+    );
 }
 
 #[test]
@@ -226,13 +315,26 @@ fn cli_enrolls_adds_officers_lists_and_revokes() {
         "a generated password, shown once"
     );
 
+    // The code is stored under the server's secret, made beside the database on first use
+    // and readable by the server's user only.
+    let secret_file = dir.path().join("s.db.secret");
+    let secret = varn_server::auth::ServerSecret::load_or_create(&secret_file, false).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     // Redeem the code through the API, then list and revoke.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let device_id = rt.block_on(async {
         let store: Arc<dyn varn_server::store::Store> = Arc::new(SqliteStore::open(&db).unwrap());
         let d = store
             .enroll(
-                &varn_server::auth::hash_secret(&varn_core::wire::normalize_code(&code)),
+                &[secret.code_hash(&varn_core::wire::normalize_code(&code))],
                 &varn_server::auth::hash_secret("token"),
                 Uuid::now_v7(),
                 Utc::now(),
@@ -321,11 +423,54 @@ async fn logs_hold_no_names_places_or_secrets() {
         .send()
         .await
         .unwrap();
+    // A plain cancel and a cancel under duress leave the same line: the log is no place to
+    // learn who is under duress.
+    let forced = Uuid::now_v7();
+    c.put(format!("{}/v1/alarms/{forced}", s.url()))
+        .bearer_auth(&e.token)
+        .json(&json!({ "triggered_at": Utc::now() }))
+        .send()
+        .await
+        .unwrap();
+    for (alarm, duress) in [(id, false), (forced, true)] {
+        let res = c
+            .post(format!("{}/v1/alarms/{alarm}/cancel", s.url()))
+            .bearer_auth(&e.token)
+            .json(&json!({ "cancelled_at": Utc::now(), "reason": "Falsklarm", "duress": duress }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
     s.stop().await;
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
     assert!(
         logs.contains("alarm received"),
         "the test saw the logs:\n{logs}"
+    );
+    let line_of = |alarm: Uuid| -> String {
+        logs.lines()
+            .find(|l| l.contains(&alarm.to_string()) && l.contains("cancel"))
+            .map(|l| {
+                // Without the time and the id, the lines must be the same.
+                let rest = l
+                    .split_once("INFO")
+                    .or_else(|| l.split_once("WARN"))
+                    .map(|(_, rest)| rest.replace(&alarm.to_string(), "ID"))
+                    .unwrap_or_else(|| panic!("a line with a level: {l}"));
+                assert!(rest.contains("cancel"), "{rest}");
+                rest
+            })
+            .unwrap_or_else(|| panic!("no cancel line for {alarm}:\n{logs}"))
+    };
+    assert_eq!(
+        line_of(id),
+        line_of(forced),
+        "duress and plain cancels log alike"
+    );
+    assert!(
+        !logs.to_lowercase().contains("duress") && !logs.contains("held open"),
+        "{logs}"
     );
     for secret in [
         "Hjördis",

@@ -142,7 +142,18 @@ async fn main() {
     };
     let mut servers = Vec::new();
     for _ in 0..args.instances.max(1) {
-        servers.push(TestServer::start_at(database.clone(), Arc::new(SystemClock), None).await);
+        // Thousands of alarms and reports from 16 devices: the device quotas lifted (the
+        // server logs it); every other bound as in production.
+        servers.push(
+            TestServer::start_limited(
+                database.clone(),
+                Arc::new(SystemClock),
+                None,
+                vec![varn_core::profile::Profile::embedded_default().expect("profile")],
+                varn_server::limits::Limits::for_load_benchmarks(),
+            )
+            .await,
+        );
     }
     let server = &servers[0];
     let bases: Arc<Vec<String>> = Arc::new(servers.iter().map(TestServer::url).collect());

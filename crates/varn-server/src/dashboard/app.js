@@ -27,6 +27,9 @@ const STRINGS = {
     checkins: 'Incheckningar', noCheckins: 'Inga aktiva incheckningar.',
     checkinDeadline: 'checka ut senast {time}', checkinLeft: '{min} min kvar', checkinOverdue: 'MISSAD UTCHECKNING – larm skickat',
     checkinSoon: 'SNART',
+    showImage: 'Visa bild', sessionEnded: 'Din session har avslutats. Logga in igen.',
+    devices: 'Enheter', noDevices: 'Inga enheter.', enrolled: 'kopplad {time}',
+    deviceActive: 'aktiv', deviceRevoked: 'SPÄRRAD av regionen {time}', deviceUnlinked: 'AVKOPPLAD av personen {time}',
   },
   en: {
     sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
@@ -53,6 +56,9 @@ const STRINGS = {
     checkins: 'Check-ins', noCheckins: 'No active check-ins.',
     checkinDeadline: 'check out by {time}', checkinLeft: '{min} min left', checkinOverdue: 'MISSED CHECK-OUT – alarm raised',
     checkinSoon: 'SOON',
+    showImage: 'Show image', sessionEnded: 'Your session has ended. Log in again.',
+    devices: 'Devices', noDevices: 'No devices.', enrolled: 'linked {time}',
+    deviceActive: 'active', deviceRevoked: 'REVOKED by the region {time}', deviceUnlinked: 'UNLINKED by the person {time}',
   },
 };
 let lang = localStorage.getItem('varn-lang') === 'en' ? 'en' : 'sv';
@@ -86,6 +92,14 @@ const alarms = new Map();
 let sound = false;
 let audio = null;
 let source = null;
+/** The page's timers, stopped on logout so a second login does not double them. */
+let timers = [];
+function stopTimers() {
+  timers.forEach(clearInterval);
+  timers = [];
+}
+/** Images up to this size can be shown in the page, on request (larger ones download). */
+const MAX_INLINE_BYTES = 8 * 1024 * 1024;
 
 function beep() {
   if (!sound) return;
@@ -113,7 +127,7 @@ function chrome(loggedIn) {
   const out = document.getElementById('logout');
   out.hidden = !loggedIn;
   out.textContent = t('logout');
-  out.onclick = async () => { await api('/dashboard/api/logout', { method: 'POST' }).catch(() => {}); source?.close(); start(); };
+  out.onclick = async () => { await api('/dashboard/api/logout', { method: 'POST' }).catch(() => {}); source?.close(); stopTimers(); start(); };
 }
 
 function loginForm(error, username = '') {
@@ -264,6 +278,13 @@ function listen() {
     if (upsert(JSON.parse(e.data))) beep();
     drawAlarms();
   });
+  // The session ended (logout elsewhere, disabled, expired): nothing more flows.
+  source.addEventListener('ended', () => {
+    source.close();
+    stopTimers();
+    alarms.clear();
+    loginForm(t('sessionEnded'));
+  });
   source.addEventListener('resync', async () => {
     for (const a of await api('/dashboard/api/alarms').catch(() => [])) upsert(a);
     drawAlarms();
@@ -288,8 +309,34 @@ async function drawReports() {
       r.attachments.length ? h('div', {}, h('strong', {}, t('attachments')), h('ul', {}, r.attachments.map((a) => h('li', {},
         a.complete_at ? h('a', { href: `/dashboard/api/attachments/${a.id}`, download: a.filename }, a.filename) : `${a.filename} (${t('incomplete')})`,
         ` · ${a.size} B · SHA-256 ${a.sha256.slice(0, 16)}…`,
-        a.complete_at && a.content_type.startsWith('image/') ? h('img', { src: `/dashboard/api/attachments/${a.id}`, alt: a.filename }) : null)))) : null));
+        a.complete_at && a.content_type.startsWith('image/') && a.size <= MAX_INLINE_BYTES ? imageButton(a) : null)))) : null));
   }) : [h('li', { class: 'empty' }, t('noReports'))]));
+}
+
+/** Images are loaded only when asked for: a list of 200 reports does not fetch every picture. */
+function imageButton(a) {
+  const button = h('button', { type: 'button', class: 'show-image', 'data-attachment': a.id }, t('showImage'));
+  button.addEventListener('click', () => {
+    button.replaceWith(h('img', { src: `/dashboard/api/attachments/${a.id}`, alt: a.filename }));
+  });
+  return button;
+}
+
+function deviceItem(d) {
+  const state = d.revoked_at
+    ? t(d.revoked_by === 'person' ? 'deviceUnlinked' : 'deviceRevoked', { time: time(d.revoked_at) })
+    : t('deviceActive');
+  return h('li', { class: `device ${d.revoked_at ? 'revoked' : ''}`, id: `device-${d.id}`, 'data-revoked-by': d.revoked_by ?? '' },
+    h('div', { class: 'who' }, d.revoked_at ? h('span', { class: 'badge open' }, state) : null, d.name),
+    h('div', { class: 'meta' }, t('enrolled', { time: time(d.created_at) }), d.revoked_at ? '' : ` · ${state}`));
+}
+
+async function drawDevices() {
+  const list = document.getElementById('device-list');
+  if (!list) return;
+  const devices = await api('/dashboard/api/devices').catch(() => null);
+  if (!devices) return;
+  list.replaceChildren(...(devices.length ? devices.map(deviceItem) : [h('li', { class: 'empty' }, t('noDevices'))]));
 }
 
 /** Minutes before a deadline when a check-in is marked SNART (before it escalates). */
@@ -331,13 +378,15 @@ async function start() {
     h('p', {}, me.display_name, ' · ', me.region_id),
     h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),
     h('h2', {}, t('checkins')), h('ul', { class: 'checkins', id: 'checkin-list' }),
-    h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }));
+    h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }),
+    h('h2', {}, t('devices')), h('ul', { class: 'devices', id: 'device-list' }));
   drawAlarms();
   listen();
+  stopTimers();
   drawReports();
-  setInterval(drawReports, 30000);
   drawCheckins();
-  setInterval(drawCheckins, 5000);
+  drawDevices();
+  timers = [setInterval(drawReports, 30000), setInterval(drawCheckins, 5000), setInterval(drawDevices, 30000)];
 }
 
 start();

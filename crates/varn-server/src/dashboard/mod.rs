@@ -4,6 +4,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -16,7 +18,8 @@ use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
-use crate::auth::{self, OfficerAuth, SESSION_COOKIE};
+use crate::admission::SessionKey;
+use crate::auth::{self, OfficerAuth};
 use crate::problem::{ApiError, ApiJson, ApiPath};
 use crate::AppState;
 
@@ -33,8 +36,8 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-/// The dashboard's routes.
-pub fn routes() -> Router<AppState> {
+/// The dashboard's routes that need no session: the page, its files, login and logout.
+pub fn anonymous_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route("/dashboard", get(page))
@@ -48,6 +51,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/api/login", post(login))
         .route("/dashboard/api/logout", post(logout))
+}
+
+/// The dashboard's routes for a logged-in officer (checked by the officer gate).
+pub fn officer_routes() -> Router<AppState> {
+    Router::new()
         .route("/dashboard/api/me", get(me))
         .route("/dashboard/api/alarms", get(alarms))
         .route("/dashboard/api/events", get(events))
@@ -63,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/api/reports", get(reports))
         .route("/dashboard/api/reports/{id}", get(report))
         .route("/dashboard/api/attachments/{id}", get(attachment))
+        .route("/dashboard/api/devices", get(devices))
 }
 
 async fn page() -> Response {
@@ -113,6 +122,9 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| auth::hash_password("not a real password").unwrap_or_default())
 }
 
+/// `POST /dashboard/api/login`. A failure slot (per address, per username and in all) is
+/// taken before the password is checked, and the check runs in the bounded pool: a burst of
+/// wrong logins neither runs more checks than the limits allow nor piles up memory.
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -120,35 +132,49 @@ async fn login(
     ApiJson(req): ApiJson<Login>,
 ) -> Result<Response> {
     same_origin(&headers)?;
-    let ip = peer.ip();
-    if let Err(wait) = state.login_limiter().check(ip) {
-        return Err(ApiError::too_many(
-            wait,
-            format!("too many failed logins; try again in {wait} s"),
+    let username = req.username.trim().to_string();
+    if username.is_empty() || username.chars().count() > 200 || req.password.len() > 1024 {
+        return Err(ApiError::unauthorized(
+            "bad-login",
+            "wrong username or password",
         ));
     }
-    let officer = state
-        .store()
-        .officer_by_username(req.username.trim())
-        .await?;
+    let slot = state
+        .login_limiter()
+        .begin(peer.ip(), Some(&username))
+        .map_err(|r| crate::admission::refused(r, "failed logins"))?;
+    let officer = match state.store().officer_by_username(&username).await {
+        Ok(o) => o,
+        Err(e) => {
+            slot.not_counted();
+            return Err(e.into());
+        }
+    };
     let hash = officer
         .as_ref()
         .map(|o| o.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
-    let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = match state.hashing().verify(req.password, hash).await {
+        Ok(ok) => ok,
+        Err(auth::Busy(wait)) => {
+            slot.not_counted();
+            return Err(ApiError::busy(
+                wait,
+                "too many logins are being checked right now; try again in a moment",
+            ));
+        }
+    };
     let officer = match (ok, officer) {
-        (true, Some(o)) => o,
+        (true, Some(o)) if o.disabled_at.is_none() => o,
         _ => {
-            state.login_limiter().fail(ip);
+            drop(slot);
             return Err(ApiError::unauthorized(
                 "bad-login",
                 "wrong username or password",
             ));
         }
     };
+    slot.succeeded();
     let token = auth::new_token();
     let now = state.now();
     state
@@ -161,15 +187,7 @@ async fn login(
         )
         .await?;
     tracing::info!(officer = %officer.id, "officer logged in");
-    let secure = if state.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        SESSION_HOURS * 3600
-    );
+    let cookie = auth::session_cookie(state.secure_cookies(), Some(&token), SESSION_HOURS * 3600);
     let mut res = Json(serde_json::json!({
         "display_name": officer.display_name,
         "region_id": officer.region_id,
@@ -188,17 +206,16 @@ async fn logout(
 ) -> Result<Response> {
     same_origin(&headers)?;
     let (parts, _) = req.into_parts();
-    if let Some(token) = auth::session_token(&parts) {
+    if let Some(token) = auth::session_token(&parts, state.secure_cookies()) {
         state
             .store()
             .delete_session(&auth::hash_secret(&token))
             .await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("varn_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(state.secure_cookies(), None, 0)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
     Ok(res)
 }
 
@@ -212,9 +229,33 @@ async fn alarms(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> R
     Ok(Json(state.store().alarms(&o.region_id, LIST_LIMIT).await?).into_response())
 }
 
+/// How often an open live feed checks that its session still stands.
+pub const FEED_SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Resolves when the session behind a live feed has ended (logout, expiry, idle, the
+/// officer disabled or removed), checked every [`FEED_SESSION_CHECK`]; keeps the session
+/// alive meanwhile.
+async fn session_ended(state: AppState, key: String) {
+    loop {
+        tokio::time::sleep(FEED_SESSION_CHECK).await;
+        match state.live_session(&key).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            // The database is unreachable: keep the feed (alarms come from memory) and look
+            // again.
+            Err(_) => {}
+        }
+    }
+}
+
 /// The live feed: first a `snapshot` of the region's alarms, then every change as `alarm`.
-/// `resync` asks the page to fetch the list again (it fell behind).
-async fn events(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
+/// `resync` asks the page to fetch the list again (it fell behind). The feed ends with
+/// `ended` within seconds of its session ending, so names and places stop flowing at once.
+async fn events(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    axum::Extension(SessionKey(key)): axum::Extension<SessionKey>,
+) -> Result<Response> {
     // Subscribe first: nothing that happens while the snapshot is read is lost.
     let rx = state.subscribe();
     let snapshot = state.store().alarms(&o.region_id, LIST_LIMIT).await?;
@@ -228,14 +269,28 @@ async fn events(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> R
         Ok(_) => None,
         Err(_) => Some(Event::default().event("resync").data("")),
     });
-    let shutdown = {
-        let state = state.clone();
-        async move { state.shutting_down().await }
+    // The feed stops at shutdown or when the session ends; in the latter case it says so
+    // with a last `ended` event (the page then shows the login).
+    let ended = Arc::new(AtomicBool::new(false));
+    let stop = {
+        let (state, ended) = (state.clone(), ended.clone());
+        async move {
+            tokio::select! {
+                _ = session_ended(state.clone(), key) => ended.store(true, Ordering::SeqCst),
+                _ = state.shutting_down() => {}
+            }
+        }
     };
+    let last = stream::once(async move {
+        ended
+            .load(Ordering::SeqCst)
+            .then(|| Event::default().event("ended").data(""))
+    });
     let events = first
         .chain(changes)
         .filter_map(|e| async move { e })
-        .take_until(shutdown)
+        .take_until(stop)
+        .chain(last.filter_map(|e| async move { e }))
         .map(Ok::<_, Infallible>);
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::default())
@@ -387,13 +442,23 @@ async fn report(
 /// Types shown inline in the page; everything else downloads as bytes.
 const INLINE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
 
+/// The region's devices: who is enrolled, and whose access was revoked by the region or
+/// unlinked by the person.
+async fn devices(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
+    Ok(Json(state.store().devices(Some(&o.region_id)).await?).into_response())
+}
+
+/// Images up to this size are shown in the page (on request); larger ones download.
+pub const MAX_INLINE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// An attachment, streamed from the store one chunk at a time.
 async fn attachment(
     State(state): State<AppState>,
     OfficerAuth(o): OfficerAuth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    let (a, bytes) = state.store().attachment_bytes(&o.region_id, id).await?;
-    let inline = INLINE_TYPES.contains(&a.content_type.as_str());
+    let a = state.store().attachment(&o.region_id, id).await?;
+    let inline = INLINE_TYPES.contains(&a.content_type.as_str()) && a.size <= MAX_INLINE_BYTES;
     let content_type = if inline {
         a.content_type.clone()
     } else {
@@ -414,8 +479,9 @@ async fn attachment(
         "{}; filename=\"{safe_name}\"",
         if inline { "inline" } else { "attachment" }
     );
-    let mut res = bytes.into_response();
+    let mut res = crate::uploads::body(state.clone(), o.region_id.clone(), &a).into_response();
     let h = res.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(a.size));
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }

@@ -313,6 +313,28 @@ ALTER TABLE sessions ALTER COLUMN region_id SET NOT NULL;
 CREATE INDEX alarm_events_by_region ON alarm_events (region_id, alarm_id);
 ",
     },
+    Migration {
+        intent: "Against an attacker: officers can be disabled, sessions end when idle (last \
+                 seen), a device records who revoked it (the region, or the person unlinking), \
+                 and an upload keeps its running SHA-256 so the last chunk is not re-read.",
+        sqlite: "
+ALTER TABLE officers ADD COLUMN disabled_at TEXT;
+ALTER TABLE sessions ADD COLUMN last_seen_at TEXT NOT NULL DEFAULT '';
+UPDATE sessions SET last_seen_at = created_at;
+ALTER TABLE devices ADD COLUMN revoked_by TEXT;
+ALTER TABLE attachments ADD COLUMN hash_state BLOB;
+CREATE INDEX sessions_by_officer ON sessions (officer_id);
+",
+        postgres: "
+ALTER TABLE officers ADD COLUMN disabled_at TIMESTAMPTZ;
+ALTER TABLE sessions ADD COLUMN last_seen_at TIMESTAMPTZ;
+UPDATE sessions SET last_seen_at = created_at;
+ALTER TABLE sessions ALTER COLUMN last_seen_at SET NOT NULL;
+ALTER TABLE devices ADD COLUMN revoked_by TEXT;
+ALTER TABLE attachments ADD COLUMN hash_state BYTEA;
+CREATE INDEX sessions_by_officer ON sessions (officer_id);
+",
+    },
 ];
 
 /// The SQLite steps, in order.

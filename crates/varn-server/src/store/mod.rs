@@ -35,6 +35,37 @@ pub struct Device {
     pub created_at: DateTime<Utc>,
     /// When it was revoked; a revoked device is refused at once.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Who revoked it: the region, or the person unlinking the app.
+    pub revoked_by: Option<Revoker>,
+}
+
+/// Who ended a device's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revoker {
+    /// The region (`varn-server revoke`).
+    Region,
+    /// The person, unlinking the app in its settings.
+    Person,
+}
+
+impl Revoker {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Revoker::Region => "region",
+            Revoker::Person => "person",
+        }
+    }
+
+    /// From the stored name (rows from before it was recorded were revoked by the region).
+    pub fn parse(s: Option<&str>) -> Option<Revoker> {
+        match s {
+            Some("person") => Some(Revoker::Person),
+            Some(_) => Some(Revoker::Region),
+            None => None,
+        }
+    }
 }
 
 /// A security officer's login.
@@ -51,6 +82,43 @@ pub struct Officer {
     /// Argon2id hash in PHC format.
     #[serde(skip)]
     pub password_hash: String,
+    /// When the login was disabled; a disabled officer cannot log in and has no sessions.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A dashboard session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Whose.
+    pub officer: Officer,
+    /// When it ends however much it is used.
+    pub expires_at: DateTime<Utc>,
+    /// When the dashboard was last seen using it.
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// Whether a session still opens the dashboard at `now`: not past its end, used within
+/// `idle`, and its officer not disabled. The one rule for both backends.
+pub fn session_live(s: &Session, now: DateTime<Utc>, idle: std::time::Duration) -> bool {
+    let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
+    s.expires_at > now && now - s.last_seen_at < idle && s.officer.disabled_at.is_none()
+}
+
+/// How often a session in use is marked as seen (a write), at most.
+pub const SESSION_TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+
+/// A change to an officer's login. Each one but [`OfficerChange::Enable`] ends the officer's
+/// sessions in the same transaction, so an open dashboard is logged out at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfficerChange {
+    /// No more logins, from `at`.
+    Disable(DateTime<Utc>),
+    /// Logins again.
+    Enable,
+    /// A new password (its Argon2id hash).
+    Password(String),
+    /// The login removed (what the officer did stays in the timelines, by name).
+    Remove,
 }
 
 /// An alarm with everything a dashboard shows (and what instances tell each other).
@@ -290,6 +358,21 @@ pub struct Report {
     pub attachments: Vec<Attachment>,
 }
 
+/// What a chunk does to an upload, decided by the caller from the running SHA-256 (see
+/// `crate::uploads`); the store applies it only if the upload is still at the chunk's offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkVerdict {
+    /// More bytes are to come: keep this running hash state.
+    Partial(Vec<u8>),
+    /// The last bytes, and the SHA-256 matches: complete.
+    Complete,
+    /// The last bytes, but the SHA-256 is `actual`: the upload starts again from 0.
+    Mismatch {
+        /// The SHA-256 of what arrived.
+        actual: String,
+    },
+}
+
 /// An attachment's metadata and upload state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attachment {
@@ -309,6 +392,18 @@ pub struct Attachment {
     pub received: u64,
     /// When the last byte arrived and the checksum matched.
     pub complete_at: Option<DateTime<Utc>>,
+}
+
+impl Attachment {
+    /// Where its upload stands, as the device sees it.
+    pub fn status(&self) -> UploadStatus {
+        UploadStatus {
+            id: self.id,
+            offset: self.received,
+            size: self.size,
+            complete: self.complete_at.is_some(),
+        }
+    }
 }
 
 /// Why a storage call failed.
@@ -382,10 +477,11 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Redeems a code: creates the device with the token's hash and marks the code used.
+    /// Redeems a code (stored under one of `code_hashes`): creates the device with the
+    /// token's hash and marks the code used.
     async fn enroll(
         &self,
-        code_hash: &str,
+        code_hashes: &[String],
         token_hash: &str,
         device_id: Uuid,
         now: DateTime<Utc>,
@@ -395,10 +491,18 @@ pub trait Store: Send + Sync + 'static {
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
 
     /// Revokes a device; returns whether it existed and was not revoked already.
-    async fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        by: Revoker,
+    ) -> Result<bool, StoreError>;
 
-    /// All devices.
-    async fn devices(&self) -> Result<Vec<Device>, StoreError>;
+    /// All devices, or those of one region.
+    async fn devices(&self, region_id: Option<&str>) -> Result<Vec<Device>, StoreError>;
+
+    /// Proves the database answers (a trivial read).
+    async fn ping(&self) -> Result<(), StoreError>;
 
     /// Creates an officer login.
     async fn create_officer(&self, officer: &Officer, now: DateTime<Utc>)
@@ -406,6 +510,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Looks up an officer by login name.
     async fn officer_by_username(&self, username: &str) -> Result<Option<Officer>, StoreError>;
+
+    /// The officers of a region, by username.
+    async fn officers(&self, region_id: &str) -> Result<Vec<Officer>, StoreError>;
 
     /// Stores a dashboard session (as the token's hash).
     async fn create_session(
@@ -416,15 +523,22 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// The officer of an unexpired session.
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Officer>, StoreError>;
+    /// A session by its token's hash, if it exists (the caller applies [`session_live`]).
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Marks a session as seen at `now`.
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Changes an officer's login (and ends their sessions unless enabling). Returns the
+    /// officer as it was, or `None` when there is no such username.
+    async fn change_officer(
+        &self,
+        username: &str,
+        change: &OfficerChange,
+    ) -> Result<Option<Officer>, StoreError>;
 
     /// Stores an alarm once. Returns it and whether this call created it.
     async fn put_alarm(
@@ -568,25 +682,38 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<UploadStatus, StoreError>;
 
-    /// Appends a chunk at `offset`; on the last byte, checks the SHA-256.
+    /// Appends a chunk at `offset` and applies `verdict` — only if the upload is still at
+    /// `offset` (otherwise [`StoreError::OffsetMismatch`]). A mismatch resets the upload to 0
+    /// (committed) and answers [`StoreError::ChecksumMismatch`].
     async fn append_chunk(
         &self,
         device: &Device,
         id: Uuid,
         offset: u64,
         bytes: Vec<u8>,
+        verdict: ChunkVerdict,
         now: DateTime<Utc>,
     ) -> Result<UploadStatus, StoreError>;
 
-    /// Where a device's upload stands.
-    async fn upload_status(&self, device: &Device, id: Uuid) -> Result<UploadStatus, StoreError>;
+    /// A device's own upload with its running hash state (`None` before the first chunk,
+    /// or for uploads begun before the state was kept).
+    async fn upload(
+        &self,
+        device: &Device,
+        id: Uuid,
+    ) -> Result<(Attachment, Option<Vec<u8>>), StoreError>;
 
-    /// A complete attachment's metadata and bytes, for an officer of the region.
-    async fn attachment_bytes(
+    /// A complete attachment of the region, for an officer.
+    async fn attachment(&self, region_id: &str, id: Uuid) -> Result<Attachment, StoreError>;
+
+    /// The stored chunk of an attachment of the region that starts at or after `offset`
+    /// (its start and bytes), so that an attachment is read one chunk at a time.
+    async fn attachment_chunk(
         &self,
         region_id: &str,
         id: Uuid,
-    ) -> Result<(Attachment, Vec<u8>), StoreError>;
+        offset: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
 
     /// Alarm changes made by other server instances sharing this database, for this
     /// instance's dashboards. `None` when no other instance can share it.
@@ -671,5 +798,51 @@ impl std::fmt::Display for Database {
                 Err(_) => write!(f, "a PostgreSQL URL"),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(expires_in: i64, seen_ago: i64, disabled: bool) -> (Session, DateTime<Utc>) {
+        let now = Utc::now();
+        let s = Session {
+            officer: Officer {
+                id: Uuid::now_v7(),
+                region_id: "sormland".into(),
+                username: "hanna".into(),
+                display_name: "Hanna".into(),
+                password_hash: String::new(),
+                disabled_at: disabled.then_some(now),
+            },
+            expires_at: now + chrono::Duration::seconds(expires_in),
+            last_seen_at: now - chrono::Duration::seconds(seen_ago),
+        };
+        (s, now)
+    }
+
+    #[test]
+    fn a_session_lives_until_its_end_its_idle_time_or_its_officer_is_disabled() {
+        let idle = std::time::Duration::from_secs(1800);
+        let (s, now) = session(3600, 10, false);
+        assert!(session_live(&s, now, idle));
+        let (s, now) = session(0, 10, false);
+        assert!(!session_live(&s, now, idle), "past its end");
+        let (s, now) = session(3600, 1800, false);
+        assert!(!session_live(&s, now, idle), "idle for the whole idle time");
+        let (s, now) = session(3600, 1799, false);
+        assert!(session_live(&s, now, idle));
+        let (s, now) = session(3600, 10, true);
+        assert!(!session_live(&s, now, idle), "disabled officer");
+    }
+
+    #[test]
+    fn revokers_round_trip_and_old_rows_read_as_the_region() {
+        for r in [Revoker::Region, Revoker::Person] {
+            assert_eq!(Revoker::parse(Some(r.as_str())), Some(r));
+        }
+        assert_eq!(Revoker::parse(Some("")), Some(Revoker::Region));
+        assert_eq!(Revoker::parse(None), None);
     }
 }

@@ -35,7 +35,10 @@ use varn_core::wire::{
     CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
-use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Store, StoreError};
+use super::{
+    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Report, Store,
+    StoreError,
+};
 
 /// The channel alarm changes are announced on.
 const CHANNEL: &str = "varn_alarms";
@@ -437,7 +440,7 @@ fn u32_of(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)
 }
 
-const DEVICE_COLS: &str = "id, region_id, name, role, created_at, revoked_at";
+const DEVICE_COLS: &str = "id, region_id, name, role, created_at, revoked_at, revoked_by";
 
 fn device_row(r: &Row) -> Result<Device, StoreError> {
     Ok(Device {
@@ -447,10 +450,12 @@ fn device_row(r: &Row) -> Result<Device, StoreError> {
         role: role(r.try_get(3)?)?,
         created_at: r.try_get(4)?,
         revoked_at: r.try_get(5)?,
+        revoked_by: super::Revoker::parse(r.try_get::<_, Option<String>>(6)?.as_deref()),
     })
 }
 
-const OFFICER_COLS: &str = "o.id, o.region_id, o.username, o.display_name, o.password_hash";
+const OFFICER_COLS: &str =
+    "o.id, o.region_id, o.username, o.display_name, o.password_hash, o.disabled_at";
 
 fn officer_row(r: &Row) -> Result<Officer, StoreError> {
     Ok(Officer {
@@ -459,6 +464,7 @@ fn officer_row(r: &Row) -> Result<Officer, StoreError> {
         username: r.try_get(2)?,
         display_name: r.try_get(3)?,
         password_hash: r.try_get(4)?,
+        disabled_at: r.try_get(5)?,
     })
 }
 
@@ -585,15 +591,6 @@ fn attachment_row(r: &Row) -> Result<Attachment, StoreError> {
     })
 }
 
-fn upload_status(a: &Attachment) -> UploadStatus {
-    UploadStatus {
-        id: a.id,
-        offset: a.received,
-        size: a.size,
-        complete: a.complete_at.is_some(),
-    }
-}
-
 /// A device's own attachment: `NotFound` if missing, `OtherDevice` if not its own.
 async fn own_attachment(
     c: &impl GenericClient,
@@ -614,23 +611,6 @@ async fn own_attachment(
         return Err(StoreError::OtherDevice);
     }
     attachment_row(&r)
-}
-
-async fn chunks(
-    c: &impl GenericClient,
-    region: &str,
-    id: Uuid,
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    let rows = c
-        .all(
-            "SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND region_id = $2
-             ORDER BY \"offset\"",
-            &[&id, &region],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<_, Vec<u8>>(0)?))
-        .collect()
 }
 
 async fn load_report(
@@ -710,7 +690,7 @@ impl Store for PgStore {
 
     async fn enroll(
         &self,
-        code_hash: &str,
+        code_hashes: &[String],
         token_hash: &str,
         device_id: Uuid,
         now: DateTime<Utc>,
@@ -719,14 +699,15 @@ impl Store for PgStore {
         let tx = c.transaction().await?;
         let Some(r) = tx
             .opt(
-                "SELECT region_id, name, role, expires_at, used_at FROM enrollment_codes
-                 WHERE code_hash = $1 FOR UPDATE",
-                &[&code_hash],
+                "SELECT region_id, name, role, expires_at, used_at, code_hash FROM enrollment_codes
+                 WHERE code_hash = ANY($1) FOR UPDATE",
+                &[&code_hashes],
             )
             .await?
         else {
             return Err(StoreError::CodeUnknown);
         };
+        let code_hash: String = r.try_get(5)?;
         let (region, name, role_text): (String, String, String) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
         let expires: DateTime<Utc> = r.try_get(3)?;
@@ -755,6 +736,7 @@ impl Store for PgStore {
             role: role(&role_text)?,
             created_at: now,
             revoked_at: None,
+            revoked_by: None,
         })
     }
 
@@ -770,26 +752,41 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        by: super::Revoker,
+    ) -> Result<bool, StoreError> {
         let c = self.conn().await?;
         Ok(c.run(
-            "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            &[&now, &id],
+            "UPDATE devices SET revoked_at = $1, revoked_by = $3
+             WHERE id = $2 AND revoked_at IS NULL",
+            &[&now, &id, &by.as_str()],
         )
         .await?
             > 0)
     }
 
-    async fn devices(&self) -> Result<Vec<Device>, StoreError> {
+    async fn devices(&self, region_id: Option<&str>) -> Result<Vec<Device>, StoreError> {
         let c = self.conn().await?;
         c.all(
-            &format!("SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"),
-            &[],
+            &format!(
+                "SELECT {DEVICE_COLS} FROM devices WHERE $1::TEXT IS NULL OR region_id = $1
+                 ORDER BY created_at"
+            ),
+            &[&region_id],
         )
         .await?
         .iter()
         .map(device_row)
         .collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.one("SELECT 1", &[]).await?;
+        Ok(())
     }
 
     async fn create_officer(&self, o: &Officer, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -829,6 +826,20 @@ impl Store for PgStore {
         .transpose()
     }
 
+    async fn officers(&self, region_id: &str) -> Result<Vec<Officer>, StoreError> {
+        let c = self.conn().await?;
+        c.all(
+            &format!(
+                "SELECT {OFFICER_COLS} FROM officers o WHERE o.region_id = $1 ORDER BY o.username"
+            ),
+            &[&region_id],
+        )
+        .await?
+        .iter()
+        .map(officer_row)
+        .collect()
+    }
+
     async fn create_session(
         &self,
         token_hash: &str,
@@ -842,8 +853,10 @@ impl Store for PgStore {
             .await?;
         let added = tx
             .run(
-                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id)
-                 SELECT $1, id, $3, $4, region_id FROM officers WHERE id = $2",
+                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id,
+                    last_seen_at)
+                 SELECT $1, id, $3, $4, region_id, $3 FROM officers WHERE id = $2
+                    AND disabled_at IS NULL",
                 &[&token_hash, &officer_id, &now, &expires_at],
             )
             .await?;
@@ -854,24 +867,92 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Officer>, StoreError> {
+    async fn session(&self, token_hash: &str) -> Result<Option<super::Session>, StoreError> {
         let c = self.conn().await?;
         c.opt(
             &format!(
-                "SELECT {OFFICER_COLS} FROM sessions s
+                "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at FROM sessions s
                  JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
-                 WHERE s.token_hash = $1 AND s.expires_at > $2"
+                 WHERE s.token_hash = $1"
             ),
-            &[&token_hash, &now],
+            &[&token_hash],
         )
         .await?
         .as_ref()
-        .map(officer_row)
+        .map(|r| {
+            Ok(super::Session {
+                officer: officer_row(r)?,
+                expires_at: r.try_get(6)?,
+                last_seen_at: r.try_get(7)?,
+            })
+        })
         .transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.run(
+            "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1",
+            &[&now, &token_hash],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn change_officer(
+        &self,
+        username: &str,
+        change: &super::OfficerChange,
+    ) -> Result<Option<Officer>, StoreError> {
+        use super::OfficerChange;
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let Some(o) = tx
+            .opt(
+                &format!("SELECT {OFFICER_COLS} FROM officers o WHERE o.username = $1 FOR UPDATE"),
+                &[&username],
+            )
+            .await?
+            .as_ref()
+            .map(officer_row)
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        match change {
+            OfficerChange::Disable(at) => {
+                tx.run(
+                    "UPDATE officers SET disabled_at = $1 WHERE id = $2",
+                    &[at, &o.id],
+                )
+                .await?;
+            }
+            OfficerChange::Enable => {
+                tx.run(
+                    "UPDATE officers SET disabled_at = NULL WHERE id = $1",
+                    &[&o.id],
+                )
+                .await?;
+            }
+            OfficerChange::Password(hash) => {
+                tx.run(
+                    "UPDATE officers SET password_hash = $1 WHERE id = $2",
+                    &[hash, &o.id],
+                )
+                .await?;
+            }
+            OfficerChange::Remove => {}
+        }
+        if *change != OfficerChange::Enable {
+            tx.run("DELETE FROM sessions WHERE officer_id = $1", &[&o.id])
+                .await?;
+        }
+        if *change == OfficerChange::Remove {
+            tx.run("DELETE FROM officers WHERE id = $1", &[&o.id])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(o))
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -1543,7 +1624,7 @@ impl Store for PgStore {
             return Err(StoreError::MetaConflict);
         }
         tx.commit().await?;
-        Ok(upload_status(&a))
+        Ok(a.status())
     }
 
     async fn append_chunk(
@@ -1552,6 +1633,7 @@ impl Store for PgStore {
         id: Uuid,
         offset: u64,
         bytes: Vec<u8>,
+        verdict: ChunkVerdict,
         now: DateTime<Utc>,
     ) -> Result<UploadStatus, StoreError> {
         let mut c = self.conn().await?;
@@ -1559,7 +1641,7 @@ impl Store for PgStore {
         let a = own_attachment(&tx, device, id, true).await?;
         if a.complete_at.is_some() {
             // A retry of the last chunk whose answer was lost: already done.
-            return Ok(upload_status(&a));
+            return Ok(a.status());
         }
         if offset != a.received {
             return Err(StoreError::OffsetMismatch {
@@ -1571,8 +1653,30 @@ impl Store for PgStore {
             return Err(StoreError::TooLarge { size: a.size });
         }
         if bytes.is_empty() {
-            return Ok(upload_status(&a));
+            return Ok(a.status());
         }
+        let (state, complete_at) = match verdict {
+            ChunkVerdict::Mismatch { actual } => {
+                // The reset is committed although the answer is an error.
+                tx.run(
+                    "DELETE FROM attachment_chunks WHERE attachment_id = $1",
+                    &[&id],
+                )
+                .await?;
+                tx.run(
+                    "UPDATE attachments SET received = 0, hash_state = NULL WHERE id = $1",
+                    &[&id],
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(StoreError::ChecksumMismatch {
+                    expected: a.sha256,
+                    actual,
+                });
+            }
+            ChunkVerdict::Partial(state) => (Some(state), None),
+            ChunkVerdict::Complete => (None, Some(now)),
+        };
         tx.run(
             "INSERT INTO attachment_chunks (attachment_id, \"offset\", data, region_id)
              VALUES ($1, $2, $3, $4)",
@@ -1580,42 +1684,8 @@ impl Store for PgStore {
         )
         .await?;
         tx.run(
-            "UPDATE attachments SET received = $1 WHERE id = $2",
-            &[&(end as i64), &id],
-        )
-        .await?;
-        if end < a.size {
-            tx.commit().await?;
-            return Ok(UploadStatus {
-                id,
-                offset: end,
-                size: a.size,
-                complete: false,
-            });
-        }
-        let mut hasher = Sha256::new();
-        for chunk in chunks(&tx, &device.region_id, id).await? {
-            hasher.update(&chunk);
-        }
-        let actual = hex::encode(hasher.finalize());
-        if actual != a.sha256 {
-            // The reset is committed although the answer is an error.
-            tx.run(
-                "DELETE FROM attachment_chunks WHERE attachment_id = $1",
-                &[&id],
-            )
-            .await?;
-            tx.run("UPDATE attachments SET received = 0 WHERE id = $1", &[&id])
-                .await?;
-            tx.commit().await?;
-            return Err(StoreError::ChecksumMismatch {
-                expected: a.sha256,
-                actual,
-            });
-        }
-        tx.run(
-            "UPDATE attachments SET complete_at = $1 WHERE id = $2",
-            &[&now, &id],
+            "UPDATE attachments SET received = $1, hash_state = $2, complete_at = $3 WHERE id = $4",
+            &[&(end as i64), &state, &complete_at, &id],
         )
         .await?;
         tx.commit().await?;
@@ -1623,43 +1693,58 @@ impl Store for PgStore {
             id,
             offset: end,
             size: a.size,
-            complete: true,
+            complete: complete_at.is_some(),
         })
     }
 
-    async fn upload_status(&self, device: &Device, id: Uuid) -> Result<UploadStatus, StoreError> {
+    async fn upload(
+        &self,
+        device: &Device,
+        id: Uuid,
+    ) -> Result<(Attachment, Option<Vec<u8>>), StoreError> {
         let c = self.conn().await?;
-        own_attachment(&c, device, id, false)
-            .await
-            .map(|a| upload_status(&a))
+        let a = own_attachment(&c, device, id, false).await?;
+        let state: Option<Vec<u8>> = c
+            .one("SELECT hash_state FROM attachments WHERE id = $1", &[&id])
+            .await?
+            .try_get(0)?;
+        Ok((a, state))
     }
 
-    async fn attachment_bytes(
+    async fn attachment(&self, region_id: &str, id: Uuid) -> Result<Attachment, StoreError> {
+        let c = self.conn().await?;
+        c.opt(
+            &format!(
+                "SELECT {ATTACHMENT_COLS} FROM attachments a
+                 JOIN reports r ON r.id = a.report_id
+                 WHERE a.id = $1 AND r.region_id = $2 AND a.region_id = $2"
+            ),
+            &[&id, &region_id],
+        )
+        .await?
+        .as_ref()
+        .map(attachment_row)
+        .transpose()?
+        .filter(|a| a.complete_at.is_some())
+        .ok_or(StoreError::NotFound)
+    }
+
+    async fn attachment_chunk(
         &self,
         region_id: &str,
         id: Uuid,
-    ) -> Result<(Attachment, Vec<u8>), StoreError> {
+        offset: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let c = self.conn().await?;
-        let a = c
-            .opt(
-                &format!(
-                    "SELECT {ATTACHMENT_COLS} FROM attachments a
-                     JOIN reports r ON r.id = a.report_id
-                     WHERE a.id = $1 AND r.region_id = $2 AND a.region_id = $2"
-                ),
-                &[&id, &region_id],
-            )
-            .await?
-            .as_ref()
-            .map(attachment_row)
-            .transpose()?
-            .filter(|a| a.complete_at.is_some())
-            .ok_or(StoreError::NotFound)?;
-        let mut bytes = Vec::with_capacity(a.size as usize);
-        for chunk in chunks(&c, region_id, id).await? {
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok((a, bytes))
+        c.opt(
+            "SELECT \"offset\", data FROM attachment_chunks
+             WHERE attachment_id = $1 AND region_id = $2 AND \"offset\" >= $3
+             ORDER BY \"offset\" LIMIT 1",
+            &[&id, &region_id, &(offset as i64)],
+        )
+        .await?
+        .map(|r| Ok((r.try_get::<_, i64>(0)? as u64, r.try_get(1)?)))
+        .transpose()
     }
 
     fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {

@@ -20,7 +20,10 @@ use varn_core::wire::{
     CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
-use super::{Alarm, AlarmEvent, Attachment, Checkin, Device, Officer, Report, Store, StoreError};
+use super::{
+    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Report, Store,
+    StoreError,
+};
 
 /// The most requests committed together.
 const MAX_BATCH: usize = 512;
@@ -86,7 +89,7 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-const DEVICE_COLS: &str = "id, region_id, name, role, created_at, revoked_at";
+const DEVICE_COLS: &str = "id, region_id, name, role, created_at, revoked_at, revoked_by";
 
 fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -96,10 +99,12 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
         role: parse_role(&r.get::<_, String>(3)?)?,
         created_at: parse_ts(&r.get::<_, String>(4)?)?,
         revoked_at: opt_ts(r.get(5)?)?,
+        revoked_by: super::Revoker::parse(r.get::<_, Option<String>>(6)?.as_deref()),
     })
 }
 
-const OFFICER_COLS: &str = "o.id, o.region_id, o.username, o.display_name, o.password_hash";
+const OFFICER_COLS: &str =
+    "o.id, o.region_id, o.username, o.display_name, o.password_hash, o.disabled_at";
 
 fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
     Ok(Officer {
@@ -108,6 +113,7 @@ fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
         username: r.get(2)?,
         display_name: r.get(3)?,
         password_hash: r.get(4)?,
+        disabled_at: opt_ts(r.get(5)?)?,
     })
 }
 
@@ -235,45 +241,33 @@ fn attachment_row(r: &Row<'_>) -> rusqlite::Result<Attachment> {
     })
 }
 
-fn upload_status(a: &Attachment) -> UploadStatus {
-    UploadStatus {
-        id: a.id,
-        offset: a.received,
-        size: a.size,
-        complete: a.complete_at.is_some(),
-    }
-}
-
-/// Loads a device's own attachment: `NotFound` if missing, `OtherDevice` if not its own.
-fn own_attachment(c: &Connection, device: &Device, id: Uuid) -> Result<Attachment, StoreError> {
-    let row: Option<(Attachment, String)> = c
+/// Loads a device's own attachment with its running hash state: `NotFound` if missing,
+/// `OtherDevice` if not its own.
+fn own_upload(
+    c: &Connection,
+    device: &Device,
+    id: Uuid,
+) -> Result<(Attachment, Option<Vec<u8>>), StoreError> {
+    let row: Option<(Attachment, String, Option<Vec<u8>>)> = c
         .query_row(
             &format!(
-                "SELECT {ATTACHMENT_COLS}, device_id FROM attachments WHERE id = ?1 AND region_id = ?2"
+                "SELECT {ATTACHMENT_COLS}, device_id, hash_state FROM attachments
+                 WHERE id = ?1 AND region_id = ?2"
             ),
             params![id.to_string(), device.region_id],
-            |r| Ok((attachment_row(r)?, r.get(8)?)),
+            |r| Ok((attachment_row(r)?, r.get(8)?, r.get(9)?)),
         )
         .optional()?;
     match row {
         None => Err(StoreError::NotFound),
-        Some((_, owner)) if owner != device.id.to_string() => Err(StoreError::OtherDevice),
-        Some((a, _)) => Ok(a),
+        Some((_, owner, _)) if owner != device.id.to_string() => Err(StoreError::OtherDevice),
+        Some((a, _, state)) => Ok((a, state)),
     }
 }
 
-fn sha256_of_chunks(c: &Connection, region: &str, id: Uuid) -> rusqlite::Result<String> {
-    let mut stmt = c.prepare(
-        "SELECT data FROM attachment_chunks WHERE attachment_id = ?1 AND region_id = ?2
-         ORDER BY offset",
-    )?;
-    let mut rows = stmt.query(params![id.to_string(), region])?;
-    let mut hasher = Sha256::new();
-    while let Some(r) = rows.next()? {
-        let data: Vec<u8> = r.get(0)?;
-        hasher.update(&data);
-    }
-    Ok(hex::encode(hasher.finalize()))
+/// Loads a device's own attachment.
+fn own_attachment(c: &Connection, device: &Device, id: Uuid) -> Result<Attachment, StoreError> {
+    own_upload(c, device, id).map(|(a, _)| a)
 }
 
 impl SqliteStore {
@@ -436,22 +430,37 @@ impl Store for SqliteStore {
 
     async fn enroll(
         &self,
-        code_hash: &str,
+        code_hashes: &[String],
         token_hash: &str,
         device_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Device, StoreError> {
-        let (code, token) = (code_hash.to_string(), token_hash.to_string());
+        let (codes, token) = (code_hashes.to_vec(), token_hash.to_string());
         self.write(move |c| {
-            let row: Option<(String, String, String, String, Option<String>)> = c
-                .query_row(
-                    "SELECT region_id, name, role, expires_at, used_at FROM enrollment_codes
-                     WHERE code_hash = ?1",
-                    [&code],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )
-                .optional()?;
-            let Some((region, name, role, expires, used)) = row else {
+            let mut row: Option<(String, String, String, String, Option<String>, String)> = None;
+            for code in &codes {
+                row = c
+                    .query_row(
+                        "SELECT region_id, name, role, expires_at, used_at, code_hash
+                         FROM enrollment_codes WHERE code_hash = ?1",
+                        [code],
+                        |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                            ))
+                        },
+                    )
+                    .optional()?;
+                if row.is_some() {
+                    break;
+                }
+            }
+            let Some((region, name, role, expires, used, code)) = row else {
                 return Err(StoreError::CodeUnknown);
             };
             if used.is_some() {
@@ -476,6 +485,7 @@ impl Store for SqliteStore {
                 role: parse_role(&role)?,
                 created_at: now,
                 revoked_at: None,
+                revoked_by: None,
             })
         })
         .await
@@ -494,25 +504,38 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        by: super::Revoker,
+    ) -> Result<bool, StoreError> {
         self.write(move |c| {
             Ok(c.execute(
-                "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
-                params![ts(now), id.to_string()],
+                "UPDATE devices SET revoked_at = ?1, revoked_by = ?3
+                 WHERE id = ?2 AND revoked_at IS NULL",
+                params![ts(now), id.to_string(), by.as_str()],
             )? > 0)
         })
         .await
     }
 
-    async fn devices(&self) -> Result<Vec<Device>, StoreError> {
-        self.read(|c| {
+    async fn devices(&self, region_id: Option<&str>) -> Result<Vec<Device>, StoreError> {
+        let region = region_id.map(str::to_string);
+        self.read(move |c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"
+                "SELECT {DEVICE_COLS} FROM devices WHERE ?1 IS NULL OR region_id = ?1
+                 ORDER BY created_at"
             ))?;
-            let rows = stmt.query_map([], device_row)?;
+            let rows = stmt.query_map([region], device_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
     }
 
     async fn create_officer(&self, o: &Officer, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -548,6 +571,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn officers(&self, region_id: &str) -> Result<Vec<Officer>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {OFFICER_COLS} FROM officers o WHERE o.region_id = ?1 ORDER BY o.username"
+            ))?;
+            let rows = stmt.query_map([region], officer_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn create_session(
         &self,
         token_hash: &str,
@@ -559,8 +594,10 @@ impl Store for SqliteStore {
         self.write(move |c| {
             c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [ts(now)])?;
             let added = c.execute(
-                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id)
-                 SELECT ?1, id, ?3, ?4, region_id FROM officers WHERE id = ?2",
+                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id,
+                    last_seen_at)
+                 SELECT ?1, id, ?3, ?4, region_id, ?3 FROM officers WHERE id = ?2
+                    AND disabled_at IS NULL",
                 params![token, officer_id.to_string(), ts(now), ts(expires_at)],
             )?;
             if added != 1 {
@@ -571,23 +608,88 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Officer>, StoreError> {
+    async fn session(&self, token_hash: &str) -> Result<Option<super::Session>, StoreError> {
         let token = token_hash.to_string();
         self.read(move |c| {
             Ok(c.query_row(
                 &format!(
-                    "SELECT {OFFICER_COLS} FROM sessions s
+                    "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at FROM sessions s
                      JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
-                     WHERE s.token_hash = ?1 AND s.expires_at > ?2"
+                     WHERE s.token_hash = ?1"
                 ),
-                params![token, ts(now)],
-                officer_row,
+                params![token],
+                |r| {
+                    Ok(super::Session {
+                        officer: officer_row(r)?,
+                        expires_at: parse_ts(&r.get::<_, String>(6)?)?,
+                        last_seen_at: parse_ts(&r.get::<_, String>(7)?)?,
+                    })
+                },
             )
             .optional()?)
+        })
+        .await
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let token = token_hash.to_string();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2 AND last_seen_at < ?1",
+                params![ts(now), token],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn change_officer(
+        &self,
+        username: &str,
+        change: &super::OfficerChange,
+    ) -> Result<Option<Officer>, StoreError> {
+        use super::OfficerChange;
+        let (username, change) = (username.to_string(), change.clone());
+        self.write(move |c| {
+            let Some(o) = c
+                .query_row(
+                    &format!("SELECT {OFFICER_COLS} FROM officers o WHERE o.username = ?1"),
+                    [&username],
+                    officer_row,
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let id = o.id.to_string();
+            match &change {
+                OfficerChange::Disable(at) => {
+                    c.execute(
+                        "UPDATE officers SET disabled_at = ?1 WHERE id = ?2",
+                        params![ts(*at), id],
+                    )?;
+                }
+                OfficerChange::Enable => {
+                    c.execute(
+                        "UPDATE officers SET disabled_at = NULL WHERE id = ?1",
+                        [&id],
+                    )?;
+                }
+                OfficerChange::Password(hash) => {
+                    c.execute(
+                        "UPDATE officers SET password_hash = ?1 WHERE id = ?2",
+                        params![hash, id],
+                    )?;
+                }
+                OfficerChange::Remove => {}
+            }
+            if change != OfficerChange::Enable {
+                c.execute("DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
+            }
+            if change == OfficerChange::Remove {
+                c.execute("DELETE FROM officers WHERE id = ?1", [&id])?;
+            }
+            Ok(Some(o))
         })
         .await
     }
@@ -1167,7 +1269,7 @@ impl Store for SqliteStore {
                         && a.size == meta.size
                         && a.sha256 == meta.sha256;
                     return if same {
-                        Ok(upload_status(&a))
+                        Ok(a.status())
                     } else {
                         Err(StoreError::MetaConflict)
                     };
@@ -1221,18 +1323,19 @@ impl Store for SqliteStore {
         id: Uuid,
         offset: u64,
         bytes: Vec<u8>,
+        verdict: ChunkVerdict,
         now: DateTime<Utc>,
     ) -> Result<UploadStatus, StoreError> {
         let device = device.clone();
-        // The checksum reset must be committed even though the answer is an error, so the
-        // inner result travels through a successful write.
+        // The reset after a mismatch must be committed even though the answer is an error,
+        // so the inner result travels through a successful write.
         let outcome = self
             .write(
                 move |c| -> Result<Result<UploadStatus, StoreError>, StoreError> {
                     let a = own_attachment(c, &device, id)?;
                     if a.complete_at.is_some() {
                         // A retry of the last chunk whose answer was lost: already done.
-                        return Ok(Ok(upload_status(&a)));
+                        return Ok(Ok(a.status()));
                     }
                     if offset != a.received {
                         return Err(StoreError::OffsetMismatch {
@@ -1244,97 +1347,103 @@ impl Store for SqliteStore {
                         return Err(StoreError::TooLarge { size: a.size });
                     }
                     if bytes.is_empty() {
-                        return Ok(Ok(upload_status(&a)));
+                        return Ok(Ok(a.status()));
                     }
-                    c.execute(
-                        "INSERT INTO attachment_chunks (attachment_id, offset, data, region_id)
-                     VALUES (?1, ?2, ?3, ?4)",
-                        params![id.to_string(), offset as i64, bytes, device.region_id],
-                    )?;
-                    c.execute(
-                        "UPDATE attachments SET received = ?1 WHERE id = ?2",
-                        params![end as i64, id.to_string()],
-                    )?;
-                    if end < a.size {
-                        return Ok(Ok(UploadStatus {
-                            id,
-                            offset: end,
-                            size: a.size,
-                            complete: false,
-                        }));
+                    match verdict {
+                        ChunkVerdict::Mismatch { actual } => {
+                            c.execute(
+                                "DELETE FROM attachment_chunks WHERE attachment_id = ?1",
+                                [id.to_string()],
+                            )?;
+                            c.execute(
+                                "UPDATE attachments SET received = 0, hash_state = NULL WHERE id = ?1",
+                                [id.to_string()],
+                            )?;
+                            return Ok(Err(StoreError::ChecksumMismatch {
+                                expected: a.sha256,
+                                actual,
+                            }));
+                        }
+                        ChunkVerdict::Partial(state) => {
+                            c.execute(
+                                "INSERT INTO attachment_chunks (attachment_id, offset, data, region_id)
+                                 VALUES (?1, ?2, ?3, ?4)",
+                                params![id.to_string(), offset as i64, bytes, device.region_id],
+                            )?;
+                            c.execute(
+                                "UPDATE attachments SET received = ?1, hash_state = ?2 WHERE id = ?3",
+                                params![end as i64, state, id.to_string()],
+                            )?;
+                        }
+                        ChunkVerdict::Complete => {
+                            c.execute(
+                                "INSERT INTO attachment_chunks (attachment_id, offset, data, region_id)
+                                 VALUES (?1, ?2, ?3, ?4)",
+                                params![id.to_string(), offset as i64, bytes, device.region_id],
+                            )?;
+                            c.execute(
+                                "UPDATE attachments SET received = ?1, hash_state = NULL,
+                                    complete_at = ?2 WHERE id = ?3",
+                                params![end as i64, ts(now), id.to_string()],
+                            )?;
+                        }
                     }
-                    let actual = sha256_of_chunks(c, &device.region_id, id)?;
-                    if actual != a.sha256 {
-                        c.execute(
-                            "DELETE FROM attachment_chunks WHERE attachment_id = ?1",
-                            [id.to_string()],
-                        )?;
-                        c.execute(
-                            "UPDATE attachments SET received = 0 WHERE id = ?1",
-                            [id.to_string()],
-                        )?;
-                        return Ok(Err(StoreError::ChecksumMismatch {
-                            expected: a.sha256,
-                            actual,
-                        }));
-                    }
-                    c.execute(
-                        "UPDATE attachments SET complete_at = ?1 WHERE id = ?2",
-                        params![ts(now), id.to_string()],
-                    )?;
-                    Ok(Ok(UploadStatus {
-                        id,
-                        offset: end,
-                        size: a.size,
-                        complete: true,
-                    }))
+                    let a = own_attachment(c, &device, id)?;
+                    Ok(Ok(a.status()))
                 },
             )
             .await?;
         outcome
     }
 
-    async fn upload_status(&self, device: &Device, id: Uuid) -> Result<UploadStatus, StoreError> {
+    async fn upload(
+        &self,
+        device: &Device,
+        id: Uuid,
+    ) -> Result<(Attachment, Option<Vec<u8>>), StoreError> {
         let device = device.clone();
-        self.read(move |c| own_attachment(c, &device, id).map(|a| upload_status(&a)))
-            .await
+        self.read(move |c| own_upload(c, &device, id)).await
     }
 
-    async fn attachment_bytes(
+    async fn attachment(&self, region_id: &str, id: Uuid) -> Result<Attachment, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {} FROM attachments a JOIN reports r ON r.id = a.report_id
+                     WHERE a.id = ?1 AND r.region_id = ?2 AND a.region_id = ?2",
+                    ATTACHMENT_COLS
+                        .split(", ")
+                        .map(|col| format!("a.{col}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                params![id.to_string(), region],
+                attachment_row,
+            )
+            .optional()?
+            .filter(|a| a.complete_at.is_some())
+            .ok_or(StoreError::NotFound)
+        })
+        .await
+    }
+
+    async fn attachment_chunk(
         &self,
         region_id: &str,
         id: Uuid,
-    ) -> Result<(Attachment, Vec<u8>), StoreError> {
+        offset: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let region = region_id.to_string();
         self.read(move |c| {
-            let a = c
-                .query_row(
-                    &format!(
-                        "SELECT {} FROM attachments a JOIN reports r ON r.id = a.report_id
-                         WHERE a.id = ?1 AND r.region_id = ?2 AND a.region_id = ?2",
-                        ATTACHMENT_COLS
-                            .split(", ")
-                            .map(|col| format!("a.{col}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    params![id.to_string(), region],
-                    attachment_row,
-                )
-                .optional()?
-                .filter(|a| a.complete_at.is_some())
-                .ok_or(StoreError::NotFound)?;
-            let mut stmt = c.prepare(
-                "SELECT data FROM attachment_chunks WHERE attachment_id = ?1 AND region_id = ?2
-                 ORDER BY offset",
-            )?;
-            let mut rows = stmt.query(params![id.to_string(), region])?;
-            let mut bytes = Vec::with_capacity(a.size as usize);
-            while let Some(r) = rows.next()? {
-                let data: Vec<u8> = r.get(0)?;
-                bytes.extend_from_slice(&data);
-            }
-            Ok((a, bytes))
+            Ok(c.query_row(
+                "SELECT offset, data FROM attachment_chunks
+                 WHERE attachment_id = ?1 AND region_id = ?2 AND offset >= ?3
+                 ORDER BY offset LIMIT 1",
+                params![id.to_string(), region, offset as i64],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()?)
         })
         .await
     }

@@ -4,6 +4,7 @@
 //! proxy that injects network faults.
 
 pub mod pg;
+pub mod process;
 pub mod proxy;
 
 use std::collections::HashMap;
@@ -15,9 +16,10 @@ use uuid::Uuid;
 use varn_core::profile::Profile;
 use varn_core::wire::{normalize_code, EnrollResponse, Role};
 
-use crate::auth;
+use crate::auth::{self, ServerSecret};
 use crate::clock::{Clock, SystemClock};
 use crate::escalation::{Contact, Escalation, RecordingNotifier};
+use crate::limits::Limits;
 use crate::server::{self, Parts, Running};
 use crate::store::{Database, DatabaseAccess, Officer, Store};
 
@@ -53,6 +55,15 @@ pub fn http_client() -> reqwest::Client {
 
 /// Officer password used by [`TestServer::add_officer`].
 pub const OFFICER_PASSWORD: &str = "säkerhet-är-viktigt";
+
+/// The server secret every test server uses (so that a restarted or second instance, and a
+/// `varn-server` process given it as `VARN_SERVER_SECRET`, accept the same codes).
+pub const TEST_SECRET: &str = "dGVzdC1vbmx5LXNlY3JldC1ub3QtZm9yLXJlZ2lvbnM";
+
+/// [`TEST_SECRET`] decoded.
+pub fn test_secret() -> ServerSecret {
+    ServerSecret::decode(TEST_SECRET).expect("the test secret decodes")
+}
 
 impl TestServer {
     /// Starts on a free loopback port with a new database and the embedded profile.
@@ -92,6 +103,34 @@ impl TestServer {
         addr: Option<std::net::SocketAddr>,
         profiles: Vec<Profile>,
     ) -> TestServer {
+        Self::start_limited(database, clock, addr, profiles, Limits::default()).await
+    }
+
+    /// Starts with a new database and these limits (benchmarks lift the device quotas with
+    /// [`Limits::for_load_benchmarks`]; the server logs what is weaker than the default).
+    pub async fn start_with_limits(limits: Limits) -> TestServer {
+        let profiles = vec![Profile::embedded_default().expect("profile")];
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        if postgres_wanted() {
+            let url = pg::cluster().fresh_database().await;
+            return Self::start_limited(Database::Postgres(url), clock, None, profiles, limits)
+                .await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join("server.db");
+        let mut s = Self::start_limited(database, clock, None, profiles, limits).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts on an existing database with everything given.
+    pub async fn start_limited(
+        database: impl Into<Database>,
+        clock: Arc<dyn Clock>,
+        addr: Option<std::net::SocketAddr>,
+        profiles: Vec<Profile>,
+        limits: Limits,
+    ) -> TestServer {
         let database = database.into();
         let store = database
             .open(&DatabaseAccess::default())
@@ -118,6 +157,8 @@ impl TestServer {
                     lists: HashMap::from([("sormland".to_string(), contacts)]),
                     notifier: Some(notifier.clone()),
                 },
+                limits,
+                secret: test_secret(),
             },
             None,
         )
@@ -165,7 +206,7 @@ impl TestServer {
                 region,
                 name,
                 Role::Fortroendevald,
-                &auth::hash_secret(&normalize_code(&code)),
+                &test_secret().code_hash(&normalize_code(&code)),
                 now,
                 now + Duration::hours(24),
             )
@@ -182,6 +223,7 @@ impl TestServer {
             username: username.to_string(),
             display_name: display_name.to_string(),
             password_hash: auth::hash_password(OFFICER_PASSWORD).expect("hash"),
+            disabled_at: None,
         };
         self.store
             .create_officer(&officer, self.clock.now())
@@ -231,6 +273,12 @@ impl TestServer {
         region: &str,
     ) -> reqwest::Client {
         self.add_officer(username, display_name, region).await;
+        self.login(username).await
+    }
+
+    /// A new dashboard session for an officer who already exists (after a test's clock has
+    /// moved past the idle time, as a person logging in again).
+    pub async fn login(&self, username: &str) -> reqwest::Client {
         let c = http_client();
         let res = c
             .post(format!("{}/dashboard/api/login", self.url()))
@@ -240,6 +288,24 @@ impl TestServer {
             .expect("login request");
         assert_eq!(res.status(), reqwest::StatusCode::OK, "login");
         c
+    }
+
+    /// A complete attachment's bytes, read back chunk by chunk as the dashboard serves them.
+    pub async fn attachment_bytes(&self, region: &str, id: Uuid) -> Vec<u8> {
+        self.store
+            .attachment(region, id)
+            .await
+            .expect("a complete attachment");
+        let mut bytes = Vec::new();
+        while let Some((_, data)) = self
+            .store
+            .attachment_chunk(region, id, bytes.len() as u64)
+            .await
+            .expect("read a chunk")
+        {
+            bytes.extend_from_slice(&data);
+        }
+        bytes
     }
 
     /// Stops the server (graceful).
@@ -252,4 +318,40 @@ impl TestServer {
 /// Whether the tests run against PostgreSQL (`VARN_TEST_DATABASE=postgres`) instead of SQLite.
 pub fn postgres_wanted() -> bool {
     std::env::var("VARN_TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
+}
+
+/// The next server-sent event named `name` on a live feed, read within `wait`: its JSON
+/// data (`Null` when it has none), or `None` when the feed ended first.
+pub async fn read_event(
+    res: &mut reqwest::Response,
+    buf: &mut String,
+    name: &str,
+    wait: std::time::Duration,
+) -> Option<serde_json::Value> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let mut event = "message";
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(e) = line.strip_prefix("event:") {
+                    event = e.trim();
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    data.push_str(d.trim_start());
+                }
+            }
+            if event == name {
+                return Some(serde_json::from_str(&data).unwrap_or(serde_json::Value::Null));
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let chunk = tokio::time::timeout(left, res.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {name} event within {wait:?}"));
+        match chunk {
+            Ok(Some(bytes)) => buf.push_str(&String::from_utf8_lossy(&bytes)),
+            Ok(None) | Err(_) => return None,
+        }
+    }
 }

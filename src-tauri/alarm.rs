@@ -75,11 +75,14 @@ pub struct AlarmView {
     pub escalated_to: Vec<String>,
     /// From the press to the acknowledgement, in milliseconds (this device's clock).
     pub round_trip_ms: Option<i64>,
+    /// The region server the app is linked to (its host), shown with the receipt so the
+    /// person sees where the alarm went.
+    pub region_host: Option<String>,
 }
 
 impl AlarmView {
-    /// The view of an alarm at `now`.
-    pub fn of(a: &LocalAlarm, now: DateTime<Utc>) -> AlarmView {
+    /// The view of an alarm at `now`, linked to `region_host`.
+    pub fn of(a: &LocalAlarm, now: DateTime<Utc>, region_host: Option<String>) -> AlarmView {
         // Cancelled under duress: the screen shows a plain cancel and nothing the server does
         // with the alarm afterwards (an acknowledgement, escalations).
         let r = a.receipt.as_ref().filter(|_| !a.duress);
@@ -104,6 +107,7 @@ impl AlarmView {
             drill: a.drill,
             escalated_to: r.map(|r| r.escalated_to.clone()).unwrap_or_default(),
             round_trip_ms: r.and(a.round_trip()).map(|d| d.num_milliseconds()),
+            region_host,
         }
     }
 }
@@ -260,6 +264,7 @@ impl AlarmService {
             // The write below is durable when it returns, a fraction of a millisecond later.
             stored_at: Some(now),
             duress: false,
+            silent: false,
         };
         self.db.save_alarm(&mut a)?;
         tracing::info!(alarm = %a.id, "alarm stored locally");
@@ -292,6 +297,57 @@ impl AlarmService {
         Ok(view)
     }
 
+    /// The duress PIN was entered where the person is being watched (the lock screen, a PIN
+    /// form, quitting): the alarm on screen, if one is still running, is cancelled under
+    /// duress (the screen shows a plain cancel); otherwise a new alarm goes out silently,
+    /// already cancelled under duress, and is never shown or notified on this device. Either
+    /// way the region gets an alarm marked *under duress* that stays open until an officer
+    /// takes it. Durable when this returns.
+    pub fn silent_duress(
+        self: &Arc<Self>,
+        meeting: String,
+        place: String,
+    ) -> Result<(), AlarmError> {
+        if let Some(open) = self.active()?.filter(|v| v.phase != Phase::Cancelling) {
+            if !open.drill {
+                self.cancel(open.id, true)?;
+                return Ok(());
+            }
+        }
+        let now = Utc::now();
+        let mut a = LocalAlarm {
+            id: Uuid::now_v7(),
+            triggered_at: now,
+            meeting,
+            place,
+            receipt: None,
+            cancel_requested_at: Some(now),
+            blocked: None,
+            revision: 0,
+            drill: false,
+            acknowledged_seen_at: None,
+            stored_at: Some(now),
+            duress: true,
+            silent: true,
+        };
+        self.db.save_alarm(&mut a)?;
+        // No id or place in the log either: the log is no place to learn of a duress.
+        tracing::info!("alarm stored locally");
+        self.ensure_driver(a.id);
+        Ok(())
+    }
+
+    /// Waits (at most `limit`) until no alarm is left to send: every one settled.
+    pub async fn wait_until_settled(&self, limit: Duration) {
+        let until = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < until {
+            match self.db.alarms(100) {
+                Ok(all) if all.iter().all(LocalAlarm::settled) => return,
+                _ => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    }
+
     /// The alarm's timeline as the region holds it (for an alarm cancelled under duress,
     /// the server's version ends with the cancel).
     pub async fn timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, AlarmError> {
@@ -305,25 +361,51 @@ impl AlarmService {
             .map_err(|e| AlarmError::Server(e.to_string()))
     }
 
-    /// One alarm as the screen shows it.
+    /// One alarm as the screen shows it (a silent one does not exist here).
     pub fn view(&self, id: Uuid) -> Result<AlarmView, AlarmError> {
-        let a = self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
-        Ok(AlarmView::of(&a, Utc::now()))
+        let a = self
+            .db
+            .alarm(id)?
+            .filter(|a| !a.silent)
+            .ok_or(AlarmError::NotFound(id))?;
+        Ok(self.view_of(&a))
+    }
+
+    fn view_of(&self, a: &LocalAlarm) -> AlarmView {
+        AlarmView::of(a, Utc::now(), self.region_host())
+    }
+
+    /// The host of the region server in use (the instance that answered last).
+    pub fn region_host(&self) -> Option<String> {
+        if let Some(c) = self
+            .client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return c.current_server().host_str().map(str::to_string);
+        }
+        let link = region::load_link(&self.db).ok().flatten()?;
+        reqwest::Url::parse(&link.server_url)
+            .ok()?
+            .host_str()
+            .map(str::to_string)
     }
 
     /// The newest alarm that still needs the person's attention (not cancelled), if any was
-    /// raised in the last 12 hours.
+    /// raised in the last 12 hours. Silent alarms are never it.
     pub fn active(&self) -> Result<Option<AlarmView>, AlarmError> {
         let now = Utc::now();
         Ok(self
             .db
-            .alarms(1)?
+            .alarms(20)?
             .into_iter()
-            .find(|a| {
+            .find(|a| !a.silent)
+            .filter(|a| {
                 now - a.triggered_at < chrono::Duration::hours(12)
                     && a.phase(now) != Phase::Cancelled
             })
-            .map(|a| AlarmView::of(&a, now)))
+            .map(|a| self.view_of(&a)))
     }
 
     /// The connection state as last seen.
@@ -379,9 +461,12 @@ impl AlarmService {
         }
     }
 
-    /// Tells the observer; returns the view.
+    /// Tells the observer (never about a silent alarm); returns the view.
     fn publish(&self, a: &LocalAlarm, force: bool) -> AlarmView {
-        let view = AlarmView::of(a, Utc::now());
+        let view = self.view_of(a);
+        if a.silent {
+            return view;
+        }
         let changed = {
             let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
             phases.insert(a.id, view.phase) != Some(view.phase)

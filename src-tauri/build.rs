@@ -61,6 +61,7 @@ fn main() {
             "appearances",
             "save_appearance",
             "delete_appearance",
+            "quit_app",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui");

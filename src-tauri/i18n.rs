@@ -183,6 +183,7 @@ mod tests {
             "server_unreachable",
             "enroll_refused",
             "keychain",
+            "screen_locked",
         ] {
             keys.push(format!("error.{k}"));
         }
@@ -203,6 +204,9 @@ mod tests {
             "reminder_title",
             "reminder_missing",
             "reminder_advises",
+            "link_title",
+            "linked",
+            "unlinked",
         ] {
             keys.push(format!("notify.{k}"));
         }

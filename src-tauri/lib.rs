@@ -206,6 +206,27 @@ fn show_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// Quitting was asked for (the tray's *Avsluta*, the window's close button): behind the lock
+/// screen the window asks for the PIN first (`quit_app`); otherwise the app quits.
+fn quit_requested<R: Runtime>(app: &AppHandle<R>) {
+    if app.state::<AppState>().screen_is_locked() {
+        show_window(app);
+        let _ = app.emit("quit-requested", ());
+    } else {
+        app.exit(0);
+    }
+}
+
+/// Makes the app look gone (a quit with the duress PIN): no window, no tray icon.
+pub fn hide_everything<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.hide();
+    }
+    if let Some(tray) = app.tray_by_id("main") {
+        let _ = tray.set_visible(false);
+    }
+}
+
 fn build_tray<R: Runtime>(app: &tauri::App<R>, state: &AppState) -> tauri::Result<()> {
     let t = |key| state.strings.get(state.lang(), key).to_string();
     let menu = MenuBuilder::new(app)
@@ -221,7 +242,7 @@ fn build_tray<R: Runtime>(app: &tauri::App<R>, state: &AppState) -> tauri::Resul
         .on_menu_event(|app, event| match event.id().as_ref() {
             "alarm" => raise_from_outside(app),
             "show" => show_window(app),
-            "quit" => app.exit(0),
+            "quit" => quit_requested(app),
             _ => {}
         });
     if let Some(icon) = app.default_window_icon() {
@@ -256,8 +277,8 @@ pub fn build<R: Runtime>(
         .manage(state)
         .manage(commands::reports::Dropped::default())
         // Files dropped on the window: kept here; the UI gets a token and the names.
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
                 let (token, names) = window
                     .state::<commands::reports::Dropped>()
                     .put(paths.clone());
@@ -266,65 +287,16 @@ pub fn build<R: Runtime>(
                     serde_json::json!({ "token": token, "names": names }),
                 );
             }
+            // Behind the lock screen, closing the window needs the PIN like quitting does.
+            tauri::WindowEvent::CloseRequested { api, .. }
+                if window.state::<AppState>().screen_is_locked() =>
+            {
+                api.prevent_close();
+                quit_requested(window.app_handle());
+            }
+            _ => {}
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::plan::boot,
-            commands::plan::ui_ready,
-            commands::plan::set_language,
-            commands::plan::search_plan,
-            commands::plan::checklist_ticks,
-            commands::plan::checklist_tick,
-            commands::plan::checklist_reset,
-            commands::plan::inventories,
-            commands::plan::inventory,
-            commands::plan::save_inventory,
-            commands::plan::delete_inventory,
-            commands::safety::link_status,
-            commands::safety::enroll,
-            commands::safety::unlink,
-            commands::safety::raise_alarm,
-            commands::safety::raise_drill,
-            commands::safety::drill_status,
-            commands::guard::cancel_alarm,
-            commands::safety::alarm,
-            commands::safety::active_alarm,
-            commands::safety::call,
-            commands::safety::user_contacts,
-            commands::safety::save_user_contact,
-            commands::safety::delete_user_contact,
-            commands::safety::order_user_contacts,
-            commands::safety::set_current_place,
-            commands::safety::set_alarm_shortcut,
-            commands::safety::unlock,
-            commands::safety::retry_unlock,
-            commands::reports::incidents,
-            commands::reports::incident,
-            commands::reports::new_incident,
-            commands::reports::save_incident,
-            commands::reports::mark_incident_ready,
-            commands::reports::delete_incident,
-            commands::reports::pick_attachments,
-            commands::reports::attach_dropped,
-            commands::reports::delete_attachment,
-            commands::reports::export_incident,
-            commands::reports::sync_status,
-            commands::reports::sync_now,
-            commands::guard::pin_status,
-            commands::guard::set_pin,
-            commands::guard::clear_pin,
-            commands::guard::set_idle_lock,
-            commands::guard::lock_screen,
-            commands::guard::unlock_screen,
-            commands::guard::alarm_timeline,
-            commands::guard::export_alarm_timeline,
-            commands::meeting::check_in,
-            commands::meeting::extend_checkin,
-            commands::meeting::check_out,
-            commands::meeting::active_checkin,
-            commands::meeting::appearances,
-            commands::meeting::save_appearance,
-            commands::meeting::delete_appearance,
-        ])
+        .invoke_handler(invoke_handler())
         .setup(move |app| {
             let state = app.state::<AppState>();
             state.mark("setup");
@@ -356,6 +328,90 @@ pub fn build<R: Runtime>(
             }
             Ok(())
         })
+}
+
+/// The commands the window may call, behind the lock: while the lock screen is up every
+/// command not on [`commands::WHILE_LOCKED`] is refused here, before it runs — guarded by
+/// default, so a command added later is locked unless someone decides otherwise.
+pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    // The bound gives the generated closure its argument's type.
+    fn typed<R: Runtime, F: Fn(tauri::ipc::Invoke<R>) -> bool>(f: F) -> F {
+        f
+    }
+    let handler = typed::<R, _>(tauri::generate_handler![
+        commands::plan::boot,
+        commands::plan::ui_ready,
+        commands::plan::set_language,
+        commands::plan::search_plan,
+        commands::plan::checklist_ticks,
+        commands::plan::checklist_tick,
+        commands::plan::checklist_reset,
+        commands::plan::inventories,
+        commands::plan::inventory,
+        commands::plan::save_inventory,
+        commands::plan::delete_inventory,
+        commands::safety::link_status,
+        commands::safety::enroll,
+        commands::safety::unlink,
+        commands::safety::raise_alarm,
+        commands::safety::raise_drill,
+        commands::safety::drill_status,
+        commands::guard::cancel_alarm,
+        commands::safety::alarm,
+        commands::safety::active_alarm,
+        commands::safety::call,
+        commands::safety::user_contacts,
+        commands::safety::save_user_contact,
+        commands::safety::delete_user_contact,
+        commands::safety::order_user_contacts,
+        commands::safety::set_current_place,
+        commands::safety::set_alarm_shortcut,
+        commands::safety::unlock,
+        commands::safety::retry_unlock,
+        commands::reports::incidents,
+        commands::reports::incident,
+        commands::reports::new_incident,
+        commands::reports::save_incident,
+        commands::reports::mark_incident_ready,
+        commands::reports::delete_incident,
+        commands::reports::pick_attachments,
+        commands::reports::attach_dropped,
+        commands::reports::delete_attachment,
+        commands::reports::export_incident,
+        commands::reports::sync_status,
+        commands::reports::sync_now,
+        commands::guard::pin_status,
+        commands::guard::set_pin,
+        commands::guard::clear_pin,
+        commands::guard::set_idle_lock,
+        commands::guard::lock_screen,
+        commands::guard::unlock_screen,
+        commands::guard::alarm_timeline,
+        commands::guard::export_alarm_timeline,
+        commands::meeting::check_in,
+        commands::meeting::extend_checkin,
+        commands::meeting::check_out,
+        commands::meeting::active_checkin,
+        commands::meeting::appearances,
+        commands::meeting::save_appearance,
+        commands::meeting::delete_appearance,
+        commands::guard::quit_app,
+    ]);
+    move |invoke| {
+        let refused = {
+            let webview = invoke.message.webview();
+            let state = webview.state::<AppState>();
+            commands::refused_while_locked(&state, invoke.message.command())
+        };
+        match refused {
+            Some(e) => {
+                invoke.resolver.reject(e);
+                true
+            }
+            None => handler(invoke),
+        }
+    }
 }
 
 /// Under `--smoke`, fails the run if the UI has not reported ready in time, saying why.

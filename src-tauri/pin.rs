@@ -2,6 +2,11 @@
 //! Wrong PINs make the next try wait ([`varn_core::pin::Throttle`]); the count is stored,
 //! so closing the app does not reset it. Both hashes are always checked, so how long a try
 //! takes does not tell which PIN was entered.
+//!
+//! The duress PIN is indistinguishable from the PIN to whoever watches: wherever a PIN is
+//! asked for, it is taken as if it were right ([`Guarded::Duress`]) but changes nothing, and
+//! the caller raises a silent duress alarm. Whether one is set is never shown, and using it
+//! never resets the count of wrong tries.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -57,7 +62,9 @@ pub enum PinError {
 pub struct PinStatus {
     /// A PIN is set: cancelling an alarm and opening the lock need it.
     pub pin_set: bool,
-    /// A duress PIN is set.
+    /// A duress PIN is set. Never sent to the window: whoever forces the person to open the
+    /// app must not be able to read it off the settings.
+    #[serde(skip)]
     pub duress_set: bool,
     /// Minutes without use before the app locks; 0 = never.
     pub idle_lock_minutes: u32,
@@ -135,7 +142,9 @@ pub fn verify(db: &Db, entered: &str, now: DateTime<Utc>) -> Result<Entered, Pin
     let is_pin = matches(entered, Some(&app));
     let is_duress = matches(entered, duress.as_deref());
     if is_pin || is_duress {
-        if t != Throttle::default() {
+        // Only the person's own PIN starts the count of wrong tries again: the duress PIN
+        // is typed by someone being forced, and must not help whoever forces them.
+        if is_pin && t != Throttle::default() {
             t.succeeded();
             save_throttle(db, &t)?;
         }
@@ -150,29 +159,62 @@ pub fn verify(db: &Db, entered: &str, now: DateTime<Utc>) -> Result<Entered, Pin
     Err(PinError::Wrong(wait))
 }
 
+/// What a change that needs the PIN did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guarded<T> {
+    /// The PIN was right (or none is set): done.
+    Done(T),
+    /// The duress PIN: nothing was changed. `T` is what the change would have returned, to
+    /// show as if it had happened; the caller raises a silent duress alarm.
+    Duress(T),
+}
+
+impl<T> Guarded<T> {
+    /// What to show, either way.
+    pub fn shown(self) -> T {
+        match self {
+            Guarded::Done(t) | Guarded::Duress(t) => t,
+        }
+    }
+}
+
+/// Checks `entered` when a PIN is set; with no PIN set there is nothing to check.
+pub fn guard(db: &Db, entered: Option<&str>, now: DateTime<Utc>) -> Result<Entered, PinError> {
+    if db.setting(APP_KEY)?.is_none() {
+        return Ok(Entered::Pin);
+    }
+    verify(db, entered.unwrap_or(""), now)
+}
+
 /// Sets the PIN and, optionally, the duress PIN. Changing a PIN that is set needs it
-/// (`current`); the duress PIN cannot do that.
+/// (`current`); the duress PIN there changes nothing and looks like success.
 pub fn set(
     db: &Db,
     current: Option<&str>,
     mut new_pin: String,
     mut duress: Option<String>,
     now: DateTime<Utc>,
-) -> Result<PinStatus, PinError> {
+) -> Result<Guarded<PinStatus>, PinError> {
     let result = (|| {
-        if db.setting(APP_KEY)?.is_some() {
-            match verify(db, current.unwrap_or(""), now)? {
-                Entered::Pin => {}
-                // The duress PIN must never open the settings; it counts as wrong.
-                Entered::Duress => return Err(PinError::Wrong(0)),
-            }
-        }
+        let entered = if db.setting(APP_KEY)?.is_some() {
+            verify(db, current.unwrap_or(""), now)?
+        } else {
+            Entered::Pin
+        };
         pin::check_format(&new_pin)?;
         if let Some(d) = duress.as_deref() {
             pin::check_format(d)?;
             if d == new_pin {
                 return Err(PinFormatError::SameAsPin.into());
             }
+        }
+        if entered == Entered::Duress {
+            let before = status(db)?;
+            return Ok(Guarded::Duress(PinStatus {
+                pin_set: true,
+                duress_set: duress.is_some(),
+                idle_lock_minutes: before.idle_lock_minutes,
+            }));
         }
         let app_hash = hash(&new_pin)?;
         let duress_hash = duress.as_deref().map(hash).transpose()?;
@@ -183,7 +225,7 @@ pub fn set(
                 db.delete_settings(&[DURESS_KEY])?;
             }
         }
-        Ok(status(db)?)
+        Ok(Guarded::Done(status(db)?))
     })();
     new_pin.zeroize();
     if let Some(d) = duress.as_mut() {
@@ -193,24 +235,50 @@ pub fn set(
 }
 
 /// Removes both PINs (and so the idle lock); needs the PIN.
-pub fn clear(db: &Db, current: &str, now: DateTime<Utc>) -> Result<PinStatus, PinError> {
+pub fn clear(db: &Db, current: &str, now: DateTime<Utc>) -> Result<Guarded<PinStatus>, PinError> {
+    let none = PinStatus {
+        pin_set: false,
+        duress_set: false,
+        idle_lock_minutes: 0,
+    };
     match verify(db, current, now)? {
         Entered::Pin => {
             db.delete_settings(&[APP_KEY, DURESS_KEY, IDLE_KEY])?;
-            Ok(status(db)?)
+            Ok(Guarded::Done(status(db)?))
         }
-        Entered::Duress => Err(PinError::Wrong(0)),
+        Entered::Duress => Ok(Guarded::Duress(none)),
     }
 }
 
+/// Whether moving the idle lock from `from` to `to` minutes weakens it (off, or longer):
+/// only that needs the PIN.
+pub fn idle_change_weakens(from: u32, to: u32) -> bool {
+    to == 0 || (from != 0 && to > from)
+}
+
 /// Sets the idle lock (minutes; 0 = off). Needs a PIN to be set, since the lock opens
-/// with it.
-pub fn set_idle_lock(db: &Db, minutes: u32) -> Result<PinStatus, PinError> {
+/// with it, and the PIN itself to turn it off or lengthen it.
+pub fn set_idle_lock(
+    db: &Db,
+    minutes: u32,
+    entered: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Guarded<PinStatus>, PinError> {
     if db.setting(APP_KEY)?.is_none() {
         return Err(PinError::NotSet);
     }
-    db.set_setting(IDLE_KEY, &minutes.min(MAX_IDLE_MINUTES).to_string())?;
-    Ok(status(db)?)
+    let minutes = minutes.min(MAX_IDLE_MINUTES);
+    let before = status(db)?;
+    if idle_change_weakens(before.idle_lock_minutes, minutes)
+        && verify(db, entered.unwrap_or(""), now)? == Entered::Duress
+    {
+        return Ok(Guarded::Duress(PinStatus {
+            idle_lock_minutes: minutes,
+            ..before
+        }));
+    }
+    db.set_setting(IDLE_KEY, &minutes.to_string())?;
+    Ok(Guarded::Done(status(db)?))
 }
 
 #[cfg(test)]
@@ -247,7 +315,9 @@ mod tests {
     fn the_pin_and_the_duress_pin_are_told_apart() {
         let (_dir, db) = db();
         assert!(matches!(verify(&db, "1234", at(0)), Err(PinError::NotSet)));
-        let s = set(&db, None, "1234".into(), Some("4321".into()), at(0)).unwrap();
+        let s = set(&db, None, "1234".into(), Some("4321".into()), at(0))
+            .unwrap()
+            .shown();
         assert!(s.pin_set && s.duress_set);
         assert_eq!(verify(&db, "1234", at(0)).unwrap(), Entered::Pin);
         assert_eq!(verify(&db, "4321", at(0)).unwrap(), Entered::Duress);
@@ -293,11 +363,32 @@ mod tests {
     }
 
     #[test]
-    fn changing_or_clearing_needs_the_pin_and_never_the_duress_pin() {
+    fn changing_or_clearing_needs_the_pin_and_the_duress_pin_changes_nothing() {
         let (_dir, db) = db();
         set(&db, None, "1234".into(), Some("4321".into()), at(0)).unwrap();
+        let before = (
+            db.setting(APP_KEY).unwrap(),
+            db.setting(DURESS_KEY).unwrap(),
+        );
+        // The duress PIN as "current": looks like success, changes nothing.
+        let fake = set(&db, Some("4321"), "5555".into(), None, at(0)).unwrap();
+        assert!(matches!(fake, Guarded::Duress(ref s) if s.pin_set));
+        assert!(matches!(clear(&db, "4321", at(0)).unwrap(), Guarded::Duress(ref s) if !s.pin_set));
         assert!(matches!(
-            set(&db, Some("4321"), "5555".into(), None, at(0)),
+            set_idle_lock(&db, 0, Some("4321"), at(0)).unwrap(),
+            Guarded::Duress(_)
+        ));
+        assert_eq!(
+            (
+                db.setting(APP_KEY).unwrap(),
+                db.setting(DURESS_KEY).unwrap()
+            ),
+            before
+        );
+        assert_eq!(status(&db).unwrap().idle_lock_minutes, 0);
+        // A wrong one is refused; formats are checked before anything else.
+        assert!(matches!(
+            set(&db, Some("0000"), "5555".into(), None, at(0)),
             Err(PinError::Wrong(_))
         ));
         assert!(matches!(
@@ -309,10 +400,42 @@ mod tests {
             Err(PinError::Format(PinFormatError::Digits))
         ));
         let s = set(&db, Some("1234"), "5555".into(), None, at(0)).unwrap();
-        assert!(s.pin_set && !s.duress_set, "no duress PIN given: removed");
-        assert_eq!(set_idle_lock(&db, 5).unwrap().idle_lock_minutes, 5);
-        assert!(matches!(clear(&db, "4321", at(0)), Err(PinError::Wrong(_))));
-        let s = clear(&db, "5555", at(0)).unwrap();
+        assert!(
+            matches!(s, Guarded::Done(ref s) if s.pin_set && !s.duress_set),
+            "no duress PIN given: removed"
+        );
+        // Setting an idle lock is free; turning it off or lengthening it needs the PIN.
+        assert_eq!(
+            set_idle_lock(&db, 5, None, at(20))
+                .unwrap()
+                .shown()
+                .idle_lock_minutes,
+            5
+        );
+        assert_eq!(
+            set_idle_lock(&db, 1, None, at(20))
+                .unwrap()
+                .shown()
+                .idle_lock_minutes,
+            1
+        );
+        assert!(matches!(
+            set_idle_lock(&db, 0, None, at(20)),
+            Err(PinError::Wrong(_))
+        ));
+        assert!(matches!(
+            set_idle_lock(&db, 30, Some("0000"), at(20)),
+            Err(PinError::Wrong(_))
+        ));
+        assert_eq!(
+            set_idle_lock(&db, 0, Some("5555"), at(60)).unwrap(),
+            Guarded::Done(PinStatus {
+                pin_set: true,
+                duress_set: false,
+                idle_lock_minutes: 0
+            })
+        );
+        let s = clear(&db, "5555", at(60)).unwrap().shown();
         assert_eq!(
             s,
             PinStatus {
@@ -321,6 +444,52 @@ mod tests {
                 idle_lock_minutes: 0
             }
         );
-        assert!(matches!(set_idle_lock(&db, 5), Err(PinError::NotSet)));
+        assert!(matches!(
+            set_idle_lock(&db, 5, None, at(60)),
+            Err(PinError::NotSet)
+        ));
+    }
+
+    #[test]
+    fn the_duress_pin_never_resets_the_count_of_wrong_tries() {
+        let (_dir, db) = db();
+        set(&db, None, "1234".into(), Some("4321".into()), at(0)).unwrap();
+        for _ in 0..2 {
+            assert!(matches!(
+                verify(&db, "0000", at(0)),
+                Err(PinError::Wrong(0))
+            ));
+        }
+        assert_eq!(verify(&db, "4321", at(0)).unwrap(), Entered::Duress);
+        // Still the third wrong try: it waits, as it would have without the duress PIN.
+        assert!(matches!(
+            verify(&db, "0000", at(0)),
+            Err(PinError::Wrong(5))
+        ));
+        assert_eq!(verify(&db, "1234", at(5)).unwrap(), Entered::Pin);
+        assert!(matches!(
+            verify(&db, "0000", at(5)),
+            Err(PinError::Wrong(0))
+        ));
+    }
+
+    #[test]
+    fn whether_a_duress_pin_is_set_never_reaches_the_window() {
+        let s = PinStatus {
+            pin_set: true,
+            duress_set: true,
+            idle_lock_minutes: 5,
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("duress"), "{json}");
+    }
+
+    #[test]
+    fn weakening_the_idle_lock_is_turning_it_off_or_lengthening_it() {
+        assert!(idle_change_weakens(5, 0));
+        assert!(idle_change_weakens(5, 15));
+        assert!(!idle_change_weakens(15, 5));
+        assert!(!idle_change_weakens(0, 5));
+        assert!(!idle_change_weakens(5, 5));
     }
 }

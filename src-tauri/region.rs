@@ -123,8 +123,14 @@ pub fn parse_server_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// A client that never follows a redirect: the device token goes only to the addresses the
+/// person linked, never to wherever a server (or someone in between) points.
 fn http_client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        // The server closes a kept-alive connection after 10 s without a request; letting it
+        // go first avoids sending on one that is just being closed.
+        .pool_idle_timeout(Duration::from_secs(5))
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(timeout)
         .user_agent(concat!("varn/", env!("CARGO_PKG_VERSION")))
@@ -439,6 +445,20 @@ impl RegionClient {
     pub async fn me(&self) -> Result<varn_core::wire::DeviceInfo, ClientError> {
         self.get("/v1/me").await
     }
+
+    /// Tells the server that this device is unlinked: it revokes the token at once. A token
+    /// the server already refuses counts as told.
+    pub async fn unlink(&self) -> Result<(), ClientError> {
+        let res = self
+            .exchange(&self.http, reqwest::Method::DELETE, "/v1/me", |r| r)
+            .await
+            .map_err(|e| ClientError::Network(e.without_url().to_string()))?;
+        let status = res.status();
+        if status.is_success() || status == reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(());
+        }
+        Err(error_of(res).await)
+    }
 }
 
 /// A client for the linked server with the token from the keychain, or why there is none.
@@ -647,6 +667,53 @@ mod tests {
             .unwrap_err()
             .contains("https"));
         assert!(parse_server_urls("  ").is_err());
+    }
+
+    /// A server that answers every request with a redirect to `to`, and counts requests.
+    fn redirecting_server(to: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}/v1/me\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        (url, hits)
+    }
+
+    /// A linked server that redirects elsewhere never gets the token sent on: the client
+    /// does not follow, and the other address sees no request.
+    #[tokio::test]
+    async fn a_redirect_never_carries_the_token_elsewhere() {
+        let (elsewhere, elsewhere_hits) = redirecting_server("http://127.0.0.1:9".into());
+        let (linked, linked_hits) = redirecting_server(elsewhere.clone());
+        let client =
+            RegionClient::new(Url::parse(&linked).unwrap(), "secret-token".into()).unwrap();
+        let err = client.me().await.unwrap_err();
+        assert!(
+            matches!(err, ClientError::Server { status: 307, .. }),
+            "{err:?}"
+        );
+        assert!(!err.is_retryable());
+        assert_eq!(linked_hits.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            elsewhere_hits.load(Ordering::SeqCst),
+            0,
+            "the redirect was not followed"
+        );
     }
 
     #[test]

@@ -87,8 +87,9 @@ pub struct AppState {
     pub trace: Option<Mutex<Vec<(String, f64)>>>,
     /// Wall-clock time of the start, to place the UI's own marks on the same line.
     pub started_wall: SystemTime,
-    /// The lock screen is up (idle lock or "Dölj" with a PIN set): reports, notes and
-    /// inventories are refused until the PIN is entered; the alarm and 112 still work.
+    /// The lock screen is up (a PIN is set and the app started, idled or was hidden with
+    /// "Dölj"): every command but those on [`crate::commands::WHILE_LOCKED`] is refused until
+    /// the PIN is entered; the alarm and 112 still work.
     pub screen_locked: AtomicBool,
 }
 
@@ -145,13 +146,27 @@ impl AppState {
         self.vault.get().map(|u| &u.db).ok_or(StorageError::Locked)
     }
 
-    /// [`StorageError::ScreenLocked`] while the lock screen is up: the commands for what it
-    /// protects (reports, notes, inventories, the person's contacts) call this first.
+    /// [`StorageError::ScreenLocked`] while the lock screen is up. The invoke handler
+    /// refuses every command not on [`crate::commands::WHILE_LOCKED`] with it; a command on
+    /// that list that still guards part of what it does (the person's own contacts in
+    /// `call`) asks here.
     pub fn screen_open(&self) -> Result<(), StorageError> {
-        if self.screen_locked.load(std::sync::atomic::Ordering::SeqCst) {
+        if self.screen_is_locked() {
             return Err(StorageError::ScreenLocked);
         }
         Ok(())
+    }
+
+    /// Whether the lock screen is up.
+    pub fn screen_is_locked(&self) -> bool {
+        self.screen_locked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The duress PIN was entered: a silent duress alarm (see
+    /// [`AlarmService::silent_duress`]) with the meeting and place an alarm would carry now.
+    pub fn duress(&self) -> Result<(), crate::alarm::AlarmError> {
+        let (meeting, place) = self.alarm_context().unwrap_or_default();
+        self.alarms()?.silent_duress(meeting, place)
     }
 
     /// The panic path, or [`StorageError::Locked`].
@@ -197,8 +212,8 @@ impl AppState {
         if let Some(lang) = db.setting("lang")?.and_then(|l| Lang::parse(&l)) {
             *self.lang.write().unwrap_or_else(|p| p.into_inner()) = lang;
         }
-        // With an idle lock set, the app starts behind the lock screen.
-        if crate::pin::status(&db)?.idle_lock_minutes > 0 {
+        // With a PIN set, the app starts behind the lock screen: a restart never opens it.
+        if crate::pin::status(&db)?.pin_set {
             self.screen_locked
                 .store(true, std::sync::atomic::Ordering::SeqCst);
         }
@@ -294,6 +309,7 @@ impl AppState {
             return Ok(LinkStatus {
                 link: None,
                 connection: Connection::NotEnrolled,
+                region_told: None,
             });
         };
         let link = crate::region::load_link(db)?;
@@ -302,7 +318,11 @@ impl AppState {
         } else {
             alarms.connection()
         };
-        Ok(LinkStatus { link, connection })
+        Ok(LinkStatus {
+            link,
+            connection,
+            region_told: None,
+        })
     }
 
     /// The region's alarm and drill rules from the profile in use.

@@ -203,6 +203,28 @@ impl<R: Runtime> Observer for WindowObserver<R> {
     }
 }
 
+/// Tells the person that the app's link to a region changed (linked, relinked or unlinked):
+/// someone with a minute at the laptop cannot quietly point the alarm elsewhere.
+pub fn notify_link_changed(state: &AppState, link: Option<&crate::region::Link>) {
+    let lang = state.lang();
+    let body = match link {
+        Some(l) => {
+            let host = reqwest::Url::parse(&l.server_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| l.server_url.clone());
+            state
+                .strings
+                .get(lang, "notify.linked")
+                .replace("{host}", &host)
+                .replace("{region}", &l.region_id)
+        }
+        None => state.strings.get(lang, "notify.unlinked").to_string(),
+    };
+    let title = state.strings.get(lang, "notify.link_title").to_string();
+    show_notification(title, body, link.is_none());
+}
+
 /// Shows a desktop notification off the caller's thread (the daemon answers over D-Bus).
 fn show_notification(title: String, body: String, urgent: bool) {
     std::thread::spawn(move || {

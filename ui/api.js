@@ -39,8 +39,9 @@ export const saveInventory = (input) => call('save_inventory', { input });
 export const deleteInventory = (id) => call('delete_inventory', { id });
 
 export const linkStatus = () => call('link_status');
-export const enroll = (serverUrl, code) => call('enroll', { serverUrl, code });
-export const unlink = () => call('unlink');
+/** pin: needed once a PIN is set (null otherwise). */
+export const enroll = (serverUrl, code, pin = null) => call('enroll', { serverUrl, code, pin });
+export const unlink = (pin = null) => call('unlink', { pin });
 
 export const raiseAlarm = () => call('raise_alarm');
 export const raiseDrill = () => call('raise_drill');
@@ -82,9 +83,12 @@ export const syncNow = () => call('sync_now');
 export const pinStatus = () => call('pin_status');
 export const setPin = (current, pin, duress) => call('set_pin', { current, pin, duress });
 export const clearPin = (current) => call('clear_pin', { current });
-export const setIdleLock = (minutes) => call('set_idle_lock', { minutes });
+/** pin: needed to turn the idle lock off or lengthen it. */
+export const setIdleLock = (minutes, pin = null) => call('set_idle_lock', { minutes, pin });
 export const lockScreen = () => call('lock_screen');
 export const unlockScreen = (pin) => call('unlock_screen', { pin });
+/** Behind the lock screen quitting needs the PIN. */
+export const quitApp = (pin = null) => call('quit_app', { pin });
 
 export const checkIn = (minutes, appearanceId = null) => call('check_in', { minutes, appearanceId });
 export const extendCheckin = (id, minutes) => call('extend_checkin', { id, minutes });

@@ -347,8 +347,13 @@ async function start() {
   });
   // The system says the network is back: send the queue now instead of waiting.
   window.addEventListener('online', () => { api.syncNow().then(onSync, () => {}); });
-  if (!ctx.locked) api.syncStatus().then(onSync, () => {});
-  if (!ctx.locked) api.activeCheckin().then((k) => { ctx.checkin = k; checkinView.update(ctx); drawCheckinBanner(); }, () => {});
+  // Behind the lock screen these are refused; they are asked for again once it opens.
+  ctx.afterUnlock = () => {
+    if (ctx.locked) return;
+    api.syncStatus().then(onSync, () => {});
+    api.activeCheckin().then((k) => { ctx.checkin = k; checkinView.update(ctx); drawCheckinBanner(); }, () => {});
+  };
+  if (!ctx.screenLocked) ctx.afterUnlock();
   api.on('checkin', (view) => {
     const finished = view.phase === 'done' || view.phase === 'checking_out';
     if (finished) {

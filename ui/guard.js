@@ -1,12 +1,28 @@
 // Quick hide ("Dölj") and the lock screen. "Dölj" puts a neutral clock over everything at
 // once; with a PIN set, the app behind it is locked too. The idle lock locks after the
 // chosen minutes without use (never while an alarm screen is open). Behind the lock the
-// alarm button and 112 still work; reports, notes and inventories need the PIN (the Rust
-// side refuses them too).
+// alarm button and 112 still work; everything else needs the PIN (the Rust side refuses
+// every other command while locked). Quitting behind the lock needs the PIN too.
 
 import * as api from './api.js';
 import { h, replace } from './dom.js';
 import { t, currentLang } from './i18n.js';
+import { pinDialog } from './dialog.js';
+
+/** Work that must land before the lock goes up (an editor's pending autosave): pairs of a
+ * view's node and its flush (cheap when nothing is pending). The last few are kept, so an
+ * editor left a moment ago still lands its last keystrokes. */
+let pending = [];
+
+/** Registers `flush` (returns a promise) to run before the lock. */
+export function beforeLock(node, flush) {
+  pending = [...pending.slice(-4), [node, flush]];
+}
+
+async function flushPending() {
+  await Promise.allSettled(pending.map(([, flush]) => flush()));
+  pending = pending.filter(([n]) => n.isConnected);
+}
 
 let ctx = null;
 let lastInput = Date.now();
@@ -14,6 +30,11 @@ const IDLE_CHECK_MS = 5000;
 
 export function setup(appCtx) {
   ctx = appCtx;
+  // The tray's Avsluta or the window's close button behind the lock: the PIN first.
+  api.on('quit-requested', () => {
+    if (document.getElementById('pin-entry')) return;
+    pinDialog(t('lock.quit_title'), t('lock.quit'), (pin) => api.quitApp(pin), { hint: t('lock.quit_hint') });
+  });
   for (const ev of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
     window.addEventListener(ev, () => { lastInput = Date.now(); }, { capture: true, passive: true });
   }
@@ -28,8 +49,9 @@ function checkIdle() {
   if (Date.now() - lastInput >= minutes * 60000) lock();
 }
 
-/** Locks if a PIN is set; true when locked. */
+/** Locks if a PIN is set; true when locked. An autosave on its way lands first. */
 export async function lock() {
+  await flushPending();
   try {
     if (!(await api.lockScreen())) return false;
   } catch {

@@ -1,5 +1,7 @@
-//! Commands for the PIN and the duress PIN, the lock screen ("Dölj" and the idle lock), a
-//! cancel that needs the PIN, and the alarm's timeline from the region.
+//! Commands for the PIN and the duress PIN, the lock screen ("Dölj" and the idle lock),
+//! quitting behind the lock, a cancel that needs the PIN, and the alarm's timeline from the
+//! region. Wherever a PIN is asked for, the duress PIN is taken as if it were right: it
+//! changes nothing, shows what the change would have shown, and raises a silent duress alarm.
 
 use std::sync::atomic::Ordering;
 
@@ -11,7 +13,7 @@ use varn_core::wire::TimelineEntry;
 use super::Result;
 use crate::alarm::AlarmView;
 use crate::error::CommandError;
-use crate::pin::{self, Entered, PinError, PinStatus};
+use crate::pin::{self, Entered, Guarded, PinError, PinStatus};
 use crate::state::AppState;
 
 impl From<PinError> for CommandError {
@@ -48,6 +50,24 @@ pub fn pin_status(state: State<'_, AppState>) -> Result<PinStatus> {
     Ok(pin::status(state.db()?)?)
 }
 
+/// What to show after a PIN-guarded change; the duress PIN raises the silent alarm first
+/// (a failure to store it is logged, never shown: the screen must look the same).
+pub(crate) fn settle<T>(state: &AppState, g: Guarded<T>) -> T {
+    if let Guarded::Duress(_) = &g {
+        if let Err(e) = state.duress() {
+            tracing::error!("the silent alarm could not be stored: {e}");
+        }
+    }
+    g.shown()
+}
+
+/// Checks the PIN (when one is set) for an action that needs it: `Ok(Entered::Duress)` for
+/// the duress PIN, which the caller must treat as if it were right.
+pub(crate) async fn check_pin(state: &AppState, entered: Option<String>) -> Result<Entered> {
+    let db = state.db()?.clone();
+    blocking(move || pin::guard(&db, entered.as_deref(), chrono::Utc::now())).await
+}
+
 /// Sets (or changes, with the current PIN) the PIN and the optional duress PIN.
 #[tauri::command]
 pub async fn set_pin(
@@ -56,25 +76,33 @@ pub async fn set_pin(
     pin: String,
     duress: Option<String>,
 ) -> Result<PinStatus> {
-    state.screen_open()?;
     let db = state.db()?.clone();
     let duress = duress.filter(|d| !d.is_empty());
-    blocking(move || pin::set(&db, current.as_deref(), pin, duress, chrono::Utc::now())).await
+    let g = blocking(move || pin::set(&db, current.as_deref(), pin, duress, chrono::Utc::now()))
+        .await?;
+    Ok(settle(&state, g))
 }
 
 /// Removes both PINs and the idle lock (needs the PIN).
 #[tauri::command]
 pub async fn clear_pin(state: State<'_, AppState>, current: String) -> Result<PinStatus> {
-    state.screen_open()?;
     let db = state.db()?.clone();
-    blocking(move || pin::clear(&db, &current, chrono::Utc::now())).await
+    let g = blocking(move || pin::clear(&db, &current, chrono::Utc::now())).await?;
+    Ok(settle(&state, g))
 }
 
-/// Sets the idle lock in minutes (0 = off); needs a PIN.
+/// Sets the idle lock in minutes (0 = off); needs a PIN set, and the PIN itself to turn the
+/// lock off or lengthen it.
 #[tauri::command]
-pub fn set_idle_lock(state: State<'_, AppState>, minutes: u32) -> Result<PinStatus> {
-    state.screen_open()?;
-    Ok(pin::set_idle_lock(state.db()?, minutes)?)
+pub async fn set_idle_lock(
+    state: State<'_, AppState>,
+    minutes: u32,
+    pin: Option<String>,
+) -> Result<PinStatus> {
+    let db = state.db()?.clone();
+    let g = blocking(move || pin::set_idle_lock(&db, minutes, pin.as_deref(), chrono::Utc::now()))
+        .await?;
+    Ok(settle(&state, g))
 }
 
 /// Puts up the lock screen ("Dölj" or idle). Without a PIN there is nothing to lock with;
@@ -89,15 +117,50 @@ pub fn lock_screen(state: State<'_, AppState>) -> Result<bool> {
 }
 
 /// Opens the lock screen with the PIN. The duress PIN opens it the same way (whoever forces
-/// the person to open the app sees no difference).
+/// the person to open the app sees no difference) and raises a silent duress alarm.
 #[tauri::command]
 pub async fn unlock_screen(state: State<'_, AppState>, pin: String) -> Result<()> {
-    if !state.screen_locked.load(Ordering::SeqCst) {
+    if !state.screen_is_locked() {
         return Ok(());
     }
     let db = state.db()?.clone();
-    blocking(move || pin::verify(&db, &pin, chrono::Utc::now())).await?;
+    let entered = blocking(move || pin::verify(&db, &pin, chrono::Utc::now())).await?;
+    if entered == Entered::Duress {
+        settle(&state, Guarded::Duress(()));
+    }
     state.screen_locked.store(false, Ordering::SeqCst);
+    Ok(())
+}
+
+/// How long a quit with the duress PIN keeps the (hidden) app running for its silent alarm
+/// to reach the region.
+const DURESS_QUIT_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Quits the app. Behind the lock screen this needs the PIN (the tray's *Avsluta* and the
+/// window's close button ask for it). The duress PIN looks like a quit — the window and the
+/// tray icon go away — while the app stays until its silent alarm has reached the region.
+#[tauri::command]
+pub async fn quit_app<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    pin: Option<String>,
+) -> Result<()> {
+    if !state.screen_is_locked() {
+        app.exit(0);
+        return Ok(());
+    }
+    match check_pin(&state, pin).await? {
+        Entered::Pin => app.exit(0),
+        Entered::Duress => {
+            settle(&state, Guarded::Duress(()));
+            crate::hide_everything(&app);
+            let alarms = state.alarms()?.clone();
+            tauri::async_runtime::spawn(async move {
+                alarms.wait_until_settled(DURESS_QUIT_GRACE).await;
+                app.exit(0);
+            });
+        }
+    }
     Ok(())
 }
 
@@ -124,7 +187,6 @@ pub async fn cancel_alarm(
 /// The alarm's timeline from the region server.
 #[tauri::command]
 pub async fn alarm_timeline(state: State<'_, AppState>, id: Uuid) -> Result<Vec<TimelineEntry>> {
-    state.screen_open()?;
     Ok(state.alarms()?.timeline(id).await?)
 }
 
@@ -136,7 +198,6 @@ pub async fn export_alarm_timeline<R: Runtime>(
     state: State<'_, AppState>,
     id: Uuid,
 ) -> Result<Option<String>> {
-    state.screen_open()?;
     let alarms = state.alarms()?;
     let view = alarms.view(id)?;
     let entries = alarms.timeline(id).await?;

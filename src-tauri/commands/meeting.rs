@@ -100,7 +100,6 @@ fn appearance_view(state: &AppState, a: Appearance) -> Result<AppearanceView> {
 /// Planned appearances that have not ended, soonest first.
 #[tauri::command]
 pub fn appearances(state: State<'_, AppState>) -> Result<Vec<AppearanceView>> {
-    state.screen_open()?;
     let since = chrono::Local::now()
         .naive_local()
         .format(varn_core::incident::LOCAL_TIME)
@@ -119,7 +118,6 @@ pub fn save_appearance(
     state: State<'_, AppState>,
     input: AppearanceInput,
 ) -> Result<AppearanceView> {
-    state.screen_open()?;
     let db = state.db()?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     let inventory_id = db.appearance(id)?.and_then(|a| a.inventory_id);
@@ -141,7 +139,6 @@ pub fn save_appearance(
 /// Deletes a planned appearance (its inventory stays).
 #[tauri::command]
 pub fn delete_appearance(state: State<'_, AppState>, id: Uuid) -> Result<()> {
-    state.screen_open()?;
     if state.db()?.delete_appearance(id)? {
         Ok(())
     } else {

@@ -1,6 +1,7 @@
 //! The commands the UI calls. Each one parses its input, calls plain Rust and maps the error;
 //! none holds logic of its own. [`COMMANDS`], `build.rs`, the capability file, the handler list
-//! in `lib.rs` and `ui/api.js` must name the same commands (a test checks).
+//! in `lib.rs` and `ui/api.js` must name the same commands (a test checks). Behind the lock
+//! screen only [`WHILE_LOCKED`] runs (see `crate::invoke_handler`).
 
 pub mod guard;
 pub mod meeting;
@@ -68,7 +69,38 @@ pub const COMMANDS: &[&str] = &[
     "appearances",
     "save_appearance",
     "delete_appearance",
+    "quit_app",
 ];
+
+/// The only commands that run behind the lock screen: what it takes to draw it and to get
+/// help. Everything else is refused with `screen_locked` before it runs.
+pub const WHILE_LOCKED: &[&str] = &[
+    // Drawing the lock screen (no private data: see `plan::boot`) and reporting it drawn.
+    "boot",
+    "ui_ready",
+    // Opening it: the PIN, and the database passphrase when there is no keychain.
+    "unlock_screen",
+    "unlock",
+    "retry_unlock",
+    // The alarm: raise it, see its screen, cancel it (with the PIN).
+    "raise_alarm",
+    "alarm",
+    "active_alarm",
+    "cancel_alarm",
+    // 112 and the region's numbers with their scripts (not the person's own contacts).
+    "call",
+    // Locking again, and quitting (with the PIN).
+    "lock_screen",
+    "quit_app",
+];
+
+/// The refusal of `command` while the lock screen is up, or `None` when it may run.
+pub fn refused_while_locked(state: &crate::state::AppState, command: &str) -> Option<CommandError> {
+    if state.screen_is_locked() && !WHILE_LOCKED.contains(&command) {
+        return Some(crate::storage::StorageError::ScreenLocked.into());
+    }
+    None
+}
 
 /// What every command returns.
 pub type Result<T> = std::result::Result<T, CommandError>;
@@ -78,6 +110,7 @@ mod tests {
     use super::COMMANDS;
     use std::collections::BTreeSet;
     use std::path::Path;
+    use tauri::Manager;
 
     fn root() -> &'static Path {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -140,7 +173,7 @@ mod tests {
         let start = lib
             .find("generate_handler![")
             .expect("generate_handler! in lib.rs");
-        let end = lib[start..].find("])").expect("end of the handler list") + start;
+        let end = lib[start..].find("]);").expect("end of the handler list") + start;
         let handled: BTreeSet<String> = lib[start + "generate_handler![".len()..end]
             .split(',')
             .filter_map(|s| s.trim().rsplit("::").next())
@@ -153,6 +186,13 @@ mod tests {
         let api = read("ui/api.js");
         let called = quoted_after(&api, "call('");
         assert_eq!(called, ours, "ui/api.js calls");
+
+        for c in super::WHILE_LOCKED {
+            assert!(
+                ours.contains(*c),
+                "WHILE_LOCKED names {c}, which is no command"
+            );
+        }
     }
 
     /// Only ui/api.js may talk to Tauri.
@@ -184,5 +224,311 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The app on `dir` with the database opened by `secrets` (one keychain across
+    /// "restarts" in one test).
+    fn open_app(
+        dir: &Path,
+        secrets: std::sync::Arc<crate::secrets::MemorySecrets>,
+    ) -> crate::state::AppState {
+        use std::sync::Arc;
+        let state = crate::state::AppState::new(crate::state::Parts {
+            data_dir: dir.to_path_buf(),
+            profile: crate::profiles::ActiveProfile {
+                profile: varn_core::profile::Profile::embedded_default().unwrap(),
+                source: "embedded".into(),
+                notes: Vec::new(),
+            },
+            secrets: secrets.clone(),
+            dialer: Arc::new(crate::dialer::SystemDialer::new(|_| Ok(()))),
+            observer: Arc::new(crate::ui_bridge::ObserverSlot::default()),
+            runtime: tauri::async_runtime::handle().inner().clone(),
+            smoke: false,
+            started: std::time::Instant::now(),
+        });
+        match crate::vault::open(dir, secrets.as_ref()).unwrap() {
+            crate::vault::Opening::Open(db) => state.unlock_with(db).unwrap(),
+            _ => panic!("the memory keychain opens the database"),
+        }
+        state
+    }
+
+    /// An unlocked app on a fresh data directory with a PIN set, as the window would see it.
+    fn app_with_pin(dir: &Path) -> crate::state::AppState {
+        let state = open_app(dir, Default::default());
+        crate::pin::set(
+            state.db().unwrap(),
+            None,
+            "1234".into(),
+            Some("4321".into()),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        state
+    }
+
+    /// Every registered command, called through the real invoke handler while the lock
+    /// screen is up, is refused with `screen_locked` unless it is on [`super::WHILE_LOCKED`];
+    /// those on the list are not refused for the lock.
+    #[test]
+    fn every_command_but_the_named_few_is_refused_behind_the_lock() {
+        use tauri::ipc::{CallbackFn, InvokeBody};
+        use tauri::webview::InvokeRequest;
+        let dir = tempfile::tempdir().unwrap();
+        let state = app_with_pin(dir.path());
+        state
+            .screen_locked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let app = tauri::test::mock_builder()
+            .manage(state)
+            .manage(super::reports::Dropped::default())
+            .invoke_handler(crate::invoke_handler())
+            .build(tauri::generate_context!(test = true))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(
+            &app,
+            "main",
+            tauri::WebviewUrl::App("index.html".into()),
+        )
+        .build()
+        .unwrap();
+        let mut refused = BTreeSet::new();
+        for cmd in COMMANDS {
+            let res = tauri::test::get_ipc_response(
+                &webview,
+                InvokeRequest {
+                    cmd: cmd.to_string(),
+                    callback: CallbackFn(0),
+                    error: CallbackFn(1),
+                    url: "tauri://localhost".parse().unwrap(),
+                    body: InvokeBody::Json(serde_json::json!({})),
+                    headers: Default::default(),
+                    invoke_key: tauri::test::INVOKE_KEY.to_string(),
+                },
+            );
+            let kind = res
+                .as_ref()
+                .err()
+                .and_then(|e| e.get("kind"))
+                .and_then(|k| k.as_str())
+                .map(str::to_string);
+            if let Err(e) = &res {
+                assert!(
+                    !e.to_string().contains("not allowed"),
+                    "{cmd}: the capability file must allow it: {e}"
+                );
+            }
+            if kind.as_deref() == Some("screen_locked") {
+                refused.insert(cmd.to_string());
+            }
+        }
+        let expected: BTreeSet<String> = COMMANDS
+            .iter()
+            .filter(|c| !super::WHILE_LOCKED.contains(c))
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(refused, expected, "refused behind the lock");
+        assert!(
+            expected.len() > 40 && super::WHILE_LOCKED.len() <= 12,
+            "a short list runs behind the lock"
+        );
+        // The person's own contacts are private even through `call`, which is on the list.
+        let contact = crate::storage::UserContact {
+            id: uuid::Uuid::now_v7(),
+            name: "Mamma".into(),
+            number: "0701234567".into(),
+        };
+        let state = webview.state::<crate::state::AppState>();
+        state.db().unwrap().save_user_contact(&contact).unwrap();
+        let res = tauri::test::get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: "call".into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(
+                    serde_json::json!({ "target": { "kind": "user", "id": contact.id } }),
+                ),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        );
+        assert_eq!(res.unwrap_err()["kind"], "screen_locked");
+        let res = tauri::test::get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: "call".into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(
+                    serde_json::json!({ "target": { "kind": "profile", "id": "sos" } }),
+                ),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        );
+        assert!(res.is_ok(), "112 works behind the lock: {res:?}");
+    }
+
+    /// With a PIN set, the app starts behind the lock: a restart never opens it.
+    #[test]
+    fn the_lock_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = std::sync::Arc::new(crate::secrets::MemorySecrets::default());
+        let first = open_app(dir.path(), keychain.clone());
+        assert!(!first.screen_is_locked(), "no PIN yet: open");
+        crate::pin::set(
+            first.db().unwrap(),
+            None,
+            "1234".into(),
+            None,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert!(!first.screen_is_locked(), "set in this session: still open");
+        let again = open_app(dir.path(), keychain);
+        assert!(
+            again.screen_is_locked(),
+            "the next start is behind the lock"
+        );
+    }
+
+    fn invoke(
+        webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        cmd: &str,
+        args: serde_json::Value,
+    ) -> std::result::Result<serde_json::Value, serde_json::Value> {
+        use tauri::ipc::{CallbackFn, InvokeBody};
+        tauri::test::get_ipc_response(
+            webview,
+            tauri::webview::InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+    }
+
+    /// The duress PIN typed where the PIN is asked for — the PIN form, the lock screen —
+    /// looks like the PIN: the form says saved, the lock opens. Nothing changes, and the
+    /// region gets an alarm marked under duress each time, which this device never shows.
+    #[test]
+    fn the_duress_pin_changes_nothing_and_the_region_gets_a_silent_duress_alarm() {
+        use tauri::async_runtime::block_on;
+        let server = block_on(varn_server::testkit::TestServer::start());
+        let dir = tempfile::tempdir().unwrap();
+        let state = app_with_pin(dir.path());
+        let code = block_on(server.enrollment_code("Anna Andersson"));
+        block_on(crate::region::enroll(
+            state.db().unwrap(),
+            state.secrets.as_ref(),
+            &state.token_key,
+            &server.url(),
+            &code,
+        ))
+        .unwrap();
+        state.alarms().unwrap().link_changed();
+        let stored = |s: &crate::state::AppState| {
+            let db = s.db().unwrap();
+            (
+                db.setting("pin.app").unwrap(),
+                db.setting("pin.duress").unwrap(),
+                crate::pin::status(db).unwrap(),
+            )
+        };
+        let before = stored(&state);
+        let app = tauri::test::mock_builder()
+            .manage(state)
+            .manage(super::reports::Dropped::default())
+            .invoke_handler(crate::invoke_handler())
+            .build(tauri::generate_context!(test = true))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(
+            &app,
+            "main",
+            tauri::WebviewUrl::App("index.html".into()),
+        )
+        .build()
+        .unwrap();
+        let duress_alarms = || {
+            let alarms = block_on(server.store.alarms("sormland", 50)).unwrap();
+            alarms.iter().filter(|a| a.duress_at.is_some()).count()
+        };
+        let wait_for = |n: usize| {
+            let start = std::time::Instant::now();
+            while duress_alarms() < n {
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(15),
+                    "the region holds {} duress alarms, not {n}",
+                    duress_alarms()
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        };
+
+        // The PIN form with the duress PIN as the current PIN: "saved".
+        let shown = invoke(
+            &webview,
+            "set_pin",
+            serde_json::json!({ "current": "4321", "pin": "5555", "duress": null }),
+        )
+        .expect("looks like success");
+        assert_eq!(shown["pin_set"], true);
+        assert!(
+            shown.get("duress_set").is_none(),
+            "never sent to the window"
+        );
+        let state = webview.state::<crate::state::AppState>();
+        assert_eq!(stored(&state), before, "nothing changed");
+        wait_for(1);
+        // Nothing on this device shows it.
+        assert_eq!(
+            invoke(&webview, "active_alarm", serde_json::json!({})).unwrap(),
+            serde_json::Value::Null
+        );
+
+        // Turning the idle lock off with it: "saved", and nothing changes.
+        let shown = invoke(
+            &webview,
+            "set_idle_lock",
+            serde_json::json!({ "minutes": 0, "pin": "4321" }),
+        )
+        .expect("looks like success");
+        assert_eq!(shown["idle_lock_minutes"], 0);
+        assert_eq!(stored(&state), before);
+        wait_for(2);
+
+        // The lock screen opens with it like with the PIN.
+        state
+            .screen_locked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        invoke(
+            &webview,
+            "unlock_screen",
+            serde_json::json!({ "pin": "4321" }),
+        )
+        .expect("opens");
+        assert!(!state.screen_is_locked());
+        wait_for(3);
+        // The region's dashboard shows them as under duress and open; the device's own view
+        // of the region's timeline would end with a plain cancel.
+        let alarms = block_on(server.store.alarms("sormland", 50)).unwrap();
+        assert!(alarms
+            .iter()
+            .filter(|a| a.duress_at.is_some())
+            .all(|a| a.status == varn_core::wire::AlarmStatus::Open));
+        // And the PIN still is the PIN.
+        assert_eq!(
+            crate::pin::verify(state.db().unwrap(), "1234", chrono::Utc::now()).unwrap(),
+            crate::pin::Entered::Pin
+        );
     }
 }

@@ -76,7 +76,7 @@ pub fn lock_view(state: &AppState) -> Option<LockView> {
     })
 }
 
-/// Everything the first view needs.
+/// Everything the first view needs (behind the lock screen, only what the lock needs).
 #[tauri::command]
 pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
     state.mark("boot called");
@@ -96,9 +96,11 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
             Err(_) => None,
         },
         alarm_shortcut: crate::shortcut::configured(&state),
+        // Behind the lock screen the window gets what it needs to draw the lock, 112 and the
+        // alarm, and nothing the person keeps to themselves.
         current_place: match state.db() {
-            Ok(db) => db.setting("current_place")?.unwrap_or_default(),
-            Err(_) => String::new(),
+            Ok(db) if !state.screen_is_locked() => db.setting("current_place")?.unwrap_or_default(),
+            _ => String::new(),
         },
         locked: lock_view(&state),
         suggested_server_url: std::env::var("VARN_SERVER_URL")
@@ -185,7 +187,6 @@ pub fn checklist_tick(
 /// Clears the checklist.
 #[tauri::command]
 pub fn checklist_reset(state: State<'_, AppState>) -> Result<()> {
-    state.screen_open()?;
     Ok(state.db()?.reset_checklist()?)
 }
 
@@ -215,7 +216,6 @@ fn view(state: &AppState, s: InventorySummary) -> InventoryView {
 /// All risk inventories, newest appearance first.
 #[tauri::command]
 pub fn inventories(state: State<'_, AppState>) -> Result<Vec<InventoryView>> {
-    state.screen_open()?;
     let list = state.db()?.list_inventories()?;
     Ok(list.into_iter().map(|s| view(&state, s)).collect())
 }
@@ -223,7 +223,6 @@ pub fn inventories(state: State<'_, AppState>) -> Result<Vec<InventoryView>> {
 /// One risk inventory.
 #[tauri::command]
 pub fn inventory(state: State<'_, AppState>, id: Uuid) -> Result<InventoryView> {
-    state.screen_open()?;
     let s = state
         .db()?
         .inventory(id)?
@@ -278,7 +277,6 @@ pub fn save_inventory(state: State<'_, AppState>, input: InventoryInput) -> Resu
 /// Deletes an inventory.
 #[tauri::command]
 pub fn delete_inventory(state: State<'_, AppState>, id: Uuid) -> Result<()> {
-    state.screen_open()?;
     if state.db()?.delete_inventory(id)? {
         Ok(())
     } else {

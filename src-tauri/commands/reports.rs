@@ -100,14 +100,12 @@ pub fn content_type(name: &str) -> &'static str {
 /// All reports, newest first.
 #[tauri::command]
 pub fn incidents(state: State<'_, AppState>) -> Result<Vec<IncidentRow>> {
-    state.screen_open()?;
     Ok(state.db()?.incidents()?)
 }
 
 /// One report.
 #[tauri::command]
 pub fn incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentRow> {
-    state.screen_open()?;
     state
         .db()?
         .incident(id)?
@@ -122,7 +120,6 @@ pub fn new_incident(
     alarm_id: Option<Uuid>,
     checkin_id: Option<Uuid>,
 ) -> Result<IncidentRow> {
-    state.screen_open()?;
     let mut draft = Incident::default();
     if let Some(id) = checkin_id {
         let view = state.checkins()?.view(id)?;
@@ -153,7 +150,6 @@ pub fn save_incident(
     id: Uuid,
     incident: Incident,
 ) -> Result<IncidentRow> {
-    // Not behind the lock screen: an autosave on its way when "Dölj" is pressed must land.
     let ids: Vec<String> = state.with_profile(|a| {
         a.profile
             .checklist
@@ -176,7 +172,6 @@ pub fn save_incident(
 /// Marks a draft as ready to send.
 #[tauri::command]
 pub fn mark_incident_ready(state: State<'_, AppState>, id: Uuid) -> Result<IncidentRow> {
-    state.screen_open()?;
     let row = state
         .db()?
         .mark_incident_ready(id)?
@@ -204,7 +199,6 @@ pub fn sync_now(state: State<'_, AppState>) -> Result<SyncView> {
 /// Deletes a report and its attachments for good (the confirm step is in the UI).
 #[tauri::command]
 pub fn delete_incident(state: State<'_, AppState>, id: Uuid) -> Result<()> {
-    state.screen_open()?;
     if state.db()?.delete_incident(id)? {
         Ok(())
     } else {
@@ -271,7 +265,6 @@ pub async fn pick_attachments<R: Runtime>(
     state: State<'_, AppState>,
     id: Uuid,
 ) -> Result<Attached> {
-    state.screen_open()?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
@@ -306,7 +299,6 @@ pub fn attach_dropped(
     id: Uuid,
     token: u64,
 ) -> Result<Attached> {
-    state.screen_open()?;
     let paths = dropped
         .take(token)
         .ok_or_else(|| CommandError::not_found("the dropped files (drop them again)"))?;
@@ -320,7 +312,6 @@ pub fn delete_attachment(
     incident: Uuid,
     id: Uuid,
 ) -> Result<IncidentRow> {
-    state.screen_open()?;
     let db = state.db()?;
     if !db.delete_attachment(incident, id)? {
         return Err(CommandError::not_found(format!("attachment {id}")));
@@ -345,7 +336,6 @@ pub async fn export_incident<R: Runtime>(
     state: State<'_, AppState>,
     id: Uuid,
 ) -> Result<Option<Exported>> {
-    state.screen_open()?;
     let row = state
         .db()?
         .incident(id)?

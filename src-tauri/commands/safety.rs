@@ -51,6 +51,9 @@ pub struct LinkStatus {
     pub link: Option<Link>,
     /// The connection as last seen.
     pub connection: Connection,
+    /// After unlinking or relinking: whether the region server heard that this device left
+    /// it (it then shows the device as unlinked); `None` otherwise.
+    pub region_told: Option<bool>,
 }
 
 /// Unlocks (or, the first time, creates) the database with a passphrase. Wrong passphrases
@@ -116,6 +119,9 @@ pub async fn unlock<R: Runtime>(
 /// Tries the keychain again (after the person unlocked it).
 #[tauri::command]
 pub fn retry_unlock<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<bool> {
+    if !state.is_locked() {
+        return Ok(true);
+    }
     crate::try_unlock(&state);
     if !state.is_locked() {
         crate::shortcut::reregister(&app, &state);
@@ -129,15 +135,54 @@ pub fn link_status(state: State<'_, AppState>) -> Result<LinkStatus> {
     Ok(state.link_status()?)
 }
 
-/// Links the app to a region server with a one-time enrollment code.
+/// The duress PIN where linking or unlinking asked for the PIN: nothing changes, a silent
+/// duress alarm goes out, and the person's screen says what a failed attempt says.
+fn duress_refusal(state: &AppState) -> CommandError {
+    super::guard::settle(state, crate::pin::Guarded::Duress(()));
+    CommandError {
+        kind: "server_unreachable",
+        message: "the region server could not be reached".into(),
+    }
+}
+
+/// Tells the linked region server that this device leaves it (it revokes the token and its
+/// dashboard shows the device as unlinked). Returns whether it heard.
+async fn tell_region_unlinked(state: &AppState) -> bool {
+    let Ok(alarms) = state.alarms() else {
+        return false;
+    };
+    match alarms.region_client() {
+        Ok(c) => match c.unlink().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("the region server did not hear of the unlink: {e}");
+                false
+            }
+        },
+        Err(_) => false,
+    }
+}
+
+/// Links the app to a region server with a one-time enrollment code. Needs the PIN when one
+/// is set; a link that replaces another first tells the old server.
 #[tauri::command]
 pub async fn enroll(
     state: State<'_, AppState>,
     server_url: String,
     code: String,
+    pin: Option<String>,
 ) -> Result<LinkStatus> {
     check_text("code", &code, 40).map_err(|e| CommandError::invalid("code", e.to_string()))?;
-    region::enroll(
+    if super::guard::check_pin(&state, pin).await? == crate::pin::Entered::Duress {
+        return Err(duress_refusal(&state));
+    }
+    let relinking = region::load_link(state.db()?)?.is_some();
+    let told = if relinking {
+        Some(tell_region_unlinked(&state).await)
+    } else {
+        None
+    };
+    let link = region::enroll(
         state.db()?,
         state.secrets.as_ref(),
         &state.token_key,
@@ -151,16 +196,31 @@ pub async fn enroll(
     // answer below and the `connection` event agree whichever reaches the window first.
     alarms.server_answered();
     state.sync()?.trigger();
-    Ok(state.link_status()?)
+    crate::ui_bridge::notify_link_changed(&state, Some(&link));
+    tracing::info!(region = %link.region_id, "linked to a region server");
+    Ok(LinkStatus {
+        region_told: told,
+        ..state.link_status()?
+    })
 }
 
-/// Forgets the link (the token leaves the keychain).
+/// Forgets the link: the region server is told (it revokes the device and shows it as
+/// unlinked), then the token leaves the keychain. Needs the PIN when one is set.
 #[tauri::command]
-pub fn unlink(state: State<'_, AppState>) -> Result<LinkStatus> {
+pub async fn unlink(state: State<'_, AppState>, pin: Option<String>) -> Result<LinkStatus> {
+    if super::guard::check_pin(&state, pin).await? == crate::pin::Entered::Duress {
+        return Err(duress_refusal(&state));
+    }
+    let told = tell_region_unlinked(&state).await;
     region::unlink(state.db()?, state.secrets.as_ref(), &state.token_key)?;
     state.alarms()?.link_changed();
     state.sync()?.trigger();
-    Ok(state.link_status()?)
+    crate::ui_bridge::notify_link_changed(&state, None);
+    tracing::info!(region_told = told, "unlinked from the region server");
+    Ok(LinkStatus {
+        region_told: Some(told),
+        ..state.link_status()?
+    })
 }
 
 /// Raises the panic alarm. Durable locally when this returns; sending goes on in the background.
@@ -237,8 +297,11 @@ pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<Called> {
                     .and_then(|c| Some((c.number.clone()?, c.script.clone())))
             })
             .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
+        // The person's own contacts are private: not behind the lock screen (the region's
+        // numbers, 112 first, always work).
         CallTarget::User { id } => state
-            .db()?
+            .screen_open()
+            .and_then(|()| state.db())?
             .user_contacts()?
             .into_iter()
             .find(|c| c.id == id)
@@ -274,7 +337,6 @@ pub fn save_user_contact(
     state: State<'_, AppState>,
     input: UserContactInput,
 ) -> Result<Vec<UserContact>> {
-    state.screen_open()?;
     let name = input.name.trim().to_string();
     let number = input.number.trim().to_string();
     if name.is_empty() {
@@ -308,7 +370,6 @@ pub fn save_user_contact(
 /// Deletes one of the person's contacts.
 #[tauri::command]
 pub fn delete_user_contact(state: State<'_, AppState>, id: Uuid) -> Result<Vec<UserContact>> {
-    state.screen_open()?;
     if !state.db()?.delete_user_contact(id)? {
         return Err(CommandError::not_found(format!("contact {id}")));
     }
@@ -318,7 +379,6 @@ pub fn delete_user_contact(state: State<'_, AppState>, id: Uuid) -> Result<Vec<U
 /// Puts the person's contacts in this order.
 #[tauri::command]
 pub fn order_user_contacts(state: State<'_, AppState>, ids: Vec<Uuid>) -> Result<Vec<UserContact>> {
-    state.screen_open()?;
     state.db()?.order_user_contacts(&ids)?;
     Ok(state.db()?.user_contacts()?)
 }

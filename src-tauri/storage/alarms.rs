@@ -8,7 +8,7 @@ use varn_core::alarm::{Blocked, LocalAlarm};
 use super::{Db, StorageError};
 
 const COLS: &str =
-    "id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, drill, acknowledged_seen_at, stored_at, duress";
+    "id, triggered_at, meeting, place, receipt, cancel_requested_at, blocked, revision, drill, acknowledged_seen_at, stored_at, duress, silent";
 
 /// A row as stored, before decoding.
 struct Raw {
@@ -24,6 +24,7 @@ struct Raw {
     seen: Option<String>,
     stored: Option<String>,
     duress: bool,
+    silent: bool,
 }
 
 fn row(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -40,6 +41,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Raw> {
         seen: r.get(9)?,
         stored: r.get(10)?,
         duress: r.get(11)?,
+        silent: r.get(12)?,
     })
 }
 
@@ -58,6 +60,7 @@ impl Db {
             seen,
             stored,
             duress,
+            silent,
         } = raw;
         let time = |s: &str| -> Result<DateTime<Utc>, StorageError> {
             DateTime::parse_from_rfc3339(s)
@@ -84,6 +87,7 @@ impl Db {
             acknowledged_seen_at: seen.as_deref().map(time).transpose()?,
             stored_at: stored.as_deref().map(time).transpose()?,
             duress,
+            silent,
         })
     }
 
@@ -100,8 +104,9 @@ impl Db {
         let revision = self.write(|tx| {
             tx.query_row(
                 "INSERT INTO alarms (id, triggered_at, meeting, place, receipt, cancel_requested_at,
-                    blocked, revision, updated_at, drill, acknowledged_seen_at, stored_at, duress)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12)
+                    blocked, revision, updated_at, drill, acknowledged_seen_at, stored_at, duress,
+                    silent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT (id) DO UPDATE SET receipt = ?5, cancel_requested_at = ?6, blocked = ?7,
                     revision = revision + 1, updated_at = ?8, acknowledged_seen_at = ?10, duress = ?12
                  RETURNING revision",
@@ -117,7 +122,8 @@ impl Db {
                     a.drill,
                     a.acknowledged_seen_at.map(ts),
                     a.stored_at.map(ts),
-                    a.duress
+                    a.duress,
+                    a.silent
                 ],
                 |r| r.get(0),
             )
@@ -191,6 +197,7 @@ mod tests {
             acknowledged_seen_at: None,
             stored_at: Some(Utc::now()),
             duress: false,
+            silent: false,
         };
         {
             let db = Db::open(&path).unwrap();

@@ -145,6 +145,8 @@ pub const MIGRATIONS: &[&str] = &[
         created_at     TEXT NOT NULL
      ) STRICT;
      CREATE INDEX appearances_by_start ON appearances (starts_at);",
+    // 8: alarms raised silently with the duress PIN: sent, never shown on this device.
+    "ALTER TABLE alarms ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.

@@ -1,7 +1,8 @@
 //! The PIN, the duress PIN, "Dölj", the lock screen and call scripts, in the real window
 //! against the real server: a cancel needs the PIN; the duress PIN looks like a cancel on
 //! screen while the dashboard shows the alarm as under duress; wrong PINs are delayed; the
-//! lock screen keeps the alarm and 112 and nothing else.
+//! lock screen keeps the alarm and 112 and nothing else; the lock survives a restart and
+//! quitting behind it needs the PIN; unlinking needs the PIN and reaches the region.
 
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,10 @@ async fn set_pins(app: &App) {
     app.fill("#pin-new", PIN).await;
     app.fill("#pin-duress", DURESS).await;
     app.click("#pin-save").await;
-    app.wait_text("#pin-state", "PIN och hot-PIN är valda")
-        .await;
+    app.wait_text("#pin-save-status", "PIN sparad").await;
+    let state = app.wait_text("#pin-state", "PIN är vald").await;
+    // Whether a duress PIN is set is never shown.
+    assert!(!state.to_lowercase().contains("hot-pin"), "{state}");
 }
 
 /// Enters a PIN in the open PIN dialog.
@@ -177,5 +180,107 @@ async fn hide_shows_a_neutral_screen_and_the_lock_keeps_only_the_alarm_and_112()
     app.wait_for("#plan-search").await;
     app.click("[data-tab='reports']").await;
     app.wait_for("#new-incident").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn the_lock_survives_a_restart_and_quitting_behind_it_needs_the_pin() {
+    let server = TestServer::start().await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let mut desk = Desktop::start("restart-lock");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    set_pins(&app).await;
+    app.quit().await;
+
+    // The next start is behind the lock: nothing but the alarm, 112 and the PIN.
+    let app = desk.launch().await;
+    app.wait_for("#lockscreen").await;
+    let refused = app
+        .js("return window.__TAURI_INTERNALS__.invoke('set_current_place', { place: 'x' }).then(() => 'ok', (e) => e.kind)")
+        .await;
+    assert_eq!(refused, "screen_locked");
+    let refused = app
+        .js("return window.__TAURI_INTERNALS__.invoke('unlink', { pin: null }).then(() => 'ok', (e) => e.kind)")
+        .await;
+    assert_eq!(refused, "screen_locked", "unlinking is behind the lock");
+    app.screenshot("locked-after-restart").await;
+
+    // Quitting asks for the PIN; a wrong one leaves the app running.
+    app.click("#lock-quit").await;
+    app.wait_text("#pin-title", "avsluta Värn").await;
+    enter_pin(&app, "0000").await;
+    app.wait_text("#pin-status", "Fel PIN").await;
+    assert_eq!(desk.app_pids().len(), 1, "still running");
+    app.screenshot("quit-needs-pin").await;
+    enter_pin(&app, PIN).await;
+    let start = Instant::now();
+    while !desk.app_pids().is_empty() {
+        assert!(start.elapsed() < WAIT, "the app did not quit with the PIN");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn unlinking_needs_the_pin_reaches_the_region_and_is_notified() {
+    let server = TestServer::start().await;
+    server
+        .add_officer("hanna", "Hanna Handläggare", "sormland")
+        .await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let mut desk = Desktop::start("unlink");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    let linked = desk.notifications();
+    assert!(
+        linked
+            .iter()
+            .any(|n| n.contains("Värn är nu kopplat till 127.0.0.1")),
+        "{linked:?}"
+    );
+    set_pins(&app).await;
+
+    // The receipt says where the alarm went.
+    app.hold("#panic", Duration::from_millis(1900)).await;
+    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+        .await;
+    app.wait_text("#alarm-region-host", "127.0.0.1").await;
+    app.screenshot("receipt-host").await;
+    app.click("#cancel-alarm").await;
+    enter_pin(&app, PIN).await;
+    app.wait_text("#alarm-title", "Larmet är avbrutet").await;
+
+    app.click("#settings-btn").await;
+    app.wait_text("#link-host", "Dina larm går till 127.0.0.1")
+        .await;
+    app.click("#unlink").await;
+    app.click("#confirm-yes").await;
+    app.wait_text("#pin-title", "koppla från").await;
+    enter_pin(&app, "0000").await;
+    app.wait_text("#pin-status", "Fel PIN").await;
+    assert!(server.store.devices(None).await.unwrap()[0]
+        .revoked_at
+        .is_none());
+    enter_pin(&app, PIN).await;
+    app.wait_for("#link-form").await;
+    app.screenshot("unlinked").await;
+    let device = server.store.devices(None).await.unwrap()[0].clone();
+    assert_eq!(device.revoked_by, Some(varn_server::store::Revoker::Person));
+    let notes = desk.notifications();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("inte längre kopplat till någon region")),
+        "{notes:?}"
+    );
+    let b = Browser::start("unlink-dashboard").await;
+    b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
+    let row = b
+        .wait_for(&format!("#device-{}[data-revoked-by='person']", device.id))
+        .await;
+    let text = row.text().await.unwrap();
+    assert!(text.contains("AVKOPPLAD av personen"), "{text}");
+    b.screenshot("device-unlinked").await;
+    b.quit().await;
     app.quit().await;
 }

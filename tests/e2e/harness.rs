@@ -251,10 +251,10 @@ impl Desktop {
         assert_eq!(self.kill_apps(), 1, "exactly one app process to kill");
     }
 
-    /// Kills every app process of this desktop's data directory; returns how many.
-    fn kill_apps(&self) -> usize {
+    /// The process ids of the apps running on this desktop's data directory.
+    pub fn app_pids(&self) -> Vec<u32> {
         let needle = format!("--data-dir\0{}", self.data_dir.path().display());
-        let mut killed = 0;
+        let mut pids = Vec::new();
         for entry in std::fs::read_dir("/proc").expect("/proc") {
             let Ok(entry) = entry else { continue };
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -264,14 +264,27 @@ impl Desktop {
                 continue;
             };
             let cmdline = String::from_utf8_lossy(&cmdline);
-            if cmdline.starts_with(env!("CARGO_BIN_EXE_varn")) && cmdline.contains(&needle) {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status();
-                killed += 1;
+            let zombie = std::fs::read_to_string(entry.path().join("stat"))
+                .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"));
+            if cmdline.starts_with(env!("CARGO_BIN_EXE_varn"))
+                && cmdline.contains(&needle)
+                && !zombie
+            {
+                pids.push(pid);
             }
         }
-        killed
+        pids
+    }
+
+    /// Kills every app process of this desktop's data directory; returns how many.
+    fn kill_apps(&self) -> usize {
+        let pids = self.app_pids();
+        for pid in &pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        pids.len()
     }
 
     /// Reads a secret from the desktop's keychain (as another program would).

@@ -198,6 +198,9 @@ function call112(ctx, largest) {
 function facts(view) {
   return h('dl', { class: 'alarm-facts' },
     h('dt', {}, t('alarm.triggered')), h('dd', {}, formatClock(view.triggered_at)),
+    // Where the alarm went: someone with a minute at the laptop cannot point it elsewhere
+    // unseen.
+    view.region_host && view.received_at ? [h('dt', {}, t('alarm.region_host')), h('dd', { id: 'alarm-region-host' }, view.region_host)] : null,
     view.meeting ? [h('dt', {}, t('alarm.meeting')), h('dd', {}, view.meeting)] : null,
     view.place ? [h('dt', {}, t('alarm.place')), h('dd', {}, view.place)] : null);
 }

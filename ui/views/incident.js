@@ -7,6 +7,7 @@ import * as api from '../api.js';
 import { h, replace, icon } from '../dom.js';
 import { t, pick, formatClock } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
+import * as guard from '../guard.js';
 import { backLink } from './common.js';
 import { statusText } from './reports.js';
 
@@ -203,6 +204,8 @@ function editor(ctx, row) {
       },
     }, t('incident.delete')));
   drawAttachments(row);
+  // "Dölj" or the idle lock: the last keystrokes are saved before the lock goes up.
+  guard.beforeLock(root, flush);
   return root;
 }
 

@@ -6,6 +6,7 @@ import * as api from '../api.js';
 import { h, replace, icon } from '../dom.js';
 import { t, pick, formatClock } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
+import * as guard from '../guard.js';
 import { callButton, backLink } from './common.js';
 
 const LEVELS = ['low', 'moderate', 'high'];
@@ -119,7 +120,7 @@ function form(ctx, saved, planned = null) {
   // once a question is answered).
   if (planned && !saved) schedule();
 
-  return h('div', { class: 'inventory' },
+  const root = h('div', { class: 'inventory' },
     backLink(t('meeting.title'), '#/meeting'),
     h('h2', {}, saved ? t('inventory.edit_title') : t('inventory.new')),
     h('section', { class: 'appearance' },
@@ -132,6 +133,12 @@ function form(ctx, saved, planned = null) {
     h('ol', { class: 'questions' }, questions),
     result,
     h('div', { class: 'row' }, deleteBtn));
+  // "Dölj" or the idle lock: the last answers are saved before the lock goes up.
+  guard.beforeLock(root, () => {
+    clearTimeout(timer);
+    return dirty ? save() : saving;
+  });
+  return root;
 }
 
 function questionBlock(ctx, q, qi, state, schedule) {

@@ -4,7 +4,7 @@
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
-import { pinErrorText } from '../dialog.js';
+import { pinDialog, pinErrorText } from '../dialog.js';
 
 export function render(ctx) {
   const input = h('input', {
@@ -24,6 +24,8 @@ export function render(ctx) {
     try {
       await api.unlockScreen(input.value);
       ctx.screenLocked = false;
+      // What the lock kept from the window (sync, the check-in) comes now.
+      ctx.afterUnlock?.();
       ctx.go('#/plan');
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, pinErrorText(err)));
@@ -33,5 +35,11 @@ export function render(ctx) {
     }
   });
   queueMicrotask(() => input.focus());
-  return h('div', { class: 'unlock', id: 'lockscreen' }, form);
+  // Quitting behind the lock needs the PIN too (so does the tray's Avsluta and the window's
+  // close button): whoever has a minute at the laptop cannot switch the alarm off.
+  const quit = h('button', {
+    type: 'button', class: 'btn secondary', id: 'lock-quit',
+    onclick: () => pinDialog(t('lock.quit_title'), t('lock.quit'), (pin) => api.quitApp(pin), { hint: t('lock.quit_hint') }),
+  }, t('lock.quit'));
+  return h('div', { class: 'unlock', id: 'lockscreen' }, form, quit);
 }

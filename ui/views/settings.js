@@ -4,7 +4,7 @@
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, currentLang, pick } from '../i18n.js';
-import { confirmDialog, pinErrorText } from '../dialog.js';
+import { confirmDialog, pinDialog, pinErrorText } from '../dialog.js';
 import { backLink } from './common.js';
 
 export function render(ctx) {
@@ -36,19 +36,40 @@ export function render(ctx) {
       h('p', {}, pick(ctx.profile.plan.title))));
 }
 
-function drawLink(ctx, root) {
+/** The host of a server address, for showing where alarms go. */
+function host(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** Runs `action(pin)` after asking for the PIN when one is set (null otherwise); resolves
+ * with its result, or null when the person closed the PIN dialog. */
+async function withPin(ctx, title, label, action, opts = {}) {
+  if (!ctx.pin?.pin_set) return action(null);
+  return pinDialog(title, label, action, opts);
+}
+
+function drawLink(ctx, root, notice = null) {
   if (ctx.link) {
+    const servers = ctx.link.servers ?? [ctx.link.server_url];
     replace(root,
       h('h3', { id: 'link-heading' }, t('link.title')),
-      h('p', { id: 'link-info' }, t('link.linked', { name: ctx.link.name, region: ctx.link.region_id, url: (ctx.link.servers ?? [ctx.link.server_url]).join(', ') })),
+      h('p', { id: 'link-info' }, t('link.linked', { name: ctx.link.name, region: ctx.link.region_id, url: servers.join(', ') })),
+      h('p', { class: 'link-host', id: 'link-host' }, t('link.alarms_go_to', { host: servers.map(host).join(', ') })),
+      notice,
       h('button', {
         type: 'button', class: 'btn danger', id: 'unlink',
         onclick: async () => {
           if (!(await confirmDialog(t('link.unlink_confirm'), t('link.unlink'), { danger: true }))) return;
           try {
-            const s = await api.unlink();
+            const s = await withPin(ctx, t('link.unlink_pin'), t('link.unlink'), (pin) => api.unlink(pin), { danger: true });
+            if (!s) return;
             Object.assign(ctx, { link: s.link, connection: s.connection });
-            ctx.go(location.hash);
+            drawLink(ctx, root, s.region_told === false
+              ? h('p', { class: 'error-text', id: 'unlink-not-told' }, t('link.unlink_not_told')) : null);
           } catch (e) {
             ctx.error(e);
           }
@@ -63,6 +84,7 @@ function drawLink(ctx, root) {
   const button = h('button', { type: 'submit', class: 'btn primary big', id: 'link-submit' }, t('link.submit'));
   const form = h('form', { class: 'link-form', id: 'link-form' },
     h('h3', { id: 'link-heading' }, t('link.title')),
+    notice,
     h('p', {}, t('link.lead')),
     h('div', { class: 'field' }, h('label', { for: 'server-url' }, t('link.server')), url,
       h('p', { class: 'detail', id: 'server-url-help' }, t('link.server_help'))),
@@ -73,7 +95,11 @@ function drawLink(ctx, root) {
     button.disabled = true;
     replace(status, t('link.working'));
     try {
-      const s = await api.enroll(url.value, code.value);
+      const s = await withPin(ctx, t('link.pin'), t('link.submit'), (pin) => api.enroll(url.value, code.value, pin));
+      if (!s) {
+        replace(status);
+        return;
+      }
       Object.assign(ctx, { link: s.link, connection: s.connection });
       ctx.go(location.hash);
     } catch (err) {
@@ -132,7 +158,9 @@ function drawPin(ctx, root, message = '') {
   };
   const form = h('form', { class: 'link-form', id: 'pin-form' },
     h('h3', { id: 'pin-heading' }, t('pin.title')),
-    h('p', { id: 'pin-state' }, set ? t(ctx.pin.duress_set ? 'pin.state_both' : 'pin.state_set') : t('pin.state_none')),
+    // Whether a duress PIN is set is never shown: whoever forces the person to open the
+    // app must not be able to read it here.
+    h('p', { id: 'pin-state' }, set ? t('pin.state_set') : t('pin.state_none')),
     h('p', { class: 'detail' }, t('pin.duress_help')),
     current ? h('div', { class: 'field' }, h('label', { for: 'pin-current' }, t('pin.current')), current) : null,
     h('div', { class: 'field' }, h('label', { for: 'pin-new' }, set ? t('pin.new_change') : t('pin.new')), fresh),
@@ -163,8 +191,16 @@ function drawPin(ctx, root, message = '') {
     h('select', {
       id: 'idle-lock',
       onchange: async (e) => {
+        const from = ctx.pin.idle_lock_minutes;
+        const to = Number(e.target.value);
+        // Turning the lock off or lengthening it needs the PIN; shortening it does not.
+        const weakens = to === 0 || (from !== 0 && to > from);
         try {
-          done(await api.setIdleLock(Number(e.target.value)), t('lock.idle_saved'));
+          const changed = weakens
+            ? await pinDialog(t('lock.idle_pin'), t('lock.idle_save'), (pin) => api.setIdleLock(to, pin))
+            : await api.setIdleLock(to);
+          if (changed) done(changed, t('lock.idle_saved'));
+          else drawPin(ctx, root);
         } catch (err) {
           fail(err);
         }

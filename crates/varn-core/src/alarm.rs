@@ -80,6 +80,10 @@ pub struct LocalAlarm {
     /// keeps the alarm open and marks it as under duress.
     #[serde(default)]
     pub duress: bool,
+    /// Raised without a trace on this device (the duress PIN at the lock screen or in a PIN
+    /// form): never shown or notified here, sent and cancelled under duress at once.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 /// The person's last drill that went the whole way, and whether it is time for another.
@@ -290,6 +294,7 @@ mod tests {
 
     fn alarm() -> LocalAlarm {
         LocalAlarm {
+            silent: false,
             id: Uuid::now_v7(),
             triggered_at: "2026-11-24T10:00:00Z".parse().unwrap(),
             meeting: String::new(),

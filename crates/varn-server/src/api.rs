@@ -561,10 +561,12 @@ pub async fn patch_upload(
         .quotas()
         .take(device.id, Quota::UploadBytes, body.len() as u64)
         .map_err(over)?;
+    // An upload begun before the running hash was kept (or whose state is damaged) has its
+    // state rebuilt from the chunks once.
     let hash_state = match (hash_state, a.received) {
-        (Some(s), _) => Some(s),
-        (None, 0) => None,
-        (None, upto) => Some(crate::uploads::rebuild(&state, &device.region_id, id, upto).await?),
+        (Some(s), _) if crate::uploads::state_readable(&s) => Some(s),
+        (_, 0) => None,
+        (_, upto) => Some(crate::uploads::rebuild(&state, &device.region_id, id, upto).await?),
     };
     // Hashing 4 MiB takes milliseconds: off the async workers, and never on the database's
     // writer thread.

@@ -27,6 +27,11 @@ fn restore(state: Option<&[u8]>) -> Result<Sha256, StoreError> {
     }
 }
 
+/// Whether a stored hash state can be read back (a damaged one is rebuilt from the chunks).
+pub fn state_readable(state: &[u8]) -> bool {
+    restore(Some(state)).is_ok()
+}
+
 /// What `bytes`, arriving at the end of what the upload holds (`state` is the hash of all
 /// of it so far), does: more to come with the new state, complete, or a mismatch.
 pub fn judge(

@@ -634,6 +634,84 @@ async fn uploads_resume_after_a_broken_connection_and_are_checked_by_sha256() {
     assert_eq!(hex::encode(Sha256::digest(&bytes)), sha, "byte-identical");
 }
 
+/// The running SHA-256 of an upload is kept with it; an upload begun before that (no state
+/// stored) or whose state is damaged has it rebuilt from its chunks, and completes with the
+/// right checksum either way.
+#[tokio::test]
+async fn an_upload_without_a_stored_hash_state_still_completes() {
+    let s = TestServer::start().await;
+    let a = enroll(&s, "Anna Andersson").await;
+    for damage in [
+        "UPDATE attachments SET hash_state = NULL",
+        "UPDATE attachments SET hash_state = x'00010203'",
+    ] {
+        let damage = if s.database.sqlite_path().is_some() {
+            damage.to_string()
+        } else {
+            damage.replace("x'00010203'", "'\\x00010203'::bytea")
+        };
+        let report_id = Uuid::now_v7();
+        let res = client()
+            .put(format!("{}/v1/reports/{report_id}", s.url()))
+            .bearer_auth(&a.token)
+            .json(&report(1, "bilaga"))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+        let att = Uuid::now_v7();
+        let meta = json!({ "filename": "bild.png", "content_type": "image/png", "size": data.len(),
+            "sha256": hex::encode(Sha256::digest(&data)) });
+        let res = client()
+            .put(format!(
+                "{}/v1/reports/{report_id}/attachments/{att}",
+                s.url()
+            ))
+            .bearer_auth(&a.token)
+            .json(&meta)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let patch = |offset: usize, bytes: Vec<u8>| {
+            let url = format!("{}/v1/attachments/{att}", s.url());
+            let token = a.token.clone();
+            async move {
+                client()
+                    .patch(url)
+                    .bearer_auth(token)
+                    .header("content-type", "application/octet-stream")
+                    .header("upload-offset", offset.to_string())
+                    .body(bytes)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let st: UploadStatus = patch(0, data[..1_000_000].to_vec())
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(st.offset, 1_000_000);
+        s.execute_sql(&damage).await;
+        let st: UploadStatus = patch(1_000_000, data[1_000_000..2_000_000].to_vec())
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((st.offset, st.complete), (2_000_000, false), "{damage}");
+        let st: UploadStatus = patch(2_000_000, data[2_000_000..].to_vec())
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(st.complete, "{damage}: the checksum matched");
+        assert_eq!(s.attachment_bytes("sormland", att).await, data);
+    }
+}
+
 #[tokio::test]
 async fn a_checksum_mismatch_resets_the_upload() {
     let s = TestServer::start().await;

@@ -315,6 +315,48 @@ fn cli_enrolls_adds_officers_lists_and_revokes() {
         "a generated password, shown once"
     );
 
+    // Officers are disabled, enabled, given a new password and removed by username.
+    let officer = |args: &[&str]| {
+        let out = bin()
+            .arg("officer")
+            .args(args)
+            .arg("--database")
+            .arg(&db)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, list, _) = officer(&["list"]);
+    assert!(
+        ok && list.contains("hanna") && list.contains("active"),
+        "{list}"
+    );
+    let (ok, _, said) = officer(&["disable", "--username", "hanna"]);
+    assert!(ok && said.contains("logged out"), "{said}");
+    let (_, list, _) = officer(&["list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("hanna") && l.contains("disabled")),
+        "{list}"
+    );
+    let (ok, _, _) = officer(&["enable", "--username", "hanna"]);
+    assert!(ok);
+    let (ok, password, _) = officer(&["passwd", "--username", "hanna"]);
+    assert!(
+        ok && password.trim().len() == 20,
+        "a new generated password, shown once"
+    );
+    let (ok, _, _) = officer(&["remove", "--username", "olle"]);
+    assert!(ok);
+    let (_, list, _) = officer(&["list"]);
+    assert!(!list.contains("olle"), "{list}");
+    let (ok, _, said) = officer(&["disable", "--username", "nobody"]);
+    assert!(!ok && said.contains("no officer"), "{said}");
+
     // The code is stored under the server's secret, made beside the database on first use
     // and readable by the server's user only.
     let secret_file = dir.path().join("s.db.secret");

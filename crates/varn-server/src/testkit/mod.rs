@@ -308,6 +308,24 @@ impl TestServer {
         bytes
     }
 
+    /// Runs SQL on the server's database behind its back (as a database from an earlier
+    /// version, or a damaged row, would be): for tests of what the server does with it.
+    pub async fn execute_sql(&self, sql: &str) {
+        match &self.database {
+            Database::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).expect("open the SQLite file");
+                c.execute_batch(sql).expect("run SQL");
+            }
+            Database::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect to PostgreSQL");
+                tokio::spawn(conn);
+                client.batch_execute(sql).await.expect("run SQL");
+            }
+        }
+    }
+
     /// Stops the server (graceful).
     pub async fn stop(self) -> Option<tempfile::TempDir> {
         let _ = self.running.stop().await;

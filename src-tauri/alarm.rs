@@ -249,23 +249,8 @@ impl AlarmService {
         place: String,
         drill: bool,
     ) -> Result<AlarmView, AlarmError> {
-        let now = Utc::now();
-        let mut a = LocalAlarm {
-            id: Uuid::now_v7(),
-            triggered_at: now,
-            meeting,
-            place,
-            receipt: None,
-            cancel_requested_at: None,
-            blocked: None,
-            revision: 0,
-            drill,
-            acknowledged_seen_at: None,
-            // The write below is durable when it returns, a fraction of a millisecond later.
-            stored_at: Some(now),
-            duress: false,
-            silent: false,
-        };
+        // Durable when the write below returns, a fraction of a millisecond after `now`.
+        let mut a = LocalAlarm::new(Utc::now(), meeting, place, drill);
         self.db.save_alarm(&mut a)?;
         tracing::info!(alarm = %a.id, "alarm stored locally");
         let view = self.publish(&a, true);
@@ -316,19 +301,10 @@ impl AlarmService {
         }
         let now = Utc::now();
         let mut a = LocalAlarm {
-            id: Uuid::now_v7(),
-            triggered_at: now,
-            meeting,
-            place,
-            receipt: None,
             cancel_requested_at: Some(now),
-            blocked: None,
-            revision: 0,
-            drill: false,
-            acknowledged_seen_at: None,
-            stored_at: Some(now),
             duress: true,
             silent: true,
+            ..LocalAlarm::new(now, meeting, place, false)
         };
         self.db.save_alarm(&mut a)?;
         // No id or place in the log either: the log is no place to learn of a duress.

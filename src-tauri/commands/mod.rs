@@ -268,18 +268,14 @@ mod tests {
         state
     }
 
-    /// Every registered command, called through the real invoke handler while the lock
-    /// screen is up, is refused with `screen_locked` unless it is on [`super::WHILE_LOCKED`];
-    /// those on the list are not refused for the lock.
-    #[test]
-    fn every_command_but_the_named_few_is_refused_behind_the_lock() {
-        use tauri::ipc::{CallbackFn, InvokeBody};
-        use tauri::webview::InvokeRequest;
-        let dir = tempfile::tempdir().unwrap();
-        let state = app_with_pin(dir.path());
-        state
-            .screen_locked
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+    /// The app's invoke handler and capability file on Tauri's mock runtime, with `state`,
+    /// and its main window.
+    fn mock_window(
+        state: crate::state::AppState,
+    ) -> (
+        tauri::App<tauri::test::MockRuntime>,
+        tauri::WebviewWindow<tauri::test::MockRuntime>,
+    ) {
         let app = tauri::test::mock_builder()
             .manage(state)
             .manage(super::reports::Dropped::default())
@@ -293,34 +289,52 @@ mod tests {
         )
         .build()
         .unwrap();
+        (app, webview)
+    }
+
+    /// Calls a command as the window would; its answer or its error as JSON.
+    fn invoke(
+        webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        cmd: &str,
+        args: serde_json::Value,
+    ) -> std::result::Result<serde_json::Value, serde_json::Value> {
+        use tauri::ipc::{CallbackFn, InvokeBody};
+        tauri::test::get_ipc_response(
+            webview,
+            tauri::webview::InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+    }
+
+    /// Every registered command, called through the real invoke handler while the lock
+    /// screen is up, is refused with `screen_locked` unless it is on [`super::WHILE_LOCKED`];
+    /// those on the list are not refused for the lock.
+    #[test]
+    fn every_command_but_the_named_few_is_refused_behind_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = app_with_pin(dir.path());
+        state
+            .screen_locked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let (_app, webview) = mock_window(state);
         let mut refused = BTreeSet::new();
         for cmd in COMMANDS {
-            let res = tauri::test::get_ipc_response(
-                &webview,
-                InvokeRequest {
-                    cmd: cmd.to_string(),
-                    callback: CallbackFn(0),
-                    error: CallbackFn(1),
-                    url: "tauri://localhost".parse().unwrap(),
-                    body: InvokeBody::Json(serde_json::json!({})),
-                    headers: Default::default(),
-                    invoke_key: tauri::test::INVOKE_KEY.to_string(),
-                },
-            );
-            let kind = res
-                .as_ref()
-                .err()
-                .and_then(|e| e.get("kind"))
-                .and_then(|k| k.as_str())
-                .map(str::to_string);
-            if let Err(e) = &res {
+            if let Err(e) = invoke(&webview, cmd, serde_json::json!({})) {
                 assert!(
                     !e.to_string().contains("not allowed"),
                     "{cmd}: the capability file must allow it: {e}"
                 );
-            }
-            if kind.as_deref() == Some("screen_locked") {
-                refused.insert(cmd.to_string());
+                if e.get("kind").and_then(|k| k.as_str()) == Some("screen_locked") {
+                    refused.insert(cmd.to_string());
+                }
             }
         }
         let expected: BTreeSet<String> = COMMANDS
@@ -341,36 +355,16 @@ mod tests {
         };
         let state = webview.state::<crate::state::AppState>();
         state.db().unwrap().save_user_contact(&contact).unwrap();
-        let res = tauri::test::get_ipc_response(
-            &webview,
-            InvokeRequest {
-                cmd: "call".into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(
-                    serde_json::json!({ "target": { "kind": "user", "id": contact.id } }),
-                ),
-                headers: Default::default(),
-                invoke_key: tauri::test::INVOKE_KEY.to_string(),
-            },
+        let own = serde_json::json!({ "target": { "kind": "user", "id": contact.id } });
+        assert_eq!(
+            invoke(&webview, "call", own).unwrap_err()["kind"],
+            "screen_locked"
         );
-        assert_eq!(res.unwrap_err()["kind"], "screen_locked");
-        let res = tauri::test::get_ipc_response(
-            &webview,
-            InvokeRequest {
-                cmd: "call".into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(
-                    serde_json::json!({ "target": { "kind": "profile", "id": "sos" } }),
-                ),
-                headers: Default::default(),
-                invoke_key: tauri::test::INVOKE_KEY.to_string(),
-            },
+        let sos = serde_json::json!({ "target": { "kind": "profile", "id": "sos" } });
+        assert!(
+            invoke(&webview, "call", sos).is_ok(),
+            "112 works behind the lock"
         );
-        assert!(res.is_ok(), "112 works behind the lock: {res:?}");
     }
 
     /// With a PIN set, the app starts behind the lock: a restart never opens it.
@@ -394,27 +388,6 @@ mod tests {
             again.screen_is_locked(),
             "the next start is behind the lock"
         );
-    }
-
-    fn invoke(
-        webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
-        cmd: &str,
-        args: serde_json::Value,
-    ) -> std::result::Result<serde_json::Value, serde_json::Value> {
-        use tauri::ipc::{CallbackFn, InvokeBody};
-        tauri::test::get_ipc_response(
-            webview,
-            tauri::webview::InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: tauri::test::INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<serde_json::Value>().unwrap())
     }
 
     /// The duress PIN typed where the PIN is asked for — the PIN form, the lock screen —
@@ -445,19 +418,7 @@ mod tests {
             )
         };
         let before = stored(&state);
-        let app = tauri::test::mock_builder()
-            .manage(state)
-            .manage(super::reports::Dropped::default())
-            .invoke_handler(crate::invoke_handler())
-            .build(tauri::generate_context!(test = true))
-            .unwrap();
-        let webview = tauri::WebviewWindowBuilder::new(
-            &app,
-            "main",
-            tauri::WebviewUrl::App("index.html".into()),
-        )
-        .build()
-        .unwrap();
+        let (_app, webview) = mock_window(state);
         let duress_alarms = || {
             let alarms = block_on(server.store.alarms("sormland", 50)).unwrap();
             alarms.iter().filter(|a| a.duress_at.is_some()).count()

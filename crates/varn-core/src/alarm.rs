@@ -143,6 +143,26 @@ pub enum Phase {
 }
 
 impl LocalAlarm {
+    /// A new alarm pressed at `now` (durable in the app's database at the same moment),
+    /// with nothing sent yet.
+    pub fn new(now: DateTime<Utc>, meeting: String, place: String, drill: bool) -> LocalAlarm {
+        LocalAlarm {
+            id: Uuid::now_v7(),
+            triggered_at: now,
+            meeting,
+            place,
+            receipt: None,
+            cancel_requested_at: None,
+            blocked: None,
+            revision: 0,
+            drill,
+            acknowledged_seen_at: None,
+            stored_at: Some(now),
+            duress: false,
+            silent: false,
+        }
+    }
+
     /// The phase to show at `now`.
     pub fn phase(&self, now: DateTime<Utc>) -> Phase {
         if self.duress {

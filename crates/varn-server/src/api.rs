@@ -105,6 +105,39 @@ fn over(q: OverQuota) -> ApiError {
     ApiError::too_many(q.wait, q.detail)
 }
 
+/// A write counted against the device's quota for `kind`: over the quota it is refused,
+/// unless `stored_before` finds the request already stored (a retry, answered as before
+/// whatever the quota says — then the answer comes back as `Err`). A write that stores
+/// nothing new (it reports `false`) is not counted.
+async fn counted<T>(
+    state: &AppState,
+    device: &crate::store::Device,
+    kind: Quota,
+    stored_before: impl std::future::Future<Output = Result<Option<Response>>>,
+    write: impl std::future::Future<Output = std::result::Result<(T, bool), StoreError>>,
+) -> Result<std::result::Result<(T, bool), Response>> {
+    let taken = match state.quotas().take(device.id, kind, 1) {
+        Ok(t) => t,
+        Err(q) => {
+            return match stored_before.await? {
+                Some(answer) => Ok(Err(answer)),
+                None => Err(over(q)),
+            }
+        }
+    };
+    match write.await {
+        Ok((value, true)) => Ok(Ok((value, true))),
+        Ok((value, false)) => {
+            state.quotas().give_back(taken);
+            Ok(Ok((value, false)))
+        }
+        Err(e) => {
+            state.quotas().give_back(taken);
+            Err(e.into())
+        }
+    }
+}
+
 /// `GET /v1/me`.
 pub async fn me(DeviceAuth(d): DeviceAuth) -> Json<DeviceInfo> {
     Json(DeviceInfo {
@@ -149,30 +182,20 @@ pub async fn put_alarm(
     ApiJson(req): ApiJson<AlarmRequest>,
 ) -> Result<Response> {
     req.validate()?;
-    let taken = match state.quotas().take(device.id, Quota::Alarm, 1) {
-        Ok(t) => t,
-        Err(q) => {
-            // A retry of an alarm already stored is answered whatever the quota says.
-            return match state.store().alarm(&device.region_id, id).await? {
-                Some(a) if a.device_id == device.id => Ok(Json(a.receipt()).into_response()),
-                _ => Err(over(q)),
-            };
-        }
+    let stored_before = async {
+        Ok(state
+            .store()
+            .alarm(&device.region_id, id)
+            .await?
+            .filter(|a| a.device_id == device.id)
+            .map(|a| Json(a.receipt()).into_response()))
     };
-    let (alarm, created) = match state
-        .store()
-        .put_alarm(&device, id, &req, state.now())
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            state.quotas().give_back(taken);
-            return Err(e.into());
-        }
-    };
-    if !created {
-        state.quotas().give_back(taken);
-    }
+    let write = state.store().put_alarm(&device, id, &req, state.now());
+    let (alarm, created) =
+        match counted(&state, &device, Quota::Alarm, stored_before, write).await? {
+            Ok(r) => r,
+            Err(answer) => return Ok(answer),
+        };
     let receipt = alarm.receipt();
     if created {
         tracing::info!(alarm = %id, device = %device.id, "alarm received");
@@ -272,31 +295,19 @@ pub async fn put_checkin(
     ApiJson(req): ApiJson<CheckinRequest>,
 ) -> Result<Response> {
     req.validate()?;
-    let taken = match state.quotas().take(device.id, Quota::Checkin, 1) {
-        Ok(t) => t,
-        Err(q) => {
-            return match state.store().checkin(&device.region_id, id).await? {
-                Some(k) if k.device_id == device.id && k.revision >= req.revision => {
-                    Ok(Json(k.receipt()).into_response())
-                }
-                _ => Err(over(q)),
-            };
-        }
+    let stored_before = async {
+        Ok(state
+            .store()
+            .checkin(&device.region_id, id)
+            .await?
+            .filter(|k| k.device_id == device.id && k.revision >= req.revision)
+            .map(|k| Json(k.receipt()).into_response()))
     };
-    let (k, changed) = match state
-        .store()
-        .put_checkin(&device, id, &req, state.now())
-        .await
-    {
+    let write = state.store().put_checkin(&device, id, &req, state.now());
+    let (k, changed) = match counted(&state, &device, Quota::Checkin, stored_before, write).await? {
         Ok(r) => r,
-        Err(e) => {
-            state.quotas().give_back(taken);
-            return Err(e.into());
-        }
+        Err(answer) => return Ok(answer),
     };
-    if !changed {
-        state.quotas().give_back(taken);
-    }
     if changed {
         tracing::info!(checkin = %id, revision = k.revision, "check-in stored");
     }
@@ -419,29 +430,20 @@ pub async fn put_report(
     ApiJson(req): ApiJson<ReportRequest>,
 ) -> Result<Response> {
     req.validate()?;
-    let taken = match state.quotas().take(device.id, Quota::ReportRevision, 1) {
-        Ok(t) => t,
-        Err(q) => {
-            return match state.store().report_receipt(&device, id).await? {
-                Some(r) if r.revision >= req.revision => Ok(Json(r).into_response()),
-                _ => Err(over(q)),
-            };
-        }
+    let stored_before = async {
+        Ok(state
+            .store()
+            .report_receipt(&device, id)
+            .await?
+            .filter(|r| r.revision >= req.revision)
+            .map(|r| Json(r).into_response()))
     };
-    let (receipt, created) = match state
-        .store()
-        .put_report(&device, id, &req, state.now())
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            state.quotas().give_back(taken);
-            return Err(e.into());
-        }
-    };
-    if !created {
-        state.quotas().give_back(taken);
-    }
+    let write = state.store().put_report(&device, id, &req, state.now());
+    let (receipt, created) =
+        match counted(&state, &device, Quota::ReportRevision, stored_before, write).await? {
+            Ok(r) => r,
+            Err(answer) => return Ok(answer),
+        };
     let status = if created {
         StatusCode::CREATED
     } else {

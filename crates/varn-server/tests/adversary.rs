@@ -3,7 +3,7 @@
 //! more than its share; an officer's session that must stop streaming names and places the
 //! moment it ends. Each attack is a test against the real server.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,26 +12,15 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use uuid::Uuid;
 use varn_core::wire::EnrollResponse;
 use varn_server::clock::{Clock, ManualClock};
 use varn_server::limits::Limits;
 use varn_server::store::OfficerChange;
+use varn_server::testkit::attack::{client_from, connect_from, ip, percentile};
 use varn_server::testkit::process::ServerProcess;
 use varn_server::testkit::{http_client, read_event, TestServer, OFFICER_PASSWORD};
-
-/// A TCP connection to `to` from the loopback address `from` (127.0.0.0/8 is all this
-/// machine: each address stands for another attacker's or client's machine).
-async fn connect_from(from: IpAddr, to: SocketAddr) -> std::io::Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::new(from, 0))?;
-    socket.connect(to).await
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
 
 /// Whether the server has closed `conn` (a read gives end-of-file or an error) within `wait`.
 async fn closed_within(conn: &mut TcpStream, wait: Duration) -> bool {
@@ -87,10 +76,7 @@ async fn half_open_connections_are_closed_within_the_header_timeout_and_capped_p
         "the 20 connections over the per-address cap are closed at once"
     );
     // Another machine is not affected meanwhile.
-    let res = reqwest::Client::builder()
-        .local_address(ip("127.0.0.3"))
-        .build()
-        .unwrap()
+    let res = client_from(ip("127.0.0.3"))
         .get(format!("{}/health", s.url()))
         .send()
         .await
@@ -160,10 +146,7 @@ async fn a_burst_of_wrong_logins_runs_no_more_checks_than_the_limit() {
     s.add_officer("hanna", "Hanna", "sormland").await;
     s.add_officer("olle", "Olle", "sormland").await;
     let from = ip("127.0.0.4");
-    let c = reqwest::Client::builder()
-        .local_address(from)
-        .build()
-        .unwrap();
+    let c = client_from(from);
     let tries = (0..80).map(|_| {
         let c = c.clone();
         let url = format!("{}/dashboard/api/login", s.url());
@@ -218,10 +201,7 @@ async fn a_burst_of_wrong_logins_runs_no_more_checks_than_the_limit() {
         "locked out for now"
     );
     assert!(right.headers().contains_key("retry-after"));
-    let other = reqwest::Client::builder()
-        .local_address(ip("127.0.0.5"))
-        .build()
-        .unwrap()
+    let other = client_from(ip("127.0.0.5"))
         .post(format!("{}/dashboard/api/login", s.url()))
         .json(&json!({ "username": "olle", "password": OFFICER_PASSWORD }))
         .send()
@@ -240,10 +220,7 @@ async fn wrong_logins_from_many_addresses_count_against_the_username() {
     let s = TestServer::start().await;
     s.add_officer("hanna", "Hanna", "sormland").await;
     for i in 0..10 {
-        let res = reqwest::Client::builder()
-            .local_address(ip(&format!("127.0.1.{}", i + 1)))
-            .build()
-            .unwrap()
+        let res = client_from(ip(&format!("127.0.1.{}", i + 1)))
             .post(format!("{}/dashboard/api/login", s.url()))
             .json(&json!({ "username": "hanna", "password": "fel" }))
             .send()
@@ -251,10 +228,7 @@ async fn wrong_logins_from_many_addresses_count_against_the_username() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    let res = reqwest::Client::builder()
-        .local_address(ip("127.0.1.99"))
-        .build()
-        .unwrap()
+    let res = client_from(ip("127.0.1.99"))
         .post(format!("{}/dashboard/api/login", s.url()))
         .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
         .send()
@@ -315,10 +289,7 @@ async fn a_device_over_its_quota_gets_429_while_another_devices_alarm_goes_throu
 async fn wrong_device_tokens_are_limited_per_address() {
     let s = TestServer::start().await;
     let d = s.enroll("Anna Andersson").await;
-    let from = reqwest::Client::builder()
-        .local_address(ip("127.0.0.6"))
-        .build()
-        .unwrap();
+    let from = client_from(ip("127.0.0.6"));
     let limit = Limits::default().failures.bad_tokens_per_address;
     for i in 0..limit {
         let res = from
@@ -582,13 +553,7 @@ async fn an_alarm_is_accepted_quickly_while_the_server_is_attacked() {
         tokio::spawn(async move {
             let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
             let clients: Vec<reqwest::Client> = (0..80)
-                .map(|i| {
-                    reqwest::Client::builder()
-                        .local_address(ip(&format!("127.0.2.{}", i + 1)))
-                        .timeout(Duration::from_secs(30))
-                        .build()
-                        .unwrap()
-                })
+                .map(|i| client_from(ip(&format!("127.0.2.{}", i + 1))))
                 .collect();
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let round = clients.iter().map(|c| {
@@ -642,8 +607,7 @@ async fn an_alarm_is_accepted_quickly_while_the_server_is_attacked() {
     let statuses = logins.await.unwrap();
 
     times.sort();
-    let p95 = times[(times.len() * 95).div_ceil(100) - 1];
-    let p50 = times[times.len() / 2];
+    let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
     eprintln!(
         "under attack: alarm p50 {p50:?}, p95 {p95:?}; server peak RSS {} MiB (before {} MiB); \
          attacker connections made {held}; login answers {statuses:?}",

@@ -444,6 +444,25 @@ async fn cancel_is_idempotent_and_shows_on_the_dashboard() {
     assert_eq!(list[0]["cancel_reason"], "Råkade trycka");
 }
 
+/// `PATCH`es one chunk of an upload starting at `offset`.
+async fn patch_chunk(
+    s: &TestServer,
+    a: &EnrollResponse,
+    att: Uuid,
+    offset: usize,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    client()
+        .patch(format!("{}/v1/attachments/{att}", s.url()))
+        .bearer_auth(&a.token)
+        .header("content-type", "application/octet-stream")
+        .header("upload-offset", offset.to_string())
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn report(revision: u32, during: &str) -> Value {
     json!({ "revision": revision, "report": { "kind": "phone", "during": during, "place": "Hemma" } })
 }
@@ -549,21 +568,7 @@ async fn uploads_resume_after_a_broken_connection_and_are_checked_by_sha256() {
         .await
         .unwrap();
     assert_eq!((st.offset, st.complete), (0, false));
-    let patch = |offset: usize, bytes: Vec<u8>| {
-        let url = format!("{}/v1/attachments/{att}", s.url());
-        let token = a.token.clone();
-        async move {
-            client()
-                .patch(url)
-                .bearer_auth(token)
-                .header("content-type", "application/octet-stream")
-                .header("upload-offset", offset.to_string())
-                .body(bytes)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let patch = |offset: usize, bytes: Vec<u8>| patch_chunk(&s, &a, att, offset, bytes);
     let first: UploadStatus = patch(0, data[..1_000_000].to_vec())
         .await
         .json()
@@ -674,21 +679,7 @@ async fn an_upload_without_a_stored_hash_state_still_completes() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
-        let patch = |offset: usize, bytes: Vec<u8>| {
-            let url = format!("{}/v1/attachments/{att}", s.url());
-            let token = a.token.clone();
-            async move {
-                client()
-                    .patch(url)
-                    .bearer_auth(token)
-                    .header("content-type", "application/octet-stream")
-                    .header("upload-offset", offset.to_string())
-                    .body(bytes)
-                    .send()
-                    .await
-                    .unwrap()
-            }
-        };
+        let patch = |offset: usize, bytes: Vec<u8>| patch_chunk(&s, &a, att, offset, bytes);
         let st: UploadStatus = patch(0, data[..1_000_000].to_vec())
             .await
             .json()

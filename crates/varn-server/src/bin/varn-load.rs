@@ -16,6 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 use varn_server::clock::SystemClock;
 use varn_server::store::Database;
+use varn_server::testkit::attack::percentile;
 use varn_server::testkit::{pg, TestServer, OFFICER_PASSWORD};
 
 #[derive(Parser)]
@@ -118,14 +119,6 @@ async fn run_phase(
         args.concurrency
     );
     (n, elapsed)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
 }
 
 #[tokio::main]

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpSocket;
 use uuid::Uuid;
+use varn_server::testkit::attack::{client_from, connect_from, ip, percentile};
 use varn_server::testkit::process::ServerProcess;
 
 #[derive(Parser)]
@@ -45,10 +45,6 @@ enum Attack {
     Flood,
 }
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("an address")
-}
-
 /// Holds `n` connections from `from` that never finish their headers, reopening each one the
 /// server closes, until `stop`.
 async fn hold_half_open(to: SocketAddr, from: IpAddr, n: usize, stop: Arc<AtomicBool>) {
@@ -57,11 +53,7 @@ async fn hold_half_open(to: SocketAddr, from: IpAddr, n: usize, stop: Arc<Atomic
         let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let Ok(socket) = TcpSocket::new_v4() else { return };
-                if socket.bind(SocketAddr::new(from, 0)).is_err() {
-                    return;
-                }
-                let Ok(mut c) = socket.connect(to).await else {
+                let Ok(mut c) = connect_from(from, to).await else {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     continue;
                 };
@@ -85,13 +77,7 @@ async fn hold_half_open(to: SocketAddr, from: IpAddr, n: usize, stop: Arc<Atomic
 /// 80 wrong logins at a time from 80 addresses until `stop`.
 async fn flood_logins(url: String, stop: Arc<AtomicBool>) {
     let clients: Vec<reqwest::Client> = (0..80)
-        .map(|i| {
-            reqwest::Client::builder()
-                .local_address(ip(&format!("127.0.2.{}", i + 1)))
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("client")
-        })
+        .map(|i| client_from(ip(&format!("127.0.2.{}", i + 1))))
         .collect();
     while !stop.load(Ordering::Relaxed) {
         let round = clients.iter().map(|c| {
@@ -110,10 +96,7 @@ async fn flood_device(url: String, token: String, stop: Arc<AtomicBool>) {
     for w in 0..16 {
         let (url, token, stop, big) = (url.clone(), token.clone(), stop.clone(), big.clone());
         tasks.push(tokio::spawn(async move {
-            let c = reqwest::Client::builder()
-                .local_address(ip("127.0.0.9"))
-                .build()
-                .expect("client");
+            let c = client_from(ip("127.0.0.9"));
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
@@ -134,13 +117,6 @@ async fn flood_device(url: String, token: String, stop: Arc<AtomicBool>) {
     for t in tasks {
         let _ = t.await;
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn ms(d: Duration) -> f64 {

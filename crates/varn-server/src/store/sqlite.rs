@@ -1349,7 +1349,7 @@ impl Store for SqliteStore {
                     if bytes.is_empty() {
                         return Ok(Ok(a.status()));
                     }
-                    match verdict {
+                    let (state, complete_at) = match verdict {
                         ChunkVerdict::Mismatch { actual } => {
                             c.execute(
                                 "DELETE FROM attachment_chunks WHERE attachment_id = ?1",
@@ -1364,30 +1364,19 @@ impl Store for SqliteStore {
                                 actual,
                             }));
                         }
-                        ChunkVerdict::Partial(state) => {
-                            c.execute(
-                                "INSERT INTO attachment_chunks (attachment_id, offset, data, region_id)
-                                 VALUES (?1, ?2, ?3, ?4)",
-                                params![id.to_string(), offset as i64, bytes, device.region_id],
-                            )?;
-                            c.execute(
-                                "UPDATE attachments SET received = ?1, hash_state = ?2 WHERE id = ?3",
-                                params![end as i64, state, id.to_string()],
-                            )?;
-                        }
-                        ChunkVerdict::Complete => {
-                            c.execute(
-                                "INSERT INTO attachment_chunks (attachment_id, offset, data, region_id)
-                                 VALUES (?1, ?2, ?3, ?4)",
-                                params![id.to_string(), offset as i64, bytes, device.region_id],
-                            )?;
-                            c.execute(
-                                "UPDATE attachments SET received = ?1, hash_state = NULL,
-                                    complete_at = ?2 WHERE id = ?3",
-                                params![end as i64, ts(now), id.to_string()],
-                            )?;
-                        }
-                    }
+                        ChunkVerdict::Partial(state) => (Some(state), None),
+                        ChunkVerdict::Complete => (None, Some(ts(now))),
+                    };
+                    c.execute(
+                        "INSERT INTO attachment_chunks (attachment_id, offset, data, region_id)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![id.to_string(), offset as i64, bytes, device.region_id],
+                    )?;
+                    c.execute(
+                        "UPDATE attachments SET received = ?1, hash_state = ?2, complete_at = ?3
+                         WHERE id = ?4",
+                        params![end as i64, state, complete_at, id.to_string()],
+                    )?;
                     let a = own_attachment(c, &device, id)?;
                     Ok(Ok(a.status()))
                 },

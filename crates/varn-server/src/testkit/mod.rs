@@ -3,6 +3,7 @@
 //! own in a throwaway PostgreSQL), enrollment and officer logins without the CLI, and a TCP
 //! proxy that injects network faults.
 
+pub mod attack;
 pub mod pg;
 pub mod process;
 pub mod proxy;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::incident::LOCAL_TIME;
+use crate::risk::InventoryState;
 
 /// Longest title and place.
 pub const MAX_FIELD_CHARS: usize = 200;
@@ -99,23 +100,30 @@ impl Appearance {
 pub enum Reminder {
     /// No risk inventory has been made for it.
     NoInventory,
+    /// Its risk inventory is started but not every question is answered.
+    Incomplete,
     /// Its risk inventory advises measures.
     AdvisesMeasures,
 }
 
 /// Whether a reminder is due at `now`: from `remind_minutes` before the start until the
-/// appearance ends, when its inventory is missing (`advise` is `None`) or advises measures.
-pub fn reminder_due(a: &Appearance, advise: Option<bool>, now: NaiveDateTime) -> Option<Reminder> {
+/// appearance ends, when its inventory is missing, unfinished or advises measures.
+pub fn reminder_due(
+    a: &Appearance,
+    inventory: InventoryState,
+    now: NaiveDateTime,
+) -> Option<Reminder> {
     let start = parse_local(&a.starts_at)?;
     let end = parse_local(&a.ends_at)?;
     let from = start - Duration::minutes(a.remind_minutes.into());
     if now < from || now >= end {
         return None;
     }
-    match advise {
-        None => Some(Reminder::NoInventory),
-        Some(true) => Some(Reminder::AdvisesMeasures),
-        Some(false) => None,
+    match inventory {
+        InventoryState::Missing => Some(Reminder::NoInventory),
+        InventoryState::Started => Some(Reminder::Incomplete),
+        InventoryState::Advises => Some(Reminder::AdvisesMeasures),
+        InventoryState::Complete => None,
     }
 }
 
@@ -142,17 +150,31 @@ mod tests {
     #[test]
     fn a_reminder_is_due_from_the_chosen_time_until_the_end_when_it_needs_one() {
         let a = appearance();
-        assert_eq!(reminder_due(&a, None, at("2026-12-01T16:59")), None);
         assert_eq!(
-            reminder_due(&a, None, at("2026-12-01T17:00")),
+            reminder_due(&a, InventoryState::Missing, at("2026-12-01T16:59")),
+            None
+        );
+        assert_eq!(
+            reminder_due(&a, InventoryState::Missing, at("2026-12-01T17:00")),
             Some(Reminder::NoInventory)
         );
         assert_eq!(
-            reminder_due(&a, Some(true), at("2026-12-01T19:59")),
+            reminder_due(&a, InventoryState::Advises, at("2026-12-01T19:59")),
             Some(Reminder::AdvisesMeasures)
         );
-        assert_eq!(reminder_due(&a, Some(false), at("2026-12-01T17:30")), None);
-        assert_eq!(reminder_due(&a, None, at("2026-12-01T20:00")), None);
+        assert_eq!(
+            reminder_due(&a, InventoryState::Started, at("2026-12-01T17:30")),
+            Some(Reminder::Incomplete),
+            "one answer of eleven is no inventory yet"
+        );
+        assert_eq!(
+            reminder_due(&a, InventoryState::Complete, at("2026-12-01T17:30")),
+            None
+        );
+        assert_eq!(
+            reminder_due(&a, InventoryState::Missing, at("2026-12-01T20:00")),
+            None
+        );
     }
 
     #[test]

@@ -10,9 +10,11 @@ pub mod appearance;
 pub mod checkin;
 pub mod incident;
 pub mod pin;
+pub mod place;
 pub mod profile;
 pub mod risk;
 pub mod search;
+pub mod signing;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod sync;

@@ -8,13 +8,23 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The schema version this build understands.
 pub const SCHEMA: u32 = 1;
 
 /// The default profile, embedded in the binary: Region Sörmland's action plan.
 pub const DEFAULT_PROFILE_TOML: &str = include_str!("../profiles/region-sormland.toml");
+
+/// The public keys of the regions this build knows (`profiles/keys.toml`): a profile update
+/// for one of them is adopted only when signed with its key.
+pub const BUILT_IN_KEYS_TOML: &str = include_str!("../profiles/keys.toml");
+
+/// The longest a contact's `mark` may be (it is shown on every call button).
+pub const MAX_MARK: usize = 24;
+
+/// The emergency number. Not data: the emergency contact must be exactly this, and the app
+/// dials it for that contact whatever a profile says.
+pub const EMERGENCY_NUMBER: &str = "112";
 
 /// A text in Swedish (the plan's own words) and its English translation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,11 +66,54 @@ pub struct Profile {
     /// plan's text; defaults when left out).
     #[serde(default)]
     pub alarm: AlarmRules,
-    /// An election period (valperiod) with heightened risk, if the region has switched it on:
-    /// the home screen says so, every appearance is prompted for a risk inventory, and the
-    /// check-in timer is suggested.
+    /// An election campaign (valrörelse) with heightened risk, if the region has switched it
+    /// on: the home screen says so, every appearance is prompted for a risk inventory, and
+    /// the check-in timer is suggested.
     #[serde(default)]
     pub election: Option<ElectionPeriod>,
+    /// Supporting material from other sources than the plan (the police, a guide to safety at
+    /// work, another region's commission), shown where it belongs with its source, never as
+    /// the plan's own words.
+    #[serde(default)]
+    pub supplements: Vec<Supplement>,
+    /// The region's own name for the report of an incident, when it has one (some regions
+    /// say "avvikelserapport"); the app says "händelserapport" otherwise.
+    #[serde(default)]
+    pub report_name: Option<Text>,
+    /// Roles the person may want among their own contacts (a region's phone list, e.g. the
+    /// party's group leader), offered when adding one.
+    #[serde(default)]
+    pub personal_contacts: Option<PersonalContacts>,
+}
+
+/// Supporting material: a heading, its points, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Supplement {
+    /// Stable id.
+    pub id: String,
+    /// Heading.
+    pub title: Text,
+    /// The document it comes from (publisher and title), shown with it.
+    pub source: String,
+    /// Where the document can be read, if public.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Where it is shown: `before`, `during` or `after` (under the plan's part, after its
+    /// sections), or the id of one of the plan's sections (right under it).
+    pub placement: String,
+    /// The points, the source's own words.
+    pub items: Vec<Item>,
+}
+
+/// Roles to suggest for the person's own contacts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonalContacts {
+    /// The role names, e.g. "Gruppledare".
+    pub suggestions: Vec<Text>,
+    /// Where the list comes from.
+    pub source: String,
 }
 
 /// The region's rules for alarms and drills.
@@ -138,6 +191,9 @@ pub struct Section {
 pub struct Item {
     /// Stable id.
     pub id: String,
+    /// A short heading in front of the point, where the source has one.
+    #[serde(default)]
+    pub label: Option<Text>,
     /// Swedish text.
     pub sv: String,
     /// English translation.
@@ -168,6 +224,34 @@ pub struct Card {
     pub intro: Option<Text>,
     /// The numbered steps.
     pub steps: Vec<Step>,
+    /// What to say when calling a contact from this card, where the plan says something for
+    /// this situation (the PDV card's "prata tyst" for 112), instead of the contact's script.
+    #[serde(default)]
+    pub call_scripts: Vec<CardScript>,
+}
+
+/// The script for calling one contact from a card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardScript {
+    /// The contact (an id in [`Profile::contacts`]).
+    pub contact: String,
+    /// The lines.
+    pub lines: Vec<ScriptLine>,
+}
+
+/// One line of a call script: the plan's words, or — marked `own` — Värn's own help (what
+/// anyone calling 112 is asked), which the app shows as Värn's, not as the plan's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptLine {
+    /// Swedish.
+    pub sv: String,
+    /// English.
+    pub en: String,
+    /// Värn's own help rather than the plan's text.
+    #[serde(default)]
+    pub own: bool,
 }
 
 /// One numbered step of an action card.
@@ -297,16 +381,21 @@ pub struct Contact {
     /// A short note (when it applies, how it is reached).
     #[serde(default)]
     pub note: Option<Text>,
+    /// A mark of a few words shown with the number wherever it appears, on every chip and
+    /// button (e.g. that 11414 is not for emergencies, that TiB is reached via the
+    /// switchboard).
+    #[serde(default)]
+    pub mark: Option<Text>,
     /// Where in the plan this comes from.
     #[serde(rename = "ref")]
     pub source_ref: String,
     /// What to say when calling, one line each, shown when the call button is tapped.
     /// `{name}`, `{region}`, `{meeting}` and `{place}` are filled in (see [`ScriptFill`]).
     #[serde(default)]
-    pub script: Vec<Text>,
+    pub script: Vec<ScriptLine>,
 }
 
-/// An election period: from and to (inclusive, local dates `YYYY-MM-DD`), and what the home
+/// An election campaign (valrörelse, not valperiod — the four-year term): from and to (inclusive, local dates `YYYY-MM-DD`), and what the home
 /// screen says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -342,6 +431,25 @@ pub struct ScriptFill<'a> {
     pub meeting: &'a str,
     /// Where the person is now (the current meeting's place or the typed place).
     pub place: &'a str,
+}
+
+/// Checks a script's lines: both languages, and only known placeholders.
+fn script_lines(at: &str, lines: &[ScriptLine]) -> Result<(), ProfileError> {
+    for (j, line) in lines.iter().enumerate() {
+        let field = format!("{at}[{j}]");
+        pair(&field, &line.sv, &line.en)?;
+        for l in [&line.sv, &line.en] {
+            if let Some(bad) = unknown_placeholder(l) {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "okänd platshållare {{{bad}}}; tillåtna: {{name}}, {{region}}, {{meeting}}, {{place}}"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Fills a script line's placeholders.
@@ -381,6 +489,39 @@ impl Contact {
     pub fn dial_string(&self) -> Option<String> {
         self.number.as_deref().map(dial_string)
     }
+}
+
+/// A contact whose number a newer profile changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberChange {
+    /// The contact's id.
+    pub contact_id: String,
+    /// Its name (Swedish).
+    pub name: String,
+    /// The number before, as printed.
+    pub old: String,
+    /// The number now, as printed.
+    pub new: String,
+}
+
+/// The contacts of `old` whose number is different in `new` (by id; a contact that is new or
+/// gone is not a change of number).
+pub fn changed_numbers(old: &Profile, new: &Profile) -> Vec<NumberChange> {
+    new.contacts
+        .iter()
+        .filter_map(|n| {
+            let o = old.contact(&n.id)?;
+            let (Some(was), Some(now)) = (&o.number, &n.number) else {
+                return None;
+            };
+            (dial_string(was) != dial_string(now)).then(|| NumberChange {
+                contact_id: n.id.clone(),
+                name: n.name.sv.clone(),
+                old: was.clone(),
+                new: now.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Digits (and a leading `+`) of a phone number as printed, e.g. "010-470 55 64" → "0104705564".
@@ -473,16 +614,10 @@ impl Profile {
         Ok(profile)
     }
 
-    /// The canonical JSON form, used for storage, the wire and the ETag.
+    /// The canonical JSON form (what a region signs).
     pub fn to_json(&self) -> String {
         // Serialising plain structs of strings and numbers cannot fail.
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// A strong ETag for this profile: the SHA-256 of its canonical JSON.
-    pub fn etag(&self) -> String {
-        let digest = Sha256::digest(self.to_json().as_bytes());
-        format!("\"{}\"", hex::encode(&digest[..16]))
     }
 
     /// Looks up a contact by id.
@@ -586,19 +721,27 @@ impl Profile {
             if let Some(note) = &c.note {
                 text(format!("{at}.note"), note)?;
             }
-            for (j, line) in c.script.iter().enumerate() {
-                let field = format!("{at}.script[{j}]");
-                text(field.clone(), line)?;
-                for l in [&line.sv, &line.en] {
-                    if let Some(bad) = unknown_placeholder(l) {
-                        return Err(invalid(
-                            field,
-                            format!(
-                                "okänd platshållare {{{bad}}}; tillåtna: {{name}}, {{region}}, {{meeting}}, {{place}}"
-                            ),
-                        ));
-                    }
+            if let Some(mark) = &c.mark {
+                text(format!("{at}.mark"), mark)?;
+                if mark.sv.chars().count() > MAX_MARK || mark.en.chars().count() > MAX_MARK {
+                    return Err(invalid(
+                        format!("{at}.mark"),
+                        format!("högst {MAX_MARK} tecken: det står på varje knapp"),
+                    ));
                 }
+            }
+            script_lines(&format!("{at}.script"), &c.script)?;
+            // 112 is not data: the emergency contact is 112, whatever a profile says.
+            if c.role == ContactRole::Emergency
+                && c.dial_string().as_deref() != Some(EMERGENCY_NUMBER)
+            {
+                return Err(invalid(
+                    format!("{at}.number"),
+                    format!(
+                        "\"{}\": nödnumret (role = \"emergency\") är alltid 112",
+                        c.number.as_deref().unwrap_or("")
+                    ),
+                ));
             }
         }
         if let Some(e) = &self.election {
@@ -680,6 +823,61 @@ impl Profile {
                 }
             }
             refs(format!("{at}.contacts"), &c.contacts)?;
+            for (j, cs) in c.call_scripts.iter().enumerate() {
+                let at = format!("{at}.call_scripts[{j}]");
+                refs(format!("{at}.contact"), std::slice::from_ref(&cs.contact))?;
+                script_lines(&format!("{at}.lines"), &cs.lines)?;
+            }
+        }
+        for (i, sup) in self.supplements.iter().enumerate() {
+            let at = format!("supplements[{i}]");
+            ids.add(&format!("{at}.id"), &sup.id)?;
+            text(format!("{at}.title"), &sup.title)?;
+            non_empty(format!("{at}.source"), &sup.source)?;
+            let known_section = self
+                .before
+                .iter()
+                .chain(&self.after)
+                .chain(&self.responsibilities)
+                .any(|s| s.id == sup.placement);
+            if !["before", "during", "after"].contains(&sup.placement.as_str()) && !known_section {
+                return Err(invalid(
+                    format!("{at}.placement"),
+                    format!(
+                        "\"{}\": before, during, after eller id:t på ett avsnitt i planen",
+                        sup.placement
+                    ),
+                ));
+            }
+            if let Some(u) = &sup.url {
+                if !u.starts_with("https://") {
+                    return Err(invalid(
+                        format!("{at}.url"),
+                        format!("\"{u}\" måste börja med https://"),
+                    ));
+                }
+            }
+            if sup.items.is_empty() {
+                return Err(invalid(
+                    format!("{at}.items"),
+                    "stödmaterialet har inga punkter",
+                ));
+            }
+            for (j, item) in sup.items.iter().enumerate() {
+                let at = format!("{at}.items[{j}]");
+                ids.add(&format!("{at}.id"), &item.id)?;
+                pair(&at, &item.sv, &item.en)?;
+                refs(format!("{at}.contacts"), &item.contacts)?;
+            }
+        }
+        if let Some(name) = &self.report_name {
+            text("report_name", name)?;
+        }
+        if let Some(pc) = &self.personal_contacts {
+            non_empty("personal_contacts.source", &pc.source)?;
+            for (i, t) in pc.suggestions.iter().enumerate() {
+                text(format!("personal_contacts.suggestions[{i}]"), t)?;
+            }
         }
 
         let r = &self.risk;
@@ -859,13 +1057,127 @@ mod tests {
             "Jag heter Anna Andersson, Stora salen, ….",
         );
         let mut bad = p.clone();
-        bad.contacts[0].script = vec![Text {
+        bad.contacts[0].script = vec![ScriptLine {
             sv: "Jag är på {plats}".into(),
             en: "I am at {place}".into(),
+            own: true,
         }];
         let err = bad.validate().unwrap_err();
         assert_eq!(err.field(), "contacts[0].script[0]");
         assert!(err.to_string().contains("{plats}"), "{err}");
+    }
+
+    #[test]
+    fn a_changed_number_is_found_and_a_reformatted_one_is_not() {
+        let old = default_profile();
+        let mut new = old.clone();
+        new.contacts
+            .iter_mut()
+            .find(|c| c.id == "guard")
+            .unwrap()
+            .number = Some("010-470 55 99".into());
+        new.contacts
+            .iter_mut()
+            .find(|c| c.id == "tib")
+            .unwrap()
+            .number = Some("016 10 30 00".into());
+        let changes = changed_numbers(&old, &new);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].contact_id, "guard");
+        assert_eq!(
+            (changes[0].old.as_str(), changes[0].new.as_str()),
+            ("010-470 55 64", "010-470 55 99")
+        );
+        assert!(changed_numbers(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn the_second_regions_test_profile_is_valid_and_says_it_is_test_data() {
+        let p =
+            Profile::from_toml(include_str!("../profiles/fixtures/region-exempel.toml")).unwrap();
+        assert_eq!(p.region.id, "exempel");
+        assert!(p.region.name.contains("testdata"));
+        assert_eq!(p.report_name.as_ref().unwrap().sv, "Avvikelserapport");
+        assert_eq!(
+            p.contact_by_role(ContactRole::Emergency)
+                .unwrap()
+                .dial_string()
+                .as_deref(),
+            Some("112")
+        );
+        for c in p
+            .contacts
+            .iter()
+            .filter(|c| c.role != ContactRole::Emergency && c.role != ContactRole::Police)
+        {
+            assert!(c.name.sv.starts_with("Testdata"), "{}", c.name.sv);
+        }
+    }
+
+    /// 112 is not data: a profile whose emergency contact is any other number is invalid,
+    /// however it is written.
+    #[test]
+    fn the_emergency_number_is_always_112() {
+        let p = default_profile();
+        let sos = p
+            .contacts
+            .iter()
+            .position(|c| c.role == ContactRole::Emergency)
+            .unwrap();
+        for number in ["0701234567", "11414", "1 1 2 0", "911"] {
+            let mut bad = p.clone();
+            bad.contacts[sos].number = Some(number.into());
+            let err = bad.validate().unwrap_err();
+            assert_eq!(err.field(), format!("contacts[{sos}].number"), "{number}");
+            assert!(err.to_string().contains("112"), "{err}");
+        }
+        let mut spaced = p.clone();
+        spaced.contacts[sos].number = Some(" 112 ".into());
+        assert!(spaced.validate().is_ok());
+    }
+
+    /// 11414 says it is not for emergencies and TiB that it goes through the switchboard, on
+    /// every button; a mark too long for a button is refused.
+    #[test]
+    fn numbers_carry_their_marks_and_a_mark_fits_a_button() {
+        let p = default_profile();
+        let mark = |id: &str| p.contact(id).and_then(|c| c.mark.clone()).map(|m| m.sv);
+        assert_eq!(mark("police").as_deref(), Some("ej akut"));
+        assert_eq!(mark("tib").as_deref(), Some("via växeln"));
+        let mut long = p.clone();
+        let i = long.contacts.iter().position(|c| c.id == "police").unwrap();
+        long.contacts[i].mark = Some(Text {
+            sv: "ring bara när det inte är akut".into(),
+            en: "not urgent".into(),
+        });
+        assert_eq!(
+            long.validate().unwrap_err().field(),
+            format!("contacts[{i}].mark")
+        );
+    }
+
+    #[test]
+    fn supplements_name_their_source_and_a_known_place() {
+        let p = default_profile();
+        assert!(!p.supplements.is_empty());
+        let mut bad = p.clone();
+        bad.supplements[0].placement = "nowhere".into();
+        assert_eq!(
+            bad.validate().unwrap_err().field(),
+            "supplements[0].placement"
+        );
+        let mut bad = p.clone();
+        bad.supplements[0].source = " ".into();
+        assert_eq!(bad.validate().unwrap_err().field(), "supplements[0].source");
+        let mut bad = p.clone();
+        bad.during[0].call_scripts.push(CardScript {
+            contact: "nobody".into(),
+            lines: Vec::new(),
+        });
+        assert_eq!(
+            bad.validate().unwrap_err().field(),
+            "during[0].call_scripts[0].contact[0]"
+        );
     }
 
     #[test]
@@ -896,7 +1208,6 @@ mod tests {
         let p = default_profile();
         let back = Profile::from_json(&p.to_json()).expect("round trip");
         assert_eq!(p, back);
-        assert_eq!(p.etag(), back.etag());
     }
 
     #[test]

@@ -160,6 +160,31 @@ pub struct Assessment {
     pub high: u32,
     /// True when the plan advises preventive measures and talking to the party / security officer.
     pub advise_measures: bool,
+    /// Where the inventory stands (what the views and reminders show).
+    pub state: InventoryState,
+}
+
+/// Where a risk inventory stands by the plan's rule. The plan's advice is shown as soon as
+/// the rule is met (more answers can only add to the counts); that the rule is *not* met is
+/// said only once every question is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InventoryState {
+    /// No question answered (or no inventory at all).
+    Missing,
+    /// Some questions answered, the rule not met yet: no verdict.
+    Started,
+    /// The rule is met: the plan advises considering preventive measures.
+    Advises,
+    /// Every question answered and the rule not met.
+    Complete,
+}
+
+impl InventoryState {
+    /// The state of an appearance's inventory: `None` when it has none.
+    pub fn of(assessment: Option<&Assessment>) -> InventoryState {
+        assessment.map_or(InventoryState::Missing, |a| a.state)
+    }
 }
 
 /// Applies the plan's rule, with thresholds from the region profile.
@@ -181,13 +206,25 @@ pub fn assess(config: &RiskConfig, answers: &BTreeMap<String, Answer>) -> Assess
             }
         }
     }
+    let questions = config.questions.len() as u32;
+    let advise_measures =
+        moderate_or_higher >= config.moderate_at_least || high > config.high_more_than;
+    let state = if advise_measures {
+        InventoryState::Advises
+    } else if answered == 0 {
+        InventoryState::Missing
+    } else if answered < questions {
+        InventoryState::Started
+    } else {
+        InventoryState::Complete
+    };
     Assessment {
         answered,
-        questions: config.questions.len() as u32,
+        questions,
         moderate_or_higher,
         high,
-        advise_measures: moderate_or_higher >= config.moderate_at_least
-            || high > config.high_more_than,
+        advise_measures,
+        state,
     }
 }
 
@@ -233,6 +270,25 @@ mod tests {
         assert_eq!(a.answered, 0);
         assert_eq!(a.questions, 11);
         assert!(!a.advise_measures);
+    }
+
+    /// No verdict from one answer of eleven: "not met" only once every question is answered;
+    /// the advice as soon as the rule is met.
+    #[test]
+    fn the_state_says_no_verdict_until_every_question_is_answered() {
+        let one_low = answers(&[L]);
+        assert_eq!(
+            assess(&config(), &BTreeMap::new()).state,
+            InventoryState::Missing
+        );
+        assert_eq!(assess(&config(), &one_low).state, InventoryState::Started);
+        let ten = answers(&[L, L, L, L, L, L, L, L, L, L]);
+        assert_eq!(assess(&config(), &ten).state, InventoryState::Started);
+        let all = answers(&[L, L, L, L, L, L, L, L, L, L, L]);
+        assert_eq!(assess(&config(), &all).state, InventoryState::Complete);
+        let early = answers(&[M, M, M, M]);
+        assert_eq!(assess(&config(), &early).state, InventoryState::Advises);
+        assert_eq!(InventoryState::of(None), InventoryState::Missing);
     }
 
     #[test]

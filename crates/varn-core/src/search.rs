@@ -243,6 +243,24 @@ pub fn search(profile: &Profile, lang: Lang, query: &str) -> Vec<Hit> {
             );
         }
     }
+    // Supporting material, found under the part of the plan it is shown in.
+    for s in &profile.supplements {
+        let phase = match s.placement.as_str() {
+            "during" => Phase::During,
+            "after" => Phase::After,
+            id if profile.after.iter().any(|x| x.id == id) => Phase::After,
+            id if profile.responsibilities.iter().any(|x| x.id == id) => Phase::Intro,
+            _ => Phase::Before,
+        };
+        let h = lang.text(&s.title);
+        push(phase, &s.id, &s.id, h, h);
+        for item in &s.items {
+            if let Some(l) = &item.label {
+                push(phase, &s.id, &item.id, h, lang.text(l));
+            }
+            push(phase, &s.id, &item.id, h, lang.pick(&item.sv, &item.en));
+        }
+    }
     let c = &profile.checklist;
     let h = lang.text(&c.title);
     push(Phase::After, &c.id, &c.id, h, h);
@@ -311,6 +329,22 @@ mod tests {
         let b = search(&profile(), Lang::Sv, "sok skydd");
         assert_eq!(a, b);
         assert!(a.iter().any(|h| h.anchor == "pdv-step-2"));
+    }
+
+    /// The other sources' tips are found where they are shown (FÖRE), under their own heading.
+    #[test]
+    fn supporting_material_is_found_in_its_part_of_the_plan() {
+        let hits = search(&profile(), Lang::Sv, "variera dagliga rutiner");
+        let tip = hits
+            .iter()
+            .find(|h| h.anchor == "stod-hpj-1")
+            .expect("the tip");
+        assert_eq!(tip.container, "stod-hot-pa-jobbet");
+        assert_eq!(tip.phase, Phase::Before);
+        let training = search(&profile(), Lang::Sv, "rättsprocess");
+        assert!(training
+            .iter()
+            .any(|h| h.container == "stod-utbildning" && h.phase == Phase::Before));
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub struct EnrollResponse {
     pub name: String,
     /// The person's role.
     pub role: Role,
+    /// The key the region signs its profile with (`ed25519:…`), when it does: an app that
+    /// has no key for the region shows its fingerprint to compare with the region's letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_key: Option<String>,
 }
 
 /// `GET /v1/me`: who the token belongs to.

@@ -79,12 +79,17 @@ pub async fn enroll(
         }
     };
     tracing::info!(device = %device.id, region = %device.region_id, "device enrolled");
+    let profile_key = state
+        .profile(&device.region_id)
+        .and_then(|p| p.key)
+        .map(|k| k.encode());
     let body = EnrollResponse {
         device_id: device.id,
         token,
         region_id: device.region_id,
         name: device.name,
         role: device.role,
+        profile_key,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -148,7 +153,8 @@ pub async fn me(DeviceAuth(d): DeviceAuth) -> Json<DeviceInfo> {
     })
 }
 
-/// `GET /v1/profile`: the device's region profile, `304` when the ETag matches.
+/// `GET /v1/profile`: the device's region profile as the region signed it (a
+/// [`varn_core::signing::SignedProfile`]), `304` when the ETag matches.
 pub async fn profile(
     State(state): State<AppState>,
     DeviceAuth(d): DeviceAuth,

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use varn_core::profile::Profile;
+use varn_core::signing::SignedProfile;
 
 use crate::auth::ServerSecret;
 use crate::escalation::{Contact, Escalation, SmtpConfig, SmtpNotifier};
@@ -286,40 +287,53 @@ pub fn check_bind(c: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Loads the region profiles; the embedded default when none are configured.
-pub fn load_profiles(c: &Config) -> Result<Vec<Profile>, ConfigError> {
+/// Loads the region profiles to start with: each file a signed profile (from
+/// `varn-server profile sign`) or a plain one (TOML or JSON, served unsigned); the embedded
+/// default (unsigned) when none are configured.
+pub fn load_profiles(c: &Config) -> Result<Vec<SignedProfile>, ConfigError> {
     if c.profiles.is_empty() {
         return Profile::embedded_default()
-            .map(|p| vec![p])
+            .map(|p| vec![SignedProfile::unsigned(&p)])
             .map_err(|e| ConfigError::Profile {
                 path: "(embedded)".into(),
                 message: e.to_string(),
             });
     }
-    let mut out: Vec<Profile> = Vec::new();
+    let mut out: Vec<SignedProfile> = Vec::new();
+    let mut regions: Vec<String> = Vec::new();
     for path in &c.profiles {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Profile {
+        let fail = |message: String| ConfigError::Profile {
             path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let p = if path.extension().is_some_and(|e| e == "json") {
-            Profile::from_json(&text)
-        } else {
-            Profile::from_toml(&text)
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let signed = SignedProfile::read_any(&text).map_err(|e| fail(e.to_string()))?;
+        if signed.is_signed() {
+            signed.verified_key().map_err(|e| fail(e.to_string()))?;
         }
-        .map_err(|e| ConfigError::Profile {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        if out.iter().any(|o| o.region.id == p.region.id) {
-            return Err(ConfigError::Profile {
-                path: path.clone(),
-                message: format!("a second profile for region \"{}\"", p.region.id),
-            });
+        let region = signed.profile().map_err(|e| fail(e.to_string()))?.region.id;
+        if regions.contains(&region) {
+            return Err(fail(format!("a second profile for region \"{region}\"")));
         }
-        out.push(p);
+        regions.push(region);
+        out.push(signed);
     }
     Ok(out)
+}
+
+/// The regions configured (their ids).
+pub fn region_ids(c: &Config) -> Result<Vec<String>, ConfigError> {
+    load_profiles(c)?
+        .iter()
+        .map(|s| {
+            s.profile()
+                .map(|p| p.region.id)
+                .map_err(|e| ConfigError::Profile {
+                    path: "(profile)".into(),
+                    message: e.to_string(),
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -478,6 +492,7 @@ mod tests {
         let c = resolve(None, Overrides::default()).unwrap();
         let p = load_profiles(&c).unwrap();
         assert_eq!(p.len(), 1);
-        assert_eq!(p[0].region.id, "sormland");
+        assert_eq!(p[0].profile().unwrap().region.id, "sormland");
+        assert!(!p[0].is_signed());
     }
 }

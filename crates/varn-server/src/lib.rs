@@ -15,13 +15,13 @@ pub mod dashboard;
 pub mod escalation;
 pub mod limits;
 pub mod problem;
+pub mod profiles;
 pub mod ratelimit;
 pub mod server;
 pub mod store;
 pub mod testkit;
 pub mod uploads;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,7 +33,6 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, watch};
-use varn_core::profile::Profile;
 
 use crate::admission::InFlight;
 use crate::auth::{HashPool, ServerSecret};
@@ -46,26 +45,7 @@ use crate::store::{Alarm, Officer, Store};
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 
-/// A region profile as served: its JSON and ETag, computed once.
-pub struct ServedProfile {
-    /// The profile.
-    pub profile: Profile,
-    /// Its canonical JSON.
-    pub json: String,
-    /// Its ETag.
-    pub etag: String,
-}
-
-impl ServedProfile {
-    /// Prepares a profile for serving.
-    pub fn new(profile: Profile) -> Self {
-        ServedProfile {
-            json: profile.to_json(),
-            etag: profile.etag(),
-            profile,
-        }
-    }
-}
+pub use profiles::ServedProfile;
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -75,7 +55,7 @@ struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     alarms: broadcast::Sender<Arc<Alarm>>,
-    profiles: HashMap<String, ServedProfile>,
+    profiles: std::sync::RwLock<profiles::Served>,
     limits: Limits,
     enroll_limiter: FailureLimiter,
     login_limiter: FailureLimiter,
@@ -96,8 +76,8 @@ pub struct StateConfig {
     pub store: Arc<dyn Store>,
     /// Clock.
     pub clock: Arc<dyn Clock>,
-    /// Region profiles, by region id.
-    pub profiles: Vec<Profile>,
+    /// Region profiles to start with, by region id (newer published ones replace them).
+    pub profiles: profiles::Served,
     /// Mark cookies `Secure` (when served over TLS).
     pub secure_cookies: bool,
     /// Flips to true when the server shuts down; long-lived requests end then.
@@ -118,11 +98,7 @@ impl AppState {
             store: cfg.store,
             clock: cfg.clock,
             alarms,
-            profiles: cfg
-                .profiles
-                .into_iter()
-                .map(|p| (p.region.id.clone(), ServedProfile::new(p)))
-                .collect(),
+            profiles: std::sync::RwLock::new(cfg.profiles),
             enroll_limiter: FailureLimiter::new(cfg.limits.failures.clone()),
             login_limiter: FailureLimiter::new(cfg.limits.failures.clone()),
             token_limiter: FailureLimiter::new(limits::FailureLimits {
@@ -158,14 +134,34 @@ impl AppState {
         self.0.clock.now()
     }
 
-    /// The profile of a region.
-    pub fn profile(&self, region_id: &str) -> Option<&ServedProfile> {
-        self.0.profiles.get(region_id)
+    /// The profile of a region as served now.
+    pub fn profile(&self, region_id: &str) -> Option<Arc<ServedProfile>> {
+        self.0
+            .profiles
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(region_id)
+            .cloned()
+    }
+
+    /// Serves `profile` for `region` from now on.
+    pub fn serve_profile(&self, region: String, profile: ServedProfile) {
+        self.0
+            .profiles
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(region, Arc::new(profile));
     }
 
     /// The regions this server hosts.
-    pub fn regions(&self) -> impl Iterator<Item = &str> {
-        self.0.profiles.keys().map(String::as_str)
+    pub fn regions(&self) -> Vec<String> {
+        self.0
+            .profiles
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Tells every dashboard and waiting device that an alarm changed.

@@ -81,6 +81,47 @@ enum Command {
         #[command(subcommand)]
         command: SecretCommand,
     },
+    /// Make, check, sign and publish a region profile.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Check a profile (TOML, JSON or signed): every error names its field.
+    Check {
+        /// The profile file.
+        file: PathBuf,
+    },
+    /// Make the region's signing key: the secret half into FILE (keep it offline), the
+    /// public half and its fingerprint printed.
+    Keygen {
+        /// Where the secret key goes (must not exist yet).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a profile with the region's key.
+    Sign {
+        /// The profile (TOML or JSON).
+        file: PathBuf,
+        /// The region's secret key (from `profile keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The key being replaced, when the region changes keys: a rotation signed by it goes
+        /// with the profile.
+        #[arg(long)]
+        rotate_from: Option<PathBuf>,
+        /// Where the signed profile goes [default: FILE with the extension .signed.json].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Publish a signed profile: every instance on this database serves it within 10 s.
+    Publish {
+        /// The signed profile (from `profile sign`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -181,8 +222,7 @@ fn main() -> ExitCode {
 }
 
 fn pick_region(config: &Config, wanted: Option<String>) -> Result<String, String> {
-    let profiles = config::load_profiles(config).map_err(|e| e.to_string())?;
-    let ids: Vec<String> = profiles.iter().map(|p| p.region.id.clone()).collect();
+    let ids = config::region_ids(config).map_err(|e| e.to_string())?;
     match wanted {
         Some(r) if ids.contains(&r) => Ok(r),
         Some(r) => Err(format!(
@@ -226,6 +266,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         println!("{}", auth::ServerSecret::random().encode());
         return Ok(());
     }
+    if let Some(Command::Profile { command }) = &cli.command {
+        if let Some(done) = profile_offline(command) {
+            return done;
+        }
+    }
     let secret = || {
         config::secret(&config, std::env::var("VARN_SERVER_SECRET").ok()).map_err(|e| e.to_string())
     };
@@ -244,6 +289,25 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         None | Some(Command::Serve(_)) => serve(&config, open().await?, secret()?).await,
         Some(Command::Secret { .. }) => Ok(()),
+        Some(Command::Profile {
+            command: ProfileCommand::Publish { file },
+        }) => {
+            let signed = read_profile(&file)?;
+            let store = open().await?;
+            let configured = config::load_profiles(&config).map_err(|e| e.to_string())?;
+            let p =
+                varn_server::profiles::publish(store.as_ref(), &configured, &signed, clock.now())
+                    .await?;
+            eprintln!(
+                "Published region {}'s profile version {} (key {}). Every instance serves it within {} s; apps adopt it at their next check.",
+                p.region,
+                p.version,
+                p.key.fingerprint(),
+                varn_server::profiles::REFRESH_EVERY.as_secs()
+            );
+            Ok(())
+        }
+        Some(Command::Profile { .. }) => Ok(()),
         Some(Command::Enroll { name, role, region }) => {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("unknown role \"{role}\" (known: förtroendevald)"))?;
@@ -313,11 +377,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             command: OfficerCommand::List,
         }) => {
             let store = open().await?;
-            for region in config::load_profiles(&config)
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map(|p| p.region.id.clone())
-            {
+            for region in config::region_ids(&config).map_err(|e| e.to_string())? {
                 for o in store.officers(&region).await.map_err(|e| e.to_string())? {
                     let state = o
                         .disabled_at
@@ -425,6 +485,105 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Reads a profile file in any form (signed, JSON or TOML); errors name the file and field.
+fn read_profile(path: &std::path::Path) -> Result<varn_core::signing::SignedProfile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    varn_core::signing::SignedProfile::read_any(&text)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a region's secret signing key.
+fn read_key(path: &std::path::Path) -> Result<varn_core::signing::SecretKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    varn_core::signing::SecretKey::from_file_text(&text)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The profile commands that need no database (`check`, `keygen`, `sign`); `None` for the
+/// others.
+fn profile_offline(command: &ProfileCommand) -> Option<Result<(), String>> {
+    use varn_core::signing::{Rotation, SecretKey, SignedProfile};
+    Some(match command {
+        ProfileCommand::Check { file } => read_profile(file).and_then(|signed| {
+            let p = signed.profile().map_err(|e| e.to_string())?;
+            let signature = if signed.is_signed() {
+                let key = signed
+                    .verified_key()
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                format!("signed with the key {}", key.fingerprint())
+            } else {
+                "not signed (sign it with `varn-server profile sign`)".to_string()
+            };
+            println!(
+                "{}: region {} ({}), version {}: {} sections, {} action cards, {} checklist points, {} contacts; {signature}",
+                file.display(),
+                p.region.id,
+                p.region.name,
+                p.version,
+                p.responsibilities.len() + p.before.len() + p.after.len(),
+                p.during.len(),
+                p.checklist.items.len(),
+                p.contacts.len()
+            );
+            Ok(())
+        }),
+        ProfileCommand::Keygen { out } => {
+            let seed: [u8; 32] = rand::Rng::random(&mut rand::rng());
+            let key = SecretKey::from_seed(seed);
+            write_new_private(out, &key.to_file_text()).map(|()| {
+                println!("{}", key.public().encode());
+                eprintln!(
+                    "The secret key is in {} (keep it offline; whoever has it can change what your \
+                     region's apps read and call). Fingerprint for the letter to your officials: {}",
+                    out.display(),
+                    key.public().fingerprint()
+                );
+            })
+        }
+        ProfileCommand::Sign {
+            file,
+            key,
+            rotate_from,
+            out,
+        } => (|| {
+            let profile = read_profile(file)?.profile().map_err(|e| e.to_string())?;
+            let key = read_key(key)?;
+            let rotations = match rotate_from {
+                Some(old) => vec![Rotation::sign(&profile.region.id, &read_key(old)?, &key.public())],
+                None => Vec::new(),
+            };
+            let signed = SignedProfile::sign(&profile, &key, rotations);
+            let out = out.clone().unwrap_or_else(|| file.with_extension("signed.json"));
+            std::fs::write(&out, signed.to_json()).map_err(|e| format!("{}: {e}", out.display()))?;
+            eprintln!(
+                "Signed region {}'s profile version {} with the key {} into {}. Publish it with: varn-server profile publish {}",
+                profile.region.id,
+                profile.version,
+                key.public().fingerprint(),
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        })(),
+        ProfileCommand::Publish { .. } => return None,
+    })
+}
+
+/// Writes a new file only its owner can read; an existing file is never overwritten.
+fn write_new_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A password for an officer: read from standard input, or generated (then shown once).

@@ -19,7 +19,7 @@ use axum_server::Handle;
 use hyper_util::rt::TokioTimer;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use varn_core::profile::Profile;
+use varn_core::signing::SignedProfile;
 
 use crate::auth::ServerSecret;
 use crate::clock::Clock;
@@ -38,8 +38,8 @@ pub struct Parts {
     pub store: Arc<dyn Store>,
     /// Clock.
     pub clock: Arc<dyn Clock>,
-    /// Region profiles.
-    pub profiles: Vec<Profile>,
+    /// Region profiles to start with (signed, or unsigned like the embedded default).
+    pub profiles: Vec<SignedProfile>,
     /// Escalation lists and the notifier.
     pub escalation: Escalation,
     /// The bounds on time, memory and count.
@@ -95,18 +95,25 @@ pub async fn start(
         tracing::warn!("limit set weaker than the default: {weaker}");
     }
     let connections = Connections::new(limits.max_connections, limits.max_connections_per_peer);
+    let profiles = crate::profiles::starting(&parts.profiles).map_err(io::Error::other)?;
     let state = AppState::new(StateConfig {
         store: parts.store,
         clock: parts.clock,
-        profiles: parts.profiles,
+        profiles,
         secure_cookies: tls.is_some(),
         shutdown: shutdown_rx,
         escalation: parts.escalation,
         limits: parts.limits,
         secret: parts.secret,
     });
+    // The newest published profiles before the first request: an instance never starts by
+    // serving an older profile than the others.
+    if let Err(e) = crate::profiles::refresh(&state).await {
+        tracing::warn!("published profiles not read at start (trying again): {e}");
+    }
     // Ends by itself when shutdown is signalled.
     tokio::spawn(escalation::run(state.clone()));
+    tokio::spawn(crate::profiles::run(state.clone()));
     if let Some(remote) = state.store().remote_alarms() {
         tokio::spawn(forward_remote(state.clone(), remote));
     }

@@ -278,7 +278,7 @@ async fn a_region_that_allows_it_gets_drills_acknowledged_automatically_and_only
         dir.path().join("server.db"),
         Arc::new(SystemClock),
         None,
-        vec![profile],
+        vec![varn_server::testkit::signed_for_tests(&profile)],
     )
     .await;
     let d = s.enroll("Anna Andersson").await;

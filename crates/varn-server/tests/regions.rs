@@ -11,13 +11,16 @@ use uuid::Uuid;
 use varn_core::profile::Profile;
 use varn_server::clock::SystemClock;
 use varn_server::store::Database;
-use varn_server::testkit::{http_client as client, pg, postgres_wanted, TestServer};
+use varn_server::testkit::{
+    http_client as client, pg, postgres_wanted, signed_for_tests, TestServer,
+};
 
 async fn two_region_server() -> (TestServer, Option<tempfile::TempDir>) {
     let sormland = Profile::embedded_default().unwrap();
     let mut other = sormland.clone();
     other.region.id = "uppsala".into();
     other.region.name = "Region Uppsala".into();
+    let (sormland, other) = (signed_for_tests(&sormland), signed_for_tests(&other));
     let (database, dir) = if postgres_wanted() {
         (
             Database::Postgres(pg::cluster().fresh_database().await),
@@ -201,5 +204,95 @@ async fn a_region_cannot_read_or_write_anything_of_another() {
         .unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert_eq!(v[0]["id"], json!(alarm));
+    s.stop().await;
+}
+
+/// A region's newer signed profile, published on one instance, is served by every instance
+/// on the database; one not newer, or signed by a key that is not the region's, is refused
+/// and the region's devices keep getting the one published before. The other region is
+/// untouched. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_profile_reaches_every_instance_and_only_the_regions_key_publishes() {
+    let (s, _dir) = two_region_server().await;
+    let y = s.enroll_in("uppsala", "Yngve i Uppsala").await;
+    let x = s.enroll_in("sormland", "Xenia i Sörmland").await;
+    let served = |server: &TestServer, token: String| {
+        let url = format!("{}/v1/profile", server.url());
+        async move {
+            let text = client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            varn_core::signing::SignedProfile::parse(&text)
+                .unwrap()
+                .profile()
+                .unwrap()
+        }
+    };
+    let mut uppsala = served(&s, y.token.clone()).await;
+    let before = uppsala.version;
+    uppsala.version += 1;
+    uppsala.contacts[1].number = Some("070-174 06 09".into());
+    s.publish(&signed_for_tests(&uppsala)).await.unwrap();
+    assert_eq!(served(&s, y.token.clone()).await, uppsala);
+    assert_eq!(
+        served(&s, x.token.clone()).await.region.id,
+        "sormland",
+        "the other region is untouched"
+    );
+    // Not newer, or another key: refused, and what is served stays.
+    assert!(s
+        .publish(&signed_for_tests(&uppsala))
+        .await
+        .unwrap_err()
+        .contains("not newer"));
+    let mut forged = uppsala.clone();
+    forged.version += 1;
+    let stranger = varn_core::signing::SecretKey::from_seed([0x42; 32]);
+    let refused = s
+        .publish(&varn_core::signing::SignedProfile::sign(
+            &forged,
+            &stranger,
+            Vec::new(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        refused.contains(&stranger.public().fingerprint()),
+        "{refused}"
+    );
+    assert_eq!(served(&s, y.token.clone()).await.version, before + 1);
+
+    // A second instance on the same database, started with the old profiles, serves the
+    // published one.
+    let second = TestServer::start_serving(
+        s.database.clone(),
+        Arc::new(SystemClock),
+        None,
+        s.running
+            .state
+            .regions()
+            .iter()
+            .map(|r| {
+                let mut p = Profile::embedded_default().unwrap();
+                if r == "uppsala" {
+                    p.region.id = "uppsala".into();
+                    p.region.name = "Region Uppsala".into();
+                }
+                signed_for_tests(&p)
+            })
+            .collect(),
+    )
+    .await;
+    assert!(
+        served(&second, y.token.clone()).await == uppsala,
+        "the published one"
+    );
+    second.stop().await;
     s.stop().await;
 }

@@ -1,6 +1,7 @@
 //! Serving: TLS with a real certificate, the refusal of plain HTTP on a public address, the
 //! CLI (enroll, officer add, devices, revoke), and logs free of personal data and secrets.
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -39,7 +40,7 @@ async fn serves_tls_with_a_pem_certificate() {
         Parts {
             store,
             clock: Arc::new(SystemClock),
-            profiles: vec![varn_core::profile::Profile::embedded_default().unwrap()],
+            profiles: vec![varn_server::testkit::embedded_unsigned()],
             escalation: Default::default(),
             limits: Default::default(),
             secret: varn_server::testkit::test_secret(),
@@ -527,4 +528,153 @@ async fn logs_hold_no_names_places_or_secrets() {
             "{secret:?} appears in the logs:\n{logs}"
         );
     }
+}
+
+/// Runs `varn-server profile ARGS`; (success, stdout, stderr).
+fn profile_cli<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (bool, String, String) {
+    let out = bin().arg("profile").args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A new region from the template to a published profile, as the README's "Making your
+/// region's profile" does it: check (errors name the field), keygen, sign, check the signed
+/// file, publish; then a newer one signed with another key, or not newer, is refused, and
+/// one signed with a rotation from the region's key is published. The server serves the
+/// published profile.
+#[tokio::test]
+async fn cli_takes_a_region_from_its_profile_to_a_signed_published_one() {
+    use std::path::{Path, PathBuf};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let db = p("s.db");
+    // The region's profile at `version`, written as `name`.
+    let write = |name: &str, version: u32| -> PathBuf {
+        let text = varn_server::testkit::EXAMPLE_REGION_TOML.replacen(
+            "version = 1",
+            &format!("version = {version}"),
+            1,
+        );
+        std::fs::write(p(name), text).unwrap();
+        p(name)
+    };
+    let check = |file: &Path| profile_cli(&[OsStr::new("check"), file.as_os_str()]);
+    let keygen =
+        |out: &Path| profile_cli(&[OsStr::new("keygen"), OsStr::new("--out"), out.as_os_str()]);
+    let sign = |file: &Path, key: &Path, rotate_from: Option<&Path>| {
+        let mut args = vec![
+            OsStr::new("sign"),
+            file.as_os_str(),
+            OsStr::new("--key"),
+            key.as_os_str(),
+        ];
+        if let Some(old) = rotate_from {
+            args.extend([OsStr::new("--rotate-from"), old.as_os_str()]);
+        }
+        let (ok, _, err) = profile_cli(&args);
+        assert!(ok, "{err}");
+        file.with_extension("signed.json")
+    };
+    let toml = write("region.toml", 1);
+
+    // A mistake names its field; 112 is not data.
+    let broken = p("broken.toml");
+    std::fs::write(
+        &broken,
+        varn_server::testkit::EXAMPLE_REGION_TOML.replacen(
+            "number = \"112\"",
+            "number = \"113\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let (ok, _, err) = check(&broken);
+    assert!(!ok);
+    assert!(
+        err.contains("contacts[0].number") && err.contains("112"),
+        "{err}"
+    );
+    let (ok, out, err) = check(&toml);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("region exempel") && out.contains("not signed"),
+        "{out}"
+    );
+
+    // The region's key: the secret half in a file only its owner reads, never overwritten.
+    let key = p("exempel.key");
+    let (ok, public, err) = keygen(&key);
+    assert!(ok, "{err}");
+    let public = varn_core::signing::PublicKey::parse(public.trim()).unwrap();
+    assert!(err.contains(&public.fingerprint()), "{err}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(!keygen(&key).0, "an existing key is never overwritten");
+
+    // Signed, and the check says by which key.
+    let signed = sign(&toml, &key, None);
+    let (ok, out, _) = check(&signed);
+    assert!(ok && out.contains(&public.fingerprint()), "{out}");
+
+    // The server starts with it; a newer version is published for every instance.
+    let publish = |file: &Path| {
+        profile_cli(&[
+            OsStr::new("publish"),
+            file.as_os_str(),
+            OsStr::new("--profile"),
+            signed.as_os_str(),
+            OsStr::new("--database"),
+            db.as_os_str(),
+        ])
+    };
+    let v2 = sign(&write("v2.toml", 2), &key, None);
+    let (ok, _, err) = publish(&v2);
+    assert!(ok && err.contains("version 2"), "{err}");
+    let (ok, _, err) = publish(&v2);
+    assert!(!ok && err.contains("not newer"), "{err}");
+
+    // Another key (someone who got at the server, not at the region's key) is refused…
+    let other = p("other.key");
+    assert!(keygen(&other).0);
+    let v3 = write("v3.toml", 3);
+    let (ok, _, err) = publish(&sign(&v3, &other, None));
+    assert!(!ok && err.contains("refused"), "{err}");
+    // …unless the region rotates to it with its old key.
+    let (ok, _, err) = publish(&sign(&v3, &other, Some(&key)));
+    assert!(ok, "{err}");
+
+    // A server on that database serves version 3 (signed with the new key, carrying the
+    // rotation), and the key comes with every enrollment.
+    let s = TestServer::start_serving(
+        db.clone(),
+        Arc::new(SystemClock),
+        None,
+        vec![varn_core::signing::SignedProfile::read_any(
+            &std::fs::read_to_string(&signed).unwrap(),
+        )
+        .unwrap()],
+    )
+    .await;
+    let res = varn_server::testkit::http_client()
+        .get(format!("{}/v1/profile", s.url()))
+        .bearer_auth(&s.enroll_in("exempel", "Eva").await.token)
+        .send()
+        .await
+        .unwrap();
+    let served = varn_core::signing::SignedProfile::parse(&res.text().await.unwrap()).unwrap();
+    assert_eq!(served.profile().unwrap().version, 3);
+    assert_eq!(served.rotations.len(), 1);
+    let enrolled = s.enroll_in("exempel", "Erik").await;
+    let new_key = served.verified_key().unwrap();
+    assert_eq!(
+        enrolled.profile_key.as_deref(),
+        Some(new_key.encode().as_str())
+    );
+    s.stop().await;
 }

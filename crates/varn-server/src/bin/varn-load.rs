@@ -142,7 +142,7 @@ async fn main() {
                 database.clone(),
                 Arc::new(SystemClock),
                 None,
-                vec![varn_core::profile::Profile::embedded_default().expect("profile")],
+                vec![varn_server::testkit::embedded_unsigned()],
                 varn_server::limits::Limits::for_load_benchmarks(),
             )
             .await,

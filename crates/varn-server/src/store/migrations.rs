@@ -335,6 +335,28 @@ ALTER TABLE attachments ADD COLUMN hash_state BYTEA;
 CREATE INDEX sessions_by_officer ON sessions (officer_id);
 ",
     },
+    Migration {
+        intent: "Signed region profiles published into the database (varn-server profile \
+                 publish), so every instance serves the newest one.",
+        sqlite: "
+CREATE TABLE published_profiles (
+    region_id    TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    signed       TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (region_id, version)
+) STRICT;
+",
+        postgres: "
+CREATE TABLE published_profiles (
+    region_id    TEXT NOT NULL,
+    version      BIGINT NOT NULL,
+    signed       TEXT NOT NULL,
+    published_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (region_id, version)
+);
+",
+    },
 ];
 
 /// The SQLite steps, in order.

@@ -715,6 +715,19 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
     ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
 
+    /// Stores a signed region profile (checked by the caller); false when that version of the
+    /// region's profile is published already.
+    async fn publish_profile(
+        &self,
+        region_id: &str,
+        version: u32,
+        signed: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// The newest published profile of every region (signed profiles' JSON).
+    async fn published_profiles(&self) -> Result<Vec<String>, StoreError>;
+
     /// Alarm changes made by other server instances sharing this database, for this
     /// instance's dashboards. `None` when no other instance can share it.
     fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {

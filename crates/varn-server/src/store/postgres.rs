@@ -1697,6 +1697,36 @@ impl Store for PgStore {
         })
     }
 
+    async fn publish_profile(
+        &self,
+        region_id: &str,
+        version: u32,
+        signed: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        Ok(c.run(
+            "INSERT INTO published_profiles (region_id, version, signed, published_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&region_id, &i64::from(version), &signed, &now],
+        )
+        .await?
+            == 1)
+    }
+
+    async fn published_profiles(&self) -> Result<Vec<String>, StoreError> {
+        let c = self.conn().await?;
+        c.all(
+            "SELECT DISTINCT ON (region_id) signed FROM published_profiles
+             ORDER BY region_id, version DESC",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
     async fn upload(
         &self,
         device: &Device,

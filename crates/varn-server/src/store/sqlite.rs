@@ -1385,6 +1385,38 @@ impl Store for SqliteStore {
         outcome
     }
 
+    async fn publish_profile(
+        &self,
+        region_id: &str,
+        version: u32,
+        signed: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (region, signed) = (region_id.to_string(), signed.to_string());
+        self.write(move |c| {
+            Ok(c.execute(
+                "INSERT INTO published_profiles (region_id, version, signed, published_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![region, version, signed, ts(now)],
+            )? == 1)
+        })
+        .await
+    }
+
+    async fn published_profiles(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT p.signed FROM published_profiles p
+                 WHERE p.version = (SELECT max(version) FROM published_profiles q
+                                    WHERE q.region_id = p.region_id)
+                 ORDER BY p.region_id",
+            )?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+        .await
+    }
+
     async fn upload(
         &self,
         device: &Device,

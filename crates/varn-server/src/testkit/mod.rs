@@ -15,6 +15,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use uuid::Uuid;
 use varn_core::profile::Profile;
+use varn_core::signing::{SecretKey, SignedProfile};
 use varn_core::wire::{normalize_code, EnrollResponse, Role};
 
 use crate::auth::{self, ServerSecret};
@@ -61,12 +62,62 @@ pub const OFFICER_PASSWORD: &str = "säkerhet-är-viktigt";
 /// `varn-server` process given it as `VARN_SERVER_SECRET`, accept the same codes).
 pub const TEST_SECRET: &str = "dGVzdC1vbmx5LXNlY3JldC1ub3QtZm9yLXJlZ2lvbnM";
 
+/// The embedded default profile, unsigned, as a server without `--profile` serves it.
+pub fn embedded_unsigned() -> SignedProfile {
+    SignedProfile::unsigned(&Profile::embedded_default().expect("the embedded profile"))
+}
+
+/// A signing key for a region in tests, the same in every test and process (derived from the
+/// region's id): tests sign profiles with it, and debug builds of the app can be told to trust
+/// it (`VARN_DEV_PROFILE_KEYS`). Never a region's real key.
+pub fn test_region_key(region: &str) -> SecretKey {
+    use sha2::{Digest, Sha256};
+    let seed: [u8; 32] = Sha256::new()
+        .chain_update(b"varn-test-region-key:")
+        .chain_update(region.as_bytes())
+        .finalize()
+        .into();
+    SecretKey::from_seed(seed)
+}
+
+/// `profile` signed with its region's [`test_region_key`].
+pub fn signed_for_tests(profile: &Profile) -> SignedProfile {
+    SignedProfile::sign(profile, &test_region_key(&profile.region.id), Vec::new())
+}
+
+/// The second region of the tests (clearly test data): its profile, parsed and validated.
+pub fn example_region_profile() -> Profile {
+    Profile::from_toml(EXAMPLE_REGION_TOML).expect("the example region's profile is valid")
+}
+
+/// The second region's profile as a region would write it.
+pub const EXAMPLE_REGION_TOML: &str =
+    include_str!("../../../varn-core/profiles/fixtures/region-exempel.toml");
+
 /// [`TEST_SECRET`] decoded.
 pub fn test_secret() -> ServerSecret {
     ServerSecret::decode(TEST_SECRET).expect("the test secret decodes")
 }
 
 impl TestServer {
+    /// Publishes a signed profile as `varn-server profile publish` does (checked against
+    /// what the region is served now) and has this instance serve it at once.
+    pub async fn publish(&self, signed: &SignedProfile) -> Result<(), String> {
+        let configured: Vec<SignedProfile> = self
+            .running
+            .state
+            .regions()
+            .iter()
+            .filter_map(|r| self.running.state.profile(r))
+            .filter_map(|s| SignedProfile::parse(&s.json).ok())
+            .collect();
+        crate::profiles::publish(self.store.as_ref(), &configured, signed, self.clock.now())
+            .await?;
+        crate::profiles::refresh(&self.running.state)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Starts on a free loopback port with a new database and the embedded profile.
     pub async fn start() -> TestServer {
         Self::start_with(Arc::new(SystemClock)).await
@@ -92,8 +143,7 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         addr: Option<std::net::SocketAddr>,
     ) -> TestServer {
-        let profiles = vec![Profile::embedded_default().expect("profile")];
-        Self::start_serving(database, clock, addr, profiles).await
+        Self::start_serving(database, clock, addr, vec![embedded_unsigned()]).await
     }
 
     /// Starts on an existing database file serving these region profiles (served as given:
@@ -102,7 +152,7 @@ impl TestServer {
         database: impl Into<Database>,
         clock: Arc<dyn Clock>,
         addr: Option<std::net::SocketAddr>,
-        profiles: Vec<Profile>,
+        profiles: Vec<SignedProfile>,
     ) -> TestServer {
         Self::start_limited(database, clock, addr, profiles, Limits::default()).await
     }
@@ -110,7 +160,7 @@ impl TestServer {
     /// Starts with a new database and these limits (benchmarks lift the device quotas with
     /// [`Limits::for_load_benchmarks`]; the server logs what is weaker than the default).
     pub async fn start_with_limits(limits: Limits) -> TestServer {
-        let profiles = vec![Profile::embedded_default().expect("profile")];
+        let profiles = vec![embedded_unsigned()];
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         if postgres_wanted() {
             let url = pg::cluster().fresh_database().await;
@@ -129,7 +179,7 @@ impl TestServer {
         database: impl Into<Database>,
         clock: Arc<dyn Clock>,
         addr: Option<std::net::SocketAddr>,
-        profiles: Vec<Profile>,
+        profiles: Vec<SignedProfile>,
         limits: Limits,
     ) -> TestServer {
         let database = database.into();

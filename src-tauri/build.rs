@@ -19,6 +19,7 @@ fn main() {
             "link_status",
             "enroll",
             "unlink",
+            "confirm_profile_key",
             "raise_alarm",
             "raise_drill",
             "drill_status",

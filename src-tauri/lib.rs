@@ -354,6 +354,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::safety::link_status,
         commands::safety::enroll,
         commands::safety::unlink,
+        commands::safety::confirm_profile_key,
         commands::safety::raise_alarm,
         commands::safety::raise_drill,
         commands::safety::drill_status,

@@ -622,6 +622,7 @@ pub async fn enroll(
         (KEYS[3], link.region_id.as_str()),
         (SERVERS_KEY, all.as_str()),
     ])?;
+    crate::profiles::learn_linking_key(db, &link.region_id, e.profile_key.as_deref())?;
     Ok(link)
 }
 
@@ -630,6 +631,10 @@ pub fn unlink(db: &Db, secrets: &dyn SecretStore, token_key: &str) -> Result<(),
     secrets
         .delete(token_key)
         .map_err(|e| LinkError::Keychain(e.0))?;
+    if let Some(link) = load_link(db)? {
+        // A key the region's server gave is trusted for that link only.
+        crate::profiles::forget_link(db, &link.region_id)?;
+    }
     db.delete_settings(&KEYS)?;
     db.delete_settings(&[SERVERS_KEY])?;
     Ok(())

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use varn_core::appearance::{self, Appearance, Reminder};
 use varn_core::incident::LOCAL_TIME;
 use varn_core::profile::RiskConfig;
-use varn_core::risk::assess;
+use varn_core::risk::{assess, InventoryState};
 
 use crate::profiles::ActiveProfile;
 use crate::storage::{Db, StorageError};
@@ -29,22 +29,29 @@ pub fn due(
         if db.reminded(a.id)? {
             continue;
         }
-        // An inventory with no question answered is no inventory yet.
-        let advise = match a.inventory_id {
-            Some(id) => db
-                .inventory(id)?
-                .map(|s| assess(risk, &s.inventory.answers))
-                .filter(|x| x.answered > 0)
-                .map(|x| x.advise_measures),
-            None => None,
-        };
-        if let Some(r) = appearance::reminder_due(&a, advise, now) {
+        let inventory = inventory_state(db, risk, &a)?;
+        if let Some(r) = appearance::reminder_due(&a, inventory, now) {
             if db.mark_reminded(a.id)? {
                 out.push((a, r));
             }
         }
     }
     Ok(out)
+}
+
+/// Where an appearance's risk inventory stands (missing when it has none, or it is gone).
+pub fn inventory_state(
+    db: &Db,
+    risk: &RiskConfig,
+    a: &Appearance,
+) -> Result<InventoryState, StorageError> {
+    let assessment = match a.inventory_id {
+        Some(id) => db
+            .inventory(id)?
+            .map(|s| assess(risk, &s.inventory.answers)),
+        None => None,
+    };
+    Ok(InventoryState::of(assessment.as_ref()))
 }
 
 /// Looks every [`LOOK_EVERY`] and hands each due reminder to `show`.

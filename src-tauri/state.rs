@@ -16,16 +16,15 @@ use crate::storage::{Db, StorageError};
 use crate::sync::{SyncConfig, SyncService};
 use crate::ui_bridge::ObserverSlot;
 
-/// A profile text in the UI's language.
-fn pick(t: &varn_core::profile::Text, lang: Lang) -> &str {
-    match lang {
-        Lang::Sv => &t.sv,
-        Lang::En => &t.en,
-    }
+/// A call script's line as the window shows it: filled in, and whether it is Värn's own
+/// help rather than the plan's words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScriptLineView {
+    /// The line.
+    pub text: String,
+    /// Värn's own help, shown as such.
+    pub own: bool,
 }
-
-/// How long a typed "where I am now" is sent with alarms.
-pub const PLACE_FRESH_HOURS: i64 = 12;
 
 /// What exists once the database is open.
 pub struct Unlocked {
@@ -310,6 +309,7 @@ impl AppState {
                 link: None,
                 connection: Connection::NotEnrolled,
                 region_told: None,
+                profile_key: None,
             });
         };
         let link = crate::region::load_link(db)?;
@@ -322,6 +322,7 @@ impl AppState {
             link,
             connection,
             region_told: None,
+            profile_key: crate::profiles::key_status(db)?,
         })
     }
 
@@ -336,10 +337,13 @@ impl AppState {
     }
 
     /// A call script in the UI's language with the person's name, the region, and the
-    /// meeting and place an alarm would carry now filled in. Works while the database is
-    /// locked too (then with what is known: the region).
-    pub fn call_script(&self, lines: &[varn_core::profile::Text]) -> Vec<String> {
-        let (meeting, place) = self.alarm_context().unwrap_or_default();
+    /// meeting and place now filled in (a typed place only while it is fresh enough to read
+    /// out, [`varn_core::place::FOR_SCRIPT`]). Works while the database is locked too (then
+    /// with what is known: the region).
+    pub fn call_script(&self, lines: &[varn_core::profile::ScriptLine]) -> Vec<ScriptLineView> {
+        let (meeting, place) = self
+            .context(varn_core::place::FOR_SCRIPT)
+            .unwrap_or_default();
         let name = self
             .db()
             .ok()
@@ -356,13 +360,28 @@ impl AppState {
         };
         lines
             .iter()
-            .map(|l| varn_core::profile::fill_script(pick(l, lang), &fill))
+            .map(|l| ScriptLineView {
+                text: varn_core::profile::fill_script(
+                    match lang {
+                        Lang::Sv => &l.sv,
+                        Lang::En => &l.en,
+                    },
+                    &fill,
+                ),
+                own: l.own,
+            })
             .collect()
     }
 
     /// The meeting and place an alarm carries now: a place the person typed in the last
-    /// [`PLACE_FRESH_HOURS`] hours, else the appearance happening now (within 12 hours).
+    /// [`varn_core::place::FOR_ALARM`], else the appearance happening now (within 12 hours).
     pub fn alarm_context(&self) -> Result<(String, String), StorageError> {
+        self.context(varn_core::place::FOR_ALARM)
+    }
+
+    /// The meeting happening now and the place now, with a typed place taken while younger
+    /// than `fresh_for`.
+    fn context(&self, fresh_for: chrono::Duration) -> Result<(String, String), StorageError> {
         let now = chrono::Local::now().naive_local();
         let db = self.db()?;
         let inventories = db.list_inventories()?;
@@ -372,18 +391,17 @@ impl AppState {
             chrono::Duration::hours(12),
         );
         let meeting = current.map(|i| i.what.clone()).unwrap_or_default();
-        let typed = db.setting("current_place")?.filter(|p| !p.is_empty());
+        let typed = db.setting("current_place")?;
         let typed_at = db
             .setting("current_place_at")?
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
-        let fresh = typed_at.is_some_and(|t| {
-            chrono::Utc::now() - t.with_timezone(&chrono::Utc)
-                < chrono::Duration::hours(PLACE_FRESH_HOURS)
-        });
-        let place = match typed {
-            Some(p) if fresh => p,
-            _ => current.map(|i| i.place.clone()).unwrap_or_default(),
-        };
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc));
+        let place = varn_core::place::current(
+            typed.as_deref().zip(typed_at),
+            current.map(|i| i.place.as_str()),
+            chrono::Utc::now(),
+            fresh_for,
+        );
         Ok((meeting, place))
     }
 }

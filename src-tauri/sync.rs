@@ -103,6 +103,8 @@ pub struct SyncService {
     profile: Option<Arc<RwLock<ActiveProfile>>>,
     config: SyncConfig,
     poke: watch::Sender<u64>,
+    /// Set when the profile should be fetched again at once (a key was just confirmed).
+    recheck_profile: std::sync::atomic::AtomicBool,
     view: Mutex<SyncView>,
 }
 
@@ -135,6 +137,7 @@ impl SyncService {
             profile,
             config,
             poke: watch::channel(0).0,
+            recheck_profile: std::sync::atomic::AtomicBool::new(false),
             view: Mutex::new(SyncView {
                 state: SyncState::Idle,
                 counts,
@@ -158,6 +161,14 @@ impl SyncService {
     /// nu", the network back, a new link.
     pub fn trigger(&self) {
         self.poke.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Fetches the region's profile again at once, whatever its ETag (after the person
+    /// confirmed the region's key, the profile refused for it is taken now).
+    pub fn check_profile_now(&self) {
+        self.recheck_profile
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.trigger();
     }
 
     /// "Skicka nu": items the server refused get another try too.
@@ -250,7 +261,14 @@ impl SyncService {
                     continue;
                 }
             };
-            let profile_due = profile_checked.is_none_or(|t| t.elapsed() >= self.config.tick);
+            let recheck = self
+                .recheck_profile
+                .swap(false, std::sync::atomic::Ordering::SeqCst);
+            if recheck {
+                profile_etag = None;
+            }
+            let profile_due =
+                recheck || profile_checked.is_none_or(|t| t.elapsed() >= self.config.tick);
             if self.profile.is_some() && profile_due && not_before.is_none() {
                 profile_checked = Some(tokio::time::Instant::now());
                 self.check_profile(&client, &mut profile_etag).await;
@@ -505,8 +523,8 @@ impl SyncService {
         }
     }
 
-    /// Fetches the region profile if it changed; adopts a newer valid one, refuses an invalid
-    /// one with a note (keeping the one in use).
+    /// Fetches the region profile if it changed; adopts a newer one the region signed,
+    /// refuses any other with a note (keeping the one in use).
     async fn check_profile(&self, client: &RegionClient, etag: &mut Option<String>) {
         let Some(profile) = &self.profile else { return };
         let (json, tag) = match client.profile(etag.as_deref()).await {
@@ -517,7 +535,7 @@ impl SyncService {
                 return;
             }
         };
-        let candidate = varn_core::profile::Profile::from_json(&json);
+        let candidate = varn_core::signing::SignedProfile::parse(&json);
         let refused = {
             let mut active = profile.write().unwrap_or_else(|p| p.into_inner());
             active.notes.retain(|n| n.source != "server");

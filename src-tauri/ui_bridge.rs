@@ -190,6 +190,7 @@ impl<R: Runtime> Observer for WindowObserver<R> {
         let lang = state.lang();
         let key = match why {
             Reminder::NoInventory => "notify.reminder_missing",
+            Reminder::Incomplete => "notify.reminder_incomplete",
             Reminder::AdvisesMeasures => "notify.reminder_advises",
         };
         let time = appearance.starts_at.get(11..16).unwrap_or("");

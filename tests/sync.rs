@@ -19,8 +19,9 @@ use varn_app::storage::Db;
 use varn_app::sync::{SyncConfig, SyncService, SyncState};
 use varn_core::incident::{Incident, Status};
 use varn_core::profile::Profile;
+use varn_core::signing::SignedProfile;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
-use varn_server::testkit::TestServer;
+use varn_server::testkit::{signed_for_tests, test_region_key, TestServer};
 
 const KEY: [u8; 32] = [0x17; 32];
 const TOKEN_KEY: &str = "device-token";
@@ -379,21 +380,26 @@ async fn killed_during_sync_and_restarted_nothing_is_lost_or_doubled() {
     assert_on_server(&server, &expected).await;
 }
 
+/// The region profile is fetched with its ETag; a newer one signed with the region's trusted
+/// key is adopted; one unsigned, signed by a key the app does not trust, or jumping its
+/// version is refused with a note saying why, and the one in use stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_region_profile_is_checked_with_its_etag_applied_when_newer_and_refused_when_invalid() {
+async fn the_region_profile_is_checked_with_its_etag_adopted_when_signed_and_newer_and_refused_otherwise(
+) {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("server.db");
     let clock: Arc<dyn varn_server::clock::Clock> = Arc::new(varn_server::clock::SystemClock);
     let embedded = Profile::embedded_default().unwrap();
-    let server = TestServer::start_serving(
-        database.clone(),
-        clock.clone(),
-        None,
-        vec![embedded.clone()],
-    )
-    .await;
+    let key = test_region_key("sormland");
+    let serve = |signed: SignedProfile, addr: Option<std::net::SocketAddr>| {
+        TestServer::start_serving(database.clone(), clock.clone(), addr, vec![signed])
+    };
+    let server = serve(signed_for_tests(&embedded), None).await;
     let addr = server.running.addr;
     let d = device(&server, &server.url(), "Pia Profil").await;
+    // The region's key, as if confirmed by its fingerprint when linking.
+    d.db.learn_key("sormland", &key.public(), "rotation")
+        .unwrap();
     let active = Arc::new(RwLock::new(ActiveProfile {
         profile: embedded.clone(),
         source: "embedded".into(),
@@ -404,61 +410,90 @@ async fn the_region_profile_is_checked_with_its_etag_applied_when_newer_and_refu
     let sync = service(&d, Some(active.clone()));
     let task = sync.start(&tokio::runtime::Handle::current());
     let tag = wait_for(|| d.db.setting("profile_etag").unwrap()).await;
-    assert_eq!(tag, embedded.etag());
     let client = varn_app::region::client_for(&d.db, d.secrets.as_ref(), TOKEN_KEY).unwrap();
+    let (_, served_tag) = client.profile(None).await.unwrap().unwrap();
+    assert_eq!(Some(tag.clone()), served_tag);
     assert_eq!(
         client.profile(Some(&tag)).await.unwrap(),
         None,
         "304 Not Modified"
     );
+    assert_eq!(active.read().unwrap().source, "embedded", "not newer");
     task.abort();
     server.stop().await;
 
-    // Changed and valid: adopted, stored, shown.
+    // Newer and signed with the trusted key: adopted, stored, shown.
     let mut newer = embedded.clone();
     newer.version += 1;
-    let server = TestServer::start_serving(
-        database.clone(),
-        clock.clone(),
-        Some(addr),
-        vec![newer.clone()],
-    )
-    .await;
+    let server = serve(signed_for_tests(&newer), Some(addr)).await;
     let task = sync.start(&tokio::runtime::Handle::current());
     wait_for(|| (active.read().unwrap().profile.version == newer.version).then_some(())).await;
     assert_eq!(active.read().unwrap().source, "server");
     let (stored, _) = d.db.stored_profile().unwrap().unwrap();
-    assert_eq!(Profile::from_json(&stored).unwrap().version, newer.version);
-    assert_eq!(d.db.setting("profile_etag").unwrap(), Some(newer.etag()));
+    let stored = SignedProfile::parse(&stored).unwrap();
+    assert_eq!(stored.profile().unwrap().version, newer.version);
+    assert_eq!(stored.verified_key().unwrap(), key.public());
+    let adopted_tag = d.db.setting("profile_etag").unwrap();
     task.abort();
     server.stop().await;
 
-    // Changed but invalid: refused with a note; the one in use stays.
-    let mut broken = newer.clone();
-    broken.version += 1;
-    broken.contacts[0].url = Some("http://osäker.example".into());
-    let server = TestServer::start_serving(database, clock, Some(addr), vec![broken]).await;
-    let task = sync.start(&tokio::runtime::Handle::current());
-    let note = wait_for(|| {
-        active
-            .read()
-            .unwrap()
-            .notes
-            .iter()
-            .find(|n| n.source == "server")
-            .cloned()
-    })
-    .await;
-    assert_eq!(note.kind, "refused");
-    assert!(note.detail.contains("https://"), "{}", note.detail);
-    assert_eq!(active.read().unwrap().profile.version, newer.version);
-    assert_eq!(
-        d.db.setting("profile_etag").unwrap(),
-        Some(newer.etag()),
-        "not remembered"
-    );
-    task.abort();
-    drop(server);
+    // What a server that is not the region's (or one whose profile was swapped) could serve.
+    let mut next = newer.clone();
+    next.version += 1;
+    let guard = next.contacts.iter_mut().find(|c| c.id == "guard").unwrap();
+    guard.number = Some("070-174 06 66".into());
+    let mut jump = newer.clone();
+    jump.version += 5000;
+    let stranger = varn_core::signing::SecretKey::from_seed([0x66; 32]);
+    let refusals = [
+        (
+            "unsigned",
+            SignedProfile::unsigned(&next),
+            "signatur".to_string(),
+        ),
+        (
+            "unknown key",
+            SignedProfile::sign(&next, &stranger, Vec::new()),
+            stranger.public().fingerprint(),
+        ),
+        (
+            "version jump",
+            signed_for_tests(&jump),
+            jump.version.to_string(),
+        ),
+    ];
+    for (name, offered, reason) in refusals {
+        let server = serve(offered, Some(addr)).await;
+        let task = sync.start(&tokio::runtime::Handle::current());
+        let note = wait_for(|| {
+            active
+                .read()
+                .unwrap()
+                .notes
+                .iter()
+                .find(|n| n.source == "server")
+                .cloned()
+        })
+        .await;
+        assert_eq!(note.kind, "refused", "{name}");
+        assert!(note.detail.contains(&reason), "{name}: {}", note.detail);
+        assert_eq!(
+            active.read().unwrap().profile,
+            newer,
+            "{name}: the last good one stays"
+        );
+        assert_eq!(
+            d.db.setting("profile_etag").unwrap(),
+            adopted_tag,
+            "{name}: not remembered"
+        );
+        task.abort();
+        server.stop().await;
+        active.write().unwrap().notes.clear();
+    }
+    // And after a restart of the app, the adopted one is still the one in use.
+    let reloaded = varn_app::profiles::load(&d.db, d._dir.path(), embedded);
+    assert_eq!(reloaded.profile, newer);
 }
 
 async fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {

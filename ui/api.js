@@ -42,6 +42,7 @@ export const linkStatus = () => call('link_status');
 /** pin: needed once a PIN is set (null otherwise). */
 export const enroll = (serverUrl, code, pin = null) => call('enroll', { serverUrl, code, pin });
 export const unlink = (pin = null) => call('unlink', { pin });
+export const confirmProfileKey = (key, pin = null) => call('confirm_profile_key', { key, pin });
 
 export const raiseAlarm = () => call('raise_alarm');
 export const raiseDrill = () => call('raise_drill');
@@ -53,8 +54,13 @@ export const exportAlarmTimeline = (id) => call('export_alarm_timeline', { id })
 export const alarm = (id) => call('alarm', { id });
 export const activeAlarm = () => call('active_alarm');
 
-/** target: { kind: 'profile', id } or { kind: 'user', id }; resolves to { outcome: 'dialed' | 'no_dialer' | 'dial_failed', script: [lines] }. */
-export const dial = (target) => call('call', { target });
+/**
+ * target: { kind: 'profile', id } or { kind: 'user', id }; `card`: the action card it was
+ * tapped on. Resolves to { outcome: 'dialed' | 'no_dialer' | 'dial_failed' | null,
+ * script: [{ text, own }], notice: { old_number, new_number, … } | null } — with a notice
+ * nothing was dialled: call again with `seenNotice` once the person has seen it.
+ */
+export const dial = (target, card = null, seenNotice = null) => call('call', { target, card, seenNotice });
 export const userContacts = () => call('user_contacts');
 export const saveUserContact = (input) => call('save_user_contact', { input });
 export const deleteUserContact = (id) => call('delete_user_contact', { id });

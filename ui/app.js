@@ -6,8 +6,8 @@ const MARKS = [['navigation start', performance.timeOrigin], ['modules loaded', 
 
 import * as api from './api.js';
 import { h, replace, icon } from './dom.js';
-import { t, setTables, setLang, formatClock } from './i18n.js';
-import { showError, showNumber, showScript } from './dialog.js';
+import { t, pick, setTables, setLang, formatClock } from './i18n.js';
+import { showError, showNumber, showScript, numberChangedDialog } from './dialog.js';
 import * as guard from './guard.js';
 import { holdToTrigger } from './panic.js';
 import * as plan from './views/plan.js';
@@ -17,6 +17,7 @@ import * as reports from './views/reports.js';
 import * as meeting from './views/meeting.js';
 import * as inventory from './views/inventory.js';
 import * as settings from './views/settings.js';
+import { keyPending } from './views/settings.js';
 import * as alarmView from './views/alarm.js';
 import * as unlock from './views/unlock.js';
 import * as lockscreen from './views/lockscreen.js';
@@ -50,6 +51,8 @@ export const ctx = {
   profile: null,
   profileSource: '',
   profileNotes: [],
+  /** Where the linked region's profile key stands ({ region, built_in, learned }), or null. */
+  profileKey: null,
   connection: 'not_enrolled',
   /** Where sync stands (from the `sync` event); null while locked. */
   sync: null,
@@ -73,14 +76,19 @@ export const ctx = {
     if (location.hash === hash) render();
     else location.hash = hash;
   },
+  /** The region's name for the report (e.g. "Avvikelserapport"), or Värn's. */
+  reportName() {
+    return ctx.profile?.report_name ? pick(ctx.profile.report_name) : t('incident.title');
+  },
   contact(id) {
     return ctx.profile?.contacts.find((c) => c.id === id) ?? null;
   },
-  /** Calls a contact of the profile: the system's dialer, or the number large if there is none. */
-  async call(id) {
+  /** Calls a contact of the profile: the system's dialer, or the number large if there is
+   * none. From an action card (`card`), that card's script for the contact is shown. */
+  async call(id, card = null) {
     const c = ctx.contact(id);
     if (!c) return;
-    await dialOrShow({ kind: 'profile', id }, c);
+    await dialOrShow({ kind: 'profile', id }, c, card);
   },
   /** Calls one of the person's own contacts. */
   async callUser(contact) {
@@ -115,12 +123,21 @@ export const ctx = {
     await render();
   },
   error: showError,
+  /** Redraws the top bar, banner and tabs (after the link or the key changed). */
+  redrawChrome() {
+    drawChrome();
+  },
 };
 
-async function dialOrShow(target, contact) {
+async function dialOrShow(target, contact, card = null) {
   let called = { outcome: 'no_dialer', script: [] };
   try {
-    called = await api.dial(target);
+    called = await api.dial(target, card);
+    // The region changed this number: shown once, then called if the person wants to.
+    if (called.notice) {
+      if (!(await numberChangedDialog(contact, called.notice))) return;
+      called = await api.dial(target, card, true);
+    }
   } catch {
     called = { outcome: 'dial_failed', script: [] };
   }
@@ -190,8 +207,15 @@ function drawChrome() {
   hide.title = t('hide.title');
 
   const banner = document.getElementById('banner');
-  const notes = ctx.profileNotes.map((n) =>
-    h('p', {}, t(`profile.note.${n.kind}`, { source: n.source, detail: n.detail, version: ctx.profile.version })));
+  // While the region's key waits for its fingerprint to be compared, that is what to do
+  // (the region's profile is refused until then, which needs no note of its own).
+  const pending = keyPending(ctx);
+  const notes = ctx.profileNotes
+    .filter((n) => !(pending && n.source === 'server'))
+    .map((n) => h('p', {}, t(`profile.note.${n.kind}`, { source: n.source, detail: n.detail, version: ctx.profile.version })));
+  if (pending && !ctx.screenLocked) {
+    notes.unshift(h('p', { id: 'key-banner' }, h('a', { href: '#/settings' }, t('key.banner', { region: ctx.link?.region_id ?? '' }))));
+  }
   replace(banner, notes);
   banner.hidden = notes.length === 0;
 
@@ -318,6 +342,7 @@ async function start() {
     profileNotes: info.profile_notes,
     connection: info.connection,
     link: info.link,
+    profileKey: info.profile_key,
     activeAlarm: info.active_alarm,
     alarmShortcut: info.alarm_shortcut,
     currentPlace: info.current_place,
@@ -340,7 +365,7 @@ async function start() {
   api.on('profile', async () => {
     try {
       const again = await api.boot();
-      Object.assign(ctx, { profile: again.profile, profileSource: again.profile_source, profileNotes: again.profile_notes });
+      Object.assign(ctx, { profile: again.profile, profileSource: again.profile_source, profileNotes: again.profile_notes, profileKey: again.profile_key });
       drawChrome();
       render();
     } catch { /* the old profile stays */ }

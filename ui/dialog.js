@@ -15,12 +15,38 @@ function open(content, { labelledBy, onClose } = {}) {
   return dialog;
 }
 
-/** The region's lines for the call, large enough to read aloud under stress. */
+/** What to say on the call, large enough to read aloud under stress: the plan's lines, and
+ * Värn's own help marked as such (never passed off as the plan's). */
 function scriptBlock(script) {
   if (!script?.length) return null;
+  const plan = script.filter((l) => !l.own);
+  const own = script.filter((l) => l.own);
   return h('section', { class: 'call-script', id: 'call-script', 'aria-labelledby': 'call-script-title' },
     h('h3', { id: 'call-script-title' }, t('call.script_title')),
-    h('ol', {}, script.map((line) => h('li', {}, line))));
+    plan.length ? h('ol', { class: 'script-plan' }, plan.map((l) => h('li', {}, l.text))) : null,
+    own.length ? h('div', { class: 'script-own', id: 'script-own' },
+      h('p', { class: 'script-own-title' }, t('call.own_help')),
+      h('ol', {}, own.map((l) => h('li', {}, l.text)))) : null);
+}
+
+/**
+ * A number the region changed in its newer profile, shown once before it is used. Resolves
+ * true when the person wants to call the new number.
+ */
+export function numberChangedDialog(contact, notice) {
+  return new Promise((resolve) => {
+    const dialog = open([
+      h('h2', { id: 'notice-title' }, t('notice.title', { name: pick(contact.name) })),
+      h('p', { class: 'notice-body' }, t('notice.body')),
+      h('dl', { class: 'notice-numbers' },
+        h('dt', {}, t('notice.before')), h('dd', { class: 'old', id: 'notice-old' }, notice.old_number),
+        h('dt', {}, t('notice.now')), h('dd', { class: 'new', id: 'notice-new' }, notice.new_number)),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'btn secondary', id: 'notice-cancel', onclick: () => dialog.close('no') }, t('dialog.cancel')),
+        h('button', { type: 'button', class: 'btn primary', id: 'notice-call', onclick: () => dialog.close('yes') },
+          icon('phone'), t('notice.call'))),
+    ], { labelledBy: 'notice-title', onClose: (v) => resolve(v === 'yes') });
+  });
 }
 
 /** The call went to the system's dialer: what to say while it rings. */

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use tauri::State;
 use uuid::Uuid;
 use varn_core::appearance::{Appearance, DEFAULT_REMIND_MINUTES};
-use varn_core::risk::assess;
 use varn_core::wire::CheckoutOutcome;
 
 use super::Result;
@@ -54,8 +53,8 @@ pub fn check_in(
 pub struct AppearanceView {
     /// The appearance.
     pub appearance: Appearance,
-    /// `missing`, `advises` (measures advised) or `ok`.
-    pub inventory: &'static str,
+    /// Where its risk inventory stands.
+    pub inventory: varn_core::risk::InventoryState,
     /// Minutes until its expected end (the check-in's length), if it has not ended.
     pub minutes_left: Option<u32>,
 }
@@ -73,23 +72,8 @@ pub struct AppearanceInput {
 
 fn appearance_view(state: &AppState, a: Appearance) -> Result<AppearanceView> {
     let now = chrono::Local::now().naive_local();
-    let inventory = match a.inventory_id {
-        None => "missing",
-        Some(id) => match state.db()?.inventory(id)? {
-            None => "missing",
-            Some(s) => {
-                let x = state.with_profile(|p| assess(&p.profile.risk, &s.inventory.answers));
-                // Started but nothing rated yet: still missing.
-                if x.answered == 0 {
-                    "missing"
-                } else if x.advise_measures {
-                    "advises"
-                } else {
-                    "ok"
-                }
-            }
-        },
-    };
+    let risk = state.with_profile(|p| p.profile.risk.clone());
+    let inventory = crate::reminders::inventory_state(state.db()?, &risk, &a)?;
     Ok(AppearanceView {
         minutes_left: a.minutes_left(now),
         appearance: a,

@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "link_status",
     "enroll",
     "unlink",
+    "confirm_profile_key",
     "raise_alarm",
     "raise_drill",
     "drill_status",

@@ -32,6 +32,8 @@ pub struct Boot {
     pub profile_notes: Vec<ProfileNote>,
     /// The link to the region server, if any.
     pub link: Option<crate::region::Link>,
+    /// Where the linked region's profile key stands.
+    pub profile_key: Option<crate::profiles::KeyStatus>,
     /// `online`, `offline` or `not_enrolled`.
     pub connection: crate::alarm::Connection,
     /// The alarm that still needs attention, if any.
@@ -90,6 +92,7 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
         profile_source,
         profile_notes,
         link: status.link,
+        profile_key: status.profile_key,
         connection: status.connection,
         active_alarm: match state.alarms() {
             Ok(a) => a.active()?,

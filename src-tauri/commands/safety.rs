@@ -54,6 +54,9 @@ pub struct LinkStatus {
     /// After unlinking or relinking: whether the region server heard that this device left
     /// it (it then shows the device as unlinked); `None` otherwise.
     pub region_told: Option<bool>,
+    /// Where the linked region's profile key stands (a key from linking waits for the person
+    /// to compare its fingerprint with the region's letter).
+    pub profile_key: Option<crate::profiles::KeyStatus>,
 }
 
 /// Unlocks (or, the first time, creates) the database with a passphrase. Wrong passphrases
@@ -223,6 +226,30 @@ pub async fn unlink(state: State<'_, AppState>, pin: Option<String>) -> Result<L
     })
 }
 
+/// The person compared the region key's fingerprint with the one in the region's letter and
+/// they match: the key is trusted, and the region's profile is fetched again at once. Needs
+/// the PIN when one is set (who holds the laptop for a minute must not confirm a key).
+#[tauri::command]
+pub async fn confirm_profile_key(
+    state: State<'_, AppState>,
+    key: String,
+    pin: Option<String>,
+) -> Result<LinkStatus> {
+    check_text("key", &key, 120).map_err(|e| CommandError::invalid("key", e.to_string()))?;
+    if super::guard::check_pin(&state, pin).await? == crate::pin::Entered::Duress {
+        return Err(duress_refusal(&state));
+    }
+    if !crate::profiles::confirm_linking_key(state.db()?, &key)? {
+        return Err(CommandError::invalid(
+            "key",
+            "det finns ingen obekräftad nyckel från regionen att bekräfta",
+        ));
+    }
+    tracing::info!("the region's profile key was confirmed by its fingerprint");
+    state.sync()?.check_profile_now();
+    Ok(state.link_status()?)
+}
+
 /// Raises the panic alarm. Durable locally when this returns; sending goes on in the background.
 #[tauri::command]
 pub fn raise_alarm(state: State<'_, AppState>) -> Result<AlarmView> {
@@ -280,23 +307,58 @@ pub enum CallTarget {
 /// What a tap on a call button did, and what to say.
 #[derive(Serialize)]
 pub struct Called {
-    /// Whether the system's dialer took the number; the UI shows the number large otherwise.
-    pub outcome: CallOutcome,
-    /// The region's script for this contact in the UI's language, filled in (may be empty).
-    pub script: Vec<String>,
+    /// Whether the system's dialer took the number (the UI shows the number large
+    /// otherwise); `None` when it was not dialled because the number changed (see `notice`).
+    pub outcome: Option<CallOutcome>,
+    /// What to say, in the UI's language, filled in: the card's script for this contact where
+    /// the plan gives one for the situation, else the contact's (may be empty).
+    pub script: Vec<crate::state::ScriptLineView>,
+    /// The region's newer profile changed this number and the person has not seen it yet:
+    /// shown first, and the call goes out when they call again with `seen_notice`.
+    pub notice: Option<crate::storage::NumberNotice>,
 }
 
-/// Hands the number to the system's dialer and gives the script to show while calling.
+/// Hands the number to the system's dialer and gives the script to show while calling. From
+/// an action card (`card`), the card's script for this contact is used where it has one.
+/// A number a newer profile changed is shown once before it is dialled.
 #[tauri::command]
-pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<Called> {
+pub fn call(
+    state: State<'_, AppState>,
+    target: CallTarget,
+    card: Option<String>,
+    seen_notice: Option<bool>,
+) -> Result<Called> {
     let (number, script) = match target {
-        CallTarget::Profile { id } => state
-            .with_profile(|a| {
-                a.profile
-                    .contact(&id)
-                    .and_then(|c| Some((c.number.clone()?, c.script.clone())))
-            })
-            .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
+        CallTarget::Profile { id } => {
+            if let Ok(db) = state.db() {
+                if let Some(notice) = db.number_notice(&id)? {
+                    if seen_notice != Some(true) {
+                        return Ok(Called {
+                            outcome: None,
+                            script: Vec::new(),
+                            notice: Some(notice),
+                        });
+                    }
+                    db.number_notice_seen(&id)?;
+                }
+            }
+            state
+                .with_profile(|a| {
+                    let c = a.profile.contact(&id)?;
+                    let from_card = card
+                        .as_deref()
+                        .and_then(|card| a.profile.during.iter().find(|x| x.id == card))
+                        .and_then(|card| card.call_scripts.iter().find(|s| s.contact == id))
+                        .map(|s| s.lines.clone());
+                    let number = if c.role == varn_core::profile::ContactRole::Emergency {
+                        varn_core::profile::EMERGENCY_NUMBER.to_string()
+                    } else {
+                        c.number.clone()?
+                    };
+                    Some((number, from_card.unwrap_or_else(|| c.script.clone())))
+                })
+                .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?
+        }
         // The person's own contacts are private: not behind the lock screen (the region's
         // numbers, 112 first, always work).
         CallTarget::User { id } => state
@@ -309,12 +371,11 @@ pub fn call(state: State<'_, AppState>, target: CallTarget) -> Result<Called> {
             .ok_or_else(|| CommandError::not_found(format!("contact {id}")))?,
     };
     let outcome = state.dialer().dial(&number);
-    let script = if script.is_empty() {
-        Vec::new()
-    } else {
-        state.call_script(&script)
-    };
-    Ok(Called { outcome, script })
+    Ok(Called {
+        outcome: Some(outcome),
+        script: state.call_script(&script),
+        notice: None,
+    })
 }
 
 /// The person's own contacts, in order.

@@ -13,12 +13,14 @@ mod incidents;
 mod inventories;
 mod outbox;
 mod settings;
+mod trust;
 
 pub use checklist::Tick;
 pub use contacts::UserContact;
 pub use incidents::{AttachError, IncidentRow};
 pub use inventories::InventorySummary;
 pub use outbox::QueueCounts;
+pub use trust::{LearnedKey, NumberNotice};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -147,6 +149,25 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX appearances_by_start ON appearances (starts_at);",
     // 8: alarms raised silently with the duress PIN: sent, never shown on this device.
     "ALTER TABLE alarms ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;",
+    // 9: the keys profiles are signed with, learned at linking (confirmed by the person) or
+    // through a rotation, and retired ones; numbers a newer profile changed, shown once.
+    "CREATE TABLE profile_keys (
+        region_id    TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        origin       TEXT NOT NULL CHECK (origin IN ('linking', 'rotation')),
+        learned_at   TEXT NOT NULL,
+        confirmed_at TEXT,
+        retired_at   TEXT,
+        PRIMARY KEY (region_id, key)
+     ) STRICT;
+     CREATE TABLE number_notices (
+        contact_id TEXT PRIMARY KEY NOT NULL,
+        name       TEXT NOT NULL,
+        old_number TEXT NOT NULL,
+        new_number TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        seen_at    TEXT
+     ) STRICT;",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.

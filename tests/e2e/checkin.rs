@@ -225,11 +225,13 @@ async fn an_election_period_prompts_every_appearance_and_its_reminder_fires_once
         dir.path().join("server.db"),
         Arc::new(varn_server::clock::SystemClock),
         None,
-        vec![profile],
+        vec![varn_server::testkit::signed_for_tests(&profile)],
     )
     .await;
     let code = server.enrollment_code("Anna Andersson").await;
     let mut desk = Desktop::start("appearance");
+    // Signed with the tests' key for Sörmland, which this debug build is told to trust.
+    desk.trust_test_key("sormland");
     let app = desk.launch().await;
     enroll(&app, &server.url(), &code).await;
     // The home screen says so once the newer profile is in.

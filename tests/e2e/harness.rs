@@ -122,6 +122,28 @@ impl Desktop {
         Self::start_with(test, false)
     }
 
+    /// Makes the next launches (a debug build) trust the tests' profile key for `region`
+    /// (`varn_server::testkit::test_region_key`), as a region's own key is trusted.
+    pub fn trust_test_key(&mut self, region: &str) {
+        let key = varn_server::testkit::test_region_key(region)
+            .public()
+            .encode();
+        let entry = format!("{region}={key}");
+        match self
+            .env
+            .iter_mut()
+            .find(|(k, _)| k == varn_app::profiles::DEV_KEYS_ENV)
+        {
+            Some((_, v)) => {
+                v.push(',');
+                v.push_str(&entry);
+            }
+            None => self
+                .env
+                .push((varn_app::profiles::DEV_KEYS_ENV.to_string(), entry)),
+        }
+    }
+
     fn start_with(test: &str, keychain: bool) -> Desktop {
         let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let mut procs = Vec::new();
@@ -679,11 +701,22 @@ impl App {
     /// between finding and clicking (a stale node), the new node is clicked.
     pub async fn click(&self, css: &str) {
         let start = Instant::now();
+        let mut scrolled = false;
         loop {
             match self.wait_for(css).await.click().await {
                 Ok(_) => return,
                 Err(e) if redrawn(&e) && start.elapsed() < WAIT => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                // Under the sticky emergency strip or the tab bar: bring it to the middle of
+                // the view, as a person would scroll, and try once more.
+                Err(_) if !scrolled => {
+                    scrolled = true;
+                    let css_json = serde_json::to_string(css).unwrap_or_default();
+                    self.js(&format!(
+                        "document.querySelector({css_json})?.scrollIntoView({{ block: 'center' }})"
+                    ))
+                    .await;
                 }
                 Err(e) => panic!("click on {css} failed: {e}"),
             }

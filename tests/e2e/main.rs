@@ -6,6 +6,7 @@ mod dashboard;
 mod guard;
 mod harness;
 mod plan;
+mod regions;
 mod reports;
 mod sync;
 mod trust;

@@ -98,8 +98,10 @@ async fn inventory_with_four_moderate_advises_measures_and_survives_a_restart() 
     }
     app.wait_text("#risk-counts", "MÅTTLIG eller högre: 3")
         .await;
-    app.wait_text("#risk-verdict", "inga särskilda åtgärder")
+    // Three answers of eleven: no verdict yet, in either direction.
+    app.wait_text("#risk-verdict", "Besvara alla frågor (8 kvar)")
         .await;
+    assert_eq!(app.count("#risk-result.ok").await, 0);
     rate(&app, "var-nar", "moderate").await;
     app.wait_text("#risk-counts", "MÅTTLIG eller högre: 4")
         .await;
@@ -183,16 +185,74 @@ async fn checklist_ticks_are_saved_with_time_and_can_be_reset() {
 async fn an_invalid_profile_is_refused_by_field_and_the_plan_stays() {
     let mut desk = Desktop::start("profile");
     let bad = varn_core::profile::DEFAULT_PROFILE_TOML
-        .replace("version = 1", "version = 2")
+        .replace("version = 2", "version = 3")
         .replace("number = \"010-470 55 64\"", "number = \"ring vakten\"");
     std::fs::write(desk.data_dir.path().join("region-profile.toml"), bad).unwrap();
     let app = desk.launch().await;
     app.wait_text("#banner", "contacts[1].number").await;
-    app.wait_text("#banner", "senast godkända profilen (version 1)")
+    app.wait_text("#banner", "senast godkända profilen (version 2)")
         .await;
     app.wait_for("[data-card='pdv']").await;
     app.click("[data-tab='contacts']").await;
     app.wait_text("#contact-guard", "010-470 55 64").await;
     app.screenshot("refused").await;
+    app.quit().await;
+}
+
+/// What is not the region's plan is marked as such: Värn's help for the 112 call, the other
+/// sources' supporting material (with its source), the English translation; the PDV card's
+/// "prata tyst" only on that card; 11414 marked not urgent and TiB via the switchboard.
+#[tokio::test]
+async fn what_is_not_the_plan_is_marked_and_pdv_advice_stays_on_its_card() {
+    let mut desk = Desktop::start("plan-marks");
+    let app = desk.launch().await;
+    // Supporting material under FÖRE, with its source.
+    app.click("[data-phase='before']").await;
+    app.click("#stod-hot-pa-jobbet summary").await;
+    app.wait_text("#stod-hot-pa-jobbet .supplement-tag", "STÖDMATERIAL")
+        .await;
+    app.wait_text("#stod-hot-pa-jobbet", "Variera dagliga rutiner")
+        .await;
+    app.wait_text(
+        "#stod-hot-pa-jobbet .supplement-source",
+        "Inte regionens plan. Källa: Partsrådet",
+    )
+    .await;
+    app.screenshot("supplement").await;
+    // From the PDV card, 112 comes with the plan's LARMA sentence…
+    app.click("[data-card='pdv']").await;
+    app.click(".card-calls [data-contact='sos']").await;
+    app.wait_text("#call-script", "prata tyst").await;
+    app.screenshot("pdv-112").await;
+    app.click(".dialog .btn.secondary").await;
+    // …and from anywhere else, without it: only Värn's help, marked as Värn's.
+    app.click("#sos-112").await;
+    let script = app
+        .wait_text("#call-script", "Värns stöd – inte ur regionens plan")
+        .await;
+    assert!(!script.contains("prata tyst"), "{script}");
+    assert_eq!(app.count("#call-script .script-plan").await, 0);
+    app.screenshot("112-script").await;
+    app.click(".dialog .btn.secondary").await;
+    // 11414 is not for emergencies; TiB through the switchboard — on every button.
+    app.click("[data-tab='contacts']").await;
+    app.wait_text("[data-contact='police']", "11414 · ej akut")
+        .await;
+    app.wait_text("[data-contact='tib']", "016-103000 · via växeln")
+        .await;
+    app.click("[data-tab='plan']").await;
+    app.click("[data-card='telefon']").await;
+    app.wait_text(".card-calls [data-contact='police']", "ej akut")
+        .await;
+    // In English the card says it is a translation of the region's Swedish plan.
+    app.click("#settings-btn").await;
+    app.click("#lang-en").await;
+    app.js("location.hash = '#/card/hotsituation'").await;
+    app.wait_text(
+        ".translation-note",
+        "Translated for Värn from the region's Swedish plan",
+    )
+    .await;
+    app.screenshot("card-en").await;
     app.quit().await;
 }

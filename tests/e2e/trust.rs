@@ -79,7 +79,7 @@ async fn an_alarm_nobody_acknowledges_escalates_and_the_app_says_to_whom() {
         dir.path().join("server.db"),
         std::sync::Arc::new(SystemClock),
         None,
-        vec![profile],
+        vec![varn_server::testkit::signed_for_tests(&profile)],
     )
     .await;
     let code = server.enrollment_code("Anna Andersson").await;

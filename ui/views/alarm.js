@@ -96,7 +96,7 @@ function draw(ctx, root, view) {
       ? h('p', { class: 'round-trip', id: 'round-trip' }, t('alarm.drill_round_trip', { s: seconds(view.round_trip_ms) })) : null,
     call112(ctx, urgent),
     facts(view),
-    h('a', { class: 'btn primary big', id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, t('alarm.write_report')),
+    h('a', { class: 'btn primary big', id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, ctx.profile.report_name ? t('alarm.write_named', { name: ctx.reportName().toLocaleLowerCase() }) : t('alarm.write_report')),
     phase === 'cancelled' || phase === 'cancelling' ? null : h('button', {
       type: 'button', class: 'btn danger big', id: 'cancel-alarm',
       onclick: () => cancel(ctx, root, view),

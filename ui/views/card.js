@@ -4,7 +4,7 @@
 import { h } from '../dom.js';
 import { t, pick } from '../i18n.js';
 import { callButton, sourceRef, backLink } from './common.js';
-import { revealAnchor } from './plan.js';
+import { revealAnchor, translationNote } from './plan.js';
 
 export function render(ctx, route) {
   const cards = ctx.profile.during;
@@ -18,9 +18,10 @@ export function render(ctx, route) {
   const next = cards[i + 1];
   return h('article', { class: 'action-card', id: c.id, 'aria-labelledby': 'card-title' },
     backLink(t('nav.back_plan'), '#/plan'),
+    translationNote(ctx),
     c.context ? h('p', { class: 'context' }, pick(c.context, lang)) : null,
     h('h2', { id: 'card-title', class: 'card-title' }, pick(c.title, lang)),
-    h('div', { class: 'card-calls' }, c.contacts.map((id) => callButton(ctx, id, 'big'))),
+    h('div', { class: 'card-calls' }, c.contacts.map((id) => callButton(ctx, id, 'big', c.id))),
     c.intro ? h('p', { class: 'card-intro', id: `${c.id}-intro` }, pick(c.intro, lang)) : null,
     h('ol', { class: 'steps' }, c.steps.map((s, n) =>
       h('li', { class: 'step', id: `${c.id}-step-${n + 1}` },

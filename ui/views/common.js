@@ -3,8 +3,9 @@
 import { h, icon } from '../dom.js';
 import { t, pick } from '../i18n.js';
 
-/** A button that calls a contact of the profile. `size` is 'big' or 'chip'. */
-export function callButton(ctx, id, size = 'chip') {
+/** A button that calls a contact of the profile. `size` is 'big' or 'chip'; `card` is the
+ * action card it sits on (its script for the contact is shown). */
+export function callButton(ctx, id, size = 'chip', card = null) {
   const c = ctx.contact(id);
   if (!c) return null;
   if (c.role === 'web') {
@@ -12,11 +13,11 @@ export function callButton(ctx, id, size = 'chip') {
   }
   return h('button', {
     type: 'button', class: `call ${size} role-${c.role}`, dataset: { contact: c.id },
-    onclick: () => ctx.call(c.id),
+    onclick: () => ctx.call(c.id, card),
   }, icon('phone'),
   h('span', { class: 'call-text' },
     h('span', { class: 'call-name' }, t('call.label', { name: pick(c.name) })),
-    h('span', { class: 'call-number' }, c.number)));
+    h('span', { class: 'call-number' }, c.number, c.mark ? h('span', { class: 'call-mark' }, ' · ', pick(c.mark)) : null)));
 }
 
 export function sourceRef(ref) {

@@ -28,7 +28,7 @@ export async function render(ctx) {
           h('span', { class: 'contact-text' },
             h('span', { class: 'contact-name' }, pick(c.name)),
             c.person ? h('span', { class: 'contact-person' }, c.person) : null,
-            h('span', { class: 'contact-number' }, c.number),
+            h('span', { class: 'contact-number' }, c.number, c.mark ? h('span', { class: 'call-mark' }, ' · ', pick(c.mark)) : null),
             c.note ? h('span', { class: 'contact-note' }, pick(c.note)) : null)),
         c.email ? h('p', { class: 'contact-email' }, c.email) : null))),
     own,
@@ -87,10 +87,19 @@ function drawOwn(ctx, root, list, editing = null) {
 }
 
 function contactForm(ctx, root, c) {
+  // The region's suggested roles (e.g. the party's group leader), to pick or type over.
+  const roles = ctx.profile.personal_contacts;
   const name = h('input', { id: 'own-name', type: 'text', maxlength: 200, value: c?.name ?? '', placeholder: t('contacts.name_placeholder') });
+  const roleChips = roles && !c ? h('div', { class: 'chips role-suggestions', id: 'role-suggestions' },
+    h('span', { class: 'detail' }, t('contacts.suggested')),
+    roles.suggestions.map((r) => h('button', {
+      type: 'button', class: 'btn secondary small', dataset: { role: pick(r) },
+      onclick: () => { name.value = `${pick(r)} `; name.focus(); },
+    }, pick(r)))) : null;
   const number = h('input', { id: 'own-number', type: 'tel', maxlength: 30, value: c?.number ?? '', placeholder: '070-123 45 67' });
   const error = h('p', { class: 'error-text', role: 'alert' });
   const form = h('form', { class: 'contact-form', id: 'contact-form' },
+    roleChips,
     h('div', { class: 'field' }, h('label', { for: 'own-name' }, t('contacts.name')), name),
     h('div', { class: 'field' }, h('label', { for: 'own-number' }, t('contacts.number')), number),
     error,

@@ -156,7 +156,7 @@ function editor(ctx, row) {
 
   const root = h('div', { class: 'incident', id: 'incident-editor', dataset: { incident: row.id } },
     backLink(t('reports.title'), '#/reports'),
-    h('h2', {}, t('incident.title')),
+    h('h2', { id: 'incident-title' }, ctx.reportName()),
     h('p', {}, badge),
     row.refusal ? h('p', { class: 'error-text', id: 'incident-refusal' }, t('sync.refused', { why: row.refusal })) : null,
     status,

@@ -183,15 +183,26 @@ function drawResult(ctx, el, assessment) {
     answered: assessment.answered, total: assessment.questions,
     moderate: assessment.moderate_or_higher, high: assessment.high,
   }));
-  if (!assessment.advise_measures) {
+  // No verdict from a few answers: "not met" only once every question is answered (the
+  // advice shows as soon as the rule is met; more answers can only add to it).
+  if (assessment.state === 'missing' || assessment.state === 'started') {
+    el.className = 'result pending';
+    replace(el, counts, h('p', { id: 'risk-verdict', dataset: { state: assessment.state } },
+      t('inventory.result.pending', { left: assessment.questions - assessment.answered })));
+    return;
+  }
+  if (assessment.state === 'complete') {
     el.className = 'result ok';
-    replace(el, counts, h('p', { id: 'risk-verdict' }, t('inventory.result.no_advice')));
+    replace(el, counts,
+      h('p', { id: 'risk-verdict', dataset: { state: 'complete' } }, t('inventory.result.below')),
+      h('p', { class: 'rule' }, pick(r.rule)),
+      r.intro[1] ? h('p', {}, pick(r.intro[1])) : null);
     return;
   }
   el.className = 'result warn';
   const measures = r.measures.map((id) => ctx.profile.before.find((s) => s.id === id)).filter(Boolean);
   replace(el,
-    h('h3', { id: 'risk-verdict' }, icon('warning'), t('inventory.result.advise')),
+    h('h3', { id: 'risk-verdict', dataset: { state: 'advises' } }, icon('warning'), t('inventory.result.advise')),
     counts,
     h('p', { class: 'rule' }, pick(r.rule)),
     h('div', { class: 'card-calls', id: 'advice-calls' }, r.advice_contacts.map((id) => callButton(ctx, id, 'big'))),

@@ -65,7 +65,7 @@ async function drawAppearances(ctx, root, election) {
         title: value('appearance-title'), place: value('appearance-place'),
         starts_at: value('appearance-start'), ends_at: value('appearance-end'), remind_minutes: Number(remind.value),
       });
-      // In an election period every appearance gets its risk inventory at once.
+      // In an election campaign every appearance gets its risk inventory at once.
       if (election) ctx.go(`#/inventory/new?appearance=${v.appearance.id}`);
       else await drawAppearances(ctx, root, election);
     } catch (err) {
@@ -88,7 +88,8 @@ function appearanceRow(ctx, v) {
   const inventory = {
     missing: h('a', { class: 'badge warn', href: a.inventory_id ? `#/inventory/${a.inventory_id}` : `#/inventory/new?appearance=${a.id}`, dataset: { inventoryState: 'missing' } }, t('appearance.inventory_missing')),
     advises: h('a', { class: 'badge warn', href: `#/inventory/${a.inventory_id}`, dataset: { inventoryState: 'advises' } }, t('appearance.inventory_advises')),
-    ok: h('a', { class: 'badge ok', href: `#/inventory/${a.inventory_id}`, dataset: { inventoryState: 'ok' } }, t('appearance.inventory_ok')),
+    started: h('a', { class: 'badge warn', href: `#/inventory/${a.inventory_id}`, dataset: { inventoryState: 'started' } }, t('appearance.inventory_started')),
+    complete: h('a', { class: 'badge ok', href: `#/inventory/${a.inventory_id}`, dataset: { inventoryState: 'complete' } }, t('appearance.inventory_ok')),
   }[v.inventory];
   const canCheckIn = v.minutes_left != null && !ctx.checkin;
   return h('li', { class: 'appearance-row', dataset: { appearance: a.id } },
@@ -158,6 +159,8 @@ function inventoryRow(v) {
     h('a', { class: 'inventory-row', href: `#/inventory/${inv.id}`, dataset: { inventory: inv.id } },
       h('span', { class: 'row-title' }, inv.what),
       h('span', { class: 'row-meta' }, [when, inv.where].filter(Boolean).join(' · ')),
-      h('span', { class: `badge ${a.advise_measures ? 'warn' : 'ok'}` },
-        a.advise_measures ? t('inventory.result.advise_short') : t('inventory.answered', { n: a.answered, total: a.questions }))));
+      h('span', { class: `badge ${a.state === 'complete' ? 'ok' : 'warn'}`, dataset: { inventoryState: a.state } },
+        a.state === 'advises' ? t('inventory.result.advise_short')
+          : a.state === 'complete' ? t('appearance.inventory_ok')
+            : t('inventory.answered', { n: a.answered, total: a.questions }))));
 }

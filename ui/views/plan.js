@@ -50,7 +50,7 @@ export async function render(ctx, route) {
   return root;
 }
 
-/** The region's election period when today falls in it, else null. */
+/** The region's election campaign when today falls in it, else null. */
 export function electionPeriod(ctx) {
   const e = ctx.profile.election;
   if (!e) return null;
@@ -81,7 +81,7 @@ export function revealAnchor(id) {
   setTimeout(() => el.classList.remove('flash'), 2500);
 }
 
-function translationNote(ctx) {
+export function translationNote(ctx) {
   if (currentLang() !== 'en') return null;
   const showingOriginal = ctx.planLang === 'sv';
   return h('div', { class: 'translation-note', role: 'note' },
@@ -114,8 +114,9 @@ async function phaseContent(ctx, phase, lang, route) {
         h('p', { class: 'source-ref' }, p.plan.source));
     case 'before':
       return h('div', { class: 'phase' },
-        p.before.map((s) => sectionBlock(ctx, s, { open: s.id === open, lang })),
-        riskBlock(ctx, lang, open === 'risk'));
+        p.before.map((s) => [sectionBlock(ctx, s, { open: s.id === open, lang }), supplements(ctx, s.id, lang, open)]),
+        riskBlock(ctx, lang, open === 'risk'),
+        supplements(ctx, 'before', lang, open));
     case 'during':
       return h('div', { class: 'phase' }, p.during.map((c) =>
         h('details', { class: 'section', id: c.id, open: c.id === open },
@@ -127,13 +128,32 @@ async function phaseContent(ctx, phase, lang, route) {
               s.label ? h('strong', { class: 'step-label' }, pick(s.label, lang), ' – ') : null,
               h('span', { class: 'item-text' }, pick(s, lang))))),
           h('a', { class: 'btn secondary', href: `#/card/${c.id}` }, t('plan.open_card')),
-          sourceRef(c.ref))));
+          sourceRef(c.ref))),
+        supplements(ctx, 'during', lang, open));
     case 'after':
     default:
       return h('div', { class: 'phase' },
         await checklistBlock(ctx, lang, open === null || open === p.checklist.id),
-        p.after.map((s) => sectionBlock(ctx, s, { open: s.id === open, lang })));
+        p.after.map((s) => [sectionBlock(ctx, s, { open: s.id === open, lang }), supplements(ctx, s.id, lang, open)]),
+        supplements(ctx, 'after', lang, open));
   }
+}
+
+/** Supporting material placed at `where` (a part of the plan, or right under one of its
+ * sections): marked as not the region's plan, with its source. */
+function supplements(ctx, where, lang, open) {
+  const list = (ctx.profile.supplements ?? []).filter((s) => s.placement === where);
+  if (!list.length) return null;
+  return list.map((s) => h('details', { class: 'section supplement', id: s.id, open: s.id === open },
+    h('summary', {},
+      h('span', { class: 'supplement-tag' }, t('plan.supplement')),
+      h('span', { class: 'summary-text' }, pick(s.title, lang))),
+    h('ul', { class: 'items' }, s.items.map((item) =>
+      h('li', { id: item.id },
+        item.label ? h('strong', { class: 'step-label' }, pick(item.label, lang)) : null,
+        h('p', { class: 'item-text' }, pick(item, lang))))),
+    h('p', { class: 'source-ref supplement-source' }, t('plan.supplement_source', { source: s.source }),
+      s.url ? h('span', { class: 'url' }, ' ', s.url) : null)));
 }
 
 function riskBlock(ctx, lang, open) {

@@ -52,6 +52,21 @@ async function withPin(ctx, title, label, action, opts = {}) {
   return pinDialog(title, label, action, opts);
 }
 
+/** Unlinks after `question` is confirmed (and the PIN, when one is set), then redraws. */
+async function unlinkAfter(ctx, root, question) {
+  if (!(await confirmDialog(question, t('link.unlink'), { danger: true }))) return;
+  try {
+    const s = await withPin(ctx, t('link.unlink_pin'), t('link.unlink'), (pin) => api.unlink(pin), { danger: true });
+    if (!s) return;
+    Object.assign(ctx, { link: s.link, connection: s.connection, profileKey: s.profile_key });
+    ctx.redrawChrome();
+    drawLink(ctx, root, s.region_told === false
+      ? h('p', { class: 'error-text', id: 'unlink-not-told' }, t('link.unlink_not_told')) : null);
+  } catch (e) {
+    ctx.error(e);
+  }
+}
+
 function drawLink(ctx, root, notice = null) {
   if (ctx.link) {
     const servers = ctx.link.servers ?? [ctx.link.server_url];
@@ -59,21 +74,11 @@ function drawLink(ctx, root, notice = null) {
       h('h3', { id: 'link-heading' }, t('link.title')),
       h('p', { id: 'link-info' }, t('link.linked', { name: ctx.link.name, region: ctx.link.region_id, url: servers.join(', ') })),
       h('p', { class: 'link-host', id: 'link-host' }, t('link.alarms_go_to', { host: servers.map(host).join(', ') })),
+      keySection(ctx, root),
       notice,
       h('button', {
         type: 'button', class: 'btn danger', id: 'unlink',
-        onclick: async () => {
-          if (!(await confirmDialog(t('link.unlink_confirm'), t('link.unlink'), { danger: true }))) return;
-          try {
-            const s = await withPin(ctx, t('link.unlink_pin'), t('link.unlink'), (pin) => api.unlink(pin), { danger: true });
-            if (!s) return;
-            Object.assign(ctx, { link: s.link, connection: s.connection });
-            drawLink(ctx, root, s.region_told === false
-              ? h('p', { class: 'error-text', id: 'unlink-not-told' }, t('link.unlink_not_told')) : null);
-          } catch (e) {
-            ctx.error(e);
-          }
-        },
+        onclick: () => unlinkAfter(ctx, root, t('link.unlink_confirm')),
       }, t('link.unlink')));
     return;
   }
@@ -100,7 +105,8 @@ function drawLink(ctx, root, notice = null) {
         replace(status);
         return;
       }
-      Object.assign(ctx, { link: s.link, connection: s.connection });
+      Object.assign(ctx, { link: s.link, connection: s.connection, profileKey: s.profile_key });
+      ctx.redrawChrome();
       ctx.go(location.hash);
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, t(`error.${err.kind}`)), ' ', err.message);
@@ -109,6 +115,49 @@ function drawLink(ctx, root, notice = null) {
     }
   });
   replace(root, form);
+}
+
+/** Whether the region's profile key waits for the person to compare its fingerprint. */
+export function keyPending(ctx) {
+  const k = ctx.profileKey;
+  return Boolean(k && !k.built_in && k.learned && !k.learned.confirmed);
+}
+
+/** The region's profile key: built in, confirmed, or to compare with the region's letter. */
+function keySection(ctx, root) {
+  const k = ctx.profileKey;
+  if (!k) return null;
+  if (k.built_in) return h('p', { class: 'detail', id: 'key-built-in' }, t('key.built_in'));
+  if (!k.learned) return h('p', { class: 'warn-text', id: 'key-none' }, t('key.none'));
+  if (k.learned.confirmed) {
+    return h('p', { class: 'detail', id: 'key-confirmed' }, t('key.confirmed', { fingerprint: k.learned.fingerprint }));
+  }
+  const status = h('p', { class: 'save-status', id: 'key-status', role: 'status' });
+  return h('section', { class: 'key-check', id: 'key-check', 'aria-labelledby': 'key-heading' },
+    h('h4', { id: 'key-heading' }, t('key.title')),
+    h('p', {}, t('key.lead')),
+    h('p', { class: 'fingerprint', id: 'key-fingerprint' }, k.learned.fingerprint),
+    h('p', { class: 'detail' }, t('key.why')),
+    status,
+    h('div', { class: 'row' },
+      h('button', {
+        type: 'button', class: 'btn danger', id: 'key-reject',
+        onclick: () => unlinkAfter(ctx, root, t('key.reject_confirm')),
+      }, t('key.reject')),
+      h('button', {
+        type: 'button', class: 'btn primary', id: 'key-confirm',
+        onclick: async () => {
+          try {
+            const s = await withPin(ctx, t('key.pin'), t('key.confirm'), (pin) => api.confirmProfileKey(k.learned.key, pin));
+            if (!s) return;
+            ctx.profileKey = s.profile_key;
+            ctx.redrawChrome();
+            drawLink(ctx, root);
+          } catch (e) {
+            replace(status, h('span', { class: 'error-text' }, t(`error.${e.kind}`), ' ', e.message));
+          }
+        },
+      }, t('key.confirm'))));
 }
 
 function shortcutSection(ctx) {

@@ -6,7 +6,8 @@ Runs the binary 10 times (after one warm-up) and prints median/min/max of the ti
 peak of the summed RSS of the app and all its children (WebKit's web and network processes).
 
     scripts/bench_start.py                 # Värn only
-    scripts/bench_start.py --compare       # also a hello-world Tauri 2 app built the same way
+    scripts/bench_start.py --compare       # also a hello-world Tauri 2 app built the same way,
+                                           # and the ratio over paired runs (A B A B …)
     scripts/bench_start.py --incidents 1000   # also with 1 000 reports in the database
 
 Runs in a session bus of its own with an unlocked keychain (gnome-keyring), so the app opens
@@ -97,6 +98,7 @@ def main():
     ap.add_argument("--compare", action="store_true", help="also measure a hello-world Tauri app")
     ap.add_argument("--incidents", type=int, default=0, help="also measure with this many reports stored")
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--pairs", type=int, default=11, help="paired runs for the ratio (with --compare)")
     args = ap.parse_args()
     keyring = in_keychain_session()
 
@@ -127,11 +129,26 @@ def main():
             env_target = os.environ.get("CARGO_TARGET_DIR")
             build(hello_dir)
             hello_bin = Path(env_target) / "release" / "hello-tauri" if env_target else hello_dir / "target" / "release" / "hello-tauri"
-            hello = bench("hello-world Tauri 2 (release)", [str(hello_bin)], args.runs)
+            hello_cmd = [str(hello_bin)]
+            hello = bench("hello-world Tauri 2 (release)", hello_cmd, args.runs)
             for label, idx in [("start", 0), ("peak RSS app+children", 2)]:
                 a = statistics.median(r[idx] for r in varn)
                 b = statistics.median(r[idx] for r in hello)
                 print(f"  Värn / hello, {label}: {a / b * 100 - 100:+.0f} %")
+            # Paired: Värn and hello in turn, the ratio taken pair by pair, so that the
+            # machine's drift during the runs does not move it.
+            data = tempfile.mkdtemp(prefix="varn-bench-pair-")
+            varn_cmd = [str(TARGET / "release" / "varn"), "--smoke", "--data-dir", data]
+            run_once(varn_cmd)
+            run_once(hello_cmd)
+            ratios = []
+            for _ in range(args.pairs):
+                a = run_once(varn_cmd)[0]
+                b = run_once(hello_cmd)[0]
+                ratios.append(a / b)
+            shutil.rmtree(data, ignore_errors=True)
+            print(f"\nPaired start -> ready, Värn / hello ({args.pairs} pairs, in turn): "
+                  f"median {statistics.median(ratios):.2f} x   min {min(ratios):.2f}   max {max(ratios):.2f}")
     finally:
         if xvfb:
             xvfb.terminate()

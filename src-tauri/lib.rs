@@ -13,6 +13,7 @@ pub mod drivers;
 pub mod error;
 pub mod export;
 pub mod i18n;
+pub mod notices;
 pub mod pin;
 pub mod profiles;
 pub mod region;
@@ -301,10 +302,20 @@ pub fn build<R: Runtime>(
             let state = app.state::<AppState>();
             state.mark("setup");
             let webview_dir = state.data_dir.join("webview");
+            // A phone-shaped window that fits the screen it opens on (a 1366×768 laptop too).
+            let work = app.primary_monitor().ok().flatten().map(|m| {
+                let scale = m.scale_factor().max(0.1);
+                let area = m.work_area();
+                (
+                    f64::from(area.size.width) / scale,
+                    f64::from(area.size.height) / scale,
+                )
+            });
+            let size = window_size(work);
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title("Värn")
-                .inner_size(420.0, 860.0)
-                .min_inner_size(340.0, 560.0)
+                .inner_size(size.width, size.height)
+                .min_inner_size(MIN_WIDTH, size.min_height)
                 .data_directory(webview_dir)
                 .on_page_load(|window, payload| {
                     let state = window.state::<AppState>();
@@ -328,6 +339,41 @@ pub fn build<R: Runtime>(
             }
             Ok(())
         })
+}
+
+/// The narrowest the window gets: every view is usable from here.
+pub const MIN_WIDTH: f64 = 340.0;
+
+/// The window's first size and its least height, in logical pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowSize {
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+    /// The least height it may be made.
+    pub min_height: f64,
+}
+
+/// The size the window opens at: phone-shaped (420 × 860), but never more than 90 % of the
+/// work area of the screen (`work`: its logical width and height, when known).
+pub fn window_size(work: Option<(f64, f64)>) -> WindowSize {
+    const WIDTH: f64 = 420.0;
+    const HEIGHT: f64 = 860.0;
+    const MIN_HEIGHT: f64 = 560.0;
+    let Some((w, h)) = work.filter(|(w, h)| *w > 0.0 && *h > 0.0) else {
+        return WindowSize {
+            width: WIDTH,
+            height: HEIGHT,
+            min_height: MIN_HEIGHT,
+        };
+    };
+    let height = HEIGHT.min((h * 0.9).floor());
+    WindowSize {
+        width: WIDTH.min((w * 0.9).floor()).max(MIN_WIDTH.min(w)),
+        height,
+        min_height: MIN_HEIGHT.min(height),
+    }
 }
 
 /// The commands the window may call, behind the lock: while the lock screen is up every
@@ -358,6 +404,9 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::safety::raise_alarm,
         commands::safety::raise_drill,
         commands::safety::drill_status,
+        commands::safety::protection,
+        commands::reports::discard_draft,
+        commands::plan::finish_welcome,
         commands::guard::cancel_alarm,
         commands::safety::alarm,
         commands::safety::active_alarm,
@@ -438,4 +487,26 @@ fn watch_smoke<R: Runtime>(app: tauri::AppHandle<R>) {
         std::thread::sleep(Duration::from_secs(3));
         std::process::exit(1);
     });
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    /// A 1366×768 laptop (a 40 px panel): the window fits, at most 90 % of the work area.
+    #[test]
+    fn the_window_fits_the_screen_it_opens_on() {
+        let laptop = window_size(Some((1366.0, 728.0)));
+        assert_eq!((laptop.width, laptop.height), (420.0, 655.0));
+        assert!(laptop.height <= 728.0 * 0.9);
+        assert_eq!(laptop.min_height, 560.0);
+        let big = window_size(Some((2560.0, 1400.0)));
+        assert_eq!((big.width, big.height), (420.0, 860.0));
+        let tiny = window_size(Some((360.0, 500.0)));
+        assert_eq!(
+            (tiny.width, tiny.height, tiny.min_height),
+            (340.0, 450.0, 450.0)
+        );
+        assert_eq!(window_size(None).height, 860.0);
+    }
 }

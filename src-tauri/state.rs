@@ -208,6 +208,10 @@ impl AppState {
             let active = crate::profiles::load(&db, &self.data_dir, embedded);
             *self.profile.write().unwrap_or_else(|p| p.into_inner()) = active;
         }
+        // A report opened and left without a word (the app closed on it) is not kept.
+        if let Err(e) = db.discard_untouched_drafts(None) {
+            tracing::warn!("untouched drafts were not removed: {e}");
+        }
         if let Some(lang) = db.setting("lang")?.and_then(|l| Lang::parse(&l)) {
             *self.lang.write().unwrap_or_else(|p| p.into_inner()) = lang;
         }
@@ -324,6 +328,27 @@ impl AppState {
             region_told: None,
             profile_key: crate::profiles::key_status(db)?,
         })
+    }
+
+    /// The last drill that went the whole way, and whether the region's interval has passed.
+    pub fn drill_status(&self) -> Result<varn_core::alarm::DrillStatus, StorageError> {
+        let interval_days = self.profile_rules().drill_interval_days;
+        let last = self.db()?.last_good_drill()?;
+        Ok(varn_core::alarm::DrillStatus::new(
+            last.as_ref(),
+            interval_days,
+            chrono::Utc::now(),
+        ))
+    }
+
+    /// How well Värn can protect the person now ([`varn_core::alarm::Protection::of`]).
+    pub fn protection(&self) -> Result<varn_core::alarm::Protection, StorageError> {
+        let status = self.link_status()?;
+        Ok(varn_core::alarm::Protection::of(
+            status.link.is_some(),
+            status.connection == Connection::Online,
+            &self.drill_status()?,
+        ))
     }
 
     /// The region's alarm and drill rules from the profile in use.

@@ -10,6 +10,7 @@ use varn_core::alarm::{Blocked, Phase};
 use crate::alarm::{AlarmView, Connection, Observer};
 use crate::checkin::CheckinView;
 use crate::i18n::Strings;
+use crate::notices::Notice;
 use crate::state::AppState;
 use crate::sync::SyncView;
 use varn_core::appearance::{Appearance, Reminder};
@@ -76,6 +77,12 @@ impl<R: Runtime> WindowObserver<R> {
     }
 }
 
+/// Whether an alarm's notification is withdrawn: it was cancelled, or it was a drill and is
+/// acknowledged (a real alarm that an officer took keeps saying so).
+pub fn alarm_ended(view: &AlarmView) -> bool {
+    view.phase == Phase::Cancelled || (view.drill && view.phase == Phase::Acknowledged)
+}
+
 /// The notification for a phase, in the person's language; `None` for no notification.
 pub fn notification_text(
     strings: &Strings,
@@ -119,18 +126,30 @@ impl<R: Runtime> Observer for WindowObserver<R> {
             return;
         }
         let state = self.app.state::<AppState>();
+        // One notification per alarm: replaced at every change, withdrawn when it ends.
+        let key = format!("alarm:{}", view.id);
+        if alarm_ended(view) {
+            crate::notices::notices().withdraw(key);
+            return;
+        }
         let Some(body) = notification_text(&state.strings, state.lang(), view) else {
             return;
         };
-        let key = if view.drill {
+        let title_key = if view.drill {
             "notify.title_drill"
         } else {
             "notify.title"
         };
-        let title = state.strings.get(state.lang(), key).to_string();
+        let title = state.strings.get(state.lang(), title_key).to_string();
         let urgent = !view.drill && matches!(view.phase, Phase::Unconfirmed | Phase::Blocked);
-        // The daemon answers over D-Bus; never hold up the panic path for it.
-        show_notification(title, body, urgent);
+        crate::notices::notices().show(
+            Some(key),
+            Notice {
+                title,
+                body,
+                urgent,
+            },
+        );
     }
 
     fn connection_changed(&self, state: Connection) {
@@ -166,11 +185,16 @@ impl<R: Runtime> Observer for WindowObserver<R> {
         if !phase_changed {
             return;
         }
+        let notice_key = format!("checkin:{}", view.id);
         let key = match view.phase {
             CheckinPhase::Due => "notify.checkin_due",
             CheckinPhase::Overdue => "notify.checkin_overdue",
             CheckinPhase::Unconfirmed => "notify.checkin_unconfirmed",
-            _ => return,
+            // Checked out, extended or over: what it said no longer holds.
+            _ => {
+                crate::notices::notices().withdraw(notice_key);
+                return;
+            }
         };
         let state = self.app.state::<AppState>();
         let lang = state.lang();
@@ -181,7 +205,14 @@ impl<R: Runtime> Observer for WindowObserver<R> {
             .to_string();
         let body = state.strings.get(lang, key).replace("{time}", &deadline);
         let title = state.strings.get(lang, "notify.checkin_title").to_string();
-        show_notification(title, body, view.phase != CheckinPhase::Due);
+        crate::notices::notices().show(
+            Some(notice_key),
+            Notice {
+                title,
+                body,
+                urgent: view.phase != CheckinPhase::Due,
+            },
+        );
     }
 
     fn reminder(&self, appearance: &Appearance, why: Reminder) {
@@ -226,21 +257,14 @@ pub fn notify_link_changed(state: &AppState, link: Option<&crate::region::Link>)
     show_notification(title, body, link.is_none());
 }
 
-/// Shows a desktop notification off the caller's thread (the daemon answers over D-Bus).
+/// Shows a notice once (the daemon answers over D-Bus on the notices thread).
 fn show_notification(title: String, body: String, urgent: bool) {
-    std::thread::spawn(move || {
-        let mut n = notify_rust::Notification::new();
-        n.appname("Värn").summary(&title).body(&body);
-        #[cfg(all(unix, not(target_os = "macos")))]
-        n.urgency(if urgent {
-            notify_rust::Urgency::Critical
-        } else {
-            notify_rust::Urgency::Normal
-        });
-        #[cfg(not(all(unix, not(target_os = "macos"))))]
-        let _ = urgent;
-        if let Err(e) = n.show() {
-            tracing::warn!("desktop notification failed (is a notification daemon running?): {e}");
-        }
-    });
+    crate::notices::notices().show(
+        None,
+        Notice {
+            title,
+            body,
+            urgent,
+        },
+    );
 }

@@ -47,6 +47,9 @@ export const confirmProfileKey = (key, pin = null) => call('confirm_profile_key'
 export const raiseAlarm = () => call('raise_alarm');
 export const raiseDrill = () => call('raise_drill');
 export const drillStatus = () => call('drill_status');
+/** { state: 'protected' | 'limited' | 'unprotected', not_answering?, drill_due? } */
+export const protection = () => call('protection');
+export const finishWelcome = () => call('finish_welcome');
 /** pin: needed once a PIN is set (null otherwise). */
 export const cancelAlarm = (id, pin = null) => call('cancel_alarm', { id, pin });
 export const alarmTimeline = (id) => call('alarm_timeline', { id });
@@ -78,6 +81,8 @@ export const newIncident = (alarmId = null, checkinId = null) => call('new_incid
 export const saveIncident = (id, incident) => call('save_incident', { id, incident });
 export const markIncidentReady = (id) => call('mark_incident_ready', { id });
 export const deleteIncident = (id) => call('delete_incident', { id });
+/** Removes the report if nobody wrote in it (backing out of a new one). */
+export const discardDraft = (id) => call('discard_draft', { id });
 export const pickAttachments = (id) => call('pick_attachments', { id });
 export const attachDropped = (id, token) => call('attach_dropped', { id, token });
 export const deleteAttachment = (incident, id) => call('delete_attachment', { incident, id });

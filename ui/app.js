@@ -23,6 +23,7 @@ import * as unlock from './views/unlock.js';
 import * as lockscreen from './views/lockscreen.js';
 import * as incidentView from './views/incident.js';
 import * as checkinView from './views/checkin.js';
+import * as welcome from './views/welcome.js';
 
 const TABS = [
   { id: 'plan', label: 'tab.plan', icon: 'book' },
@@ -44,6 +45,7 @@ const ROUTES = {
   unlock: { view: unlock, tab: null },
   lockscreen: { view: lockscreen, tab: null },
   incident: { view: incidentView, tab: 'reports' },
+  welcome: { view: welcome, tab: null },
 };
 
 /** What every view may use. */
@@ -53,6 +55,10 @@ export const ctx = {
   profileNotes: [],
   /** Where the linked region's profile key stands ({ region, built_in, learned }), or null. */
   profileKey: null,
+  /** Nothing set up yet: the first-run guide is shown until finished or skipped. */
+  firstRun: false,
+  /** How well Värn protects now ({ state, not_answering, drill_due }); null while locked. */
+  protection: null,
   connection: 'not_enrolled',
   /** Where sync stands (from the `sync` event); null while locked. */
   sync: null,
@@ -123,9 +129,26 @@ export const ctx = {
     await render();
   },
   error: showError,
+  /** `fn(nextRoute)` runs (and is awaited) before the next view replaces this one. */
+  onLeave(fn) {
+    leaving = fn;
+  },
   /** Redraws the top bar, banner and tabs (after the link or the key changed). */
   redrawChrome() {
     drawChrome();
+    ctx.refreshProtection();
+  },
+  /** How well Värn protects now: asked again when the connection, the link or a drill
+   * changed; the LARM button and the home view follow. */
+  async refreshProtection() {
+    if (ctx.locked) return;
+    try {
+      const p = await api.protection();
+      if (JSON.stringify(p) === JSON.stringify(ctx.protection)) return;
+      ctx.protection = p;
+      drawChrome();
+      plan.updateProtection(ctx);
+    } catch { /* behind the lock screen: asked again when it opens */ }
   },
 };
 
@@ -156,13 +179,22 @@ function parseRoute() {
   // Behind the lock screen: only the alarm screen, which needs no PIN.
   if (ctx.screenLocked && !['lockscreen', 'alarm'].includes(name)) name = 'lockscreen';
   if (!ctx.screenLocked && name === 'lockscreen') name = 'plan';
+  // The first run opens on the guide; the alarm screen always wins.
+  if (ctx.firstRun && !ctx.locked && !ctx.screenLocked && !['welcome', 'alarm'].includes(name)) name = 'welcome';
   return { name, params: parts.slice(1), query: new URLSearchParams(query) };
 }
 
 let renderSeq = 0;
+/** What the view on screen wants done before another replaces it (see ctx.onLeave). */
+let leaving = null;
 
 async function render() {
   const route = parseRoute();
+  if (leaving) {
+    const done = leaving;
+    leaving = null;
+    try { await done(route); } catch { /* leaving never blocks the next view */ }
+  }
   const { view, tab } = ROUTES[route.name];
   const seq = ++renderSeq;
   let node;
@@ -198,6 +230,7 @@ function drawChrome() {
   replace(document.getElementById('app-title'), t('app.name'));
   const conn = document.getElementById('conn');
   conn.dataset.state = ctx.connection;
+  conn.title = t('conn.open');
   replace(conn, h('span', { class: 'dot', 'aria-hidden': 'true' }), connectionLabel());
   const gear = document.getElementById('settings-btn');
   gear.setAttribute('aria-label', t('settings.title'));
@@ -219,11 +252,16 @@ function drawChrome() {
   replace(banner, notes);
   banner.hidden = notes.length === 0;
 
-  const panic = h('button', { id: 'panic', class: 'sos-alarm', type: 'button', 'aria-describedby': 'panic-hint' },
-    h('span', { class: 'hold-ring', 'aria-hidden': 'true' }),
-    h('span', { class: 'alarm-label' }, t('sos.alarm')),
-    h('span', { id: 'panic-hint', class: 'alarm-hint' }, t('sos.alarm_hint')));
-  holdToTrigger(panic, () => ctx.raiseAlarm());
+  // The LARM button says itself when an alarm cannot get where it should.
+  const hint = h('span', { id: 'panic-hint', class: 'alarm-hint', 'aria-live': 'polite' }, panicHint());
+  const panic = h('button', {
+    id: 'panic', class: 'sos-alarm', type: 'button', 'aria-describedby': 'panic-hint',
+    dataset: { protection: ctx.protection?.state ?? 'unknown' },
+  },
+  h('span', { class: 'hold-bar', 'aria-hidden': 'true' }),
+  h('span', { class: 'alarm-label' }, t('sos.alarm')),
+  hint);
+  holdToTrigger(panic, () => ctx.raiseAlarm(), { hint, restHint: panicHint });
   replace(document.getElementById('sos'),
     h('button', { id: 'sos-112', class: 'sos-call', type: 'button', onclick: () => ctx.call(emergencyId()) },
       icon('phone'), h('span', {}, t('sos.call112'))),
@@ -303,6 +341,15 @@ function drawCheckinBanner(route = parseRoute()) {
   replace(bar, h('a', { href: '#/meeting', id: 'checkin-banner-link' }, t(`checkin.banner.${k.phase}`, { time: formatClock(k.deadline) })));
 }
 
+/** The LARM button's line under its label: how to raise it, or why it cannot protect now. */
+function panicHint() {
+  const p = ctx.protection;
+  if (p?.state === 'unprotected') return t('sos.hint_unprotected');
+  if (p?.state === 'limited' && p.not_answering) return t('sos.hint_not_answering');
+  if (p?.state === 'limited' && p.drill_due) return t('sos.hint_drill_due');
+  return t('sos.alarm_hint');
+}
+
 function emergencyId() {
   return ctx.profile.contacts.find((c) => c.role === 'emergency')?.id;
 }
@@ -343,6 +390,8 @@ async function start() {
     connection: info.connection,
     link: info.link,
     profileKey: info.profile_key,
+    protection: info.protection,
+    firstRun: info.first_run,
     activeAlarm: info.active_alarm,
     alarmShortcut: info.alarm_shortcut,
     currentPlace: info.current_place,
@@ -354,11 +403,14 @@ async function start() {
     planLang: info.lang,
   });
   document.getElementById('settings-btn').addEventListener('click', () => ctx.go('#/settings'));
+  // The connection pill says where things stand; a tap goes where they are changed.
+  document.getElementById('conn').addEventListener('click', () => ctx.go('#/settings'));
   document.getElementById('hide-btn').addEventListener('click', () => guard.hide());
   guard.setup(ctx);
   api.on('connection', (state) => {
     ctx.connection = state;
     drawChrome();
+    ctx.refreshProtection();
   });
   api.on('sync', onSync);
   // A newer region profile came from the server (or one was refused): show it.
@@ -375,6 +427,7 @@ async function start() {
   // Behind the lock screen these are refused; they are asked for again once it opens.
   ctx.afterUnlock = () => {
     if (ctx.locked) return;
+    ctx.refreshProtection();
     api.syncStatus().then(onSync, () => {});
     api.activeCheckin().then((k) => { ctx.checkin = k; checkinView.update(ctx); drawCheckinBanner(); }, () => {});
   };
@@ -390,6 +443,8 @@ async function start() {
     drawCheckinBanner();
   });
   api.on('alarm', (view) => {
+    // A drill that went the whole way makes the protection whole again.
+    if (view.drill && view.phase === 'acknowledged') ctx.refreshProtection();
     const current = ctx.activeAlarm;
     const newer = !current || (current.id === view.id ? view.revision >= current.revision : view.triggered_at >= current.triggered_at);
     if (newer) ctx.activeAlarm = view;

@@ -63,7 +63,7 @@ export function showScript(contact, script) {
  * Asks for the PIN. `submit(pin)` does the work; if it throws, its message is shown and the
  * dialog stays open for another try. Resolves with submit's result, or null if closed.
  */
-export function pinDialog(title, confirmLabel, submit, { danger = false, hint = '' } = {}) {
+export function pinDialog(title, confirmLabel, submit, { danger = false, hint = '', cancelLabel = null } = {}) {
   return new Promise((resolve) => {
     let result = null;
     const input = h('input', {
@@ -77,7 +77,7 @@ export function pinDialog(title, confirmLabel, submit, { danger = false, hint = 
       hint ? h('p', {}, hint) : null,
       h('label', { for: 'pin-entry' }, t('pin.label')), input, status,
       h('div', { class: 'row' },
-        h('button', { type: 'button', class: 'btn secondary', id: 'pin-cancel', onclick: () => dialog.close('no') }, t('dialog.cancel')),
+        h('button', { type: 'button', class: 'btn secondary', id: 'pin-cancel', onclick: () => dialog.close('no') }, cancelLabel ?? t('dialog.cancel')),
         ok));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -136,13 +136,14 @@ export function showNumber(contact, { reason = 'no_dialer', script = [] } = {}) 
   return dialog;
 }
 
-/** Asks a yes/no question; resolves true when confirmed. */
-export function confirmDialog(question, confirmLabel, { danger = false } = {}) {
+/** Asks a yes/no question; resolves true when confirmed. `cancelLabel` names what "no" keeps
+ * (where "Avbryt" would read as the action itself). */
+export function confirmDialog(question, confirmLabel, { danger = false, cancelLabel = null } = {}) {
   return new Promise((resolve) => {
     const dialog = open([
       h('h2', { id: 'confirm-title' }, question),
       h('div', { class: 'row' },
-        h('button', { type: 'button', class: 'btn secondary', id: 'confirm-no', onclick: () => dialog.close('no') }, t('dialog.cancel')),
+        h('button', { type: 'button', class: 'btn secondary', id: 'confirm-no', onclick: () => dialog.close('no') }, cancelLabel ?? t('dialog.cancel')),
         h('button', { type: 'button', class: `btn ${danger ? 'danger' : 'primary'}`, id: 'confirm-yes', onclick: () => dialog.close('yes') }, confirmLabel)),
     ], { labelledBy: 'confirm-title', onClose: (v) => resolve(v === 'yes') });
   });

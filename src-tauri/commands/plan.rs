@@ -52,6 +52,11 @@ pub struct Boot {
     pub pin: Option<crate::pin::PinStatus>,
     /// The lock screen is up (the app started with an idle lock set, or "Dölj").
     pub screen_locked: bool,
+    /// How well Värn can protect the person now (none while the database is locked).
+    pub protection: Option<varn_core::alarm::Protection>,
+    /// Nothing set up yet (no link, no PIN, the guide not finished or skipped): the guide
+    /// is shown.
+    pub first_run: bool,
 }
 
 /// The unlock screen's content.
@@ -117,7 +122,28 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
         screen_locked: state
             .screen_locked
             .load(std::sync::atomic::Ordering::SeqCst),
+        protection: state.protection().ok().filter(|_| state.db().is_ok()),
+        first_run: match state.db() {
+            Ok(db) => {
+                db.setting(WELCOME_DONE)?.is_none()
+                    && crate::region::load_link(db)?.is_none()
+                    && !crate::pin::status(db)?.pin_set
+            }
+            Err(_) => false,
+        },
     })
+}
+
+/// The setting that says the first-run guide was finished or skipped.
+const WELCOME_DONE: &str = "welcome_done";
+
+/// The person finished or skipped the first-run guide: it is not shown again.
+#[tauri::command]
+pub fn finish_welcome(state: State<'_, AppState>) -> Result<()> {
+    state
+        .db()?
+        .set_setting(WELCOME_DONE, &crate::storage::now())?;
+    Ok(())
 }
 
 /// The UI reports that its first view is on screen. Under `--smoke` this ends the run.

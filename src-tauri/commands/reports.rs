@@ -143,6 +143,13 @@ pub fn new_incident(
     Ok(state.db()?.create_incident(Uuid::now_v7(), &draft)?)
 }
 
+/// The person left a report they never wrote in: it is removed (a report with a word or an
+/// attachment in it is never touched here). True when it went.
+#[tauri::command]
+pub fn discard_draft(state: State<'_, AppState>, id: Uuid) -> Result<bool> {
+    Ok(state.db()?.discard_untouched_drafts(Some(id))? > 0)
+}
+
 /// Saves an edit (the UI calls this on every change, debounced); durable when it returns.
 #[tauri::command]
 pub fn save_incident(

@@ -267,13 +267,14 @@ pub fn raise_drill(state: State<'_, AppState>) -> Result<AlarmView> {
 /// The last drill that went the whole way, and whether the region's interval has passed.
 #[tauri::command]
 pub fn drill_status(state: State<'_, AppState>) -> Result<DrillStatus> {
-    let interval_days = state.profile_rules().drill_interval_days;
-    let last = state.db()?.last_good_drill()?;
-    Ok(DrillStatus::new(
-        last.as_ref(),
-        interval_days,
-        chrono::Utc::now(),
-    ))
+    Ok(state.drill_status()?)
+}
+
+/// How well Värn can protect the person now: protected, limited (the region does not
+/// answer, or a drill is due) or not at all (not linked).
+#[tauri::command]
+pub fn protection(state: State<'_, AppState>) -> Result<varn_core::alarm::Protection> {
+    Ok(state.protection()?)
 }
 
 /// One alarm.

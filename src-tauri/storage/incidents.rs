@@ -276,6 +276,23 @@ impl Db {
         Ok(gone)
     }
 
+    /// Removes drafts nobody has written in (`id`, or every one): a draft as it was created,
+    /// never saved since, with no attachment and nothing sent. Backing out of *Ny händelse*
+    /// leaves nothing behind. Returns how many went.
+    pub fn discard_untouched_drafts(&self, id: Option<Uuid>) -> Result<usize, StorageError> {
+        let id = id.map(|i| i.to_string());
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM incidents
+                 WHERE (?1 IS NULL OR id = ?1) AND status = 'draft' AND updated_at = created_at
+                   AND sent_revision IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM incident_attachments a WHERE a.incident_id = incidents.id)
+                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.incident_id = incidents.id)",
+                params![id],
+            )
+        })
+    }
+
     /// Deletes one attachment for good.
     pub fn delete_attachment(&self, incident: Uuid, id: Uuid) -> Result<bool, StorageError> {
         let gone = self.write(|tx| {
@@ -588,5 +605,33 @@ mod tests {
             Err(AttachError::NoReport)
         ));
         assert!(db.incident(id).unwrap().unwrap().attachments.is_empty());
+    }
+
+    /// A draft nobody wrote in goes; one with a word, or an attachment, stays.
+    #[test]
+    fn only_untouched_drafts_are_discarded() {
+        let (_dir, db) = db();
+        let empty = db
+            .create_incident(Uuid::now_v7(), &Incident::default())
+            .unwrap()
+            .id;
+        let written = db
+            .create_incident(Uuid::now_v7(), &Incident::default())
+            .unwrap()
+            .id;
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        db.save_incident(written, &draft("Han skrek.")).unwrap();
+        let attached = db
+            .create_incident(Uuid::now_v7(), &Incident::default())
+            .unwrap()
+            .id;
+        db.add_attachment(attached, "a.txt", "text/plain", 1, &b"x"[..])
+            .unwrap();
+        assert_eq!(db.discard_untouched_drafts(Some(written)).unwrap(), 0);
+        assert_eq!(db.discard_untouched_drafts(Some(empty)).unwrap(), 1);
+        assert_eq!(db.discard_untouched_drafts(None).unwrap(), 0);
+        assert!(db.incident(written).unwrap().is_some());
+        assert!(db.incident(attached).unwrap().is_some());
+        assert!(db.incident(empty).unwrap().is_none());
     }
 }

@@ -58,6 +58,7 @@ async fn holding_the_button_raises_an_alarm_that_an_officer_acknowledges() {
     let app = desk.launch().await;
     // A risk inventory for an appearance now: its meeting and place go with the alarm.
     app.click("[data-tab='meeting']").await;
+    app.open_section("meeting-inventories").await;
     app.click("#new-inventory").await;
     app.fill("#inv-what", "Torgmöte om vården").await;
     app.fill("#inv-where", "Stora torget, Nyköping").await;
@@ -148,7 +149,7 @@ async fn acknowledge(server: &TestServer, id: impl std::fmt::Display) {
 }
 
 #[tokio::test]
-async fn the_global_shortcut_raises_the_alarm_and_each_change_is_notified() {
+async fn the_global_shortcut_raises_the_alarm_and_its_notification_follows_it() {
     let server = TestServer::start().await;
     let code = server.enrollment_code("Gun Gran").await;
     let mut desk = Desktop::start("alarm-shortcut");
@@ -172,10 +173,8 @@ async fn the_global_shortcut_raises_the_alarm_and_each_change_is_notified() {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert!(
-        seen.iter().any(|n| n.contains("mottaget av regionen")),
-        "notifications: {seen:?}"
-    );
+    // The alarm's one notification follows it: it says who acknowledged it (the earlier
+    // "mottaget" was replaced in place; see first_minute.rs).
     assert!(
         seen.iter().any(|n| n.contains("kvitterat av Olof Officer")),
         "notifications: {seen:?}"
@@ -325,6 +324,10 @@ async fn a_false_alarm_is_cancelled_after_a_confirm() {
     app.hold("#panic", HOLD).await;
     app.wait_text("#alarm-title", "MOTTAGET").await;
     app.click("#cancel-alarm").await;
+    // The two answers say what they do: never two "cancel"s.
+    app.wait_text("#confirm-no", "Larmet ska fortsätta").await;
+    app.wait_text("#confirm-yes", "Avbryt larmet").await;
+    app.screenshot("cancel-dialog").await;
     app.click("#confirm-no").await;
     app.wait_text("#alarm-title", "MOTTAGET").await;
     app.click("#cancel-alarm").await;

@@ -241,15 +241,14 @@ async fn an_election_period_prompts_every_appearance_and_its_reminder_fires_once
     app.wait_for("#checkin-suggested").await;
     app.fill("#appearance-title", "Medborgardialog").await;
     app.fill("#appearance-place", "Folkets hus, Flen").await;
-    // datetime-local inputs take their value from script (typing depends on the locale).
-    app.js(&format!(
-        "document.getElementById('appearance-start').value = '{}';
-         document.getElementById('appearance-end').value = '{}';
-         document.getElementById('appearance-remind').value = '15';",
-        local_in(10),
-        local_in(70)
-    ))
-    .await;
+    // Typed as a person types them: ÅÅÅÅ-MM-DD and TT:MM.
+    let (start, end) = (local_in(10), local_in(70));
+    app.fill("#appearance-start-date", &start[..10]).await;
+    app.fill("#appearance-start-time", &start[11..16]).await;
+    app.fill("#appearance-end-date", &end[..10]).await;
+    app.fill("#appearance-end-time", &end[11..16]).await;
+    app.js("document.getElementById('appearance-remind').value = '15';")
+        .await;
     app.click("#appearance-save").await;
     // Election period: straight to the risk inventory, filled in from the appearance.
     app.wait_js(

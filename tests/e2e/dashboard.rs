@@ -112,3 +112,89 @@ async fn officer_sees_a_live_alarm_and_acknowledges_it() {
     b.quit().await;
     server.stop().await;
 }
+
+async fn banner_hidden(b: &Browser) -> serde_json::Value {
+    b.client
+        .execute(
+            "return document.getElementById('sound-banner').hidden",
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
+/// The dashboard sounds by default: the login click lets it (under desktop Chrome's own
+/// autoplay policy, which headless Chromium leaves off unless asked); where the browser holds sound
+/// back (a reload, no click yet) or the officer turned it off, a banner says that new alarms
+/// will not be heard until it is on.
+#[tokio::test]
+async fn the_dashboard_sounds_by_default_and_says_so_until_it_can() {
+    let server = TestServer::start().await;
+    server
+        .add_officer("hanna", "Hanna Handläggare", "sormland")
+        .await;
+    let b = Browser::start_with(
+        "dashboard-sound",
+        &["--autoplay-policy=document-user-activation-required"],
+    )
+    .await;
+    b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
+    let start = std::time::Instant::now();
+    while banner_hidden(&b).await != json!(true) {
+        assert!(
+            start.elapsed() < WAIT,
+            "the login click did not turn the sound on"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A page opened on a session without a click on it (another window, a restart): the
+    // browser holds the sound back, and the page says so.
+    let login = reqwest::Client::new()
+        .post(format!("{}/dashboard/api/login", server.url()))
+        .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    b.quit().await;
+    let b = Browser::start_with(
+        "dashboard-sound",
+        &["--autoplay-policy=document-user-activation-required"],
+    )
+    .await;
+    b.client
+        .goto(&format!("{}/dashboard", server.url()))
+        .await
+        .unwrap();
+    b.wait_for("#login-form").await;
+    b.client
+        .execute(&format!("document.cookie = '{cookie}; path=/'"), vec![])
+        .await
+        .unwrap();
+    b.client
+        .goto(&format!("{}/dashboard", server.url()))
+        .await
+        .unwrap();
+    b.wait_for("#alarm-list").await;
+    wait_text(&b, "#sound-banner", "Nya larm hörs inte").await;
+    b.screenshot("sound-banner").await;
+    b.wait_for("#sound-enable").await.click().await.unwrap();
+    let start = std::time::Instant::now();
+    while banner_hidden(&b).await != json!(true) {
+        assert!(
+            start.elapsed() < WAIT,
+            "the banner stayed after the sound was turned on"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Turned off on purpose: still said, in words.
+    b.wait_for("#sound").await.click().await.unwrap();
+    wait_text(&b, "#sound-banner", "Ljudet är avstängt").await;
+    b.quit().await;
+}

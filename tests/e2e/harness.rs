@@ -105,6 +105,8 @@ pub struct Desktop {
     _keyring_home: tempfile::TempDir,
     /// Extra environment for the next launches (e.g. a tel: handler).
     pub env: Vec<(String, String)>,
+    /// Leave the first-run guide up (it is skipped at launch otherwise).
+    pub keep_welcome: bool,
     pub data_dir: tempfile::TempDir,
     pub shots: PathBuf,
     test: String,
@@ -114,12 +116,17 @@ impl Desktop {
     /// Starts Xvfb (unless a display exists), a session bus, a keychain and a notification
     /// daemon.
     pub fn start(test: &str) -> Desktop {
-        Self::start_with(test, true)
+        Self::start_with(test, true, None)
+    }
+
+    /// A desktop of its own on a screen of this size (e.g. `1366x768`): a laptop's.
+    pub fn start_on_screen(test: &str, screen: &str) -> Desktop {
+        Self::start_with(test, true, Some(screen))
     }
 
     /// The same desktop, but with no keychain (Secret Service) on its bus.
     pub fn start_without_keychain(test: &str) -> Desktop {
-        Self::start_with(test, false)
+        Self::start_with(test, false, None)
     }
 
     /// Makes the next launches (a debug build) trust the tests' profile key for `region`
@@ -144,11 +151,11 @@ impl Desktop {
         }
     }
 
-    fn start_with(test: &str, keychain: bool) -> Desktop {
+    fn start_with(test: &str, keychain: bool, screen: Option<&str>) -> Desktop {
         let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let mut procs = Vec::new();
         let display = match std::env::var("DISPLAY") {
-            Ok(d) if display_exists(&d) => d,
+            Ok(d) if display_exists(&d) && screen.is_none() => d,
             _ => {
                 let n = (90..400)
                     .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
@@ -160,7 +167,7 @@ impl Desktop {
                             &format!(":{n}"),
                             "-screen",
                             "0",
-                            "1280x1024x24",
+                            &format!("{}x24", screen.unwrap_or("1280x1024")),
                             "-nolisten",
                             "tcp",
                         ])
@@ -257,6 +264,7 @@ impl Desktop {
             test: test.to_string(),
             _keyring_home: keyring_home,
             env: Vec::new(),
+            keep_welcome: false,
         }
     }
 
@@ -385,6 +393,19 @@ impl Desktop {
             .collect()
     }
 
+    /// How many notifications dunst shows right now (nothing is closed to count them).
+    pub fn displayed_notifications(&self) -> usize {
+        let out = self
+            .command("dunstctl")
+            .args(["count", "displayed"])
+            .output()
+            .expect("dunstctl");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(usize::MAX)
+    }
+
     /// Launches the app (through a fresh tauri-driver) on this desktop's data directory.
     pub async fn launch(&mut self) -> App {
         self.launch_with(&[]).await
@@ -404,7 +425,7 @@ impl Desktop {
     /// Launches the app with extra command-line arguments. A WebDriver session that cannot
     /// be created (tauri-driver dropped the connection) is tried once more on a fresh driver.
     pub async fn launch_with(&mut self, extra: &[&str]) -> App {
-        match self.try_launch(extra).await {
+        let app = match self.try_launch(extra).await {
             Ok(app) => app,
             Err(e) => {
                 eprintln!("WebDriver session failed ({e}); once more on a fresh tauri-driver");
@@ -413,7 +434,11 @@ impl Desktop {
                     .await
                     .unwrap_or_else(|e| panic!("WebDriver session with the app failed: {e}"))
             }
+        };
+        if !self.keep_welcome {
+            app.skip_welcome().await;
         }
+        app
     }
 
     async fn try_launch(
@@ -548,6 +573,11 @@ pub struct Browser {
 impl Browser {
     /// Starts ChromeDriver on a free port and opens a headless browser with an empty profile.
     pub async fn start(test: &str) -> Browser {
+        Self::start_with(test, &[]).await
+    }
+
+    /// The same with extra Chromium flags (e.g. an autoplay policy).
+    pub async fn start_with(test: &str, extra: &[&str]) -> Browser {
         let port = free_port();
         let driver = Proc::spawn(
             "chromedriver",
@@ -561,17 +591,25 @@ impl Browser {
             http_ok(port, &format!("{url}/status"))
         });
         let profile = tempfile::tempdir().expect("browser profile");
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1100,900",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let caps = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--window-size=1100,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            },
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
         });
         let caps = match caps {
             serde_json::Value::Object(m) => m,
@@ -720,6 +758,37 @@ impl App {
                 }
                 Err(e) => panic!("click on {css} failed: {e}"),
             }
+        }
+    }
+
+    /// Opens a section (`details` with this id) as a person does, by its heading, unless it
+    /// is open.
+    pub async fn open_section(&self, id: &str) {
+        self.wait_for(&format!("#{id}")).await;
+        let open = self
+            .js(&format!("return document.getElementById('{id}').open"))
+            .await;
+        if open != serde_json::json!(true) {
+            self.click(&format!("#{id} > summary")).await;
+        }
+    }
+
+    /// A fresh data directory opens on the first-run guide: skipped the way a person skips
+    /// it, so that a test goes on from the plan.
+    pub async fn skip_welcome(&self) {
+        self.wait_for("#view > *").await;
+        if self.count("#welcome").await > 0 {
+            self.click("#welcome-skip").await;
+            self.wait_gone("#welcome").await;
+        }
+    }
+
+    /// Waits until nothing matches the selector.
+    pub async fn wait_gone(&self, css: &str) {
+        let start = Instant::now();
+        while self.count(css).await > 0 {
+            assert!(start.elapsed() < WAIT, "{css} never went away");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -3,6 +3,7 @@
 mod alarm;
 mod checkin;
 mod dashboard;
+mod first_minute;
 mod guard;
 mod harness;
 mod plan;

@@ -80,6 +80,7 @@ async fn inventory_with_four_moderate_advises_measures_and_survives_a_restart() 
     let mut desk = Desktop::start("inventory");
     let app = desk.launch().await;
     app.click("[data-tab='meeting']").await;
+    app.open_section("meeting-inventories").await;
     app.click("#new-inventory").await;
     app.wait_for("#inv-what")
         .await
@@ -120,6 +121,7 @@ async fn inventory_with_four_moderate_advises_measures_and_survives_a_restart() 
 
     let app = desk.launch().await;
     app.click("[data-tab='meeting']").await;
+    app.open_section("meeting-inventories").await;
     app.wait_text(".inventory-row", "Torgmöte om vården").await;
     app.wait_text(".inventory-row .badge", "Åtgärder").await;
     app.click(".inventory-row").await;

@@ -62,6 +62,7 @@ async fn a_drill_goes_the_whole_way_marked_test_and_is_remembered() {
     // Remembered: the meeting view shows it and no longer asks.
     app.click("#alarm-leave").await;
     app.click("[data-tab='meeting']").await;
+    app.open_section("meeting-drill").await;
     app.wait_text("#drill-last", "kvitterat av Hanna Handläggare")
         .await;
     assert_eq!(app.count("#drill-due").await, 0);

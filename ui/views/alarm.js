@@ -85,8 +85,10 @@ function draw(ctx, root, view) {
   const phase = phaseNow(view);
   root.dataset.phase = phase;
   schedule(ctx, root, view);
-  // Until a person has taken it, 112 stays the largest thing on screen.
-  const urgent = phase === 'unconfirmed' || phase === 'blocked' || (phase === 'received' && !view.drill);
+  // Until an officer has taken it, 112 is the largest, filled thing on screen.
+  const urgent = !view.drill && ['sending', 'unconfirmed', 'blocked', 'received'].includes(phase);
+  // The report can wait: filled only once the alarm is taken or over.
+  const reportLater = ['acknowledged', 'cancelled'].includes(phase) || view.drill;
   const [title, detail] = texts(view, phase);
   root.dataset.drill = view.drill ? 'true' : 'false';
   replace(root,
@@ -96,7 +98,7 @@ function draw(ctx, root, view) {
       ? h('p', { class: 'round-trip', id: 'round-trip' }, t('alarm.drill_round_trip', { s: seconds(view.round_trip_ms) })) : null,
     call112(ctx, urgent),
     facts(view),
-    h('a', { class: 'btn primary big', id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, ctx.profile.report_name ? t('alarm.write_named', { name: ctx.reportName().toLocaleLowerCase() }) : t('alarm.write_report')),
+    h('a', { class: `btn ${reportLater ? 'primary' : 'secondary'} big`, id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, ctx.profile.report_name ? t('alarm.write_named', { name: ctx.reportName().toLocaleLowerCase() }) : t('alarm.write_report')),
     phase === 'cancelled' || phase === 'cancelling' ? null : h('button', {
       type: 'button', class: 'btn danger big', id: 'cancel-alarm',
       onclick: () => cancel(ctx, root, view),
@@ -110,11 +112,11 @@ function draw(ctx, root, view) {
 async function cancel(ctx, root, view) {
   if (ctx.pin?.pin_set) {
     const done = await pinDialog(t('alarm.cancel_pin'), t('alarm.cancel_yes'),
-      (pin) => api.cancelAlarm(view.id, pin), { danger: true });
+      (pin) => api.cancelAlarm(view.id, pin), { danger: true, cancelLabel: t('alarm.cancel_keep') });
     if (done) draw(ctx, root, done);
     return;
   }
-  if (!(await confirmDialog(t('alarm.cancel_confirm'), t('alarm.cancel_yes'), { danger: true }))) return;
+  if (!(await confirmDialog(t('alarm.cancel_confirm'), t('alarm.cancel_yes'), { danger: true, cancelLabel: t('alarm.cancel_keep') }))) return;
   try {
     draw(ctx, root, await api.cancelAlarm(view.id));
   } catch (e) {
@@ -169,8 +171,8 @@ function texts(view, phase) {
       ? t('alarm.escalated_detail', { who: view.escalated_to.join(', ') })
       : t('alarm.received_detail')];
     case 'acknowledged': return [t('alarm.acknowledged', { who: view.acknowledged_by ?? '', time: formatClock(view.acknowledged_at) }), t('alarm.acknowledged_detail')];
-    case 'cancelling': return [t('alarm.cancelling'), t('alarm.cancelling_detail')];
-    case 'cancelled': return [t('alarm.cancelled'), ''];
+    case 'cancelling': return [t('alarm.cancelling'), view.received_at ? t('alarm.cancelling_detail') : t('alarm.cancelling_unsent')];
+    case 'cancelled': return [t('alarm.cancelled'), view.received_at ? '' : t('alarm.cancelled_never_reached')];
     default: return ['', ''];
   }
 }

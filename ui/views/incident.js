@@ -4,6 +4,7 @@
 // after the save has been committed. A draft stays a draft until it is marked ready.
 
 import * as api from '../api.js';
+import { dateTimeField } from '../datetime.js';
 import { h, replace, icon } from '../dom.js';
 import { t, pick, formatClock } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
@@ -33,6 +34,13 @@ export async function render(ctx, route) {
   return editor(ctx, row);
 }
 
+/** A part of the report that opens and closes (open when it holds something). */
+function fold(id, title, open, ...content) {
+  return h('details', { class: 'section report-part', id, open },
+    h('summary', {}, h('span', { class: 'summary-text' }, title)),
+    h('div', { class: 'section-body' }, content));
+}
+
 function editor(ctx, row) {
   const state = structuredClone(row.incident);
   const status = h('p', { class: 'save-status', id: 'save-status', role: 'status', 'aria-live': 'polite' },
@@ -52,6 +60,14 @@ function editor(ctx, row) {
     clearTimeout(timer);
     return dirty ? save() : saving;
   };
+
+  // Backing out of a report nobody wrote in leaves nothing behind (the store decides: a
+  // report with a word or an attachment is never removed this way).
+  ctx.onLeave(async (next) => {
+    if (next.name === 'incident' && next.params[0] === row.id) return;
+    await flush();
+    if (row.status === 'draft') await api.discardDraft(row.id).catch(() => {});
+  });
 
   function show(r) {
     row = r;
@@ -77,6 +93,11 @@ function editor(ctx, row) {
   }
 
   const input = (name, label, type = 'text', attrs = {}) => {
+    if (type === 'datetime-local') {
+      const field = dateTimeField({ id: `inc-${name}`, label, value: state[name] ?? '' });
+      field.addEventListener('input', () => { state[name] = field.value; schedule(); });
+      return field;
+    }
     const el = h(type === 'textarea' ? 'textarea' : 'input', {
       id: `inc-${name}`, type: type === 'textarea' ? null : type, ...attrs,
       value: type === 'textarea' ? null : (state[name] ?? ''),
@@ -165,19 +186,23 @@ function editor(ctx, row) {
     input('started_at', t('incident.started_at'), 'datetime-local'),
     input('ended_at', t('incident.ended_at'), 'datetime-local'),
     input('place', t('incident.place'), 'text', { maxlength: 200 }),
-    input('involved', t('incident.involved'), 'textarea', { rows: 2, maxlength: MAX_TEXT, placeholder: t('incident.involved_hint') }),
     h('h3', {}, t('incident.plan_questions')),
     input('before', t('incident.before'), 'textarea', { rows: 4, maxlength: MAX_TEXT }),
     input('during', t('incident.during'), 'textarea', { rows: 5, maxlength: MAX_TEXT }),
     input('actions', t('incident.actions'), 'textarea', { rows: 4, maxlength: MAX_TEXT }),
-    input('witnesses', t('incident.witnesses'), 'textarea', { rows: 2, maxlength: MAX_TEXT }),
-    h('h3', {}, t('incident.reporting')),
-    check('police_reported', t('incident.police_reported')),
-    input('police_reported_at', t('incident.police_reported_at'), 'datetime-local'),
-    input('police_report_number', t('incident.police_report_number'), 'text', { maxlength: 200 }),
-    check('reported_to_region', t('incident.reported_to_region')),
-    h('h3', {}, pick(ctx.profile.checklist.title)),
-    checklist,
+    // The rest when there is time: folded, and open by itself once something is in it.
+    fold('inc-people', t('incident.people'), Boolean(state.involved || state.witnesses),
+      input('involved', t('incident.involved'), 'textarea', { rows: 2, maxlength: MAX_TEXT, placeholder: t('incident.involved_hint') }),
+      input('witnesses', t('incident.witnesses'), 'textarea', { rows: 2, maxlength: MAX_TEXT })),
+    fold('inc-reporting', t('incident.reporting'),
+      Boolean(state.police_reported || state.police_reported_at || state.police_report_number || state.reported_to_region),
+      check('police_reported', t('incident.police_reported')),
+      input('police_reported_at', t('incident.police_reported_at'), 'datetime-local'),
+      input('police_report_number', t('incident.police_report_number'), 'text', { maxlength: 200 }),
+      check('reported_to_region', t('incident.reported_to_region'))),
+    fold('inc-checklist', t('incident.checklist_count', {
+      title: pick(ctx.profile.checklist.title), n: state.checklist.length, total: ctx.profile.checklist.items.length,
+    }), state.checklist.length > 0, checklist),
     attachments,
     readyBtn,
     h('button', {

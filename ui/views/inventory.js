@@ -8,6 +8,7 @@ import { t, pick, formatClock } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 import * as guard from '../guard.js';
 import { callButton, backLink } from './common.js';
+import { dateTimeField } from '../datetime.js';
 
 const LEVELS = ['low', 'moderate', 'high'];
 const SAVE_DELAY_MS = 400;
@@ -91,6 +92,11 @@ function form(ctx, saved, planned = null) {
   }
 
   const field = (name, label, type, attrs = {}) => {
+    if (type === 'datetime-local') {
+      const el = dateTimeField({ id: `inv-${name}`, label, value: state[name], required: true });
+      el.addEventListener('input', () => { state[name] = el.value; schedule(); });
+      return el;
+    }
     const input = h(type === 'textarea' ? 'textarea' : 'input', {
       id: `inv-${name}`, name, type: type === 'textarea' ? null : type, value: state[name], required: name !== 'where', ...attrs,
     });

@@ -1,6 +1,7 @@
 // Inför möte: the risk inventories for coming appearances, newest first.
 
 import * as api from '../api.js';
+import { dateTimeField } from '../datetime.js';
 import { h, replace } from '../dom.js';
 import { t, pick, formatTime } from '../i18n.js';
 import { seconds } from './alarm.js';
@@ -18,20 +19,31 @@ export async function render(ctx) {
     failed = e;
   }
   const election = Boolean(electionPeriod(ctx));
-  const planned = h('section', { class: 'appearances', id: 'appearances', 'aria-labelledby': 'appearances-heading' });
+  const planned = h('div', { class: 'appearances', id: 'appearances' });
   await drawAppearances(ctx, planned, election);
+  const drill = await drillCard(ctx);
+  // One thing at a time: the check-in stays in view, the rest are sections that open (the
+  // planned appearances open; the drill opens by itself when it is due).
   return h('div', { class: 'meeting' },
     h('h2', {}, t('meeting.title')),
     always ? h('p', { class: 'lead' }, pick(always.items[0])) : null,
     checkin.card(ctx, { suggested: election }),
-    planned,
-    h('a', { class: 'btn primary big', id: 'new-inventory', href: '#/inventory/new' }, t('inventory.new')),
-    placeForm(ctx),
-    await drillCard(ctx),
-    h('h3', {}, t('meeting.inventories')),
-    failed ? h('p', { class: 'error-text' }, t(`error.${failed.kind}`), ' ', failed.message) : null,
-    list.length === 0 && !failed ? h('p', { class: 'empty' }, t('meeting.none')) : null,
-    h('ul', { class: 'inventory-list' }, list.map((v) => inventoryRow(v))));
+    section('meeting-appearances', t('appearance.title'), true, planned),
+    section('meeting-inventories', t('meeting.inventories_count', { n: list.length }), false,
+      h('a', { class: 'btn primary big', id: 'new-inventory', href: '#/inventory/new' }, t('inventory.new')),
+      failed ? h('p', { class: 'error-text' }, t(`error.${failed.kind}`), ' ', failed.message) : null,
+      list.length === 0 && !failed ? h('p', { class: 'empty' }, t('meeting.none')) : null,
+      h('ul', { class: 'inventory-list' }, list.map((v) => inventoryRow(v)))),
+    section('meeting-place', ctx.currentPlace ? t('place.summary', { place: ctx.currentPlace }) : t('place.label'), false,
+      placeForm(ctx)),
+    section('meeting-drill', t('drill.title'), drill.classList.contains('due'), drill));
+}
+
+/** A section of Inför möte that opens and closes. */
+function section(id, title, open, ...content) {
+  return h('details', { class: 'section meeting-section', id, open },
+    h('summary', {}, h('span', { class: 'summary-text' }, title)),
+    h('div', { class: 'section-body' }, content));
 }
 
 const REMIND_CHOICES = [15, 30, 60, 120, 1440];
@@ -52,8 +64,8 @@ async function drawAppearances(ctx, root, election) {
   const form = h('form', { class: 'link-form', id: 'appearance-form' },
     field('appearance-title', t('appearance.what'), { type: 'text', maxlength: 200, required: true }),
     field('appearance-place', t('appearance.where'), { type: 'text', maxlength: 200 }),
-    field('appearance-start', t('appearance.start'), { type: 'datetime-local', required: true }),
-    field('appearance-end', t('appearance.end'), { type: 'datetime-local', required: true }),
+    dateTimeField({ id: 'appearance-start', label: t('appearance.start'), required: true }),
+    dateTimeField({ id: 'appearance-end', label: t('appearance.end'), required: true }),
     h('div', { class: 'field' }, h('label', { for: 'appearance-remind' }, t('appearance.remind')), remind),
     h('button', { type: 'submit', class: 'btn primary', id: 'appearance-save' }, t('appearance.save')),
     status);
@@ -73,7 +85,6 @@ async function drawAppearances(ctx, root, election) {
     }
   });
   replace(root,
-    h('h3', { id: 'appearances-heading' }, t('appearance.title')),
     election ? h('p', { class: 'warn-text' }, t('appearance.election')) : null,
     failed ? h('p', { class: 'error-text' }, t(`error.${failed.kind}`), ' ', failed.message) : null,
     list.length === 0 && !failed ? h('p', { class: 'empty' }, t('appearance.none')) : null,

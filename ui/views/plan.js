@@ -35,12 +35,14 @@ export async function render(ctx, route) {
 
   replace(body,
     cardGrid(ctx, lang),
-    phaseBar,
-    translationNote(ctx),
-    await phaseContent(ctx, phase, lang, route));
+    h('div', { class: 'plan-main' },
+      phaseBar,
+      translationNote(ctx),
+      await phaseContent(ctx, phase, lang, route)));
 
   const election = electionPeriod(ctx);
   const root = h('div', { class: 'plan' },
+    protectionBlock(ctx),
     election ? h('p', { class: 'election-banner', id: 'election-banner', role: 'note' },
       h('strong', {}, t('election.title')), ' ', pick(election.note)) : null,
     h('div', { class: 'search' }, icon('search'), input),
@@ -48,6 +50,43 @@ export async function render(ctx, route) {
     body);
   if (input.value) runSearch(ctx, input.value, results, body);
   return root;
+}
+
+/** Whether Värn can protect the person now, at the top of the home view: a calm line when it
+ * can, and what is wrong and what to do when it cannot (impossible to miss). */
+function protectionBlock(ctx) {
+  const p = ctx.protection;
+  if (!p) return h('div', { id: 'protection', hidden: true });
+  const state = p.state;
+  let title;
+  let detail;
+  let action = null;
+  if (state === 'unprotected') {
+    title = t('protection.unprotected');
+    detail = t('protection.unprotected_detail');
+    action = h('a', { class: 'btn primary', id: 'protection-action', href: '#/settings' }, t('protection.link'));
+  } else if (state === 'limited' && p.not_answering) {
+    title = t('protection.not_answering');
+    detail = t('protection.not_answering_detail');
+    action = h('a', { class: 'btn secondary', id: 'protection-action', href: '#/settings' }, t('protection.show_link'));
+  } else if (state === 'limited') {
+    title = t('protection.drill_due');
+    detail = t('protection.drill_due_detail');
+    action = h('button', { type: 'button', class: 'btn primary', id: 'protection-action', onclick: () => ctx.raiseDrill() }, t('drill.start'));
+  } else {
+    return h('p', { class: 'protection protected', id: 'protection', dataset: { state }, role: 'status' },
+      icon('check'), ' ', t('protection.protected'));
+  }
+  return h('section', { class: `protection ${state}`, id: 'protection', dataset: { state }, role: 'alert' },
+    h('h2', { class: 'protection-title' }, icon('warning'), ' ', title),
+    h('p', {}, detail),
+    action);
+}
+
+/** Redraws the protection block in place (the home view stays where it was scrolled). */
+export function updateProtection(ctx) {
+  const old = document.getElementById('protection');
+  if (old) old.replaceWith(protectionBlock(ctx));
 }
 
 /** The region's election campaign when today falls in it, else null. */

@@ -16,8 +16,7 @@ export function render(ctx) {
     }),
     h('span', {}, t(`lang.${code}`)));
   const source = ctx.profileSource === 'embedded' ? t('profile.source.embedded') : ctx.profileSource;
-  const link = h('section', { class: 'link', id: 'link-section', 'aria-labelledby': 'link-heading' });
-  drawLink(ctx, link);
+  const link = linkSection(ctx);
   return h('div', { class: 'settings' },
     backLink(t('nav.back'), '#/plan'),
     h('h2', {}, t('settings.title')),
@@ -50,6 +49,13 @@ function host(url) {
 async function withPin(ctx, title, label, action, opts = {}) {
   if (!ctx.pin?.pin_set) return action(null);
   return pinDialog(title, label, action, opts);
+}
+
+/** The link to the region: the form to link, or where alarms go and the region's key. */
+export function linkSection(ctx) {
+  const link = h('section', { class: 'link', id: 'link-section', 'aria-labelledby': 'link-heading' });
+  drawLink(ctx, link);
+  return link;
 }
 
 /** Unlinks after `question` is confirmed (and the PIN, when one is set), then redraws. */
@@ -184,7 +190,7 @@ function shortcutSection(ctx) {
 const IDLE_CHOICES = [0, 1, 5, 15, 30, 60];
 
 /** The PIN, the duress PIN and the idle lock. */
-function pinSection(ctx) {
+export function pinSection(ctx) {
   const root = h('section', { class: 'pin-section', id: 'pin-section', 'aria-labelledby': 'pin-heading' });
   drawPin(ctx, root);
   return root;

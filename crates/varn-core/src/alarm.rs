@@ -122,6 +122,42 @@ impl DrillStatus {
     }
 }
 
+/// How well Värn can protect the person right now: shown on the home view and on the LARM
+/// button itself, so that an app that cannot get an alarm anywhere never looks armed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Protection {
+    /// Linked, the region answers, and a drill went the whole way within the region's
+    /// interval.
+    Protected,
+    /// Linked, but the region does not answer now (an alarm is kept and sent when it does),
+    /// or there has been no drill for longer than the region's interval (or ever).
+    Limited {
+        /// The region's server does not answer.
+        not_answering: bool,
+        /// Time for a drill.
+        drill_due: bool,
+    },
+    /// Not linked: an alarm goes nowhere.
+    Unprotected,
+}
+
+impl Protection {
+    /// The rule: `linked` to a region, whether it `answering` now, and the drill status.
+    pub fn of(linked: bool, answering: bool, drill: &DrillStatus) -> Protection {
+        if !linked {
+            return Protection::Unprotected;
+        }
+        if answering && !drill.due {
+            return Protection::Protected;
+        }
+        Protection::Limited {
+            not_answering: !answering,
+            drill_due: drill.due,
+        }
+    }
+}
+
 /// What the alarm screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -178,7 +214,11 @@ impl LocalAlarm {
             return Phase::Cancelled;
         }
         if self.cancel_requested_at.is_some() {
-            return Phase::Cancelling;
+            return if self.settled() {
+                Phase::Cancelled
+            } else {
+                Phase::Cancelling
+            };
         }
         match server {
             Some(AlarmStatus::Acknowledged) => Phase::Acknowledged,
@@ -202,7 +242,9 @@ impl LocalAlarm {
     }
 
     /// True when nothing more needs to reach the server: the alarm is cancelled on the
-    /// server, or acknowledged with no cancel waiting.
+    /// server, or acknowledged with no cancel waiting, or — cancelled by the person — it
+    /// never reached the region and this app cannot send (not linked, refused): nothing
+    /// there to take back. A duress cancel never settles that way: it keeps trying.
     pub fn settled(&self) -> bool {
         if self.duress {
             // Confirmed, or cancelled outright (a server that predates duress): nothing more
@@ -215,7 +257,8 @@ impl LocalAlarm {
         match self.receipt.as_ref().map(|r| r.status) {
             Some(AlarmStatus::Cancelled) => true,
             Some(AlarmStatus::Acknowledged) => self.cancel_requested_at.is_none(),
-            _ => false,
+            None => self.cancel_requested_at.is_some() && self.blocked.is_some(),
+            Some(AlarmStatus::Open) => false,
         }
     }
 
@@ -310,6 +353,76 @@ impl Backoff {
 
 #[cfg(test)]
 mod tests {
+
+    fn drill(days_since: Option<i64>) -> DrillStatus {
+        DrillStatus {
+            last_at: None,
+            round_trip_ms: None,
+            acknowledged_by: None,
+            days_since,
+            interval_days: 30,
+            due: days_since.is_none_or(|d| d >= 30),
+        }
+    }
+
+    /// A cancel from an app that cannot send, of an alarm the region never got, ends at
+    /// once ("cancelled"), not in "cancelling" for ever; under duress it keeps trying.
+    #[test]
+    fn a_cancel_that_has_nothing_to_take_back_ends_on_the_device() {
+        let now = Utc::now();
+        let mut a = LocalAlarm::new(now, String::new(), String::new(), false);
+        a.blocked = Some(Blocked::NotEnrolled);
+        assert_eq!(a.phase(now), Phase::Blocked);
+        a.cancel_requested_at = Some(now);
+        assert_eq!(a.phase(now), Phase::Cancelled);
+        assert_eq!(a.next_step(), Step::Done);
+        a.duress = true;
+        assert!(!a.settled(), "a duress cancel keeps trying");
+        // Linked but not answering: the cancel waits to reach the region.
+        let mut b = LocalAlarm::new(now, String::new(), String::new(), false);
+        b.cancel_requested_at = Some(now);
+        assert_eq!(b.phase(now), Phase::Cancelling);
+    }
+
+    /// Not linked is never "protected", whatever else; linked needs an answering region and
+    /// a drill within the interval.
+    #[test]
+    fn protection_is_only_claimed_when_the_alarm_can_arrive_and_was_tried() {
+        assert_eq!(
+            Protection::of(false, true, &drill(Some(1))),
+            Protection::Unprotected
+        );
+        assert_eq!(
+            Protection::of(true, true, &drill(Some(29))),
+            Protection::Protected
+        );
+        assert_eq!(
+            Protection::of(true, true, &drill(Some(30))),
+            Protection::Limited {
+                not_answering: false,
+                drill_due: true
+            }
+        );
+        assert_eq!(
+            Protection::of(true, true, &drill(None)),
+            Protection::Limited {
+                not_answering: false,
+                drill_due: true
+            },
+            "never drilled"
+        );
+        assert_eq!(
+            Protection::of(true, false, &drill(Some(1))),
+            Protection::Limited {
+                not_answering: true,
+                drill_due: false
+            }
+        );
+        let json = serde_json::to_value(Protection::of(true, false, &drill(None))).unwrap();
+        assert_eq!(json["state"], "limited");
+        assert_eq!(json["not_answering"], true);
+    }
+
     use super::*;
 
     fn alarm() -> LocalAlarm {

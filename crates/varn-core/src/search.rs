@@ -138,16 +138,14 @@ pub fn search(profile: &Profile, lang: Lang, query: &str) -> Vec<Hit> {
     }
     let mut hits = Vec::new();
     let mut push = |phase: Phase, container: &str, anchor: &str, heading: &str, text: &str| {
-        if hits.len() < MAX_HITS {
-            if let Some(segments) = highlight(text, &q) {
-                hits.push(Hit {
-                    phase,
-                    container: container.to_string(),
-                    anchor: anchor.to_string(),
-                    heading: heading.to_string(),
-                    segments,
-                });
-            }
+        if let Some(segments) = highlight(text, &q) {
+            hits.push(Hit {
+                phase,
+                container: container.to_string(),
+                anchor: anchor.to_string(),
+                heading: heading.to_string(),
+                segments,
+            });
         }
     };
 
@@ -289,7 +287,21 @@ pub fn search(profile: &Profile, lang: Lang, query: &str) -> Vec<Hit> {
             push(Phase::Contacts, "contacts", &anchor, h, extra);
         }
     }
+    // What a person under stress looks for first: an action card whose title matches, then
+    // any other title, then text; within each, the plan's order.
+    hits.sort_by_key(rank);
+    hits.truncate(MAX_HITS);
     hits
+}
+
+/// Where a hit goes in the list (lower first).
+fn rank(hit: &Hit) -> u8 {
+    let title = hit.anchor == hit.container;
+    match (title, hit.phase) {
+        (true, Phase::During) => 0,
+        (true, _) => 1,
+        (false, _) => 2,
+    }
 }
 
 #[cfg(test)]
@@ -345,6 +357,17 @@ mod tests {
         assert!(training
             .iter()
             .any(|h| h.container == "stod-utbildning" && h.phase == Phase::Before));
+    }
+
+    /// "hot" is in many texts; the card *Vid en hotsituation* comes first.
+    #[test]
+    fn a_card_whose_title_matches_comes_first() {
+        let hits = search(&profile(), Lang::Sv, "hot");
+        assert!(hits.len() > 5);
+        assert_eq!(hits[0].container, "hotsituation");
+        assert_eq!(hits[0].anchor, "hotsituation");
+        let first_text = hits.iter().position(|h| h.anchor != h.container).unwrap();
+        assert!(hits[first_text..].iter().all(|h| h.anchor != h.container));
     }
 
     #[test]

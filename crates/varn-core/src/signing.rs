@@ -441,6 +441,14 @@ pub fn judge(
     offered: &SignedProfile,
     trust: &TrustStore,
 ) -> Result<Verdict, TrustError> {
+    // Not newer than the one in use (same region): nothing to adopt, signed or not, and
+    // nothing to say — a server that still serves the profile built into the app is no
+    // attack. Everything else is checked in full before a word of it is believed.
+    if let Ok(p) = offered.profile() {
+        if p.region.id == region && current.region.id == region && p.version <= current.version {
+            return Ok(Verdict::NotNewer);
+        }
+    }
     let signer = offered.verified_key()?;
     let profile = offered.profile()?;
     if profile.region.id != region {
@@ -562,6 +570,22 @@ mod tests {
             judge(&current, "sormland", &again, &trust),
             Ok(Verdict::Adopt(..))
         ));
+    }
+
+    #[test]
+    fn a_profile_not_newer_is_ignored_quietly_however_it_is_signed() {
+        let trust = trusting("sormland", &key(1));
+        let current = profile(5);
+        for offered in [
+            SignedProfile::unsigned(&profile(5)),
+            SignedProfile::unsigned(&profile(2)),
+            SignedProfile::sign(&profile(4), &key(9), Vec::new()),
+        ] {
+            assert_eq!(
+                judge(&current, "sormland", &offered, &trust).unwrap(),
+                Verdict::NotNewer
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,9 @@ const STRINGS = {
     ack: 'Kvittera', acked: 'Kvitterat av {who} kl {time}', cancelled: 'Avbrutet (falsklarm) kl {time}',
     open: 'NYTT LARM', statusAcknowledged: 'KVITTERAT', statusCancelled: 'AVBRUTET', timeline: 'Tidslinje',
     triggered: 'Utlöst {time}', received: 'mottaget {time}', meeting: 'Möte', place: 'Plats', message: 'Meddelande',
-    live: 'Live', down: 'Anslutningen bröts – återansluter …', soundOn: 'Ljud på', soundOff: 'Slå på ljud',
+    live: 'Live', down: 'Anslutningen bröts – återansluter …', soundOn: 'Ljud på', soundOff: 'Slå på ljud', soundTurnOff: 'Stäng av ljud',
+    soundBlocked: 'Ljudet är inte på: webbläsaren släpper inte fram ljud förrän du klickat. Nya larm hörs inte.',
+    soundMuted: 'Ljudet är avstängt. Nya larm hörs inte.',
     badLogin: 'Fel användarnamn eller lösenord.', revision: 'version {n}',
     f_kind: 'Typ', f_started_at: 'Start', f_ended_at: 'Slut', f_place: 'Plats', f_involved: 'Inblandade',
     f_before: 'Vad hände innan', f_during: 'Vad hände under', f_actions: 'Vad gjorde vi', f_witnesses: 'Vittnen',
@@ -37,7 +39,9 @@ const STRINGS = {
     ack: 'Acknowledge', acked: 'Acknowledged by {who} at {time}', cancelled: 'Cancelled (false alarm) at {time}',
     open: 'NEW ALARM', statusAcknowledged: 'ACKNOWLEDGED', statusCancelled: 'CANCELLED', timeline: 'Timeline',
     triggered: 'Triggered {time}', received: 'received {time}', meeting: 'Meeting', place: 'Place', message: 'Message',
-    live: 'Live', down: 'Connection lost – reconnecting …', soundOn: 'Sound on', soundOff: 'Turn sound on',
+    live: 'Live', down: 'Connection lost – reconnecting …', soundOn: 'Sound on', soundOff: 'Turn sound on', soundTurnOff: 'Turn sound off',
+    soundBlocked: 'Sound is not on: the browser allows sound only after a click. New alarms will not be heard.',
+    soundMuted: 'Sound is off. New alarms will not be heard.',
     badLogin: 'Wrong username or password.', revision: 'revision {n}',
     f_kind: 'Kind', f_started_at: 'Start', f_ended_at: 'End', f_place: 'Place', f_involved: 'Involved',
     f_before: 'What happened before', f_during: 'What happened during', f_actions: 'What we did', f_witnesses: 'Witnesses',
@@ -89,8 +93,26 @@ async function api(path, opts = {}) {
 
 const main = document.getElementById('main');
 const alarms = new Map();
-let sound = false;
+// Sound is on unless the officer turned it off; where the browser holds it back until a click,
+// a banner says so until it is on.
+let sound = localStorage.getItem('varn-sound') !== 'off';
 let audio = null;
+
+/** Creates or wakes the audio (allowed during a click, or where the browser allows it anyway). */
+function ensureAudio() {
+  try {
+    if (!audio) {
+      audio = new AudioContext();
+      audio.onstatechange = () => chrome(true);
+    }
+    audio.resume().catch(() => {});
+  } catch { /* no audio: the banner stays */ }
+}
+
+/** True when an alarm would be heard now. */
+function audible() {
+  return sound && audio?.state === 'running';
+}
 let source = null;
 /** The page's timers, stopped on logout so a second login does not double them. */
 let timers = [];
@@ -103,7 +125,7 @@ const MAX_INLINE_BYTES = 8 * 1024 * 1024;
 
 function beep() {
   if (!sound) return;
-  audio ??= new AudioContext();
+  ensureAudio();
   const o = audio.createOscillator();
   const g = audio.createGain();
   o.frequency.value = 880;
@@ -121,9 +143,23 @@ function chrome(loggedIn) {
   langBtn.onclick = () => { lang = lang === 'sv' ? 'en' : 'sv'; localStorage.setItem('varn-lang', lang); start(); };
   const soundBtn = document.getElementById('sound');
   soundBtn.hidden = !loggedIn;
-  soundBtn.textContent = sound ? t('soundOn') : t('soundOff');
+  soundBtn.textContent = sound ? t('soundTurnOff') : t('soundOff');
   soundBtn.setAttribute('aria-pressed', sound ? 'true' : 'false');
-  soundBtn.onclick = () => { sound = !sound; if (sound) { audio ??= new AudioContext(); audio.resume(); } chrome(true); };
+  const setSound = (on) => {
+    sound = on;
+    localStorage.setItem('varn-sound', on ? 'on' : 'off');
+    if (on) ensureAudio();
+    chrome(true);
+  };
+  soundBtn.onclick = () => setSound(!sound);
+  // Silent is never quiet about itself: a banner until alarms can be heard.
+  const banner = document.getElementById('sound-banner');
+  banner.hidden = !loggedIn || audible();
+  if (!banner.hidden) {
+    banner.replaceChildren(
+      h('span', {}, sound ? t('soundBlocked') : t('soundMuted')),
+      h('button', { type: 'button', id: 'sound-enable', class: 'primary', onclick: () => setSound(true) }, t('soundOff')));
+  }
   const out = document.getElementById('logout');
   out.hidden = !loggedIn;
   out.textContent = t('logout');
@@ -141,6 +177,8 @@ function loginForm(error, username = '') {
     h('p', {}, h('button', { type: 'submit', class: 'primary' }, t('login'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    // The click that logs in also lets the page make sound.
+    if (sound) ensureAudio();
     try {
       await api('/dashboard/api/login', { method: 'POST', body: JSON.stringify({ username: user.value, password: pass.value }) });
       start();
@@ -373,6 +411,7 @@ async function start() {
     loginForm();
     return;
   }
+  if (sound) ensureAudio();
   chrome(true);
   main.replaceChildren(
     h('p', {}, me.display_name, ' · ', me.region_id),

@@ -12,8 +12,10 @@ Användning / usage: varn [--data-dir DIR] [--smoke]
 
   --data-dir DIR   datamapp (annars $VARN_DATA_DIR, annars plattformens app-datamapp)
                    data directory (else $VARN_DATA_DIR, else the platform's app-data dir)
-  --smoke          starta, vänta tills första vyn visas, skriv \"ready in N ms\" och avsluta
-                   start, wait for the first view, print \"ready in N ms\" and exit
+  --smoke          starta, skriv \"ready in N ms\" när 112 och LARM syns och \"view in N ms\"
+                   när första vyn syns, och avsluta
+                   start, print \"ready in N ms\" when 112 and LARM show and \"view in N ms\"
+                   when the first view shows, and exit
   --help           visa den här texten / show this text
   --version        visa versionen / show the version";
 

@@ -83,7 +83,7 @@ impl Strings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeSet, HashMap};
     use std::path::Path;
 
     fn table(json: &str, name: &str) -> Table {
@@ -147,6 +147,75 @@ mod tests {
             missing.is_empty(),
             "keys used in ui/ but not in the tables: {missing:?}"
         );
+    }
+
+    /// index.html's shell is painted before the tables arrive: each of its texts names its
+    /// key (`data-i18n`) and must be that key's Swedish text, with the English in `data-en`.
+    #[test]
+    fn the_shells_texts_are_the_tables() {
+        let sv = table(SV_JSON, "sv.json");
+        let en = table(EN_JSON, "en.json");
+        let html =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/index.html"))
+                .unwrap();
+        let unescape = |s: &str| s.replace("&amp;", "&");
+        let mut seen = 0;
+        for (i, _) in html.match_indices("data-i18n=\"") {
+            let tag = &html[i..];
+            let attr = |name: &str| {
+                let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+                let end = tag[start..].find('"')? + start;
+                Some(unescape(&tag[start..end]))
+            };
+            let key = attr("data-i18n").unwrap();
+            let text_start = tag.find('>').unwrap() + 1;
+            let text =
+                unescape(&tag[text_start..text_start + tag[text_start..].find('<').unwrap()]);
+            assert_eq!(Some(&text), sv.get(&key), "the shell's Swedish for {key}");
+            assert_eq!(
+                attr("data-en").as_ref(),
+                en.get(&key),
+                "the shell's English for {key}"
+            );
+            seen += 1;
+        }
+        assert!(seen >= 7, "the shell's texts were found ({seen})");
+    }
+
+    /// The shell's icons are written out in index.html (a `<use>` of a sprite costs the first
+    /// paint): each names its icon (`data-icon`) and must draw exactly that entry of
+    /// ui/icons.js, where the app's other icons come from.
+    #[test]
+    fn the_shells_icons_are_the_icon_table() {
+        let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+        let js = std::fs::read_to_string(ui.join("icons.js")).unwrap();
+        let icons: HashMap<&str, (&str, &str)> = js
+            .lines()
+            .filter_map(|l| {
+                let (name, rest) = l.trim().split_once(": ['")?;
+                let (view_box, rest) = rest.split_once("', '")?;
+                Some((name, (view_box, rest.strip_suffix("'],")?)))
+            })
+            .collect();
+        assert!(icons.len() >= 12, "icons.js read ({})", icons.len());
+        let html = std::fs::read_to_string(ui.join("index.html")).unwrap();
+        let mut seen = 0;
+        for (i, _) in html.match_indices("data-icon=\"") {
+            let tag = &html[i..];
+            let attr = |name: &str| {
+                let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+                Some(&tag[start..tag[start..].find('"')? + start])
+            };
+            let name = attr("data-icon").unwrap();
+            let body_start = tag.find('>').unwrap() + 1;
+            let body = &tag[body_start..body_start + tag[body_start..].find("</svg>").unwrap()];
+            let (view_box, want) = icons.get(name).unwrap_or_else(|| panic!("no icon {name}"));
+            assert_eq!(attr("viewBox"), Some(*view_box), "{name}'s viewBox");
+            assert_eq!(body, *want, "the shell's {name} icon");
+            seen += 1;
+        }
+        assert!(seen >= 7, "the shell's icons were found ({seen})");
+        assert!(!html.contains("<use"), "no sprite in the shell");
     }
 
     /// Keys built at run time (`error.${kind}`, `banner.${phase}`, notifications and the tray

@@ -330,10 +330,12 @@ pub fn build<R: Runtime>(
             state.mark("window built");
             observer.set(Box::new(WindowObserver::new(app.handle().clone())));
             shortcut::register(app.handle(), &state);
+            state.mark("shortcut registered");
             if let Err(e) = build_tray(app, &state) {
                 // No tray host (a bare X server, some desktops): the button and shortcut remain.
                 tracing::warn!("no tray icon: {e}");
             }
+            state.mark("tray built");
             if state.smoke {
                 watch_smoke(app.handle().clone());
             }

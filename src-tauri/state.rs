@@ -80,6 +80,8 @@ pub struct AppState {
     pub started: Instant,
     /// Set when the UI reports its first view rendered.
     pub ui_ready: AtomicBool,
+    /// Set when the UI reports index.html's shell (112, LARM) painted.
+    pub shell_ready: AtomicBool,
     /// Set when the webview finished loading the page.
     pub page_loaded: AtomicBool,
     /// Start-up marks, kept when `VARN_STARTUP_TRACE=1` (printed under `--smoke`).
@@ -130,6 +132,7 @@ impl AppState {
             smoke: p.smoke,
             started: p.started,
             ui_ready: Default::default(),
+            shell_ready: Default::default(),
             page_loaded: Default::default(),
             trace: (std::env::var("VARN_STARTUP_TRACE").as_deref() == Ok("1"))
                 .then(|| Mutex::new(Vec::new())),

@@ -25,7 +25,8 @@ export async function on(event, handler) {
 }
 
 export const boot = () => call('boot');
-export const uiReady = (marks) => call('ui_ready', { marks });
+/** `stage`: 'shell' (index.html's shell painted) or 'view' (the first view painted). */
+export const uiReady = (marks, stage = 'view') => call('ui_ready', { marks, stage });
 export const setLanguage = (lang) => call('set_language', { lang });
 export const searchPlan = (query) => call('search_plan', { query });
 

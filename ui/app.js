@@ -25,13 +25,6 @@ import * as incidentView from './views/incident.js';
 import * as checkinView from './views/checkin.js';
 import * as welcome from './views/welcome.js';
 
-const TABS = [
-  { id: 'plan', label: 'tab.plan', icon: 'book' },
-  { id: 'contacts', label: 'tab.contacts', icon: 'phone' },
-  { id: 'reports', label: 'tab.reports', icon: 'note' },
-  { id: 'meeting', label: 'tab.meeting', icon: 'calendar' },
-];
-
 // Which view draws a route, and which tab it belongs to.
 const ROUTES = {
   plan: { view: plan, tab: 'plan' },
@@ -124,6 +117,7 @@ export const ctx = {
   async setLanguage(lang) {
     const saved = await api.setLanguage(lang);
     setLang(saved);
+    localStorage.setItem('varn-lang', saved);
     ctx.planLang = saved;
     drawChrome();
     await render();
@@ -252,30 +246,34 @@ function drawChrome() {
   replace(banner, notes);
   banner.hidden = notes.length === 0;
 
-  // The LARM button says itself when an alarm cannot get where it should.
-  const hint = h('span', { id: 'panic-hint', class: 'alarm-hint', 'aria-live': 'polite' }, panicHint());
-  const panic = h('button', {
-    id: 'panic', class: 'sos-alarm', type: 'button', 'aria-describedby': 'panic-hint',
-    dataset: { protection: ctx.protection?.state ?? 'unknown' },
-  },
-  h('span', { class: 'hold-bar', 'aria-hidden': 'true' }),
-  h('span', { class: 'alarm-label' }, t('sos.alarm')),
-  hint);
-  holdToTrigger(panic, () => ctx.raiseAlarm(), { hint, restHint: panicHint });
-  replace(document.getElementById('sos'),
-    h('button', { id: 'sos-112', class: 'sos-call', type: 'button', onclick: () => ctx.call(emergencyId()) },
-      icon('phone'), h('span', {}, t('sos.call112'))),
-    panic);
-
+  // The emergency strip and the tabs are index.html's own (painted before this module ran):
+  // wired once, and from then on only their words change — a redraw never replaces LARM in
+  // the middle of a hold.
+  const panic = document.getElementById('panic');
+  const hint = document.getElementById('panic-hint');
   const nav = document.getElementById('tabs');
+  if (!chromeWired) {
+    chromeWired = true;
+    window.varnAppLoaded = true;
+    document.getElementById('sos-112').addEventListener('click', () => ctx.call(emergencyId()));
+    holdToTrigger(panic, () => ctx.raiseAlarm(), { hint, restHint: panicHint, startedAt: window.varnEarlyPress || 0 });
+    for (const b of nav.querySelectorAll('[data-tab]')) {
+      b.addEventListener('click', () => ctx.go(`#/${b.dataset.tab}`));
+      b.addEventListener('keydown', tabKeys);
+    }
+  }
+  for (const el of document.querySelectorAll('#sos [data-i18n], #tabs [data-i18n]')) {
+    if (el !== hint) el.textContent = t(el.dataset.i18n);
+  }
+  // The LARM button says itself when an alarm cannot get where it should.
+  panic.dataset.protection = ctx.protection?.state ?? 'unknown';
+  if (!panic.classList.contains('holding') && !panic.classList.contains('tapped')) hint.textContent = panicHint();
   nav.setAttribute('aria-label', t('tabs.label'));
-  replace(nav, TABS.map((tab) =>
-    h('button', {
-      type: 'button', role: 'tab', id: `tab-${tab.id}`, dataset: { tab: tab.id },
-      'aria-controls': 'view', onclick: () => ctx.go(`#/${tab.id}`), onkeydown: tabKeys,
-    }, icon(tab.icon), h('span', {}, t(tab.label)))));
   drawSyncBadge();
 }
+
+/** Whether the static chrome's buttons have their handlers. */
+let chromeWired = false;
 
 /** The number of reports waiting to be sent, on the Rapporter tab. */
 function drawSyncBadge() {
@@ -383,6 +381,8 @@ async function start() {
   }
   setTables(info.strings);
   setLang(info.lang);
+  // For the next start's first paint (ui/shell.js).
+  localStorage.setItem('varn-lang', info.lang);
   Object.assign(ctx, {
     profile: info.profile,
     profileSource: info.profile_source,

@@ -1,4 +1,7 @@
-// Builds DOM nodes. Text always goes in as text nodes, never as HTML.
+// Builds DOM nodes. Text always goes in as text nodes, never as HTML (the one markup set here
+// is an icon's constant SVG from ui/icons.js).
+
+import { ICONS } from './icons.js';
 
 /**
  * h('button', { class: 'big', onclick: fn, 'aria-label': '…' }, 'text', childNode, [more])
@@ -41,7 +44,16 @@ export function replace(el, ...children) {
   return el;
 }
 
-/** An icon drawn from ui/img/<name>.svg in the current text colour (CSS mask). */
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An icon from ui/icons.js, drawn inline in the current text colour. */
 export function icon(name, extra = '') {
-  return h('span', { class: `icon icon-${name} ${extra}`.trim(), 'aria-hidden': 'true' });
+  const [viewBox, body] = ICONS[name];
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', `icon ${extra}`.trim());
+  svg.setAttribute('viewBox', viewBox);
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.innerHTML = body;
+  return svg;
 }

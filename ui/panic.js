@@ -43,7 +43,7 @@ function secondsLeft(ms) {
  * Makes `button` raise the alarm when held. `hint` is the element under the label that shows
  * the countdown; `restHint()` gives its text at rest.
  */
-export function holdToTrigger(button, onTrigger, { hint = null, restHint = () => '' } = {}) {
+export function holdToTrigger(button, onTrigger, { hint = null, restHint = () => '', startedAt = 0 } = {}) {
   let start = 0;
   let frame = 0;
   let fired = false;
@@ -97,6 +97,14 @@ export function holdToTrigger(button, onTrigger, { hint = null, restHint = () =>
     button.classList.add('holding');
     frame = requestAnimationFrame(tick);
   };
+
+  // A press that began before this was wired (ui/shell.js) counts from its start.
+  if (startedAt > 0) {
+    fired = false;
+    start = startedAt;
+    button.classList.add('holding');
+    frame = requestAnimationFrame(tick);
+  }
 
   button.addEventListener('pointerdown', (e) => {
     if (e.button !== 0) return;

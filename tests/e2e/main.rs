@@ -133,13 +133,18 @@ async fn smoke_flag_reports_ready_and_exits_0() {
         "stdout: {stdout}\nstderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let ms: u64 = stdout
-        .trim()
-        .strip_prefix("ready in ")
-        .and_then(|s| s.strip_suffix(" ms"))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected output: {stdout:?}"));
-    assert!(ms > 0);
+    let figure = |prefix: &str| -> u64 {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix)?.strip_suffix(" ms")?.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix:?} line in {stdout:?}"))
+    };
+    let (shell, view) = (figure("ready in "), figure("view in "));
+    assert!(shell > 0);
+    assert!(
+        view >= shell,
+        "the shell is painted before the first view: {stdout:?}"
+    );
 }
 
 #[tokio::test]

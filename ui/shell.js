@@ -1,0 +1,39 @@
+// The first paint: index.html's shell — the top bar, 112, LARM and the tabs — in the person's
+// language (remembered in localStorage from the last run), reported as painted, and only then
+// the app itself (ui/app.js and its views) is loaded. A press on LARM that starts before the
+// app has loaded counts from when it began (app.js takes it over).
+
+import { uiReady } from './api.js';
+
+const navigationStart = performance.timeOrigin;
+
+if (localStorage.getItem('varn-lang') === 'en') {
+  document.documentElement.lang = 'en';
+  for (const el of document.querySelectorAll('[data-en]')) el.textContent = el.dataset.en;
+}
+
+const panic = document.getElementById('panic');
+window.varnEarlyPress = 0;
+panic.addEventListener('pointerdown', (e) => {
+  if (e.button !== 0 || window.varnAppLoaded) return;
+  e.preventDefault();
+  panic.setPointerCapture?.(e.pointerId);
+  window.varnEarlyPress = performance.now();
+});
+for (const ev of ['pointerup', 'pointercancel']) {
+  panic.addEventListener(ev, () => { window.varnEarlyPress = 0; });
+}
+
+// Every module at once instead of level by level as imports are discovered — after the paint.
+const MODULES = ['app.js', 'dom.js', 'icons.js', 'i18n.js', 'dialog.js', 'panic.js', 'guard.js', 'datetime.js',
+  'views/alarm.js', 'views/unlock.js', 'views/lockscreen.js', 'views/incident.js', 'views/common.js',
+  'views/plan.js', 'views/card.js', 'views/contacts.js', 'views/reports.js', 'views/meeting.js',
+  'views/checkin.js', 'views/inventory.js', 'views/settings.js', 'views/welcome.js'];
+
+requestAnimationFrame(() => requestAnimationFrame(() => {
+  uiReady([['navigation start', navigationStart], ['shell painted', Date.now()]], 'shell').catch(() => {});
+  for (const href of MODULES) {
+    document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
+  }
+  import('./app.js');
+}));

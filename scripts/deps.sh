@@ -11,7 +11,7 @@ PACKAGES=(
   xvfb webkit2gtk-driver dbus-x11 dunst libnotify-bin xdotool imagemagick librsvg2-bin
   gnome-keyring libsecret-tools
   chromium chromium-driver poppler-utils
-  postgresql
+  postgresql python3-venv
 )
 
 missing=()

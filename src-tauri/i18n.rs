@@ -235,6 +235,9 @@ mod tests {
         ] {
             keys.push(format!("banner.{phase}"));
         }
+        for kind in varn_core::wire::EventKind::ALL {
+            keys.push(format!("timeline.kind.{}", kind.as_str()));
+        }
         for b in ["not_enrolled", "token_refused", "keychain_unavailable"] {
             keys.push(format!("alarm.blocked.{b}"));
         }

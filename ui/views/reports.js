@@ -48,7 +48,7 @@ export function syncPanel(ctx) {
       type: 'button', class: 'btn secondary', id: 'sync-now',
       onclick: async (e) => {
         e.currentTarget.disabled = true;
-        try { ctx.sync = await api.syncNow(); } catch (err) { ctx.showError?.(err); }
+        try { ctx.sync = await api.syncNow(); } catch (err) { ctx.error(err); }
       },
     }, t('sync.send_now')) : null);
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::wire::TimelineEntry;
+use crate::wire::{EventKind, TimelineEntry};
 
 /// What the export says about the alarm itself.
 #[derive(Debug, Clone, Default)]
@@ -24,21 +24,23 @@ pub struct Header<'a> {
 
 /// The Swedish words for an event kind; unknown kinds are shown as they are.
 pub fn kind_label(kind: &str) -> &str {
-    match kind {
-        "triggered" => "Larmet utlöstes (enhetens klocka)",
-        "stored" => "Sparat i appen (enhetens klocka)",
-        "received" => "Mottaget av regionens server",
-        "shown" => "Visat i larmcentralen",
-        "acknowledged" => "Kvitterat",
-        "escalated" => "Eskalerat – ingen hade kvitterat",
-        "notify_failed" => "Avisering misslyckades",
-        "cancelled" => "Avbrutet",
-        "duress" => "Avbrutet under tvång (hot-PIN) – larmet kvarstår",
-        "note" => "Anteckning",
-        "checked_in" => "Incheckad (enhetens klocka)",
-        "checkin_overdue" => "Missad utcheckning – larm",
-        "checked_out" => "Utcheckad",
-        other => other,
+    let Some(known) = EventKind::parse(kind) else {
+        return kind;
+    };
+    match known {
+        EventKind::Triggered => "Larmet utlöstes (enhetens klocka)",
+        EventKind::Stored => "Sparat i appen (enhetens klocka)",
+        EventKind::Received => "Mottaget av regionens server",
+        EventKind::Shown => "Visat i larmcentralen",
+        EventKind::Acknowledged => "Kvitterat",
+        EventKind::Escalated => "Eskalerat – ingen hade kvitterat",
+        EventKind::NotifyFailed => "Avisering misslyckades",
+        EventKind::Cancelled => "Avbrutet",
+        EventKind::Duress => "Avbrutet under tvång (hot-PIN) – larmet kvarstår",
+        EventKind::Note => "Anteckning",
+        EventKind::CheckedIn => "Incheckad (enhetens klocka)",
+        EventKind::CheckinOverdue => "Missad utcheckning – larm",
+        EventKind::CheckedOut => "Utcheckad",
     }
 }
 

@@ -17,6 +17,46 @@ pub const MAX_SHORT_CHARS: usize = 200;
 pub const MAX_ATTACHMENT_BYTES: u64 = 512 * 1024 * 1024;
 /// Largest chunk of an attachment in one request, in bytes.
 pub const MAX_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// Largest JSON body of any request but a report's, in bytes.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// Largest body of `PUT /v1/reports/{id}`, in bytes: every report that passes
+/// [`ReportRequest::validate`] fits when written as the app writes it (serde_json: at most
+/// four bytes a character), so a valid report is never refused for its size.
+pub const MAX_REPORT_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reads a whole number, also when it is written `3.0`: JSON (and JSON Schema's `integer`)
+/// does not tell `3` and `3.0` apart. A fraction, a negative number or one too large for the
+/// field is an error naming the number.
+fn whole_number<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::{Error, Visitor};
+    struct Whole;
+    impl Visitor<'_> for Whole {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a whole number, 0 or more")
+        }
+        fn visit_u64<E: Error>(self, n: u64) -> Result<u64, E> {
+            Ok(n)
+        }
+        fn visit_i64<E: Error>(self, n: i64) -> Result<u64, E> {
+            u64::try_from(n).map_err(|_| E::custom(format!("{n} is below 0")))
+        }
+        fn visit_f64<E: Error>(self, n: f64) -> Result<u64, E> {
+            // 2^64 as f64; below it every whole f64 fits a u64.
+            if n.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&n) {
+                Ok(n as u64)
+            } else {
+                Err(E::custom(format!("{n} is not a whole number of 0 or more")))
+            }
+        }
+    }
+    let n = d.deserialize_any(Whole)?;
+    T::try_from(n).map_err(|_| D::Error::custom(format!("{n} is too large")))
+}
 
 /// What a person does in the region's eyes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +222,7 @@ pub struct CheckinRequest {
     #[serde(default)]
     pub place: String,
     /// Starts at 1, grows with every extension.
+    #[serde(deserialize_with = "whole_number")]
     pub revision: u32,
 }
 
@@ -268,13 +309,89 @@ impl CheckinRequest {
 pub struct TimelineEntry {
     /// When it happened: the device's clock for `triggered` and `stored`, else the server's.
     pub at: DateTime<Utc>,
-    /// What happened: `triggered`, `stored`, `received`, `shown`, `acknowledged`,
-    /// `escalated`, `notify_failed`, `cancelled`, `duress`, `note`.
+    /// What happened: an [`EventKind`]'s name. A string on the wire, so that an app meets a
+    /// kind a newer server adds with its name instead of a parse error.
     pub kind: String,
     /// Who did it (the person, an officer, or `server`).
     pub actor: String,
     /// Extra detail (a cancel reason, whom an escalation alerted, a note's text).
     pub detail: String,
+}
+
+/// What happened, in an alarm's timeline: the one list for the server that writes the
+/// entries, the app and the dashboard that show them, and the API's description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Raised on the device (the device's clock).
+    Triggered,
+    /// Written to the device's database (the device's clock).
+    Stored,
+    /// Received by the region's server.
+    Received,
+    /// Shown to an officer on the dashboard (once per officer).
+    Shown,
+    /// Acknowledged by an officer.
+    Acknowledged,
+    /// Nobody acknowledged in time: the next on the escalation list was alerted.
+    Escalated,
+    /// An escalation notice could not be delivered.
+    NotifyFailed,
+    /// Cancelled by the person.
+    Cancelled,
+    /// Cancelled under duress: the alarm stays open (shown to the device as `cancelled`).
+    Duress,
+    /// An officer's note.
+    Note,
+    /// The check-in this alarm came from began (the device's clock).
+    CheckedIn,
+    /// Nobody checked out by the deadline: the server raised this alarm.
+    CheckinOverdue,
+    /// Checked out after all (late).
+    CheckedOut,
+}
+
+impl EventKind {
+    /// Every kind, in the order they usually happen.
+    pub const ALL: [EventKind; 13] = [
+        EventKind::Triggered,
+        EventKind::Stored,
+        EventKind::Received,
+        EventKind::Shown,
+        EventKind::Acknowledged,
+        EventKind::Escalated,
+        EventKind::NotifyFailed,
+        EventKind::Cancelled,
+        EventKind::Duress,
+        EventKind::Note,
+        EventKind::CheckedIn,
+        EventKind::CheckinOverdue,
+        EventKind::CheckedOut,
+    ];
+
+    /// Its name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Triggered => "triggered",
+            EventKind::Stored => "stored",
+            EventKind::Received => "received",
+            EventKind::Shown => "shown",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::Escalated => "escalated",
+            EventKind::NotifyFailed => "notify_failed",
+            EventKind::Cancelled => "cancelled",
+            EventKind::Duress => "duress",
+            EventKind::Note => "note",
+            EventKind::CheckedIn => "checked_in",
+            EventKind::CheckinOverdue => "checkin_overdue",
+            EventKind::CheckedOut => "checked_out",
+        }
+    }
+
+    /// The kind of that name, if it is one.
+    pub fn parse(name: &str) -> Option<EventKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
 }
 
 /// The kinds of incident the app records.
@@ -350,6 +467,7 @@ pub struct IncidentReport {
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     /// Revision number, 1 for the first; each edit after sending makes a new one.
+    #[serde(deserialize_with = "whole_number")]
     pub revision: u32,
     /// The content.
     pub report: IncidentReport,
@@ -377,6 +495,7 @@ pub struct AttachmentMeta {
     /// MIME type, e.g. `image/jpeg`.
     pub content_type: String,
     /// Size in bytes.
+    #[serde(deserialize_with = "whole_number")]
     pub size: u64,
     /// SHA-256 of the whole file, lower-case hex.
     pub sha256: String,
@@ -495,6 +614,9 @@ impl ReportRequest {
                 message: "too many checklist items or attachments".into(),
             });
         }
+        for item in &r.checklist {
+            check_text("report.checklist", item, MAX_SHORT_CHARS)?;
+        }
         Ok(())
     }
 }
@@ -504,7 +626,7 @@ impl AttachmentMeta {
     pub fn validate(&self) -> Result<(), WireError> {
         check_text("filename", &self.filename, MAX_SHORT_CHARS)?;
         check_text("content_type", &self.content_type, MAX_SHORT_CHARS)?;
-        if self.filename.trim().is_empty() {
+        if self.filename.is_empty() {
             return Err(WireError::Invalid {
                 field: "filename",
                 message: "must not be empty".into(),
@@ -568,6 +690,95 @@ mod tests {
             a.validate(),
             Err(WireError::TooLong { field: "place", .. })
         ));
+    }
+
+    /// The largest report `validate` lets through, in the widest characters (four bytes each
+    /// in UTF-8), written as the app writes it, fits [`MAX_REPORT_BODY_BYTES`]; one character
+    /// more in any section is refused by `validate` before the size could matter.
+    #[test]
+    fn the_largest_valid_report_fits_the_report_body_limit() {
+        let wide = |n: usize| "\u{1F6A8}".repeat(n);
+        let mut report = IncidentReport {
+            kind: Some(IncidentKind::OnSite),
+            started_at: Some(Utc::now()),
+            ended_at: Some(Utc::now()),
+            place: wide(MAX_SHORT_CHARS),
+            involved: wide(MAX_REPORT_TEXT_CHARS),
+            before: wide(MAX_REPORT_TEXT_CHARS),
+            during: wide(MAX_REPORT_TEXT_CHARS),
+            actions: wide(MAX_REPORT_TEXT_CHARS),
+            witnesses: wide(MAX_REPORT_TEXT_CHARS),
+            police_reported: true,
+            police_reported_at: Some(Utc::now()),
+            police_report_number: wide(MAX_SHORT_CHARS),
+            reported_to_region: true,
+            checklist: vec![wide(MAX_SHORT_CHARS); 100],
+            attachments: vec![Uuid::now_v7(); 1000],
+            alarm_id: Some(Uuid::now_v7()),
+        };
+        let request = ReportRequest {
+            revision: u32::MAX,
+            report: report.clone(),
+        };
+        assert_eq!(request.validate(), Ok(()));
+        let bytes = serde_json::to_vec(&request).unwrap().len();
+        assert!(
+            bytes > MAX_JSON_BYTES && bytes <= MAX_REPORT_BODY_BYTES,
+            "{bytes} bytes"
+        );
+        report.checklist[0].push('x');
+        let too_long = ReportRequest {
+            revision: 1,
+            report,
+        };
+        assert!(matches!(
+            too_long.validate(),
+            Err(WireError::TooLong {
+                field: "report.checklist",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn whole_numbers_are_read_also_when_written_with_a_zero_fraction() {
+        let meta = |size: &str| {
+            serde_json::from_str::<AttachmentMeta>(&format!(
+                r#"{{"filename":"a","content_type":"b","sha256":"{}","size":{size}}}"#,
+                "a".repeat(64)
+            ))
+            .map(|m| m.size)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(meta("134217728"), Ok(134_217_728));
+        assert_eq!(meta("134217728.0"), Ok(134_217_728));
+        assert_eq!(meta("1e3"), Ok(1000));
+        assert!(meta("1.5")
+            .unwrap_err()
+            .contains("1.5 is not a whole number"));
+        assert!(meta("-1").unwrap_err().contains("-1 is below 0"));
+        assert!(meta("\"1\"").is_err());
+        let revision = |r: &str| {
+            serde_json::from_str::<ReportRequest>(&format!(r#"{{"revision":{r},"report":{{}}}}"#))
+                .map(|r| r.revision)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(revision("2.0"), Ok(2));
+        assert!(revision("4294967296").unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn event_kinds_have_one_name_each_on_the_wire() {
+        let mut names = std::collections::HashSet::new();
+        for kind in EventKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.as_str())
+            );
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            assert!(names.insert(kind.as_str()), "{kind:?} named twice");
+        }
+        assert_eq!(EventKind::parse("exploded"), None);
     }
 
     #[test]

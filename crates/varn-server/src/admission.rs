@@ -188,14 +188,22 @@ pub async fn device_gate(State(state): State<AppState>, req: Request, next: Next
         )
         .into_response();
     };
-    let upload = req.method() == Method::PATCH;
-    let (limit, deadline) = if upload {
-        (
+    let (limit, deadline) = match *req.method() {
+        Method::PATCH => (
             varn_core::wire::MAX_CHUNK_BYTES + 64 * 1024,
             limits.upload_body_timeout,
-        )
-    } else {
-        (crate::MAX_JSON_BYTES, limits.body_timeout)
+        ),
+        // Reports alone may be larger: every valid one fits (varn_core::wire).
+        Method::PUT
+            if req
+                .uri()
+                .path()
+                .strip_prefix("/v1/reports/")
+                .is_some_and(|id| !id.contains('/')) =>
+        {
+            (crate::MAX_REPORT_BODY_BYTES, limits.body_timeout)
+        }
+        _ => (crate::MAX_JSON_BYTES, limits.body_timeout),
     };
     let mut req = match buffered(req, limit, deadline).await {
         Ok(r) => r,

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,11 +13,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 use varn_core::wire::{
     normalize_code, AlarmRequest, AttachmentMeta, CancelRequest, CheckinRequest, CheckoutRequest,
-    DeviceInfo, EnrollRequest, EnrollResponse, ReportRequest, TimelineEntry,
+    DeviceInfo, EnrollRequest, EnrollResponse, EventKind, ReportRequest, TimelineEntry,
 };
 
 use crate::auth::{self, DeviceAuth};
-use crate::problem::{ApiError, ApiJson, ApiPath};
+use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::ratelimit::{OverQuota, Quota};
 use crate::store::{Revoker, StoreError};
 use crate::AppState;
@@ -222,7 +222,7 @@ pub async fn put_alarm(
 #[derive(Deserialize)]
 pub struct WaitQuery {
     /// Answer only when the alarm's version is higher than this (long-poll).
-    after_version: Option<i64>,
+    after_version: Option<u64>,
     /// Seconds to wait for that, at most 30.
     wait: Option<u64>,
 }
@@ -232,8 +232,23 @@ pub async fn get_alarm(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
     ApiPath(id): ApiPath<Uuid>,
-    Query(q): Query<WaitQuery>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<Response> {
+    if q.wait.is_some_and(|w| w > MAX_WAIT_SECS) {
+        return Err(ApiError::bad_request(format!(
+            "wait is at most {MAX_WAIT_SECS} seconds"
+        )));
+    }
+    let after = match q.after_version.map(i64::try_from) {
+        None => i64::MIN,
+        Some(Ok(v)) => v,
+        Some(Err(_)) => {
+            return Err(ApiError::bad_request(format!(
+                "after_version is at most {}",
+                i64::MAX
+            )))
+        }
+    };
     // Subscribe before reading, so a change in between is not missed.
     let mut changes = state.subscribe();
     let own = |a: &crate::store::Alarm| a.device_id == device.id;
@@ -243,7 +258,6 @@ pub async fn get_alarm(
         .await?
         .filter(own)
         .ok_or_else(|| ApiError::not_found("no such alarm for this device"))?;
-    let after = q.after_version.unwrap_or(i64::MIN);
     if alarm.version > after || q.wait.unwrap_or(0) == 0 {
         return Ok(Json(alarm.receipt()).into_response());
     }
@@ -379,8 +393,8 @@ pub fn for_device(events: Vec<TimelineEntry>, duress: bool) -> Vec<TimelineEntry
     }
     let mut shown = Vec::with_capacity(events.len());
     for mut e in events {
-        if e.kind == "duress" {
-            e.kind = "cancelled".into();
+        if e.kind == EventKind::Duress.as_str() {
+            e.kind = EventKind::Cancelled.as_str().into();
             shown.push(e);
             break;
         }

@@ -214,7 +214,7 @@ async fn notify(state: &AppState, alarm: &Alarm, step: u32, recipients: &[Contac
             tracing::error!(alarm = %alarm.id, step, "escalation notice not delivered: {e}");
             let event = AlarmEvent {
                 at: state.now(),
-                kind: "notify_failed".into(),
+                kind: varn_core::wire::EventKind::NotifyFailed.as_str().into(),
                 actor: "server".into(),
                 detail: format!("{}: {e}", to.name),
             };

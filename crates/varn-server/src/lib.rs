@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -42,8 +42,7 @@ use crate::problem::ApiError;
 use crate::ratelimit::{FailureLimiter, Quotas};
 use crate::store::{Alarm, Officer, Store};
 
-/// Largest JSON body accepted.
-pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+pub use varn_core::wire::{MAX_JSON_BYTES, MAX_REPORT_BODY_BYTES};
 
 pub use profiles::ServedProfile;
 
@@ -262,7 +261,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/checkins/{id}/checkout", post(api::checkout))
         .route(
             "/v1/reports/{id}",
-            put(api::put_report).get(api::get_report),
+            put(api::put_report)
+                .get(api::get_report)
+                .layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
         )
         .route(
             "/v1/reports/{report}/attachments/{id}",
@@ -322,10 +323,8 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> Response {
-    let mut res =
-        ApiError::bad_request("this method is not allowed here; see /openapi.json").into_response();
-    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    res
+    ApiError::method_not_allowed("this method is not allowed here; see Allow and /openapi.json")
+        .into_response()
 }
 
 /// Logs each request (method, route template, status, time; never bodies, tokens or names),

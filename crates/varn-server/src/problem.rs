@@ -111,6 +111,15 @@ impl ApiError {
             detail,
         )
     }
+    /// 405: the path exists, the method does not (axum adds the `Allow` header).
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            detail,
+        )
+    }
     /// 413.
     pub fn too_large(detail: impl Into<String>) -> Self {
         Self::new(
@@ -277,6 +286,27 @@ where
                 format!("the path is not valid: {} (ids are UUIDs)", e.body_text()),
             )),
             Err(other) => Err(ApiError::bad_request(other.body_text())),
+        }
+    }
+}
+
+/// `Query<T>` whose rejections are problem+json.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "the query is not valid: {}",
+                e.body_text()
+            ))),
         }
     }
 }

@@ -836,6 +836,29 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
         .await
         .unwrap();
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
+    // A report may be larger than any other body: a valid one of 1.5 MB (five full sections of
+    // three-byte characters) is taken, and only one past the report limit is too large.
+    let full = "€".repeat(varn_core::wire::MAX_REPORT_TEXT_CHARS);
+    let report_body = json!({ "revision": 1, "report": {
+        "involved": full, "before": full, "during": full, "actions": full, "witnesses": full } });
+    assert!(serde_json::to_vec(&report_body).unwrap().len() > varn_server::MAX_JSON_BYTES);
+    let res = c
+        .put(format!("{base}/v1/reports/{}", Uuid::now_v7()))
+        .bearer_auth(&a.token)
+        .json(&report_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
+    let res = c
+        .put(format!("{base}/v1/reports/{}", Uuid::now_v7()))
+        .bearer_auth(&a.token)
+        .json(&json!({ "revision": 1, "report": {
+            "during": "x".repeat(varn_server::MAX_REPORT_BODY_BYTES) } }))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
     // Not a UUID.
     let res = c
         .put(format!("{base}/v1/alarms/not-a-uuid"))
@@ -846,6 +869,26 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
         .unwrap();
     let p = problem(res, StatusCode::BAD_REQUEST).await;
     assert!(p["detail"].as_str().unwrap().contains("UUID"));
+    // A query that is not a number, or waits longer than the documented 30 s.
+    for query in [
+        "wait=abc",
+        "after_version=abc",
+        "after_version=-1",
+        "after_version=1&wait=31",
+    ] {
+        let res = c
+            .get(format!("{base}/v1/alarms/{}?{query}", Uuid::now_v7()))
+            .bearer_auth(&a.token)
+            .send()
+            .await
+            .unwrap();
+        let p = problem(res, StatusCode::BAD_REQUEST).await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("wait")
+                || p["detail"].as_str().unwrap().contains("after_version"),
+            "{query}: {p}"
+        );
+    }
     // Unknown id.
     let res = c
         .get(format!("{base}/v1/alarms/{}", Uuid::now_v7()))
@@ -1077,6 +1120,25 @@ async fn logout_ends_the_session() {
             .status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The description names every timeline kind the server writes, and no other.
+#[test]
+fn the_documented_timeline_kinds_are_the_servers() {
+    let doc: Value =
+        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
+    let documented: Vec<&str> = doc["components"]["schemas"]["TimelineEntry"]["properties"]["kind"]
+        ["enum"]
+        .as_array()
+        .expect("TimelineEntry.kind is an enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let written: Vec<&str> = varn_core::wire::EventKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(documented, written);
 }
 
 #[tokio::test]

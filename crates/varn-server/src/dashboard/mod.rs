@@ -404,7 +404,7 @@ async fn add_note(
     }
     let event = crate::store::AlarmEvent {
         at: state.now(),
-        kind: "note".into(),
+        kind: varn_core::wire::EventKind::Note.as_str().into(),
         actor: o.display_name.clone(),
         detail: text.to_string(),
     };

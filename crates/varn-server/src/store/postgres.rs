@@ -32,7 +32,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
-    CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
+    CheckoutRequest, EventKind, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
 use super::{
@@ -999,11 +999,27 @@ impl Store for PgStore {
         }
         if inserted {
             let what = if req.drill { "drill" } else { "" };
-            add_event(&tx, id, req.triggered_at, "triggered", &device.name, what).await?;
+            add_event(
+                &tx,
+                id,
+                req.triggered_at,
+                EventKind::Triggered.as_str(),
+                &device.name,
+                what,
+            )
+            .await?;
             if let Some(stored) = req.stored_at {
-                add_event(&tx, id, stored, "stored", &device.name, "").await?;
+                add_event(
+                    &tx,
+                    id,
+                    stored,
+                    EventKind::Stored.as_str(),
+                    &device.name,
+                    "",
+                )
+                .await?;
             }
-            add_event(&tx, id, now, "received", "server", "").await?;
+            add_event(&tx, id, now, EventKind::Received.as_str(), "server", "").await?;
             self.announce(&tx, &alarm).await?;
         }
         tx.commit().await?;
@@ -1035,7 +1051,15 @@ impl Store for PgStore {
                 &[&now, &id],
             )
             .await?;
-            add_event(&tx, id, now, "duress", &device.name, &req.reason).await?;
+            add_event(
+                &tx,
+                id,
+                now,
+                EventKind::Duress.as_str(),
+                &device.name,
+                &req.reason,
+            )
+            .await?;
         } else {
             tx.run(
                 "UPDATE alarms SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2,
@@ -1043,7 +1067,15 @@ impl Store for PgStore {
                 &[&now, &req.reason, &id],
             )
             .await?;
-            add_event(&tx, id, now, "cancelled", &device.name, &req.reason).await?;
+            add_event(
+                &tx,
+                id,
+                now,
+                EventKind::Cancelled.as_str(),
+                &device.name,
+                &req.reason,
+            )
+            .await?;
         }
         let alarm = load_alarm(&tx, id, false)
             .await?
@@ -1074,7 +1106,15 @@ impl Store for PgStore {
             &[&now, &officer.display_name, &id],
         )
         .await?;
-        add_event(&tx, id, now, "acknowledged", &officer.display_name, "").await?;
+        add_event(
+            &tx,
+            id,
+            now,
+            EventKind::Acknowledged.as_str(),
+            &officer.display_name,
+            "",
+        )
+        .await?;
         let alarm = load_alarm(&tx, id, false)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -1169,7 +1209,15 @@ impl Store for PgStore {
         if !claimed {
             return Ok(None);
         }
-        add_event(&tx, id, now, "escalated", "server", &detail).await?;
+        add_event(
+            &tx,
+            id,
+            now,
+            EventKind::Escalated.as_str(),
+            "server",
+            &detail,
+        )
+        .await?;
         let alarm = load_alarm(&tx, id, false)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -1201,7 +1249,15 @@ impl Store for PgStore {
         if seen {
             return Ok(false);
         }
-        add_event(&tx, id, now, "shown", &officer.display_name, "").await?;
+        add_event(
+            &tx,
+            id,
+            now,
+            EventKind::Shown.as_str(),
+            &officer.display_name,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -1307,7 +1363,15 @@ impl Store for PgStore {
             // Late: the alarm stands until an officer acknowledges it.
             let detail = super::late_checkout_detail(req.outcome);
             load_alarm(&tx, alarm_id, true).await?;
-            add_event(&tx, alarm_id, now, "checked_out", &device.name, detail).await?;
+            add_event(
+                &tx,
+                alarm_id,
+                now,
+                EventKind::CheckedOut.as_str(),
+                &device.name,
+                detail,
+            )
+            .await?;
             tx.run(
                 "UPDATE alarms SET version = version + 1 WHERE id = $1",
                 &[&alarm_id],
@@ -1404,8 +1468,24 @@ impl Store for PgStore {
             ],
         )
         .await?;
-        add_event(&tx, alarm_id, k.started_at, "checked_in", &k.who, "").await?;
-        add_event(&tx, alarm_id, now, "checkin_overdue", "server", &message).await?;
+        add_event(
+            &tx,
+            alarm_id,
+            k.started_at,
+            EventKind::CheckedIn.as_str(),
+            &k.who,
+            "",
+        )
+        .await?;
+        add_event(
+            &tx,
+            alarm_id,
+            now,
+            EventKind::CheckinOverdue.as_str(),
+            "server",
+            &message,
+        )
+        .await?;
         let alarm = load_alarm(&tx, alarm_id, false)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use varn_core::sqlite as core_sqlite;
 use varn_core::wire::{
     AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinRequest, CheckinStatus,
-    CheckoutRequest, ReportReceipt, ReportRequest, Role, UploadStatus,
+    CheckoutRequest, EventKind, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
 use super::{
@@ -735,11 +735,18 @@ impl Store for SqliteStore {
             }
             if inserted {
                 let what = if req.drill { "drill" } else { "" };
-                add_event(c, id, req.triggered_at, "triggered", &device.name, what)?;
+                add_event(
+                    c,
+                    id,
+                    req.triggered_at,
+                    EventKind::Triggered.as_str(),
+                    &device.name,
+                    what,
+                )?;
                 if let Some(stored) = req.stored_at {
-                    add_event(c, id, stored, "stored", &device.name, "")?;
+                    add_event(c, id, stored, EventKind::Stored.as_str(), &device.name, "")?;
                 }
-                add_event(c, id, now, "received", "server", "")?;
+                add_event(c, id, now, EventKind::Received.as_str(), "server", "")?;
             }
             Ok((alarm, inserted))
         })
@@ -769,7 +776,14 @@ impl Store for SqliteStore {
                     "UPDATE alarms SET duress_at = ?1, version = version + 1 WHERE id = ?2",
                     params![ts(now), id.to_string()],
                 )?;
-                add_event(c, id, now, "duress", &device.name, &req.reason)?;
+                add_event(
+                    c,
+                    id,
+                    now,
+                    EventKind::Duress.as_str(),
+                    &device.name,
+                    &req.reason,
+                )?;
                 return Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true));
             }
             c.execute(
@@ -777,7 +791,14 @@ impl Store for SqliteStore {
                     version = version + 1 WHERE id = ?3",
                 params![ts(now), req.reason, id.to_string()],
             )?;
-            add_event(c, id, now, "cancelled", &device.name, &req.reason)?;
+            add_event(
+                c,
+                id,
+                now,
+                EventKind::Cancelled.as_str(),
+                &device.name,
+                &req.reason,
+            )?;
             Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true))
         })
         .await
@@ -802,7 +823,7 @@ impl Store for SqliteStore {
                     version = version + 1 WHERE id = ?3",
                 params![ts(now), officer.display_name, id.to_string()],
             )?;
-            add_event(c, id, now, "acknowledged", &officer.display_name, "")?;
+            add_event(c, id, now, EventKind::Acknowledged.as_str(), &officer.display_name, "")?;
             Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true))
         })
         .await
@@ -882,7 +903,7 @@ impl Store for SqliteStore {
                  WHERE id = ?3 AND escalation_step = ?4 AND status = 'open'",
                 params![step, names_json, id.to_string(), step - 1],
             )?;
-            add_event(c, id, now, "escalated", "server", &detail)?;
+            add_event(c, id, now, EventKind::Escalated.as_str(), "server", &detail)?;
             Ok(Some(load_alarm(c, id)?.ok_or(StoreError::NotFound)?))
         })
         .await
@@ -908,7 +929,14 @@ impl Store for SqliteStore {
             if seen {
                 return Ok(false);
             }
-            add_event(c, id, now, "shown", &officer.display_name, "")?;
+            add_event(
+                c,
+                id,
+                now,
+                EventKind::Shown.as_str(),
+                &officer.display_name,
+                "",
+            )?;
             Ok(true)
         })
         .await
@@ -994,7 +1022,7 @@ impl Store for SqliteStore {
                 // Late: the alarm stands until an officer acknowledges it; its timeline and
                 // its version say that the person checked out.
                 let detail = super::late_checkout_detail(req.outcome);
-                add_event(c, alarm_id, now, "checked_out", &device.name, detail)?;
+                add_event(c, alarm_id, now, EventKind::CheckedOut.as_str(), &device.name, detail)?;
                 c.execute(
                     "UPDATE alarms SET version = version + 1 WHERE id = ?1",
                     [alarm_id.to_string()],
@@ -1072,8 +1100,22 @@ impl Store for SqliteStore {
                     message
                 ],
             )?;
-            add_event(c, alarm_id, k.started_at, "checked_in", &k.who, "")?;
-            add_event(c, alarm_id, now, "checkin_overdue", "server", &message)?;
+            add_event(
+                c,
+                alarm_id,
+                k.started_at,
+                EventKind::CheckedIn.as_str(),
+                &k.who,
+                "",
+            )?;
+            add_event(
+                c,
+                alarm_id,
+                now,
+                EventKind::CheckinOverdue.as_str(),
+                "server",
+                &message,
+            )?;
             Ok(load_alarm(c, alarm_id)?)
         })
         .await

@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use rand::Rng;
 use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
+pub use varn_core::alarm::AlarmView;
 use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
 use varn_core::wire::{AlarmRequest, CancelRequest, TimelineEntry};
 
@@ -40,76 +41,6 @@ pub enum Connection {
     Offline,
     /// The app has no link to a region server.
     NotEnrolled,
-}
-
-/// An alarm as the alarm screen needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AlarmView {
-    /// The alarm's id.
-    pub id: Uuid,
-    /// What to show.
-    pub phase: Phase,
-    /// When it was triggered.
-    pub triggered_at: DateTime<Utc>,
-    /// When the screen turns to "not confirmed" if no receipt has come.
-    pub unconfirmed_at: DateTime<Utc>,
-    /// The meeting sent with it.
-    pub meeting: String,
-    /// The place sent with it.
-    pub place: String,
-    /// When the region received it.
-    pub received_at: Option<DateTime<Utc>>,
-    /// When an officer acknowledged it.
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    /// Who acknowledged it.
-    pub acknowledged_by: Option<String>,
-    /// When the server registered the cancel.
-    pub cancelled_at: Option<DateTime<Utc>>,
-    /// Why it cannot be sent, if so.
-    pub blocked: Option<Blocked>,
-    /// Grows with every change; the screen ignores a view older than the one it shows.
-    pub revision: i64,
-    /// A drill.
-    pub drill: bool,
-    /// Whom the server alerted because nobody acknowledged in time.
-    pub escalated_to: Vec<String>,
-    /// From the press to the acknowledgement, in milliseconds (this device's clock).
-    pub round_trip_ms: Option<i64>,
-    /// The region server the app is linked to (its host), shown with the receipt so the
-    /// person sees where the alarm went.
-    pub region_host: Option<String>,
-}
-
-impl AlarmView {
-    /// The view of an alarm at `now`, linked to `region_host`.
-    pub fn of(a: &LocalAlarm, now: DateTime<Utc>, region_host: Option<String>) -> AlarmView {
-        // Cancelled under duress: the screen shows a plain cancel and nothing the server does
-        // with the alarm afterwards (an acknowledgement, escalations).
-        let r = a.receipt.as_ref().filter(|_| !a.duress);
-        AlarmView {
-            id: a.id,
-            phase: a.phase(now),
-            triggered_at: a.triggered_at,
-            unconfirmed_at: a.triggered_at
-                + chrono::Duration::from_std(UNCONFIRMED_AFTER).unwrap_or_default(),
-            meeting: a.meeting.clone(),
-            place: a.place.clone(),
-            received_at: r.map(|r| r.received_at),
-            acknowledged_at: r.and_then(|r| r.acknowledged_at),
-            acknowledged_by: r.and_then(|r| r.acknowledged_by.clone()),
-            cancelled_at: if a.duress {
-                a.cancel_requested_at
-            } else {
-                r.and_then(|r| r.cancelled_at)
-            },
-            blocked: a.blocked,
-            revision: a.revision,
-            drill: a.drill,
-            escalated_to: r.map(|r| r.escalated_to.clone()).unwrap_or_default(),
-            round_trip_ms: r.and(a.round_trip()).map(|d| d.num_milliseconds()),
-            region_host,
-        }
-    }
 }
 
 /// Who hears about changes: the window (events, desktop notifications) or a test.

@@ -5,12 +5,133 @@ use serde::Serialize;
 
 use crate::storage::StorageError;
 
+/// Every kind of error a command returns: the name the UI branches on and shows as
+/// `error.<kind>` (ui/i18n). One list, so that a test can see that each has its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Input the person gave that cannot be used.
+    InvalidInput,
+    /// Something asked for that does not exist (any more).
+    NotFound,
+    /// The disk is full.
+    DiskFull,
+    /// The database may not be written.
+    ReadOnly,
+    /// The database is damaged or not Värn's.
+    Corrupt,
+    /// The database is from a newer version of Värn.
+    TooNew,
+    /// Another program holds the database.
+    Busy,
+    /// The database is not open yet (no key).
+    Locked,
+    /// The lock screen is up: the command is not among those allowed behind it.
+    ScreenLocked,
+    /// Anything else that kept a write from being durable.
+    Storage,
+    /// A server address that cannot be used.
+    BadUrl,
+    /// The region's server does not answer.
+    ServerUnreachable,
+    /// The region's server refused the one-time code.
+    EnrollRefused,
+    /// The OS keychain could not be used.
+    Keychain,
+    /// Too many wrong passphrases: wait before the next.
+    Wait,
+    /// A wrong passphrase.
+    WrongPassphrase,
+    /// A file to attach could not be read.
+    FileUnreadable,
+    /// A file changed while it was copied in.
+    FileChanged,
+    /// A file too large to attach.
+    FileTooLarge,
+    /// An export could not be written.
+    Export,
+    /// No PIN is set.
+    PinNotSet,
+    /// A wrong PIN (the message: seconds to wait before the next).
+    WrongPin,
+    /// Too many wrong PINs (the message: seconds to wait).
+    PinWait,
+    /// The check-in is over already.
+    Finished,
+}
+
+impl ErrorKind {
+    /// Every kind.
+    pub const ALL: [ErrorKind; 24] = [
+        ErrorKind::InvalidInput,
+        ErrorKind::NotFound,
+        ErrorKind::DiskFull,
+        ErrorKind::ReadOnly,
+        ErrorKind::Corrupt,
+        ErrorKind::TooNew,
+        ErrorKind::Busy,
+        ErrorKind::Locked,
+        ErrorKind::ScreenLocked,
+        ErrorKind::Storage,
+        ErrorKind::BadUrl,
+        ErrorKind::ServerUnreachable,
+        ErrorKind::EnrollRefused,
+        ErrorKind::Keychain,
+        ErrorKind::Wait,
+        ErrorKind::WrongPassphrase,
+        ErrorKind::FileUnreadable,
+        ErrorKind::FileChanged,
+        ErrorKind::FileTooLarge,
+        ErrorKind::Export,
+        ErrorKind::PinNotSet,
+        ErrorKind::WrongPin,
+        ErrorKind::PinWait,
+        ErrorKind::Finished,
+    ];
+
+    /// Its name (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::DiskFull => "disk_full",
+            ErrorKind::ReadOnly => "read_only",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::TooNew => "too_new",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Locked => "locked",
+            ErrorKind::ScreenLocked => "screen_locked",
+            ErrorKind::Storage => "storage",
+            ErrorKind::BadUrl => "bad_url",
+            ErrorKind::ServerUnreachable => "server_unreachable",
+            ErrorKind::EnrollRefused => "enroll_refused",
+            ErrorKind::Keychain => "keychain",
+            ErrorKind::Wait => "wait",
+            ErrorKind::WrongPassphrase => "wrong_passphrase",
+            ErrorKind::FileUnreadable => "file_unreadable",
+            ErrorKind::FileChanged => "file_changed",
+            ErrorKind::FileTooLarge => "file_too_large",
+            ErrorKind::Export => "export",
+            ErrorKind::PinNotSet => "pin_not_set",
+            ErrorKind::WrongPin => "wrong_pin",
+            ErrorKind::PinWait => "pin_wait",
+            ErrorKind::Finished => "finished",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An error as the UI receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct CommandError {
     /// Stable name the UI branches on (and looks up as `error.<kind>`).
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     /// Detail for the person: which field, which file, what the system said.
     pub message: String,
 }
@@ -19,7 +140,7 @@ impl CommandError {
     /// Input the user gave that cannot be used.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         CommandError {
-            kind: "invalid_input",
+            kind: ErrorKind::InvalidInput,
             message: format!("{field}: {}", message.into()),
         }
     }
@@ -27,7 +148,7 @@ impl CommandError {
     /// Something asked for that does not exist (any more).
     pub fn not_found(what: impl Into<String>) -> Self {
         CommandError {
-            kind: "not_found",
+            kind: ErrorKind::NotFound,
             message: what.into(),
         }
     }
@@ -39,5 +160,27 @@ impl From<StorageError> for CommandError {
             kind: e.kind(),
             message: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_one_name_and_it_is_what_the_ui_receives() {
+        let mut names = std::collections::HashSet::new();
+        for kind in ErrorKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.as_str())
+            );
+            assert!(names.insert(kind.as_str()), "{kind:?} named twice");
+        }
+        let e = CommandError::invalid("pin", "4–8 siffror");
+        assert_eq!(
+            serde_json::to_value(e).unwrap(),
+            serde_json::json!({ "kind": "invalid_input", "message": "pin: 4–8 siffror" })
+        );
     }
 }

@@ -241,22 +241,12 @@ mod tests {
         for b in ["not_enrolled", "token_refused", "keychain_unavailable"] {
             keys.push(format!("alarm.blocked.{b}"));
         }
-        for k in [
-            "invalid_input",
-            "not_found",
-            "disk_full",
-            "read_only",
-            "corrupt",
-            "too_new",
-            "busy",
-            "storage",
-            "ipc",
-            "bad_url",
-            "server_unreachable",
-            "enroll_refused",
-            "keychain",
-            "screen_locked",
-        ] {
+        // Every kind a command returns, and the two the UI makes itself.
+        for k in crate::error::ErrorKind::ALL
+            .map(|k| k.as_str())
+            .into_iter()
+            .chain(["ipc", "view"])
+        {
             keys.push(format!("error.{k}"));
         }
         for k in [

@@ -2,7 +2,7 @@
 // file, or a <use> of a sprite, costs WebKitGTK's first paint tens of milliseconds). The shell's
 // own icons are written out in index.html; a unit test keeps them equal to these.
 
-/** name → [viewBox, the SVG elements inside]. */
+/** name → [viewBox, the SVG elements inside: self-closing tags only (dom.js makes them)]. */
 export const ICONS = {
   back: ['0 0 24 24', '<path d="M15 18l-6-6 6-6"/>'],
   book: ['0 0 24 24', '<path d="M4 19.5A2.5 2.5 0 0 1 6.5 17H20"/><path d="M6.5 2H20v20H6.5A2.5 2.5 0 0 1 4 19.5v-15A2.5 2.5 0 0 1 6.5 2z"/>'],

@@ -12,7 +12,7 @@ use varn_core::wire::TimelineEntry;
 
 use super::Result;
 use crate::alarm::AlarmView;
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::pin::{self, Entered, Guarded, PinError, PinStatus};
 use crate::state::AppState;
 
@@ -20,12 +20,12 @@ impl From<PinError> for CommandError {
     fn from(e: PinError) -> Self {
         // For waits the message is the number of seconds; the UI words it.
         let (kind, message) = match &e {
-            PinError::NotSet => ("pin_not_set", e.to_string()),
-            PinError::Wrong(wait) => ("wrong_pin", wait.to_string()),
-            PinError::Wait(wait) => ("pin_wait", wait.to_string()),
+            PinError::NotSet => (ErrorKind::PinNotSet, e.to_string()),
+            PinError::Wrong(wait) => (ErrorKind::WrongPin, wait.to_string()),
+            PinError::Wait(wait) => (ErrorKind::PinWait, wait.to_string()),
             PinError::Format(f) => return CommandError::invalid("pin", f.to_string()),
             PinError::Storage(s) => (s.kind(), s.to_string()),
-            PinError::Hash(_) => ("storage", e.to_string()),
+            PinError::Hash(_) => (ErrorKind::Storage, e.to_string()),
         };
         CommandError { kind, message }
     }
@@ -38,7 +38,7 @@ async fn blocking<T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|e| CommandError {
-            kind: "storage",
+            kind: ErrorKind::Storage,
             message: e.to_string(),
         })?
         .map_err(CommandError::from)
@@ -234,7 +234,7 @@ pub async fn export_alarm_timeline<R: Runtime>(
         return Ok(None);
     };
     std::fs::write(&path, text.as_bytes()).map_err(|e| CommandError {
-        kind: "export",
+        kind: ErrorKind::Export,
         message: format!("{}: {e}", path.display()),
     })?;
     Ok(Some(path.display().to_string()))

@@ -9,7 +9,7 @@ use varn_core::wire::CheckoutOutcome;
 
 use super::Result;
 use crate::checkin::{CheckinError, CheckinView};
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::state::AppState;
 
 impl From<CheckinError> for CommandError {
@@ -19,7 +19,7 @@ impl From<CheckinError> for CommandError {
             CheckinError::NotFound(id) => CommandError::not_found(format!("check-in {id}")),
             CheckinError::Minutes => CommandError::invalid("minutes", e.to_string()),
             CheckinError::Finished => CommandError {
-                kind: "finished",
+                kind: ErrorKind::Finished,
                 message: e.to_string(),
             },
         }

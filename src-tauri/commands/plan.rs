@@ -11,7 +11,7 @@ use varn_core::risk::{self, Answer, Assessment, Inventory};
 use varn_core::search::{self, Hit};
 
 use super::Result;
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::i18n::{Lang, Strings};
 use crate::profiles::ProfileNote;
 use crate::state::AppState;
@@ -299,7 +299,7 @@ pub fn save_inventory(state: State<'_, AppState>, input: InventoryInput) -> Resu
     let inv = state
         .with_profile(|a| inv.validated(&a.profile.risk))
         .map_err(|e| CommandError {
-            kind: "invalid_input",
+            kind: ErrorKind::InvalidInput,
             message: e.to_string(),
         })?;
     let db = state.db()?;

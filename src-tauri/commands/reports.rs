@@ -12,7 +12,7 @@ use uuid::Uuid;
 use varn_core::incident::{self, ExportLang, Incident};
 
 use super::Result;
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::storage::{AttachError, IncidentRow};
@@ -21,10 +21,10 @@ use crate::sync::SyncView;
 impl From<AttachError> for CommandError {
     fn from(e: AttachError) -> Self {
         let kind = match &e {
-            AttachError::Unreadable(_) => "file_unreadable",
-            AttachError::Changed { .. } => "file_changed",
-            AttachError::TooLarge(_) => "file_too_large",
-            AttachError::NoReport => "not_found",
+            AttachError::Unreadable(_) => ErrorKind::FileUnreadable,
+            AttachError::Changed { .. } => ErrorKind::FileChanged,
+            AttachError::TooLarge(_) => ErrorKind::FileTooLarge,
+            AttachError::NoReport => ErrorKind::NotFound,
             AttachError::Storage(s) => s.kind(),
         };
         CommandError {
@@ -167,7 +167,7 @@ pub fn save_incident(
     });
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let incident = incident.validated(&ids).map_err(|e| CommandError {
-        kind: "invalid_input",
+        kind: ErrorKind::InvalidInput,
         message: e.to_string(),
     })?;
     state
@@ -228,7 +228,7 @@ pub struct FailedFile {
     /// Its name.
     pub name: String,
     /// `file_unreadable`, `file_changed`, `file_too_large`, …
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     /// Detail.
     pub message: String,
 }
@@ -293,7 +293,7 @@ pub async fn pick_attachments<R: Runtime>(
     })
     .await
     .map_err(|e| CommandError {
-        kind: "storage",
+        kind: ErrorKind::Storage,
         message: e.to_string(),
     })?
 }
@@ -400,13 +400,13 @@ pub async fn export_incident<R: Runtime>(
     };
     let text_path = pdf_path.with_extension("txt");
     let bytes = crate::export::pdf(title, &subtitle, &sections).map_err(|e| CommandError {
-        kind: "export",
+        kind: ErrorKind::Export,
         message: e.to_string(),
     })?;
     let text = incident::export_text(title, &sections);
     let write = |p: &Path, data: &[u8]| {
         std::fs::write(p, data).map_err(|e| CommandError {
-            kind: "export",
+            kind: ErrorKind::Export,
             message: format!("{}: {e}", p.display()),
         })
     };

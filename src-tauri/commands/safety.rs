@@ -10,7 +10,7 @@ use varn_core::wire::{check_text, MAX_SHORT_CHARS};
 use super::Result;
 use crate::alarm::{AlarmError, AlarmView, Connection};
 use crate::dialer::CallOutcome;
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::region::{self, Link, LinkError};
 use crate::state::AppState;
 use crate::storage::UserContact;
@@ -21,7 +21,7 @@ impl From<AlarmError> for CommandError {
             AlarmError::Storage(e) => e.into(),
             AlarmError::NotFound(id) => CommandError::not_found(format!("alarm {id}")),
             AlarmError::Server(m) => CommandError {
-                kind: "server_unreachable",
+                kind: ErrorKind::ServerUnreachable,
                 message: m,
             },
         }
@@ -31,11 +31,11 @@ impl From<AlarmError> for CommandError {
 impl From<LinkError> for CommandError {
     fn from(e: LinkError) -> Self {
         let kind = match &e {
-            LinkError::BadUrl(_) => "bad_url",
-            LinkError::Client(c) if c.is_retryable() => "server_unreachable",
-            LinkError::Client(_) => "enroll_refused",
-            LinkError::Keychain(_) => "keychain",
-            LinkError::Storage(_) => "storage",
+            LinkError::BadUrl(_) => ErrorKind::BadUrl,
+            LinkError::Client(c) if c.is_retryable() => ErrorKind::ServerUnreachable,
+            LinkError::Client(_) => ErrorKind::EnrollRefused,
+            LinkError::Keychain(_) => ErrorKind::Keychain,
+            LinkError::Storage(_) => ErrorKind::Storage,
         };
         CommandError {
             kind,
@@ -74,7 +74,7 @@ pub async fn unlock<R: Runtime>(
         let lock = state.lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(wait) = lock.attempts.check() {
             return Err(CommandError {
-                kind: "wait",
+                kind: ErrorKind::Wait,
                 message: wait.to_string(),
             });
         }
@@ -89,7 +89,7 @@ pub async fn unlock<R: Runtime>(
     })
     .await
     .map_err(|e| CommandError {
-        kind: "storage",
+        kind: ErrorKind::Storage,
         message: e.to_string(),
     })?;
     match opened {
@@ -107,13 +107,13 @@ pub async fn unlock<R: Runtime>(
                 .failed();
             // The message is the wait in seconds; the UI words it.
             Err(CommandError {
-                kind: "wrong_passphrase",
+                kind: ErrorKind::WrongPassphrase,
                 message: wait.to_string(),
             })
         }
         Err(crate::vault::VaultError::Passphrase(m)) => Err(CommandError::invalid("passphrase", m)),
         Err(e) => Err(CommandError {
-            kind: "storage",
+            kind: ErrorKind::Storage,
             message: e.to_string(),
         }),
     }
@@ -143,7 +143,7 @@ pub fn link_status(state: State<'_, AppState>) -> Result<LinkStatus> {
 fn duress_refusal(state: &AppState) -> CommandError {
     super::guard::settle(state, crate::pin::Guarded::Duress(()));
     CommandError {
-        kind: "server_unreachable",
+        kind: ErrorKind::ServerUnreachable,
         message: "the region server could not be reached".into(),
     }
 }

@@ -274,16 +274,17 @@ impl StorageError {
     }
 
     /// A short, stable name for the UI to branch on.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
         match self {
-            StorageError::DiskFull { .. } => "disk_full",
-            StorageError::ReadOnly { .. } => "read_only",
-            StorageError::Corrupt { .. } => "corrupt",
-            StorageError::TooNew { .. } => "too_new",
-            StorageError::Busy { .. } => "busy",
-            StorageError::Locked => "locked",
-            StorageError::ScreenLocked => "screen_locked",
-            StorageError::Other { .. } | StorageError::Decode { .. } => "storage",
+            StorageError::DiskFull { .. } => ErrorKind::DiskFull,
+            StorageError::ReadOnly { .. } => ErrorKind::ReadOnly,
+            StorageError::Corrupt { .. } => ErrorKind::Corrupt,
+            StorageError::TooNew { .. } => ErrorKind::TooNew,
+            StorageError::Busy { .. } => ErrorKind::Busy,
+            StorageError::Locked => ErrorKind::Locked,
+            StorageError::ScreenLocked => ErrorKind::ScreenLocked,
+            StorageError::Other { .. } | StorageError::Decode { .. } => ErrorKind::Storage,
         }
     }
 }
@@ -465,7 +466,7 @@ mod tests {
         let path = dir.path().join("varn.db");
         std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
         let err = Db::open(&path).err().expect("must fail");
-        assert_eq!(err.kind(), "corrupt", "{err}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::Corrupt, "{err}");
         assert!(err.to_string().contains("varn.db"));
         assert_eq!(
             std::fs::read(&path).unwrap(),

@@ -75,6 +75,16 @@ async fn the_duress_pin_cancels_on_screen_while_the_dashboard_holds_the_alarm() 
     // On screen: exactly a cancel.
     app.wait_text("#alarm-title", "Larmet är avbrutet (falsklarm).")
         .await;
+    // As after a plain cancel of a received alarm: not "never reached the region", and where
+    // it went.
+    let detail = app
+        .js("return document.getElementById('alarm-detail')?.textContent ?? ''")
+        .await;
+    assert!(
+        !detail.as_str().unwrap_or("").contains("nådde aldrig"),
+        "{detail}"
+    );
+    app.wait_for("#alarm-region-host").await;
     app.screenshot("duress-device").await;
 
     // On the server and the dashboard: open, under duress, first in line.

@@ -9,11 +9,11 @@ import { h, replace, icon } from '../dom.js';
 import { t, pick, formatClock } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 import * as guard from '../guard.js';
+import { autosave } from '../autosave.js';
 import { backLink } from './common.js';
 import { statusText } from './reports.js';
 
 const KINDS = ['on_site', 'phone', 'letter', 'mail_sms', 'social_media', 'violence', 'other'];
-const SAVE_DELAY_MS = 400;
 /** The longest text of one field (the same limit as the app and the server). */
 const MAX_TEXT = 100000;
 
@@ -46,20 +46,11 @@ function editor(ctx, row) {
   const status = h('p', { class: 'save-status', id: 'save-status', role: 'status', 'aria-live': 'polite' },
     t('save.saved', { time: formatClock(row.updated_at) }));
   const badge = h('span', { class: `badge status-${row.status}`, id: 'incident-status' }, statusText(row));
-  let timer = 0;
-  let saving = Promise.resolve();
-  let dirty = false;
-
-  const schedule = () => {
-    dirty = true;
-    clearTimeout(timer);
-    replace(status, t('save.pending'));
-    timer = setTimeout(save, SAVE_DELAY_MS);
-  };
-  const flush = () => {
-    clearTimeout(timer);
-    return dirty ? save() : saving;
-  };
+  const { schedule, flush, cancel } = autosave(status, async () => {
+    const r = await api.saveIncident(row.id, state);
+    show(r);
+    return r.updated_at;
+  });
 
   // Backing out of a report nobody wrote in leaves nothing behind (the store decides: a
   // report with a word or an attachment is never removed this way).
@@ -75,21 +66,6 @@ function editor(ctx, row) {
     replace(badge, statusText(r));
     readyBtn.hidden = r.status !== 'draft';
     drawAttachments(r);
-  }
-
-  async function save() {
-    dirty = false;
-    saving = saving.then(async () => {
-      replace(status, t('save.saving'));
-      try {
-        const r = await api.saveIncident(row.id, state);
-        if (!dirty) replace(status, icon('check'), t('save.saved', { time: formatClock(r.updated_at) }));
-        show(r);
-      } catch (e) {
-        replace(status, h('span', { class: 'error-text' }, t('save.failed', { error: t(`error.${e.kind}`) })), ' ', e.message);
-      }
-    });
-    await saving;
   }
 
   const input = (name, label, type = 'text', attrs = {}) => {
@@ -223,8 +199,7 @@ function editor(ctx, row) {
       type: 'button', class: 'btn danger', id: 'delete-incident',
       onclick: async () => {
         if (!(await confirmDialog(t('incident.delete_confirm'), t('incident.delete'), { danger: true }))) return;
-        clearTimeout(timer);
-        await saving;
+        await cancel();
         try { await api.deleteIncident(row.id); ctx.go('#/reports'); } catch (e) { ctx.error(e); }
       },
     }, t('incident.delete')));

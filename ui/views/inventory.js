@@ -7,11 +7,11 @@ import { h, replace, icon } from '../dom.js';
 import { t, pick, formatClock } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 import * as guard from '../guard.js';
+import { autosave } from '../autosave.js';
 import { callButton, backLink } from './common.js';
 import { dateTimeField } from '../datetime.js';
 
 const LEVELS = ['low', 'moderate', 'high'];
-const SAVE_DELAY_MS = 400;
 
 export async function render(ctx, route) {
   const id = route.params[0];
@@ -54,42 +54,18 @@ function form(ctx, saved, planned = null) {
   const status = h('p', { class: 'save-status', id: 'save-status', role: 'status', 'aria-live': 'polite' },
     saved ? t('save.saved', { time: formatClock(saved.updated_at) }) : t('inventory.fill_first'));
   const result = h('section', { class: 'result', id: 'risk-result', 'aria-live': 'polite' });
-  let timer = 0;
-  let saving = Promise.resolve();
-  let dirty = false;
-
-  const schedule = () => {
-    dirty = true;
-    clearTimeout(timer);
-    replace(status, t('save.pending'));
-    timer = setTimeout(save, SAVE_DELAY_MS);
-  };
-
-  async function save() {
-    if (!state.what.trim() || !state.when) {
-      replace(status, t('inventory.fill_first'));
-      return;
-    }
-    dirty = false;
-    // Saves run one after the other, so an older one never lands after a newer one.
-    saving = saving.then(async () => {
-      replace(status, t('save.saving'));
-      try {
-        const v = await api.saveInventory({
-          id: state.id, what: state.what, when: state.when, where: state.where, answers: state.answers,
-          appearance_id: planned?.id ?? null,
-        });
-        state.id = v.inventory.id;
-        if (!location.hash.endsWith(state.id)) history.replaceState(null, '', `#/inventory/${state.id}`);
-        if (!dirty) replace(status, icon('check'), t('save.saved', { time: formatClock(v.updated_at) }));
-        drawResult(ctx, result, v.assessment);
-        deleteBtn.hidden = false;
-      } catch (e) {
-        replace(status, h('span', { class: 'error-text' }, t('save.failed', { error: t(`error.${e.kind}`) }), ' ', e.message));
-      }
+  // Nothing is stored before the appearance has a name and a time.
+  const { schedule, flush, cancel } = autosave(status, async () => {
+    const v = await api.saveInventory({
+      id: state.id, what: state.what, when: state.when, where: state.where, answers: state.answers,
+      appearance_id: planned?.id ?? null,
     });
-    await saving;
-  }
+    state.id = v.inventory.id;
+    if (!location.hash.endsWith(state.id)) history.replaceState(null, '', `#/inventory/${state.id}`);
+    drawResult(ctx, result, v.assessment);
+    deleteBtn.hidden = false;
+    return v.updated_at;
+  }, { notReady: () => (!state.what.trim() || !state.when ? t('inventory.fill_first') : null) });
 
   const field = (name, label, type, attrs = {}) => {
     if (type === 'datetime-local') {
@@ -110,8 +86,7 @@ function form(ctx, saved, planned = null) {
       if (!state.id) return;
       if (!(await confirmDialog(t('inventory.delete_confirm'), t('inventory.delete'), { danger: true }))) return;
       try {
-        clearTimeout(timer);
-        await saving;
+        await cancel();
         await api.deleteInventory(state.id);
         ctx.go('#/meeting');
       } catch (e) {
@@ -140,10 +115,7 @@ function form(ctx, saved, planned = null) {
     result,
     h('div', { class: 'row' }, deleteBtn));
   // "Dölj" or the idle lock: the last answers are saved before the lock goes up.
-  guard.beforeLock(root, () => {
-    clearTimeout(timer);
-    return dirty ? save() : saving;
-  });
+  guard.beforeLock(root, flush);
   return root;
 }
 

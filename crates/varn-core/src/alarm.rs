@@ -158,6 +158,89 @@ impl Protection {
     }
 }
 
+/// An alarm as the alarm screen needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmView {
+    /// The alarm's id.
+    pub id: Uuid,
+    /// What to show.
+    pub phase: Phase,
+    /// When it was triggered.
+    pub triggered_at: DateTime<Utc>,
+    /// When the screen turns to "not confirmed" if no receipt has come.
+    pub unconfirmed_at: DateTime<Utc>,
+    /// The meeting sent with it.
+    pub meeting: String,
+    /// The place sent with it.
+    pub place: String,
+    /// When the region received it.
+    pub received_at: Option<DateTime<Utc>>,
+    /// When an officer acknowledged it.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// When the server registered the cancel.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why it cannot be sent, if so.
+    pub blocked: Option<Blocked>,
+    /// Grows with every change; the screen ignores a view older than the one it shows.
+    pub revision: i64,
+    /// A drill.
+    pub drill: bool,
+    /// Whom the server alerted because nobody acknowledged in time.
+    pub escalated_to: Vec<String>,
+    /// From the press to the acknowledgement, in milliseconds (this device's clock).
+    pub round_trip_ms: Option<i64>,
+    /// The region server the app is linked to (its host), shown with the receipt so the
+    /// person sees where the alarm went.
+    pub region_host: Option<String>,
+}
+
+impl AlarmView {
+    /// The view of an alarm at `now`, linked to `region_host`.
+    pub fn of(a: &LocalAlarm, now: DateTime<Utc>, region_host: Option<String>) -> AlarmView {
+        // Cancelled under duress: the screen shows what a plain cancel at that moment shows —
+        // the receipt as it stood then (received; acknowledged only before the cancel) — and
+        // nothing the region does with the alarm afterwards (it stays open there: later
+        // acknowledgements, escalations). "Never reached the region" would be a lie, and a
+        // difference from a plain cancel that the person forced to cancel could be shown.
+        let r = a.receipt.as_ref();
+        let shown_after_cancel = |at: &DateTime<Utc>| {
+            !a.duress || a.cancel_requested_at.is_none_or(|cancel| *at <= cancel)
+        };
+        let ack = r.and_then(|r| {
+            let at = r.acknowledged_at.filter(shown_after_cancel)?;
+            Some((at, r.acknowledged_by.clone()))
+        });
+        AlarmView {
+            id: a.id,
+            phase: a.phase(now),
+            triggered_at: a.triggered_at,
+            unconfirmed_at: a.triggered_at
+                + chrono::Duration::from_std(UNCONFIRMED_AFTER).unwrap_or_default(),
+            meeting: a.meeting.clone(),
+            place: a.place.clone(),
+            received_at: r.map(|r| r.received_at),
+            acknowledged_at: ack.as_ref().map(|(at, _)| *at),
+            acknowledged_by: ack.as_ref().and_then(|(_, by)| by.clone()),
+            cancelled_at: if a.duress {
+                a.cancel_requested_at
+            } else {
+                r.and_then(|r| r.cancelled_at)
+            },
+            blocked: a.blocked,
+            revision: a.revision,
+            drill: a.drill,
+            escalated_to: r
+                .filter(|_| !a.duress)
+                .map(|r| r.escalated_to.clone())
+                .unwrap_or_default(),
+            round_trip_ms: ack.and(a.round_trip()).map(|d| d.num_milliseconds()),
+            region_host,
+        }
+    }
+}
+
 /// What the alarm screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -382,6 +465,56 @@ mod tests {
         let mut b = LocalAlarm::new(now, String::new(), String::new(), false);
         b.cancel_requested_at = Some(now);
         assert_eq!(b.phase(now), Phase::Cancelling);
+    }
+
+    /// Under duress the screen shows a plain cancel at the time the person cancelled, and
+    /// nothing the region does with the alarm afterwards (it stays open there): no
+    /// acknowledgement, no escalation, no round trip. Without duress it shows what the region
+    /// says.
+    #[test]
+    fn the_alarm_screen_hides_what_happens_after_a_duress_cancel() {
+        let now = Utc::now();
+        let mut a = LocalAlarm::new(now, "Fullmäktige".into(), "Torget".into(), false);
+        let later = |s: i64| now + chrono::Duration::seconds(s);
+        a.cancel_requested_at = Some(later(5));
+        a.acknowledged_seen_at = Some(later(9));
+        a.receipt = Some(AlarmReceipt {
+            id: a.id,
+            status: AlarmStatus::Acknowledged,
+            received_at: later(1),
+            acknowledged_at: Some(later(8)),
+            acknowledged_by: Some("Hanna Handläggare".into()),
+            cancelled_at: None,
+            version: 4,
+            drill: false,
+            escalated_to: vec!["Sara Säkerhet".into()],
+            duress: true,
+        });
+        let plain = AlarmView::of(&a, later(10), Some("varn.example".into()));
+        assert_eq!(plain.acknowledged_by.as_deref(), Some("Hanna Handläggare"));
+        assert_eq!(plain.escalated_to, ["Sara Säkerhet"]);
+        assert_eq!(plain.received_at, Some(later(1)));
+        assert_eq!(plain.region_host.as_deref(), Some("varn.example"));
+        assert_eq!(plain.unconfirmed_at, now + chrono::Duration::seconds(15));
+
+        a.duress = true;
+        let shown = AlarmView::of(&a, later(10), Some("varn.example".into()));
+        assert_eq!(shown.phase, Phase::Cancelled);
+        assert_eq!(shown.cancelled_at, Some(later(5)));
+        assert_eq!(shown.acknowledged_at, None);
+        assert_eq!(shown.acknowledged_by, None);
+        assert!(shown.escalated_to.is_empty());
+        assert_eq!(shown.round_trip_ms, None);
+        // Received, as a plain cancel of a received alarm shows (not "never reached").
+        assert_eq!(shown.received_at, Some(later(1)));
+        let json = serde_json::to_string(&shown).unwrap();
+        assert!(!json.contains("Hanna") && !json.contains("Sara"), "{json}");
+
+        // Acknowledged before the duress cancel: the person had seen it, and still does.
+        a.receipt.as_mut().unwrap().acknowledged_at = Some(later(4));
+        let shown = AlarmView::of(&a, later(10), None);
+        assert_eq!(shown.acknowledged_by.as_deref(), Some("Hanna Handläggare"));
+        assert!(shown.escalated_to.is_empty());
     }
 
     /// Not linked is never "protected", whatever else; linked needs an answering region and

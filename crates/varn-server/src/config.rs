@@ -238,6 +238,20 @@ pub fn escalation(c: &Config, smtp_password: Option<String>) -> Result<Escalatio
     Ok(out)
 }
 
+/// Where the server's secret is kept: the configured file, else `<database>.secret` beside a
+/// SQLite file (made on first use); none on PostgreSQL without one.
+pub fn secret_file_name(c: &Config) -> Option<PathBuf> {
+    match (&c.secret_file, &c.database) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Database::Sqlite(db)) => {
+            let mut name = db.as_os_str().to_owned();
+            name.push(".secret");
+            Some(PathBuf::from(name))
+        }
+        (None, Database::Postgres(_)) => None,
+    }
+}
+
 /// The server's secret: from `VARN_SERVER_SECRET` (its text form) if given, else from the
 /// secret file; for a SQLite database the file defaults to `<database>.secret` and is
 /// created on first use. PostgreSQL instances must share one, so it is never made up there.
@@ -246,14 +260,9 @@ pub fn secret(c: &Config, from_env: Option<String>) -> Result<ServerSecret, Conf
         return ServerSecret::decode(&text)
             .map_err(|e| ConfigError::Invalid(format!("VARN_SERVER_SECRET: {e}")));
     }
-    let (path, create) = match (&c.secret_file, &c.database) {
-        (Some(p), _) => (p.clone(), false),
-        (None, Database::Sqlite(db)) => {
-            let mut name = db.as_os_str().to_owned();
-            name.push(".secret");
-            (PathBuf::from(name), true)
-        }
-        (None, Database::Postgres(_)) => {
+    let (path, create) = match (secret_file_name(c), &c.secret_file) {
+        (Some(p), given) => (p, given.is_none()),
+        (None, _) => {
             return Err(ConfigError::Invalid(
                 "with PostgreSQL every instance needs the same server secret: create one with \
                  `varn-server secret new > /etc/varn-server/secret` and give it with \

@@ -10,7 +10,9 @@ use uuid::Uuid;
 use varn_core::wire::Role;
 use varn_server::clock::{Clock, SystemClock};
 use varn_server::config::{self, Config, Overrides};
-use varn_server::store::{DatabaseAccess, Officer, OfficerChange, Revoker, Store};
+use varn_server::store::{
+    backup, Database, DatabaseAccess, Officer, OfficerChange, Revoker, Store,
+};
 use varn_server::{api, auth, server};
 
 #[derive(Parser)]
@@ -80,6 +82,21 @@ enum Command {
     Secret {
         #[command(subcommand)]
         command: SecretCommand,
+    },
+    /// Copy the database (SQLite) to FILE while the server runs: a consistent copy, checked.
+    Backup {
+        /// Where the copy goes (must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the database (SQLite): the server must be stopped.
+    Restore {
+        /// The backup (from `backup --to`).
+        #[arg(long)]
+        from: PathBuf,
+        /// Restore over an existing database (kept beside it as <database>.replaced-<time>).
+        #[arg(long)]
+        replace: bool,
     },
     /// Make, check, sign and publish a region profile.
     Profile {
@@ -289,6 +306,38 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         None | Some(Command::Serve(_)) => serve(&config, open().await?, secret()?).await,
         Some(Command::Secret { .. }) => Ok(()),
+        Some(Command::Backup { to }) => {
+            let Database::Sqlite(db) = &config.database else {
+                return Err(backup::POSTGRES_GUIDANCE.into());
+            };
+            let summary = backup::backup(db, &to)?;
+            eprintln!(
+                "Backed up {} to {}: {summary}.\nKeep the server's secret file with it ({}): enrollment codes are stored under it.",
+                db.display(),
+                to.display(),
+                config::secret_file_name(&config)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "VARN_SERVER_SECRET".into())
+            );
+            Ok(())
+        }
+        Some(Command::Restore { from, replace }) => {
+            let Database::Sqlite(db) = &config.database else {
+                return Err(backup::POSTGRES_GUIDANCE.into());
+            };
+            let (summary, kept) = backup::restore(&from, db, replace)?;
+            // Opening migrates a backup from an older version, and refuses one from a newer.
+            open().await?;
+            eprintln!(
+                "Restored {} from {}: {summary}.",
+                db.display(),
+                from.display()
+            );
+            if let Some(kept) = kept {
+                eprintln!("The database it replaced is kept as {}.", kept.display());
+            }
+            Ok(())
+        }
         Some(Command::Profile {
             command: ProfileCommand::Publish { file },
         }) => {

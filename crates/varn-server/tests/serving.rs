@@ -678,3 +678,222 @@ async fn cli_takes_a_region_from_its_profile_to_a_signed_published_one() {
     );
     s.stop().await;
 }
+
+/// `varn-server` with `args`, its success and its stderr.
+fn cli(args: &[&OsStr]) -> (bool, String) {
+    let out = bin().args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A backup taken while the server takes alarms and reports, restored into a new database
+/// under a new server: every alarm, report and attachment there at the backup, none from
+/// after it, and the device still linked; each refusal says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment() {
+    use sha2::{Digest, Sha256};
+    use varn_server::limits::Limits;
+    use varn_server::store::backup;
+    use varn_server::testkit::{embedded_unsigned, http_client};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (db, copy, restored) = (
+        dir.path().join("server.db"),
+        dir.path().join("backup.db"),
+        dir.path().join("restored.db"),
+    );
+    let start = |db: std::path::PathBuf| {
+        TestServer::start_limited(
+            db,
+            Arc::new(SystemClock),
+            None,
+            vec![embedded_unsigned()],
+            Limits::default(),
+        )
+    };
+    let server = start(db.clone()).await;
+    let device = server.enroll("Anna Andersson").await;
+    let mut alarms = Vec::new();
+    for place in ["Torget", "Stadshuset", "Biblioteket"] {
+        alarms.push(
+            server
+                .raise(
+                    &device,
+                    json!({ "triggered_at": Utc::now(), "place": place }),
+                )
+                .await,
+        );
+    }
+    let c = http_client();
+    let reports = [Uuid::now_v7(), Uuid::now_v7()];
+    for (i, id) in reports.iter().enumerate() {
+        let res = c
+            .put(format!("{}/v1/reports/{id}", server.url()))
+            .bearer_auth(&device.token)
+            .json(&json!({ "revision": 1, "report": { "during": format!("Händelse {i}") } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let photo: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let attachment = Uuid::now_v7();
+    let meta = json!({ "filename": "hot.jpg", "content_type": "image/jpeg",
+        "size": photo.len(), "sha256": hex::encode(Sha256::digest(&photo)) });
+    let res = c
+        .put(format!(
+            "{}/v1/reports/{}/attachments/{attachment}",
+            server.url(),
+            reports[0]
+        ))
+        .bearer_auth(&device.token)
+        .json(&meta)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = c
+        .patch(format!("{}/v1/attachments/{attachment}", server.url()))
+        .bearer_auth(&device.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/octet-stream")
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+
+    // The backup, while the server runs.
+    let (ok, said) = cli(&[
+        "--database".as_ref(),
+        db.as_os_str(),
+        "backup".as_ref(),
+        "--to".as_ref(),
+        copy.as_os_str(),
+    ]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("3 alarms, 2 reports, 1 attachments, 1 devices"),
+        "{said}"
+    );
+    assert!(
+        said.contains("server.db.secret"),
+        "says to keep the secret: {said}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the backup is the server's user's only");
+    }
+    let after = server
+        .raise(&device, json!({ "triggered_at": Utc::now() }))
+        .await;
+    let (ok, said) = cli(&[
+        "--database".as_ref(),
+        db.as_os_str(),
+        "backup".as_ref(),
+        "--to".as_ref(),
+        copy.as_os_str(),
+    ]);
+    assert!(!ok && said.contains("exists already"), "{said}");
+    // Restoring over a database in use is refused.
+    let (ok, said) = cli(&[
+        "--database".as_ref(),
+        db.as_os_str(),
+        "restore".as_ref(),
+        "--from".as_ref(),
+        copy.as_os_str(),
+        "--replace".as_ref(),
+    ]);
+    assert!(!ok && said.contains("Stop the server first"), "{said}");
+    server.stop().await;
+
+    // Restored into a new place, it is the database at the backup.
+    let restore = |from: &std::path::Path, to: &std::path::Path, replace: bool| {
+        let mut args: Vec<&OsStr> = vec![
+            "--database".as_ref(),
+            to.as_os_str(),
+            "restore".as_ref(),
+            "--from".as_ref(),
+            from.as_os_str(),
+        ];
+        if replace {
+            args.push("--replace".as_ref());
+        }
+        cli(&args)
+    };
+    let (ok, said) = restore(&copy, &restored, false);
+    assert!(
+        ok && said.contains("3 alarms, 2 reports, 1 attachments"),
+        "{said}"
+    );
+    let (ok, said) = restore(&copy, &restored, false);
+    assert!(!ok && said.contains("--replace"), "{said}");
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all, just some bytes of text").unwrap();
+    let (ok, said) = restore(&junk, &dir.path().join("other.db"), false);
+    assert!(!ok && said.contains("junk.db"), "{said}");
+    assert!(
+        !dir.path().join("other.db").exists(),
+        "nothing made from junk"
+    );
+
+    let back = start(restored.clone()).await;
+    let mut stored: Vec<Uuid> = back
+        .store
+        .alarms("sormland", 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    stored.sort();
+    alarms.sort();
+    assert_eq!(stored, alarms, "every alarm at the backup, none after it");
+    assert!(!stored.contains(&after));
+    for id in reports {
+        let res = c
+            .get(format!("{}/v1/reports/{id}", back.url()))
+            .bearer_auth(&device.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "report {id} with the device's own token");
+    }
+    assert_eq!(back.attachment_bytes("sormland", attachment).await, photo);
+    back.stop().await;
+
+    // Over an existing database no server has open, with --replace: the old one kept beside
+    // it. (This process's stopped servers may keep their files open a while: their
+    // background tasks end with the runtime, as a real server's end with its process.)
+    let third = dir.path().join("third.db");
+    let (ok, said) = restore(&copy, &third, false);
+    assert!(ok, "{said}");
+    let (ok, said) = restore(&copy, &third, true);
+    assert!(ok && said.contains("kept as"), "{said}");
+    let kept = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("third.db.replaced-")
+        })
+        .count();
+    assert_eq!(kept, 1);
+    assert!(backup::check(&third).is_ok());
+
+    // PostgreSQL: pg_dump, said plainly.
+    let (ok, said) = cli(&[
+        "--database".as_ref(),
+        "postgres://varn@localhost/varn".as_ref(),
+        "backup".as_ref(),
+        "--to".as_ref(),
+        copy.as_os_str(),
+    ]);
+    assert!(!ok && said.contains("pg_dump"), "{said}");
+}

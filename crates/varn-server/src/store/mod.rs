@@ -2,6 +2,7 @@
 //! PostgreSQL without touching the handlers. Every method is one transaction: it either
 //! happens completely and durably, or not at all.
 
+pub mod backup;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;

@@ -1,0 +1,205 @@
+//! Backup and restore of the SQLite database: `varn-server backup --to FILE` takes a
+//! consistent copy while the server runs (`VACUUM INTO` on a connection of its own:
+//! one read transaction, so the copy is the database at one moment), and `varn-server restore
+//! --from FILE` puts a checked copy in place of a stopped server's database. Both write under
+//! a temporary name, sync and rename, so a crash never leaves half a file under the real name.
+//! On PostgreSQL, `pg_dump` and `pg_restore` do this (see [`POSTGRES_GUIDANCE`]).
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+/// What to do on PostgreSQL instead.
+pub const POSTGRES_GUIDANCE: &str = "\
+on PostgreSQL, back up with pg_dump and restore with pg_restore (the password from PGPASSWORD):
+  pg_dump --format=custom --file=varn.dump 'postgres://varn@db.example/varn'
+  pg_restore --clean --if-exists --dbname='postgres://varn@db.example/varn' varn.dump
+Keep the server's secret file (--secret-file) with the dump: enrollment codes are stored under it.";
+
+/// What a database holds, read to check a backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Alarms.
+    pub alarms: u64,
+    /// Reports.
+    pub reports: u64,
+    /// Attachments.
+    pub attachments: u64,
+    /// Enrolled devices.
+    pub devices: u64,
+    /// The file's size in bytes.
+    pub bytes: u64,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} alarms, {} reports, {} attachments, {} devices ({:.1} MB)",
+            self.alarms,
+            self.reports,
+            self.attachments,
+            self.devices,
+            self.bytes as f64 / 1e6
+        )
+    }
+}
+
+/// Copies the database at `db` to `to` (which must not exist) while it may be in use, and
+/// checks the copy.
+pub fn backup(db: &Path, to: &Path) -> Result<Summary, String> {
+    if !db.is_file() {
+        return Err(format!("{}: no database there", db.display()));
+    }
+    if to.exists() {
+        return Err(format!(
+            "{} exists already; choose a new name (a backup never overwrites)",
+            to.display()
+        ));
+    }
+    let partial = partial_name(to);
+    let _ = fs::remove_file(&partial);
+    // Read-write without create (a WAL database needs its shared-memory file), but nothing
+    // is written: VACUUM INTO only reads the source.
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("{}: {e}", db.display()))?;
+    conn.busy_timeout(Duration::from_secs(30))
+        .map_err(|e| e.to_string())?;
+    let target = partial
+        .to_str()
+        .ok_or_else(|| format!("{}: the name is not UTF-8", to.display()))?;
+    conn.execute("VACUUM INTO ?1", [target])
+        .map_err(|e| format!("copying {}: {e}", db.display()))?;
+    drop(conn);
+    let finish = || -> Result<Summary, String> {
+        private(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+        let summary = check(&partial)?;
+        durable_rename(&partial, to).map_err(|e| format!("{}: {e}", to.display()))?;
+        Ok(summary)
+    };
+    finish().inspect_err(|_| {
+        let _ = fs::remove_file(&partial);
+    })
+}
+
+/// Puts the backup `from` in place of the database at `db`: refused while `db` is open (a
+/// server running on it) and, when `db` exists, unless `replace` (the old file is then kept
+/// beside it as `<db>.replaced-<time>`, and returned).
+pub fn restore(
+    from: &Path,
+    db: &Path,
+    replace: bool,
+) -> Result<(Summary, Option<PathBuf>), String> {
+    let summary = check(from)?;
+    for side in ["-wal", "-shm"] {
+        let file = sibling(db, side);
+        if file.exists() {
+            return Err(format!(
+                "{} exists: the database is open (or was not closed). Stop the server first; \
+                 if it is stopped, start and stop it once so that SQLite folds the file in",
+                file.display()
+            ));
+        }
+    }
+    let mut kept = None;
+    if db.exists() {
+        if !replace {
+            return Err(format!(
+                "{} exists; stop the server and pass --replace to restore over it (the current \
+                 database is kept beside it)",
+                db.display()
+            ));
+        }
+        let aside = sibling(
+            db,
+            &format!(".replaced-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")),
+        );
+        fs::rename(db, &aside).map_err(|e| format!("{}: {e}", db.display()))?;
+        kept = Some(aside);
+    }
+    let partial = partial_name(db);
+    let copy = || -> io::Result<()> {
+        fs::copy(from, &partial)?;
+        private(&partial)?;
+        File::open(&partial)?.sync_all()?;
+        durable_rename(&partial, db)
+    };
+    if let Err(e) = copy() {
+        let _ = fs::remove_file(&partial);
+        if let Some(aside) = &kept {
+            let _ = fs::rename(aside, db);
+        }
+        return Err(format!("{}: {e}", db.display()));
+    }
+    Ok((summary, kept))
+}
+
+/// Reads `path` as a Värn server database: SQLite's integrity check, and what it holds.
+pub fn check(path: &Path) -> Result<Summary, String> {
+    let name = path.display();
+    let bytes = fs::metadata(path)
+        .map_err(|e| format!("{name}: {e}"))?
+        .len();
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| format!("{name} is not a readable SQLite database: {e}"))?;
+    if integrity != "ok" {
+        return Err(format!("{name} is damaged: {integrity}"));
+    }
+    let count = |table: &str| -> Result<u64, String> {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n.max(0) as u64)
+        .map_err(|e| format!("{name} is not a Värn server database ({table}: {e})"))
+    };
+    Ok(Summary {
+        alarms: count("alarms")?,
+        reports: count("reports")?,
+        attachments: count("attachments")?,
+        devices: count("devices")?,
+        bytes,
+    })
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn partial_name(path: &Path) -> PathBuf {
+    sibling(path, ".partial")
+}
+
+/// Readable by the server's user only: the database holds names, places and reports.
+fn private(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to` and syncs the directory, so the new name survives a crash.
+fn durable_rename(from: &Path, to: &Path) -> io::Result<()> {
+    File::open(from)?.sync_all()?;
+    fs::rename(from, to)?;
+    let dir = to
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    File::open(dir)?.sync_all()
+}

@@ -326,8 +326,6 @@ async fn run(cli: Cli) -> Result<(), String> {
                 return Err(backup::POSTGRES_GUIDANCE.into());
             };
             let (summary, kept) = backup::restore(&from, db, replace)?;
-            // Opening migrates a backup from an older version, and refuses one from a newer.
-            open().await?;
             eprintln!(
                 "Restored {} from {}: {summary}.",
                 db.display(),

@@ -830,6 +830,12 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
         ok && said.contains("3 alarms, 2 reports, 1 attachments"),
         "{said}"
     );
+    for side in ["restored.db-wal", "restored.db-shm", "restored.db.partial"] {
+        assert!(
+            !dir.path().join(side).exists(),
+            "{side} left by the restore"
+        );
+    }
     let (ok, said) = restore(&copy, &restored, false);
     assert!(!ok && said.contains("--replace"), "{said}");
     let junk = dir.path().join("junk.db");

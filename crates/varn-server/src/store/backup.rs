@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+use varn_core::sqlite as core_sqlite;
 
 /// What to do on PostgreSQL instead.
 pub const POSTGRES_GUIDANCE: &str = "\
@@ -88,9 +89,9 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary, String> {
     })
 }
 
-/// Puts the backup `from` in place of the database at `db`: refused while `db` is open (a
-/// server running on it) and, when `db` exists, unless `replace` (the old file is then kept
-/// beside it as `<db>.replaced-<time>`, and returned).
+/// Puts the backup `from` in place of the database at `db`, migrated to this version: refused
+/// while `db` is open (a server running on it) and, when `db` exists, unless `replace` (the
+/// old file is then kept beside it as `<db>.replaced-<time>`, and returned).
 pub fn restore(
     from: &Path,
     db: &Path,
@@ -124,18 +125,26 @@ pub fn restore(
         kept = Some(aside);
     }
     let partial = partial_name(db);
-    let copy = || -> io::Result<()> {
-        fs::copy(from, &partial)?;
-        private(&partial)?;
-        File::open(&partial)?.sync_all()?;
-        durable_rename(&partial, db)
+    let copy = || -> Result<(), String> {
+        let named = |e: &dyn std::fmt::Display| format!("{}: {e}", db.display());
+        fs::copy(from, &partial).map_err(|e| named(&e))?;
+        private(&partial).map_err(|e| named(&e))?;
+        // Migrated here, under the temporary name: a backup from an older version is brought
+        // up to date, one from a newer refused before anything is replaced. The connection is
+        // closed before the rename, so no -wal is left beside the restored file.
+        let mut conn = core_sqlite::open_durable(&partial).map_err(|e| named(&e))?;
+        core_sqlite::migrate(&mut conn, &super::migrations::sqlite()).map_err(|e| named(&e))?;
+        conn.close().map_err(|(_, e)| named(&e))?;
+        durable_rename(&partial, db).map_err(|e| named(&e))
     };
     if let Err(e) = copy() {
-        let _ = fs::remove_file(&partial);
+        for leftover in ["", "-wal", "-shm"] {
+            let _ = fs::remove_file(sibling(&partial, leftover));
+        }
         if let Some(aside) = &kept {
             let _ = fs::rename(aside, db);
         }
-        return Err(format!("{}: {e}", db.display()));
+        return Err(e);
     }
     Ok((summary, kept))
 }

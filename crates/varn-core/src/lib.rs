@@ -19,4 +19,5 @@ pub mod signing;
 pub mod sqlite;
 pub mod sync;
 pub mod timeline;
+pub mod update;
 pub mod wire;

@@ -123,6 +123,27 @@ pub struct DeviceInfo {
     pub role: Role,
 }
 
+/// `GET /v1/app/update`: the path the app's updater asks (with the device's token).
+pub const UPDATE_PATH: &str = "/v1/app/update";
+/// `GET /v1/app/bundles/{version}`: a published bundle's bytes.
+pub const BUNDLE_PATH_PREFIX: &str = "/v1/app/bundles/";
+
+/// `GET /v1/app/update`: a newer release of the app, in the form the Tauri updater reads.
+/// The server answers 204 when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOffer {
+    /// The release's version (semantic versioning), which its signature is bound to.
+    pub version: String,
+    /// What changed, in the region's words.
+    pub notes: String,
+    /// When it was published (RFC 3339).
+    pub pub_date: String,
+    /// Where the bundle is, on the same server.
+    pub url: String,
+    /// The bundle's minisign signature (the `.sig` file's text).
+    pub signature: String,
+}
+
 /// `PUT /v1/alarms/{id}`: raise an alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod problem;
 pub mod profiles;
 pub mod ratelimit;
+pub mod releases;
 pub mod server;
 pub mod store;
 pub mod testkit;
@@ -67,6 +68,7 @@ struct Inner {
     secure_cookies: bool,
     shutdown: watch::Receiver<bool>,
     escalation: escalation::Escalation,
+    bundles: releases::BundleCache,
 }
 
 /// How to build the state.
@@ -115,7 +117,13 @@ impl AppState {
             secure_cookies: cfg.secure_cookies,
             shutdown: cfg.shutdown,
             escalation: cfg.escalation,
+            bundles: releases::BundleCache::default(),
         }))
+    }
+
+    /// The app bundle kept in memory for downloads.
+    pub(crate) fn bundles(&self) -> &releases::BundleCache {
+        &self.0.bundles
     }
 
     /// The escalation lists and notifier.
@@ -259,6 +267,11 @@ pub fn router(state: AppState) -> Router {
             put(api::put_checkin).get(api::get_checkin),
         )
         .route("/v1/checkins/{id}/checkout", post(api::checkout))
+        .route(varn_core::wire::UPDATE_PATH, get(releases::update))
+        .route(
+            "/v1/app/bundles/{version}/{platform}",
+            get(releases::bundle),
+        )
         .route(
             "/v1/reports/{id}",
             put(api::put_report)

@@ -103,6 +103,36 @@ enum Command {
         #[command(subcommand)]
         command: ProfileCommand,
     },
+    /// Publish app updates to the region's devices.
+    Release {
+        #[command(subcommand)]
+        command: ReleaseCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// Publish a signed app bundle: devices on an older version are offered it in
+    /// Inställningar. A published version is never replaced.
+    Add {
+        /// The bundle (the .deb, .rpm or AppImage from scripts/package).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Its signature (`cargo tauri signer sign --app-version VERSION` writes FILE.sig).
+        #[arg(long)]
+        signature: PathBuf,
+        /// What changed, shown to the person before they install.
+        #[arg(long)]
+        notes: String,
+        /// The version [default: the version the signature is bound to].
+        #[arg(long)]
+        version: Option<String>,
+        /// os-arch-bundle, e.g. linux-x86_64-deb [default: from the bundle's file name].
+        #[arg(long)]
+        platform: Option<String>,
+    },
+    /// List published releases.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -355,6 +385,53 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Command::Profile { .. }) => Ok(()),
+        Some(Command::Release {
+            command:
+                ReleaseCommand::Add {
+                    bundle,
+                    signature,
+                    notes,
+                    version,
+                    platform,
+                },
+        }) => {
+            let store = open().await?;
+            let new = varn_server::releases::NewRelease {
+                bundle: &bundle,
+                signature: &signature,
+                notes,
+                version,
+                platform,
+            };
+            let r = varn_server::releases::publish(store.as_ref(), new, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "Published version {} for {} ({} bytes, sha256 {}). Devices on an older version are offered it at their next check.",
+                r.version, r.platform, r.size, r.sha256
+            );
+            Ok(())
+        }
+        Some(Command::Release {
+            command: ReleaseCommand::List,
+        }) => {
+            let store = open().await?;
+            let releases = store.releases().await.map_err(|e| e.to_string())?;
+            if releases.is_empty() {
+                eprintln!("No releases are published.");
+            }
+            for r in releases {
+                println!(
+                    "{}\t{}\t{} bytes\t{}\t{}",
+                    r.version,
+                    r.platform,
+                    r.size,
+                    r.published_at.to_rfc3339(),
+                    r.notes.lines().next().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
         Some(Command::Enroll { name, role, region }) => {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("unknown role \"{role}\" (known: förtroendevald)"))?;

@@ -357,6 +357,36 @@ CREATE TABLE published_profiles (
 );
 ",
     },
+    Migration {
+        intent: "App releases published by the region (varn-server release add): the signed \
+                 bundle and its notes, served to the devices' updater.",
+        sqlite: "
+CREATE TABLE app_releases (
+    version      TEXT NOT NULL,
+    platform     TEXT NOT NULL,
+    notes        TEXT NOT NULL,
+    signature    TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    bundle       BLOB NOT NULL,
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (version, platform)
+) STRICT;
+",
+        postgres: "
+CREATE TABLE app_releases (
+    version      TEXT NOT NULL,
+    platform     TEXT NOT NULL,
+    notes        TEXT NOT NULL,
+    signature    TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    bundle       BYTEA NOT NULL,
+    published_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (version, platform)
+);
+",
+    },
 ];
 
 /// The SQLite steps, in order.

@@ -408,6 +408,26 @@ impl Attachment {
 }
 
 /// Why a storage call failed.
+/// A published app release (without its bundle's bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Release {
+    /// The version (semantic versioning), which the signature is bound to.
+    pub version: String,
+    /// What the bundle installs on, as the updater names it: `{os}-{arch}-{bundle type}`
+    /// (`linux-x86_64-deb`).
+    pub platform: String,
+    /// What changed.
+    pub notes: String,
+    /// The bundle's minisign signature (the `.sig` file's text).
+    pub signature: String,
+    /// The bundle's SHA-256 (hex), so a copy in memory is known to be this one.
+    pub sha256: String,
+    /// The bundle's size in bytes.
+    pub size: u64,
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database itself failed (disk, corruption, lock); retrying may help.
@@ -728,6 +748,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest published profile of every region (signed profiles' JSON).
     async fn published_profiles(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Stores an app release (its bundle checked by the caller); false when that version is
+    /// published already for that platform, whatever its bytes: it is never replaced.
+    async fn add_release(&self, release: &Release, bundle: &[u8]) -> Result<bool, StoreError>;
+
+    /// Every published release, without the bundles' bytes.
+    async fn releases(&self) -> Result<Vec<Release>, StoreError>;
+
+    /// A published release's bundle for a platform.
+    async fn release_bundle(
+        &self,
+        version: &str,
+        platform: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Alarm changes made by other server instances sharing this database, for this
     /// instance's dashboards. `None` when no other instance can share it.

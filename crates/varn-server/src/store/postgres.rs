@@ -36,7 +36,7 @@ use varn_core::wire::{
 };
 
 use super::{
-    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Report, Store,
+    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Release, Report, Store,
     StoreError,
 };
 
@@ -1805,6 +1805,71 @@ impl Store for PgStore {
         .iter()
         .map(|r| Ok(r.try_get(0)?))
         .collect()
+    }
+
+    async fn add_release(&self, release: &Release, bundle: &[u8]) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        let r = release;
+        Ok(c.run(
+            "INSERT INTO app_releases
+                 (version, platform, notes, signature, sha256, size, bundle, published_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            &[
+                &r.version,
+                &r.platform,
+                &r.notes,
+                &r.signature,
+                &r.sha256,
+                &(r.size as i64),
+                &bundle,
+                &r.published_at,
+            ],
+        )
+        .await?
+            == 1)
+    }
+
+    async fn releases(&self) -> Result<Vec<Release>, StoreError> {
+        let c = self.conn().await?;
+        c.all(
+            "SELECT version, platform, notes, signature, sha256, size, published_at
+             FROM app_releases ORDER BY published_at, version, platform",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Release {
+                version: r.try_get(0)?,
+                platform: r.try_get(1)?,
+                notes: r.try_get(2)?,
+                signature: r.try_get(3)?,
+                sha256: r.try_get(4)?,
+                size: r.try_get::<_, i64>(5)?.max(0) as u64,
+                published_at: r.try_get(6)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn release_bundle(
+        &self,
+        version: &str,
+        platform: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let c = self.conn().await?;
+        Ok(
+            match c
+                .opt(
+                    "SELECT bundle FROM app_releases WHERE version = $1 AND platform = $2",
+                    &[&version, &platform],
+                )
+                .await?
+            {
+                Some(row) => Some(row.try_get(0)?),
+                None => None,
+            },
+        )
     }
 
     async fn upload(

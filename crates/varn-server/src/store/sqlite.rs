@@ -21,7 +21,7 @@ use varn_core::wire::{
 };
 
 use super::{
-    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Report, Store,
+    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Release, Report, Store,
     StoreError,
 };
 
@@ -1455,6 +1455,67 @@ impl Store for SqliteStore {
             )?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+        .await
+    }
+
+    async fn add_release(&self, release: &Release, bundle: &[u8]) -> Result<bool, StoreError> {
+        let (r, bundle) = (release.clone(), bundle.to_vec());
+        self.write(move |c| {
+            Ok(c.execute(
+                "INSERT INTO app_releases
+                     (version, platform, notes, signature, sha256, size, bundle, published_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                params![
+                    r.version,
+                    r.platform,
+                    r.notes,
+                    r.signature,
+                    r.sha256,
+                    r.size as i64,
+                    bundle,
+                    ts(r.published_at)
+                ],
+            )? == 1)
+        })
+        .await
+    }
+
+    async fn releases(&self) -> Result<Vec<Release>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT version, platform, notes, signature, sha256, size, published_at
+                 FROM app_releases ORDER BY published_at, version, platform",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Release {
+                    version: r.get(0)?,
+                    platform: r.get(1)?,
+                    notes: r.get(2)?,
+                    signature: r.get(3)?,
+                    sha256: r.get(4)?,
+                    size: r.get::<_, i64>(5)?.max(0) as u64,
+                    published_at: parse_ts(&r.get::<_, String>(6)?)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<Release>>>()?)
+        })
+        .await
+    }
+
+    async fn release_bundle(
+        &self,
+        version: &str,
+        platform: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (version, platform) = (version.to_string(), platform.to_string());
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT bundle FROM app_releases WHERE version = ?1 AND platform = ?2",
+                [version, platform],
+                |r| r.get(0),
+            )
+            .optional()?)
         })
         .await
     }

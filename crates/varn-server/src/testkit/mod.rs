@@ -7,6 +7,7 @@ pub mod attack;
 pub mod pg;
 pub mod process;
 pub mod proxy;
+pub mod update_key;
 
 use std::collections::HashMap;
 use std::net::TcpListener;

@@ -315,6 +315,15 @@ impl AlarmService {
             .map(|a| self.view_of(&a)))
     }
 
+    /// Whether any alarm of the last 12 hours is not cancelled, a masked (duress) one
+    /// included: an update must not restart the app under it.
+    pub fn any_open(&self) -> Result<bool, AlarmError> {
+        let now = Utc::now();
+        Ok(self.db.alarms(20)?.into_iter().any(|a| {
+            now - a.triggered_at < chrono::Duration::hours(12) && a.phase(now) != Phase::Cancelled
+        }))
+    }
+
     /// The connection state as last seen.
     pub fn connection(&self) -> Connection {
         self.connection

@@ -65,6 +65,8 @@ fn main() {
             "appearances",
             "save_appearance",
             "delete_appearance",
+            "update_check",
+            "update_install",
             "quit_app",
         ]));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");

@@ -58,11 +58,19 @@ pub enum ErrorKind {
     PinWait,
     /// The check-in is over already.
     Finished,
+    /// Updates cannot be had here (not linked, or a build without an update key).
+    UpdateUnavailable,
+    /// An update's signature or download was not the region's signed bundle: not installed.
+    UpdateRefused,
+    /// An update could not be installed (the message says what the system said).
+    UpdateFailed,
+    /// An update waits: the message names what is open (alarm, checkin, unsynced_reports).
+    UpdateHeld,
 }
 
 impl ErrorKind {
     /// Every kind.
-    pub const ALL: [ErrorKind; 24] = [
+    pub const ALL: [ErrorKind; 28] = [
         ErrorKind::InvalidInput,
         ErrorKind::NotFound,
         ErrorKind::DiskFull,
@@ -87,6 +95,10 @@ impl ErrorKind {
         ErrorKind::WrongPin,
         ErrorKind::PinWait,
         ErrorKind::Finished,
+        ErrorKind::UpdateUnavailable,
+        ErrorKind::UpdateRefused,
+        ErrorKind::UpdateFailed,
+        ErrorKind::UpdateHeld,
     ];
 
     /// Its name (as serialised).
@@ -116,6 +128,10 @@ impl ErrorKind {
             ErrorKind::WrongPin => "wrong_pin",
             ErrorKind::PinWait => "pin_wait",
             ErrorKind::Finished => "finished",
+            ErrorKind::UpdateUnavailable => "update_unavailable",
+            ErrorKind::UpdateRefused => "update_refused",
+            ErrorKind::UpdateFailed => "update_failed",
+            ErrorKind::UpdateHeld => "update_held",
         }
     }
 }

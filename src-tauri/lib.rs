@@ -24,6 +24,7 @@ pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod ui_bridge;
+pub mod updates;
 pub mod vault;
 
 use std::path::PathBuf;
@@ -275,7 +276,11 @@ pub fn build<R: Runtime>(
         )
         // The file dialogs are used from Rust only; no capability lets the UI call them.
         .plugin(tauri_plugin_dialog::init())
+        // Checked and installed from Rust only (crate::updates); no capability lets the UI
+        // call the plugin.
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(state)
+        .manage(updates::Pending::default())
         .manage(commands::reports::Dropped::default())
         // Files dropped on the window: kept here; the UI gets a token and the names.
         .on_window_event(|window, event| match event {
@@ -448,6 +453,8 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::meeting::appearances,
         commands::meeting::save_appearance,
         commands::meeting::delete_appearance,
+        commands::updates::update_check,
+        commands::updates::update_install,
         commands::guard::quit_app,
     ]);
     move |invoke| {

@@ -8,6 +8,7 @@ pub mod meeting;
 pub mod plan;
 pub mod reports;
 pub mod safety;
+pub mod updates;
 
 use crate::error::CommandError;
 
@@ -73,6 +74,8 @@ pub const COMMANDS: &[&str] = &[
     "appearances",
     "save_appearance",
     "delete_appearance",
+    "update_check",
+    "update_install",
     "quit_app",
 ];
 

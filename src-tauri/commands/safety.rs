@@ -140,7 +140,7 @@ pub fn link_status(state: State<'_, AppState>) -> Result<LinkStatus> {
 
 /// The duress PIN where linking or unlinking asked for the PIN: nothing changes, a silent
 /// duress alarm goes out, and the person's screen says what a failed attempt says.
-fn duress_refusal(state: &AppState) -> CommandError {
+pub(crate) fn duress_refusal(state: &AppState) -> CommandError {
     super::guard::settle(state, crate::pin::Guarded::Duress(()));
     CommandError {
         kind: ErrorKind::ServerUnreachable,

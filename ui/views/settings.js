@@ -26,6 +26,7 @@ export function render(ctx) {
     h('fieldset', { class: 'field' },
       h('legend', {}, t('settings.language')),
       choice('sv'), choice('en')),
+    updateSection(ctx),
     h('section', { class: 'about' },
       h('h3', {}, t('settings.about')),
       h('p', {}, t('settings.version', { version: ctx.version })),
@@ -33,6 +34,50 @@ export function render(ctx) {
         region: ctx.profile.region.name, version: ctx.profile.version, source,
       })),
       h('p', {}, pick(ctx.profile.plan.title))));
+}
+
+/** Updates from the region: look, then install and restart (with the PIN when set). */
+function updateSection(ctx) {
+  const status = h('div', { id: 'update-status', role: 'status' });
+  const checkButton = h('button', { type: 'button', class: 'btn secondary', id: 'update-check' }, t('update.check'));
+  const problem = (e) => h('p', { class: 'error-text', id: 'update-error' }, t(`error.${e.kind}`), ' ',
+    e.kind === 'update_held' ? t(`update.hold.${e.message}`) : e.message);
+  const install = async (version) => {
+    replace(status, h('p', {}, t('update.installing')));
+    try {
+      await withPin(ctx, t('update.pin'), t('update.install'), (pin) => api.updateInstall(version, pin));
+      replace(status);
+    } catch (e) {
+      replace(status, problem(e));
+    }
+  };
+  checkButton.onclick = async () => {
+    checkButton.disabled = true;
+    replace(status, h('p', {}, t('update.checking')));
+    try {
+      const u = await api.updateCheck();
+      if (!u.offer) {
+        replace(status, h('p', { id: 'update-none' }, t('update.none', { version: u.current })));
+        return;
+      }
+      replace(status,
+        h('p', { id: 'update-offer' }, t('update.offer', { version: u.offer.version, current: u.current })),
+        u.offer.notes ? h('p', { class: 'detail', id: 'update-notes' }, u.offer.notes) : null,
+        u.hold ? h('p', { class: 'warn-text', id: 'update-hold' }, t(`update.hold.${u.hold}`)) : null,
+        h('button', {
+          type: 'button', class: 'btn primary', id: 'update-install', disabled: Boolean(u.hold),
+          onclick: () => install(u.offer.version),
+        }, t('update.install')));
+    } catch (e) {
+      replace(status, problem(e));
+    } finally {
+      checkButton.disabled = false;
+    }
+  };
+  return h('section', { class: 'updates', id: 'update-section', 'aria-labelledby': 'update-heading' },
+    h('h3', { id: 'update-heading' }, t('update.title')),
+    h('p', { class: 'detail' }, t('update.lead')),
+    checkButton, status);
 }
 
 /** The host of a server address, for showing where alarms go. */

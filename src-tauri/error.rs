@@ -58,7 +58,8 @@ pub enum ErrorKind {
     PinWait,
     /// The check-in is over already.
     Finished,
-    /// Updates cannot be had here (not linked, or a build without an update key).
+    /// Updates cannot be had here; the message is `not_linked` or `no_key` (a build without
+    /// an update key).
     UpdateUnavailable,
     /// An update's signature or download was not the region's signed bundle: not installed.
     UpdateRefused,

@@ -97,10 +97,8 @@ fn pubkey<R: Runtime>(app: &AppHandle<R>) -> Option<String> {
 /// The linked servers and the device's token.
 fn linked(state: &AppState) -> Result<(Vec<Url>, String), CommandError> {
     let not_linked = || {
-        err(
-            ErrorKind::UpdateUnavailable,
-            "updates come from the region's server: link Värn to the region first",
-        )
+        // A code the UI words (update.unavailable.not_linked).
+        err(ErrorKind::UpdateUnavailable, "not_linked")
     };
     let link = region::load_link(state.db()?)?.ok_or_else(not_linked)?;
     let token = state
@@ -146,10 +144,8 @@ fn updater<R: Runtime>(
     token: &str,
 ) -> Result<tauri_plugin_updater::Updater, CommandError> {
     let key = pubkey(app).ok_or_else(|| {
-        err(
-            ErrorKind::UpdateUnavailable,
-            "this build has no update key: it is updated by its package manager",
-        )
+        // A code the UI words (update.unavailable.no_key).
+        err(ErrorKind::UpdateUnavailable, "no_key")
     })?;
     let endpoints = servers
         .iter()

@@ -11,6 +11,7 @@ mod regions;
 mod reports;
 mod sync;
 mod trust;
+mod updates;
 
 use harness::Desktop;
 

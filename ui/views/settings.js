@@ -39,28 +39,34 @@ export function render(ctx) {
 /** Updates from the region: look, then install and restart (with the PIN when set). */
 function updateSection(ctx) {
   const status = h('div', { id: 'update-status', role: 'status' });
+  // What the region answered is shown where the person looks: scrolled into view.
+  const show = (...nodes) => {
+    replace(status, ...nodes);
+    status.scrollIntoView({ block: 'nearest' });
+  };
   const checkButton = h('button', { type: 'button', class: 'btn secondary', id: 'update-check' }, t('update.check'));
   const problem = (e) => h('p', { class: 'error-text', id: 'update-error' }, t(`error.${e.kind}`), ' ',
-    e.kind === 'update_held' ? t(`update.hold.${e.message}`) : e.message);
+    e.kind === 'update_held' ? t(`update.hold.${e.message}`)
+      : e.kind === 'update_unavailable' ? t(`update.unavailable.${e.message}`) : e.message);
   const install = async (version) => {
-    replace(status, h('p', {}, t('update.installing')));
+    show(h('p', {}, t('update.installing')));
     try {
       await withPin(ctx, t('update.pin'), t('update.install'), (pin) => api.updateInstall(version, pin));
-      replace(status);
+      show();
     } catch (e) {
-      replace(status, problem(e));
+      show(problem(e));
     }
   };
   checkButton.onclick = async () => {
     checkButton.disabled = true;
-    replace(status, h('p', {}, t('update.checking')));
+    show(h('p', {}, t('update.checking')));
     try {
       const u = await api.updateCheck();
       if (!u.offer) {
-        replace(status, h('p', { id: 'update-none' }, t('update.none', { version: u.current })));
+        show(h('p', { id: 'update-none' }, t('update.none', { version: u.current })));
         return;
       }
-      replace(status,
+      show(
         h('p', { id: 'update-offer' }, t('update.offer', { version: u.offer.version, current: u.current })),
         u.offer.notes ? h('p', { class: 'detail', id: 'update-notes' }, u.offer.notes) : null,
         u.hold ? h('p', { class: 'warn-text', id: 'update-hold' }, t(`update.hold.${u.hold}`)) : null,
@@ -69,7 +75,7 @@ function updateSection(ctx) {
           onclick: () => install(u.offer.version),
         }, t('update.install')));
     } catch (e) {
-      replace(status, problem(e));
+      show(problem(e));
     } finally {
       checkButton.disabled = false;
     }

@@ -13,6 +13,11 @@ PACKAGES=(
   chromium chromium-driver poppler-utils
   postgresql python3-venv
 )
+# scripts/package: rpm to read the .rpm's dependencies; sudo, through which the updater
+# installs a package when no graphical prompt (pkexec) is there, as in the package check.
+if [ "${VARN_PACKAGING:-0}" = 1 ]; then
+  PACKAGES+=(rpm sudo systemd adduser)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -107,6 +107,8 @@ pub struct Desktop {
     pub env: Vec<(String, String)>,
     /// Leave the first-run guide up (it is skipped at launch otherwise).
     pub keep_welcome: bool,
+    /// The app to launch: this build's, or an installed one (the package check).
+    pub app_binary: PathBuf,
     pub data_dir: tempfile::TempDir,
     pub shots: PathBuf,
     test: String,
@@ -265,6 +267,7 @@ impl Desktop {
             _keyring_home: keyring_home,
             env: Vec::new(),
             keep_welcome: false,
+            app_binary: PathBuf::from(env!("CARGO_BIN_EXE_varn")),
         }
     }
 
@@ -296,7 +299,7 @@ impl Desktop {
             let cmdline = String::from_utf8_lossy(&cmdline);
             let zombie = std::fs::read_to_string(entry.path().join("stat"))
                 .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"));
-            if cmdline.starts_with(env!("CARGO_BIN_EXE_varn"))
+            if cmdline.starts_with(&*self.app_binary.to_string_lossy())
                 && cmdline.contains(&needle)
                 && !zombie
             {
@@ -475,7 +478,7 @@ impl Desktop {
         args.extend(extra.iter().map(|s| s.to_string()));
         let caps = json!({
             "browserName": "wry",
-            "tauri:options": { "application": env!("CARGO_BIN_EXE_varn"), "args": args },
+            "tauri:options": { "application": self.app_binary, "args": args },
         });
         let caps = match caps {
             serde_json::Value::Object(m) => m,

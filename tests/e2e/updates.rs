@@ -18,27 +18,41 @@ const HOLD: Duration = Duration::from_millis(1900);
 /// What the updater calls a development build: it was not installed from a bundle.
 const PLATFORM: &str = "linux-x86_64-unknown";
 
-/// Publishes `version` as `varn-server release add` does, signed with `key`.
-async fn release(server: &TestServer, key: &UpdateKey, version: &str) {
+/// Publishes `bytes` as `file` with `signature` (a `.sig` file's text), as `varn-server
+/// release add` does; the version is the one the signature is bound to.
+async fn publish_file(
+    server: &TestServer,
+    file: &str,
+    bytes: &[u8],
+    signature: &str,
+    platform: Option<&str>,
+) {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join(format!("varn_{version}.bin"));
-    let bytes = format!("not an app, version {version}").into_bytes();
-    std::fs::write(&bundle, &bytes).unwrap();
-    let signature = dir.path().join("bundle.sig");
-    std::fs::write(&signature, key.sign(&bytes, "bundle", Some(version))).unwrap();
+    let bundle = dir.path().join(file);
+    std::fs::write(&bundle, bytes).unwrap();
+    let sig = dir.path().join("bundle.sig");
+    std::fs::write(&sig, signature).unwrap();
+    let version = varn_core::update::signed_version(signature).unwrap();
     publish(
         server.store.as_ref(),
         NewRelease {
             bundle: &bundle,
-            signature: &signature,
+            signature: &sig,
             notes: format!("Version {version}: rättelser."),
             version: None,
-            platform: Some(PLATFORM.into()),
+            platform: platform.map(str::to_string),
         },
         chrono::Utc::now(),
     )
     .await
     .unwrap();
+}
+
+/// Publishes a stand-in bundle as `version` for a development build, signed with `key`.
+async fn release(server: &TestServer, key: &UpdateKey, version: &str) {
+    let bytes = format!("not an app, version {version}").into_bytes();
+    let signature = key.sign(&bytes, "bundle", Some(version));
+    publish_file(server, "bundle", &bytes, &signature, Some(PLATFORM)).await;
 }
 
 async fn look_for_update(app: &App) {
@@ -151,5 +165,89 @@ async fn nothing_is_installed_while_an_alarm_is_open() {
     // A version that is not offered is not installed.
     let r = install_bypassing_the_ui(&app, "0.9.1").await;
     assert!(r.starts_with("not_found:"), "{r}");
+    app.quit().await;
+}
+
+fn env_path(name: &str) -> std::path::PathBuf {
+    std::env::var_os(name)
+        .unwrap_or_else(|| panic!("{name} is not set: scripts/package --check sets it"))
+        .into()
+}
+
+/// Publishes `bytes` as `version` of the .deb with `signature` (a `.sig` file's text).
+async fn release_deb(server: &TestServer, version: &str, bytes: &[u8], signature: &str) {
+    publish_file(
+        server,
+        &format!("varn_{version}_amd64.deb"),
+        bytes,
+        signature,
+        None,
+    )
+    .await;
+}
+
+/// Run by `scripts/package --check` on the machine it installed the package on: the installed
+/// app (built with the check's update key) refuses a tampered bundle and keeps running, then
+/// installs the genuine one from its region, restarts by itself and still has its link.
+/// The check signs the same .deb for two higher versions, so one build serves as N+1 and N+2.
+#[tokio::test]
+#[ignore = "needs the installed package: scripts/package --check runs it"]
+async fn packaged_app_installs_a_signed_update_from_its_region_and_restarts_with_its_data() {
+    let deb = std::fs::read(env_path("VARN_UPDATE_BUNDLE")).unwrap();
+    let sig = |v: &str| {
+        std::fs::read_to_string(env_path(&format!(
+            "VARN_UPDATE_SIG_{}",
+            v.replace('.', "_")
+        )))
+        .unwrap()
+    };
+    let server = TestServer::start().await;
+    let code = server.enrollment_code("Paula Paket").await;
+    let mut desk = Desktop::start("packaged-update");
+    desk.app_binary = env_path("VARN_PACKAGED_APP");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+
+    // 0.1.1: the bytes were changed after signing.
+    let mut tampered = deb.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x55;
+    release_deb(&server, "0.1.1", &tampered, &sig("0.1.1")).await;
+    look_for_update(&app).await;
+    app.wait_text("#update-offer", "Version 0.1.1 finns").await;
+    let before = desk.app_pids();
+    assert_eq!(before.len(), 1, "{before:?}");
+    app.click("#update-install").await;
+    app.wait_text("#update-error", "inte signerad för Värn")
+        .await;
+    app.screenshot("packaged-refused").await;
+    assert_eq!(desk.app_pids(), before, "the same app keeps running");
+
+    // 0.1.2: the genuine bundle. The app installs it and starts again by itself.
+    release_deb(&server, "0.1.2", &deb, &sig("0.1.2")).await;
+    look_for_update(&app).await;
+    app.wait_text("#update-offer", "Version 0.1.2 finns").await;
+    app.click("#update-install").await;
+    let start = std::time::Instant::now();
+    let restarted = loop {
+        let now = desk.app_pids();
+        if !now.is_empty() && now.iter().all(|p| !before.contains(p)) {
+            break now;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the app did not restart into the update: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("restarted as {restarted:?} after {:?}", start.elapsed());
+    drop(app);
+    desk.kill_app();
+
+    // The same data: still linked to its region.
+    let app = desk.launch().await;
+    app.click("#settings-btn").await;
+    app.wait_text("#link-info", "Kopplad som Paula Paket").await;
+    app.screenshot("packaged-after-update").await;
     app.quit().await;
 }

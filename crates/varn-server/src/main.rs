@@ -780,6 +780,7 @@ async fn serve(
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let mut limits = config.limits.clone();
     raise_file_limit(&mut limits);
+    let database = store.clone();
     let running = server::start(
         listener,
         server::Parts {
@@ -798,6 +799,7 @@ async fn serve(
     server::stop_signal().await;
     tracing::info!("shutting down: finishing requests in flight");
     running.stop().await.map_err(|e| e.to_string())?;
+    database.close().await;
     tracing::info!("stopped");
     Ok(())
 }

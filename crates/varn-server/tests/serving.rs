@@ -903,3 +903,63 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
     ]);
     assert!(!ok && said.contains("pg_dump"), "{said}");
 }
+
+/// The built server stopped as systemd stops it (SIGTERM) after taking alarms leaves only its
+/// database file, the WAL folded in, so that a restore can replace it at once (a left-over
+/// `-wal` made `restore` refuse as if the server still ran). Without the explicit close the
+/// file was left by a race with the process's exit (one stop in three, release build), so
+/// the stop is repeated.
+#[tokio::test]
+async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
+    use varn_server::testkit::process::ServerProcess;
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_varn-server"));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let client = varn_server::testkit::http_client();
+    for round in 1..=4 {
+        let mut s = ServerProcess::start(bin, Some(db.to_str().unwrap()));
+        let code = s.enrollment_code("Anna Andersson");
+        let device: varn_core::wire::EnrollResponse = client
+            .post(format!("{}/v1/enroll", s.url))
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let res = client
+            .put(format!("{}/v1/alarms/{}", s.url, Uuid::now_v7()))
+            .bearer_auth(&device.token)
+            .json(&json!({ "triggered_at": Utc::now(), "place": "Stadshuset" }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+        assert!(s.stop(), "SIGTERM stops it cleanly");
+        for side in ["server.db-wal", "server.db-shm"] {
+            assert!(
+                !dir.path().join(side).exists(),
+                "{side} left after stop {round}"
+            );
+        }
+    }
+    let copy = dir.path().join("backup.db");
+    let (ok, said) = cli(&[
+        "--database".as_ref(),
+        db.as_os_str(),
+        "backup".as_ref(),
+        "--to".as_ref(),
+        copy.as_os_str(),
+    ]);
+    assert!(ok, "{said}");
+    let (ok, said) = cli(&[
+        "--database".as_ref(),
+        db.as_os_str(),
+        "restore".as_ref(),
+        "--from".as_ref(),
+        copy.as_os_str(),
+        "--replace".as_ref(),
+    ]);
+    assert!(ok && said.contains("4 alarms"), "{said}");
+}

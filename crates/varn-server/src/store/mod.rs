@@ -763,6 +763,10 @@ pub trait Store: Send + Sync + 'static {
         platform: &str,
     ) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Closes the database at a graceful stop, after the last request (SQLite: every
+    /// connection, so that no `-wal` is left beside the file).
+    async fn close(&self) {}
+
     /// Alarm changes made by other server instances sharing this database, for this
     /// instance's dashboards. `None` when no other instance can share it.
     fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {

@@ -36,8 +36,15 @@ type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
 /// SQLite behind [`Store`].
 pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<Job>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     path: PathBuf,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close_now();
+    }
 }
 
 /// Stored timestamps: UTC, RFC 3339 with microseconds, so text order is time order.
@@ -278,15 +285,37 @@ impl SqliteStore {
         core_sqlite::migrate(&mut conn, &super::migrations::sqlite())
             .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
         let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("varn-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Backend(format!("writer thread: {e}")))?;
         Ok(SqliteStore {
             writer: Mutex::new(tx),
+            writer_thread: Mutex::new(Some(thread)),
             readers: Arc::new(Mutex::new(Vec::new())),
             path: path.to_path_buf(),
         })
+    }
+
+    /// Closes every connection: the writer finishes what it was given and stops, the pooled
+    /// readers are dropped. The last connection closing folds the WAL into the database and
+    /// removes it, so a stopped server leaves one file (which `restore` requires). Writes
+    /// after this fail ("the database writer has stopped").
+    fn close_now(&self) {
+        let thread = self
+            .writer_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        // The only sender of the writer's channel is replaced; its loop ends when drained.
+        *self.writer.lock().unwrap_or_else(|p| p.into_inner()) = mpsc::channel().0;
+        self.readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
     }
 
     async fn write<T: Send + 'static>(
@@ -403,6 +432,10 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn close(&self) {
+        self.close_now();
+    }
+
     async fn create_enrollment(
         &self,
         region_id: &str,

@@ -150,6 +150,19 @@ impl ServerProcess {
         std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").is_ok()
     }
 
+    /// Its database (the SQLite file, or the URL it was given).
+    pub fn database(&self) -> &std::ffi::OsStr {
+        &self.database
+    }
+
+    /// Stops it as systemd does (SIGTERM) and waits; whether it exited 0.
+    pub fn stop(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+
     /// Kills it with SIGKILL and waits for it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

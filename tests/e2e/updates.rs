@@ -241,8 +241,16 @@ async fn packaged_app_installs_a_signed_update_from_its_region_and_restarts_with
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     eprintln!("restarted as {restarted:?} after {:?}", start.elapsed());
-    drop(app);
+    // It stays up: not handed over to the exiting instance, not crashed.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        desk.app_pids(),
+        restarted,
+        "the restarted app keeps running"
+    );
+    // Stopped before its old driver goes (whose process group it was started in).
     desk.kill_app();
+    drop(app);
 
     // The same data: still linked to its region.
     let app = desk.launch().await;

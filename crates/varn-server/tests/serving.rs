@@ -928,14 +928,25 @@ async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
             .json()
             .await
             .unwrap();
-        let res = client
-            .put(format!("{}/v1/alarms/{}", s.url, Uuid::now_v7()))
-            .bearer_auth(&device.token)
-            .json(&json!({ "triggered_at": Utc::now(), "place": "Stadshuset" }))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success());
+        for _ in 0..3 {
+            let res = client
+                .put(format!("{}/v1/alarms/{}", s.url, Uuid::now_v7()))
+                .bearer_auth(&device.token)
+                .json(&json!({ "triggered_at": Utc::now(), "place": "Stadshuset" }))
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success());
+        }
+        let copy = dir.path().join(format!("backup-{round}.db"));
+        let (ok, said) = cli(&[
+            "--database".as_ref(),
+            db.as_os_str(),
+            "backup".as_ref(),
+            "--to".as_ref(),
+            copy.as_os_str(),
+        ]);
+        assert!(ok, "{said}");
         assert!(s.stop(), "SIGTERM stops it cleanly");
         for side in ["server.db-wal", "server.db-shm"] {
             assert!(
@@ -944,15 +955,7 @@ async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
             );
         }
     }
-    let copy = dir.path().join("backup.db");
-    let (ok, said) = cli(&[
-        "--database".as_ref(),
-        db.as_os_str(),
-        "backup".as_ref(),
-        "--to".as_ref(),
-        copy.as_os_str(),
-    ]);
-    assert!(ok, "{said}");
+    let copy = dir.path().join("backup-2.db");
     let (ok, said) = cli(&[
         "--database".as_ref(),
         db.as_os_str(),
@@ -961,5 +964,5 @@ async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
         copy.as_os_str(),
         "--replace".as_ref(),
     ]);
-    assert!(ok && said.contains("4 alarms"), "{said}");
+    assert!(ok && said.contains("6 alarms"), "{said}");
 }

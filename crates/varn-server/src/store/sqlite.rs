@@ -37,8 +37,69 @@ type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
 pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<Job>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-    readers: Arc<Mutex<Vec<Connection>>>,
+    readers: Arc<Readers>,
     path: PathBuf,
+}
+
+/// The read-only connections: idle ones for the next read, a count of those in use, and
+/// whether the store is closed (then a read is refused and a returned connection dropped).
+#[derive(Default)]
+struct Readers {
+    pool: Mutex<ReaderPool>,
+    returned: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct ReaderPool {
+    idle: Vec<Connection>,
+    busy: usize,
+    closed: bool,
+}
+
+impl Readers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReaderPool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An idle connection (`Some(None)`: open a new one), or `None` when closed.
+    fn take(&self) -> Option<Option<Connection>> {
+        let mut pool = self.lock();
+        if pool.closed {
+            return None;
+        }
+        pool.busy += 1;
+        Some(pool.idle.pop())
+    }
+
+    /// A read is done with `conn` (`None`: it could not be opened).
+    fn give_back(&self, conn: Option<Connection>) {
+        let mut pool = self.lock();
+        pool.busy -= 1;
+        if let Some(c) = conn.filter(|_| !pool.closed) {
+            pool.idle.push(c);
+        }
+        self.returned.notify_all();
+    }
+
+    /// Refuses new reads, drops the idle connections and waits (up to 5 s) for the reads in
+    /// flight to give theirs back, which are then dropped.
+    fn close(&self) {
+        let mut pool = self.lock();
+        pool.closed = true;
+        pool.idle.clear();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while pool.busy > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            pool = self
+                .returned
+                .wait_timeout(pool, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
 }
 
 impl Drop for SqliteStore {
@@ -292,27 +353,26 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Mutex::new(tx),
             writer_thread: Mutex::new(Some(thread)),
-            readers: Arc::new(Mutex::new(Vec::new())),
+            readers: Arc::new(Readers::default()),
             path: path.to_path_buf(),
         })
     }
 
-    /// Closes every connection: the writer finishes what it was given and stops, the pooled
-    /// readers are dropped. The last connection closing folds the WAL into the database and
-    /// removes it, so a stopped server leaves one file (which `restore` requires). Writes
-    /// after this fail ("the database writer has stopped").
+    /// Closes every connection: the readers (waiting for those in flight), then the writer,
+    /// which finishes what it was given. The writer's connection closing last folds the WAL
+    /// into the database and removes it, so a stopped server leaves one file (which `restore`
+    /// requires). Reads and writes after this fail.
     fn close_now(&self) {
         let thread = self
             .writer_thread
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        // The only sender of the writer's channel is replaced; its loop ends when drained.
+        // The readers first: a read-only connection closing last cannot fold the WAL in.
+        self.readers.close();
+        // The only sender of the writer's channel is replaced; its loop ends when drained,
+        // and its connection, the last, checkpoints and removes the WAL.
         *self.writer.lock().unwrap_or_else(|p| p.into_inner()) = mpsc::channel().0;
-        self.readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
         if let Some(t) = thread {
             let _ = t.join();
         }
@@ -354,20 +414,31 @@ impl SqliteStore {
         let readers = self.readers.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
-            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let pooled = readers
+                .take()
+                .ok_or_else(|| StoreError::Backend("the database is closed".into()))?;
             let conn = match pooled {
                 Some(c) => c,
                 None => {
-                    let c = Connection::open_with_flags(
+                    let opened = Connection::open_with_flags(
                         &path,
                         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )?;
-                    c.busy_timeout(std::time::Duration::from_secs(5))?;
-                    c
+                    )
+                    .and_then(|c| {
+                        c.busy_timeout(std::time::Duration::from_secs(5))?;
+                        Ok(c)
+                    });
+                    match opened {
+                        Ok(c) => c,
+                        Err(e) => {
+                            readers.give_back(None);
+                            return Err(e.into());
+                        }
+                    }
                 }
             };
             let out = f(&conn);
-            readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            readers.give_back(Some(conn));
             out
         })
         .await

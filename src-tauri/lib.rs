@@ -229,7 +229,7 @@ pub fn hide_everything<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-fn build_tray<R: Runtime>(app: &tauri::App<R>, state: &AppState) -> tauri::Result<()> {
+fn build_tray<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> tauri::Result<()> {
     let t = |key| state.strings.get(state.lang(), key).to_string();
     let menu = MenuBuilder::new(app)
         .item(&MenuItemBuilder::with_id("alarm", t("tray.alarm")).build(app)?)
@@ -334,18 +334,44 @@ pub fn build<R: Runtime>(
                 .build()?;
             state.mark("window built");
             observer.set(Box::new(WindowObserver::new(app.handle().clone())));
-            shortcut::register(app.handle(), &state);
-            state.mark("shortcut registered");
-            if let Err(e) = build_tray(app, &state) {
-                // No tray host (a bare X server, some desktops): the button and shortcut remain.
-                tracing::warn!("no tray icon: {e}");
-            }
-            state.mark("tray built");
+            // The global shortcut and the tray come once the shell is painted (they would
+            // delay its first paint), and after at most 3 s whatever the window does.
+            let handle = app.handle().clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(EXTRAS_AT_THE_LATEST);
+                start_desktop_extras(&handle);
+            });
             if state.smoke {
                 watch_smoke(app.handle().clone());
             }
             Ok(())
         })
+}
+
+/// The latest the global shortcut and the tray are set up after start.
+const EXTRAS_AT_THE_LATEST: Duration = Duration::from_secs(3);
+
+/// Registers the global alarm shortcut and builds the tray icon, once: when the shell has
+/// painted (`ui_ready`), or [`EXTRAS_AT_THE_LATEST`] after start if the window never says so.
+pub fn start_desktop_extras<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    if state.extras_started.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let handle = app.clone();
+    let run = app.run_on_main_thread(move || {
+        let state = handle.state::<AppState>();
+        shortcut::register(&handle, &state);
+        state.mark("shortcut registered");
+        if let Err(e) = build_tray(&handle, &state) {
+            // No tray host (a bare X server, some desktops): the button and shortcut remain.
+            tracing::warn!("no tray icon: {e}");
+        }
+        state.mark("tray built");
+    });
+    if let Err(e) = run {
+        tracing::warn!("the shortcut and the tray were not set up: {e}");
+    }
 }
 
 /// The narrowest the window gets: every view is usable from here.

@@ -82,6 +82,8 @@ pub struct AppState {
     pub ui_ready: AtomicBool,
     /// Set when the UI reports index.html's shell (112, LARM) painted.
     pub shell_ready: AtomicBool,
+    /// The global shortcut and the tray have been set up (or are being).
+    pub extras_started: AtomicBool,
     /// Set when the webview finished loading the page.
     pub page_loaded: AtomicBool,
     /// Start-up marks, kept when `VARN_STARTUP_TRACE=1` (printed under `--smoke`).
@@ -133,6 +135,7 @@ impl AppState {
             started: p.started,
             ui_ready: Default::default(),
             shell_ready: Default::default(),
+            extras_started: Default::default(),
             page_loaded: Default::default(),
             trace: (std::env::var("VARN_STARTUP_TRACE").as_deref() == Ok("1"))
                 .then(|| Mutex::new(Vec::new())),

@@ -163,6 +163,7 @@ pub fn ui_ready<R: Runtime>(
         if !state.shell_ready.swap(true, Ordering::SeqCst) && state.smoke {
             println!("ready in {} ms", elapsed.as_millis());
         }
+        crate::start_desktop_extras(&app);
         return;
     }
     if state.ui_ready.swap(true, Ordering::SeqCst) {

@@ -188,29 +188,39 @@ pub async fn device_gate(State(state): State<AppState>, req: Request, next: Next
         )
         .into_response();
     };
-    let (limit, deadline) = match *req.method() {
-        Method::PATCH => (
-            varn_core::wire::MAX_CHUNK_BYTES + 64 * 1024,
-            limits.upload_body_timeout,
-        ),
-        // Reports alone may be larger: every valid one fits (varn_core::wire).
-        Method::PUT
-            if req
-                .uri()
-                .path()
-                .strip_prefix("/v1/reports/")
-                .is_some_and(|id| !id.contains('/')) =>
-        {
-            (crate::MAX_REPORT_BODY_BYTES, limits.body_timeout)
-        }
-        _ => (crate::MAX_JSON_BYTES, limits.body_timeout),
-    };
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let (limit, deadline) = device_body(req.method(), route.as_deref(), limits);
     let mut req = match buffered(req, limit, deadline).await {
         Ok(r) => r,
         Err(res) => return res,
     };
     req.extensions_mut().insert(device);
     next.run(req).await
+}
+
+/// The largest body a device route takes and how long it may take to arrive, by method and
+/// matched route. Decided here alone: the device routes lift axum's own body limit, and this
+/// gate reads every body whole before the handler runs.
+pub fn device_body(
+    method: &Method,
+    route: Option<&str>,
+    limits: &crate::limits::Limits,
+) -> (usize, Duration) {
+    match (method, route) {
+        // An attachment's chunk, with room for the request around it.
+        (&Method::PATCH, _) => (
+            varn_core::wire::MAX_CHUNK_BYTES + 64 * 1024,
+            limits.upload_body_timeout,
+        ),
+        // Reports alone may be larger: every valid one fits (varn_core::wire).
+        (&Method::PUT, Some(crate::REPORT_ROUTE)) => {
+            (crate::MAX_REPORT_BODY_BYTES, limits.body_timeout)
+        }
+        _ => (crate::MAX_JSON_BYTES, limits.body_timeout),
+    }
 }
 
 /// The gate of officer routes: a live session (kept alive while the page is open), then
@@ -265,4 +275,36 @@ pub async fn anonymous_gate(State(state): State<AppState>, req: Request, next: N
         Err(res) => return res,
     };
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varn_core::wire::{MAX_CHUNK_BYTES, MAX_JSON_BYTES, MAX_REPORT_BODY_BYTES};
+
+    #[test]
+    fn only_a_report_and_a_chunk_may_be_larger_than_json() {
+        let l = crate::limits::Limits::default();
+        let limit = |m: &Method, route: Option<&str>| device_body(m, route, &l).0;
+        assert_eq!(
+            limit(&Method::PUT, Some(crate::REPORT_ROUTE)),
+            MAX_REPORT_BODY_BYTES
+        );
+        assert_eq!(
+            limit(&Method::PATCH, Some("/v1/attachments/{id}")),
+            MAX_CHUNK_BYTES + 64 * 1024
+        );
+        for route in [
+            "/v1/alarms/{id}",
+            "/v1/reports/{report}/attachments/{id}",
+            "/v1/checkins/{id}",
+        ] {
+            assert_eq!(limit(&Method::PUT, Some(route)), MAX_JSON_BYTES, "{route}");
+        }
+        assert_eq!(limit(&Method::PUT, None), MAX_JSON_BYTES);
+        assert_eq!(
+            device_body(&Method::PATCH, None, &l).1,
+            l.upload_body_timeout
+        );
+    }
 }

@@ -252,10 +252,12 @@ impl AppState {
 /// The OpenAPI document describing the device API.
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
+/// The report route: the one device route whose body may exceed [`MAX_JSON_BYTES`].
+pub const REPORT_ROUTE: &str = "/v1/reports/{id}";
+
 /// The whole HTTP service. Every route belongs to one of three gates (see [`admission`]):
 /// device routes, officer routes and anonymous ones, each with its own capacity.
 pub fn router(state: AppState) -> Router {
-    let chunk_limit = varn_core::wire::MAX_CHUNK_BYTES + 64 * 1024;
     let device = Router::new()
         .route("/v1/me", get(api::me).delete(api::unlink))
         .route("/v1/profile", get(api::profile))
@@ -272,22 +274,18 @@ pub fn router(state: AppState) -> Router {
             "/v1/app/bundles/{version}/{platform}",
             get(releases::bundle),
         )
-        .route(
-            "/v1/reports/{id}",
-            put(api::put_report)
-                .get(api::get_report)
-                .layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
-        )
+        .route(REPORT_ROUTE, put(api::put_report).get(api::get_report))
         .route(
             "/v1/reports/{report}/attachments/{id}",
             put(api::put_attachment),
         )
         .route(
             "/v1/attachments/{id}",
-            get(api::get_upload)
-                .patch(api::patch_upload)
-                .layer(DefaultBodyLimit::max(chunk_limit)),
+            get(api::get_upload).patch(api::patch_upload),
         )
+        // The gate reads every device body whole, within the one limit `device_body` gives
+        // it; axum's own limit is lifted here so that no second place decides it.
+        .route_layer(DefaultBodyLimit::disable())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             admission::device_gate,

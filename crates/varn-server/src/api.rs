@@ -106,7 +106,7 @@ pub async fn unlink(State(state): State<AppState>, DeviceAuth(d): DeviceAuth) ->
 }
 
 /// 429 for a device over a quota.
-fn over(q: OverQuota) -> ApiError {
+pub(crate) fn over(q: OverQuota) -> ApiError {
     ApiError::too_many(q.wait, q.detail)
 }
 

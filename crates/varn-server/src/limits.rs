@@ -74,6 +74,9 @@ pub struct DeviceQuotas {
     pub attachments_per_day: u64,
     /// Attachment bytes uploaded in 24 hours.
     pub upload_bytes_per_day: u64,
+    /// App bundles downloaded in 24 hours (each is megabytes: a device cannot fill the
+    /// region's uplink with them).
+    pub bundle_downloads_per_day: u64,
 }
 
 impl Default for Limits {
@@ -117,6 +120,7 @@ impl Default for DeviceQuotas {
             report_revisions_per_hour: 1000,
             attachments_per_day: 1000,
             upload_bytes_per_day: 4 << 30,
+            bundle_downloads_per_day: 10,
         }
     }
 }
@@ -154,6 +158,7 @@ pub struct LimitsFile {
     report_revisions_per_hour: Option<u64>,
     attachments_per_day: Option<u64>,
     upload_bytes_per_day: Option<u64>,
+    bundle_downloads_per_day: Option<u64>,
 }
 
 impl LimitsFile {
@@ -290,6 +295,11 @@ impl LimitsFile {
                     d.device.upload_bytes_per_day,
                     "upload_bytes_per_day",
                 )?,
+                bundle_downloads_per_day: quota(
+                    self.bundle_downloads_per_day,
+                    d.device.bundle_downloads_per_day,
+                    "bundle_downloads_per_day",
+                )?,
             },
         })
     }
@@ -401,6 +411,11 @@ impl Limits {
                 self.device.upload_bytes_per_day,
                 d.device.upload_bytes_per_day,
             ),
+            (
+                "bundle_downloads_per_day",
+                self.device.bundle_downloads_per_day,
+                d.device.bundle_downloads_per_day,
+            ),
         ];
         for (name, v, def) in counts {
             if v > def {
@@ -422,6 +437,7 @@ impl Limits {
                 report_revisions_per_hour: u64::MAX / 4,
                 attachments_per_day: u64::MAX / 4,
                 upload_bytes_per_day: u64::MAX / 4,
+                bundle_downloads_per_day: u64::MAX / 4,
             },
             device_in_flight: 128,
             ..Limits::default()

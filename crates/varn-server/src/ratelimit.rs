@@ -267,6 +267,8 @@ pub enum Quota {
     Attachment,
     /// Attachment bytes.
     UploadBytes,
+    /// An app bundle downloaded.
+    BundleDownload,
 }
 
 impl Quota {
@@ -278,6 +280,7 @@ impl Quota {
             Quota::ReportRevision => "report revisions",
             Quota::Attachment => "attachments",
             Quota::UploadBytes => "attachment bytes",
+            Quota::BundleDownload => "app bundle downloads",
         }
     }
 }
@@ -340,6 +343,11 @@ impl Quotas {
                 Quota::UploadBytes,
                 Duration::from_secs(24 * 60 * MIN),
                 q.upload_bytes_per_day,
+            ),
+            (
+                Quota::BundleDownload,
+                Duration::from_secs(24 * 60 * MIN),
+                q.bundle_downloads_per_day,
             ),
         ];
         Quotas {

@@ -22,6 +22,7 @@ use varn_core::wire::{UpdateOffer, BUNDLE_PATH_PREFIX};
 
 use crate::auth::DeviceAuth;
 use crate::problem::{ApiError, ApiPath, ApiQuery};
+use crate::ratelimit::Quota;
 use crate::store::{Release, Store, StoreError};
 use crate::AppState;
 
@@ -260,7 +261,7 @@ pub async fn update(
 /// `GET /v1/app/bundles/{version}/{platform}`: a published bundle's bytes.
 pub async fn bundle(
     State(state): State<AppState>,
-    DeviceAuth(_device): DeviceAuth,
+    DeviceAuth(device): DeviceAuth,
     ApiPath((version, platform)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let missing = || ApiError::not_found("no such release is published");
@@ -271,6 +272,11 @@ pub async fn bundle(
         .into_iter()
         .find(|r| r.version == version && r.platform == platform)
         .ok_or_else(missing)?;
+    // Counted once found: megabytes each, so a device gets a few a day (`[limits]`).
+    let _taken = state
+        .quotas()
+        .take(device.id, Quota::BundleDownload, 1)
+        .map_err(crate::api::over)?;
     let bytes = match state.bundles().get(&release.sha256) {
         Some(bytes) => bytes,
         None => {

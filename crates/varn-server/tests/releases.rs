@@ -146,6 +146,33 @@ async fn a_device_is_offered_the_newest_signed_release_for_its_platform_and_gets
         let res = client().get(&url).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{url}");
     }
+    // A device gets a few bundles a day (two taken above): then 429 with the wait.
+    for _ in 2..10 {
+        assert_eq!(
+            get(format!("{base}{path}")).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    let res = get(format!("{base}{path}")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("app bundle downloads"),
+        "{problem}"
+    );
+    // Another device is not held back by it.
+    let other = s.enroll("Bo").await;
+    let res = client()
+        .get(format!("{base}{path}"))
+        .bearer_auth(&other.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let res = get(format!("{base}{BUNDLE_PATH_PREFIX}9.9.9/linux-x86_64-deb"))
         .await
         .unwrap();

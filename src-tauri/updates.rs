@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Emitter, Runtime};
 use tauri_plugin_updater::{Update, UpdaterExt};
 use url::Url;
 use varn_core::update::{OpenWork, UpdateHold};
@@ -46,6 +46,13 @@ pub struct UpdateView {
     pub offer: Option<Offer>,
     /// Why installing would wait now.
     pub hold: Option<UpdateHold>,
+}
+
+/// How far a download is.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Progress {
+    received: u64,
+    total: Option<u64>,
 }
 
 /// A newer version.
@@ -247,11 +254,25 @@ pub async fn install<R: Runtime>(
         })?;
     let (servers, _) = linked(state)?;
     update.download_url = bundle_url(&servers, &update.download_url)?;
-    let bytes = update.download(|_, _| {}, || {}).await.map_err(failure)?;
+    // The window shows how far the download is (`update-progress`), at most ten times a second.
+    let mut received = 0u64;
+    let mut shown = std::time::Instant::now() - Duration::from_secs(1);
+    let bytes = update
+        .download(
+            |chunk, total| {
+                received += chunk as u64;
+                if shown.elapsed() >= Duration::from_millis(100) || Some(received) == total {
+                    shown = std::time::Instant::now();
+                    let _ = app.emit("update-progress", Progress { received, total });
+                }
+            },
+            || {},
+        )
+        .await
+        .map_err(failure)?;
     held(state)?;
     update.install(&bytes).map_err(failure)?;
     tracing::info!(version, "update installed; restarting");
-    let _ = app;
     Ok(())
 }
 

@@ -103,7 +103,8 @@ export const unlockScreen = (pin) => call('unlock_screen', { pin });
 export const quitApp = (pin = null) => call('quit_app', { pin });
 /** { current, offer: { version, notes } | null, hold: 'alarm' | 'checkin' | 'unsynced_reports' | null } */
 export const updateCheck = () => call('update_check');
-/** Installs and restarts (never resolves on success). pin: needed once a PIN is set. */
+/** Installs and restarts (never resolves on success); its download sends 'update-progress'
+ * events ({ received, total }). pin: needed once a PIN is set. */
 export const updateInstall = (version, pin = null) => call('update_install', { version, pin });
 
 export const checkIn = (minutes, appearanceId = null) => call('check_in', { minutes, appearanceId });

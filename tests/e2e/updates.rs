@@ -112,6 +112,8 @@ async fn a_bundle_signed_with_another_key_is_refused_and_the_app_keeps_running()
     app.click("#update-install").await;
     app.wait_text("#update-error", "inte signerad för Värn")
         .await;
+    // Downloaded whole (the progress said so), then refused.
+    app.wait_text("#update-received", "Hämtat: 100 %").await;
     app.screenshot("update-refused").await;
     // The same app, still answering.
     assert_eq!(desk.app_pids(), pids);

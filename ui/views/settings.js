@@ -49,12 +49,23 @@ function updateSection(ctx) {
     e.kind === 'update_held' ? t(`update.hold.${e.message}`)
       : e.kind === 'update_unavailable' ? t(`update.unavailable.${e.message}`) : e.message);
   const install = async (version) => {
-    show(h('p', {}, t('update.installing')));
+    const bar = h('progress', { id: 'update-progress', max: '100' });
+    const done = h('p', { class: 'detail', id: 'update-received' });
+    show(h('p', {}, t('update.installing')), bar, done);
+    const stop = await api.on('update-progress', (p) => {
+      if (!p.total) return;
+      const percent = Math.min(100, Math.floor((p.received / p.total) * 100));
+      bar.value = percent;
+      replace(done, t('update.received', { percent }));
+    });
     try {
       await withPin(ctx, t('update.pin'), t('update.install'), (pin) => api.updateInstall(version, pin));
       show();
     } catch (e) {
-      show(problem(e));
+      // How far the download came stays beside the reason (refused after all of it, or not).
+      show(problem(e), done.textContent ? done : null);
+    } finally {
+      stop();
     }
   };
   checkButton.onclick = async () => {

@@ -688,6 +688,32 @@ fn cli(args: &[&OsStr]) -> (bool, String) {
     )
 }
 
+/// `varn-server --database DB backup --to TO`.
+fn backup_cli(db: &std::path::Path, to: &std::path::Path) -> (bool, String) {
+    cli(&[
+        "--database".as_ref(),
+        db.as_os_str(),
+        "backup".as_ref(),
+        "--to".as_ref(),
+        to.as_os_str(),
+    ])
+}
+
+/// `varn-server --database TO restore --from FROM [--replace]`.
+fn restore_cli(from: &std::path::Path, to: &std::path::Path, replace: bool) -> (bool, String) {
+    let mut args: Vec<&OsStr> = vec![
+        "--database".as_ref(),
+        to.as_os_str(),
+        "restore".as_ref(),
+        "--from".as_ref(),
+        from.as_os_str(),
+    ];
+    if replace {
+        args.push("--replace".as_ref());
+    }
+    cli(&args)
+}
+
 /// A backup taken while the server takes alarms and reports, restored into a new database
 /// under a new server: every alarm, report and attachment there at the backup, none from
 /// after it, and the device still linked; each refusal says what to do.
@@ -766,13 +792,7 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
     assert!(res.status().is_success(), "{}", res.status());
 
     // The backup, while the server runs.
-    let (ok, said) = cli(&[
-        "--database".as_ref(),
-        db.as_os_str(),
-        "backup".as_ref(),
-        "--to".as_ref(),
-        copy.as_os_str(),
-    ]);
+    let (ok, said) = backup_cli(&db, &copy);
     assert!(ok, "{said}");
     assert!(
         said.contains("3 alarms, 2 reports, 1 attachments, 1 devices"),
@@ -791,41 +811,15 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
     let after = server
         .raise(&device, json!({ "triggered_at": Utc::now() }))
         .await;
-    let (ok, said) = cli(&[
-        "--database".as_ref(),
-        db.as_os_str(),
-        "backup".as_ref(),
-        "--to".as_ref(),
-        copy.as_os_str(),
-    ]);
+    let (ok, said) = backup_cli(&db, &copy);
     assert!(!ok && said.contains("exists already"), "{said}");
     // Restoring over a database in use is refused.
-    let (ok, said) = cli(&[
-        "--database".as_ref(),
-        db.as_os_str(),
-        "restore".as_ref(),
-        "--from".as_ref(),
-        copy.as_os_str(),
-        "--replace".as_ref(),
-    ]);
+    let (ok, said) = restore_cli(&copy, &db, true);
     assert!(!ok && said.contains("Stop the server first"), "{said}");
     server.stop().await;
 
     // Restored into a new place, it is the database at the backup.
-    let restore = |from: &std::path::Path, to: &std::path::Path, replace: bool| {
-        let mut args: Vec<&OsStr> = vec![
-            "--database".as_ref(),
-            to.as_os_str(),
-            "restore".as_ref(),
-            "--from".as_ref(),
-            from.as_os_str(),
-        ];
-        if replace {
-            args.push("--replace".as_ref());
-        }
-        cli(&args)
-    };
-    let (ok, said) = restore(&copy, &restored, false);
+    let (ok, said) = restore_cli(&copy, &restored, false);
     assert!(
         ok && said.contains("3 alarms, 2 reports, 1 attachments"),
         "{said}"
@@ -836,11 +830,11 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
             "{side} left by the restore"
         );
     }
-    let (ok, said) = restore(&copy, &restored, false);
+    let (ok, said) = restore_cli(&copy, &restored, false);
     assert!(!ok && said.contains("--replace"), "{said}");
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all, just some bytes of text").unwrap();
-    let (ok, said) = restore(&junk, &dir.path().join("other.db"), false);
+    let (ok, said) = restore_cli(&junk, &dir.path().join("other.db"), false);
     assert!(!ok && said.contains("junk.db"), "{said}");
     assert!(
         !dir.path().join("other.db").exists(),
@@ -876,9 +870,9 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
     // it. (This process's stopped servers may keep their files open a while: their
     // background tasks end with the runtime, as a real server's end with its process.)
     let third = dir.path().join("third.db");
-    let (ok, said) = restore(&copy, &third, false);
+    let (ok, said) = restore_cli(&copy, &third, false);
     assert!(ok, "{said}");
-    let (ok, said) = restore(&copy, &third, true);
+    let (ok, said) = restore_cli(&copy, &third, true);
     assert!(ok && said.contains("kept as"), "{said}");
     let kept = std::fs::read_dir(dir.path())
         .unwrap()
@@ -918,16 +912,7 @@ async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
     let client = varn_server::testkit::http_client();
     for round in 1..=4 {
         let mut s = ServerProcess::start(bin, Some(db.to_str().unwrap()));
-        let code = s.enrollment_code("Anna Andersson");
-        let device: varn_core::wire::EnrollResponse = client
-            .post(format!("{}/v1/enroll", s.url))
-            .json(&json!({ "code": code }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let device = s.enroll_device("Anna Andersson").await;
         for _ in 0..3 {
             let res = client
                 .put(format!("{}/v1/alarms/{}", s.url, Uuid::now_v7()))
@@ -939,13 +924,7 @@ async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
             assert!(res.status().is_success());
         }
         let copy = dir.path().join(format!("backup-{round}.db"));
-        let (ok, said) = cli(&[
-            "--database".as_ref(),
-            db.as_os_str(),
-            "backup".as_ref(),
-            "--to".as_ref(),
-            copy.as_os_str(),
-        ]);
+        let (ok, said) = backup_cli(&db, &copy);
         assert!(ok, "{said}");
         assert!(s.stop(), "SIGTERM stops it cleanly");
         for side in ["server.db-wal", "server.db-shm"] {
@@ -956,13 +935,6 @@ async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
         }
     }
     let copy = dir.path().join("backup-2.db");
-    let (ok, said) = cli(&[
-        "--database".as_ref(),
-        db.as_os_str(),
-        "restore".as_ref(),
-        "--from".as_ref(),
-        copy.as_os_str(),
-        "--replace".as_ref(),
-    ]);
+    let (ok, said) = restore_cli(&copy, &db, true);
     assert!(ok && said.contains("6 alarms"), "{said}");
 }

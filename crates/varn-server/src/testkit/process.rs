@@ -104,6 +104,20 @@ impl ServerProcess {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// An enrolled device: a code from the CLI, exchanged for a token over HTTP.
+    pub async fn enroll_device(&self, name: &str) -> varn_core::wire::EnrollResponse {
+        let code = self.enrollment_code(name);
+        super::http_client()
+            .post(format!("{}/v1/enroll", self.url))
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+            .await
+            .expect("enroll")
+            .json()
+            .await
+            .expect("an enrollment answer")
+    }
+
     /// An officer with [`OFFICER_PASSWORD`] from the CLI (`varn-server officer add`).
     pub fn add_officer(&self, username: &str) {
         let mut child = Self::command(&self.bin)

@@ -221,13 +221,7 @@ pub async fn check<R: Runtime>(
 fn held(state: &AppState) -> Result<(), CommandError> {
     match UpdateHold::of(open_work(state)?) {
         None => Ok(()),
-        Some(hold) => Err(err(
-            ErrorKind::UpdateHeld,
-            serde_json::to_value(hold)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        )),
+        Some(hold) => Err(err(ErrorKind::UpdateHeld, hold.as_str())),
     }
 }
 

@@ -7,19 +7,25 @@
 
 use semver::Version;
 
-/// The newest of `published` that is strictly newer than `current`, by semantic versioning.
-/// Versions that are not semver (a typo in `release add`) are never offered.
-pub fn newest_offer<'a>(
+/// The newest of `published` (each with its version, read by `version`) that is strictly
+/// newer than `current`, by semantic versioning. Versions that are not semver (a typo in
+/// `release add`) are never offered.
+pub fn newest_offer<T>(
     current: &str,
-    published: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+    published: impl IntoIterator<Item = T>,
+    version: impl Fn(&T) -> &str,
+) -> Option<T> {
     let current = Version::parse(current).ok()?;
     published
         .into_iter()
-        .filter_map(|v| Version::parse(v).ok().map(|parsed| (parsed, v)))
+        .filter_map(|item| {
+            Version::parse(version(&item))
+                .ok()
+                .map(|parsed| (parsed, item))
+        })
         .filter(|(parsed, _)| *parsed > current)
         .max_by(|a, b| a.0.cmp(&b.0))
-        .map(|(_, v)| v)
+        .map(|(_, item)| item)
 }
 
 /// Whether `version` is a release version as Värn writes them: `major.minor.patch`, each a
@@ -96,9 +102,8 @@ pub struct OpenWork {
     pub unsynced_reports: usize,
 }
 
-/// Why an update waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Why an update waits; serialised as [`UpdateHold::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdateHold {
     /// An alarm is open.
     Alarm,
@@ -108,7 +113,22 @@ pub enum UpdateHold {
     UnsyncedReports,
 }
 
+impl serde::Serialize for UpdateHold {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl UpdateHold {
+    /// Its name, as the UI words it (`update.hold.<name>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateHold::Alarm => "alarm",
+            UpdateHold::Checkin => "checkin",
+            UpdateHold::UnsyncedReports => "unsynced_reports",
+        }
+    }
+
     /// The first reason the update must wait, in order of what matters most; `None` when it may
     /// be installed now.
     pub fn of(open: OpenWork) -> Option<UpdateHold> {
@@ -128,26 +148,27 @@ impl UpdateHold {
 mod tests {
     use super::*;
 
+    fn offer<'a>(current: &str, published: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+        newest_offer(current, published, |v| v)
+    }
+
     #[test]
     fn the_newest_strictly_newer_semver_is_offered() {
         let published = ["0.1.1", "0.2.0", "0.10.0", "0.9.9"];
-        assert_eq!(newest_offer("0.1.0", published), Some("0.10.0"));
-        assert_eq!(newest_offer("0.10.0", published), None);
-        assert_eq!(newest_offer("0.2.0", ["0.2.0"]), None);
+        assert_eq!(offer("0.1.0", published), Some("0.10.0"));
+        assert_eq!(offer("0.10.0", published), None);
+        assert_eq!(offer("0.2.0", ["0.2.0"]), None);
         // Text order would pick 0.9.9 over 0.10.0; publication order is not considered.
-        assert_eq!(newest_offer("0.9.0", ["0.10.0", "0.9.9"]), Some("0.10.0"));
+        assert_eq!(offer("0.9.0", ["0.10.0", "0.9.9"]), Some("0.10.0"));
     }
 
     #[test]
     fn older_and_non_semver_releases_are_never_offered() {
-        assert_eq!(
-            newest_offer("1.0.0", ["0.9.0", "1.0", "latest", "v2"]),
-            None
-        );
-        assert_eq!(newest_offer("not a version", ["9.9.9"]), None);
+        assert_eq!(offer("1.0.0", ["0.9.0", "1.0", "latest", "v2"]), None);
+        assert_eq!(offer("not a version", ["9.9.9"]), None);
         // A pre-release of the running version is older than it.
-        assert_eq!(newest_offer("1.0.0", ["1.0.0-rc.1"]), None);
-        assert_eq!(newest_offer("1.0.0-rc.1", ["1.0.0"]), Some("1.0.0"));
+        assert_eq!(offer("1.0.0", ["1.0.0-rc.1"]), None);
+        assert_eq!(offer("1.0.0-rc.1", ["1.0.0"]), Some("1.0.0"));
         assert!(is_version("0.1.1"));
         assert!(is_version("10.0.123456789"));
         for bad in [
@@ -195,6 +216,18 @@ mod tests {
         assert_eq!(platform("linux", "x86_64", "../x"), None);
         assert_eq!(platform("Linux", "x86_64", "deb"), None);
         assert_eq!(platform("linux", "", "deb"), None);
+    }
+
+    #[test]
+    fn a_hold_is_serialised_as_its_name() {
+        for hold in [
+            UpdateHold::Alarm,
+            UpdateHold::Checkin,
+            UpdateHold::UnsyncedReports,
+        ] {
+            assert_eq!(serde_json::to_value(hold).unwrap(), hold.as_str());
+        }
+        assert_eq!(UpdateHold::UnsyncedReports.as_str(), "unsynced_reports");
     }
 
     #[test]

@@ -217,23 +217,15 @@ pub async fn update(
     let platform = platform(&q.target, &q.arch, &q.bundle_type).ok_or_else(|| {
         ApiError::bad_request("target, arch or bundle_type is not one the updater names")
     })?;
-    let releases: Vec<Release> = state
+    let releases = state
         .store()
         .releases()
         .await?
         .into_iter()
-        .filter(|r| r.platform == platform)
-        .collect();
-    let Some(version) = newest_offer(
-        &q.current_version,
-        releases.iter().map(|r| r.version.as_str()),
-    ) else {
+        .filter(|r| r.platform == platform);
+    let Some(r) = newest_offer(&q.current_version, releases, |r| &r.version) else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let r = releases
-        .iter()
-        .find(|r| r.version == version)
-        .expect("the offer is one of the releases");
     // The app keeps only the path and asks its own server for it, so the host named here
     // cannot send the download (and the device's token) elsewhere.
     let host = headers
@@ -246,14 +238,14 @@ pub async fn update(
         "http"
     };
     Ok(Json(UpdateOffer {
-        version: r.version.clone(),
-        notes: r.notes.clone(),
         pub_date: r.published_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         url: format!(
             "{scheme}://{host}{BUNDLE_PATH_PREFIX}{}/{}",
             r.version, r.platform
         ),
-        signature: r.signature.clone(),
+        version: r.version,
+        notes: r.notes,
+        signature: r.signature,
     })
     .into_response())
 }

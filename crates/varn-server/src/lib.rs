@@ -271,7 +271,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/checkins/{id}/checkout", post(api::checkout))
         .route(varn_core::wire::UPDATE_PATH, get(releases::update))
         .route(
-            "/v1/app/bundles/{version}/{platform}",
+            &format!(
+                "{}{{version}}/{{platform}}",
+                varn_core::wire::BUNDLE_PATH_PREFIX
+            ),
             get(releases::bundle),
         )
         .route(REPORT_ROUTE, put(api::put_report).get(api::get_report))

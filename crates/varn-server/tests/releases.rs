@@ -238,3 +238,32 @@ fn the_cli_publishes_and_lists_a_release() {
         "{out}"
     );
 }
+
+/// The description's update parameters are the names the server takes, and no other.
+#[test]
+fn the_documented_update_parameters_are_the_servers() {
+    let doc: Value =
+        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
+    let params = doc["paths"][UPDATE_PATH]["get"]["parameters"]
+        .as_array()
+        .expect("the update route's parameters");
+    let documented = |name: &str| -> Vec<String> {
+        params
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["schema"]["enum"].as_array())
+            .unwrap_or_else(|| panic!("{name} is an enum"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    use varn_core::update::{ARCHES, BUNDLE_TYPES, TARGETS};
+    assert_eq!(documented("target"), TARGETS);
+    assert_eq!(documented("arch"), ARCHES);
+    assert_eq!(documented("bundle_type"), BUNDLE_TYPES);
+    let bundles = format!("{BUNDLE_PATH_PREFIX}{{version}}/{{platform}}");
+    assert!(
+        doc["paths"][&bundles].is_object(),
+        "{bundles} is documented"
+    );
+}

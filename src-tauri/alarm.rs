@@ -308,20 +308,15 @@ impl AlarmService {
             .alarms(20)?
             .into_iter()
             .find(|a| !a.silent)
-            .filter(|a| {
-                now - a.triggered_at < chrono::Duration::hours(12)
-                    && a.phase(now) != Phase::Cancelled
-            })
+            .filter(|a| a.is_open(now))
             .map(|a| self.view_of(&a)))
     }
 
-    /// Whether any alarm of the last 12 hours is not cancelled, a masked (duress) one
-    /// included: an update must not restart the app under it.
+    /// Whether any alarm is open ([`LocalAlarm::is_open`]), a silent duress alarm included:
+    /// an update must not restart the app under it.
     pub fn any_open(&self) -> Result<bool, AlarmError> {
         let now = Utc::now();
-        Ok(self.db.alarms(20)?.into_iter().any(|a| {
-            now - a.triggered_at < chrono::Duration::hours(12) && a.phase(now) != Phase::Cancelled
-        }))
+        Ok(self.db.alarms(20)?.into_iter().any(|a| a.is_open(now)))
     }
 
     /// The connection state as last seen.

@@ -71,7 +71,8 @@ fn err(kind: ErrorKind, message: impl Into<String>) -> CommandError {
     }
 }
 
-/// What is open that an update must not interrupt. A masked (duress) alarm counts too.
+/// What is open that an update must not interrupt. A silent duress alarm counts too; a
+/// duress cancel looks cancelled here as on screen, so the hold gives nothing away.
 pub fn open_work(state: &AppState) -> Result<OpenWork, CommandError> {
     let counts = state.db()?.queue_counts()?;
     Ok(OpenWork {

@@ -261,6 +261,10 @@ pub enum Phase {
     Cancelled,
 }
 
+/// How long an alarm that is not cancelled counts as open (its screen and banner, and the
+/// hold on an update).
+pub const OPEN_FOR: chrono::Duration = chrono::Duration::hours(12);
+
 impl LocalAlarm {
     /// A new alarm pressed at `now` (durable in the app's database at the same moment),
     /// with nothing sent yet.
@@ -280,6 +284,12 @@ impl LocalAlarm {
             duress: false,
             silent: false,
         }
+    }
+
+    /// Whether it is still open at `now`: not cancelled (as the screen shows it: a duress
+    /// cancel looks cancelled) and triggered within [`OPEN_FOR`].
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        now - self.triggered_at < OPEN_FOR && self.phase(now) != Phase::Cancelled
     }
 
     /// The phase to show at `now`.
@@ -593,6 +603,17 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_alarm_is_open_until_cancelled_or_twelve_hours_old() {
+        let mut a = alarm();
+        let t = a.triggered_at;
+        assert!(a.is_open(t));
+        assert!(a.is_open(t + OPEN_FOR - chrono::Duration::seconds(1)));
+        assert!(!a.is_open(t + OPEN_FOR));
+        a.receipt = Some(receipt(AlarmStatus::Cancelled, 2));
+        assert!(!a.is_open(t + chrono::Duration::minutes(1)));
     }
 
     #[test]

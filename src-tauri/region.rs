@@ -467,6 +467,17 @@ pub fn client_for(
     secrets: &dyn SecretStore,
     token_key: &str,
 ) -> Result<RegionClient, varn_core::alarm::Blocked> {
+    let (bases, token) = linked_servers(db, secrets, token_key)?;
+    RegionClient::with_servers(bases, token).map_err(|_| varn_core::alarm::Blocked::NotEnrolled)
+}
+
+/// Every instance of the linked server, in order, and the device's token from the keychain;
+/// or why there are none.
+pub fn linked_servers(
+    db: &Db,
+    secrets: &dyn SecretStore,
+    token_key: &str,
+) -> Result<(Vec<Url>, String), varn_core::alarm::Blocked> {
     use varn_core::alarm::Blocked;
     let link = load_link(db).ok().flatten().ok_or(Blocked::NotEnrolled)?;
     let token = match secrets.get(token_key) {
@@ -483,7 +494,7 @@ pub fn client_for(
         .map(|u| parse_server_url(u))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| Blocked::NotEnrolled)?;
-    RegionClient::with_servers(bases, token).map_err(|_| Blocked::NotEnrolled)
+    Ok((bases, token))
 }
 
 /// The app's link to its region: stored in the database (address, who) and the keychain

@@ -102,25 +102,20 @@ fn pubkey<R: Runtime>(app: &AppHandle<R>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The linked servers and the device's token.
+/// The linked servers and the device's token ([`region::linked_servers`]).
 fn linked(state: &AppState) -> Result<(Vec<Url>, String), CommandError> {
-    let not_linked = || {
-        // A code the UI words (update.unavailable.not_linked).
-        err(ErrorKind::UpdateUnavailable, "not_linked")
-    };
-    let link = region::load_link(state.db()?)?.ok_or_else(not_linked)?;
-    let token = state
-        .secrets
-        .get(&state.token_key)
-        .map_err(|e| err(ErrorKind::Keychain, e.to_string()))?
-        .ok_or_else(not_linked)?;
-    let servers = link
-        .servers
-        .iter()
-        .map(|s| region::parse_server_url(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| err(ErrorKind::BadUrl, e))?;
-    Ok((servers, token))
+    use varn_core::alarm::Blocked;
+    region::linked_servers(state.db()?, state.secrets.as_ref(), &state.token_key).map_err(|b| {
+        match b {
+            Blocked::KeychainUnavailable => {
+                err(ErrorKind::Keychain, "the keychain could not be read")
+            }
+            // A code the UI words (update.unavailable.not_linked).
+            Blocked::NotEnrolled | Blocked::TokenRefused => {
+                err(ErrorKind::UpdateUnavailable, "not_linked")
+            }
+        }
+    })
 }
 
 /// The bundle's address on the linked server: the path the feed named, on the server's own

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::profile::Profile;
+use crate::ptu;
 use crate::wire::{
-    check_text, IncidentKind, IncidentReport, WireError, MAX_REPORT_TEXT_CHARS, MAX_SHORT_CHARS,
+    check_text, FollowupFields, IncidentKind, IncidentReport, WireError, MAX_REPORT_TEXT_CHARS,
+    MAX_SHORT_CHARS,
 };
 
 /// The format of local times in reports (what `<input type="datetime-local">` gives).
@@ -90,6 +92,9 @@ pub struct Incident {
     pub checklist: Vec<String>,
     /// The alarm this report follows, if any.
     pub alarm_id: Option<Uuid>,
+    /// The region's follow-up fields (PTU's categories), all optional.
+    #[serde(flatten)]
+    pub followup: FollowupFields,
 }
 
 /// Why a report cannot be saved as it is; names the field.
@@ -189,7 +194,23 @@ impl Incident {
         }
         self.checklist.sort();
         self.checklist.dedup();
+        self.followup = self.followup.normalised(self.police_reported);
         Ok(self)
+    }
+
+    /// A report written before the follow-up fields existed, read as if written now: its old
+    /// kind gives the kind of event and the channel (see [`ptu::from_legacy_kind`]) and is
+    /// then dropped. A report that has either field, or no old kind, is left as it is.
+    pub fn upgraded(mut self) -> Incident {
+        if let Some(kind) = self.kind {
+            if self.followup.event.is_none() && self.followup.channel.is_none() {
+                let (event, channel) = ptu::from_legacy_kind(kind);
+                self.followup.event = event;
+                self.followup.channel = channel;
+            }
+            self.kind = None;
+        }
+        self
     }
 
     /// The report as the region server receives it.
@@ -211,6 +232,7 @@ impl Incident {
             checklist: self.checklist.clone(),
             attachments,
             alarm_id: self.alarm_id,
+            followup: self.followup.clone(),
         }
     }
 }
@@ -244,6 +266,11 @@ fn label(lang: ExportLang, sv: &'static str, en: &'static str) -> &'static str {
         ExportLang::Sv => sv,
         ExportLang::En => en,
     }
+}
+
+/// One of a label's two languages.
+pub fn pick(lang: ExportLang, (sv, en): (&'static str, &'static str)) -> &'static str {
+    label(lang, sv, en)
 }
 
 /// The name of a kind of incident.
@@ -300,6 +327,47 @@ pub fn police_export(
                     kind_name(k, lang)
                 )
             }),
+            incident.followup.event.map(|e| {
+                format!(
+                    "{}: {}",
+                    l("Slags händelse", "Kind of event"),
+                    pick(lang, e.labels())
+                )
+            }),
+            incident
+                .followup
+                .channel
+                .map(|c| format!("{}: {}", l("Kanal", "Channel"), pick(lang, c.labels()))),
+            incident.followup.sexual.map(|b| {
+                format!(
+                    "{}: {}",
+                    l("Av sexuell karaktär", "Of a sexual character"),
+                    yes_no(b)
+                )
+            }),
+            incident.followup.repeated.map(|b| {
+                format!(
+                    "{}: {}",
+                    l("Har hänt förut", "Has happened before"),
+                    yes_no(b)
+                )
+            }),
+            incident.followup.perpetrator.map(|p| {
+                format!(
+                    "{}: {}",
+                    l("Gärningsperson", "Perpetrator"),
+                    pick(lang, p.labels())
+                )
+            }),
+            (!incident.followup.consequences.is_empty()).then(|| {
+                let names: Vec<&str> = incident
+                    .followup
+                    .consequences
+                    .iter()
+                    .map(|c| pick(lang, c.labels()))
+                    .collect();
+                format!("{}: {}", l("Följder", "Consequences"), names.join("; "))
+            }),
             field(&l("Start", "Start"), &incident.started_at.replace('T', " ")),
             field(&l("Slut", "End"), &incident.ended_at.replace('T', " ")),
             field(&l("Plats", "Place"), &incident.place),
@@ -310,6 +378,17 @@ pub fn police_export(
                 l("Polisanmäld", "Reported to the police"),
                 yes_no(incident.police_reported)
             )),
+            incident
+                .followup
+                .not_reported_reason
+                .filter(|_| !incident.police_reported)
+                .map(|r| {
+                    format!(
+                        "{}: {}",
+                        l("Varför inte polisanmäld", "Why not reported"),
+                        pick(lang, r.labels())
+                    )
+                }),
             field(
                 &l("Polisanmäld den", "Reported on"),
                 &incident.police_reported_at.replace('T', " "),
@@ -567,5 +646,86 @@ mod tests {
             &police_export(&i, &[], &profile, None, ExportLang::En),
         );
         assert!(en.contains("What happened during") && en.contains("If it is acute, call 112"));
+    }
+
+    #[test]
+    fn the_follow_up_fields_are_in_the_export_and_a_reason_only_when_not_reported() {
+        use crate::ptu::*;
+        let profile = Profile::embedded_default().unwrap();
+        let mut i = incident().upgraded();
+        i.followup.sexual = Some(false);
+        i.followup.repeated = Some(true);
+        i.followup.perpetrator = Some(Perpetrator::UnknownPerson);
+        i.followup.consequences = vec![
+            Consequence::Fear,
+            Consequence::RefrainedFromSpeaking,
+            Consequence::Fear,
+        ];
+        i.followup.not_reported_reason = Some(NotReportedReason::Pointless);
+        let v = i.clone().validated(&ids()).unwrap();
+        assert_eq!(
+            v.followup.consequences,
+            vec![Consequence::RefrainedFromSpeaking, Consequence::Fear],
+            "sorted in the list's order, once each"
+        );
+        let text = export_text("R", &police_export(&v, &[], &profile, None, ExportLang::Sv));
+        for needle in [
+            "Slags händelse: Hot och trakasserier",
+            "Kanal: Telefon",
+            "Av sexuell karaktär: nej",
+            "Har hänt förut: ja",
+            "Gärningsperson: En okänd enskild person",
+            "Följder: Avstått från att uttala mig eller engagera mig i en fråga; Oro eller rädsla",
+            "Varför inte polisanmäld: Tror inte att det leder till något",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+        }
+        assert!(
+            !text.contains("Typ av händelse"),
+            "the old kind is read as the new fields"
+        );
+        i.police_reported = true;
+        let v = i.validated(&ids()).unwrap();
+        assert_eq!(v.followup.not_reported_reason, None);
+        let en = export_text("R", &police_export(&v, &[], &profile, None, ExportLang::En));
+        assert!(en.contains("Channel: Phone") && !en.contains("Why not reported"));
+    }
+
+    #[test]
+    fn an_old_report_reads_the_same_and_its_json_is_unchanged_until_edited() {
+        let old_json = r#"{"kind":"violence","place":"Torget","during":"slag"}"#;
+        let old: IncidentReport = serde_json::from_str(old_json).unwrap();
+        assert_eq!(old.followup, FollowupFields::default());
+        let again = serde_json::to_value(&old).unwrap();
+        for key in [
+            "event",
+            "channel",
+            "sexual",
+            "consequences",
+            "not_reported_reason",
+        ] {
+            assert!(again.get(key).is_none(), "{key} is left out when empty");
+        }
+        let device: Incident = serde_json::from_str(old_json).unwrap();
+        let up = device.upgraded();
+        assert_eq!(up.kind, None);
+        assert_eq!(
+            up.followup.event,
+            Some(crate::ptu::EventType::ViolenceDamageTheft)
+        );
+        let chosen = Incident {
+            kind: Some(IncidentKind::Phone),
+            followup: FollowupFields {
+                channel: Some(crate::ptu::Channel::Email),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+        .upgraded();
+        assert_eq!(
+            (chosen.followup.event, chosen.followup.channel),
+            (None, Some(crate::ptu::Channel::Email)),
+            "what the person chose is never overwritten"
+        );
     }
 }

@@ -12,11 +12,13 @@ pub mod incident;
 pub mod pin;
 pub mod place;
 pub mod profile;
+pub mod ptu;
 pub mod risk;
 pub mod search;
 pub mod signing;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod stats;
 pub mod sync;
 pub mod timeline;
 pub mod update;

@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::ptu::{Channel, Consequence, EventType, NotReportedReason, Perpetrator};
+
 /// Longest free text accepted in a field (place, meeting, message, report sections).
 pub const MAX_TEXT_CHARS: usize = 20_000;
 /// Longest text accepted in one section of an incident report.
@@ -481,6 +483,51 @@ pub struct IncidentReport {
     pub attachments: Vec<Uuid>,
     /// The alarm this incident followed, if any.
     pub alarm_id: Option<Uuid>,
+    /// The region's follow-up fields (PTU's categories), all optional. Left out when empty,
+    /// so a report written before they existed is the same JSON as before.
+    #[serde(flatten)]
+    pub followup: FollowupFields,
+}
+
+/// The fields a region's follow-up and statistics need, in PTU's categories
+/// (see [`crate::ptu`]); each may stay unanswered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct FollowupFields {
+    /// PTU's kind of event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventType>,
+    /// How it reached the person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// Of a sexual character.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sexual: Option<bool>,
+    /// It has happened before (false: the first time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<bool>,
+    /// Who did it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perpetrator: Option<Perpetrator>,
+    /// What it led to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consequences: Vec<Consequence>,
+    /// Why it was not reported to the police (only when it was not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_reported_reason: Option<NotReportedReason>,
+}
+
+impl FollowupFields {
+    /// Sorts and de-duplicates the consequences, and drops a reason for not reporting from a
+    /// report that was reported.
+    pub fn normalised(mut self, police_reported: bool) -> FollowupFields {
+        self.consequences.sort();
+        self.consequences.dedup();
+        if police_reported {
+            self.not_reported_reason = None;
+        }
+        self
+    }
 }
 
 /// `PUT /v1/reports/{id}`: one revision of a report.
@@ -505,6 +552,59 @@ pub struct ReportReceipt {
     pub received_at: DateTime<Utc>,
     /// The newest revision the server holds (never lower than `revision`).
     pub current_revision: u32,
+    /// How the region follows the report up, once an officer has taken it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followup: Option<Followup>,
+}
+
+/// Where the region's follow-up of a report stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowupState {
+    /// Ny: nobody has taken it yet.
+    New,
+    /// Under uppföljning: an officer has taken it.
+    Taken,
+    /// Avslutad: followed up and closed.
+    Closed,
+}
+
+impl FollowupState {
+    /// Every state, in order.
+    pub const ALL: [FollowupState; 3] = [
+        FollowupState::New,
+        FollowupState::Taken,
+        FollowupState::Closed,
+    ];
+
+    /// Its name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowupState::New => "new",
+            FollowupState::Taken => "taken",
+            FollowupState::Closed => "closed",
+        }
+    }
+
+    /// The state of that name, if it is one.
+    pub fn parse(s: &str) -> Option<FollowupState> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// What the person sees of the region's follow-up of their report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Followup {
+    /// Where it stands.
+    pub state: FollowupState,
+    /// The officer who took it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The officer's message to the person ("Jag ringer dig i morgon förmiddag. /Hanna").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// When it last changed.
+    pub at: DateTime<Utc>,
 }
 
 /// `PUT /v1/reports/{report}/attachments/{id}`: announce an attachment before its bytes.
@@ -638,6 +738,12 @@ impl ReportRequest {
         for item in &r.checklist {
             check_text("report.checklist", item, MAX_SHORT_CHARS)?;
         }
+        if r.followup.consequences.len() > crate::ptu::Consequence::ALL.len() {
+            return Err(WireError::Invalid {
+                field: "report.consequences",
+                message: format!("at most {} items", crate::ptu::Consequence::ALL.len()),
+            });
+        }
         Ok(())
     }
 }
@@ -736,6 +842,15 @@ mod tests {
             checklist: vec![wide(MAX_SHORT_CHARS); 100],
             attachments: vec![Uuid::now_v7(); 1000],
             alarm_id: Some(Uuid::now_v7()),
+            followup: FollowupFields {
+                event: Some(EventType::ImproperInfluence),
+                channel: Some(Channel::TextMessage),
+                sexual: Some(true),
+                repeated: Some(true),
+                perpetrator: Some(Perpetrator::Organised),
+                consequences: crate::ptu::Consequence::ALL.to_vec(),
+                not_reported_reason: Some(NotReportedReason::FearOfConsequences),
+            },
         };
         let request = ReportRequest {
             revision: u32::MAX,

@@ -1,0 +1,218 @@
+//! The follow-up fields of an incident report, in the categories of Brå's *Politikernas
+//! trygghetsundersökning* (PTU), so that a region's figures line up with the national survey
+//! without re-coding: the kind of event, the channel, the perpetrator, the consequences and
+//! why it was not reported to the police. Each list is defined here once, with its wire name
+//! and its Swedish and English label; the app's form, the police export, the server's
+//! statistics, the CSV and the API description all read it from here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::IncidentKind;
+
+/// A closed list with a wire name and a label in Swedish and English for each member.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $wire:literal, $sv:literal, $en:literal;)+
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            /// Every member, in the order forms and charts show them.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The name on the wire and in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire,)+ }
+            }
+
+            /// The member of that name, if it is one.
+            pub fn parse(s: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|x| x.as_str() == s)
+            }
+
+            /// The label: Swedish, English.
+            pub fn labels(self) -> (&'static str, &'static str) {
+                match self { $($name::$variant => ($sv, $en),)+ }
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// PTU's three kinds of event.
+    EventType {
+        /// Hot och trakasserier.
+        ThreatHarassment = "threat_harassment", "Hot och trakasserier", "Threats and harassment";
+        /// Våld, skadegörelse och stöld.
+        ViolenceDamageTheft = "violence_damage_theft", "Våld, skadegörelse eller stöld", "Violence, damage or theft";
+        /// Otillbörlig påverkan, korruptionsförsök.
+        ImproperInfluence = "improper_influence", "Otillbörlig påverkan eller korruptionsförsök", "Improper influence or attempted corruption";
+    }
+}
+
+vocabulary! {
+    /// How it reached the person.
+    Channel {
+        /// Sociala medier.
+        SocialMedia = "social_media", "Sociala medier", "Social media";
+        /// Direkt kontakt, på plats.
+        InPerson = "in_person", "Direkt kontakt, på plats", "In person";
+        /// Telefon.
+        Phone = "phone", "Telefon", "Phone";
+        /// Sms.
+        TextMessage = "text_message", "Sms", "Text message";
+        /// E-post.
+        Email = "email", "E-post", "E-mail";
+        /// Brev.
+        Letter = "letter", "Brev", "Letter";
+        /// Annat.
+        Other = "other", "Annat", "Other";
+    }
+}
+
+vocabulary! {
+    /// Who did it, as far as the person knows.
+    Perpetrator {
+        /// Vet inte.
+        Unknown = "unknown", "Vet inte", "Don't know";
+        /// A person the official does not know.
+        UnknownPerson = "unknown_person", "En okänd enskild person", "An individual I don't know";
+        /// A person the official knows.
+        KnownPerson = "known_person", "En enskild person jag vet vem det är", "An individual I know";
+        /// An organised group (extremists, a criminal network).
+        Organised = "organised", "En organiserad grupp (t.ex. extremister, kriminellt nätverk)", "An organised group (e.g. extremists, a criminal network)";
+    }
+}
+
+vocabulary! {
+    /// What it led to (several may apply).
+    Consequence {
+        /// Avstått från att uttala sig.
+        RefrainedFromSpeaking = "refrained_from_speaking", "Avstått från att uttala mig eller engagera mig i en fråga", "Refrained from speaking or engaging in an issue";
+        /// Övervägt att lämna uppdraget.
+        ConsideredLeaving = "considered_leaving", "Övervägt att lämna uppdraget", "Considered leaving the assignment";
+        /// Changed routines or avoided places.
+        ChangedRoutines = "changed_routines", "Ändrat vanor eller undvikit platser", "Changed routines or avoided places";
+        /// Worry or fear.
+        Fear = "fear", "Oro eller rädsla", "Worry or fear";
+        /// The family was affected.
+        FamilyAffected = "family_affected", "Det har påverkat min familj", "It affected my family";
+        /// Annat.
+        Other = "other", "Annat", "Other";
+    }
+}
+
+vocabulary! {
+    /// Why it was not reported to the police.
+    NotReportedReason {
+        /// Not serious enough.
+        NotSerious = "not_serious", "Inte tillräckligt allvarligt", "Not serious enough";
+        /// It would lead nowhere.
+        Pointless = "pointless", "Tror inte att det leder till något", "Don't think it would lead anywhere";
+        /// Fear of what would follow.
+        FearOfConsequences = "fear_of_consequences", "Rädsla för följderna", "Fear of what would follow";
+        /// Seen as part of the assignment.
+        PartOfTheJob = "part_of_the_job", "Det hör till uppdraget", "It comes with the assignment";
+        /// Annat.
+        Other = "other", "Annat", "Other";
+    }
+}
+
+/// How a report written before these fields existed reads: its one "kind", which mixed the
+/// kind of event with the channel, gives both where it can. Every old kind but *Våld* and
+/// *Annat* was a threat; *Mail/SMS* is read as e-mail (the person can correct it).
+pub fn from_legacy_kind(kind: IncidentKind) -> (Option<EventType>, Option<Channel>) {
+    use IncidentKind as K;
+    let threat = Some(EventType::ThreatHarassment);
+    match kind {
+        K::OnSite => (threat, Some(Channel::InPerson)),
+        K::Phone => (threat, Some(Channel::Phone)),
+        K::Letter => (threat, Some(Channel::Letter)),
+        K::MailSms => (threat, Some(Channel::Email)),
+        K::SocialMedia => (threat, Some(Channel::SocialMedia)),
+        K::Violence => (
+            Some(EventType::ViolenceDamageTheft),
+            Some(Channel::InPerson),
+        ),
+        K::Other => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_round_trips_its_wire_names_and_has_both_labels() {
+        fn check<T: Copy + PartialEq + std::fmt::Debug + Serialize>(
+            all: &[T],
+            name: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+            labels: fn(T) -> (&'static str, &'static str),
+        ) {
+            let mut seen = std::collections::HashSet::new();
+            for &x in all {
+                assert_eq!(parse(name(x)), Some(x));
+                assert_eq!(serde_json::to_value(x).unwrap(), name(x));
+                assert!(seen.insert(name(x)), "{} twice", name(x));
+                let (sv, en) = labels(x);
+                assert!(!sv.is_empty() && !en.is_empty());
+            }
+            assert_eq!(parse("nonsense"), None);
+        }
+        check(
+            EventType::ALL,
+            EventType::as_str,
+            EventType::parse,
+            EventType::labels,
+        );
+        check(
+            Channel::ALL,
+            Channel::as_str,
+            Channel::parse,
+            Channel::labels,
+        );
+        check(
+            Perpetrator::ALL,
+            Perpetrator::as_str,
+            Perpetrator::parse,
+            Perpetrator::labels,
+        );
+        check(
+            Consequence::ALL,
+            Consequence::as_str,
+            Consequence::parse,
+            Consequence::labels,
+        );
+        check(
+            NotReportedReason::ALL,
+            NotReportedReason::as_str,
+            NotReportedReason::parse,
+            NotReportedReason::labels,
+        );
+        assert_eq!(EventType::ALL.len(), 3, "PTU measures three kinds of event");
+    }
+
+    #[test]
+    fn old_kinds_give_the_kind_of_event_and_the_channel_they_meant() {
+        assert_eq!(
+            from_legacy_kind(IncidentKind::Violence),
+            (
+                Some(EventType::ViolenceDamageTheft),
+                Some(Channel::InPerson)
+            )
+        );
+        assert_eq!(
+            from_legacy_kind(IncidentKind::SocialMedia),
+            (
+                Some(EventType::ThreatHarassment),
+                Some(Channel::SocialMedia)
+            )
+        );
+        assert_eq!(from_legacy_kind(IncidentKind::Other), (None, None));
+    }
+}

@@ -10,6 +10,7 @@ use varn_core::signing::SignedProfile;
 use crate::auth::ServerSecret;
 use crate::escalation::{Contact, Escalation, SmtpConfig, SmtpNotifier};
 use crate::limits::{Limits, LimitsFile};
+use crate::retention::Retention;
 use crate::store::Database;
 
 /// The file's shape. Every key is optional.
@@ -45,6 +46,9 @@ pub struct FileConfig {
     /// Bounds on time, memory and count; every key optional (see `limits.rs`).
     #[serde(default)]
     pub limits: LimitsFile,
+    /// How long closed reports and finished alarms are kept (see `retention.rs`).
+    #[serde(default)]
+    pub retention: Retention,
 }
 
 /// One person on a region's escalation list (`[[escalation]]` in the file).
@@ -103,6 +107,8 @@ pub struct Config {
     pub secret_file: Option<PathBuf>,
     /// The bounds in force.
     pub limits: Limits,
+    /// How long closed reports and finished alarms are kept.
+    pub retention: Retention,
 }
 
 /// Default listening address: loopback only.
@@ -186,7 +192,9 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
         smtp: f.smtp,
         secret_file: o.secret_file.or(f.secret_file),
         limits: f.limits.resolve().map_err(ConfigError::Invalid)?,
+        retention: f.retention,
     };
+    config.retention.check().map_err(ConfigError::Invalid)?;
     check_bind(&config)?;
     check_escalation(&config)?;
     Ok(config)

@@ -18,6 +18,7 @@ pub mod problem;
 pub mod profiles;
 pub mod ratelimit;
 pub mod releases;
+pub mod retention;
 pub mod server;
 pub mod store;
 pub mod testkit;

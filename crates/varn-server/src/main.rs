@@ -108,6 +108,21 @@ enum Command {
         #[command(subcommand)]
         command: ReleaseCommand,
     },
+    /// Print the audit log (who read or exported what, when) for a period, oldest first.
+    Audit {
+        /// First day (YYYY-MM-DD, UTC) [default: 30 days ago].
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD, UTC) [default: today].
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this region's [default: every region's].
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Delete now what `[retention]` in the config says is past its time (the running
+    /// server does this once a day by itself).
+    Purge,
 }
 
 #[derive(Subcommand)]
@@ -409,6 +424,60 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!(
                 "Published version {} for {} ({} bytes, sha256 {}). Devices on an older version are offered it at their next check.",
                 r.version, r.platform, r.size, r.sha256
+            );
+            Ok(())
+        }
+        Some(Command::Audit { from, to, region }) => {
+            let today = clock.now().date_naive();
+            let day = |name: &str, s: Option<String>, default: chrono::NaiveDate| match s {
+                None => Ok(default),
+                Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| format!("--{name} \"{s}\" is not a date (YYYY-MM-DD)")),
+            };
+            let to = day("to", to, today)?;
+            let from = day("from", from, to - chrono::Duration::days(30))?;
+            if to < from {
+                return Err("--to is before --from".into());
+            }
+            let store = open().await?;
+            let query = varn_server::store::AuditQuery {
+                region_id: region,
+                item_id: None,
+                from: Some(from.and_time(chrono::NaiveTime::MIN).and_utc()),
+                until: to
+                    .succ_opt()
+                    .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()),
+                limit: u32::MAX,
+            };
+            let mut entries = store.audit_log(&query).await.map_err(|e| e.to_string())?;
+            entries.reverse();
+            for e in &entries {
+                println!(
+                    "{}\t{}\t{}\t{}\t{} {}",
+                    e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    e.region_id,
+                    e.officer,
+                    e.action,
+                    e.item_kind,
+                    e.item_id
+                );
+            }
+            eprintln!("{} entries from {from} to {to}.", entries.len());
+            Ok(())
+        }
+        Some(Command::Purge) => {
+            if !config.retention.is_on() {
+                return Err("no [retention] in the config: nothing is ever deleted".into());
+            }
+            let store = open().await?;
+            let (reports, alarms) = config.retention.cutoffs(clock.now());
+            let p = store
+                .purge(reports, alarms)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "Deleted {} closed reports ({} attachments) and {} finished alarms; the statistics keep their counts.",
+                p.reports, p.attachments, p.alarms
             );
             Ok(())
         }
@@ -790,6 +859,7 @@ async fn serve(
             escalation,
             limits,
             secret,
+            retention: config.retention,
         },
         tls,
     )

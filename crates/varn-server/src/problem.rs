@@ -214,6 +214,7 @@ impl From<StoreError> for ApiError {
             StoreError::Taken(what) => {
                 ApiError::conflict("taken", format!("{what} is already taken"))
             }
+            StoreError::Invalid(why) => ApiError::unprocessable(why),
         }
     }
 }

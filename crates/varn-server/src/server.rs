@@ -46,6 +46,8 @@ pub struct Parts {
     pub limits: Limits,
     /// The secret enrollment codes are stored under.
     pub secret: ServerSecret,
+    /// How long closed reports and finished alarms are kept.
+    pub retention: crate::retention::Retention,
 }
 
 /// A server that is listening.
@@ -91,6 +93,7 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let limits = parts.limits.clone();
+    let retention = parts.retention;
     for weaker in limits.weaker_than_default() {
         tracing::warn!("limit set weaker than the default: {weaker}");
     }
@@ -114,6 +117,7 @@ pub async fn start(
     // Ends by itself when shutdown is signalled.
     tokio::spawn(escalation::run(state.clone()));
     tokio::spawn(crate::profiles::run(state.clone()));
+    tokio::spawn(crate::retention::run(state.clone(), retention));
     if let Some(remote) = state.store().remote_alarms() {
         tokio::spawn(forward_remote(state.clone(), remote));
     }

@@ -44,6 +44,7 @@ async fn serves_tls_with_a_pem_certificate() {
             escalation: Default::default(),
             limits: Default::default(),
             secret: varn_server::testkit::test_secret(),
+            retention: Default::default(),
         },
         Some(tls),
     )

@@ -21,7 +21,10 @@ use uuid::Uuid;
 use crate::admission::SessionKey;
 use crate::auth::{self, OfficerAuth};
 use crate::problem::{ApiError, ApiJson, ApiPath};
+use crate::store::AuditAction;
 use crate::AppState;
+
+mod followup;
 
 /// How long a dashboard session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -34,7 +37,7 @@ const APP_CSS: &str = include_str!("app.css");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-type Result<T> = std::result::Result<T, ApiError>;
+pub(crate) type Result<T> = std::result::Result<T, ApiError>;
 
 /// The dashboard's routes that need no session: the page, its files, login and logout.
 pub fn anonymous_routes() -> Router<AppState> {
@@ -68,8 +71,18 @@ pub fn officer_routes() -> Router<AppState> {
         .route("/dashboard/api/alarms/{id}/shown", post(shown))
         .route("/dashboard/api/alarms/{id}/notes", post(add_note))
         .route("/dashboard/api/checkins", get(checkins))
-        .route("/dashboard/api/reports", get(reports))
-        .route("/dashboard/api/reports/{id}", get(report))
+        .route("/dashboard/api/reports", get(followup::reports))
+        .route("/dashboard/api/reports/{id}", get(followup::report))
+        .route(
+            "/dashboard/api/reports/{id}/followup",
+            post(followup::follow_up),
+        )
+        .route("/dashboard/api/statistics", get(followup::statistics))
+        .route(
+            "/dashboard/api/statistics.csv",
+            get(followup::statistics_csv),
+        )
+        .route("/dashboard/api/audit/{id}", get(followup::audit_of_item))
         .route("/dashboard/api/attachments/{id}", get(attachment))
         .route("/dashboard/api/devices", get(devices))
 }
@@ -93,7 +106,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 /// Requests that change state must come from the dashboard's own origin. The cookie is
 /// SameSite=Strict already; this also refuses a stray `Origin`.
-fn same_origin(headers: &HeaderMap) -> Result<()> {
+pub(crate) fn same_origin(headers: &HeaderMap) -> Result<()> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
@@ -331,7 +344,9 @@ async fn timeline(
     OfficerAuth(o): OfficerAuth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    Ok(Json(alarm_with_events(&state, &o, id).await?.1).into_response())
+    let events = alarm_with_events(&state, &o, id).await?.1;
+    followup::record(&state, &o, AuditAction::ReadTimeline, "alarm", id).await?;
+    Ok(Json(events).into_response())
 }
 
 /// The timeline as text for a police report, in the server's local time.
@@ -341,6 +356,7 @@ async fn timeline_text(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
     let (alarm, events) = alarm_with_events(&state, &o, id).await?;
+    followup::record(&state, &o, AuditAction::ExportTimeline, "alarm", id).await?;
     let id_text = alarm.id.to_string();
     let header = varn_core::timeline::Header {
         id: &id_text,
@@ -422,23 +438,6 @@ async fn checkins(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) ->
     Ok(Json(serde_json::json!({ "now": state.now(), "checkins": checkins })).into_response())
 }
 
-async fn reports(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
-    Ok(Json(state.store().reports(&o.region_id, LIST_LIMIT).await?).into_response())
-}
-
-async fn report(
-    State(state): State<AppState>,
-    OfficerAuth(o): OfficerAuth,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Response> {
-    let r = state
-        .store()
-        .report(&o.region_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such report in your region"))?;
-    Ok(Json(r).into_response())
-}
-
 /// Types shown inline in the page; everything else downloads as bytes.
 const INLINE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
 
@@ -458,6 +457,7 @@ async fn attachment(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
     let a = state.store().attachment(&o.region_id, id).await?;
+    followup::record(&state, &o, AuditAction::ReadAttachment, "attachment", id).await?;
     let inline = INLINE_TYPES.contains(&a.content_type.as_str()) && a.size <= MAX_INLINE_BYTES;
     let content_type = if inline {
         a.content_type.clone()

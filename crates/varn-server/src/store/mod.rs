@@ -15,10 +15,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
+use varn_core::stats::{AlarmFacts, ReportFacts};
 use varn_core::wire::{
     AlarmReceipt, AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinReceipt,
-    CheckinRequest, CheckinStatus, CheckoutOutcome, CheckoutRequest, ReportReceipt, ReportRequest,
-    Role, TimelineEntry, UploadStatus,
+    CheckinRequest, CheckinStatus, CheckoutOutcome, CheckoutRequest, Followup, FollowupState,
+    ReportReceipt, ReportRequest, Role, TimelineEntry, UploadStatus,
 };
 
 /// A device (one person's app) as the server knows it.
@@ -357,6 +358,196 @@ pub struct Report {
     pub updated_at: DateTime<Utc>,
     /// Its attachments.
     pub attachments: Vec<Attachment>,
+    /// The region's follow-up.
+    pub followup: Followup,
+    /// The report's own timeline (received, revised, taken, message, closed); filled when
+    /// one report is read, empty in lists.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// What an officer does to a report's follow-up: take it, write the person a message, close
+/// it (with a note for the region), or take it up again.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowupChange {
+    /// The state asked for: `taken` or `closed`.
+    pub state: FollowupState,
+    /// A message to the person (replaces the earlier one), if any.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// On closing: what was done, for the region (not shown to the person).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The timeline entries a follow-up change writes (kind, detail), decided once for both
+/// backends; an empty list means nothing changes. A report cannot go back to *new*; an
+/// unchanged message is not written again.
+pub(crate) fn followup_entries(
+    current: &Followup,
+    change: &FollowupChange,
+) -> Result<Vec<(&'static str, String)>, StoreError> {
+    let mut out = Vec::new();
+    match (current.state, change.state) {
+        (_, FollowupState::New) => {
+            return Err(StoreError::Invalid(
+                "a report cannot go back to new; take it or close it".into(),
+            ))
+        }
+        (FollowupState::New, FollowupState::Taken) => out.push(("taken", String::new())),
+        (FollowupState::Closed, FollowupState::Taken) => out.push(("reopened", String::new())),
+        (FollowupState::Taken, FollowupState::Taken) => {}
+        (FollowupState::Closed, FollowupState::Closed) => {}
+        (_, FollowupState::Closed) => {}
+    }
+    if let Some(m) = change.message.as_deref().map(str::trim) {
+        if m != current.message {
+            out.push(("message", m.to_string()));
+        }
+    }
+    if change.state == FollowupState::Closed && current.state != FollowupState::Closed {
+        out.push(("closed", change.note.trim().to_string()));
+    }
+    Ok(out)
+}
+
+/// The entry a newly stored revision writes on the report's timeline: `received` for the
+/// first to arrive, `revised` after; the detail is the revision's number.
+pub(crate) fn report_arrival(current: u32, revision: u32) -> (&'static str, String) {
+    let kind = if current == 0 { "received" } else { "revised" };
+    (kind, revision.to_string())
+}
+
+/// What an officer did that the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// Read a report.
+    ReadReport,
+    /// Opened an attachment.
+    ReadAttachment,
+    /// Read an alarm's timeline.
+    ReadTimeline,
+    /// Exported an alarm's timeline as text.
+    ExportTimeline,
+    /// Changed a report's follow-up.
+    FollowUp,
+    /// Read the statistics.
+    ReadStatistics,
+    /// Exported the statistics as CSV.
+    ExportStatistics,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 7] = [
+        AuditAction::ReadReport,
+        AuditAction::ReadAttachment,
+        AuditAction::ReadTimeline,
+        AuditAction::ExportTimeline,
+        AuditAction::FollowUp,
+        AuditAction::ReadStatistics,
+        AuditAction::ExportStatistics,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::ReadReport => "read_report",
+            AuditAction::ReadAttachment => "read_attachment",
+            AuditAction::ReadTimeline => "read_timeline",
+            AuditAction::ExportTimeline => "export_timeline",
+            AuditAction::FollowUp => "follow_up",
+            AuditAction::ReadStatistics => "read_statistics",
+            AuditAction::ExportStatistics => "export_statistics",
+        }
+    }
+
+    /// The action of a stored name (an unknown one reads as itself in the log's text).
+    pub fn parse(s: &str) -> Option<AuditAction> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// One line of the audit log: who did what to which item, when. Append-only (the database
+/// refuses updates and deletes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The officer's region.
+    pub region_id: String,
+    /// The officer's user name.
+    pub officer: String,
+    /// What was done (an [`AuditAction`]'s name).
+    pub action: String,
+    /// What kind of item: `report`, `attachment`, `alarm`, `statistics`.
+    pub item_kind: String,
+    /// The item's id (for statistics, the filter).
+    pub item_id: String,
+}
+
+impl AuditEntry {
+    /// An entry for `officer` doing `action` to an item now.
+    pub fn new(
+        officer: &Officer,
+        action: AuditAction,
+        item_kind: &str,
+        item_id: impl ToString,
+        now: DateTime<Utc>,
+    ) -> AuditEntry {
+        AuditEntry {
+            at: now,
+            region_id: officer.region_id.clone(),
+            officer: officer.username.clone(),
+            action: action.as_str().into(),
+            item_kind: item_kind.into(),
+            item_id: item_id.to_string(),
+        }
+    }
+}
+
+/// Which entries of the audit log to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// One region's (None: every region, for the command line).
+    pub region_id: Option<String>,
+    /// One item's.
+    pub item_id: Option<String>,
+    /// From (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Until (exclusive).
+    pub until: Option<DateTime<Utc>>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+/// What a retention run removed: counts only, never what.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    /// Closed reports deleted, with their revisions and timeline.
+    pub reports: u64,
+    /// Their attachments, bytes and all.
+    pub attachments: u64,
+    /// Finished alarms deleted, with their timeline (their facts kept).
+    pub alarms: u64,
+}
+
+/// The follow-up of a report as stored: state, officer, message and when it changed (a
+/// report nobody has taken shows when it arrived).
+pub(crate) fn stored_followup(
+    state: &str,
+    by: Option<String>,
+    message: String,
+    at: Option<DateTime<Utc>>,
+    first_received_at: DateTime<Utc>,
+) -> Followup {
+    Followup {
+        state: FollowupState::parse(state).unwrap_or(FollowupState::New),
+        by,
+        message,
+        at: at.unwrap_or(first_received_at),
+    }
 }
 
 /// What a chunk does to an upload, decided by the caller from the running SHA-256 (see
@@ -482,6 +673,9 @@ pub enum StoreError {
     /// A unique name is taken.
     #[error("{0} is already taken")]
     Taken(String),
+    /// A change that is not allowed, with why.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What the region server stores. One transaction per call.
@@ -692,6 +886,49 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest reports of a region.
     async fn reports(&self, region_id: &str, limit: u32) -> Result<Vec<Report>, StoreError>;
+
+    /// Changes a report's follow-up as [`followup_entries`] decides, by `officer` (display
+    /// name), writing the report's timeline; answers the report as it is now.
+    async fn follow_up(
+        &self,
+        region_id: &str,
+        id: Uuid,
+        officer: &str,
+        change: &FollowupChange,
+        now: DateTime<Utc>,
+    ) -> Result<Report, StoreError>;
+
+    /// The facts of a region's reports that happened from `from` to `to` (days, inclusive).
+    async fn report_facts(
+        &self,
+        region_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<ReportFacts>, StoreError>;
+
+    /// The facts of a region's alarms received from `from` to `to` (days, inclusive): the
+    /// alarms held and those retention has deleted.
+    async fn alarm_facts(
+        &self,
+        region_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<AlarmFacts>, StoreError>;
+
+    /// Appends to the audit log.
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Reads the audit log, newest first.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Deletes closed reports whose follow-up closed before `reports_before`, and finished
+    /// alarms (acknowledged or cancelled, not under duress) received before `alarms_before`,
+    /// keeping their facts for the statistics.
+    async fn purge(
+        &self,
+        reports_before: Option<DateTime<Utc>>,
+        alarms_before: Option<DateTime<Utc>>,
+    ) -> Result<Purged, StoreError>;
 
     /// Announces an attachment of a device's own report (idempotent).
     async fn create_attachment(

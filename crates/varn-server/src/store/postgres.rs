@@ -35,9 +35,12 @@ use varn_core::wire::{
     CheckoutRequest, EventKind, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
+use varn_core::stats::{consequences_column, consequences_from_column, AlarmFacts, ReportFacts};
+use varn_core::wire::{FollowupState, IncidentReport, TimelineEntry};
+
 use super::{
-    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Release, Report, Store,
-    StoreError,
+    Alarm, AlarmEvent, Attachment, AuditEntry, AuditQuery, Checkin, ChunkVerdict, Device,
+    FollowupChange, Officer, Purged, Release, Report, Store, StoreError,
 };
 
 /// The channel alarm changes are announced on.
@@ -297,6 +300,7 @@ async fn migrate(c: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
         tx.run("UPDATE varn_schema SET version = $1", &[&(i as i32 + 1)])
             .await?;
     }
+    backfill_facts(&tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -617,15 +621,18 @@ async fn load_report(
     c: &impl GenericClient,
     region: &str,
     id: Uuid,
+    with_timeline: bool,
 ) -> Result<Option<Report>, StoreError> {
     let Some(r) = c
         .opt(
-            "SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at,
-                r.updated_at
-             FROM reports r JOIN devices d ON d.id = r.device_id
-             JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
-                AND v.region_id = r.region_id
-             WHERE r.id = $1 AND r.region_id = $2",
+            &format!(
+                "SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at,
+                    r.updated_at, {FOLLOWUP_COLS}
+                 FROM reports r JOIN devices d ON d.id = r.device_id
+                 JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                    AND v.region_id = r.region_id
+                 WHERE r.id = $1 AND r.region_id = $2"
+            ),
             &[&id, &region],
         )
         .await?
@@ -655,7 +662,135 @@ async fn load_report(
         first_received_at: r.try_get(4)?,
         updated_at: r.try_get(5)?,
         attachments,
+        followup: followup_row(&r, 6)?,
+        timeline: if with_timeline {
+            report_events(c, region, id).await?
+        } else {
+            Vec::new()
+        },
     }))
+}
+
+/// The follow-up columns of `reports r` and `first_received_at`, read by [`followup_row`].
+const FOLLOWUP_COLS: &str =
+    "r.followup_state, r.followup_by, r.followup_message, r.followup_at, r.first_received_at";
+
+fn followup_row(r: &Row, at: usize) -> Result<varn_core::wire::Followup, StoreError> {
+    Ok(super::stored_followup(
+        r.try_get(at)?,
+        r.try_get(at + 1)?,
+        r.try_get(at + 2)?,
+        r.try_get(at + 3)?,
+        r.try_get(at + 4)?,
+    ))
+}
+
+async fn report_events(
+    c: &impl GenericClient,
+    region: &str,
+    id: Uuid,
+) -> Result<Vec<TimelineEntry>, StoreError> {
+    c.all(
+        "SELECT at, kind, actor, detail FROM report_events
+         WHERE report_id = $1 AND region_id = $2 ORDER BY seq",
+        &[&id, &region],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(TimelineEntry {
+            at: r.try_get(0)?,
+            kind: r.try_get(1)?,
+            actor: r.try_get(2)?,
+            detail: r.try_get(3)?,
+        })
+    })
+    .collect()
+}
+
+async fn add_report_event(
+    c: &impl GenericClient,
+    report: Uuid,
+    at: DateTime<Utc>,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    c.run(
+        "INSERT INTO report_events (report_id, region_id, at, kind, actor, detail)
+         SELECT id, region_id, $2, $3, $4, $5 FROM reports WHERE id = $1",
+        &[&report, &at, &kind, &actor, &detail],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn put_facts(
+    c: &impl GenericClient,
+    id: Uuid,
+    region: &str,
+    f: &ReportFacts,
+) -> Result<(), StoreError> {
+    c.run(
+        "INSERT INTO report_facts (report_id, region_id, occurred_on, event, channel, sexual,
+            repeated, perpetrator, consequences, police_reported, not_reported_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (report_id) DO UPDATE SET occurred_on = excluded.occurred_on,
+            event = excluded.event, channel = excluded.channel, sexual = excluded.sexual,
+            repeated = excluded.repeated, perpetrator = excluded.perpetrator,
+            consequences = excluded.consequences, police_reported = excluded.police_reported,
+            not_reported_reason = excluded.not_reported_reason",
+        &[
+            &id,
+            &region,
+            &f.occurred_on,
+            &f.event.map(|x| x.as_str()),
+            &f.channel.map(|x| x.as_str()),
+            &f.sexual,
+            &f.repeated,
+            &f.perpetrator.map(|x| x.as_str()),
+            &consequences_column(&f.consequences),
+            &f.police_reported,
+            &f.not_reported_reason.map(|x| x.as_str()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives every report stored before the statistics existed its facts (once, under the
+/// migration lock; later reports get theirs as they arrive).
+async fn backfill_facts(c: &impl GenericClient) -> Result<(), StoreError> {
+    let rows = c
+        .all(
+            "SELECT r.id, r.region_id, v.body, r.first_received_at FROM reports r
+             JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+             WHERE NOT EXISTS (SELECT 1 FROM report_facts f WHERE f.report_id = r.id)",
+            &[],
+        )
+        .await?;
+    for r in &rows {
+        let report: IncidentReport = serde_json::from_str(r.try_get(2)?).unwrap_or_default();
+        let region: &str = r.try_get(1)?;
+        put_facts(
+            c,
+            r.try_get(0)?,
+            region,
+            &ReportFacts::of(&report, r.try_get(3)?),
+        )
+        .await?;
+    }
+    if !rows.is_empty() {
+        tracing::info!(
+            reports = rows.len(),
+            "statistics facts written for earlier reports"
+        );
+    }
+    Ok(())
+}
+
+fn day_start(d: chrono::NaiveDate) -> DateTime<Utc> {
+    d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 impl PgStore {
@@ -1534,7 +1669,8 @@ impl Store for PgStore {
             == 1;
         let row = tx
             .one(
-                "SELECT device_id, current_revision FROM reports WHERE id = $1 FOR UPDATE",
+                "SELECT device_id, current_revision, first_received_at FROM reports
+                 WHERE id = $1 FOR UPDATE",
                 &[&id],
             )
             .await?;
@@ -1543,6 +1679,7 @@ impl Store for PgStore {
             return Err(StoreError::OtherDevice);
         }
         let current = u32_of(row.try_get(1)?);
+        let first_received_at: DateTime<Utc> = row.try_get(2)?;
         let stored = tx
             .opt(
                 "SELECT body, received_at FROM report_revisions
@@ -1560,6 +1697,7 @@ impl Store for PgStore {
                 revision,
                 received_at: r.try_get(1)?,
                 current_revision: current.max(revision),
+                followup: None,
             };
             return Ok((receipt, false));
         }
@@ -1577,6 +1715,17 @@ impl Store for PgStore {
             )
             .await?;
         }
+        if revision > current {
+            put_facts(
+                &tx,
+                id,
+                &device.region_id,
+                &ReportFacts::of(&req.report, first_received_at),
+            )
+            .await?;
+        }
+        let (kind, detail) = super::report_arrival(current, revision);
+        add_report_event(&tx, id, now, kind, &device.name, &detail).await?;
         tx.commit().await?;
         Ok((
             ReportReceipt {
@@ -1584,6 +1733,7 @@ impl Store for PgStore {
                 revision,
                 received_at: now,
                 current_revision: current.max(revision),
+                followup: None,
             },
             true,
         ))
@@ -1591,7 +1741,7 @@ impl Store for PgStore {
 
     async fn report(&self, region_id: &str, id: Uuid) -> Result<Option<Report>, StoreError> {
         let c = self.conn().await?;
-        load_report(&c, region_id, id).await
+        load_report(&c, region_id, id, true).await
     }
 
     async fn report_receipt(
@@ -1601,16 +1751,20 @@ impl Store for PgStore {
     ) -> Result<Option<ReportReceipt>, StoreError> {
         let c = self.conn().await?;
         c.opt(
-            "SELECT r.current_revision, v.received_at FROM reports r
-             JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
-                AND v.region_id = r.region_id
-             WHERE r.id = $1 AND r.device_id = $2",
+            &format!(
+                "SELECT r.current_revision, v.received_at, {FOLLOWUP_COLS} FROM reports r
+                 JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                    AND v.region_id = r.region_id
+                 WHERE r.id = $1 AND r.device_id = $2"
+            ),
             &[&id, &device.id],
         )
         .await?
         .map(|r| {
+            let followup = followup_row(&r, 2)?;
             Ok(ReportReceipt {
                 id,
+                followup: (followup.state != FollowupState::New).then_some(followup),
                 revision: u32_of(r.try_get(0)?),
                 received_at: r.try_get(1)?,
                 current_revision: u32_of(r.try_get(0)?),
@@ -1632,11 +1786,257 @@ impl Store for PgStore {
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(r) = load_report(&c, region_id, id).await? {
+            if let Some(r) = load_report(&c, region_id, id, false).await? {
                 out.push(r);
             }
         }
         Ok(out)
+    }
+
+    async fn follow_up(
+        &self,
+        region_id: &str,
+        id: Uuid,
+        officer: &str,
+        change: &FollowupChange,
+        now: DateTime<Utc>,
+    ) -> Result<Report, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        // The row lock orders concurrent changes by officers on other instances.
+        tx.opt(
+            "SELECT 1 FROM reports WHERE id = $1 AND region_id = $2 FOR UPDATE",
+            &[&id, &region_id],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let current = load_report(&tx, region_id, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let entries = super::followup_entries(&current.followup, change)?;
+        if !entries.is_empty() || current.followup.state != change.state {
+            let message = change
+                .message
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or(&current.followup.message);
+            tx.run(
+                "UPDATE reports SET followup_state = $1, followup_by = $2,
+                    followup_message = $3, followup_at = $4 WHERE id = $5 AND region_id = $6",
+                &[
+                    &change.state.as_str(),
+                    &officer,
+                    &message,
+                    &now,
+                    &id,
+                    &region_id,
+                ],
+            )
+            .await?;
+            for (kind, detail) in entries {
+                add_report_event(&tx, id, now, kind, officer, &detail).await?;
+            }
+        }
+        let report = load_report(&tx, region_id, id, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn report_facts(
+        &self,
+        region_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<ReportFacts>, StoreError> {
+        let c = self.conn().await?;
+        c.all(
+            "SELECT occurred_on, event, channel, sexual, repeated, perpetrator, consequences,
+                police_reported, not_reported_reason
+             FROM report_facts WHERE region_id = $1 AND occurred_on >= $2 AND occurred_on <= $3",
+            &[&region_id, &from, &to],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ReportFacts {
+                occurred_on: r.try_get(0)?,
+                event: r
+                    .try_get::<_, Option<&str>>(1)?
+                    .and_then(varn_core::ptu::EventType::parse),
+                channel: r
+                    .try_get::<_, Option<&str>>(2)?
+                    .and_then(varn_core::ptu::Channel::parse),
+                sexual: r.try_get(3)?,
+                repeated: r.try_get(4)?,
+                perpetrator: r
+                    .try_get::<_, Option<&str>>(5)?
+                    .and_then(varn_core::ptu::Perpetrator::parse),
+                consequences: consequences_from_column(r.try_get(6)?),
+                police_reported: r.try_get(7)?,
+                not_reported_reason: r
+                    .try_get::<_, Option<&str>>(8)?
+                    .and_then(varn_core::ptu::NotReportedReason::parse),
+            })
+        })
+        .collect()
+    }
+
+    async fn alarm_facts(
+        &self,
+        region_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<AlarmFacts>, StoreError> {
+        let c = self.conn().await?;
+        let (start, end) = (day_start(from), day_start(to.succ_opt().unwrap_or(to)));
+        c.all(
+            "SELECT a.received_at, a.drill,
+                a.id IN (SELECT alarm_id FROM checkins WHERE alarm_id IS NOT NULL),
+                EXTRACT(EPOCH FROM (a.acknowledged_at - a.received_at))::BIGINT,
+                a.escalation_step > 0
+             FROM alarms a WHERE a.region_id = $1 AND a.received_at >= $2 AND a.received_at < $3
+             UNION ALL
+             SELECT received_at, drill, from_checkin, ack_seconds, escalated FROM alarm_facts
+             WHERE region_id = $1 AND received_at >= $2 AND received_at < $3",
+            &[&region_id, &start, &end],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AlarmFacts {
+                received_at: r.try_get(0)?,
+                drill: r.try_get(1)?,
+                from_checkin: r.try_get(2)?,
+                ack_seconds: r.try_get(3)?,
+                escalated: r.try_get(4)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.run(
+            "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &entry.region_id,
+                &entry.at,
+                &entry.officer,
+                &entry.action,
+                &entry.item_kind,
+                &entry.item_id,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let c = self.conn().await?;
+        c.all(
+            "SELECT at, region_id, officer, action, item_kind, item_id FROM audit_log
+             WHERE ($1::TEXT IS NULL OR region_id = $1) AND ($2::TEXT IS NULL OR item_id = $2)
+               AND ($3::TIMESTAMPTZ IS NULL OR at >= $3) AND ($4::TIMESTAMPTZ IS NULL OR at < $4)
+             ORDER BY seq DESC LIMIT $5",
+            &[
+                &q.region_id,
+                &q.item_id,
+                &q.from,
+                &q.until,
+                &i64::from(q.limit),
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                at: r.try_get(0)?,
+                region_id: r.try_get(1)?,
+                officer: r.try_get(2)?,
+                action: r.try_get(3)?,
+                item_kind: r.try_get(4)?,
+                item_id: r.try_get(5)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn purge(
+        &self,
+        reports_before: Option<DateTime<Utc>>,
+        alarms_before: Option<DateTime<Utc>>,
+    ) -> Result<Purged, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let mut purged = Purged::default();
+        if let Some(cutoff) = reports_before {
+            const OLD: &str = "SELECT id FROM reports
+                WHERE followup_state = 'closed' AND followup_at < $1";
+            let n: i64 = tx
+                .one(
+                    &format!("SELECT COUNT(*) FROM attachments WHERE report_id IN ({OLD})"),
+                    &[&cutoff],
+                )
+                .await?
+                .try_get(0)?;
+            purged.attachments = n as u64;
+            tx.run(
+                &format!(
+                    "DELETE FROM attachment_chunks WHERE attachment_id IN
+                        (SELECT id FROM attachments WHERE report_id IN ({OLD}))"
+                ),
+                &[&cutoff],
+            )
+            .await?;
+            for table in ["attachments", "report_revisions", "report_events"] {
+                tx.run(
+                    &format!("DELETE FROM {table} WHERE report_id IN ({OLD})"),
+                    &[&cutoff],
+                )
+                .await?;
+            }
+            purged.reports = tx
+                .run(
+                    "DELETE FROM reports WHERE followup_state = 'closed' AND followup_at < $1",
+                    &[&cutoff],
+                )
+                .await?;
+        }
+        if let Some(cutoff) = alarms_before {
+            const OLD: &str = "SELECT id FROM alarms WHERE received_at < $1
+                AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL";
+            tx.run(
+                &format!(
+                    "INSERT INTO alarm_facts (alarm_id, region_id, received_at, drill,
+                        from_checkin, ack_seconds, escalated)
+                     SELECT a.id, a.region_id, a.received_at, a.drill,
+                        a.id IN (SELECT alarm_id FROM checkins WHERE alarm_id IS NOT NULL),
+                        EXTRACT(EPOCH FROM (a.acknowledged_at - a.received_at))::BIGINT,
+                        a.escalation_step > 0
+                     FROM alarms a WHERE a.id IN ({OLD})
+                     ON CONFLICT (alarm_id) DO NOTHING"
+                ),
+                &[&cutoff],
+            )
+            .await?;
+            tx.run(
+                &format!("DELETE FROM alarm_events WHERE alarm_id IN ({OLD})"),
+                &[&cutoff],
+            )
+            .await?;
+            purged.alarms = tx
+                .run(
+                    "DELETE FROM alarms WHERE received_at < $1
+                        AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL",
+                    &[&cutoff],
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(purged)
     }
 
     async fn create_attachment(

@@ -20,9 +20,12 @@ use varn_core::wire::{
     CheckoutRequest, EventKind, ReportReceipt, ReportRequest, Role, UploadStatus,
 };
 
+use varn_core::stats::{consequences_column, consequences_from_column, AlarmFacts, ReportFacts};
+use varn_core::wire::{FollowupState, IncidentReport, TimelineEntry};
+
 use super::{
-    Alarm, AlarmEvent, Attachment, Checkin, ChunkVerdict, Device, Officer, Release, Report, Store,
-    StoreError,
+    Alarm, AlarmEvent, Attachment, AuditEntry, AuditQuery, Checkin, ChunkVerdict, Device,
+    FollowupChange, Officer, Purged, Release, Report, Store, StoreError,
 };
 
 /// The most requests committed together.
@@ -345,6 +348,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
         core_sqlite::migrate(&mut conn, &super::migrations::sqlite())
             .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        backfill_facts(&conn)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("varn-sqlite-writer".into())
@@ -1258,16 +1262,21 @@ impl Store for SqliteStore {
     ) -> Result<(ReportReceipt, bool), StoreError> {
         let device = device.clone();
         let revision = req.revision;
+        let report = req.report.clone();
         let body = serde_json::to_string(&req.report)
             .map_err(|e| StoreError::Backend(format!("report body: {e}")))?;
         self.write(move |c| {
-            let existing: Option<(String, u32)> = c
+            let existing: Option<(String, u32, String)> = c
                 .query_row(
-                    "SELECT device_id, current_revision FROM reports WHERE id = ?1",
+                    "SELECT device_id, current_revision, first_received_at FROM reports WHERE id = ?1",
                     [id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
+            let first_received_at = match &existing {
+                Some((_, _, first)) => parse_ts(first)?,
+                None => now,
+            };
             let current = match existing {
                 None => {
                     c.execute(
@@ -1283,10 +1292,10 @@ impl Store for SqliteStore {
                     )?;
                     0
                 }
-                Some((owner, _)) if owner != device.id.to_string() => {
+                Some((owner, _, _)) if owner != device.id.to_string() => {
                     return Err(StoreError::OtherDevice)
                 }
-                Some((_, current)) => current,
+                Some((_, current, _)) => current,
             };
             let stored: Option<(String, String)> = c
                 .query_row(
@@ -1305,6 +1314,7 @@ impl Store for SqliteStore {
                     revision,
                     received_at: parse_ts(&received_at)?,
                     current_revision: current.max(revision),
+                    followup: None,
                 };
                 return Ok((receipt, false));
             }
@@ -1318,13 +1328,22 @@ impl Store for SqliteStore {
                     "UPDATE reports SET current_revision = ?1, updated_at = ?2 WHERE id = ?3",
                     params![revision, ts(now), id.to_string()],
                 )?;
+                put_facts(
+                    c,
+                    id,
+                    &device.region_id,
+                    &ReportFacts::of(&report, first_received_at),
+                )?;
             }
+            let (kind, detail) = super::report_arrival(current, revision);
+            add_report_event(c, id, now, kind, &device.name, &detail)?;
             Ok((
                 ReportReceipt {
                     id,
                     revision,
                     received_at: now,
                     current_revision: current.max(revision),
+                    followup: None,
                 },
                 true,
             ))
@@ -1334,7 +1353,7 @@ impl Store for SqliteStore {
 
     async fn report(&self, region_id: &str, id: Uuid) -> Result<Option<Report>, StoreError> {
         let region = region_id.to_string();
-        self.read(move |c| load_report(c, &region, id)).await
+        self.read(move |c| load_report(c, &region, id, true)).await
     }
 
     async fn report_receipt(
@@ -1345,17 +1364,21 @@ impl Store for SqliteStore {
         let device_id = device.id.to_string();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT r.current_revision, v.received_at FROM reports r
-                 JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
-                    AND v.region_id = r.region_id
-                 WHERE r.id = ?1 AND r.device_id = ?2",
+                &format!(
+                    "SELECT r.current_revision, v.received_at, {FOLLOWUP_COLS} FROM reports r
+                     JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+                        AND v.region_id = r.region_id
+                     WHERE r.id = ?1 AND r.device_id = ?2"
+                ),
                 params![id.to_string(), device_id],
                 |r| {
+                    let followup = followup_row(r, 2)?;
                     Ok(ReportReceipt {
                         id,
                         revision: r.get(0)?,
                         received_at: parse_ts(&r.get::<_, String>(1)?)?,
                         current_revision: r.get(0)?,
+                        followup: (followup.state != FollowupState::New).then_some(followup),
                     })
                 },
             )
@@ -1376,11 +1399,249 @@ impl Store for SqliteStore {
             };
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                if let Some(r) = load_report(c, &region, parse_uuid(&id)?)? {
+                if let Some(r) = load_report(c, &region, parse_uuid(&id)?, false)? {
                     out.push(r);
                 }
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn follow_up(
+        &self,
+        region_id: &str,
+        id: Uuid,
+        officer: &str,
+        change: &FollowupChange,
+        now: DateTime<Utc>,
+    ) -> Result<Report, StoreError> {
+        let (region, officer, change) =
+            (region_id.to_string(), officer.to_string(), change.clone());
+        self.write(move |c| {
+            let current = load_report(c, &region, id, false)?.ok_or(StoreError::NotFound)?;
+            let entries = super::followup_entries(&current.followup, &change)?;
+            if !entries.is_empty() || current.followup.state != change.state {
+                let message = change
+                    .message
+                    .as_deref()
+                    .map(str::trim)
+                    .unwrap_or(&current.followup.message);
+                c.execute(
+                    "UPDATE reports SET followup_state = ?1, followup_by = ?2,
+                        followup_message = ?3, followup_at = ?4 WHERE id = ?5 AND region_id = ?6",
+                    params![
+                        change.state.as_str(),
+                        officer,
+                        message,
+                        ts(now),
+                        id.to_string(),
+                        region
+                    ],
+                )?;
+                for (kind, detail) in entries {
+                    add_report_event(c, id, now, kind, &officer, &detail)?;
+                }
+            }
+            load_report(c, &region, id, true)?.ok_or(StoreError::NotFound)
+        })
+        .await
+    }
+
+    async fn report_facts(
+        &self,
+        region_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<ReportFacts>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT occurred_on, event, channel, sexual, repeated, perpetrator, consequences,
+                    police_reported, not_reported_reason
+                 FROM report_facts WHERE region_id = ?1 AND occurred_on >= ?2 AND occurred_on <= ?3",
+            )?;
+            let rows = stmt.query_map(params![region, from.to_string(), to.to_string()], |r| {
+                let on: String = r.get(0)?;
+                Ok(ReportFacts {
+                    occurred_on: chrono::NaiveDate::parse_from_str(&on, "%Y-%m-%d").map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+                    })?,
+                    event: r.get::<_, Option<String>>(1)?.as_deref().and_then(varn_core::ptu::EventType::parse),
+                    channel: r.get::<_, Option<String>>(2)?.as_deref().and_then(varn_core::ptu::Channel::parse),
+                    sexual: r.get(3)?,
+                    repeated: r.get(4)?,
+                    perpetrator: r.get::<_, Option<String>>(5)?.as_deref().and_then(varn_core::ptu::Perpetrator::parse),
+                    consequences: consequences_from_column(&r.get::<_, String>(6)?),
+                    police_reported: r.get(7)?,
+                    not_reported_reason: r.get::<_, Option<String>>(8)?.as_deref().and_then(varn_core::ptu::NotReportedReason::parse),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn alarm_facts(
+        &self,
+        region_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<AlarmFacts>, StoreError> {
+        let region = region_id.to_string();
+        self.read(move |c| {
+            let (start, end) = (day_start(from), day_after(to));
+            let mut out = Vec::new();
+            let mut stmt = c.prepare_cached(
+                "SELECT a.received_at, a.drill,
+                    a.id IN (SELECT alarm_id FROM checkins WHERE alarm_id IS NOT NULL),
+                    a.acknowledged_at, a.escalation_step > 0
+                 FROM alarms a WHERE a.region_id = ?1 AND a.received_at >= ?2 AND a.received_at < ?3",
+            )?;
+            let rows = stmt.query_map(params![region, start, end], |r| {
+                let received_at = parse_ts(&r.get::<_, String>(0)?)?;
+                Ok(AlarmFacts {
+                    received_at,
+                    drill: r.get(1)?,
+                    from_checkin: r.get(2)?,
+                    ack_seconds: opt_ts(r.get(3)?)?.map(|t| (t - received_at).num_seconds()),
+                    escalated: r.get(4)?,
+                })
+            })?;
+            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+            let mut stmt = c.prepare_cached(
+                "SELECT received_at, drill, from_checkin, ack_seconds, escalated FROM alarm_facts
+                 WHERE region_id = ?1 AND received_at >= ?2 AND received_at < ?3",
+            )?;
+            let rows = stmt.query_map(params![region, start, end], |r| {
+                Ok(AlarmFacts {
+                    received_at: parse_ts(&r.get::<_, String>(0)?)?,
+                    drill: r.get(1)?,
+                    from_checkin: r.get(2)?,
+                    ack_seconds: r.get(3)?,
+                    escalated: r.get(4)?,
+                })
+            })?;
+            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let e = entry.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    e.region_id,
+                    ts(e.at),
+                    e.officer,
+                    e.action,
+                    e.item_kind,
+                    e.item_id
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let q = query.clone();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, region_id, officer, action, item_kind, item_id FROM audit_log
+                 WHERE (?1 IS NULL OR region_id = ?1) AND (?2 IS NULL OR item_id = ?2)
+                   AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+                 ORDER BY seq DESC LIMIT ?5",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    q.region_id,
+                    q.item_id,
+                    q.from.map(ts),
+                    q.until.map(ts),
+                    q.limit
+                ],
+                |r| {
+                    Ok(AuditEntry {
+                        at: parse_ts(&r.get::<_, String>(0)?)?,
+                        region_id: r.get(1)?,
+                        officer: r.get(2)?,
+                        action: r.get(3)?,
+                        item_kind: r.get(4)?,
+                        item_id: r.get(5)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn purge(
+        &self,
+        reports_before: Option<DateTime<Utc>>,
+        alarms_before: Option<DateTime<Utc>>,
+    ) -> Result<Purged, StoreError> {
+        self.write(move |c| {
+            let mut purged = Purged::default();
+            if let Some(cutoff) = reports_before {
+                const OLD: &str = "SELECT id FROM reports
+                    WHERE followup_state = 'closed' AND followup_at < ?1";
+                let cutoff = ts(cutoff);
+                purged.attachments = c.query_row(
+                    &format!("SELECT COUNT(*) FROM attachments WHERE report_id IN ({OLD})"),
+                    [&cutoff],
+                    |r| r.get::<_, i64>(0),
+                )? as u64;
+                c.execute(
+                    &format!(
+                        "DELETE FROM attachment_chunks WHERE attachment_id IN
+                            (SELECT id FROM attachments WHERE report_id IN ({OLD}))"
+                    ),
+                    [&cutoff],
+                )?;
+                for table in ["attachments", "report_revisions", "report_events"] {
+                    c.execute(
+                        &format!("DELETE FROM {table} WHERE report_id IN ({OLD})"),
+                        [&cutoff],
+                    )?;
+                }
+                purged.reports = c.execute(
+                    "DELETE FROM reports WHERE followup_state = 'closed' AND followup_at < ?1",
+                    [&cutoff],
+                )? as u64;
+            }
+            if let Some(cutoff) = alarms_before {
+                const OLD: &str = "SELECT id FROM alarms WHERE received_at < ?1
+                    AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL";
+                let cutoff = ts(cutoff);
+                c.execute(
+                    &format!(
+                        "INSERT OR IGNORE INTO alarm_facts (alarm_id, region_id, received_at, drill,
+                            from_checkin, ack_seconds, escalated)
+                         SELECT a.id, a.region_id, a.received_at, a.drill,
+                            a.id IN (SELECT alarm_id FROM checkins WHERE alarm_id IS NOT NULL),
+                            CAST(ROUND((julianday(a.acknowledged_at) - julianday(a.received_at)) * 86400) AS INTEGER),
+                            a.escalation_step > 0
+                         FROM alarms a WHERE a.id IN ({OLD})"
+                    ),
+                    [&cutoff],
+                )?;
+                c.execute(
+                    &format!("DELETE FROM alarm_events WHERE alarm_id IN ({OLD})"),
+                    [&cutoff],
+                )?;
+                purged.alarms = c.execute(
+                    "DELETE FROM alarms WHERE received_at < ?1
+                        AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL",
+                    [&cutoff],
+                )? as u64;
+            }
+            Ok(purged)
         })
         .await
     }
@@ -1677,14 +1938,20 @@ impl Store for SqliteStore {
     }
 }
 
-fn load_report(c: &Connection, region: &str, id: Uuid) -> Result<Option<Report>, StoreError> {
+fn load_report(
+    c: &Connection,
+    region: &str,
+    id: Uuid,
+    with_timeline: bool,
+) -> Result<Option<Report>, StoreError> {
     let row = c
         .query_row(
-            "SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at, r.updated_at
+            &format!("SELECT r.device_id, d.name, r.current_revision, v.body, r.first_received_at, r.updated_at,
+                {FOLLOWUP_COLS}
              FROM reports r JOIN devices d ON d.id = r.device_id
              JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
                     AND v.region_id = r.region_id
-             WHERE r.id = ?1 AND r.region_id = ?2",
+             WHERE r.id = ?1 AND r.region_id = ?2"),
             params![id.to_string(), region],
             |r| {
                 Ok((
@@ -1694,11 +1961,12 @@ fn load_report(c: &Connection, region: &str, id: Uuid) -> Result<Option<Report>,
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
+                    followup_row(r, 6)?,
                 ))
             },
         )
         .optional()?;
-    let Some((device_id, who, revision, body, first, updated)) = row else {
+    let Some((device_id, who, revision, body, first, updated, followup)) = row else {
         return Ok(None);
     };
     let mut stmt = c.prepare(&format!(
@@ -1719,5 +1987,125 @@ fn load_report(c: &Connection, region: &str, id: Uuid) -> Result<Option<Report>,
         first_received_at: parse_ts(&first)?,
         updated_at: parse_ts(&updated)?,
         attachments,
+        followup,
+        timeline: if with_timeline {
+            report_events(c, region, id)?
+        } else {
+            Vec::new()
+        },
     }))
+}
+
+/// The follow-up columns of `reports r` and `first_received_at`, read by [`followup_row`].
+const FOLLOWUP_COLS: &str =
+    "r.followup_state, r.followup_by, r.followup_message, r.followup_at, r.first_received_at";
+
+fn followup_row(r: &Row<'_>, at: usize) -> rusqlite::Result<varn_core::wire::Followup> {
+    Ok(super::stored_followup(
+        &r.get::<_, String>(at)?,
+        r.get(at + 1)?,
+        r.get(at + 2)?,
+        opt_ts(r.get(at + 3)?)?,
+        parse_ts(&r.get::<_, String>(at + 4)?)?,
+    ))
+}
+
+fn report_events(c: &Connection, region: &str, id: Uuid) -> rusqlite::Result<Vec<TimelineEntry>> {
+    let mut stmt = c.prepare(
+        "SELECT at, kind, actor, detail FROM report_events
+         WHERE report_id = ?1 AND region_id = ?2 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![id.to_string(), region], |r| {
+        Ok(TimelineEntry {
+            at: parse_ts(&r.get::<_, String>(0)?)?,
+            kind: r.get(1)?,
+            actor: r.get(2)?,
+            detail: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+fn add_report_event(
+    c: &Connection,
+    report: Uuid,
+    at: DateTime<Utc>,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO report_events (report_id, region_id, at, kind, actor, detail)
+         SELECT id, region_id, ?2, ?3, ?4, ?5 FROM reports WHERE id = ?1",
+        params![report.to_string(), ts(at), kind, actor, detail],
+    )?;
+    Ok(())
+}
+
+fn put_facts(c: &Connection, id: Uuid, region: &str, f: &ReportFacts) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO report_facts (report_id, region_id, occurred_on, event, channel, sexual,
+            repeated, perpetrator, consequences, police_reported, not_reported_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (report_id) DO UPDATE SET occurred_on = excluded.occurred_on,
+            event = excluded.event, channel = excluded.channel, sexual = excluded.sexual,
+            repeated = excluded.repeated, perpetrator = excluded.perpetrator,
+            consequences = excluded.consequences, police_reported = excluded.police_reported,
+            not_reported_reason = excluded.not_reported_reason",
+        params![
+            id.to_string(),
+            region,
+            f.occurred_on.to_string(),
+            f.event.map(|x| x.as_str()),
+            f.channel.map(|x| x.as_str()),
+            f.sexual,
+            f.repeated,
+            f.perpetrator.map(|x| x.as_str()),
+            consequences_column(&f.consequences),
+            f.police_reported,
+            f.not_reported_reason.map(|x| x.as_str()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Gives every report stored before the statistics existed its facts (once; later reports
+/// get theirs as they arrive).
+fn backfill_facts(c: &Connection) -> Result<(), StoreError> {
+    let rows: Vec<(String, String, String, String)> = {
+        let mut stmt = c.prepare(
+            "SELECT r.id, r.region_id, v.body, r.first_received_at FROM reports r
+             JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+             WHERE NOT EXISTS (SELECT 1 FROM report_facts f WHERE f.report_id = r.id)",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if rows.is_empty() {
+        return Ok(());
+    }
+    c.execute_batch("BEGIN IMMEDIATE")?;
+    for (id, region, body, first) in &rows {
+        let report: IncidentReport = serde_json::from_str(body).unwrap_or_default();
+        put_facts(
+            c,
+            parse_uuid(id)?,
+            region,
+            &ReportFacts::of(&report, parse_ts(first)?),
+        )?;
+    }
+    c.execute_batch("COMMIT")?;
+    tracing::info!(
+        reports = rows.len(),
+        "statistics facts written for earlier reports"
+    );
+    Ok(())
+}
+
+fn day_start(d: chrono::NaiveDate) -> String {
+    ts(d.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+fn day_after(d: chrono::NaiveDate) -> String {
+    day_start(d.succ_opt().unwrap_or(d))
 }

@@ -211,6 +211,7 @@ impl TestServer {
                 },
                 limits,
                 secret: test_secret(),
+                retention: Default::default(),
             },
             None,
         )

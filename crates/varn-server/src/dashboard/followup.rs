@@ -1,0 +1,252 @@
+//! The region's follow-up on the dashboard: the list of reports (no content), one report
+//! (recorded in the audit log), taking, messaging and closing a report, the statistics as
+//! JSON and CSV, and the audit log of an item. Every read of a report, an attachment or an
+//! alarm's timeline and every export is recorded before it is answered: if the log cannot
+//! be written, nothing is shown.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use varn_core::stats::{self, Filter};
+use varn_core::wire::{check_text, EventType, Followup, MAX_SHORT_CHARS};
+
+use super::{same_origin, Result, LIST_LIMIT, MAX_NOTE_CHARS};
+use crate::auth::OfficerAuth;
+use crate::problem::{ApiError, ApiJson, ApiPath};
+use crate::store::{AuditAction, AuditEntry, AuditQuery, FollowupChange, Officer, Report};
+use crate::AppState;
+
+/// The longest message to the person.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+/// The most audit entries one request shows.
+pub const AUDIT_LIMIT: u32 = 500;
+
+/// Records that `o` did `action` to an item; an error means the read must not happen.
+pub(crate) async fn record(
+    state: &AppState,
+    o: &Officer,
+    action: AuditAction,
+    item_kind: &str,
+    item_id: impl ToString,
+) -> Result<()> {
+    let entry = AuditEntry::new(o, action, item_kind, item_id, state.now());
+    state.store().audit(&entry).await?;
+    Ok(())
+}
+
+/// A report as the list shows it: who, when, the kind and where its follow-up stands;
+/// reading what it says is opening it (and is recorded).
+#[derive(Debug, Serialize)]
+struct ReportSummary {
+    id: Uuid,
+    who: String,
+    revision: u32,
+    first_received_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    started_at: Option<serde_json::Value>,
+    event: Option<serde_json::Value>,
+    attachments: usize,
+    followup: Followup,
+}
+
+impl From<Report> for ReportSummary {
+    fn from(r: Report) -> Self {
+        let event = r.body.get("event").cloned().filter(|v| !v.is_null());
+        let event = event.or_else(|| {
+            // A report from before the follow-up fields: its old kind gives the event.
+            let kind = serde_json::from_value(r.body.get("kind")?.clone()).ok()?;
+            let (e, _) = varn_core::ptu::from_legacy_kind(kind);
+            Some(serde_json::to_value(e?).ok()?)
+        });
+        ReportSummary {
+            id: r.id,
+            who: r.who,
+            revision: r.revision,
+            first_received_at: r.first_received_at,
+            updated_at: r.updated_at,
+            started_at: r.body.get("started_at").cloned().filter(|v| !v.is_null()),
+            event,
+            attachments: r.attachments.len(),
+            followup: r.followup,
+        }
+    }
+}
+
+pub(super) async fn reports(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+) -> Result<Response> {
+    let list: Vec<ReportSummary> = state
+        .store()
+        .reports(&o.region_id, LIST_LIMIT)
+        .await?
+        .into_iter()
+        .map(ReportSummary::from)
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+pub(super) async fn report(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    // Only a report of the officer's own region is read, and so recorded.
+    let r = state
+        .store()
+        .report(&o.region_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such report in your region"))?;
+    record(&state, &o, AuditAction::ReadReport, "report", id).await?;
+    Ok(Json(r).into_response())
+}
+
+/// `POST …/reports/{id}/followup`: take the report, write the person, close it.
+pub(super) async fn follow_up(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<FollowupChange>,
+) -> Result<Response> {
+    same_origin(&headers)?;
+    if let Some(m) = &change.message {
+        check_text("message", m.trim(), MAX_MESSAGE_CHARS)?;
+    }
+    check_text("note", change.note.trim(), MAX_NOTE_CHARS)?;
+    if state.store().report(&o.region_id, id).await?.is_none() {
+        return Err(ApiError::not_found("no such report in your region"));
+    }
+    record(&state, &o, AuditAction::FollowUp, "report", id).await?;
+    let r = state
+        .store()
+        .follow_up(&o.region_id, id, &o.display_name, &change, state.now())
+        .await?;
+    tracing::info!(report = %id, officer = %o.id, state = change.state.as_str(), "report follow-up");
+    Ok(Json(r).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StatsParams {
+    from: Option<String>,
+    to: Option<String>,
+    event: Option<String>,
+    lang: Option<String>,
+}
+
+/// The region's election campaign, from its profile, when it names one.
+fn election(state: &AppState, region: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let served = state.profile(region)?;
+    let e = served.profile.election.as_ref()?;
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    Some((day(&e.from)?, day(&e.to)?))
+}
+
+async fn figures(state: &AppState, o: &Officer, p: &StatsParams) -> Result<stats::Figures> {
+    let filter = Filter::parse(
+        p.from.as_deref(),
+        p.to.as_deref(),
+        p.event.as_deref(),
+        state.now().date_naive(),
+    )
+    .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let reports = state
+        .store()
+        .report_facts(&o.region_id, filter.from, filter.to)
+        .await?;
+    let alarms = state
+        .store()
+        .alarm_facts(&o.region_id, filter.from, filter.to)
+        .await?;
+    Ok(stats::figures(
+        &filter,
+        &reports,
+        &alarms,
+        election(state, &o.region_id),
+    ))
+}
+
+fn filter_text(p: &StatsParams) -> String {
+    let mut s = format!(
+        "{}..{}",
+        p.from.as_deref().unwrap_or(""),
+        p.to.as_deref().unwrap_or("")
+    );
+    if let Some(e) = p.event.as_deref().and_then(EventType::parse) {
+        s.push_str(&format!(" {}", e.as_str()));
+    }
+    s.chars().take(MAX_SHORT_CHARS).collect()
+}
+
+/// `GET …/statistics`: the region's figures as JSON.
+pub(super) async fn statistics(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    Query(p): Query<StatsParams>,
+) -> Result<Response> {
+    let f = figures(&state, &o, &p).await?;
+    record(
+        &state,
+        &o,
+        AuditAction::ReadStatistics,
+        "statistics",
+        filter_text(&p),
+    )
+    .await?;
+    Ok(Json(f).into_response())
+}
+
+/// `GET …/statistics.csv`: the same figures as a CSV download (an export, recorded).
+pub(super) async fn statistics_csv(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    Query(p): Query<StatsParams>,
+) -> Result<Response> {
+    let f = figures(&state, &o, &p).await?;
+    record(
+        &state,
+        &o,
+        AuditAction::ExportStatistics,
+        "statistics",
+        filter_text(&p),
+    )
+    .await?;
+    let swedish = p.lang.as_deref() != Some("en");
+    let mut res = f.to_csv(swedish).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let name = format!(
+        "attachment; filename=\"varn-statistik-{}-{}.csv\"",
+        f.from, f.to
+    );
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// `GET …/audit/{id}`: who read or exported an item of the officer's region, newest first.
+pub(super) async fn audit_of_item(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let entries = state
+        .store()
+        .audit_log(&AuditQuery {
+            region_id: Some(o.region_id.clone()),
+            item_id: Some(id.to_string()),
+            limit: AUDIT_LIMIT,
+            ..Default::default()
+        })
+        .await?;
+    Ok(Json(entries).into_response())
+}

@@ -1,0 +1,669 @@
+//! The region's follow-up, on the real server: statistics that equal a hand-counted table
+//! (the election split, drills never counted, "<3" for small counts, one region never sees
+//! another's), the follow-up of a report reaching the person's device, every read in the
+//! audit log (which cannot be changed), and retention deleting exactly what is past its time
+//! while the statistics stay the same. Runs on SQLite and, with
+//! `VARN_TEST_DATABASE=postgres`, on PostgreSQL.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use varn_core::profile::{ElectionPeriod, Profile};
+use varn_core::wire::EnrollResponse;
+use varn_server::clock::SystemClock;
+use varn_server::store::{AuditQuery, Database};
+use varn_server::testkit::{
+    http_client as client, pg, postgres_wanted, signed_for_tests, TestServer,
+};
+
+/// Sörmland with an election campaign from 15 August to 13 September 2026, and Uppsala.
+async fn two_regions() -> (TestServer, Option<tempfile::TempDir>) {
+    let mut sormland = Profile::embedded_default().unwrap();
+    sormland.election = Some(ElectionPeriod {
+        from: "2026-08-15".into(),
+        to: "2026-09-13".into(),
+        note: varn_core::profile::Text {
+            sv: "Valrörelse".into(),
+            en: "Election campaign".into(),
+        },
+    });
+    let mut other = Profile::embedded_default().unwrap();
+    other.region.id = "uppsala".into();
+    other.region.name = "Region Uppsala".into();
+    let (database, dir) = if postgres_wanted() {
+        (
+            Database::Postgres(pg::cluster().fresh_database().await),
+            None,
+        )
+    } else {
+        let dir = tempfile::tempdir().unwrap();
+        (Database::Sqlite(dir.path().join("server.db")), Some(dir))
+    };
+    let profiles = vec![signed_for_tests(&sormland), signed_for_tests(&other)];
+    let s = TestServer::start_serving(database, Arc::new(SystemClock), None, profiles).await;
+    (s, dir)
+}
+
+async fn put_report(s: &TestServer, device: &EnrollResponse, report: Value) -> Uuid {
+    let id = Uuid::now_v7();
+    let res = client()
+        .put(format!("{}/v1/reports/{id}", s.url()))
+        .bearer_auth(&device.token)
+        .json(&json!({ "revision": 1, "report": report }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    id
+}
+
+async fn get_json(c: &reqwest::Client, url: String) -> Value {
+    let res = c.get(&url).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{url}: {}",
+        res.text().await.unwrap()
+    );
+    res.json().await.unwrap()
+}
+
+async fn post(c: &reqwest::Client, s: &TestServer, path: &str, body: Value) -> reqwest::Response {
+    c.post(format!("{}{path}", s.url()))
+        .header("origin", s.url())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn row<'a>(rows: &'a Value, key: &str) -> &'a Value {
+    &rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no row {key} in {rows}"))["count"]
+}
+
+const YEAR: &str = "from=2026-01-01&to=2026-12-31";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() {
+    let (s, _dir) = two_regions().await;
+    let anna = s.enroll_in("sormland", "Anna").await;
+    let yngve = s.enroll_in("uppsala", "Yngve").await;
+    let threat = |day: &str, extra: Value| {
+        let mut r = json!({
+            "started_at": format!("{day}T10:00:00Z"), "event": "threat_harassment",
+            "channel": "social_media", "police_reported": false, "not_reported_reason": "pointless",
+            "repeated": true, "during": "hot",
+        });
+        r.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        r
+    };
+    put_report(
+        &s,
+        &anna,
+        threat(
+            "2026-03-02",
+            json!({ "consequences": ["fear", "considered_leaving"] }),
+        ),
+    )
+    .await;
+    put_report(
+        &s,
+        &anna,
+        threat("2026-03-09", json!({ "consequences": ["fear"] })),
+    )
+    .await;
+    put_report(
+        &s,
+        &anna,
+        threat(
+            "2026-03-20",
+            json!({ "consequences": ["fear"], "sexual": true }),
+        ),
+    )
+    .await;
+    // In the campaign: a violent one reported to the police, and one written before the
+    // follow-up fields existed (its old kind counts as a threat by phone).
+    put_report(
+        &s,
+        &anna,
+        json!({ "started_at": "2026-09-01T18:00:00Z", "event": "violence_damage_theft",
+        "channel": "in_person", "police_reported": true, "not_reported_reason": "pointless" }),
+    )
+    .await;
+    put_report(
+        &s,
+        &anna,
+        json!({ "started_at": "2026-09-05T08:00:00Z", "kind": "phone" }),
+    )
+    .await;
+    put_report(&s, &anna, threat("2025-12-31", json!({}))).await; // before the period
+    put_report(&s, &yngve, threat("2026-03-03", json!({}))).await; // another region
+
+    // Alarms: three acknowledged, one cancelled, one drill (never counted).
+    let officer = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let now = chrono::Utc::now();
+    for _ in 0..3 {
+        let id = s.raise(&anna, json!({ "triggered_at": now })).await;
+        assert!(post(
+            &officer,
+            &s,
+            &format!("/dashboard/api/alarms/{id}/ack"),
+            json!({})
+        )
+        .await
+        .status()
+        .is_success());
+    }
+    let cancelled = s.raise(&anna, json!({ "triggered_at": now })).await;
+    let res = client()
+        .post(format!("{}/v1/alarms/{cancelled}/cancel", s.url()))
+        .bearer_auth(&anna.token)
+        .json(&json!({ "cancelled_at": now, "reason": "fel knapp" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    s.raise(&anna, json!({ "triggered_at": now, "drill": true }))
+        .await;
+
+    let f = get_json(
+        &officer,
+        format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
+    )
+    .await;
+    assert_eq!(f["reports"], 5, "{f:#}");
+    assert_eq!(f["min_shown"], 3);
+    assert_eq!(
+        f["months"][2],
+        json!({ "month": "2026-03", "reports": 3, "alarms": 0 })
+    );
+    assert_eq!(f["months"][8]["reports"], "<3");
+    assert_eq!(f["months"][0]["reports"], 0);
+    assert_eq!(*row(&f["by_event"], "threat_harassment"), 4);
+    assert_eq!(*row(&f["by_event"], "violence_damage_theft"), "<3");
+    assert_eq!(*row(&f["by_event"], "improper_influence"), 0);
+    assert_eq!(*row(&f["by_channel"], "social_media"), 3);
+    assert_eq!(*row(&f["by_channel"], "phone"), "<3");
+    assert_eq!(*row(&f["by_consequence"], "fear"), 3);
+    assert_eq!(*row(&f["by_consequence"], "considered_leaving"), "<3");
+    assert_eq!(f["sexual"], "<3");
+    assert_eq!(f["repeated"], 3);
+    assert_eq!(f["police"]["reported"], "<3");
+    assert_eq!(f["police"]["not_reported"], 4);
+    assert_eq!(
+        f["police"]["share_reported_percent"],
+        Value::Null,
+        "it would give the small count away"
+    );
+    assert_eq!(*row(&f["police"]["reasons"], "pointless"), 3);
+    assert_eq!(*row(&f["police"]["reasons"], "unanswered"), "<3");
+    let e = &f["election"];
+    assert_eq!(
+        (e["days_in_campaign"].clone(), e["days_outside"].clone()),
+        (json!(30), json!(335))
+    );
+    assert_eq!(e["reports_in_campaign"], "<3");
+    assert_eq!(e["reports_outside"], 3);
+    assert_eq!(f["alarms"]["real"], 4, "the drill is not an alarm");
+    assert_eq!(f["alarms"]["acknowledged"], 3);
+    assert!(f["alarms"]["ack_median_seconds"].as_i64().unwrap() < 60);
+    assert_eq!(f["alarms"]["from_checkin"], 0);
+
+    // One kind of event only.
+    let v = get_json(
+        &officer,
+        format!(
+            "{}/dashboard/api/statistics?{YEAR}&event=violence_damage_theft",
+            s.url()
+        ),
+    )
+    .await;
+    assert_eq!(v["reports"], "<3");
+    assert_eq!(v["alarms"]["real"], 4);
+
+    // The CSV says the same, "<3" included.
+    let res = officer
+        .get(format!("{}/dashboard/api/statistics.csv?{YEAR}", s.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("varn-statistik-2026-01-01-2026-12-31.csv"));
+    let csv = res.text().await.unwrap();
+    assert!(
+        csv.contains("event,threat_harassment,Hot och trakasserier,4\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("event,violence_damage_theft,\"Våld, skadegörelse eller stöld\",<3\n"));
+    assert!(csv.contains("alarms,real,Larm (testlarm räknas inte),4\n"));
+
+    // Uppsala's officer sees Uppsala's one report, as "<3", and nothing of Sörmland's.
+    let other = s.officer_client("olle", "Olle", "uppsala").await;
+    let u = get_json(
+        &other,
+        format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
+    )
+    .await;
+    assert_eq!(u["reports"], "<3");
+    assert_eq!(u["alarms"]["real"], 0);
+    assert_eq!(
+        u["election"],
+        Value::Null,
+        "Uppsala's profile names no campaign"
+    );
+
+    // Bad filters are problem+json that say what to change; no session, no figures.
+    let res = officer
+        .get(format!(
+            "{}/dashboard/api/statistics?from=2026-13-01",
+            s.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert!(res.text().await.unwrap().contains("from"));
+    let res = client()
+        .get(format!("{}/dashboard/api/statistics", s.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follow_up_reaches_the_person_and_goes_on_the_reports_timeline() {
+    let (s, _dir) = two_regions().await;
+    let anna = s.enroll_in("sormland", "Anna").await;
+    let id = put_report(
+        &s,
+        &anna,
+        json!({ "event": "threat_harassment", "during": "Han hotade mig." }),
+    )
+    .await;
+    let device_view = || async {
+        let res = client()
+            .get(format!("{}/v1/reports/{id}", s.url()))
+            .bearer_auth(&anna.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json::<Value>().await.unwrap()
+    };
+    assert_eq!(
+        device_view().await.get("followup"),
+        None,
+        "nobody has taken it yet"
+    );
+
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let list = get_json(&hanna, format!("{}/dashboard/api/reports", s.url())).await;
+    assert_eq!(list[0]["followup"]["state"], "new");
+    assert_eq!(list[0]["event"], "threat_harassment");
+    assert!(
+        list[0].get("body").is_none(),
+        "the list shows no content; reading is opening"
+    );
+
+    let res = post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/reports/{id}/followup"),
+        json!({ "state": "taken", "message": "Jag ringer dig i morgon förmiddag. /Hanna" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let d = device_view().await;
+    assert_eq!(d["followup"]["state"], "taken");
+    assert_eq!(d["followup"]["by"], "Hanna Holm");
+    assert_eq!(
+        d["followup"]["message"],
+        "Jag ringer dig i morgon förmiddag. /Hanna"
+    );
+
+    // The same change again writes nothing new; going back to "new" is refused.
+    post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/reports/{id}/followup"),
+        json!({ "state": "taken", "message": "Jag ringer dig i morgon förmiddag. /Hanna" }),
+    )
+    .await;
+    let res = post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/reports/{id}/followup"),
+        json!({ "state": "new" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/reports/{id}/followup"),
+        json!({ "state": "closed", "note": "Samtal hållet, polisanmälan gjord." }),
+    )
+    .await;
+    let closed: Value = res.json().await.unwrap();
+    assert_eq!(closed["followup"]["state"], "closed");
+    let kinds: Vec<&str> = closed["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["received", "taken", "message", "closed"]);
+    assert_eq!(
+        closed["timeline"][3]["detail"],
+        "Samtal hållet, polisanmälan gjord."
+    );
+    let d = device_view().await;
+    assert_eq!(d["followup"]["state"], "closed");
+    assert_eq!(
+        d["followup"]["message"], "Jag ringer dig i morgon förmiddag. /Hanna",
+        "the note stays with the region"
+    );
+    assert!(!d.to_string().contains("Samtal hållet"));
+
+    // Another region's officer can neither read nor change it; a cross-site post is refused.
+    let olle = s.officer_client("olle", "Olle", "uppsala").await;
+    let res = post(
+        &olle,
+        &s,
+        &format!("/dashboard/api/reports/{id}/followup"),
+        json!({ "state": "taken" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = hanna
+        .post(format!("{}/dashboard/api/reports/{id}/followup", s.url()))
+        .header("origin", "https://evil.example")
+        .json(&json!({ "state": "taken" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/reports/{id}/followup"),
+        json!({ "state": "taken", "message": "x".repeat(1001) }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
+    let (s, _dir) = two_regions().await;
+    let anna = s.enroll_in("sormland", "Anna").await;
+    let report = put_report(&s, &anna, json!({ "during": "hot" })).await;
+    let att = Uuid::now_v7();
+    let data = "skärmdump".as_bytes().to_vec();
+    let meta = json!({ "filename": "a.png", "content_type": "image/png", "size": data.len(), "sha256": hex::encode(Sha256::digest(&data)) });
+    let res = client()
+        .put(format!("{}/v1/reports/{report}/attachments/{att}", s.url()))
+        .bearer_auth(&anna.token)
+        .json(&meta)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let res = client()
+        .patch(format!("{}/v1/attachments/{att}", s.url()))
+        .bearer_auth(&anna.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/octet-stream")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let alarm = s
+        .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
+        .await;
+
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let u = s.url();
+    get_json(&hanna, format!("{u}/dashboard/api/reports/{report}")).await;
+    assert_eq!(
+        hanna
+            .get(format!("{u}/dashboard/api/attachments/{att}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+        data
+    );
+    get_json(&hanna, format!("{u}/dashboard/api/alarms/{alarm}/timeline")).await;
+    assert!(hanna
+        .get(format!("{u}/dashboard/api/alarms/{alarm}/timeline.txt"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    assert!(hanna
+        .get(format!("{u}/dashboard/api/statistics.csv?{YEAR}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    // Listing is not reading: no entry for the list.
+    get_json(&hanna, format!("{u}/dashboard/api/reports")).await;
+
+    let log = get_json(&hanna, format!("{u}/dashboard/api/audit/{report}")).await;
+    assert_eq!(log.as_array().unwrap().len(), 1, "{log:#}");
+    assert_eq!(log[0]["officer"], "hanna");
+    assert_eq!(log[0]["action"], "read_report");
+    let log = get_json(&hanna, format!("{u}/dashboard/api/audit/{alarm}")).await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["export_timeline", "read_timeline"],
+        "newest first"
+    );
+    let log = get_json(&hanna, format!("{u}/dashboard/api/audit/{att}")).await;
+    assert_eq!(log[0]["action"], "read_attachment");
+
+    // Another region's officer reads nothing, and so nothing is recorded for them.
+    let olle = s.officer_client("olle", "Olle", "uppsala").await;
+    assert_eq!(
+        olle.get(format!("{u}/dashboard/api/reports/{report}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        olle.get(format!("{u}/dashboard/api/attachments/{att}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let all = s
+        .store
+        .audit_log(&AuditQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5, "{all:#?}");
+    assert!(all
+        .iter()
+        .all(|e| e.officer == "hanna" && e.region_id == "sormland"));
+    assert_eq!(all[0].action, "export_statistics");
+    assert_eq!(all[0].item_id, "2026-01-01..2026-12-31");
+    let olles = get_json(&olle, format!("{u}/dashboard/api/audit/{report}")).await;
+    assert_eq!(
+        olles,
+        json!([]),
+        "the log of another region's item is not shown"
+    );
+
+    // The database refuses to change or remove a line of the log.
+    let refused = match &s.database {
+        Database::Sqlite(path) => {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.execute("DELETE FROM audit_log", []).is_err()
+                && c.execute("UPDATE audit_log SET officer = 'x'", []).is_err()
+        }
+        Database::Postgres(url) => {
+            let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            c.execute("DELETE FROM audit_log", &[]).await.is_err()
+                && c.execute("UPDATE audit_log SET officer = 'x'", &[])
+                    .await
+                    .is_err()
+        }
+    };
+    assert!(refused, "the audit log is append-only");
+    assert_eq!(
+        s.store
+            .audit_log(&AuditQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() {
+    let (s, _dir) = two_regions().await;
+    let anna = s.enroll_in("sormland", "Anna").await;
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let report = |day: &'static str| json!({ "started_at": format!("{day}T10:00:00Z"), "event": "threat_harassment", "channel": "email" });
+    let old = put_report(&s, &anna, report("2026-02-01")).await;
+    let newer = put_report(&s, &anna, report("2026-02-02")).await;
+    let open = put_report(&s, &anna, report("2026-02-03")).await;
+    let att = Uuid::now_v7();
+    let data = b"bild".to_vec();
+    let meta = json!({ "filename": "a.png", "content_type": "image/png", "size": data.len(), "sha256": hex::encode(Sha256::digest(&data)) });
+    client()
+        .put(format!("{}/v1/reports/{old}/attachments/{att}", s.url()))
+        .bearer_auth(&anna.token)
+        .json(&meta)
+        .send()
+        .await
+        .unwrap();
+    let res = client()
+        .patch(format!("{}/v1/attachments/{att}", s.url()))
+        .bearer_auth(&anna.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/octet-stream")
+        .body(data)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let finished = s
+        .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
+        .await;
+    post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/alarms/{finished}/ack"),
+        json!({}),
+    )
+    .await;
+    let still_open = s
+        .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
+        .await;
+
+    post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/reports/{old}/followup"),
+        json!({ "state": "closed" }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let cutoff = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/reports/{newer}/followup"),
+        json!({ "state": "closed" }),
+    )
+    .await;
+
+    let figures = || async {
+        get_json(
+            &hanna,
+            format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
+        )
+        .await
+    };
+    let before = figures().await;
+    assert_eq!(before["reports"], 3);
+    let purged = s.store.purge(Some(cutoff), Some(cutoff)).await.unwrap();
+    assert_eq!(
+        (purged.reports, purged.attachments, purged.alarms),
+        (1, 1, 1)
+    );
+    assert_eq!(figures().await, before, "the figures survive the deletion");
+
+    assert!(s.store.report("sormland", old).await.unwrap().is_none());
+    assert!(
+        s.store.attachment("sormland", att).await.is_err(),
+        "the bytes go with it"
+    );
+    assert!(
+        s.store.report("sormland", newer).await.unwrap().is_some(),
+        "closed after the cutoff"
+    );
+    assert!(
+        s.store.report("sormland", open).await.unwrap().is_some(),
+        "never closed"
+    );
+    assert!(s.store.alarm("sormland", finished).await.unwrap().is_none());
+    assert!(
+        s.store
+            .alarm("sormland", still_open)
+            .await
+            .unwrap()
+            .is_some(),
+        "an open alarm is never deleted"
+    );
+    let again = s.store.purge(Some(cutoff), Some(cutoff)).await.unwrap();
+    assert_eq!(
+        (again.reports, again.alarms),
+        (0, 0),
+        "a second run finds nothing"
+    );
+    assert_eq!(figures().await, before);
+}

@@ -55,6 +55,8 @@ pub trait Observer: Send + Sync + 'static {
     fn reports_delivered(&self, _reports: u32) {}
     /// The region profile changed (a newer one adopted, or an offered one refused).
     fn profile_changed(&self) {}
+    /// The region's follow-up of a report changed (taken, a message, closed).
+    fn report_followed_up(&self, _id: Uuid, _followup: &varn_core::wire::Followup) {}
     /// A check-in changed; `phase_changed` says whether what the person should be told changed.
     fn checkin_changed(&self, _view: &crate::checkin::CheckinView, _phase_changed: bool) {}
     /// A planned appearance needs its risk inventory (missing, or it advises measures).

@@ -249,6 +249,11 @@ mod tests {
         {
             keys.push(format!("error.{k}"));
         }
+        for state in varn_core::wire::FollowupState::ALL {
+            keys.push(format!("notify.followup_{}", state.as_str()));
+            keys.push(format!("followup.{}", state.as_str()));
+        }
+        keys.push("notify.followup_title".into());
         for k in [
             "title",
             "sending",
@@ -293,6 +298,37 @@ mod tests {
         }
         let missing: Vec<_> = keys.iter().filter(|k| !sv.contains_key(*k)).collect();
         assert!(missing.is_empty(), "missing keys: {missing:?}");
+    }
+
+    /// The form names the follow-up lists' values as the exports, the statistics and the
+    /// dashboard do: every label is `varn_core::ptu`'s, in both languages.
+    #[test]
+    fn the_follow_up_lists_labels_are_the_cores() {
+        use varn_core::ptu::*;
+        let (sv, en) = (table(SV_JSON, "sv.json"), table(EN_JSON, "en.json"));
+        let mut checked = 0;
+        let mut check = |prefix: &str, key: &str, (s, e): (&str, &str)| {
+            let k = format!("{prefix}.{key}");
+            assert_eq!(sv.get(&k).map(String::as_str), Some(s), "{k} (sv)");
+            assert_eq!(en.get(&k).map(String::as_str), Some(e), "{k} (en)");
+            checked += 1;
+        };
+        for &x in EventType::ALL {
+            check("event", x.as_str(), x.labels());
+        }
+        for &x in Channel::ALL {
+            check("channel", x.as_str(), x.labels());
+        }
+        for &x in Perpetrator::ALL {
+            check("perpetrator", x.as_str(), x.labels());
+        }
+        for &x in Consequence::ALL {
+            check("consequence", x.as_str(), x.labels());
+        }
+        for &x in NotReportedReason::ALL {
+            check("reason", x.as_str(), x.labels());
+        }
+        assert_eq!(checked, 25);
     }
 
     #[test]

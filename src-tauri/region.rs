@@ -342,6 +342,11 @@ impl RegionClient {
         self.put(&format!("/v1/reports/{id}"), req).await
     }
 
+    /// What the region holds of a report: its newest revision and its follow-up.
+    pub async fn report_receipt(&self, id: Uuid) -> Result<ReportReceipt, ClientError> {
+        self.get(&format!("/v1/reports/{id}")).await
+    }
+
     /// Announces an attachment (idempotent); the answer says how much the server has.
     pub async fn put_attachment(
         &self,

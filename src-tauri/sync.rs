@@ -232,6 +232,7 @@ impl SyncService {
         let mut failures = 0u32;
         let mut not_before: Option<DateTime<Utc>> = None;
         let mut profile_checked: Option<tokio::time::Instant> = None;
+        let mut followups_checked: Option<tokio::time::Instant> = None;
         let mut profile_etag: Option<String> = self.db.setting("profile_etag").ok().flatten();
         let mut delivered = 0u32;
         loop {
@@ -272,6 +273,12 @@ impl SyncService {
             if self.profile.is_some() && profile_due && not_before.is_none() {
                 profile_checked = Some(tokio::time::Instant::now());
                 self.check_profile(&client, &mut profile_etag).await;
+            }
+            let followups_due =
+                recheck || followups_checked.is_none_or(|t| t.elapsed() >= self.config.tick);
+            if followups_due && not_before.is_none() {
+                followups_checked = Some(tokio::time::Instant::now());
+                self.check_followups(&client).await;
             }
             match plan::next(&entries, not_before, Utc::now()) {
                 Next::Idle => {
@@ -520,6 +527,38 @@ impl SyncService {
                     _ => return Ok(failure(&e)),
                 },
             };
+        }
+    }
+
+    /// Asks the region how it follows up the reports it has received and not closed, and
+    /// records what changed (the person is told). A failure waits for the next tick.
+    async fn check_followups(&self, client: &RegionClient) {
+        let ids = match self.db.awaiting_followup() {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!("reading the reports awaiting follow-up failed: {e}");
+                return;
+            }
+        };
+        for id in ids {
+            let receipt = match client.report_receipt(id).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::info!(report = %id, "the report's follow-up could not be fetched: {e}");
+                    return;
+                }
+            };
+            let Some(followup) = receipt.followup else {
+                continue;
+            };
+            match self.db.set_followup(id, &followup) {
+                Ok(true) => {
+                    tracing::info!(report = %id, state = followup.state.as_str(), "the region followed up a report");
+                    self.observer.report_followed_up(id, &followup);
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(report = %id, "recording the follow-up failed: {e}"),
+            }
         }
     }
 

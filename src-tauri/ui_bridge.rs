@@ -53,6 +53,11 @@ impl Observer for ObserverSlot {
             o.profile_changed();
         }
     }
+    fn report_followed_up(&self, id: uuid::Uuid, followup: &varn_core::wire::Followup) {
+        if let Some(o) = self.0.get() {
+            o.report_followed_up(id, followup);
+        }
+    }
     fn checkin_changed(&self, view: &CheckinView, phase_changed: bool) {
         if let Some(o) = self.0.get() {
             o.checkin_changed(view, phase_changed);
@@ -178,6 +183,19 @@ impl<R: Runtime> Observer for WindowObserver<R> {
 
     fn profile_changed(&self) {
         let _ = self.app.emit("profile", ());
+    }
+
+    fn report_followed_up(&self, id: uuid::Uuid, followup: &varn_core::wire::Followup) {
+        let _ = self.app.emit("report-followup", id);
+        let state = self.app.state::<AppState>();
+        let lang = state.lang();
+        let key = format!("notify.followup_{}", followup.state.as_str());
+        let mut body = state.strings.get(lang, &key).to_string();
+        if !followup.message.is_empty() {
+            body = format!("{body}\n{}", followup.message);
+        }
+        let title = state.strings.get(lang, "notify.followup_title").to_string();
+        show_notification(title, body, false);
     }
 
     fn checkin_changed(&self, view: &CheckinView, phase_changed: bool) {

@@ -509,3 +509,91 @@ async fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Counts follow-up changes the app is told about.
+#[derive(Default)]
+struct FollowupSeen(std::sync::Mutex<Vec<(Uuid, String)>>);
+impl Observer for FollowupSeen {
+    fn alarm_changed(&self, _: &AlarmView, _: bool) {}
+    fn connection_changed(&self, _: Connection) {}
+    fn report_followed_up(&self, id: Uuid, f: &varn_core::wire::Followup) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((id, f.state.as_str().to_string()));
+    }
+}
+
+/// The officer takes a received report and writes the person; the device learns both at its
+/// next check and tells the person once per change; once closed it stops asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_regions_follow_up_reaches_the_device_once_per_change() {
+    let server = TestServer::start().await;
+    let url = server.url();
+    let d = device(&server, &url, "Anna").await;
+    let seen = Arc::new(FollowupSeen::default());
+    let sync = SyncService::new(
+        d.db.clone(),
+        d.secrets.clone(),
+        TOKEN_KEY.into(),
+        seen.clone(),
+        None,
+        None,
+        fast(),
+    );
+    let task = sync.start(&tokio::runtime::Handle::current());
+    let (id, _) = ready_report(&d.db, 1, &[]);
+    drained(&d.db, Duration::from_secs(20)).await;
+    assert_eq!(d.db.awaiting_followup().unwrap(), vec![id]);
+    assert_eq!(d.db.incident(id).unwrap().unwrap().followup, None);
+
+    let officer = server
+        .officer_client("hanna", "Hanna Holm", &region())
+        .await;
+    let post = |body: serde_json::Value| {
+        let officer = officer.clone();
+        let url = format!("{url}/dashboard/api/reports/{id}/followup");
+        let origin = server.url();
+        async move {
+            let res = officer
+                .post(url)
+                .header("origin", origin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+        }
+    };
+    post(serde_json::json!({ "state": "taken", "message": "Jag ringer dig i morgon. /Hanna" }))
+        .await;
+    let f = wait_for(|| d.db.incident(id).unwrap().unwrap().followup).await;
+    assert_eq!(f.state, varn_core::wire::FollowupState::Taken);
+    assert_eq!(f.by.as_deref(), Some("Hanna Holm"));
+    assert_eq!(f.message, "Jag ringer dig i morgon. /Hanna");
+
+    post(serde_json::json!({ "state": "closed", "note": "Klart." })).await;
+    wait_for(|| {
+        let f = d.db.incident(id).unwrap().unwrap().followup?;
+        (f.state == varn_core::wire::FollowupState::Closed).then_some(())
+    })
+    .await;
+    assert!(
+        d.db.awaiting_followup().unwrap().is_empty(),
+        "a closed report is not asked about again"
+    );
+    // Several ticks later, still two changes told: one each, never repeated.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let told: Vec<String> = seen
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(i, s)| {
+            assert_eq!(*i, id);
+            s.clone()
+        })
+        .collect();
+    assert_eq!(told, ["taken", "closed"]);
+    task.abort();
+}

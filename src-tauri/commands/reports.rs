@@ -166,10 +166,15 @@ pub fn save_incident(
             .collect()
     });
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let incident = incident.validated(&ids).map_err(|e| CommandError {
-        kind: ErrorKind::InvalidInput,
-        message: e.to_string(),
-    })?;
+    // An edit of a report written before the follow-up fields gives its old kind as the
+    // kind of event and the channel (the person sees and can change them from then on).
+    let incident = incident
+        .upgraded()
+        .validated(&ids)
+        .map_err(|e| CommandError {
+            kind: ErrorKind::InvalidInput,
+            message: e.to_string(),
+        })?;
     state
         .db()?
         .save_incident(id, &incident)?

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_core::incident::{AttachmentInfo, Incident, Status};
+use varn_core::wire::{Followup, FollowupState};
 
 use super::{outbox, Db, StorageError};
 
@@ -41,6 +42,8 @@ pub struct IncidentRow {
     pub attachments: Vec<AttachmentInfo>,
     /// Why the region refused something of it, if it did (the person must act).
     pub refusal: Option<String>,
+    /// How the region follows it up, once an officer has taken it.
+    pub followup: Option<Followup>,
 }
 
 /// Why an attachment could not be added.
@@ -68,7 +71,7 @@ pub enum AttachError {
     Storage(#[from] StorageError),
 }
 
-const COLS: &str = "id, body, status, revision, sent_revision, received_revision, received_at, created_at, updated_at";
+const COLS: &str = "id, body, status, revision, sent_revision, received_revision, received_at, created_at, updated_at, followup";
 
 struct Raw {
     id: String,
@@ -80,6 +83,7 @@ struct Raw {
     received_at: Option<String>,
     created_at: String,
     updated_at: String,
+    followup: Option<String>,
 }
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -93,6 +97,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
         received_at: r.get(6)?,
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
+        followup: r.get(9)?,
     })
 }
 
@@ -146,6 +151,8 @@ impl Db {
             updated_at: r.updated_at,
             attachments,
             refusal,
+            // A follow-up this build cannot read is left out rather than hiding the report.
+            followup: r.followup.and_then(|f| serde_json::from_str(&f).ok()),
         })
     }
 
@@ -234,6 +241,33 @@ impl Db {
         found
             .map(|(r, a, f)| self.decode_incident(r, a, f))
             .transpose()
+    }
+
+    /// Reports the region has received whose follow-up is not closed: their receipts are
+    /// fetched again to see what the region has done.
+    pub fn awaiting_followup(&self) -> Result<Vec<Uuid>, StorageError> {
+        let ids = self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id FROM incidents WHERE received_revision IS NOT NULL
+                   AND (followup IS NULL OR json_extract(followup, '$.state') != ?1)
+                 ORDER BY created_at DESC LIMIT 100",
+            )?;
+            let rows =
+                stmt.query_map([FollowupState::Closed.as_str()], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(ids.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect())
+    }
+
+    /// Records the region's follow-up of a report; true when it changed.
+    pub fn set_followup(&self, id: Uuid, followup: &Followup) -> Result<bool, StorageError> {
+        let json = serde_json::to_string(followup).map_err(|e| self.decode_err(e))?;
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE incidents SET followup = ?2 WHERE id = ?1 AND followup IS NOT ?2",
+                params![id.to_string(), json],
+            )? > 0)
+        })
     }
 
     /// All reports, newest first.

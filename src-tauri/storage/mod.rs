@@ -168,6 +168,9 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         seen_at    TEXT
      ) STRICT;",
+    // 10: the region's follow-up of a sent report (its state, who, the message to the
+    // person), as the region's receipt last said; JSON of `varn_core::wire::Followup`.
+    "ALTER TABLE incidents ADD COLUMN followup TEXT;",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.

@@ -11,9 +11,14 @@ import { confirmDialog } from '../dialog.js';
 import * as guard from '../guard.js';
 import { autosave } from '../autosave.js';
 import { backLink } from './common.js';
-import { statusText } from './reports.js';
+import { statusText, followupLine } from './reports.js';
 
-const KINDS = ['on_site', 'phone', 'letter', 'mail_sms', 'social_media', 'violence', 'other'];
+// The follow-up lists (PTU's categories); their labels are `varn_core::ptu`'s, checked by a test.
+const EVENTS = ['threat_harassment', 'violence_damage_theft', 'improper_influence'];
+const CHANNELS = ['social_media', 'in_person', 'phone', 'text_message', 'email', 'letter', 'other'];
+const PERPETRATORS = ['unknown', 'unknown_person', 'known_person', 'organised'];
+const CONSEQUENCES = ['refrained_from_speaking', 'considered_leaving', 'changed_routines', 'fear', 'family_affected', 'other'];
+const REASONS = ['not_serious', 'pointless', 'fear_of_consequences', 'part_of_the_job', 'other'];
 /** The longest text of one field (the same limit as the app and the server). */
 const MAX_TEXT = 100000;
 
@@ -87,10 +92,36 @@ function editor(ctx, row) {
     return h('label', { class: 'check', for: `inc-${name}` }, el, h('span', {}, label));
   };
 
-  const kind = h('select', { id: 'inc-kind' },
-    h('option', { value: '' }, t('incident.kind_pick')),
-    KINDS.map((k) => h('option', { value: k, selected: state.kind === k }, t(`kind.${k}`))));
-  kind.addEventListener('change', () => { state.kind = kind.value || null; schedule(); });
+  /** A choice from a list, or none (every follow-up field may stay unanswered). */
+  const choice = (name, label, prefix, keys, pickText) => {
+    const el = h('select', { id: `inc-${name}` },
+      h('option', { value: '' }, pickText),
+      keys.map((k) => h('option', { value: k, selected: state[name] === k }, t(`${prefix}.${k}`))));
+    el.addEventListener('change', () => { state[name] = el.value || null; schedule(); });
+    return h('div', { class: 'field' }, h('label', { for: `inc-${name}` }, label), el);
+  };
+  /** Yes, no, or unanswered. */
+  const yesNo = (name, label, no = t('incident.no'), yes = t('incident.yes')) => {
+    const value = state[name] === true ? 'yes' : state[name] === false ? 'no' : '';
+    const el = h('select', { id: `inc-${name}` },
+      h('option', { value: '', selected: value === '' }, t('incident.unanswered')),
+      h('option', { value: 'no', selected: value === 'no' }, no),
+      h('option', { value: 'yes', selected: value === 'yes' }, yes));
+    el.addEventListener('change', () => { state[name] = el.value === '' ? null : el.value === 'yes'; schedule(); });
+    return h('div', { class: 'field' }, h('label', { for: `inc-${name}` }, label), el);
+  };
+  const consequences = h('fieldset', { class: 'field', id: 'inc-consequences' },
+    h('legend', {}, t('incident.consequences')),
+    CONSEQUENCES.map((c) => {
+      const box = h('input', { type: 'checkbox', id: `inc-cons-${c}`, checked: (state.consequences ?? []).includes(c) });
+      box.addEventListener('change', () => {
+        const now = new Set(state.consequences ?? []);
+        if (box.checked) now.add(c); else now.delete(c);
+        state.consequences = CONSEQUENCES.filter((x) => now.has(x));
+        schedule();
+      });
+      return h('label', { class: 'check', for: `inc-cons-${c}` }, box, h('span', {}, t(`consequence.${c}`)));
+    }));
 
   const checklist = h('ul', { class: 'checklist', id: 'incident-checklist' }, ctx.profile.checklist.items.map((item) => {
     const box = h('input', { type: 'checkbox', id: `inc-tick-${item.id}`, checked: state.checklist.includes(item.id) });
@@ -157,7 +188,12 @@ function editor(ctx, row) {
     h('p', {}, badge),
     row.refusal ? h('p', { class: 'error-text', id: 'incident-refusal' }, t('sync.refused', { why: row.refusal })) : null,
     status,
-    h('div', { class: 'field' }, h('label', { for: 'inc-kind' }, t('incident.kind')), kind),
+    followupLine(row, true),
+    choice('event', t('incident.event'), 'event', EVENTS, t('incident.event_pick')),
+    choice('channel', t('incident.channel'), 'channel', CHANNELS, t('incident.channel_pick')),
+    // A report from before these fields: its kind is shown until an edit turns it into them.
+    state.kind && !state.event && !state.channel
+      ? h('p', { class: 'detail', id: 'inc-legacy-kind' }, t('incident.legacy_kind', { kind: t(`kind.${state.kind}`) })) : null,
     // Stacked: a date and time needs the full width to be readable.
     input('started_at', t('incident.started_at'), 'datetime-local'),
     input('ended_at', t('incident.ended_at'), 'datetime-local'),
@@ -170,9 +206,17 @@ function editor(ctx, row) {
     fold('inc-people', t('incident.people'), Boolean(state.involved || state.witnesses),
       input('involved', t('incident.involved'), 'textarea', { rows: 2, maxlength: MAX_TEXT, placeholder: t('incident.involved_hint') }),
       input('witnesses', t('incident.witnesses'), 'textarea', { rows: 2, maxlength: MAX_TEXT })),
+    fold('inc-followup-fields', t('incident.followup_fields'),
+      Boolean(state.sexual != null || state.repeated != null || state.perpetrator || (state.consequences ?? []).length),
+      h('p', { class: 'detail' }, t('incident.followup_hint')),
+      yesNo('repeated', t('incident.repeated'), t('incident.repeated_no'), t('incident.repeated_yes')),
+      yesNo('sexual', t('incident.sexual')),
+      choice('perpetrator', t('incident.perpetrator'), 'perpetrator', PERPETRATORS, t('incident.unanswered')),
+      consequences),
     fold('inc-reporting', t('incident.reporting'),
-      Boolean(state.police_reported || state.police_reported_at || state.police_report_number || state.reported_to_region),
+      Boolean(state.police_reported || state.police_reported_at || state.police_report_number || state.reported_to_region || state.not_reported_reason),
       check('police_reported', t('incident.police_reported')),
+      choice('not_reported_reason', t('incident.not_reported_reason'), 'reason', REASONS, t('incident.unanswered')),
       input('police_reported_at', t('incident.police_reported_at'), 'datetime-local'),
       input('police_report_number', t('incident.police_report_number'), 'text', { maxlength: 200 }),
       check('reported_to_region', t('incident.reported_to_region'))),

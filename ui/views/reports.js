@@ -74,14 +74,30 @@ function attachmentCount(n) {
   return n === 1 ? t('incident.one_attachment') : t('incident.n_attachments', { n });
 }
 
+/** A report's title: its kind of event (or the kind given before there was one), and how. */
+export function reportTitle(i) {
+  const parts = [i.event ? t(`event.${i.event}`) : i.kind ? t(`kind.${i.kind}`) : null, i.channel ? t(`channel.${i.channel}`) : null];
+  return parts.filter(Boolean).join(' · ') || t('incident.untitled');
+}
+
+/** The region's follow-up of a sent report, as its receipt last said (none until taken). */
+export function followupLine(row, full = false) {
+  const f = row.followup;
+  if (!f) return null;
+  return h('div', { class: `followup-line followup-${f.state}`, id: full ? 'incident-followup' : null, dataset: { followup: f.state } },
+    h('strong', {}, f.by ? t('followup.by', { state: t(`followup.${f.state}`), who: f.by, time: formatShort(f.at) }) : t(`followup.${f.state}`)),
+    f.message ? h('p', { class: 'followup-message' }, full ? [h('span', { class: 'detail' }, t('followup.message'), ': '), f.message] : f.message) : null);
+}
+
 function incidentRow(row) {
   const i = row.incident;
-  const title = i.kind ? t(`kind.${i.kind}`) : t('incident.untitled');
+  const title = reportTitle(i);
   const when = i.started_at ? formatTime(i.started_at) : formatTime(row.created_at);
   return h('li', {},
     h('a', { class: 'inventory-row', href: `#/incident/${row.id}`, dataset: { incident: row.id, status: row.status } },
       h('span', { class: 'row-title' }, title),
       h('span', { class: 'row-meta' }, [when, i.place, attachmentCount(row.attachments.length)].filter(Boolean).join(' · ')),
       h('span', { class: `badge status-${row.status}`, title: statusText(row) }, statusText(row, true)),
-      row.refusal ? h('span', { class: 'row-error' }, t('sync.refused', { why: row.refusal })) : null));
+      row.refusal ? h('span', { class: 'row-error' }, t('sync.refused', { why: row.refusal })) : null,
+      followupLine(row)));
 }

@@ -852,8 +852,7 @@ mod tests {
         assert!(csv.contains("police,reported,Polisanmälda,<3\n"), "{csv}");
         assert!(csv.contains("police,share_reported_percent,Andel polisanmälda (%),\n"));
         assert!(
-            !csv
-                .lines()
+            !csv.lines()
                 .filter(|l| !l.contains(",days_"))
                 .any(|l| l.ends_with(",1") || l.ends_with(",2")),
             "{csv}"

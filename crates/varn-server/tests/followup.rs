@@ -667,3 +667,58 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
     );
     assert_eq!(figures().await, before);
 }
+
+/// The description's follow-up lists are the core's, in order; the statistics route is
+/// documented with the officers' session.
+#[test]
+fn the_documented_follow_up_lists_are_the_cores() {
+    use varn_core::ptu::*;
+    let doc: Value =
+        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
+    let report = &doc["components"]["schemas"]["IncidentReport"]["properties"];
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect()
+    };
+    let core = |all: Vec<&str>| all.into_iter().map(String::from).collect::<Vec<_>>();
+    assert_eq!(
+        names(&report["event"]["enum"]),
+        core(EventType::ALL.iter().map(|x| x.as_str()).collect())
+    );
+    assert_eq!(
+        names(&report["channel"]["enum"]),
+        core(Channel::ALL.iter().map(|x| x.as_str()).collect())
+    );
+    assert_eq!(
+        names(&report["perpetrator"]["enum"]),
+        core(Perpetrator::ALL.iter().map(|x| x.as_str()).collect())
+    );
+    assert_eq!(
+        names(&report["consequences"]["items"]["enum"]),
+        core(Consequence::ALL.iter().map(|x| x.as_str()).collect())
+    );
+    assert_eq!(
+        names(&report["not_reported_reason"]["enum"]),
+        core(NotReportedReason::ALL.iter().map(|x| x.as_str()).collect())
+    );
+    let states: Vec<&str> = varn_core::wire::FollowupState::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(
+        names(&doc["components"]["schemas"]["Followup"]["properties"]["state"]["enum"]),
+        core(states)
+    );
+    let stats = &doc["paths"]["/dashboard/api/statistics"]["get"];
+    assert_eq!(
+        stats["security"][0]["officerSession"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["officerSession"]["name"],
+        varn_server::auth::SESSION_COOKIE
+    );
+}

@@ -15,6 +15,29 @@ const STRINGS = {
     f_kind: 'Typ', f_started_at: 'Start', f_ended_at: 'Slut', f_place: 'Plats', f_involved: 'Inblandade',
     f_before: 'Vad hände innan', f_during: 'Vad hände under', f_actions: 'Vad gjorde vi', f_witnesses: 'Vittnen',
     f_police_reported: 'Polisanmäld', f_police_report_number: 'Diarienummer', f_reported_to_region: 'Rapporterad till regionen',
+    f_event: 'Slags händelse', f_channel: 'Kanal', f_sexual: 'Av sexuell karaktär', f_repeated: 'Har hänt förut',
+    f_perpetrator: 'Gärningsperson', f_consequences: 'Följder', f_not_reported_reason: 'Varför inte polisanmäld',
+    fu_new: 'NY', fu_taken: 'UNDER UPPFÖLJNING', fu_closed: 'AVSLUTAD', fuBy: '{state} – {who} {time}',
+    take: 'Ta ärendet', close: 'Avsluta', reopen: 'Återuppta', fuMessage: 'Meddelande till personen (visas i appen)',
+    fuSend: 'Skicka meddelande', fuNote: 'Anteckning vid avslut (för regionen, visas inte för personen)',
+    fuSaved: 'Sparat.', reportTimeline: 'Rapportens tidslinje', auditTitle: 'Vem har läst eller exporterat',
+    noAudit: 'Ingen har läst rapporten ännu.', open_report: 'Öppna rapporten',
+    r_received: 'mottagen', r_revised: 'ny version', r_taken: 'tagen för uppföljning', r_message: 'meddelande till personen',
+    r_closed: 'avslutad', r_reopened: 'återupptagen',
+    a_read_report: 'läste rapporten', a_read_attachment: 'öppnade bilagan', a_read_timeline: 'läste tidslinjen',
+    a_export_timeline: 'exporterade tidslinjen', a_follow_up: 'ändrade uppföljningen',
+    statistics: 'Statistik', statsFrom: 'Från', statsTo: 'Till', statsEvent: 'Slags händelse', statsAllEvents: 'Alla',
+    statsShow: 'Visa', statsCsv: 'Exportera CSV', statsLoading: 'Hämtar …',
+    statsSuppressed: 'Antal under {n} visas som "<{n}" så att ingen kan kännas igen. Testlarm räknas aldrig.',
+    statsReports: 'Händelserapporter', statsAlarms: 'Larm', statsMonths: 'Per månad', statsMonth: 'Månad',
+    statsByEvent: 'Slags händelse (som i Brå:s PTU)', statsByChannel: 'Kanal', statsByConsequence: 'Följder',
+    statsByPerpetrator: 'Gärningsperson', statsReasons: 'Varför inte polisanmäld',
+    statsPoliceShare: 'Polisanmälda', statsPoliceCounts: '{yes} anmälda, {no} inte', statsSexual: 'Av sexuell karaktär',
+    statsRepeated: 'Hade hänt förut', statsAsTable: 'Visa som tabell', statsAsChart: 'Visa som diagram',
+    statsCategory: 'Kategori', statsCount: 'Antal', statsElection: 'Valrörelsen {from} – {to} mot resten av perioden',
+    statsInCampaign: 'I valrörelsen', statsOutside: 'Utanför', statsDays: 'Dagar', statsPer30: 'Rapporter per 30 dagar',
+    statsAlarmsTitle: 'Larm (testlarm räknas inte)', statsAlarmsReal: 'Larm', statsFromCheckin: 'Från missad utcheckning',
+    statsAckMedian: 'Tid till kvittens, median', statsAckP90: '90 % inom {v}', statsEscalated: 'Eskalerade',
     attachments: 'Bilagor', incomplete: 'ej komplett', yes: 'ja', no: 'nej',
     late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
     drill: 'TEST', drillNote: 'Testlarm – ingen fara. Kvittera för att visa att kedjan fungerar.',
@@ -46,6 +69,29 @@ const STRINGS = {
     f_kind: 'Kind', f_started_at: 'Start', f_ended_at: 'End', f_place: 'Place', f_involved: 'Involved',
     f_before: 'What happened before', f_during: 'What happened during', f_actions: 'What we did', f_witnesses: 'Witnesses',
     f_police_reported: 'Reported to police', f_police_report_number: 'Report number', f_reported_to_region: 'Reported to region',
+    f_event: 'Kind of event', f_channel: 'Channel', f_sexual: 'Of a sexual character', f_repeated: 'Has happened before',
+    f_perpetrator: 'Perpetrator', f_consequences: 'Consequences', f_not_reported_reason: 'Why not reported',
+    fu_new: 'NEW', fu_taken: 'BEING FOLLOWED UP', fu_closed: 'CLOSED', fuBy: '{state} – {who} {time}',
+    take: 'Take it', close: 'Close', reopen: 'Reopen', fuMessage: 'Message to the person (shown in the app)',
+    fuSend: 'Send message', fuNote: 'Note on closing (for the region, not shown to the person)',
+    fuSaved: 'Saved.', reportTimeline: 'The report\'s timeline', auditTitle: 'Who has read or exported it',
+    noAudit: 'Nobody has read the report yet.', open_report: 'Open the report',
+    r_received: 'received', r_revised: 'new revision', r_taken: 'taken for follow-up', r_message: 'message to the person',
+    r_closed: 'closed', r_reopened: 'reopened',
+    a_read_report: 'read the report', a_read_attachment: 'opened the attachment', a_read_timeline: 'read the timeline',
+    a_export_timeline: 'exported the timeline', a_follow_up: 'changed the follow-up',
+    statistics: 'Statistics', statsFrom: 'From', statsTo: 'To', statsEvent: 'Kind of event', statsAllEvents: 'All',
+    statsShow: 'Show', statsCsv: 'Export CSV', statsLoading: 'Loading …',
+    statsSuppressed: 'Counts below {n} are shown as "<{n}" so that nobody can be recognised. Drills are never counted.',
+    statsReports: 'Incident reports', statsAlarms: 'Alarms', statsMonths: 'Per month', statsMonth: 'Month',
+    statsByEvent: 'Kind of event (as in Brå\'s PTU)', statsByChannel: 'Channel', statsByConsequence: 'Consequences',
+    statsByPerpetrator: 'Perpetrator', statsReasons: 'Why not reported to the police',
+    statsPoliceShare: 'Reported to the police', statsPoliceCounts: '{yes} reported, {no} not', statsSexual: 'Of a sexual character',
+    statsRepeated: 'Had happened before', statsAsTable: 'Show as table', statsAsChart: 'Show as chart',
+    statsCategory: 'Category', statsCount: 'Count', statsElection: 'The election campaign {from} – {to} against the rest of the period',
+    statsInCampaign: 'In the campaign', statsOutside: 'Outside', statsDays: 'Days', statsPer30: 'Reports per 30 days',
+    statsAlarmsTitle: 'Alarms (drills not counted)', statsAlarmsReal: 'Alarms', statsFromCheckin: 'From a missed check-out',
+    statsAckMedian: 'Time to acknowledgement, median', statsAckP90: '90 % within {v}', statsEscalated: 'Escalated',
     attachments: 'Attachments', incomplete: 'incomplete', yes: 'yes', no: 'no',
     late: 'LATE: reached the server {min} min after it was raised',
     drill: 'TEST', drillNote: 'Drill – no danger. Acknowledge it to show the chain works.',
@@ -335,20 +381,117 @@ function field(name, value) {
   return [h('dt', {}, t(`f_${name}`)), h('dd', {}, shown)];
 }
 
+/** The follow-up lists with their labels (from the server, as the app and exports name them). */
+let vocabulary = null;
+async function words() {
+  vocabulary ??= await api('/dashboard/api/vocabulary');
+  return vocabulary;
+}
+
+/** A value of a follow-up list by its label; a list of them joined. */
+function word(list, key) {
+  const w = vocabulary?.[list]?.find((x) => x.key === key);
+  return w ? (lang === 'en' ? w.en : w.sv) : key;
+}
+
+const LISTS = { event: 'event', channel: 'channel', perpetrator: 'perpetrator', not_reported_reason: 'not_reported_reason' };
+
+function reportField(name, value) {
+  if (name in LISTS && value) return field(name, word(LISTS[name], value));
+  if (name === 'consequences' && Array.isArray(value)) return field(name, value.map((c) => word('consequence', c)).join('; '));
+  return field(name, value);
+}
+
+function followupBadge(f) {
+  return h('span', { class: `badge fu-${f.state}`, 'data-followup': f.state }, t(`fu_${f.state}`));
+}
+
+/** The report opened: recorded in the audit log by the server before it answers. */
+async function openReport(r, box) {
+  let full;
+  try {
+    full = await api(`/dashboard/api/reports/${r.id}`);
+  } catch (e) {
+    if (e.status === 401) { loginForm(t('sessionEnded')); return; }
+    box.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+    return;
+  }
+  await words().catch(() => null);
+  const b = full.body;
+  const f = full.followup;
+  const message = h('textarea', { id: `fu-message-${r.id}`, class: 'note-text', maxlength: 1000, rows: 2 }, f.message || '');
+  const note = h('textarea', { id: `fu-note-${r.id}`, class: 'note-text', maxlength: 2000, rows: 2 });
+  const status = h('p', { class: 'fu-status', role: 'status' });
+  const change = async (state, extra = {}) => {
+    try {
+      await api(`/dashboard/api/reports/${r.id}/followup`, { method: 'POST', body: JSON.stringify({ state, ...extra }) });
+      await openReport(r, box);
+      drawReports();
+    } catch (e) {
+      if (e.status === 401) loginForm(t('sessionEnded'));
+      else status.replaceChildren(h('span', { class: 'error' }, e.message));
+    }
+  };
+  const audit = await api(`/dashboard/api/audit/${r.id}`).catch(() => []);
+  box.replaceChildren(
+    h('dl', {}, ['event', 'channel', 'kind', 'started_at', 'ended_at', 'place', 'involved', 'before', 'during', 'actions', 'witnesses',
+      'sexual', 'repeated', 'perpetrator', 'consequences',
+      'police_reported', 'not_reported_reason', 'police_report_number', 'reported_to_region'].map((k) => reportField(k, b[k]))),
+    full.attachments.length ? h('div', {}, h('strong', {}, t('attachments')), h('ul', {}, full.attachments.map((a) => h('li', {},
+      a.complete_at ? h('a', { href: `/dashboard/api/attachments/${a.id}`, download: a.filename }, a.filename) : `${a.filename} (${t('incomplete')})`,
+      ` · ${a.size} B · SHA-256 ${a.sha256.slice(0, 16)}…`,
+      a.complete_at && a.content_type.startsWith('image/') && a.size <= MAX_INLINE_BYTES ? imageButton(a) : null)))) : null,
+    h('section', { class: 'followup', id: `followup-${r.id}` },
+      h('p', {}, followupBadge(f), f.by ? ` ${f.by} · ${time(f.at)}` : ''),
+      h('label', { for: message.id }, t('fuMessage')), message,
+      h('div', { class: 'actions-row' },
+        f.state === 'new'
+          ? h('button', { type: 'button', class: 'primary', id: `fu-take-${r.id}`, onclick: () => change('taken', { message: message.value }) }, t('take'))
+          : h('button', { type: 'button', id: `fu-send-${r.id}`, onclick: () => change(f.state === 'closed' ? 'closed' : 'taken', { message: message.value }) }, t('fuSend')),
+        f.state === 'closed'
+          ? h('button', { type: 'button', id: `fu-reopen-${r.id}`, onclick: () => change('taken') }, t('reopen'))
+          : null),
+      f.state !== 'closed' ? [h('label', { for: note.id }, t('fuNote')), note,
+        h('div', { class: 'actions-row' }, h('button', { type: 'button', id: `fu-close-${r.id}`, onclick: () => change('closed', { note: note.value, message: message.value }) }, t('close')))] : null,
+      status),
+    h('h4', {}, t('reportTimeline')),
+    h('ol', { class: 'report-timeline' }, full.timeline.map((e) => h('li', { 'data-kind': e.kind },
+      `${time(e.at)} – ${t(`r_${e.kind}`)}${e.actor ? ` – ${e.actor}` : ''}${e.detail && e.kind !== 'received' && e.kind !== 'revised' ? `: ${e.detail}` : ''}`))),
+    h('h4', {}, t('auditTitle')),
+    audit.length ? h('ol', { class: 'audit', id: `audit-${r.id}` }, audit.map((e) => h('li', {}, `${time(e.at)} – ${e.officer} ${t(`a_${e.action}`)}`)))
+      : h('p', { class: 'empty' }, t('noAudit')));
+}
+
 async function drawReports() {
   const list = document.getElementById('report-list');
-  const reports = await api('/dashboard/api/reports').catch(() => []);
+  if (!list) return;
+  const reports = await api('/dashboard/api/reports').catch(() => null);
+  if (!reports) return;
+  await words().catch(() => null);
+  // An open report stays open when the list is redrawn.
+  const opened = new Set([...list.querySelectorAll('details[open]')].map((d) => d.dataset.report));
   list.replaceChildren(...(reports.length ? reports.map((r) => {
-    const b = r.body;
-    return h('li', { class: 'report', id: `report-${r.id}` }, h('details', {},
-      h('summary', {}, `${r.who} – ${time(b.started_at || r.first_received_at)} (${t('revision', { n: r.revision })})`),
-      h('dl', {}, ['kind', 'started_at', 'ended_at', 'place', 'involved', 'before', 'during', 'actions', 'witnesses',
-        'police_reported', 'police_report_number', 'reported_to_region'].map((k) => field(k, b[k]))),
-      r.attachments.length ? h('div', {}, h('strong', {}, t('attachments')), h('ul', {}, r.attachments.map((a) => h('li', {},
-        a.complete_at ? h('a', { href: `/dashboard/api/attachments/${a.id}`, download: a.filename }, a.filename) : `${a.filename} (${t('incomplete')})`,
-        ` · ${a.size} B · SHA-256 ${a.sha256.slice(0, 16)}…`,
-        a.complete_at && a.content_type.startsWith('image/') && a.size <= MAX_INLINE_BYTES ? imageButton(a) : null)))) : null));
+    const box = h('div', { class: 'report-body' });
+    const details = h('details', { 'data-report': r.id, open: opened.has(r.id) },
+      h('summary', {}, followupBadge(r.followup), `${r.who} – ${time(r.started_at || r.first_received_at)}`,
+        r.event ? ` · ${word('event', r.event)}` : '', ` (${t('revision', { n: r.revision })})`),
+      box);
+    details.addEventListener('toggle', () => { if (details.open) openReport(r, box); });
+    if (opened.has(r.id)) openReport(r, box);
+    return h('li', { class: 'report', id: `report-${r.id}`, 'data-followup': r.followup.state }, details);
   }) : [h('li', { class: 'empty' }, t('noReports'))]));
+}
+
+async function drawStats() {
+  const root = document.getElementById('statistics');
+  if (!root) return;
+  try {
+    const { drawStatistics } = await import('/dashboard/stats.js');
+    await drawStatistics(root, { h, t, api, lang }, await words());
+  } catch (e) {
+    if (e.status === 401) loginForm(t('sessionEnded'));
+    else root.replaceChildren(h('p', { class: 'error' }, e.message));
+  }
 }
 
 /** Images are loaded only when asked for: a list of 200 reports does not fetch every picture. */
@@ -418,11 +561,13 @@ async function start() {
     h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),
     h('h2', {}, t('checkins')), h('ul', { class: 'checkins', id: 'checkin-list' }),
     h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }),
+    h('h2', {}, t('statistics')), h('div', { class: 'statistics', id: 'statistics' }),
     h('h2', {}, t('devices')), h('ul', { class: 'devices', id: 'device-list' }));
   drawAlarms();
   listen();
   stopTimers();
   drawReports();
+  drawStats();
   drawCheckins();
   drawDevices();
   timers = [setInterval(drawReports, 30000), setInterval(drawCheckins, 5000), setInterval(drawDevices, 30000)];

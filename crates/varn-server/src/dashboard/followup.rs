@@ -250,3 +250,42 @@ pub(super) async fn audit_of_item(
         .await?;
     Ok(Json(entries).into_response())
 }
+
+/// One member of a list, as the page shows it.
+#[derive(Debug, Serialize)]
+struct Word {
+    key: &'static str,
+    sv: &'static str,
+    en: &'static str,
+}
+
+fn words<T: Copy>(
+    all: &[T],
+    key: fn(T) -> &'static str,
+    labels: fn(T) -> (&'static str, &'static str),
+) -> Vec<Word> {
+    all.iter()
+        .map(|&x| {
+            let (sv, en) = labels(x);
+            Word {
+                key: key(x),
+                sv,
+                en,
+            }
+        })
+        .collect()
+}
+
+/// `GET …/vocabulary`: the report's follow-up lists with their labels, from `varn_core::ptu`,
+/// so the page names every value as the app and the exports do.
+pub(super) async fn vocabulary(OfficerAuth(_): OfficerAuth) -> Response {
+    use varn_core::ptu::*;
+    Json(serde_json::json!({
+        "event": words(EventType::ALL, EventType::as_str, EventType::labels),
+        "channel": words(Channel::ALL, Channel::as_str, Channel::labels),
+        "perpetrator": words(Perpetrator::ALL, Perpetrator::as_str, Perpetrator::labels),
+        "consequence": words(Consequence::ALL, Consequence::as_str, Consequence::labels),
+        "not_reported_reason": words(NotReportedReason::ALL, NotReportedReason::as_str, NotReportedReason::labels),
+    }))
+    .into_response()
+}

@@ -34,6 +34,7 @@ pub const LIST_LIMIT: u32 = 200;
 const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const APP_CSS: &str = include_str!("app.css");
+const STATS_JS: &str = include_str!("stats.js");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -47,6 +48,10 @@ pub fn anonymous_routes() -> Router<AppState> {
         .route(
             "/dashboard/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/dashboard/stats.js",
+            get(|| async { asset("text/javascript; charset=utf-8", STATS_JS) }),
         )
         .route(
             "/dashboard/app.css",
@@ -83,6 +88,7 @@ pub fn officer_routes() -> Router<AppState> {
             get(followup::statistics_csv),
         )
         .route("/dashboard/api/audit/{id}", get(followup::audit_of_item))
+        .route("/dashboard/api/vocabulary", get(followup::vocabulary))
         .route("/dashboard/api/attachments/{id}", get(attachment))
         .route("/dashboard/api/devices", get(devices))
 }

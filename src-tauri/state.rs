@@ -13,7 +13,7 @@ use crate::i18n::{Lang, Strings};
 use crate::profiles::ActiveProfile;
 use crate::secrets::SecretStore;
 use crate::storage::{Db, StorageError};
-use crate::sync::{SyncConfig, SyncService};
+use crate::sync::SyncService;
 use crate::ui_bridge::ObserverSlot;
 
 /// A call script's line as the window shows it: filled in, and whether it is Värn's own
@@ -240,7 +240,7 @@ impl AppState {
             self.observer.clone(),
             Some(alarms.clone()),
             Some(self.profile.clone()),
-            SyncConfig::default(),
+            crate::sync::config_from_env(),
         );
         let checkins = crate::checkin::CheckinService::new(
             db.clone(),

@@ -49,6 +49,26 @@ impl Default for SyncConfig {
     }
 }
 
+/// A debug build (the tests) may shorten the tick (in milliseconds): how soon a region's
+/// follow-up or a new profile is seen. A release build always uses the default.
+pub const DEV_TICK_ENV: &str = "VARN_DEV_SYNC_TICK_MS";
+
+/// The sync settings: the defaults, with a debug build's [`DEV_TICK_ENV`].
+pub fn config_from_env() -> SyncConfig {
+    let mut c = SyncConfig::default();
+    if cfg!(debug_assertions) {
+        if let Some(ms) = std::env::var(DEV_TICK_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&ms| ms >= 100)
+        {
+            tracing::warn!("sync tick set to {ms} ms by {DEV_TICK_ENV} (a debug build)");
+            c.tick = Duration::from_millis(ms);
+        }
+    }
+    c
+}
+
 /// What sync is doing, for the top bar and the reports list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

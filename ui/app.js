@@ -422,6 +422,20 @@ async function start() {
       render();
     } catch { /* the old profile stays */ }
   });
+  // The region took, answered or closed a report: the list and the report show it.
+  // An open report keeps what is being typed: only its follow-up line is replaced.
+  api.on('report-followup', async (id) => {
+    if (location.hash.startsWith('#/reports')) render();
+    const line = document.getElementById('incident-followup');
+    const editor = document.getElementById('incident-editor');
+    if (editor?.dataset.incident === id) {
+      try {
+        const fresh = reports.followupLine(await api.incident(id), true);
+        if (line && fresh) line.replaceWith(fresh);
+        else if (fresh) editor.querySelector('#incident-status')?.closest('p')?.after(fresh);
+      } catch { /* shown at the next visit */ }
+    }
+  });
   // The system says the network is back: send the queue now instead of waiting.
   window.addEventListener('online', () => { api.syncNow().then(onSync, () => {}); });
   // Behind the lock screen these are refused; they are asked for again once it opens.

@@ -10,7 +10,7 @@ use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
 use crate::harness::{Browser, WAIT};
 
-async fn wait_text(b: &Browser, css: &str, needle: &str) {
+pub(crate) async fn wait_text(b: &Browser, css: &str, needle: &str) {
     let start = std::time::Instant::now();
     loop {
         if let Ok(el) = b.client.find(Locator::Css(css)).await {

@@ -4,6 +4,7 @@ mod alarm;
 mod checkin;
 mod dashboard;
 mod first_minute;
+mod followup;
 mod guard;
 mod harness;
 mod plan;

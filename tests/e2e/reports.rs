@@ -15,7 +15,7 @@ pub(crate) async fn write_report(app: &App) {
     app.click("[data-tab='reports']").await;
     app.click("#new-incident").await;
     app.wait_for("#incident-editor").await;
-    app.js("const s = document.getElementById('inc-kind'); s.value = 'on_site'; s.dispatchEvent(new Event('change'))").await;
+    app.js("for (const [id, v] of [['inc-event', 'threat_harassment'], ['inc-channel', 'in_person']]) { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); }").await;
     app.fill("#inc-place", "Torget, Nyköping").await;
     app.fill(
         "#inc-during",
@@ -88,7 +88,8 @@ async fn a_report_written_offline_is_kept_encrypted_with_its_attachment_and_expo
     let text = String::from_utf8_lossy(&text.stdout).to_string();
     for needle in [
         "Händelserapport",
-        "Hot på plats",
+        "Hot och trakasserier",
+        "Direkt kontakt, på plats",
         "Torget, Nyköping",
         SECRET,
         "Vad gjorde vi",
@@ -113,7 +114,8 @@ async fn a_report_written_offline_is_kept_encrypted_with_its_attachment_and_expo
     // After a restart it is all there.
     let app = desk.launch().await;
     app.click("[data-tab='reports']").await;
-    app.wait_text("#incident-list", "Hot på plats").await;
+    app.wait_text("#incident-list", "Hot och trakasserier")
+        .await;
     app.wait_text("#incident-list", "Utkast").await;
     app.click("#incident-list a").await;
     let during = app
@@ -229,7 +231,8 @@ async fn without_a_keychain_a_passphrase_protects_the_reports() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     app.click("[data-tab='reports']").await;
-    app.wait_text("#incident-list", "Hot på plats").await;
+    app.wait_text("#incident-list", "Hot och trakasserier")
+        .await;
     app.quit().await;
     assert!(desk.data_dir.path().join("varn.key.json").exists());
 }

@@ -425,18 +425,17 @@ async function openReport(r, box) {
   const change = async (state, extra = {}) => {
     try {
       await api(`/dashboard/api/reports/${r.id}/followup`, { method: 'POST', body: JSON.stringify({ state, ...extra }) });
-      await openReport(r, box);
-      drawReports();
+      await drawReports(true);
     } catch (e) {
       if (e.status === 401) loginForm(t('sessionEnded'));
       else status.replaceChildren(h('span', { class: 'error' }, e.message));
     }
   };
   const audit = await api(`/dashboard/api/audit/${r.id}`).catch(() => []);
-  box.replaceChildren(
+  box.replaceChildren(...[
     h('dl', {}, ['event', 'channel', 'kind', 'started_at', 'ended_at', 'place', 'involved', 'before', 'during', 'actions', 'witnesses',
       'sexual', 'repeated', 'perpetrator', 'consequences',
-      'police_reported', 'not_reported_reason', 'police_report_number', 'reported_to_region'].map((k) => reportField(k, b[k]))),
+      'police_reported', 'not_reported_reason', 'police_report_number', 'reported_to_region'].flatMap((k) => reportField(k, b[k]) ?? [])),
     full.attachments.length ? h('div', {}, h('strong', {}, t('attachments')), h('ul', {}, full.attachments.map((a) => h('li', {},
       a.complete_at ? h('a', { href: `/dashboard/api/attachments/${a.id}`, download: a.filename }, a.filename) : `${a.filename} (${t('incomplete')})`,
       ` · ${a.size} B · SHA-256 ${a.sha256.slice(0, 16)}…`,
@@ -459,12 +458,15 @@ async function openReport(r, box) {
       `${time(e.at)} – ${t(`r_${e.kind}`)}${e.actor ? ` – ${e.actor}` : ''}${e.detail && e.kind !== 'received' && e.kind !== 'revised' ? `: ${e.detail}` : ''}`))),
     h('h4', {}, t('auditTitle')),
     audit.length ? h('ol', { class: 'audit', id: `audit-${r.id}` }, audit.map((e) => h('li', {}, `${time(e.at)} – ${e.officer} ${t(`a_${e.action}`)}`)))
-      : h('p', { class: 'empty' }, t('noAudit')));
+      : h('p', { class: 'empty' }, t('noAudit'))].filter(Boolean));
 }
 
-async function drawReports() {
+/** The list of reports; the periodic redraw leaves it alone while a report is open (an
+ * officer may be writing in it), a change redraws it (`force`). */
+async function drawReports(force = false) {
   const list = document.getElementById('report-list');
   if (!list) return;
+  if (!force && list.querySelector('details[open]')) return;
   const reports = await api('/dashboard/api/reports').catch(() => null);
   if (!reports) return;
   await words().catch(() => null);
@@ -570,7 +572,7 @@ async function start() {
   drawStats();
   drawCheckins();
   drawDevices();
-  timers = [setInterval(drawReports, 30000), setInterval(drawCheckins, 5000), setInterval(drawDevices, 30000)];
+  timers = [setInterval(() => drawReports(), 30000), setInterval(drawCheckins, 5000), setInterval(drawDevices, 30000)];
 }
 
 start();

@@ -103,9 +103,10 @@ export async function drawStatistics(root, ui, vocabulary) {
   }
 
   function bars(id, title, rows) {
-    const max = Math.max(1, ...rows.map((r) => amount(r.count)));
+    // At least 3, so that a "<3" bar is never drawn as the largest.
+    const max = Math.max(3, ...rows.map((r) => amount(r.count)));
     const chart = h('ul', { class: 'bars' }, rows.map((r) => {
-      const bar = h('span', { class: `bar ${typeof r.count === 'number' ? '' : 'few'}` });
+      const bar = h('span', { class: `bar-fill ${typeof r.count === 'number' ? '' : 'few'}` });
       bar.style.setProperty('width', `${(amount(r.count) / max) * 100}%`);
       return h('li', { 'data-key': r.key }, h('span', { class: 'bar-label' }, label(r)),
         h('span', { class: 'bar-track' }, bar), h('span', { class: 'bar-value' }, shown(r.count)));
@@ -115,13 +116,14 @@ export async function drawStatistics(root, ui, vocabulary) {
 
   function monthChart(months) {
     const w = 720; const hgt = 220; const pad = 28; const top = 16;
-    const max = Math.max(1, ...months.flatMap((m) => [amount(m.reports), amount(m.alarms)]));
+    const max = Math.max(3, ...months.flatMap((m) => [amount(m.reports), amount(m.alarms)]));
     const step = (w - pad) / Math.max(1, months.length);
     const bw = Math.max(2, step / 2 - 2);
     const y = (v) => top + (hgt - top - pad) * (1 - v / max);
     const chart = svg('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'month-chart', role: 'img', 'aria-label': t('statsMonths') });
     chart.append(svg('line', { x1: pad, y1: hgt - pad, x2: w, y2: hgt - pad, class: 'axis' }));
-    chart.append(svg('text', { x: 2, y: y(max) + 4, class: 'tick' }, String(Math.round(max))));
+    // The scale's top (at least 3: a "<3" bar never reaches it).
+    chart.append(svg('text', { x: 2, y: y(max) + 4, class: 'tick' }, String(max)));
     months.forEach((m, i) => {
       const x = pad + i * step;
       for (const [k, dx] of [['reports', 0], ['alarms', bw + 2]]) {

@@ -393,22 +393,30 @@ pub fn figures(
         .filter(|a| !a.drill && filter.covers(a.received_at.date_naive()))
         .collect();
 
+    // One pass over each list, counted by (year, month).
+    let mut per_month: std::collections::HashMap<(i32, u32), (u64, u64)> =
+        std::collections::HashMap::new();
+    for r in &reports {
+        per_month
+            .entry((r.occurred_on.year(), r.occurred_on.month()))
+            .or_default()
+            .0 += 1;
+    }
+    for a in &alarms {
+        let d = a.received_at.date_naive();
+        per_month.entry((d.year(), d.month())).or_default().1 += 1;
+    }
     let mut months = Vec::new();
     let mut first = filter.from.with_day(1).unwrap_or(filter.from);
     while first <= filter.to {
-        let key = month_key(first);
-        let r = reports
-            .iter()
-            .filter(|x| month_key(x.occurred_on) == key)
-            .count();
-        let a = alarms
-            .iter()
-            .filter(|x| month_key(x.received_at.date_naive()) == key)
-            .count();
+        let (r, a) = per_month
+            .get(&(first.year(), first.month()))
+            .copied()
+            .unwrap_or_default();
         months.push(Month {
-            month: key,
-            reports: Count::of(r as u64),
-            alarms: Count::of(a as u64),
+            month: month_key(first),
+            reports: Count::of(r),
+            alarms: Count::of(a),
         });
         first = first + Months::new(1);
     }

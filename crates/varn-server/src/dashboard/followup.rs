@@ -11,8 +11,8 @@ use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use varn_core::stats::{self, Filter};
-use varn_core::wire::{check_text, EventType, Followup, MAX_SHORT_CHARS};
+use varn_core::stats::{self, Filter, ReportFacts};
+use varn_core::wire::{check_text, EventType, Followup, IncidentReport, MAX_SHORT_CHARS};
 
 use super::{same_origin, Result, LIST_LIMIT, MAX_NOTE_CHARS};
 use crate::auth::OfficerAuth;
@@ -47,29 +47,25 @@ struct ReportSummary {
     revision: u32,
     first_received_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    started_at: Option<serde_json::Value>,
-    event: Option<serde_json::Value>,
+    started_at: Option<DateTime<Utc>>,
+    event: Option<EventType>,
     attachments: usize,
     followup: Followup,
 }
 
 impl From<Report> for ReportSummary {
     fn from(r: Report) -> Self {
-        let event = r.body.get("event").cloned().filter(|v| !v.is_null());
-        let event = event.or_else(|| {
-            // A report from before the follow-up fields: its old kind gives the event.
-            let kind = serde_json::from_value(r.body.get("kind")?.clone()).ok()?;
-            let (e, _) = varn_core::ptu::from_legacy_kind(kind);
-            Some(serde_json::to_value(e?).ok()?)
-        });
+        // The kind of event as the statistics count it (an old report's from its old kind).
+        let report: IncidentReport = serde_json::from_value(r.body.clone()).unwrap_or_default();
+        let facts = ReportFacts::of(&report, r.first_received_at);
         ReportSummary {
             id: r.id,
             who: r.who,
             revision: r.revision,
             first_received_at: r.first_received_at,
             updated_at: r.updated_at,
-            started_at: r.body.get("started_at").cloned().filter(|v| !v.is_null()),
-            event,
+            started_at: report.started_at,
+            event: facts.event,
             attachments: r.attachments.len(),
             followup: r.followup,
         }

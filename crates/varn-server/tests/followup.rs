@@ -5,22 +5,16 @@
 //! while the statistics stay the same. Runs on SQLite and, with
 //! `VARN_TEST_DATABASE=postgres`, on PostgreSQL.
 
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_core::profile::{ElectionPeriod, Profile};
 use varn_core::wire::EnrollResponse;
-use varn_server::clock::SystemClock;
 use varn_server::store::{AuditQuery, Database};
-use varn_server::testkit::{
-    http_client as client, pg, postgres_wanted, signed_for_tests, TestServer,
-};
+use varn_server::testkit::{http_client as client, signed_for_tests, TestServer};
 
 /// Sörmland with an election campaign from 15 August to 13 September 2026, and Uppsala.
-async fn two_regions() -> (TestServer, Option<tempfile::TempDir>) {
+async fn two_regions() -> TestServer {
     let mut sormland = Profile::embedded_default().unwrap();
     sormland.election = Some(ElectionPeriod {
         from: "2026-08-15".into(),
@@ -33,18 +27,7 @@ async fn two_regions() -> (TestServer, Option<tempfile::TempDir>) {
     let mut other = Profile::embedded_default().unwrap();
     other.region.id = "uppsala".into();
     other.region.name = "Region Uppsala".into();
-    let (database, dir) = if postgres_wanted() {
-        (
-            Database::Postgres(pg::cluster().fresh_database().await),
-            None,
-        )
-    } else {
-        let dir = tempfile::tempdir().unwrap();
-        (Database::Sqlite(dir.path().join("server.db")), Some(dir))
-    };
-    let profiles = vec![signed_for_tests(&sormland), signed_for_tests(&other)];
-    let s = TestServer::start_serving(database, Arc::new(SystemClock), None, profiles).await;
-    (s, dir)
+    TestServer::start_regions(vec![signed_for_tests(&sormland), signed_for_tests(&other)]).await
 }
 
 async fn put_report(s: &TestServer, device: &EnrollResponse, report: Value) -> Uuid {
@@ -93,7 +76,7 @@ const YEAR: &str = "from=2026-01-01&to=2026-12-31";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() {
-    let (s, _dir) = two_regions().await;
+    let s = two_regions().await;
     let anna = s.enroll_in("sormland", "Anna").await;
     let yngve = s.enroll_in("uppsala", "Yngve").await;
     let threat = |day: &str, extra: Value| {
@@ -287,7 +270,7 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_follow_up_reaches_the_person_and_goes_on_the_reports_timeline() {
-    let (s, _dir) = two_regions().await;
+    let s = two_regions().await;
     let anna = s.enroll_in("sormland", "Anna").await;
     let id = put_report(
         &s,
@@ -410,30 +393,11 @@ async fn the_follow_up_reaches_the_person_and_goes_on_the_reports_timeline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
-    let (s, _dir) = two_regions().await;
+    let s = two_regions().await;
     let anna = s.enroll_in("sormland", "Anna").await;
     let report = put_report(&s, &anna, json!({ "during": "hot" })).await;
-    let att = Uuid::now_v7();
     let data = "skärmdump".as_bytes().to_vec();
-    let meta = json!({ "filename": "a.png", "content_type": "image/png", "size": data.len(), "sha256": hex::encode(Sha256::digest(&data)) });
-    let res = client()
-        .put(format!("{}/v1/reports/{report}/attachments/{att}", s.url()))
-        .bearer_auth(&anna.token)
-        .json(&meta)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
-    let res = client()
-        .patch(format!("{}/v1/attachments/{att}", s.url()))
-        .bearer_auth(&anna.token)
-        .header("upload-offset", "0")
-        .header("content-type", "application/octet-stream")
-        .body(data.clone())
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let att = s.upload_attachment(&anna, report, "a.png", &data).await;
     let alarm = s
         .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
         .await;
@@ -562,33 +526,14 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() {
-    let (s, _dir) = two_regions().await;
+    let s = two_regions().await;
     let anna = s.enroll_in("sormland", "Anna").await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
     let report = |day: &'static str| json!({ "started_at": format!("{day}T10:00:00Z"), "event": "threat_harassment", "channel": "email" });
     let old = put_report(&s, &anna, report("2026-02-01")).await;
     let newer = put_report(&s, &anna, report("2026-02-02")).await;
     let open = put_report(&s, &anna, report("2026-02-03")).await;
-    let att = Uuid::now_v7();
-    let data = b"bild".to_vec();
-    let meta = json!({ "filename": "a.png", "content_type": "image/png", "size": data.len(), "sha256": hex::encode(Sha256::digest(&data)) });
-    client()
-        .put(format!("{}/v1/reports/{old}/attachments/{att}", s.url()))
-        .bearer_auth(&anna.token)
-        .json(&meta)
-        .send()
-        .await
-        .unwrap();
-    let res = client()
-        .patch(format!("{}/v1/attachments/{att}", s.url()))
-        .bearer_auth(&anna.token)
-        .header("upload-offset", "0")
-        .header("content-type", "application/octet-stream")
-        .body(data)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    let att = s.upload_attachment(&anna, old, "a.png", b"bild").await;
     let finished = s
         .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
         .await;

@@ -10,29 +10,14 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_core::profile::Profile;
 use varn_server::clock::SystemClock;
-use varn_server::store::Database;
-use varn_server::testkit::{
-    http_client as client, pg, postgres_wanted, signed_for_tests, TestServer,
-};
+use varn_server::testkit::{http_client as client, signed_for_tests, TestServer};
 
-async fn two_region_server() -> (TestServer, Option<tempfile::TempDir>) {
+async fn two_region_server() -> TestServer {
     let sormland = Profile::embedded_default().unwrap();
     let mut other = sormland.clone();
     other.region.id = "uppsala".into();
     other.region.name = "Region Uppsala".into();
-    let (sormland, other) = (signed_for_tests(&sormland), signed_for_tests(&other));
-    let (database, dir) = if postgres_wanted() {
-        (
-            Database::Postgres(pg::cluster().fresh_database().await),
-            None,
-        )
-    } else {
-        let dir = tempfile::tempdir().unwrap();
-        (Database::Sqlite(dir.path().join("server.db")), Some(dir))
-    };
-    let s = TestServer::start_serving(database, Arc::new(SystemClock), None, vec![sormland, other])
-        .await;
-    (s, dir)
+    TestServer::start_regions(vec![signed_for_tests(&sormland), signed_for_tests(&other)]).await
 }
 
 async fn status(req: reqwest::RequestBuilder) -> StatusCode {
@@ -41,7 +26,7 @@ async fn status(req: reqwest::RequestBuilder) -> StatusCode {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_region_cannot_read_or_write_anything_of_another() {
-    let (s, _dir) = two_region_server().await;
+    let s = two_region_server().await;
     let x = s.enroll_in("sormland", "Xenia i Sörmland").await;
     let y = s.enroll_in("uppsala", "Yngve i Uppsala").await;
     let u = s.url();
@@ -213,7 +198,7 @@ async fn a_region_cannot_read_or_write_anything_of_another() {
 /// untouched. Both backends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_profile_reaches_every_instance_and_only_the_regions_key_publishes() {
-    let (s, _dir) = two_region_server().await;
+    let s = two_region_server().await;
     let y = s.enroll_in("uppsala", "Yngve i Uppsala").await;
     let x = s.enroll_in("sormland", "Xenia i Sörmland").await;
     let served = |server: &TestServer, token: String| {

@@ -158,6 +158,21 @@ impl TestServer {
         Self::start_limited(database, clock, addr, profiles, Limits::default()).await
     }
 
+    /// Starts with a new database (PostgreSQL when the tests run on it) serving these region
+    /// profiles: a deployment of several regions.
+    pub async fn start_regions(profiles: Vec<SignedProfile>) -> TestServer {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        if postgres_wanted() {
+            let url = pg::cluster().fresh_database().await;
+            return Self::start_serving(Database::Postgres(url), clock, None, profiles).await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join("server.db");
+        let mut s = Self::start_serving(database, clock, None, profiles).await;
+        s._dir = Some(dir);
+        s
+    }
+
     /// Starts with a new database and these limits (benchmarks lift the device quotas with
     /// [`Limits::for_load_benchmarks`]; the server logs what is weaker than the default).
     pub async fn start_with_limits(limits: Limits) -> TestServer {
@@ -314,6 +329,45 @@ impl TestServer {
             .await
             .expect("alarm request");
         assert_eq!(res.status(), reqwest::StatusCode::CREATED, "raise");
+        id
+    }
+
+    /// Uploads `data` as an attachment of the device's report over HTTP, announced and sent
+    /// in one chunk as the app does; returns the attachment's id.
+    pub async fn upload_attachment(
+        &self,
+        device: &EnrollResponse,
+        report: Uuid,
+        filename: &str,
+        data: &[u8],
+    ) -> Uuid {
+        use sha2::{Digest, Sha256};
+        let id = Uuid::now_v7();
+        let meta = serde_json::json!({
+            "filename": filename, "content_type": "image/png", "size": data.len(),
+            "sha256": hex::encode(Sha256::digest(data)),
+        });
+        let res = http_client()
+            .put(format!(
+                "{}/v1/reports/{report}/attachments/{id}",
+                self.url()
+            ))
+            .bearer_auth(&device.token)
+            .json(&meta)
+            .send()
+            .await
+            .expect("announce the attachment");
+        assert!(res.status().is_success(), "announce: {}", res.status());
+        let res = http_client()
+            .patch(format!("{}/v1/attachments/{id}", self.url()))
+            .bearer_auth(&device.token)
+            .header(crate::api::UPLOAD_OFFSET, "0")
+            .header("content-type", "application/octet-stream")
+            .body(data.to_vec())
+            .send()
+            .await
+            .expect("send the attachment");
+        assert!(res.status().is_success(), "upload: {}", res.status());
         id
     }
 

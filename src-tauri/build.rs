@@ -36,6 +36,7 @@ fn main() {
             "order_user_contacts",
             "set_current_place",
             "set_alarm_shortcut",
+            "set_closed_reports_days",
             "unlock",
             "retry_unlock",
             "incidents",

@@ -450,6 +450,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::safety::order_user_contacts,
         commands::safety::set_current_place,
         commands::safety::set_alarm_shortcut,
+        commands::reports::set_closed_reports_days,
         commands::safety::unlock,
         commands::safety::retry_unlock,
         commands::reports::incidents,

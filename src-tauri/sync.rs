@@ -560,6 +560,20 @@ impl SyncService {
                 return;
             }
         };
+        // Reports the region closed longer ago than the person chose to keep them go first.
+        match crate::commands::reports::closed_reports_days(&self.db) {
+            Ok(Some(days)) => match self.db.remove_closed_reports(days, Utc::now()) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    removed = n,
+                    days,
+                    "closed reports past the chosen time removed"
+                ),
+                Err(e) => tracing::warn!("removing closed reports failed: {e}"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!("reading how long closed reports are kept failed: {e}"),
+        }
         for id in ids {
             let receipt = match client.report_receipt(id).await {
                 Ok(r) => r,

@@ -72,6 +72,7 @@ export const orderUserContacts = (ids) => call('order_user_contacts', { ids });
 
 export const setCurrentPlace = (place) => call('set_current_place', { place });
 export const setAlarmShortcut = (shortcut) => call('set_alarm_shortcut', { shortcut });
+export const setClosedReportsDays = (days) => call('set_closed_reports_days', { days });
 
 export const unlock = (passphrase) => call('unlock', { passphrase });
 export const retryUnlock = () => call('retry_unlock');

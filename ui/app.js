@@ -58,6 +58,7 @@ export const ctx = {
   link: null,
   activeAlarm: null,
   alarmShortcut: '',
+  closedReportsDays: null,
   currentPlace: '',
   suggestedServerUrl: null,
   /** Set while the database is locked: { first_time, reason, fatal }. */
@@ -394,6 +395,7 @@ async function start() {
     firstRun: info.first_run,
     activeAlarm: info.active_alarm,
     alarmShortcut: info.alarm_shortcut,
+    closedReportsDays: info.closed_reports_days,
     currentPlace: info.current_place,
     suggestedServerUrl: info.suggested_server_url,
     locked: info.locked,

@@ -45,6 +45,7 @@ pub const COMMANDS: &[&str] = &[
     "order_user_contacts",
     "set_current_place",
     "set_alarm_shortcut",
+    "set_closed_reports_days",
     "unlock",
     "retry_unlock",
     "incidents",

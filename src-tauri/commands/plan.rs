@@ -40,6 +40,8 @@ pub struct Boot {
     pub active_alarm: Option<crate::alarm::AlarmView>,
     /// The global shortcut that raises the alarm.
     pub alarm_shortcut: String,
+    /// How many days reports the region has closed are kept (None: kept).
+    pub closed_reports_days: Option<u32>,
     /// Where the person said they are now.
     pub current_place: String,
     /// Set while the database is locked: what the unlock screen shows.
@@ -104,6 +106,10 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
             Err(_) => None,
         },
         alarm_shortcut: crate::shortcut::configured(&state),
+        closed_reports_days: match state.db() {
+            Ok(db) => super::reports::closed_reports_days(db)?,
+            Err(_) => None,
+        },
         // Behind the lock screen the window gets what it needs to draw the lock, 112 and the
         // alarm, and nothing the person keeps to themselves.
         current_place: match state.db() {

@@ -444,3 +444,48 @@ mod tests {
         assert_eq!(display_name(Path::new("/x/a\u{7}b.txt")), "ab.txt");
     }
 }
+
+/// The setting: how many days reports the region has closed are kept on this device.
+pub const CLOSED_REPORTS_DAYS: &str = "closed_reports_days";
+
+/// How long reports the region has closed are kept here (None: kept until deleted).
+pub fn closed_reports_days(db: &crate::storage::Db) -> Result<Option<u32>> {
+    Ok(db
+        .setting(CLOSED_REPORTS_DAYS)?
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|d| varn_core::incident::CLOSED_KEEP_DAYS.contains(d)))
+}
+
+/// Sets how long reports the region has closed are kept here (one of
+/// `varn_core::incident::CLOSED_KEEP_DAYS`, or none: kept), and removes at once those past it.
+#[tauri::command]
+pub fn set_closed_reports_days(
+    state: State<'_, AppState>,
+    days: Option<u32>,
+) -> Result<Option<u32>> {
+    if let Some(d) = days {
+        if !varn_core::incident::CLOSED_KEEP_DAYS.contains(&d) {
+            return Err(CommandError::invalid(
+                "days",
+                format!(
+                    "{d} dagar går inte att välja / cannot be chosen ({:?})",
+                    varn_core::incident::CLOSED_KEEP_DAYS
+                ),
+            ));
+        }
+    }
+    let db = state.db()?;
+    db.set_setting(
+        CLOSED_REPORTS_DAYS,
+        &days.map(|d| d.to_string()).unwrap_or_default(),
+    )?;
+    if let Some(d) = days {
+        let removed = db.remove_closed_reports(d, chrono::Utc::now())?;
+        tracing::info!(
+            removed,
+            days = d,
+            "closed reports past the chosen time removed"
+        );
+    }
+    closed_reports_days(db)
+}

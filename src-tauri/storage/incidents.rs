@@ -270,6 +270,39 @@ impl Db {
         })
     }
 
+    /// Removes the reports whose follow-up the region closed at least `days` days before
+    /// `now`, with their attachments (the person chose so in Inställningar); returns how many.
+    pub fn remove_closed_reports(
+        &self,
+        days: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, StorageError> {
+        let closed: Vec<(String, String)> = self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, followup FROM incidents WHERE json_extract(followup, '$.state') = ?1",
+            )?;
+            let rows = stmt.query_map([FollowupState::Closed.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        let mut removed = 0;
+        for (id, json) in closed {
+            let Ok(f) = serde_json::from_str::<Followup>(&json) else {
+                continue;
+            };
+            let Ok(id) = Uuid::parse_str(&id) else {
+                continue;
+            };
+            if varn_core::incident::closed_report_expired(f.at, now, days)
+                && self.delete_incident(id)?
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// All reports, newest first.
     pub fn incidents(&self) -> Result<Vec<IncidentRow>, StorageError> {
         let rows = self.read(|c| {
@@ -642,6 +675,48 @@ mod tests {
     }
 
     /// A draft nobody wrote in goes; one with a word, or an attachment, stays.
+    #[test]
+    fn closed_reports_are_removed_after_the_chosen_days_with_their_attachments() {
+        use varn_core::wire::Followup;
+        let (_dir, db) = db();
+        let at = |days: i64| chrono::Utc::now() - chrono::Duration::days(days);
+        let mut ids = Vec::new();
+        for (state, days) in [
+            (FollowupState::Closed, 40),
+            (FollowupState::Closed, 10),
+            (FollowupState::Taken, 400),
+        ] {
+            let id = Uuid::now_v7();
+            db.create_incident(id, &draft("hot")).unwrap();
+            db.add_attachment(id, "a.png", "image/png", 3, &b"abc"[..])
+                .unwrap();
+            let f = Followup {
+                state,
+                by: Some("Hanna".into()),
+                message: String::new(),
+                at: at(days),
+            };
+            assert!(db.set_followup(id, &f).unwrap());
+            assert!(
+                !db.set_followup(id, &f).unwrap(),
+                "the same follow-up again is no change"
+            );
+            ids.push(id);
+        }
+        assert_eq!(db.remove_closed_reports(30, chrono::Utc::now()).unwrap(), 1);
+        assert!(db.incident(ids[0]).unwrap().is_none(), "closed 40 days ago");
+        assert!(db.incident(ids[1]).unwrap().is_some(), "closed 10 days ago");
+        assert!(db.incident(ids[2]).unwrap().is_some(), "never closed");
+        let left: i64 = db
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM incident_attachments", [], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap();
+        assert_eq!(left, 2, "the removed report's attachment went with it");
+    }
+
     #[test]
     fn only_untouched_drafts_are_discarded() {
         let (_dir, db) = db();

@@ -133,6 +133,14 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
     );
     app.screenshot("closed").await;
 
+    // Closed reports removed 30 days after closing: this one was closed just now and stays.
+    app.click("#settings-btn").await;
+    app.js("const s = document.getElementById('closed-reports-days'); s.value = '30'; s.dispatchEvent(new Event('change'))").await;
+    app.wait_text("#closed-reports", "Sparat").await;
+    app.click("[data-tab='reports']").await;
+    app.wait_text("#incident-list", "Uppföljningen är avslutad")
+        .await;
+
     // The statistics: one report, shown as "<3"; a chart turns into a table.
     browser
         .client

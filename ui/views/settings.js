@@ -23,6 +23,7 @@ export function render(ctx) {
     link,
     ctx.pin ? pinSection(ctx) : null,
     shortcutSection(ctx),
+    closedReportsSection(ctx),
     h('fieldset', { class: 'field' },
       h('legend', {}, t('settings.language')),
       choice('sv'), choice('en')),
@@ -247,6 +248,27 @@ function shortcutSection(ctx) {
     }
   });
   return form;
+}
+
+/** Days a report the region has closed stays on this device (as `varn_core::incident::CLOSED_KEEP_DAYS`); none: kept. */
+const CLOSED_KEEP_CHOICES = [null, 30, 90, 365];
+
+function closedReportsSection(ctx) {
+  const select = h('select', { id: 'closed-reports-days' }, CLOSED_KEEP_CHOICES.map((d) => h('option', {
+    value: d === null ? '' : String(d), selected: (ctx.closedReportsDays ?? null) === d,
+  }, d === null ? t('closed.keep') : t('closed.days', { n: d }))));
+  const status = h('p', { class: 'save-status', role: 'status' });
+  select.addEventListener('change', async () => {
+    try {
+      ctx.closedReportsDays = await api.setClosedReportsDays(select.value === '' ? null : Number(select.value));
+      replace(status, t('closed.saved'));
+    } catch (err) {
+      replace(status, h('span', { class: 'error-text' }, err.message));
+    }
+  });
+  return h('div', { class: 'field', id: 'closed-reports' },
+    h('label', { for: 'closed-reports-days' }, t('closed.label')), select,
+    h('p', { class: 'detail' }, t('closed.help')), status);
 }
 
 const IDLE_CHOICES = [0, 1, 5, 15, 30, 60];

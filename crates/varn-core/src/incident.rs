@@ -237,6 +237,20 @@ impl Incident {
     }
 }
 
+/// How long the person may keep a report the region has closed, in days (or keep it: the
+/// default). The choices Inställningar offers.
+pub const CLOSED_KEEP_DAYS: [u32; 3] = [30, 90, 365];
+
+/// Whether a report whose follow-up the region closed at `closed_at` is removed from the
+/// device at `now` when closed reports are kept `days` days.
+pub fn closed_report_expired(
+    closed_at: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+    days: u32,
+) -> bool {
+    now - closed_at >= chrono::Duration::days(i64::from(days))
+}
+
 /// An attachment as an export lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttachmentInfo {
@@ -592,6 +606,18 @@ mod tests {
         assert_eq!(w.started_at, Some(expected.with_timezone(&Utc)));
         assert_eq!(w.police_reported_at, None);
         assert_eq!(w.place, "Kommunhuset");
+    }
+
+    #[test]
+    fn a_closed_report_expires_after_the_chosen_days_and_not_before() {
+        let closed = Utc::now() - chrono::Duration::days(30);
+        assert!(closed_report_expired(closed, Utc::now(), 30));
+        assert!(!closed_report_expired(closed, Utc::now(), 90));
+        assert!(!closed_report_expired(Utc::now(), Utc::now(), 30));
+        assert!(
+            CLOSED_KEEP_DAYS.iter().all(|&d| d >= 30),
+            "never sooner than a month"
+        );
     }
 
     #[test]

@@ -5,16 +5,30 @@
 //! while the statistics stay the same. Runs on SQLite and, with
 //! `VARN_TEST_DATABASE=postgres`, on PostgreSQL.
 
+use std::sync::Arc;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 use varn_core::profile::{ElectionPeriod, Profile};
+use varn_core::signing::SignedProfile;
 use varn_core::wire::EnrollResponse;
+use varn_server::clock::{Clock, ManualClock, SystemClock};
+use varn_server::retention::Retention;
 use varn_server::store::{AuditQuery, Database};
 use varn_server::testkit::{http_client as client, signed_for_tests, TestServer};
 
 /// Sörmland with an election campaign from 15 August to 13 September 2026, and Uppsala.
 async fn two_regions() -> TestServer {
+    two_regions_at(Arc::new(SystemClock)).await
+}
+
+/// The same on a given clock.
+async fn two_regions_at(clock: Arc<dyn Clock>) -> TestServer {
+    TestServer::start_regions(region_profiles(), clock).await
+}
+
+fn region_profiles() -> Vec<SignedProfile> {
     let mut sormland = Profile::embedded_default().unwrap();
     sormland.election = Some(ElectionPeriod {
         from: "2026-08-15".into(),
@@ -27,7 +41,7 @@ async fn two_regions() -> TestServer {
     let mut other = Profile::embedded_default().unwrap();
     other.region.id = "uppsala".into();
     other.region.name = "Region Uppsala".into();
-    TestServer::start_regions(vec![signed_for_tests(&sormland), signed_for_tests(&other)]).await
+    vec![signed_for_tests(&sormland), signed_for_tests(&other)]
 }
 
 async fn put_report(s: &TestServer, device: &EnrollResponse, report: Value) -> Uuid {
@@ -526,7 +540,11 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() {
-    let s = two_regions().await;
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    let clock = Arc::new(ManualClock::new(t0));
+    let s = two_regions_at(clock.clone()).await;
     let anna = s.enroll_in("sormland", "Anna").await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
     let report = |day: &'static str| json!({ "started_at": format!("{day}T10:00:00Z"), "event": "threat_harassment", "channel": "email" });
@@ -534,9 +552,7 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
     let newer = put_report(&s, &anna, report("2026-02-02")).await;
     let open = put_report(&s, &anna, report("2026-02-03")).await;
     let att = s.upload_attachment(&anna, old, "a.png", b"bild").await;
-    let finished = s
-        .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
-        .await;
+    let finished = s.raise(&anna, json!({ "triggered_at": t0 })).await;
     post(
         &hanna,
         &s,
@@ -544,10 +560,23 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
         json!({}),
     )
     .await;
-    let still_open = s
-        .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
-        .await;
-
+    let duress = s.raise(&anna, json!({ "triggered_at": t0 })).await;
+    let res = client()
+        .post(format!("{}/v1/alarms/{duress}/cancel", s.url()))
+        .bearer_auth(&anna.token)
+        .json(&json!({ "cancelled_at": t0, "duress": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/alarms/{duress}/ack"),
+        json!({}),
+    )
+    .await;
+    let still_open = s.raise(&anna, json!({ "triggered_at": t0 })).await;
     post(
         &hanna,
         &s,
@@ -555,9 +584,10 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
         json!({ "state": "closed" }),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let cutoff = chrono::Utc::now();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    // Twenty days on, the second is closed; fifteen more, the job runs with 30 days for both.
+    clock.advance(chrono::Duration::days(20));
+    let hanna = s.login("hanna").await;
     post(
         &hanna,
         &s,
@@ -565,7 +595,8 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
         json!({ "state": "closed" }),
     )
     .await;
-
+    clock.advance(chrono::Duration::days(15));
+    let hanna = s.login("hanna").await;
     let figures = || async {
         get_json(
             &hanna,
@@ -575,27 +606,44 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
     };
     let before = figures().await;
     assert_eq!(before["reports"], 3);
-    let purged = s.store.purge(Some(cutoff), Some(cutoff)).await.unwrap();
+    assert_eq!(before["alarms"]["real"], 3);
+    let retention = Retention {
+        reports_days: Some(30),
+        alarms_days: Some(30),
+    };
+    let purged = varn_server::retention::run_once(&s.running.state, retention)
+        .await
+        .unwrap();
     assert_eq!(
         (purged.reports, purged.attachments, purged.alarms),
         (1, 1, 1)
     );
     assert_eq!(figures().await, before, "the figures survive the deletion");
 
-    assert!(s.store.report("sormland", old).await.unwrap().is_none());
+    assert!(
+        s.store.report("sormland", old).await.unwrap().is_none(),
+        "closed 35 days ago"
+    );
     assert!(
         s.store.attachment("sormland", att).await.is_err(),
         "the bytes go with it"
     );
     assert!(
         s.store.report("sormland", newer).await.unwrap().is_some(),
-        "closed after the cutoff"
+        "closed 15 days ago"
     );
     assert!(
         s.store.report("sormland", open).await.unwrap().is_some(),
         "never closed"
     );
-    assert!(s.store.alarm("sormland", finished).await.unwrap().is_none());
+    assert!(
+        s.store.alarm("sormland", finished).await.unwrap().is_none(),
+        "acknowledged, 35 days old"
+    );
+    assert!(
+        s.store.alarm("sormland", duress).await.unwrap().is_some(),
+        "an alarm under duress is kept"
+    );
     assert!(
         s.store
             .alarm("sormland", still_open)
@@ -604,13 +652,60 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
             .is_some(),
         "an open alarm is never deleted"
     );
-    let again = s.store.purge(Some(cutoff), Some(cutoff)).await.unwrap();
+    let again = varn_server::retention::run_once(&s.running.state, retention)
+        .await
+        .unwrap();
     assert_eq!(
         (again.reports, again.alarms),
         (0, 0),
         "a second run finds nothing"
     );
     assert_eq!(figures().await, before);
+}
+
+/// Reports stored before the statistics existed are counted: their facts are written when a
+/// server of this version opens the database (also on PostgreSQL, once, under the migration
+/// lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_from_before_the_statistics_are_counted_after_an_upgrade() {
+    let s = two_regions().await;
+    let anna = s.enroll_in("sormland", "Anna").await;
+    put_report(
+        &s,
+        &anna,
+        json!({ "started_at": "2026-05-02T10:00:00Z", "kind": "social_media" }),
+    )
+    .await;
+    put_report(
+        &s,
+        &anna,
+        json!({ "started_at": "2026-05-03T10:00:00Z", "kind": "violence" }),
+    )
+    .await;
+    put_report(
+        &s,
+        &anna,
+        json!({ "started_at": "2026-05-04T10:00:00Z", "kind": "letter" }),
+    )
+    .await;
+    // As a database written by the previous version: no facts.
+    s.execute_sql("DELETE FROM report_facts").await;
+    let database = s.database.clone();
+    let dir = s.stop().await;
+    let s =
+        TestServer::start_serving(database, Arc::new(SystemClock), None, region_profiles()).await;
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let f = get_json(
+        &hanna,
+        format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
+    )
+    .await;
+    assert_eq!(f["reports"], 3);
+    assert_eq!(f["months"][4]["reports"], 3);
+    assert_eq!(*row(&f["by_event"], "threat_harassment"), "<3");
+    assert_eq!(*row(&f["by_channel"], "letter"), "<3");
+    assert_eq!(*row(&f["by_event"], "unanswered"), 0);
+    drop(dir);
 }
 
 /// The description's follow-up lists are the core's, in order; the statistics route is

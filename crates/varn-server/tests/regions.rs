@@ -17,7 +17,11 @@ async fn two_region_server() -> TestServer {
     let mut other = sormland.clone();
     other.region.id = "uppsala".into();
     other.region.name = "Region Uppsala".into();
-    TestServer::start_regions(vec![signed_for_tests(&sormland), signed_for_tests(&other)]).await
+    TestServer::start_regions(
+        vec![signed_for_tests(&sormland), signed_for_tests(&other)],
+        Arc::new(SystemClock),
+    )
+    .await
 }
 
 async fn status(req: reqwest::RequestBuilder) -> StatusCode {

@@ -939,3 +939,96 @@ async fn a_stopped_server_leaves_one_file_that_a_restore_can_replace() {
     let (ok, said) = restore_cli(&copy, &db, true);
     assert!(ok && said.contains("6 alarms"), "{said}");
 }
+
+/// `varn-server audit` prints who read what in a period, from the database, oldest first;
+/// `varn-server purge` refuses without `[retention]` and runs with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_and_the_purge_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let s = TestServer::start_at(db.clone(), Arc::new(SystemClock), None).await;
+    let anna = s.enroll("Anna").await;
+    let report = Uuid::now_v7();
+    let res = varn_server::testkit::http_client()
+        .put(format!("{}/v1/reports/{report}", s.url()))
+        .bearer_auth(&anna.token)
+        .json(&json!({ "revision": 1, "report": { "during": "hot" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    for _ in 0..2 {
+        let res = hanna
+            .get(format!("{}/dashboard/api/reports/{report}", s.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    s.stop().await;
+
+    let today = Utc::now().date_naive().to_string();
+    let run = bin()
+        .arg("--database")
+        .arg(&db)
+        .args(["audit", "--from", &today])
+        .output()
+        .unwrap();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("read_report")).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains("\tsormland\thanna\tread_report\treport ")
+            && lines[0].contains(&report.to_string())
+    );
+    assert!(out.contains("2 entries from"), "{out}");
+    let (ok, out) = cli(&[
+        "--database".as_ref(),
+        db.as_os_str(),
+        "audit".as_ref(),
+        "--from".as_ref(),
+        "i går".as_ref(),
+    ]);
+    assert!(
+        !ok && out.contains("--from \"i går\" is not a date"),
+        "{out}"
+    );
+
+    let (ok, out) = cli(&["--database".as_ref(), db.as_os_str(), "purge".as_ref()]);
+    assert!(!ok && out.contains("no [retention]"), "{out}");
+    let config = dir.path().join("varn-server.toml");
+    std::fs::write(
+        &config,
+        "[retention]\nreports_days = 30\nalarms_days = 30\n",
+    )
+    .unwrap();
+    let (ok, out) = cli(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--database".as_ref(),
+        db.as_os_str(),
+        "purge".as_ref(),
+    ]);
+    assert!(
+        ok && out.contains("Deleted 0 closed reports (0 attachments) and 0 finished alarms"),
+        "{out}"
+    );
+    std::fs::write(&config, "[retention]\nreports_days = 0\n").unwrap();
+    let (ok, out) = cli(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--database".as_ref(),
+        db.as_os_str(),
+        "purge".as_ref(),
+    ]);
+    assert!(
+        !ok && out.contains("retention.reports_days must be at least 1"),
+        "{out}"
+    );
+}

@@ -159,9 +159,8 @@ impl TestServer {
     }
 
     /// Starts with a new database (PostgreSQL when the tests run on it) serving these region
-    /// profiles: a deployment of several regions.
-    pub async fn start_regions(profiles: Vec<SignedProfile>) -> TestServer {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    /// profiles on this clock: a deployment of several regions.
+    pub async fn start_regions(profiles: Vec<SignedProfile>, clock: Arc<dyn Clock>) -> TestServer {
         if postgres_wanted() {
             let url = pg::cluster().fresh_database().await;
             return Self::start_serving(Database::Postgres(url), clock, None, profiles).await;

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 pub use varn_core::alarm::AlarmView;
 use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
-use varn_core::wire::{AlarmRequest, CancelRequest, TimelineEntry};
+use varn_core::wire::{AlarmRequest, CancelRequest, MessageFrom, MessageRequest, TimelineEntry};
 
 use crate::drivers::{pause, Drivers};
 use crate::region::{self, ClientError, RegionClient};
@@ -55,6 +55,8 @@ pub trait Observer: Send + Sync + 'static {
     fn reports_delivered(&self, _reports: u32) {}
     /// The region profile changed (a newer one adopted, or an offered one refused).
     fn profile_changed(&self) {}
+    /// An officer wrote to the person during an alarm (shown on the alarm screen already).
+    fn alarm_message(&self, _view: &AlarmView, _text: &str) {}
     /// The region's follow-up of a report changed (taken, a message, closed).
     fn report_followed_up(&self, _id: Uuid, _followup: &varn_core::wire::Followup) {}
     /// A check-in changed; `phase_changed` says whether what the person should be told changed.
@@ -80,6 +82,12 @@ pub enum AlarmError {
     /// The region server could not be asked (the timeline lives there).
     #[error("the region server did not answer: {0}")]
     Server(String),
+    /// Nothing can be written on this alarm now (not received yet, cancelled, or over).
+    #[error("det går inte att skriva till regionen om det här larmet nu / nothing can be written on this alarm now")]
+    CannotWrite,
+    /// What was written cannot be sent as it is.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Counts an alarm request on the way for as long as it lives.
@@ -146,8 +154,9 @@ impl AlarmService {
     /// Resumes every alarm not yet settled (after a crash or restart) and starts watching the
     /// connection.
     pub fn start(self: &Arc<Self>) -> Result<(), StorageError> {
+        let now = Utc::now();
         for a in self.db.alarms(100)? {
-            if !a.settled() {
+            if a.next_step(now) != Step::Done {
                 self.ensure_driver(a.id);
             }
         }
@@ -210,6 +219,34 @@ impl AlarmService {
             self.db.save_alarm(&mut a)?;
         }
         let view = self.publish(&a, true);
+        self.poke();
+        self.ensure_driver(id);
+        Ok(view)
+    }
+
+    /// The person writes to the region during the alarm (a quick answer or their own
+    /// words): durable when this returns, then sent after the alarm and any cancel.
+    pub fn send_message(self: &Arc<Self>, id: Uuid, text: &str) -> Result<AlarmView, AlarmError> {
+        let a = self
+            .db
+            .alarm(id)?
+            .filter(|a| !a.silent)
+            .ok_or(AlarmError::NotFound(id))?;
+        if !a.can_write(Utc::now()) {
+            return Err(AlarmError::CannotWrite);
+        }
+        let text =
+            varn_core::wire::message_text(text).map_err(|e| AlarmError::Invalid(e.to_string()))?;
+        let m = varn_core::alarm::PendingMessage {
+            id: Uuid::now_v7(),
+            text,
+            created_at: Utc::now(),
+        };
+        self.db.add_alarm_message(id, &m)?;
+        let mut a = self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
+        // A new revision, so the screen takes the view with the message on its way.
+        self.save(&mut a);
+        let view = self.publish(&a, false);
         self.poke();
         self.ensure_driver(id);
         Ok(view)
@@ -425,7 +462,7 @@ impl AlarmService {
                 }
             };
             self.publish(&a, false);
-            let step = a.next_step();
+            let step = a.next_step(Utc::now());
             if step == Step::Done {
                 return;
             }
@@ -466,6 +503,31 @@ impl AlarmService {
                     };
                     client.cancel_alarm(id, &req).await
                 }
+                Step::SendMessage { id: message } => {
+                    let Some(text) = a
+                        .pending_messages
+                        .iter()
+                        .find(|m| m.id == message)
+                        .map(|m| m.text.clone())
+                    else {
+                        continue;
+                    };
+                    let r = client
+                        .put_message(id, message, &MessageRequest { text })
+                        .await;
+                    match &r {
+                        Ok(_) => self.message_done(message, None),
+                        // Refused for good (the alarm is over, a conflict): said on the
+                        // screen by its absence, never retried in a loop.
+                        Err(e) if !e.is_retryable() && !e.is_auth() => {
+                            tracing::warn!(alarm = %id, "the region refused a message: {e}");
+                            self.message_done(message, Some(&e.to_string()));
+                            continue;
+                        }
+                        Err(_) => {}
+                    }
+                    r
+                }
                 Step::WaitForChange { after_version } => {
                     tokio::select! {
                         r = client.wait_alarm(id, after_version) => r,
@@ -481,9 +543,25 @@ impl AlarmService {
                     tracing::debug!(alarm = %id, "the server answered {step:?}");
                     backoff.reset();
                     self.set_connection(Connection::Online);
-                    if a.apply(receipt) {
+                    let officer = |a: &LocalAlarm| {
+                        a.conversation()
+                            .into_iter()
+                            .filter(|m| m.from == MessageFrom::Officer)
+                            .collect::<Vec<_>>()
+                    };
+                    let before = officer(&a).len();
+                    // A sent message is no longer on its way.
+                    let waiting = a.pending_messages.len();
+                    if let Ok(Some(fresh)) = self.db.alarm(id) {
+                        a.pending_messages = fresh.pending_messages;
+                    }
+                    let sent = a.pending_messages.len() != waiting;
+                    if a.apply(receipt) || sent {
                         self.save(&mut a);
-                        self.publish(&a, true);
+                        let view = self.publish(&a, true);
+                        for m in officer(&a).iter().skip(before) {
+                            self.observer.alarm_message(&view, &m.text);
+                        }
                     }
                 }
                 Err(e) => self.failed(&mut a, &e, &mut backoff, &mut poke).await,
@@ -519,6 +597,12 @@ impl AlarmService {
         let delay = backoff.next_delay(rand::rng().random());
         tracing::info!(alarm = %a.id, "sending failed, next try in {delay:?}: {e}");
         pause(poke, delay).await;
+    }
+
+    fn message_done(&self, id: Uuid, refused: Option<&str>) {
+        if let Err(e) = self.db.message_done(id, refused) {
+            tracing::error!("recording a sent message failed: {e}");
+        }
     }
 
     fn save(&self, a: &mut LocalAlarm) {

@@ -254,6 +254,7 @@ mod tests {
             keys.push(format!("followup.{}", state.as_str()));
         }
         keys.push("notify.followup_title".into());
+        keys.push("notify.alarm_message_title".into());
         for k in [
             "title",
             "sending",
@@ -329,6 +330,33 @@ mod tests {
             check("reason", x.as_str(), x.labels());
         }
         assert_eq!(checked, 25);
+    }
+
+    /// The alarm screen's quick answers are `varn_core::alarm`'s, in both languages.
+    #[test]
+    fn the_quick_answers_are_the_cores() {
+        let (sv, en) = (table(SV_JSON, "sv.json"), table(EN_JSON, "en.json"));
+        for (key, s, e) in varn_core::alarm::QUICK_FROM_PERSON {
+            let k = format!("quick.{key}");
+            assert_eq!(sv.get(&k).map(String::as_str), Some(s), "{k}");
+            assert_eq!(en.get(&k).map(String::as_str), Some(e), "{k}");
+        }
+        let js = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/views/alarm.js"),
+        )
+        .expect("alarm.js");
+        let keys: Vec<&str> = varn_core::alarm::QUICK_FROM_PERSON
+            .iter()
+            .map(|(k, _, _)| *k)
+            .collect();
+        let listed = format!(
+            "const QUICK = [{}];",
+            keys.iter()
+                .map(|k| format!("'{k}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        assert!(js.contains(&listed), "alarm.js lists {listed}");
     }
 
     #[test]

@@ -451,6 +451,8 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::safety::set_current_place,
         commands::safety::set_alarm_shortcut,
         commands::reports::set_closed_reports_days,
+        commands::safety::send_alarm_message,
+        commands::safety::set_instructions,
         commands::safety::unlock,
         commands::safety::retry_unlock,
         commands::reports::incidents,

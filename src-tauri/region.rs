@@ -12,8 +12,8 @@ use serde::Serialize;
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmReceipt, AlarmRequest, AttachmentMeta, CancelRequest, CheckinReceipt, CheckinRequest,
-    CheckoutRequest, EnrollRequest, EnrollResponse, Problem, ReportReceipt, ReportRequest,
-    TimelineEntry, UploadStatus,
+    CheckoutRequest, EnrollRequest, EnrollResponse, Instructions, MessageRequest, Problem,
+    ReportReceipt, ReportRequest, TimelineEntry, UploadStatus,
 };
 
 use crate::secrets::SecretStore;
@@ -317,6 +317,22 @@ impl RegionClient {
         req: &CancelRequest,
     ) -> Result<AlarmReceipt, ClientError> {
         self.post(&format!("/v1/alarms/{id}/cancel"), req).await
+    }
+
+    /// Sends what the person wrote during the alarm (idempotent per message id).
+    pub async fn put_message(
+        &self,
+        alarm: Uuid,
+        id: Uuid,
+        req: &MessageRequest,
+    ) -> Result<AlarmReceipt, ClientError> {
+        self.put(&format!("/v1/alarms/{alarm}/messages/{id}"), req)
+            .await
+    }
+
+    /// Tells the region what responders should know.
+    pub async fn put_instructions(&self, req: &Instructions) -> Result<Instructions, ClientError> {
+        self.put("/v1/me/instructions", req).await
     }
 
     /// Waits (long-poll) for the alarm to change beyond `after_version`.

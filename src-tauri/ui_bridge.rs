@@ -58,6 +58,11 @@ impl Observer for ObserverSlot {
             o.report_followed_up(id, followup);
         }
     }
+    fn alarm_message(&self, view: &AlarmView, text: &str) {
+        if let Some(o) = self.0.get() {
+            o.alarm_message(view, text);
+        }
+    }
     fn checkin_changed(&self, view: &CheckinView, phase_changed: bool) {
         if let Some(o) = self.0.get() {
             o.checkin_changed(view, phase_changed);
@@ -183,6 +188,16 @@ impl<R: Runtime> Observer for WindowObserver<R> {
 
     fn profile_changed(&self) {
         let _ = self.app.emit("profile", ());
+    }
+
+    fn alarm_message(&self, _view: &AlarmView, text: &str) {
+        // Never a sound: the person may be hiding. The alarm screen shows it already.
+        let state = self.app.state::<AppState>();
+        let title = state
+            .strings
+            .get(state.lang(), "notify.alarm_message_title")
+            .to_string();
+        show_notification(title, text.to_string(), false);
     }
 
     fn report_followed_up(&self, id: uuid::Uuid, followup: &varn_core::wire::Followup) {

@@ -73,6 +73,8 @@ export const orderUserContacts = (ids) => call('order_user_contacts', { ids });
 export const setCurrentPlace = (place) => call('set_current_place', { place });
 export const setAlarmShortcut = (shortcut) => call('set_alarm_shortcut', { shortcut });
 export const setClosedReportsDays = (days) => call('set_closed_reports_days', { days });
+export const sendAlarmMessage = (id, text) => call('send_alarm_message', { id, text });
+export const setInstructions = (text) => call('set_instructions', { text });
 
 export const unlock = (passphrase) => call('unlock', { passphrase });
 export const retryUnlock = () => call('retry_unlock');

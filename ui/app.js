@@ -59,6 +59,7 @@ export const ctx = {
   activeAlarm: null,
   alarmShortcut: '',
   closedReportsDays: null,
+  instructions: '',
   currentPlace: '',
   suggestedServerUrl: null,
   /** Set while the database is locked: { first_time, reason, fatal }. */
@@ -396,6 +397,7 @@ async function start() {
     activeAlarm: info.active_alarm,
     alarmShortcut: info.alarm_shortcut,
     closedReportsDays: info.closed_reports_days,
+    instructions: info.instructions,
     currentPlace: info.current_place,
     suggestedServerUrl: info.suggested_server_url,
     locked: info.locked,

@@ -46,6 +46,8 @@ pub const COMMANDS: &[&str] = &[
     "set_current_place",
     "set_alarm_shortcut",
     "set_closed_reports_days",
+    "send_alarm_message",
+    "set_instructions",
     "unlock",
     "retry_unlock",
     "incidents",

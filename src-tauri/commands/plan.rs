@@ -42,6 +42,8 @@ pub struct Boot {
     pub alarm_shortcut: String,
     /// How many days reports the region has closed are kept (None: kept).
     pub closed_reports_days: Option<u32>,
+    /// What the person told the region responders should know.
+    pub instructions: String,
     /// Where the person said they are now.
     pub current_place: String,
     /// Set while the database is locked: what the unlock screen shows.
@@ -109,6 +111,13 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
         closed_reports_days: match state.db() {
             Ok(db) => super::reports::closed_reports_days(db)?,
             Err(_) => None,
+        },
+        // Private (a code word, medical needs): not behind the lock screen.
+        instructions: match state.db() {
+            Ok(db) if !state.screen_is_locked() => {
+                db.setting(super::safety::INSTRUCTIONS)?.unwrap_or_default()
+            }
+            _ => String::new(),
         },
         // Behind the lock screen the window gets what it needs to draw the lock, 112 and the
         // alarm, and nothing the person keeps to themselves.

@@ -24,6 +24,14 @@ impl From<AlarmError> for CommandError {
                 kind: ErrorKind::ServerUnreachable,
                 message: m,
             },
+            e @ AlarmError::CannotWrite => CommandError {
+                kind: ErrorKind::InvalidInput,
+                message: e.to_string(),
+            },
+            AlarmError::Invalid(m) => CommandError {
+                kind: ErrorKind::InvalidInput,
+                message: m,
+            },
         }
     }
 }
@@ -469,4 +477,46 @@ pub fn set_alarm_shortcut<R: Runtime>(
     crate::shortcut::replace(&app, &state, &shortcut)?;
     state.db()?.set_setting("alarm_shortcut", &shortcut)?;
     Ok(shortcut)
+}
+
+/// The setting: what the person wants responders to know, as last sent to the region.
+pub const INSTRUCTIONS: &str = "instructions";
+
+/// Writes to the region during an alarm (a quick answer or the person's own words): durable
+/// when this returns, sent after the alarm itself. Not behind the lock screen: whoever holds
+/// the locked laptop must not be able to tell the region the person is safe.
+#[tauri::command]
+pub fn send_alarm_message(state: State<'_, AppState>, id: Uuid, text: String) -> Result<AlarmView> {
+    Ok(state.alarms()?.send_message(id, &text)?)
+}
+
+/// Tells the region what responders should know (e.g. "ring inte tillbaka", a code word,
+/// medical needs); officers see it with every alarm of this person. Needs the region to
+/// answer; kept here only once it has.
+#[tauri::command]
+pub async fn set_instructions(state: State<'_, AppState>, text: String) -> Result<String> {
+    let text = text.trim().to_string();
+    check_text("text", &text, varn_core::wire::MAX_MESSAGE_CHARS)
+        .map_err(|e| CommandError::invalid("text", e.to_string()))?;
+    let db = state.db()?.clone();
+    let client =
+        region::client_for(&db, state.secrets.as_ref(), &state.token_key).map_err(|b| {
+            CommandError {
+                kind: ErrorKind::ServerUnreachable,
+                message: b.as_str().to_string(),
+            }
+        })?;
+    let stored = client
+        .put_instructions(&varn_core::wire::Instructions { text })
+        .await
+        .map_err(|e| CommandError {
+            kind: if e.is_retryable() {
+                ErrorKind::ServerUnreachable
+            } else {
+                ErrorKind::InvalidInput
+            },
+            message: e.to_string(),
+        })?;
+    db.set_setting(INSTRUCTIONS, &stored.text)?;
+    Ok(stored.text)
 }

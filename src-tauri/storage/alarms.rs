@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use uuid::Uuid;
-use varn_core::alarm::{Blocked, LocalAlarm};
+use varn_core::alarm::{Blocked, LocalAlarm, PendingMessage};
 
 use super::{Db, StorageError};
 
@@ -88,6 +88,62 @@ impl Db {
             stored_at: stored.as_deref().map(time).transpose()?,
             duress,
             silent,
+            pending_messages: self.pending_messages(&id)?,
+        })
+    }
+
+    /// What the person wrote on an alarm that has neither reached the region nor been
+    /// refused by it, oldest first.
+    fn pending_messages(&self, alarm: &str) -> Result<Vec<PendingMessage>, StorageError> {
+        let rows: Vec<(String, String, String)> = self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, text, created_at FROM alarm_messages
+                 WHERE alarm_id = ?1 AND sent_at IS NULL AND refused IS NULL
+                 ORDER BY created_at, rowid",
+            )?;
+            let rows = stmt.query_map([alarm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        rows.into_iter()
+            .map(|(id, text, at)| {
+                Ok(PendingMessage {
+                    id: Uuid::parse_str(&id).map_err(|e| self.decode_err(e))?,
+                    text,
+                    created_at: DateTime::parse_from_rfc3339(&at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|e| self.decode_err(e))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes what the person wrote on an alarm, durably, to be sent.
+    pub fn add_alarm_message(
+        &self,
+        alarm: Uuid,
+        message: &PendingMessage,
+    ) -> Result<(), StorageError> {
+        let at = message
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO alarm_messages (id, alarm_id, text, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![message.id.to_string(), alarm.to_string(), message.text, at],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The region has the message (`refused`: it will not take it, and why; it is not sent again).
+    pub fn message_done(&self, id: Uuid, refused: Option<&str>) -> Result<(), StorageError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE alarm_messages SET sent_at = CASE WHEN ?2 IS NULL THEN ?3 END, refused = ?2
+                 WHERE id = ?1",
+                params![id.to_string(), refused, super::now()],
+            )?;
+            Ok(())
         })
     }
 
@@ -198,6 +254,7 @@ mod tests {
             stored_at: Some(Utc::now()),
             duress: false,
             silent: false,
+            pending_messages: Vec::new(),
         };
         {
             let db = Db::open(&path).unwrap();
@@ -218,6 +275,7 @@ mod tests {
                 drill: false,
                 escalated_to: vec!["Jourhavande".into()],
                 duress: false,
+                messages: Vec::new(),
             });
             a.blocked = None;
             a.cancel_requested_at = Some(Utc::now());
@@ -235,5 +293,34 @@ mod tests {
         assert!(back.duress);
         assert_eq!(back.stored_at, a.stored_at.map(|t| t.trunc_subsecs(3)));
         assert_eq!(db.alarms(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_persons_messages_wait_durably_until_received_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("varn.db")).unwrap();
+        let mut a = LocalAlarm::new(Utc::now(), String::new(), String::new(), false);
+        db.save_alarm(&mut a).unwrap();
+        let m = |text: &str| PendingMessage {
+            id: Uuid::now_v7(),
+            text: text.into(),
+            created_at: Utc::now(),
+        };
+        let (first, second) = (m("Jag kan inte prata"), m("Skicka hjälp nu"));
+        db.add_alarm_message(a.id, &first).unwrap();
+        db.add_alarm_message(a.id, &second).unwrap();
+        assert!(
+            db.add_alarm_message(a.id, &first).is_err(),
+            "an id is written once"
+        );
+        let pending = db.alarm(a.id).unwrap().unwrap().pending_messages;
+        assert_eq!(
+            pending.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(),
+            ["Jag kan inte prata", "Skicka hjälp nu"]
+        );
+        db.message_done(first.id, None).unwrap();
+        db.message_done(second.id, Some("the alarm was cancelled"))
+            .unwrap();
+        assert!(db.alarm(a.id).unwrap().unwrap().pending_messages.is_empty());
     }
 }

@@ -171,6 +171,17 @@ pub const MIGRATIONS: &[&str] = &[
     // 10: the region's follow-up of a sent report (its state, who, the message to the
     // person), as the region's receipt last said; JSON of `varn_core::wire::Followup`.
     "ALTER TABLE incidents ADD COLUMN followup TEXT;",
+    // 11: what the person writes to the region during an alarm, kept until the region has it
+    // (or refuses it, with why), and what they want responders to know.
+    "CREATE TABLE alarm_messages (
+        id         TEXT PRIMARY KEY NOT NULL,
+        alarm_id   TEXT NOT NULL REFERENCES alarms (id),
+        text       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at    TEXT,
+        refused    TEXT
+     ) STRICT;
+     CREATE INDEX alarm_messages_by_alarm ON alarm_messages (alarm_id, created_at);",
 ];
 
 /// What went wrong in storage, sorted so a person knows what to do.

@@ -12,7 +12,7 @@ use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 use crate::harness::{files_under, App, Browser, Desktop, WAIT};
 
 /// Longer than the 1.5 s the button needs.
-const HOLD: Duration = Duration::from_millis(1900);
+pub(crate) const HOLD: Duration = Duration::from_millis(1900);
 
 /// Links the app to the server at `url` through the settings screen.
 pub(crate) async fn enroll(app: &App, url: &str, code: &str) {
@@ -34,7 +34,7 @@ async fn alarms(server: &TestServer) -> Vec<varn_server::store::Alarm> {
 }
 
 /// Waits until the server holds `n` alarms.
-async fn wait_alarms(server: &TestServer, n: usize) -> Vec<varn_server::store::Alarm> {
+pub(crate) async fn wait_alarms(server: &TestServer, n: usize) -> Vec<varn_server::store::Alarm> {
     let start = Instant::now();
     loop {
         let list = alarms(server).await;

@@ -7,6 +7,7 @@ mod first_minute;
 mod followup;
 mod guard;
 mod harness;
+mod messages;
 mod plan;
 mod regions;
 mod reports;

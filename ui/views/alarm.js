@@ -73,6 +73,13 @@ function phaseNow(view) {
 function draw(ctx, root, view) {
   // Command answers and events travel separately: never show an older state over a newer one.
   if (view && root.dataset.alarm === view.id && Number(root.dataset.revision) > view.revision) return;
+  const typing = document.activeElement?.id === 'alarm-msg-field';
+  try { paint(ctx, root, view); } finally {
+    if (typing) document.getElementById('alarm-msg-field')?.focus();
+  }
+}
+
+function paint(ctx, root, view) {
   clearTimeout(timer);
   if (!view) {
     // The alarm could not even be stored: say so plainly, 112 first.
@@ -97,6 +104,7 @@ function draw(ctx, root, view) {
     view.drill && view.round_trip_ms != null && phase === 'acknowledged'
       ? h('p', { class: 'round-trip', id: 'round-trip' }, t('alarm.drill_round_trip', { s: seconds(view.round_trip_ms) })) : null,
     call112(ctx, urgent),
+    conversation(ctx, root, view),
     facts(view),
     h('a', { class: `btn ${reportLater ? 'primary' : 'secondary'} big`, id: 'alarm-report', href: `#/incident/new?alarm=${view.id}` }, ctx.profile.report_name ? t('alarm.write_named', { name: ctx.reportName().toLocaleLowerCase() }) : t('alarm.write_report')),
     phase === 'cancelled' || phase === 'cancelling' ? null : h('button', {
@@ -106,6 +114,45 @@ function draw(ctx, root, view) {
     SETTLED.has(phase) ? h('button', { type: 'button', class: 'btn secondary', id: 'alarm-drill', onclick: () => ctx.raiseDrill() }, t('drill.start')) : null,
     view.received_at || phase === 'cancelled' ? timeline(view) : null,
     leave(ctx));
+}
+
+/** The person's answers in one tap (as `varn_core::alarm::QUICK_FROM_PERSON`). */
+const QUICK = ['cannot_talk', 'safe', 'send_help', 'call_me'];
+/** What the person is typing, kept across redraws of the screen (a message may arrive mid-word). */
+const drafts = new Map();
+
+/** The silent conversation with the region: what the officer wrote, the person's quick
+ * answers in one tap and their own words. Not shown until the region has the alarm, and
+ * never after a cancel (nor under duress, which looks like one). */
+function conversation(ctx, root, view) {
+  const messages = view.messages ?? [];
+  if (!view.can_write && messages.length === 0) return null;
+  const list = h('ol', { class: 'alarm-messages', id: 'alarm-messages', 'aria-live': 'polite' }, messages.map((m) => h('li', {
+    class: `alarm-message from-${m.from} ${m.sending ? 'sending' : ''}`, dataset: { from: m.from },
+  }, h('span', { class: 'msg-meta' }, m.from === 'officer' ? m.author : t('alarm.msg_you'), ' · ', m.sending ? t('alarm.msg_sending') : formatClock(m.at)),
+  h('span', { class: 'msg-text' }, m.text))));
+  if (!view.can_write) return h('section', { class: 'alarm-conversation', id: 'alarm-conversation' }, h('h3', {}, t('alarm.msg_title')), list);
+  const send = async (text) => {
+    try {
+      const fresh = await api.sendAlarmMessage(view.id, text);
+      drafts.delete(view.id);
+      draw(ctx, root, fresh);
+    } catch (e) {
+      ctx.error(e);
+    }
+  };
+  const field = h('textarea', { id: 'alarm-msg-field', rows: 2, maxlength: 1000, 'aria-label': t('alarm.msg_placeholder'), placeholder: t('alarm.msg_placeholder') }, drafts.get(view.id) ?? '');
+  field.addEventListener('input', () => drafts.set(view.id, field.value));
+  return h('section', { class: 'alarm-conversation', id: 'alarm-conversation' },
+    h('h3', {}, t('alarm.msg_title')),
+    h('p', { class: 'detail' }, t('alarm.msg_hint')),
+    list,
+    h('div', { class: 'quick-answers' }, QUICK.map((k) => h('button', {
+      type: 'button', class: 'btn secondary quick', id: `quick-${k}`, onclick: () => send(t(`quick.${k}`)),
+    }, t(`quick.${k}`)))),
+    h('div', { class: 'msg-compose' }, field, h('button', {
+      type: 'button', class: 'btn primary', id: 'alarm-msg-send', onclick: () => field.value.trim() && send(field.value),
+    }, t('alarm.msg_send'))));
 }
 
 /** A cancel needs the PIN once one is set. The duress PIN looks exactly the same here. */

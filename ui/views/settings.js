@@ -23,6 +23,7 @@ export function render(ctx) {
     link,
     ctx.pin ? pinSection(ctx) : null,
     shortcutSection(ctx),
+    ctx.link ? instructionsSection(ctx) : null,
     closedReportsSection(ctx),
     h('fieldset', { class: 'field' },
       h('legend', {}, t('settings.language')),
@@ -245,6 +246,26 @@ function shortcutSection(ctx) {
       replace(status, t('shortcut.saved', { shortcut: ctx.alarmShortcut }));
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, err.message));
+    }
+  });
+  return form;
+}
+
+/** What the person wants responders to know: sent to the region, shown with every alarm. */
+function instructionsSection(ctx) {
+  const field = h('textarea', { id: 'instructions', rows: 3, maxlength: 1000 }, ctx.instructions ?? '');
+  const status = h('p', { class: 'save-status', role: 'status' });
+  const form = h('form', { class: 'field', id: 'instructions-form' },
+    h('label', { for: 'instructions' }, t('instructions.label')), field,
+    h('p', { class: 'detail' }, t('instructions.help')),
+    h('button', { type: 'submit', class: 'btn secondary' }, t('instructions.save')), status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      ctx.instructions = await api.setInstructions(field.value);
+      replace(status, t('instructions.saved'));
+    } catch (err) {
+      replace(status, h('span', { class: 'error-text' }, t(`error.${err.kind}`), ' ', err.message ?? ''));
     }
   });
   return form;

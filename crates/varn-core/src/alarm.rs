@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::wire::{AlarmReceipt, AlarmStatus};
+use crate::wire::{AlarmMessage, AlarmReceipt, AlarmStatus, MessageFrom};
 
 /// Without a receipt for this long, the app tells the person to call 112.
 pub const UNCONFIRMED_AFTER: Duration = Duration::from_secs(15);
@@ -84,7 +84,61 @@ pub struct LocalAlarm {
     /// form): never shown or notified here, sent and cancelled under duress at once.
     #[serde(default)]
     pub silent: bool,
+    /// What the person wrote that has not reached the region yet, oldest first.
+    #[serde(default)]
+    pub pending_messages: Vec<PendingMessage>,
 }
+
+/// A message the person wrote during an alarm, durable on the device, not yet received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingMessage {
+    /// Its client id (UUIDv7), the same at every retry.
+    pub id: Uuid,
+    /// The text.
+    pub text: String,
+    /// When the person sent it (this device's clock).
+    pub created_at: DateTime<Utc>,
+}
+
+/// A line of the conversation on the alarm screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownMessage {
+    /// Its id.
+    pub id: Uuid,
+    /// Who wrote it.
+    pub from: MessageFrom,
+    /// The officer's name, or the person's.
+    pub author: String,
+    /// The text.
+    pub text: String,
+    /// When the server stored it (or, still on its way, when the person sent it).
+    pub at: DateTime<Utc>,
+    /// The person's message is still on its way.
+    pub sending: bool,
+}
+
+/// The officer's quick texts on the dashboard: key, Swedish, English.
+pub const QUICK_TO_PERSON: [(&str, &str, &str); 3] = [
+    ("help_coming", "Hjälp är på väg", "Help is on its way"),
+    (
+        "can_you_talk",
+        "Kan du prata? Svara med text",
+        "Can you talk? Answer in text",
+    ),
+    (
+        "police_alerted",
+        "Polisen är larmad",
+        "The police have been alerted",
+    ),
+];
+
+/// The person's answers in one tap on the alarm screen: key, Swedish, English.
+pub const QUICK_FROM_PERSON: [(&str, &str, &str); 4] = [
+    ("cannot_talk", "Jag kan inte prata", "I can't talk"),
+    ("safe", "Jag är i säkerhet", "I am safe"),
+    ("send_help", "Skicka hjälp nu", "Send help now"),
+    ("call_me", "Ring mig", "Call me"),
+];
 
 /// The person's last drill that went the whole way, and whether it is time for another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +248,10 @@ pub struct AlarmView {
     /// The region server the app is linked to (its host), shown with the receipt so the
     /// person sees where the alarm went.
     pub region_host: Option<String>,
+    /// The silent conversation with the region, oldest first.
+    pub messages: Vec<ShownMessage>,
+    /// Whether the person can write now (see [`LocalAlarm::can_write`]).
+    pub can_write: bool,
 }
 
 impl AlarmView {
@@ -237,6 +295,8 @@ impl AlarmView {
                 .unwrap_or_default(),
             round_trip_ms: ack.and(a.round_trip()).map(|d| d.num_milliseconds()),
             region_host,
+            messages: a.conversation(),
+            can_write: a.can_write(now),
         }
     }
 }
@@ -283,6 +343,7 @@ impl LocalAlarm {
             stored_at: Some(now),
             duress: false,
             silent: false,
+            pending_messages: Vec::new(),
         }
     }
 
@@ -355,18 +416,70 @@ impl LocalAlarm {
         }
     }
 
-    /// The next thing to send, if any.
-    pub fn next_step(&self) -> Step {
-        if self.settled() {
+    /// Whether the person and the region can write to each other now: the region has the
+    /// alarm, it is not cancelled (or being cancelled), not under duress and not silent, and
+    /// it is open ([`OPEN_FOR`]).
+    pub fn can_write(&self, now: DateTime<Utc>) -> bool {
+        !self.duress
+            && !self.silent
+            && self.cancel_requested_at.is_none()
+            && self
+                .receipt
+                .as_ref()
+                .is_some_and(|r| r.status != AlarmStatus::Cancelled)
+            && self.is_open(now)
+    }
+
+    /// The next thing to send at `now`, if any. The alarm and its cancel always go first;
+    /// then what the person wrote; an acknowledged alarm the person can still write on keeps
+    /// listening, so what the officer writes arrives.
+    pub fn next_step(&self, now: DateTime<Utc>) -> Step {
+        let writing = self.can_write(now);
+        if self.settled() && !writing {
             return Step::Done;
         }
         match &self.receipt {
             None => Step::Send,
             Some(_) if self.cancel_requested_at.is_some() => Step::Cancel,
+            Some(_) if writing && !self.pending_messages.is_empty() => Step::SendMessage {
+                id: self.pending_messages[0].id,
+            },
             Some(r) => Step::WaitForChange {
                 after_version: r.version,
             },
         }
+    }
+
+    /// The conversation as the screen shows it: what the region holds, then what is still
+    /// on its way. Nothing after a duress cancel or for a silent alarm.
+    pub fn conversation(&self) -> Vec<ShownMessage> {
+        if self.duress || self.silent {
+            return Vec::new();
+        }
+        let held = self.receipt.iter().flat_map(|r| &r.messages);
+        let mut out: Vec<ShownMessage> = held
+            .map(|m: &AlarmMessage| ShownMessage {
+                id: m.id,
+                from: m.from,
+                author: m.author.clone(),
+                text: m.text.clone(),
+                at: m.at,
+                sending: false,
+            })
+            .collect();
+        for p in &self.pending_messages {
+            if !out.iter().any(|m| m.id == p.id) {
+                out.push(ShownMessage {
+                    id: p.id,
+                    from: MessageFrom::Person,
+                    author: String::new(),
+                    text: p.text.clone(),
+                    at: p.created_at,
+                    sending: true,
+                });
+            }
+        }
+        out
     }
 
     /// Takes a receipt from the server unless an older one arrives late.
@@ -393,6 +506,11 @@ pub enum Step {
     Send,
     /// `POST` the cancel (again). The alarm itself reached the server.
     Cancel,
+    /// `PUT` the person's oldest message not yet received (again).
+    SendMessage {
+        /// The message's id.
+        id: Uuid,
+    },
     /// Wait on the server for an acknowledgement or other change.
     WaitForChange {
         /// The version the app has.
@@ -468,7 +586,7 @@ mod tests {
         assert_eq!(a.phase(now), Phase::Blocked);
         a.cancel_requested_at = Some(now);
         assert_eq!(a.phase(now), Phase::Cancelled);
-        assert_eq!(a.next_step(), Step::Done);
+        assert_eq!(a.next_step(now), Step::Done);
         a.duress = true;
         assert!(!a.settled(), "a duress cancel keeps trying");
         // Linked but not answering: the cancel waits to reach the region.
@@ -499,6 +617,7 @@ mod tests {
             drill: false,
             escalated_to: vec!["Sara Säkerhet".into()],
             duress: true,
+            messages: Vec::new(),
         });
         let plain = AlarmView::of(&a, later(10), Some("varn.example".into()));
         assert_eq!(plain.acknowledged_by.as_deref(), Some("Hanna Handläggare"));
@@ -571,6 +690,7 @@ mod tests {
     fn alarm() -> LocalAlarm {
         LocalAlarm {
             silent: false,
+            pending_messages: Vec::new(),
             id: Uuid::now_v7(),
             triggered_at: "2026-11-24T10:00:00Z".parse().unwrap(),
             meeting: String::new(),
@@ -598,6 +718,7 @@ mod tests {
             drill: false,
             escalated_to: Vec::new(),
             duress: false,
+            messages: Vec::new(),
         }
     }
 
@@ -668,7 +789,13 @@ mod tests {
         assert!(a.apply(receipt(AlarmStatus::Acknowledged, 2)));
         assert_eq!(a.phase(at("2026-11-24T10:05:00Z")), Phase::Acknowledged);
         assert!(a.settled());
-        assert_eq!(a.next_step(), Step::Done);
+        // Acknowledged and still open: it listens, so what the officer writes arrives; after
+        // the alarm's open time it is done.
+        assert_eq!(
+            a.next_step(at("2026-11-24T10:05:00Z")),
+            Step::WaitForChange { after_version: 2 }
+        );
+        assert_eq!(a.next_step(at("2026-11-24T22:00:00Z")), Step::Done);
     }
 
     #[test]
@@ -695,25 +822,28 @@ mod tests {
     #[test]
     fn steps_follow_the_alarm() {
         let mut a = alarm();
-        assert_eq!(a.next_step(), Step::Send);
+        assert_eq!(a.next_step(at("2026-11-24T10:00:30Z")), Step::Send);
         // A cancel before the alarm reached the server: the alarm goes first.
         a.cancel_requested_at = Some(at("2026-11-24T10:00:02Z"));
-        assert_eq!(a.next_step(), Step::Send);
+        assert_eq!(a.next_step(at("2026-11-24T10:00:30Z")), Step::Send);
         assert_eq!(a.phase(at("2026-11-24T10:00:30Z")), Phase::Cancelling);
         a.apply(receipt(AlarmStatus::Open, 1));
-        assert_eq!(a.next_step(), Step::Cancel);
+        assert_eq!(a.next_step(at("2026-11-24T10:00:30Z")), Step::Cancel);
         a.apply(receipt(AlarmStatus::Cancelled, 2));
-        assert_eq!(a.next_step(), Step::Done);
+        assert_eq!(a.next_step(at("2026-11-24T10:00:30Z")), Step::Done);
         assert_eq!(a.phase(at("2026-11-24T10:00:30Z")), Phase::Cancelled);
 
         let mut b = alarm();
         b.apply(receipt(AlarmStatus::Open, 1));
-        assert_eq!(b.next_step(), Step::WaitForChange { after_version: 1 });
+        assert_eq!(
+            b.next_step(at("2026-11-24T10:00:30Z")),
+            Step::WaitForChange { after_version: 1 }
+        );
         // Acknowledged, then cancelled by the person: the cancel still goes out.
         b.apply(receipt(AlarmStatus::Acknowledged, 2));
         b.cancel_requested_at = Some(at("2026-11-24T10:01:00Z"));
         assert!(!b.settled());
-        assert_eq!(b.next_step(), Step::Cancel);
+        assert_eq!(b.next_step(at("2026-11-24T10:00:30Z")), Step::Cancel);
     }
 
     #[test]
@@ -722,14 +852,14 @@ mod tests {
         a.apply(receipt(AlarmStatus::Open, 1));
         a.cancel_requested_at = Some(at("2026-11-24T10:00:05Z"));
         a.duress = true;
-        assert_eq!(a.next_step(), Step::Cancel);
+        assert_eq!(a.next_step(at("2026-11-24T10:00:30Z")), Step::Cancel);
         assert_eq!(a.phase(at("2026-11-24T10:00:06Z")), Phase::Cancelling);
         // The server keeps it open but confirms the duress: the screen says cancelled.
         let mut held = receipt(AlarmStatus::Open, 2);
         held.duress = true;
         a.apply(held);
         assert!(a.settled());
-        assert_eq!(a.next_step(), Step::Done);
+        assert_eq!(a.next_step(at("2026-11-24T10:00:30Z")), Step::Done);
         assert_eq!(a.phase(at("2026-11-24T10:00:07Z")), Phase::Cancelled);
         // An officer acknowledges later: the device still shows only the cancel.
         let mut acked = receipt(AlarmStatus::Acknowledged, 3);
@@ -742,12 +872,100 @@ mod tests {
         let mut b = alarm();
         b.cancel_requested_at = Some(at("2026-11-24T10:00:05Z"));
         b.duress = true;
-        assert_eq!(b.next_step(), Step::Send);
+        assert_eq!(b.next_step(at("2026-11-24T10:00:30Z")), Step::Send);
         b.apply(receipt(AlarmStatus::Open, 1));
         assert!(!b.settled());
         assert_eq!(b.phase(at("2026-11-24T10:00:07Z")), Phase::Cancelling);
         b.apply(receipt(AlarmStatus::Cancelled, 2));
-        assert_eq!(b.next_step(), Step::Done);
+        assert_eq!(b.next_step(at("2026-11-24T10:00:30Z")), Step::Done);
+    }
+
+    /// The alarm and its cancel always go before a message; a message goes once the region
+    /// has the alarm; the conversation shows what the region holds, then what is on its way;
+    /// nothing is written or shown after a cancel or under duress.
+    #[test]
+    fn messages_wait_for_the_alarm_and_never_outlive_a_cancel_or_duress() {
+        let now = at("2026-11-24T10:00:30Z");
+        let mut a = alarm();
+        let note = PendingMessage {
+            id: Uuid::now_v7(),
+            text: "Jag kan inte prata".into(),
+            created_at: now,
+        };
+        a.pending_messages.push(note.clone());
+        assert!(!a.can_write(now), "the region does not have the alarm yet");
+        assert_eq!(a.next_step(now), Step::Send);
+        a.apply(receipt(AlarmStatus::Open, 1));
+        assert_eq!(a.next_step(now), Step::SendMessage { id: note.id });
+        let shown = a.conversation();
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0].sending && shown[0].from == MessageFrom::Person);
+
+        // Received: the region's copy replaces the one on its way, the officer's answer follows.
+        let mut r = receipt(AlarmStatus::Acknowledged, 3);
+        r.messages = vec![
+            AlarmMessage {
+                id: note.id,
+                from: MessageFrom::Person,
+                author: "Anna".into(),
+                text: note.text.clone(),
+                at: now,
+            },
+            AlarmMessage {
+                id: Uuid::now_v7(),
+                from: MessageFrom::Officer,
+                author: "Hanna".into(),
+                text: "Hjälp är på väg".into(),
+                at: now,
+            },
+        ];
+        a.apply(r);
+        a.pending_messages.clear();
+        let shown = a.conversation();
+        assert_eq!(shown.len(), 2);
+        assert!(!shown[0].sending);
+        assert_eq!(shown[1].text, "Hjälp är på väg");
+        assert_eq!(a.next_step(now), Step::WaitForChange { after_version: 3 });
+
+        // A cancel goes before anything written after it; then nothing more can be written.
+        a.pending_messages.push(note.clone());
+        a.cancel_requested_at = Some(now);
+        assert!(!a.can_write(now));
+        assert_eq!(a.next_step(now), Step::Cancel);
+        a.apply(receipt(AlarmStatus::Cancelled, 4));
+        assert_eq!(a.next_step(now), Step::Done);
+
+        // Under duress: no conversation on the screen, whatever the receipt holds.
+        let mut d = alarm();
+        let mut held = receipt(AlarmStatus::Open, 2);
+        held.duress = true;
+        held.messages = vec![AlarmMessage {
+            id: Uuid::now_v7(),
+            from: MessageFrom::Officer,
+            author: "Hanna".into(),
+            text: "Svara om du kan".into(),
+            at: now,
+        }];
+        d.apply(held);
+        d.duress = true;
+        d.cancel_requested_at = Some(now);
+        assert!(d.conversation().is_empty());
+        assert!(!AlarmView::of(&d, now, None).can_write);
+    }
+
+    #[test]
+    fn the_quick_texts_have_both_languages_and_distinct_keys() {
+        for list in [&QUICK_TO_PERSON[..], &QUICK_FROM_PERSON[..]] {
+            let mut keys: Vec<&str> = list.iter().map(|(k, _, _)| *k).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), list.len());
+            for (_, sv, en) in list {
+                assert!(
+                    crate::wire::message_text(sv).is_ok() && crate::wire::message_text(en).is_ok()
+                );
+            }
+        }
     }
 
     #[test]

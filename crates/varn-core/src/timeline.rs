@@ -41,6 +41,8 @@ pub fn kind_label(kind: &str) -> &str {
         EventKind::CheckedIn => "Incheckad (enhetens klocka)",
         EventKind::CheckinOverdue => "Missad utcheckning – larm",
         EventKind::CheckedOut => "Utcheckad",
+        EventKind::MessageToPerson => "Meddelande till personen",
+        EventKind::MessageFromPerson => "Meddelande från personen",
     }
 }
 

@@ -208,6 +208,94 @@ pub struct AlarmReceipt {
     /// cancelled, so whoever forced the cancel sees nothing else.
     #[serde(default)]
     pub duress: bool,
+    /// The silent conversation during the alarm, oldest first: what the officer wrote and
+    /// what the person answered. Empty after a duress cancel (the device shows no messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<AlarmMessage>,
+}
+
+/// Longest message during an alarm.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// Who wrote a message during an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFrom {
+    /// A security officer, on the dashboard.
+    Officer,
+    /// The person who raised the alarm, in the app.
+    Person,
+}
+
+impl MessageFrom {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageFrom::Officer => "officer",
+            MessageFrom::Person => "person",
+        }
+    }
+
+    /// The direction of a stored name.
+    pub fn parse(s: &str) -> Option<MessageFrom> {
+        [MessageFrom::Officer, MessageFrom::Person]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+
+    /// The alarm timeline's kind for a message this way.
+    pub fn event_kind(self) -> EventKind {
+        match self {
+            MessageFrom::Officer => EventKind::MessageToPerson,
+            MessageFrom::Person => EventKind::MessageFromPerson,
+        }
+    }
+}
+
+/// One message of the silent conversation during an alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmMessage {
+    /// The writer's client id (UUIDv7): a retry is never stored twice.
+    pub id: Uuid,
+    /// Who wrote it.
+    pub from: MessageFrom,
+    /// The officer's display name, or the person's name.
+    pub author: String,
+    /// The text.
+    pub text: String,
+    /// When the server stored it.
+    pub at: DateTime<Utc>,
+}
+
+/// `PUT /v1/alarms/{id}/messages/{message}`: the person writes during the alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    /// The text (a quick answer or the person's own words).
+    pub text: String,
+}
+
+/// `PUT /v1/me/instructions`: what the person wants responders to know, shown to officers
+/// with every alarm of theirs (empty: nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instructions {
+    /// The text, at most [`MAX_MESSAGE_CHARS`].
+    pub text: String,
+}
+
+/// Checks a message's text: some words, at most [`MAX_MESSAGE_CHARS`], no control
+/// characters but line breaks. Returns it trimmed.
+pub fn message_text(text: &str) -> Result<String, WireError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(WireError::Invalid {
+            field: "text",
+            message: "a message needs some words".into(),
+        });
+    }
+    check_text("text", t, MAX_MESSAGE_CHARS)?;
+    Ok(t.to_string())
 }
 
 /// `POST /v1/alarms/{id}/cancel`: a false alarm.
@@ -372,11 +460,15 @@ pub enum EventKind {
     CheckinOverdue,
     /// Checked out after all (late).
     CheckedOut,
+    /// An officer wrote to the person (the detail is the text).
+    MessageToPerson,
+    /// The person wrote to the region (the detail is the text).
+    MessageFromPerson,
 }
 
 impl EventKind {
     /// Every kind, in the order they usually happen.
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::Triggered,
         EventKind::Stored,
         EventKind::Received,
@@ -390,6 +482,8 @@ impl EventKind {
         EventKind::CheckedIn,
         EventKind::CheckinOverdue,
         EventKind::CheckedOut,
+        EventKind::MessageToPerson,
+        EventKind::MessageFromPerson,
     ];
 
     /// Its name on the wire and in the database.
@@ -408,6 +502,8 @@ impl EventKind {
             EventKind::CheckedIn => "checked_in",
             EventKind::CheckinOverdue => "checkin_overdue",
             EventKind::CheckedOut => "checked_out",
+            EventKind::MessageToPerson => "message_to_person",
+            EventKind::MessageFromPerson => "message_from_person",
         }
     }
 

@@ -12,8 +12,10 @@ use axum::Json;
 use serde::Deserialize;
 use uuid::Uuid;
 use varn_core::wire::{
-    normalize_code, AlarmRequest, AttachmentMeta, CancelRequest, CheckinRequest, CheckoutRequest,
-    DeviceInfo, EnrollRequest, EnrollResponse, EventKind, ReportRequest, TimelineEntry,
+    check_text, message_text, normalize_code, AlarmMessage, AlarmRequest, AttachmentMeta,
+    CancelRequest, CheckinRequest, CheckoutRequest, DeviceInfo, EnrollRequest, EnrollResponse,
+    EventKind, Instructions, MessageFrom, MessageRequest, ReportRequest, TimelineEntry,
+    MAX_MESSAGE_CHARS,
 };
 
 use crate::auth::{self, DeviceAuth};
@@ -103,6 +105,57 @@ pub async fn unlink(State(state): State<AppState>, DeviceAuth(d): DeviceAuth) ->
         .await?;
     tracing::info!(device = %d.id, "device unlinked by the person");
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PUT /v1/alarms/{id}/messages/{message}`: the person writes to the region during the
+/// alarm (silently: a quick answer or their own words). The same message id again answers as
+/// before; the receipt carries the whole conversation.
+pub async fn put_message(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath((id, message)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> Result<Response> {
+    let text = message_text(&req.text)?;
+    let m = AlarmMessage {
+        id: message,
+        from: MessageFrom::Person,
+        author: device.name.clone(),
+        text,
+        at: state.now(),
+    };
+    let (alarm, created) = state
+        .store()
+        .add_alarm_message(&device.region_id, id, Some(device.id), &m)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("no such alarm for this device"),
+            e => e.into(),
+        })?;
+    let receipt = alarm.receipt();
+    if created {
+        tracing::info!(alarm = %id, device = %device.id, "message from the person");
+        state.publish(alarm);
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(receipt)).into_response())
+}
+
+/// `PUT /v1/me/instructions`: what the person wants responders to know (e.g. "ring inte
+/// tillbaka", a code word, medical needs), shown to officers with each of their alarms.
+pub async fn put_instructions(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    ApiJson(req): ApiJson<Instructions>,
+) -> Result<Response> {
+    let text = req.text.trim().to_string();
+    check_text("text", &text, MAX_MESSAGE_CHARS)?;
+    state.store().set_instructions(device.id, &text).await?;
+    Ok(Json(Instructions { text }).into_response())
 }
 
 /// 429 for a device over a quota.

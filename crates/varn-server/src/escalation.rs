@@ -490,6 +490,8 @@ mod tests {
             escalation_step: n,
             escalated_to: Vec::new(),
             duress_at: None,
+            messages: Vec::new(),
+            instructions: String::new(),
         };
         let mut all: Vec<Alarm> = (0..1000).map(|n| alarm("flood", n)).collect();
         all.push(alarm("quiet", 7));

@@ -261,10 +261,12 @@ pub const REPORT_ROUTE: &str = "/v1/reports/{id}";
 pub fn router(state: AppState) -> Router {
     let device = Router::new()
         .route("/v1/me", get(api::me).delete(api::unlink))
+        .route("/v1/me/instructions", put(api::put_instructions))
         .route("/v1/profile", get(api::profile))
         .route("/v1/alarms/{id}", put(api::put_alarm).get(api::get_alarm))
         .route("/v1/alarms/{id}/cancel", post(api::cancel_alarm))
         .route("/v1/alarms/{id}/timeline", get(api::get_timeline))
+        .route("/v1/alarms/{id}/messages/{message}", put(api::put_message))
         .route(
             "/v1/checkins/{id}",
             put(api::put_checkin).get(api::get_checkin),

@@ -215,6 +215,7 @@ impl From<StoreError> for ApiError {
                 ApiError::conflict("taken", format!("{what} is already taken"))
             }
             StoreError::Invalid(why) => ApiError::unprocessable(why),
+            StoreError::Conflict(why) => ApiError::conflict("conflict", why),
         }
     }
 }

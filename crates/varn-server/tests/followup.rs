@@ -274,6 +274,13 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     assert!(res.text().await.unwrap().contains("from"));
+    let res = officer
+        .get(format!("{}/dashboard/api/statistics?colour=red", s.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
     let res = client()
         .get(format!("{}/dashboard/api/statistics", s.url()))
         .send()

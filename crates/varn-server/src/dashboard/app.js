@@ -38,6 +38,11 @@ const STRINGS = {
     statsInCampaign: 'I valrörelsen', statsOutside: 'Utanför', statsDays: 'Dagar', statsPer30: 'Rapporter per 30 dagar',
     statsAlarmsTitle: 'Larm (testlarm räknas inte)', statsAlarmsReal: 'Larm', statsFromCheckin: 'Från missad utcheckning',
     statsAckMedian: 'Tid till kvittens, median', statsAckP90: '90 % inom {v}', statsEscalated: 'Eskalerade',
+    msgTitle: 'Tyst kontakt', msgPlaceholder: 'Skriv till personen …', msgSend: 'Skicka', msgYou: 'Regionen',
+    msgNone: 'Inga meddelanden än. Personen ser det du skriver direkt i appen.',
+    msgDuress: 'Personen tvingades avbryta: enheten visar inga meddelanden. Skriv inget som förutsätter att personen läser.',
+    msgOver: 'Larmet är avbrutet: samtalet är avslutat.', instructions: 'Personens instruktioner till den som hjälper',
+    k_message_to_person: 'meddelande till personen', k_message_from_person: 'meddelande från personen',
     attachments: 'Bilagor', incomplete: 'ej komplett', yes: 'ja', no: 'nej',
     late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
     drill: 'TEST', drillNote: 'Testlarm – ingen fara. Kvittera för att visa att kedjan fungerar.',
@@ -92,6 +97,11 @@ const STRINGS = {
     statsInCampaign: 'In the campaign', statsOutside: 'Outside', statsDays: 'Days', statsPer30: 'Reports per 30 days',
     statsAlarmsTitle: 'Alarms (drills not counted)', statsAlarmsReal: 'Alarms', statsFromCheckin: 'From a missed check-out',
     statsAckMedian: 'Time to acknowledgement, median', statsAckP90: '90 % within {v}', statsEscalated: 'Escalated',
+    msgTitle: 'Silent contact', msgPlaceholder: 'Write to the person …', msgSend: 'Send', msgYou: 'The region',
+    msgNone: 'No messages yet. The person sees what you write at once in the app.',
+    msgDuress: 'The person was forced to cancel: the device shows no messages. Write nothing that assumes the person reads it.',
+    msgOver: 'The alarm was cancelled: the conversation is over.', instructions: 'The person\'s instructions for responders',
+    k_message_to_person: 'message to the person', k_message_from_person: 'message from the person',
     attachments: 'Attachments', incomplete: 'incomplete', yes: 'yes', no: 'no',
     late: 'LATE: reached the server {min} min after it was raised',
     drill: 'TEST', drillNote: 'Drill – no danger. Acknowledge it to show the chain works.',
@@ -262,6 +272,43 @@ async function showTimeline(a, tl) {
     h('a', { href: `/dashboard/api/alarms/${a.id}/timeline.txt`, download: `varn-larm-${a.id}.txt`, class: 'export' }, t('exportText')));
 }
 
+/** What an officer has typed to each alarm's person, kept across the list's redraws. */
+const drafts = new Map();
+
+/** The silent conversation with the person: the messages, quick texts and a field. */
+function conversation(a) {
+  const over = a.status === 'cancelled';
+  const list = h('ol', { class: 'messages', id: `messages-${a.id}` }, (a.messages ?? []).map((m) => h('li', {
+    class: `message from-${m.from}`, 'data-from': m.from,
+  }, h('span', { class: 'msg-meta' }, `${m.from === 'officer' ? m.author : a.who} · ${time(m.at)}`), h('span', { class: 'msg-text' }, m.text))));
+  if (over) return h('section', { class: 'conversation' }, h('h4', {}, t('msgTitle')), list, h('p', { class: 'meta' }, t('msgOver')));
+  const field = h('textarea', { class: 'msg-field', id: `msg-field-${a.id}`, maxlength: 1000, rows: 2, placeholder: t('msgPlaceholder'), 'aria-label': t('msgPlaceholder') }, drafts.get(a.id) ?? '');
+  field.addEventListener('input', () => drafts.set(a.id, field.value));
+  const status = h('p', { class: 'msg-status', role: 'status' });
+  const send = async (text) => {
+    if (!text.trim()) return;
+    try {
+      upsert(await api(`/dashboard/api/alarms/${a.id}/messages`, { method: 'POST', body: JSON.stringify({ id: crypto.randomUUID(), text }) }));
+      drafts.delete(a.id);
+      drawAlarms();
+      document.getElementById(`msg-field-${a.id}`)?.focus();
+    } catch (e) {
+      if (e.status === 401) loginForm(t('sessionEnded'));
+      else status.replaceChildren(h('span', { class: 'error' }, e.message));
+    }
+  };
+  const quick = (vocabulary?.quick_to_person ?? []).map((q) => h('button', {
+    type: 'button', class: 'quick', 'data-quick': q.key, onclick: () => send(lang === 'en' ? q.en : q.sv),
+  }, lang === 'en' ? q.en : q.sv));
+  return h('section', { class: 'conversation' },
+    h('h4', {}, t('msgTitle')),
+    a.duress_at ? h('p', { class: 'meta duress-note' }, t('msgDuress')) : null,
+    (a.messages ?? []).length ? list : h('p', { class: 'meta' }, t('msgNone')),
+    h('div', { class: 'quick-row' }, quick),
+    h('div', { class: 'note-form' }, field, h('button', { type: 'button', class: 'msg-send', id: `msg-send-${a.id}`, onclick: () => send(field.value) }, t('msgSend'))),
+    status);
+}
+
 function alarmItem(a) {
   const badge = { open: t('open'), acknowledged: t('statusAcknowledged'), cancelled: t('statusCancelled') }[a.status];
   const tl = h('div', { class: 'timeline', hidden: true });
@@ -283,6 +330,7 @@ function alarmItem(a) {
       a.meeting ? [h('strong', {}, t('meeting'), ': '), a.meeting, ' '] : null,
       a.place ? [h('strong', {}, t('place'), ': '), a.place, ' '] : null,
       a.message ? [h('strong', {}, t('message'), ': '), a.message] : null),
+    a.instructions ? h('div', { class: 'meta instructions', role: 'note' }, h('strong', {}, t('instructions'), ': '), a.instructions) : null,
     a.status === 'acknowledged' ? h('div', { class: 'meta' }, t('acked', { who: a.acknowledged_by, time: time(a.acknowledged_at) })) : null,
     a.status === 'cancelled' ? h('div', { class: 'meta' }, t('cancelled', { time: time(a.cancelled_at) }), a.cancel_reason ? ` – ${a.cancel_reason}` : '') : null,
     h('div', { class: 'actions' },
@@ -291,6 +339,8 @@ function alarmItem(a) {
         tl.hidden = !tl.hidden;
         if (!tl.hidden) showTimeline(a, tl);
       } }, t('timeline'))),
+    // The conversation while the alarm is live, and kept after it ends.
+    a.status !== 'cancelled' || (a.messages ?? []).length ? conversation(a) : null,
     tl);
 }
 
@@ -314,10 +364,18 @@ function reportShown(list) {
 function drawAlarms() {
   const list = document.getElementById('alarm-list');
   if (!list) return;
+  // The field being typed in keeps its focus and caret across the redraw.
+  const active = document.activeElement?.id?.startsWith('msg-field-') ? document.activeElement : null;
+  const caret = active ? [active.id, active.selectionStart, active.selectionEnd] : null;
   // Open alarms first, then newest first.
   const sorted = [...alarms.values()]
     .sort((a, b) => rank(b) - rank(a) || b.received_at.localeCompare(a.received_at));
   list.replaceChildren(...(sorted.length ? sorted.map(alarmItem) : [h('li', { class: 'empty' }, t('none'))]));
+  if (caret) {
+    const again = document.getElementById(caret[0]);
+    again?.focus();
+    again?.setSelectionRange(caret[1], caret[2]);
+  }
   reportShown(sorted);
   // Drills prove the chain works; they are never counted as alarms.
   const since = Date.now() - 30 * 24 * 3600 * 1000;
@@ -332,6 +390,9 @@ function upsert(a) {
   const old = alarms.get(a.id);
   if (old && old.version >= a.version) return false;
   alarms.set(a.id, a);
+  // The person wrote: heard at once, a drill's too (someone may be hiding).
+  const fromPerson = (x) => (x?.messages ?? []).filter((m) => m.from === 'person').length;
+  if (old && fromPerson(a) > fromPerson(old)) return true;
   if (a.drill) return false;
   if (a.duress_at && !old?.duress_at) return true;
   if (a.status !== 'open') return false;
@@ -565,6 +626,7 @@ async function start() {
     h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }),
     h('h2', {}, t('statistics')), h('div', { class: 'statistics', id: 'statistics' }),
     h('h2', {}, t('devices')), h('ul', { class: 'devices', id: 'device-list' }));
+  await words().catch(() => null);
   drawAlarms();
   listen();
   stopTimers();

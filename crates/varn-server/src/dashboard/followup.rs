@@ -4,7 +4,7 @@
 //! alarm's timeline and every export is recorded before it is answered: if the log cannot
 //! be written, nothing is shown.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,7 +16,7 @@ use varn_core::wire::{check_text, EventType, Followup, IncidentReport, MAX_SHORT
 
 use super::{same_origin, Result, LIST_LIMIT, MAX_NOTE_CHARS};
 use crate::auth::OfficerAuth;
-use crate::problem::{ApiError, ApiJson, ApiPath};
+use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::store::{AuditAction, AuditEntry, AuditQuery, FollowupChange, Officer, Report};
 use crate::AppState;
 
@@ -183,7 +183,7 @@ fn filter_text(p: &StatsParams) -> String {
 pub(super) async fn statistics(
     State(state): State<AppState>,
     OfficerAuth(o): OfficerAuth,
-    Query(p): Query<StatsParams>,
+    ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Result<Response> {
     let f = figures(&state, &o, &p).await?;
     record(
@@ -201,7 +201,7 @@ pub(super) async fn statistics(
 pub(super) async fn statistics_csv(
     State(state): State<AppState>,
     OfficerAuth(o): OfficerAuth,
-    Query(p): Query<StatsParams>,
+    ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Result<Response> {
     let f = figures(&state, &o, &p).await?;
     record(
@@ -282,6 +282,10 @@ pub(super) async fn vocabulary(OfficerAuth(_): OfficerAuth) -> Response {
         "perpetrator": words(Perpetrator::ALL, Perpetrator::as_str, Perpetrator::labels),
         "consequence": words(Consequence::ALL, Consequence::as_str, Consequence::labels),
         "not_reported_reason": words(NotReportedReason::ALL, NotReportedReason::as_str, NotReportedReason::labels),
+        "quick_to_person": varn_core::alarm::QUICK_TO_PERSON
+            .iter()
+            .map(|&(key, sv, en)| Word { key, sv, en })
+            .collect::<Vec<_>>(),
     }))
     .into_response()
 }

@@ -75,6 +75,7 @@ pub fn officer_routes() -> Router<AppState> {
         )
         .route("/dashboard/api/alarms/{id}/shown", post(shown))
         .route("/dashboard/api/alarms/{id}/notes", post(add_note))
+        .route("/dashboard/api/alarms/{id}/messages", post(send_message))
         .route("/dashboard/api/checkins", get(checkins))
         .route("/dashboard/api/reports", get(followup::reports))
         .route("/dashboard/api/reports/{id}", get(followup::report))
@@ -435,6 +436,50 @@ async fn add_note(
         .add_alarm_event(&o.region_id, id, &event)
         .await?;
     Ok(Json(state.store().alarm_events(&o.region_id, id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfficerMessage {
+    /// The page's id for the message (UUIDv7): a resend is stored once.
+    id: Uuid,
+    text: String,
+}
+
+/// `POST …/messages`: an officer writes to the person during the alarm. The person's app
+/// shows it at once (its long-poll wakes); after a duress cancel it is kept for the region
+/// only and the person's device never shows it.
+async fn send_message(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<OfficerMessage>,
+) -> Result<Response> {
+    same_origin(&headers)?;
+    let text = varn_core::wire::message_text(&req.text)?;
+    let m = varn_core::wire::AlarmMessage {
+        id: req.id,
+        from: varn_core::wire::MessageFrom::Officer,
+        author: o.display_name.clone(),
+        text,
+        at: state.now(),
+    };
+    let (alarm, created) = state
+        .store()
+        .add_alarm_message(&o.region_id, id, None, &m)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => {
+                ApiError::not_found("no such alarm in your region")
+            }
+            e => e.into(),
+        })?;
+    if created {
+        tracing::info!(alarm = %id, officer = %o.id, "message to the person");
+        state.publish(alarm.clone());
+    }
+    Ok(Json(alarm).into_response())
 }
 
 /// Active check-ins with their deadlines, and missed ones not yet checked out, with the

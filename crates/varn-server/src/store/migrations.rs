@@ -502,6 +502,36 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 ",
     },
+    Migration {
+        intent: "The silent conversation during an alarm (officer and person, each message \
+                 once by its client id) and what the person wants responders to know.",
+        sqlite: "
+CREATE TABLE alarm_messages (
+    id        TEXT PRIMARY KEY NOT NULL,
+    alarm_id  TEXT NOT NULL REFERENCES alarms (id),
+    region_id TEXT NOT NULL,
+    sender    TEXT NOT NULL,
+    author    TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
+CREATE INDEX alarm_messages_by_alarm ON alarm_messages (alarm_id, at);
+ALTER TABLE devices ADD COLUMN instructions TEXT NOT NULL DEFAULT '';
+",
+        postgres: "
+CREATE TABLE alarm_messages (
+    id        UUID PRIMARY KEY,
+    alarm_id  UUID NOT NULL REFERENCES alarms (id),
+    region_id TEXT NOT NULL,
+    sender    TEXT NOT NULL,
+    author    TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    at        TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX alarm_messages_by_alarm ON alarm_messages (alarm_id, at);
+ALTER TABLE devices ADD COLUMN instructions TEXT NOT NULL DEFAULT '';
+",
+    },
 ];
 
 /// The SQLite steps, in order.

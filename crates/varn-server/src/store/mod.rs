@@ -17,9 +17,9 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 use varn_core::stats::{AlarmFacts, ReportFacts};
 use varn_core::wire::{
-    AlarmReceipt, AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest, CheckinReceipt,
-    CheckinRequest, CheckinStatus, CheckoutOutcome, CheckoutRequest, Followup, FollowupState,
-    ReportReceipt, ReportRequest, Role, TimelineEntry, UploadStatus,
+    AlarmMessage, AlarmReceipt, AlarmRequest, AlarmStatus, AttachmentMeta, CancelRequest,
+    CheckinReceipt, CheckinRequest, CheckinStatus, CheckoutOutcome, CheckoutRequest, Followup,
+    FollowupState, ReportReceipt, ReportRequest, Role, TimelineEntry, UploadStatus,
 };
 
 /// A device (one person's app) as the server knows it.
@@ -165,6 +165,12 @@ pub struct Alarm {
     /// When the person cancelled it with the duress PIN: forced to cancel, so it stays open
     /// and comes first on the dashboard.
     pub duress_at: Option<DateTime<Utc>>,
+    /// The silent conversation between officers and the person, oldest first.
+    #[serde(default)]
+    pub messages: Vec<AlarmMessage>,
+    /// What the person wants responders to know (from the app's settings).
+    #[serde(default)]
+    pub instructions: String,
 }
 
 impl Alarm {
@@ -181,7 +187,44 @@ impl Alarm {
             drill: self.drill,
             escalated_to: self.escalated_to.clone(),
             duress: self.duress_at.is_some(),
+            // Whoever forced the duress cancel must see nothing of the conversation.
+            messages: if self.duress_at.is_some() {
+                Vec::new()
+            } else {
+                self.messages.clone()
+            },
         }
+    }
+}
+
+/// The most messages one alarm holds (both ways): a conversation, not a channel to flood.
+pub const MAX_MESSAGES_PER_ALARM: usize = 200;
+
+/// Whether a message may be added to `alarm` (decided once for both backends): not to a
+/// cancelled alarm, and not past [`MAX_MESSAGES_PER_ALARM`].
+pub(crate) fn message_allowed(alarm: &Alarm) -> Result<(), StoreError> {
+    if alarm.status == AlarmStatus::Cancelled {
+        return Err(StoreError::Conflict(
+            "the alarm was cancelled: the conversation is over".into(),
+        ));
+    }
+    if alarm.messages.len() >= MAX_MESSAGES_PER_ALARM {
+        return Err(StoreError::Conflict(format!(
+            "an alarm holds at most {MAX_MESSAGES_PER_ALARM} messages"
+        )));
+    }
+    Ok(())
+}
+
+/// A message stored again with the same id: the same message is a repeat (answered as
+/// before); anything else under that id is refused.
+pub(crate) fn same_message(stored: &AlarmMessage, new: &AlarmMessage) -> Result<(), StoreError> {
+    if stored.from == new.from && stored.text == new.text && stored.author == new.author {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "this message id was already used for another message".into(),
+        ))
     }
 }
 
@@ -676,6 +719,9 @@ pub enum StoreError {
     /// A change that is not allowed, with why.
     #[error("{0}")]
     Invalid(String),
+    /// A change that conflicts with what is stored, with why.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// What the region server stores. One transaction per call.
@@ -897,6 +943,21 @@ pub trait Store: Send + Sync + 'static {
         change: &FollowupChange,
         now: DateTime<Utc>,
     ) -> Result<Report, StoreError>;
+
+    /// Adds a message to an alarm of the region (`device`: written by that device, whose
+    /// alarm it must be), writes it on the timeline and raises the alarm's version so that
+    /// long-polls and dashboards see it. The same message again is a repeat; answers the
+    /// alarm and whether this call added it.
+    async fn add_alarm_message(
+        &self,
+        region_id: &str,
+        alarm_id: Uuid,
+        device: Option<Uuid>,
+        message: &AlarmMessage,
+    ) -> Result<(Alarm, bool), StoreError>;
+
+    /// Sets what the person wants responders to know, shown with their alarms.
+    async fn set_instructions(&self, device: Uuid, text: &str) -> Result<(), StoreError>;
 
     /// The facts of a region's reports that happened from `from` to `to` (days, inclusive).
     async fn report_facts(

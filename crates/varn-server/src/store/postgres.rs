@@ -36,7 +36,7 @@ use varn_core::wire::{
 };
 
 use varn_core::stats::{consequences_column, consequences_from_column, AlarmFacts, ReportFacts};
-use varn_core::wire::{FollowupState, IncidentReport, TimelineEntry};
+use varn_core::wire::{AlarmMessage, FollowupState, IncidentReport, MessageFrom, TimelineEntry};
 
 use super::{
     Alarm, AlarmEvent, Attachment, AuditEntry, AuditQuery, Checkin, ChunkVerdict, Device,
@@ -475,7 +475,7 @@ fn officer_row(r: &Row) -> Result<Officer, StoreError> {
 const ALARM_COLS: &str = "a.id, a.region_id, a.device_id, d.name, a.triggered_at, a.received_at,
     a.meeting, a.place, a.message, a.status, a.acknowledged_at, a.acknowledged_by,
     a.cancelled_at, a.cancel_reason, a.version, a.drill, a.escalation_step, a.escalated_to,
-    a.duress_at";
+    a.duress_at, d.instructions";
 
 fn alarm_row(r: &Row) -> Result<Alarm, StoreError> {
     Ok(Alarm {
@@ -499,7 +499,37 @@ fn alarm_row(r: &Row) -> Result<Alarm, StoreError> {
         escalated_to: serde_json::from_str(r.try_get(17)?)
             .map_err(|e| StoreError::Backend(format!("stored escalation list: {e}")))?,
         duress_at: r.try_get(18)?,
+        instructions: r.try_get(19)?,
+        messages: Vec::new(),
     })
+}
+
+/// An alarm's conversation, oldest first.
+async fn messages_of(c: &impl GenericClient, alarm: Uuid) -> Result<Vec<AlarmMessage>, StoreError> {
+    c.all(
+        "SELECT id, sender, author, text, at FROM alarm_messages WHERE alarm_id = $1
+         ORDER BY at, id",
+        &[&alarm],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let sender: &str = r.try_get(1)?;
+        Ok(AlarmMessage {
+            id: r.try_get(0)?,
+            from: MessageFrom::parse(sender)
+                .ok_or_else(|| StoreError::Backend(format!("unknown sender {sender}")))?,
+            author: r.try_get(2)?,
+            text: r.try_get(3)?,
+            at: r.try_get(4)?,
+        })
+    })
+    .collect()
+}
+
+async fn with_messages(c: &impl GenericClient, mut a: Alarm) -> Result<Alarm, StoreError> {
+    a.messages = messages_of(c, a.id).await?;
+    Ok(a)
 }
 
 /// One alarm with its device's name; `lock` takes its row for the rest of the transaction.
@@ -512,11 +542,10 @@ async fn load_alarm(
         "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id WHERE a.id = $1{}",
         if lock { " FOR UPDATE OF a" } else { "" }
     );
-    c.opt(&sql, &[&id])
-        .await?
-        .as_ref()
-        .map(alarm_row)
-        .transpose()
+    match c.opt(&sql, &[&id]).await? {
+        Some(r) => Ok(Some(with_messages(c, alarm_row(&r)?).await?)),
+        None => Ok(None),
+    }
 }
 
 async fn add_event(
@@ -1267,17 +1296,20 @@ impl Store for PgStore {
 
     async fn alarms(&self, region_id: &str, limit: u32) -> Result<Vec<Alarm>, StoreError> {
         let c = self.conn().await?;
-        c.all(
-            &format!(
-                "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
+        let list = c
+            .all(
+                &format!(
+                    "SELECT {ALARM_COLS} FROM alarms a JOIN devices d ON d.id = a.device_id
                  WHERE a.region_id = $1 ORDER BY a.received_at DESC LIMIT $2"
-            ),
-            &[&region_id, &i64::from(limit)],
-        )
-        .await?
-        .iter()
-        .map(alarm_row)
-        .collect()
+                ),
+                &[&region_id, &i64::from(limit)],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(list.len());
+        for r in &list {
+            out.push(with_messages(&c, alarm_row(r)?).await?);
+        }
+        Ok(out)
     }
 
     async fn alarm_events(&self, region_id: &str, id: Uuid) -> Result<Vec<AlarmEvent>, StoreError> {
@@ -1793,6 +1825,82 @@ impl Store for PgStore {
         Ok(out)
     }
 
+    async fn add_alarm_message(
+        &self,
+        region_id: &str,
+        alarm_id: Uuid,
+        device: Option<Uuid>,
+        message: &AlarmMessage,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        // The alarm's row lock orders messages written at once on several instances.
+        let alarm = load_alarm(&tx, alarm_id, true)
+            .await?
+            .filter(|a| a.region_id == region_id)
+            .filter(|a| device.is_none_or(|d| a.device_id == d))
+            .ok_or(StoreError::NotFound)?;
+        if let Some(stored) = alarm.messages.iter().find(|m| m.id == message.id) {
+            super::same_message(stored, message)?;
+            return Ok((alarm, false));
+        }
+        super::message_allowed(&alarm)?;
+        let inserted = tx
+            .run(
+                "INSERT INTO alarm_messages (id, alarm_id, region_id, sender, author, text, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &message.id,
+                    &alarm_id,
+                    &region_id,
+                    &message.from.as_str(),
+                    &message.author,
+                    &message.text,
+                    &message.at,
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(
+                "this message id was already used for another message".into(),
+            ));
+        }
+        add_event(
+            &tx,
+            alarm_id,
+            message.at,
+            message.from.event_kind().as_str(),
+            &message.author,
+            &message.text,
+        )
+        .await?;
+        tx.run(
+            "UPDATE alarms SET version = version + 1 WHERE id = $1",
+            &[&alarm_id],
+        )
+        .await?;
+        let alarm = load_alarm(&tx, alarm_id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.announce(&tx, &alarm).await?;
+        tx.commit().await?;
+        Ok((alarm, true))
+    }
+
+    async fn set_instructions(&self, device: Uuid, text: &str) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        let n = c
+            .run(
+                "UPDATE devices SET instructions = $2 WHERE id = $1",
+                &[&device, &text],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn follow_up(
         &self,
         region_id: &str,
@@ -2022,11 +2130,13 @@ impl Store for PgStore {
                 &[&cutoff],
             )
             .await?;
-            tx.run(
-                &format!("DELETE FROM alarm_events WHERE alarm_id IN ({OLD})"),
-                &[&cutoff],
-            )
-            .await?;
+            for table in ["alarm_events", "alarm_messages"] {
+                tx.run(
+                    &format!("DELETE FROM {table} WHERE alarm_id IN ({OLD})"),
+                    &[&cutoff],
+                )
+                .await?;
+            }
             purged.alarms = tx
                 .run(
                     "DELETE FROM alarms WHERE received_at < $1

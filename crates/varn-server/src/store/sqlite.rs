@@ -21,7 +21,7 @@ use varn_core::wire::{
 };
 
 use varn_core::stats::{consequences_column, consequences_from_column, AlarmFacts, ReportFacts};
-use varn_core::wire::{FollowupState, IncidentReport, TimelineEntry};
+use varn_core::wire::{AlarmMessage, FollowupState, IncidentReport, MessageFrom, TimelineEntry};
 
 use super::{
     Alarm, AlarmEvent, Attachment, AuditEntry, AuditQuery, Checkin, ChunkVerdict, Device,
@@ -191,7 +191,7 @@ fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
 const ALARM_COLS: &str = "a.id, a.region_id, a.device_id, d.name, a.triggered_at, a.received_at,
     a.meeting, a.place, a.message, a.status, a.acknowledged_at, a.acknowledged_by,
     a.cancelled_at, a.cancel_reason, a.version, a.drill, a.escalation_step, a.escalated_to,
-    a.duress_at";
+    a.duress_at, d.instructions";
 
 fn alarm_row(r: &Row<'_>) -> rusqlite::Result<Alarm> {
     Ok(Alarm {
@@ -216,7 +216,39 @@ fn alarm_row(r: &Row<'_>) -> rusqlite::Result<Alarm> {
             rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, Box::new(e))
         })?,
         duress_at: opt_ts(r.get(18)?)?,
+        instructions: r.get(19)?,
+        messages: Vec::new(),
     })
+}
+
+/// An alarm's conversation, oldest first.
+fn messages_of(c: &Connection, alarm: Uuid) -> rusqlite::Result<Vec<AlarmMessage>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, sender, author, text, at FROM alarm_messages WHERE alarm_id = ?1
+         ORDER BY at, rowid",
+    )?;
+    let rows = stmt.query_map([alarm.to_string()], |r| {
+        let sender: String = r.get(1)?;
+        Ok(AlarmMessage {
+            id: parse_uuid(&r.get::<_, String>(0)?)?,
+            from: MessageFrom::parse(&sender).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    format!("unknown sender {sender}").into(),
+                )
+            })?,
+            author: r.get(2)?,
+            text: r.get(3)?,
+            at: parse_ts(&r.get::<_, String>(4)?)?,
+        })
+    })?;
+    rows.collect()
+}
+
+fn with_messages(c: &Connection, mut a: Alarm) -> rusqlite::Result<Alarm> {
+    a.messages = messages_of(c, a.id)?;
+    Ok(a)
 }
 
 fn load_alarm(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Alarm>> {
@@ -225,7 +257,9 @@ fn load_alarm(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Alarm>> {
         [id.to_string()],
         alarm_row,
     )
-    .optional()
+    .optional()?
+    .map(|a| with_messages(c, a))
+    .transpose()
 }
 
 fn add_event(
@@ -951,7 +985,11 @@ impl Store for SqliteStore {
                  WHERE a.region_id = ?1 ORDER BY a.received_at DESC LIMIT ?2"
             ))?;
             let rows = stmt.query_map(params![region, limit], alarm_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            let list = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(list
+                .into_iter()
+                .map(|a| with_messages(c, a))
+                .collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
@@ -1408,6 +1446,80 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_alarm_message(
+        &self,
+        region_id: &str,
+        alarm_id: Uuid,
+        device: Option<Uuid>,
+        message: &AlarmMessage,
+    ) -> Result<(Alarm, bool), StoreError> {
+        let (region, message) = (region_id.to_string(), message.clone());
+        self.write(move |c| {
+            let alarm = load_alarm(c, alarm_id)?
+                .filter(|a| a.region_id == region)
+                .filter(|a| device.is_none_or(|d| a.device_id == d))
+                .ok_or(StoreError::NotFound)?;
+            if let Some(stored) = alarm.messages.iter().find(|m| m.id == message.id) {
+                super::same_message(stored, &message)?;
+                return Ok((alarm, false));
+            }
+            let taken: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM alarm_messages WHERE id = ?1)",
+                [message.id.to_string()],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(StoreError::Conflict(
+                    "this message id was already used for another message".into(),
+                ));
+            }
+            super::message_allowed(&alarm)?;
+            c.execute(
+                "INSERT INTO alarm_messages (id, alarm_id, region_id, sender, author, text, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    message.id.to_string(),
+                    alarm_id.to_string(),
+                    region,
+                    message.from.as_str(),
+                    message.author,
+                    message.text,
+                    ts(message.at)
+                ],
+            )?;
+            add_event(
+                c,
+                alarm_id,
+                message.at,
+                message.from.event_kind().as_str(),
+                &message.author,
+                &message.text,
+            )?;
+            c.execute(
+                "UPDATE alarms SET version = version + 1 WHERE id = ?1",
+                [alarm_id.to_string()],
+            )?;
+            let alarm = load_alarm(c, alarm_id)?.ok_or(StoreError::NotFound)?;
+            Ok((alarm, true))
+        })
+        .await
+    }
+
+    async fn set_instructions(&self, device: Uuid, text: &str) -> Result<(), StoreError> {
+        let text = text.to_string();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE devices SET instructions = ?2 WHERE id = ?1",
+                params![device.to_string(), text],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn follow_up(
         &self,
         region_id: &str,
@@ -1631,10 +1743,12 @@ impl Store for SqliteStore {
                     ),
                     [&cutoff],
                 )?;
-                c.execute(
-                    &format!("DELETE FROM alarm_events WHERE alarm_id IN ({OLD})"),
-                    [&cutoff],
-                )?;
+                for table in ["alarm_events", "alarm_messages"] {
+                    c.execute(
+                        &format!("DELETE FROM {table} WHERE alarm_id IN ({OLD})"),
+                        [&cutoff],
+                    )?;
+                }
                 purged.alarms = c.execute(
                     "DELETE FROM alarms WHERE received_at < ?1
                         AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL",

@@ -503,3 +503,88 @@ async fn with_sslmode_require_every_connection_is_tls_to_a_certificate_it_trusts
         "a plain connection"
     );
 }
+
+/// The conversation across instances: the officer writes on B, the person's long-poll on A
+/// wakes with it; the person answers on A, B's dashboard feed shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_cross_instances_both_ways() {
+    let (a, b, _) = two_instances(Arc::new(SystemClock)).await;
+    let officer = b.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let mut feed = officer
+        .get(format!("{}/dashboard/api/events", b.url()))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut buf = String::new();
+    let device = a.enroll("Anna Andersson").await;
+    let id = a
+        .raise(&device, json!({ "triggered_at": chrono::Utc::now() }))
+        .await;
+    let first: AlarmReceipt = client()
+        .get(format!("{}/v1/alarms/{id}", a.url()))
+        .bearer_auth(&device.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let poll = {
+        let url = format!(
+            "{}/v1/alarms/{id}?after_version={}&wait=30",
+            a.url(),
+            first.version
+        );
+        let token = device.token.clone();
+        tokio::spawn(async move {
+            let r: AlarmReceipt = client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let res = officer
+        .post(format!("{}/dashboard/api/alarms/{id}/messages", b.url()))
+        .header("origin", b.url())
+        .json(&json!({ "id": Uuid::now_v7(), "text": "Hjälp är på väg" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let woken = tokio::time::timeout(WAIT, poll)
+        .await
+        .expect("the long-poll on A woke")
+        .unwrap();
+    assert_eq!(
+        woken.messages.last().map(|m| m.text.as_str()),
+        Some("Hjälp är på väg")
+    );
+
+    let res = client()
+        .put(format!(
+            "{}/v1/alarms/{id}/messages/{}",
+            a.url(),
+            Uuid::now_v7()
+        ))
+        .bearer_auth(&device.token)
+        .json(&json!({ "text": "Jag är i säkerhet" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    wait_event(&mut feed, &mut buf, id, |v| {
+        v["messages"].as_array().is_some_and(|m| {
+            m.iter()
+                .any(|m| m["text"] == "Jag är i säkerhet" && m["from"] == "person")
+        })
+    })
+    .await;
+}

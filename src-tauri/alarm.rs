@@ -482,7 +482,9 @@ impl AlarmService {
                 }
             };
             let urgent =
-                matches!(step, Step::Send | Step::Cancel).then(|| Urgent::new(&self.urgent));
+                // The person's words during an alarm go as fast as the alarm: sync waits.
+                matches!(step, Step::Send | Step::Cancel | Step::SendMessage { .. })
+                    .then(|| Urgent::new(&self.urgent));
             let result = match step {
                 Step::Send => {
                     let req = AlarmRequest {

@@ -577,6 +577,11 @@ impl SyncService {
         for id in ids {
             let receipt = match client.report_receipt(id).await {
                 Ok(r) => r,
+                // Not there (the region's retention removed it after closing): the next one.
+                Err(e) if !e.is_retryable() => {
+                    tracing::info!(report = %id, "the region has no follow-up of the report: {e}");
+                    continue;
+                }
                 Err(e) => {
                     tracing::info!(report = %id, "the report's follow-up could not be fetched: {e}");
                     return;

@@ -137,12 +137,7 @@ pub async fn put_message(
         tracing::info!(alarm = %id, device = %device.id, "message from the person");
         state.publish(alarm);
     }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(receipt)).into_response())
+    Ok(stored(created, receipt))
 }
 
 /// `PUT /v1/me/instructions`: what the person wants responders to know (e.g. "ring inte
@@ -156,6 +151,17 @@ pub async fn put_instructions(
     check_text("text", &text, MAX_MESSAGE_CHARS)?;
     state.store().set_instructions(device.id, &text).await?;
     Ok(Json(Instructions { text }).into_response())
+}
+
+/// The answer to an idempotent write: 201 with what was stored when this request stored it,
+/// 200 with the same when it was there already (a retry).
+fn stored<T: serde::Serialize>(created: bool, body: T) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
 }
 
 /// 429 for a device over a quota.
@@ -263,12 +269,7 @@ pub async fn put_alarm(
         }
         state.publish(alarm);
     }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(receipt)).into_response())
+    Ok(stored(created, receipt))
 }
 
 /// Query of `GET /v1/alarms/{id}`.
@@ -517,12 +518,7 @@ pub async fn put_report(
             Ok(r) => r,
             Err(answer) => return Ok(answer),
         };
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(receipt)).into_response())
+    Ok(stored(created, receipt))
 }
 
 /// `GET /v1/reports/{id}`: the device's receipt for its own report.

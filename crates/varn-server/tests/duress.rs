@@ -34,20 +34,6 @@ async fn device_timeline(s: &TestServer, d: &EnrollResponse, id: Uuid) -> reqwes
         .unwrap()
 }
 
-async fn dashboard_alarm(s: &TestServer, officer: &reqwest::Client, id: Uuid) -> Value {
-    let list: Vec<Value> = officer
-        .get(format!("{}/dashboard/api/alarms", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list.into_iter()
-        .find(|a| a["id"] == id.to_string())
-        .expect("the alarm is on the dashboard")
-}
-
 fn kinds(events: &[TimelineEntry]) -> Vec<&str> {
     events.iter().map(|e| e.kind.as_str()).collect()
 }
@@ -98,7 +84,7 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
     assert_eq!(plain.version, r.version);
 
     // The dashboard sees it marked, first in line.
-    let a = dashboard_alarm(&s, &officer, id).await;
+    let a = s.dashboard_alarm(&officer, id).await;
     assert!(a["duress_at"].is_string(), "{a}");
     assert_eq!(a["status"], "open");
 

@@ -9,7 +9,7 @@ use chrono::Utc;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use varn_core::wire::{AlarmReceipt, EnrollResponse};
+use varn_core::wire::EnrollResponse;
 use varn_server::clock::{Clock, ManualClock};
 use varn_server::escalation::{self, Notice};
 use varn_server::testkit::{http_client as client, TestServer, ESCALATION_LIST};
@@ -23,18 +23,6 @@ async fn raise(s: &TestServer, d: &EnrollResponse, drill: bool) -> Uuid {
         json!({ "triggered_at": s.clock.now(), "place": "Stora torget", "drill": drill }),
     )
     .await
-}
-
-async fn receipt(s: &TestServer, d: &EnrollResponse, id: Uuid) -> AlarmReceipt {
-    client()
-        .get(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn officer(s: &TestServer) -> Client {
@@ -88,7 +76,7 @@ async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step()
     let d = s.enroll("Anna Andersson").await;
     let o = officer(&s).await;
     let id = raise(&s, &d, false).await;
-    let first = receipt(&s, &d, id).await;
+    let first = s.receipt(&d, id).await;
     assert!(first.escalated_to.is_empty());
 
     // One second short of the limit (60 s in the embedded profile): nothing.
@@ -107,7 +95,7 @@ async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step()
         }
     );
     still(&s, 1).await;
-    let r = receipt(&s, &d, id).await;
+    let r = s.receipt(&d, id).await;
     assert_eq!(r.escalated_to, vec![ESCALATION_LIST[0].0.to_string()]);
     assert!(r.version > first.version, "the device's long-poll wakes");
 
@@ -125,7 +113,7 @@ async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step()
         third,
         vec![(ESCALATION_LIST[0].1, 3), (ESCALATION_LIST[1].1, 3)]
     );
-    let r = receipt(&s, &d, id).await;
+    let r = s.receipt(&d, id).await;
     assert_eq!(
         r.escalated_to,
         vec![
@@ -209,7 +197,7 @@ async fn cancelled_alarms_and_drills_never_escalate() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let drill = raise(&s, &d, true).await;
-    assert!(receipt(&s, &d, drill).await.drill);
+    assert!(s.receipt(&d, drill).await.drill);
     clock.advance(chrono::Duration::seconds(3600));
     still(&s, 0).await;
 }

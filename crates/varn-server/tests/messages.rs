@@ -45,31 +45,6 @@ async fn officer_post(
         .unwrap()
 }
 
-async fn receipt(s: &TestServer, d: &EnrollResponse, alarm: Uuid) -> AlarmReceipt {
-    let res = client()
-        .get(format!("{}/v1/alarms/{alarm}", s.url()))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
-
-async fn dashboard_alarm(s: &TestServer, officer: &reqwest::Client, id: Uuid) -> Value {
-    let list: Vec<Value> = officer
-        .get(format!("{}/dashboard/api/alarms", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list.into_iter()
-        .find(|a| a["id"] == id.to_string())
-        .expect("on the dashboard")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() {
     let s = TestServer::start().await;
@@ -81,7 +56,7 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
         )
         .await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
-    let first = receipt(&s, &anna, alarm).await;
+    let first = s.receipt(&anna, alarm).await;
     assert!(first.messages.is_empty());
 
     // The person's long-poll wakes as soon as the officer writes.
@@ -153,7 +128,7 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
     );
 
     // The dashboard has both, in order; both timelines and the text export too.
-    let a = dashboard_alarm(&s, &hanna, alarm).await;
+    let a = s.dashboard_alarm(&hanna, alarm).await;
     let texts: Vec<&str> = a["messages"]
         .as_array()
         .unwrap()
@@ -278,7 +253,7 @@ async fn after_a_duress_cancel_the_device_sees_nothing_of_the_conversation() {
             .status(),
         StatusCode::OK
     );
-    let r = receipt(&s, &anna, alarm).await;
+    let r = s.receipt(&anna, alarm).await;
     assert!(
         r.messages.is_empty(),
         "whoever forced the cancel sees no conversation"
@@ -309,7 +284,7 @@ async fn after_a_duress_cancel_the_device_sees_nothing_of_the_conversation() {
         !device_timeline.contains("Polisen är larmad"),
         "{device_timeline}"
     );
-    let a = dashboard_alarm(&s, &hanna, alarm).await;
+    let a = s.dashboard_alarm(&hanna, alarm).await;
     assert_eq!(
         a["messages"].as_array().unwrap().len(),
         2,
@@ -368,10 +343,11 @@ async fn nobody_writes_on_anothers_alarm_and_the_instructions_reach_the_officers
         "Ring inte tillbaka. Kodord: blåbär. Astma."
     );
     assert_eq!(
-        dashboard_alarm(&s, &hanna, alarm).await["instructions"],
+        s.dashboard_alarm(&hanna, alarm).await["instructions"],
         "Ring inte tillbaka. Kodord: blåbär. Astma."
     );
-    assert!(!receipt(&s, &anna, alarm)
+    assert!(!s
+        .receipt(&anna, alarm)
         .await
         .messages
         .iter()
@@ -381,7 +357,7 @@ async fn nobody_writes_on_anothers_alarm_and_the_instructions_reach_the_officers
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(put(String::new()).await.status(), StatusCode::OK);
-    assert_eq!(dashboard_alarm(&s, &hanna, alarm).await["instructions"], "");
+    assert_eq!(s.dashboard_alarm(&hanna, alarm).await["instructions"], "");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

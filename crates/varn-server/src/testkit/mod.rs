@@ -370,6 +370,37 @@ impl TestServer {
         id
     }
 
+    /// The device's receipt for its alarm (`GET /v1/alarms/{id}`).
+    pub async fn receipt(
+        &self,
+        device: &EnrollResponse,
+        id: Uuid,
+    ) -> varn_core::wire::AlarmReceipt {
+        let res = http_client()
+            .get(format!("{}/v1/alarms/{id}", self.url()))
+            .bearer_auth(&device.token)
+            .send()
+            .await
+            .expect("receipt request");
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "receipt");
+        res.json().await.expect("a receipt")
+    }
+
+    /// An alarm as the officer's dashboard lists it.
+    pub async fn dashboard_alarm(&self, officer: &reqwest::Client, id: Uuid) -> serde_json::Value {
+        let list: Vec<serde_json::Value> = officer
+            .get(format!("{}/dashboard/api/alarms", self.url()))
+            .send()
+            .await
+            .expect("alarm list request")
+            .json()
+            .await
+            .expect("the alarm list");
+        list.into_iter()
+            .find(|a| a["id"] == id.to_string())
+            .expect("the alarm is on the dashboard")
+    }
+
     /// An officer of `region`, created and logged in to the dashboard: the client carries
     /// the session cookie.
     pub async fn officer_client(

@@ -597,3 +597,53 @@ async fn the_regions_follow_up_reaches_the_device_once_per_change() {
     assert_eq!(told, ["taken", "closed"]);
     task.abort();
 }
+
+/// A report the region has deleted (its retention, after closing it while the device was away)
+/// does not stop the device from learning about the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_the_region_deleted_does_not_hide_the_others_follow_up() {
+    let server = TestServer::start().await;
+    let url = server.url();
+    let d = device(&server, &url, "Anna").await;
+    let sync = service(&d, None);
+    let task = sync.start(&tokio::runtime::Handle::current());
+    let (older, _) = ready_report(&d.db, 1, &[]);
+    let (newer, _) = ready_report(&d.db, 2, &[]);
+    drained(&d.db, Duration::from_secs(20)).await;
+    task.abort();
+
+    // While the device is away: the newer is closed and deleted, the older taken.
+    let officer = server
+        .officer_client("hanna", "Hanna Holm", &region())
+        .await;
+    for (id, state) in [(newer, "closed"), (older, "taken")] {
+        let res = officer
+            .post(format!("{url}/dashboard/api/reports/{id}/followup"))
+            .header("origin", &url)
+            .json(&serde_json::json!({ "state": state }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    let purged = server
+        .store
+        .purge(
+            Some(chrono::Utc::now() + chrono::Duration::seconds(1)),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(purged.reports, 1);
+
+    let sync = service(&d, None);
+    let task = sync.start(&tokio::runtime::Handle::current());
+    let f = wait_for(|| d.db.incident(older).unwrap().unwrap().followup).await;
+    assert_eq!(f.state, varn_core::wire::FollowupState::Taken);
+    assert_eq!(
+        d.db.incident(newer).unwrap().unwrap().followup,
+        None,
+        "the device keeps its copy"
+    );
+    task.abort();
+}

@@ -276,6 +276,7 @@ mod tests {
                 escalated_to: vec!["Jourhavande".into()],
                 duress: false,
                 messages: Vec::new(),
+                centre_received_at: None,
             });
             a.blocked = None;
             a.cancel_requested_at = Some(Utc::now());

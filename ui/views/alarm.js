@@ -250,6 +250,7 @@ function facts(view) {
     // Where the alarm went: someone with a minute at the laptop cannot point it elsewhere
     // unseen.
     view.region_host && view.received_at ? [h('dt', {}, t('alarm.region_host')), h('dd', { id: 'alarm-region-host' }, view.region_host)] : null,
+    view.centre_received_at ? [h('dt', {}, t('alarm.centre')), h('dd', { id: 'alarm-centre' }, t('alarm.centre_at', { time: formatClock(view.centre_received_at) }))] : null,
     view.meeting ? [h('dt', {}, t('alarm.meeting')), h('dd', {}, view.meeting)] : null,
     view.place ? [h('dt', {}, t('alarm.place')), h('dd', {}, view.place)] : null);
 }

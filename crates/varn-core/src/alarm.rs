@@ -248,6 +248,8 @@ pub struct AlarmView {
     /// The region server the app is linked to (its host), shown with the receipt so the
     /// person sees where the alarm went.
     pub region_host: Option<String>,
+    /// When the region's 24/7 alarm centre confirmed it has the alarm.
+    pub centre_received_at: Option<DateTime<Utc>>,
     /// The silent conversation with the region, oldest first.
     pub messages: Vec<ShownMessage>,
     /// Whether the person can write now (see [`LocalAlarm::can_write`]).
@@ -295,6 +297,9 @@ impl AlarmView {
                 .unwrap_or_default(),
             round_trip_ms: ack.and(a.round_trip()).map(|d| d.num_milliseconds()),
             region_host,
+            centre_received_at: r
+                .and_then(|r| r.centre_received_at)
+                .filter(shown_after_cancel),
             messages: a.conversation(),
             can_write: a.can_write(now),
         }
@@ -618,6 +623,7 @@ mod tests {
             escalated_to: vec!["Sara Säkerhet".into()],
             duress: true,
             messages: Vec::new(),
+            centre_received_at: None,
         });
         let plain = AlarmView::of(&a, later(10), Some("varn.example".into()));
         assert_eq!(plain.acknowledged_by.as_deref(), Some("Hanna Handläggare"));
@@ -719,6 +725,7 @@ mod tests {
             escalated_to: Vec::new(),
             duress: false,
             messages: Vec::new(),
+            centre_received_at: None,
         }
     }
 

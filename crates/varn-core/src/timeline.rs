@@ -43,6 +43,8 @@ pub fn kind_label(kind: &str) -> &str {
         EventKind::CheckedOut => "Utcheckad",
         EventKind::MessageToPerson => "Meddelande till personen",
         EventKind::MessageFromPerson => "Meddelande från personen",
+        EventKind::CentreReceived => "Mottaget av larmcentralen",
+        EventKind::CentreRefused => "Larmcentralen tog inte emot",
     }
 }
 

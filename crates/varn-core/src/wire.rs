@@ -212,6 +212,9 @@ pub struct AlarmReceipt {
     /// what the person answered. Empty after a duress cancel (the device shows no messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<AlarmMessage>,
+    /// When the region's 24/7 alarm centre confirmed it has the alarm (DC-09 ACK).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centre_received_at: Option<DateTime<Utc>>,
 }
 
 /// Longest message during an alarm.
@@ -464,11 +467,15 @@ pub enum EventKind {
     MessageToPerson,
     /// The person wrote to the region (the detail is the text).
     MessageFromPerson,
+    /// The region's alarm centre confirmed an event (DC-09 ACK; the detail says which).
+    CentreReceived,
+    /// The alarm centre refused an event (DUH, or NAK again and again).
+    CentreRefused,
 }
 
 impl EventKind {
     /// Every kind, in the order they usually happen.
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::Triggered,
         EventKind::Stored,
         EventKind::Received,
@@ -484,6 +491,8 @@ impl EventKind {
         EventKind::CheckedOut,
         EventKind::MessageToPerson,
         EventKind::MessageFromPerson,
+        EventKind::CentreReceived,
+        EventKind::CentreRefused,
     ];
 
     /// Its name on the wire and in the database.
@@ -504,6 +513,8 @@ impl EventKind {
             EventKind::CheckedOut => "checked_out",
             EventKind::MessageToPerson => "message_to_person",
             EventKind::MessageFromPerson => "message_from_person",
+            EventKind::CentreReceived => "centre_received",
+            EventKind::CentreRefused => "centre_refused",
         }
     }
 

@@ -49,6 +49,100 @@ pub struct FileConfig {
     /// How long closed reports and finished alarms are kept (see `retention.rs`).
     #[serde(default)]
     pub retention: Retention,
+    /// The regions' 24/7 alarm centres (SIA DC-09; see `centre/mod.rs`).
+    #[serde(default)]
+    pub alarm_centre: Vec<AlarmCentreEntry>,
+}
+
+/// One region's alarm centre (`[[alarm_centre]]` in the file). The AES key is never in the
+/// file: `key_env` names the environment variable that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmCentreEntry {
+    /// The region whose events go there.
+    pub region: String,
+    /// The receiver's host.
+    pub host: String,
+    /// Its TCP port.
+    pub port: u16,
+    /// The account at the centre (3–16 hexadecimal digits).
+    pub account: String,
+    /// The receiver number (hexadecimal, may be left out).
+    #[serde(default)]
+    pub receiver: String,
+    /// The line number (hexadecimal).
+    #[serde(default = "default_line")]
+    pub line: String,
+    /// The environment variable holding the AES key (16, 24 or 32 hex characters); no key,
+    /// no encryption (logged as weaker).
+    pub key_env: Option<String>,
+    /// A supervision message after this many seconds without traffic (at least 10).
+    #[serde(default = "default_supervision")]
+    pub supervision_seconds: u64,
+    /// `skip` (the default) or `test` (drills go as manual tests, RX).
+    #[serde(default = "default_drills")]
+    pub drills: crate::centre::Drills,
+}
+
+fn default_line() -> String {
+    "1".into()
+}
+
+fn default_supervision() -> u64 {
+    60
+}
+
+fn default_drills() -> crate::centre::Drills {
+    crate::centre::Drills::Skip
+}
+
+impl AlarmCentreEntry {
+    /// The centre as the sender uses it, with its key from `env` (the process environment).
+    pub fn resolve(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<crate::centre::Centre, String> {
+        let name = format!("alarm_centre (region {})", self.region);
+        let hex = |s: &str, min: usize, max: usize| {
+            (min..=max).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
+        };
+        if self.region.trim().is_empty() || self.host.trim().is_empty() || self.port == 0 {
+            return Err(format!("{name}: region, host and port are needed"));
+        }
+        if !hex(&self.account, 3, 16) {
+            return Err(format!("{name}: account is 3 to 16 hexadecimal digits"));
+        }
+        if !(self.receiver.is_empty() || hex(&self.receiver, 1, 6)) || !hex(&self.line, 1, 6) {
+            return Err(format!(
+                "{name}: receiver and line are 1 to 6 hexadecimal digits"
+            ));
+        }
+        if self.supervision_seconds < 10 {
+            return Err(format!("{name}: supervision_seconds is at least 10"));
+        }
+        let key = match &self.key_env {
+            None => None,
+            Some(var) => {
+                let value = env(var).ok_or_else(|| {
+                    format!("{name}: the key's environment variable {var} is not set")
+                })?;
+                Some(crate::centre::dc09::Key::parse(&value).map_err(|e| format!("{name}: {e}"))?)
+            }
+        };
+        Ok(crate::centre::Centre {
+            region: self.region.clone(),
+            addr: format!("{}:{}", self.host, self.port),
+            route: crate::centre::dc09::Route {
+                receiver: self.receiver.to_uppercase(),
+                line: self.line.to_uppercase(),
+                account: self.account.to_uppercase(),
+            },
+            key,
+            supervision: std::time::Duration::from_secs(self.supervision_seconds),
+            timeout: std::time::Duration::from_secs(10),
+            drills: self.drills,
+        })
+    }
 }
 
 /// One person on a region's escalation list (`[[escalation]]` in the file).
@@ -109,6 +203,8 @@ pub struct Config {
     pub limits: Limits,
     /// How long closed reports and finished alarms are kept.
     pub retention: Retention,
+    /// The regions' alarm centres.
+    pub centres: Vec<crate::centre::Centre>,
 }
 
 /// Default listening address: loopback only.
@@ -193,6 +289,12 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
         secret_file: o.secret_file.or(f.secret_file),
         limits: f.limits.resolve().map_err(ConfigError::Invalid)?,
         retention: f.retention,
+        centres: f
+            .alarm_centre
+            .iter()
+            .map(|c| c.resolve(|var| std::env::var(var).ok()))
+            .collect::<Result<_, _>>()
+            .map_err(ConfigError::Invalid)?,
     };
     config.retention.check().map_err(ConfigError::Invalid)?;
     check_bind(&config)?;
@@ -502,6 +604,50 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("localhost"));
+    }
+
+    #[test]
+    fn an_alarm_centre_takes_its_key_from_the_environment_only_and_bad_values_are_named() {
+        let entry = |extra: &str| -> AlarmCentreEntry {
+            toml::from_str(&format!(
+                "region = \"sormland\"\nhost = \"larm.example\"\nport = 12128\naccount = \"1A2B\"\n{extra}"
+            ))
+            .unwrap()
+        };
+        let env = |var: &str| (var == "VARN_DC09_KEY").then(|| "0123456789ABCDEF".to_string());
+        let c = entry("key_env = \"VARN_DC09_KEY\"\ndrills = \"test\"")
+            .resolve(env)
+            .unwrap();
+        assert_eq!(c.addr, "larm.example:12128");
+        assert!(c.key.is_some());
+        assert_eq!(c.drills, crate::centre::Drills::Test);
+        assert_eq!(c.supervision, std::time::Duration::from_secs(60));
+        let plain = entry("").resolve(env).unwrap();
+        assert!(plain.key.is_none() && plain.drills == crate::centre::Drills::Skip);
+        assert!(entry("key_env = \"MISSING\"")
+            .resolve(env)
+            .unwrap_err()
+            .contains("MISSING is not set"));
+        assert!(entry("supervision_seconds = 5")
+            .resolve(env)
+            .unwrap_err()
+            .contains("at least 10"));
+        assert!(entry("line = \"x\"")
+            .resolve(env)
+            .unwrap_err()
+            .contains("line"));
+        let bad_account = AlarmCentreEntry {
+            account: "Z9".into(),
+            ..entry("")
+        };
+        assert!(bad_account.resolve(env).unwrap_err().contains("account"));
+        assert!(
+            toml::from_str::<AlarmCentreEntry>(
+                "region = \"x\"\nhost = \"h\"\nport = 1\naccount = \"AAA\"\nkey = \"inline\""
+            )
+            .is_err(),
+            "a key written in the file is refused"
+        );
     }
 
     #[test]

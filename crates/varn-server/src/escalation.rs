@@ -492,6 +492,8 @@ mod tests {
             duress_at: None,
             messages: Vec::new(),
             instructions: String::new(),
+            centre_received_at: None,
+            centre_refused_at: None,
         };
         let mut all: Vec<Alarm> = (0..1000).map(|n| alarm("flood", n)).collect();
         all.push(alarm("quiet", 7));

@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod centre;
 pub mod clock;
 pub mod config;
 pub mod connections;

@@ -860,6 +860,7 @@ async fn serve(
             limits,
             secret,
             retention: config.retention,
+            centres: config.centres.clone(),
         },
         tls,
     )

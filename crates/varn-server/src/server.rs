@@ -48,6 +48,8 @@ pub struct Parts {
     pub secret: ServerSecret,
     /// How long closed reports and finished alarms are kept.
     pub retention: crate::retention::Retention,
+    /// The regions' 24/7 alarm centres.
+    pub centres: Vec<crate::centre::Centre>,
 }
 
 /// A server that is listening.
@@ -94,6 +96,12 @@ pub async fn start(
     let (shutdown, shutdown_rx) = watch::channel(false);
     let limits = parts.limits.clone();
     let retention = parts.retention;
+    let centres = parts.centres.clone();
+    for c in &centres {
+        if c.key.is_none() {
+            tracing::warn!(region = %c.region, "alarm centre without encryption (no key_env): messages travel in clear text");
+        }
+    }
     for weaker in limits.weaker_than_default() {
         tracing::warn!("limit set weaker than the default: {weaker}");
     }
@@ -118,6 +126,7 @@ pub async fn start(
     tokio::spawn(escalation::run(state.clone()));
     tokio::spawn(crate::profiles::run(state.clone()));
     tokio::spawn(crate::retention::run(state.clone(), retention));
+    tokio::spawn(crate::centre::run(state.clone(), centres));
     if let Some(remote) = state.store().remote_alarms() {
         tokio::spawn(forward_remote(state.clone(), remote));
     }

@@ -588,3 +588,41 @@ async fn messages_cross_instances_both_ways() {
     })
     .await;
 }
+
+/// Two instances configured with the same alarm centre (pysiaalarm as the receiver): each
+/// event reaches it once, whichever instance took the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_send_each_event_to_the_alarm_centre_once() {
+    use varn_server::testkit::sia::{centre, Receiver, KEY};
+    let rx = Receiver::start(0, Some(KEY), 0);
+    let url = pg::cluster().fresh_database().await;
+    let c = centre(rx.port, Some(KEY), Duration::from_secs(60));
+    let a = TestServer::start_with_centres(Database::Postgres(url.clone()), vec![c.clone()]).await;
+    let b = TestServer::start_with_centres(Database::Postgres(url), vec![c]).await;
+    let device = a.enroll("Anna Andersson").await;
+    for (n, s) in [&a, &b, &a, &b].into_iter().enumerate() {
+        s.raise(
+            &device,
+            json!({ "triggered_at": chrono::Utc::now(), "place": format!("Plats {n}") }),
+        )
+        .await;
+    }
+    rx.wait_for(4).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = rx.acked_events();
+    assert_eq!(got.len(), 4, "each event once: {got:#?}");
+    let mut places: Vec<String> = got
+        .iter()
+        .map(|e| {
+            e["text"]
+                .as_str()
+                .unwrap()
+                .rsplit(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    places.sort();
+    assert_eq!(places, ["0", "1", "2", "3"]);
+}

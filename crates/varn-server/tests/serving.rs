@@ -45,6 +45,7 @@ async fn serves_tls_with_a_pem_certificate() {
             limits: Default::default(),
             secret: varn_server::testkit::test_secret(),
             retention: Default::default(),
+            centres: Vec::new(),
         },
         Some(tls),
     )

@@ -43,6 +43,9 @@ const STRINGS = {
     msgDuress: 'Personen tvingades avbryta: enheten visar inga meddelanden. Skriv inget som förutsätter att personen läser.',
     msgOver: 'Larmet är avbrutet: samtalet är avslutat.', instructions: 'Personens instruktioner till den som hjälper',
     k_message_to_person: 'meddelande till personen', k_message_from_person: 'meddelande från personen',
+    centreOk: 'Larmcentralen har tagit emot larmet kl {time}', centreRefused: 'LARMCENTRALEN HAR INTE TAGIT EMOT LARMET – ring larmcentralen',
+    centreDown: 'Larmcentralen svarar inte sedan {time}: larm når inte dit. Bevaka larmen här och ring larmcentralen.',
+    k_centre_received: 'mottaget av larmcentralen', k_centre_refused: 'larmcentralen tog inte emot',
     attachments: 'Bilagor', incomplete: 'ej komplett', yes: 'ja', no: 'nej',
     late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
     drill: 'TEST', drillNote: 'Testlarm – ingen fara. Kvittera för att visa att kedjan fungerar.',
@@ -102,6 +105,9 @@ const STRINGS = {
     msgDuress: 'The person was forced to cancel: the device shows no messages. Write nothing that assumes the person reads it.',
     msgOver: 'The alarm was cancelled: the conversation is over.', instructions: 'The person\'s instructions for responders',
     k_message_to_person: 'message to the person', k_message_from_person: 'message from the person',
+    centreOk: 'The alarm centre received the alarm at {time}', centreRefused: 'THE ALARM CENTRE HAS NOT RECEIVED THE ALARM – call the alarm centre',
+    centreDown: 'The alarm centre has not answered since {time}: alarms do not reach it. Watch the alarms here and call the alarm centre.',
+    k_centre_received: 'received by the alarm centre', k_centre_refused: 'the alarm centre refused it',
     attachments: 'Attachments', incomplete: 'incomplete', yes: 'yes', no: 'no',
     late: 'LATE: reached the server {min} min after it was raised',
     drill: 'TEST', drillNote: 'Drill – no danger. Acknowledge it to show the chain works.',
@@ -331,6 +337,8 @@ function alarmItem(a) {
       a.place ? [h('strong', {}, t('place'), ': '), a.place, ' '] : null,
       a.message ? [h('strong', {}, t('message'), ': '), a.message] : null),
     a.instructions ? h('div', { class: 'meta instructions', role: 'note' }, h('strong', {}, t('instructions'), ': '), a.instructions) : null,
+    a.centre_refused_at ? h('div', { class: 'meta centre-refused', role: 'alert' }, t('centreRefused'))
+      : a.centre_received_at ? h('div', { class: 'meta centre-ok' }, t('centreOk', { time: time(a.centre_received_at) })) : null,
     a.status === 'acknowledged' ? h('div', { class: 'meta' }, t('acked', { who: a.acknowledged_by, time: time(a.acknowledged_at) })) : null,
     a.status === 'cancelled' ? h('div', { class: 'meta' }, t('cancelled', { time: time(a.cancelled_at) }), a.cancel_reason ? ` – ${a.cancel_reason}` : '') : null,
     h('div', { class: 'actions' },
@@ -545,6 +553,15 @@ async function drawReports(force = false) {
   }) : [h('li', { class: 'empty' }, t('noReports'))]));
 }
 
+/** A region with an alarm centre sees when the link to it does not answer. */
+async function drawCentre() {
+  const banner = document.getElementById('centre-banner');
+  if (!banner) return;
+  const status = await api('/dashboard/api/centre').catch(() => null);
+  banner.hidden = !status?.down_since;
+  if (!banner.hidden) banner.replaceChildren(t('centreDown', { time: time(status.down_since) }));
+}
+
 async function drawStats() {
   const root = document.getElementById('statistics');
   if (!root) return;
@@ -621,6 +638,7 @@ async function start() {
   chrome(true);
   main.replaceChildren(
     h('p', {}, me.display_name, ' · ', me.region_id),
+    h('p', { class: 'centre-banner', id: 'centre-banner', role: 'alert', hidden: true }),
     h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),
     h('h2', {}, t('checkins')), h('ul', { class: 'checkins', id: 'checkin-list' }),
     h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }),
@@ -631,10 +649,11 @@ async function start() {
   listen();
   stopTimers();
   drawReports();
+  drawCentre();
   drawStats();
   drawCheckins();
   drawDevices();
-  timers = [setInterval(() => drawReports(), 30000), setInterval(drawCheckins, 5000), setInterval(drawDevices, 30000)];
+  timers = [setInterval(() => drawReports(), 30000), setInterval(drawCentre, 10000), setInterval(drawCheckins, 5000), setInterval(drawDevices, 30000)];
 }
 
 start();

@@ -76,6 +76,7 @@ pub fn officer_routes() -> Router<AppState> {
         .route("/dashboard/api/alarms/{id}/shown", post(shown))
         .route("/dashboard/api/alarms/{id}/notes", post(add_note))
         .route("/dashboard/api/alarms/{id}/messages", post(send_message))
+        .route("/dashboard/api/centre", get(centre_status))
         .route("/dashboard/api/checkins", get(checkins))
         .route("/dashboard/api/reports", get(followup::reports))
         .route("/dashboard/api/reports/{id}", get(followup::report))
@@ -480,6 +481,14 @@ async fn send_message(
         state.publish(alarm.clone());
     }
     Ok(Json(alarm).into_response())
+}
+
+/// How the link to the region's alarm centre stands (`null`: the region has none).
+async fn centre_status(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+) -> Result<Response> {
+    Ok(Json(state.store().centre_status(&o.region_id).await?).into_response())
 }
 
 /// Active check-ins with their deadlines, and missed ones not yet checked out, with the

@@ -532,6 +532,49 @@ CREATE INDEX alarm_messages_by_alarm ON alarm_messages (alarm_id, at);
 ALTER TABLE devices ADD COLUMN instructions TEXT NOT NULL DEFAULT '';
 ",
     },
+    Migration {
+        intent: "The region's 24/7 alarm centre (SIA DC-09): which timeline entries it has \
+                 answered, who sends for the region (a lease), how the link stands, and when \
+                 it confirmed or refused an alarm.",
+        sqlite: "
+CREATE TABLE centre_state (
+    region_id    TEXT PRIMARY KEY NOT NULL,
+    since        TEXT NOT NULL,
+    lease_holder TEXT,
+    lease_until  TEXT,
+    last_answer_at TEXT,
+    down_since   TEXT
+) STRICT;
+CREATE TABLE centre_sent (
+    event_seq INTEGER PRIMARY KEY NOT NULL,
+    region_id TEXT NOT NULL,
+    answer    TEXT NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
+CREATE INDEX alarm_events_for_centre ON alarm_events (region_id, seq);
+ALTER TABLE alarms ADD COLUMN centre_received_at TEXT;
+ALTER TABLE alarms ADD COLUMN centre_refused_at TEXT;
+",
+        postgres: "
+CREATE TABLE centre_state (
+    region_id    TEXT PRIMARY KEY,
+    since        TIMESTAMPTZ NOT NULL,
+    lease_holder UUID,
+    lease_until  TIMESTAMPTZ,
+    last_answer_at TIMESTAMPTZ,
+    down_since   TIMESTAMPTZ
+);
+CREATE TABLE centre_sent (
+    event_seq BIGINT PRIMARY KEY,
+    region_id TEXT NOT NULL,
+    answer    TEXT NOT NULL,
+    at        TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX alarm_events_for_centre ON alarm_events (region_id, seq);
+ALTER TABLE alarms ADD COLUMN centre_received_at TIMESTAMPTZ;
+ALTER TABLE alarms ADD COLUMN centre_refused_at TIMESTAMPTZ;
+",
+    },
 ];
 
 /// The SQLite steps, in order.

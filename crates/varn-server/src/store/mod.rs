@@ -171,6 +171,62 @@ pub struct Alarm {
     /// What the person wants responders to know (from the app's settings).
     #[serde(default)]
     pub instructions: String,
+    /// When the region's alarm centre confirmed the alarm (DC-09 ACK).
+    #[serde(default)]
+    pub centre_received_at: Option<DateTime<Utc>>,
+    /// When the alarm centre refused one of its events.
+    #[serde(default)]
+    pub centre_refused_at: Option<DateTime<Utc>>,
+}
+
+/// A timeline entry the alarm centre has not answered yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CentreEvent {
+    /// The entry's sequence number.
+    pub seq: i64,
+    /// Its alarm.
+    pub alarm_id: Uuid,
+    /// The entry's kind.
+    pub kind: String,
+    /// A drill's.
+    pub drill: bool,
+    /// The device (the person's id for the centre).
+    pub device_id: Uuid,
+    /// The place the person gave.
+    pub place: String,
+}
+
+/// The timeline kinds the alarm centre is sent.
+pub const CENTRE_KINDS: [&str; 5] = [
+    "received",
+    "checkin_overdue",
+    "cancelled",
+    "duress",
+    "escalated",
+];
+
+/// How the link to a region's alarm centre stands, as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CentreStatus {
+    /// The last answer from the centre.
+    pub last_answer_at: Option<DateTime<Utc>>,
+    /// Since when it has not answered, if it does not.
+    pub down_since: Option<DateTime<Utc>>,
+}
+
+/// The timeline entry an answer writes (kind, detail), decided once for both backends:
+/// `taken` true is an ACK, false a refusal; `None` (a skipped event) writes none.
+pub(crate) fn centre_entry(
+    taken: Option<bool>,
+    kind: &str,
+    answer: &str,
+) -> Option<(&'static str, String)> {
+    let detail = format!("{kind}: {answer}");
+    match taken {
+        Some(true) => Some((varn_core::wire::EventKind::CentreReceived.as_str(), detail)),
+        Some(false) => Some((varn_core::wire::EventKind::CentreRefused.as_str(), detail)),
+        None => None,
+    }
 }
 
 impl Alarm {
@@ -193,6 +249,7 @@ impl Alarm {
             } else {
                 self.messages.clone()
             },
+            centre_received_at: self.centre_received_at,
         }
     }
 }
@@ -955,6 +1012,57 @@ pub trait Store: Send + Sync + 'static {
         device: Option<Uuid>,
         message: &AlarmMessage,
     ) -> Result<(Alarm, bool), StoreError>;
+
+    /// When the region's alarm centre was first configured (set now if never): older
+    /// events are not sent.
+    async fn centre_since(
+        &self,
+        region_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError>;
+
+    /// Takes or renews the right to send for the region's centre until `until`; false while
+    /// another instance holds it.
+    async fn centre_lease(
+        &self,
+        region_id: &str,
+        holder: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// The region's timeline entries for the centre ([`CENTRE_KINDS`]) since `since` that it
+    /// has not answered, oldest first.
+    async fn centre_pending(
+        &self,
+        region_id: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CentreEvent>, StoreError>;
+
+    /// Records the centre's answer to an entry (once); an ACK of the alarm itself sets when
+    /// the centre received it, a refusal when it refused; both go on the timeline and raise
+    /// the alarm's version. Answers the alarm when it changed.
+    async fn centre_record(
+        &self,
+        region_id: &str,
+        seq: i64,
+        alarm_id: Uuid,
+        answer: &str,
+        taken: Option<bool>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Alarm>, StoreError>;
+
+    /// Records whether the centre answers.
+    async fn centre_link(
+        &self,
+        region_id: &str,
+        up: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// How the link stands, if the region has a centre.
+    async fn centre_status(&self, region_id: &str) -> Result<Option<CentreStatus>, StoreError>;
 
     /// Sets what the person wants responders to know, shown with their alarms.
     async fn set_instructions(&self, device: Uuid, text: &str) -> Result<(), StoreError>;

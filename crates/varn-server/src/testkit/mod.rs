@@ -7,6 +7,7 @@ pub mod attack;
 pub mod pg;
 pub mod process;
 pub mod proxy;
+pub mod sia;
 pub mod update_key;
 
 use std::collections::HashMap;
@@ -197,6 +198,33 @@ impl TestServer {
         profiles: Vec<SignedProfile>,
         limits: Limits,
     ) -> TestServer {
+        Self::start_full(database, clock, addr, profiles, limits, Vec::new()).await
+    }
+
+    /// Starts on an existing database sending to these alarm centres.
+    pub async fn start_with_centres(
+        database: impl Into<Database>,
+        centres: Vec<crate::centre::Centre>,
+    ) -> TestServer {
+        Self::start_full(
+            database,
+            Arc::new(SystemClock),
+            None,
+            vec![embedded_unsigned()],
+            Limits::default(),
+            centres,
+        )
+        .await
+    }
+
+    async fn start_full(
+        database: impl Into<Database>,
+        clock: Arc<dyn Clock>,
+        addr: Option<std::net::SocketAddr>,
+        profiles: Vec<SignedProfile>,
+        limits: Limits,
+        centres: Vec<crate::centre::Centre>,
+    ) -> TestServer {
         let database = database.into();
         let store = database
             .open(&DatabaseAccess::default())
@@ -226,6 +254,7 @@ impl TestServer {
                 limits,
                 secret: test_secret(),
                 retention: Default::default(),
+                centres,
             },
             None,
         )

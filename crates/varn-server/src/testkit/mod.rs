@@ -217,7 +217,8 @@ impl TestServer {
         .await
     }
 
-    async fn start_full(
+    /// Starts with everything given: database, clock, address, profiles, limits and alarm centres.
+    pub async fn start_full(
         database: impl Into<Database>,
         clock: Arc<dyn Clock>,
         addr: Option<std::net::SocketAddr>,

@@ -1,10 +1,13 @@
 //! The silent conversation in the real window with the dashboard in Chromium: the person's
 //! instructions reach the officer with the alarm; the officer's quick text shows on the alarm
 //! screen within a second or so; the person's one-tap answer reaches the dashboard; both
-//! timelines hold the exchange in order. Screenshots `messages-*.png` in `target/e2e/`.
+//! timelines hold the exchange in order; the region's alarm centre (pysiaalarm) confirms the
+//! alarm on the alarm screen and the dashboard. Screenshots `messages-*.png` in `target/e2e/`.
 
 use std::time::{Duration, Instant};
 
+use varn_server::store::Database;
+use varn_server::testkit::sia::{centre, Receiver, KEY};
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
 use crate::alarm::{enroll, wait_alarms, HOLD};
@@ -13,7 +16,14 @@ use crate::harness::{Browser, Desktop};
 
 #[tokio::test]
 async fn the_officer_and_the_person_write_silently_during_an_alarm() {
-    let server = TestServer::start().await;
+    // The region has a 24/7 alarm centre too: pysiaalarm as its receiver.
+    let rx = Receiver::start(0, Some(KEY), 0);
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with_centres(
+        Database::Sqlite(dir.path().join("server.db")),
+        vec![centre(rx.port, Some(KEY), Duration::from_secs(60))],
+    )
+    .await;
     server.add_officer("hanna", "Hanna Holm", "sormland").await;
     let code = server.enrollment_code("Anna Andersson").await;
     let mut desk = Desktop::start("messages");
@@ -37,6 +47,11 @@ async fn the_officer_and_the_person_write_silently_during_an_alarm() {
     let id = wait_alarms(&server, 1).await[0].id;
     let row = format!("#alarm-{id}");
     wait_text(&b, &row, "Ring inte tillbaka. Kodord: blåbär.").await;
+    // The alarm centre has it: on the alarm screen and on the dashboard.
+    rx.wait_for(1).await;
+    app.wait_text("#alarm-centre", "har tagit emot larmet kl")
+        .await;
+    wait_text(&b, &row, "Larmcentralen har tagit emot larmet kl").await;
     // Nothing to write on until the region has it; now the answers are there.
     app.wait_for("#quick-cannot_talk").await;
 

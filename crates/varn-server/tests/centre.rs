@@ -216,3 +216,55 @@ async fn supervision_messages_come_at_the_interval_and_a_dead_link_shows() {
         "the dead link shows: {status}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_the_centre_does_not_understand_is_refused_on_the_timeline_and_the_dashboard() {
+    let rx = Receiver::start_with(0, None, 0, 1);
+    let (s, _dir) = server(vec![centre(rx.port, None, Duration::from_secs(60))]).await;
+    let anna = s.enroll("Anna Andersson").await;
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let refused = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
+    let start = std::time::Instant::now();
+    let a = loop {
+        let a = s.dashboard_alarm(&hanna, refused).await;
+        if a["centre_refused_at"].is_string() {
+            break a;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "never refused: {a}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(a["centre_received_at"].is_null());
+    assert!(s.receipt(&anna, refused).await.centre_received_at.is_none());
+    let timeline: Vec<Value> = hanna
+        .get(format!(
+            "{}/dashboard/api/alarms/{refused}/timeline",
+            s.url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e["kind"] == "centre_refused" && e["detail"] == "received: DUH"),
+        "{timeline:#?}"
+    );
+    // Not sent again (a DUH will not change), and the next alarm goes through.
+    let next = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
+    rx.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let answers: Vec<String> = rx
+        .heard()
+        .iter()
+        .filter(|e| e["type"] != "NULL")
+        .map(|e| e["answer"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(answers, ["DUH", "ACK"]);
+    assert!(s.receipt(&anna, next).await.centre_received_at.is_some());
+}

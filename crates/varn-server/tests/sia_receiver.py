@@ -2,12 +2,13 @@
 its parser checks each message's CRC, decrypts it with the account's key, checks the
 timestamp against its clock and answers ACK, NAK or DUH as an alarm centre would.
 
-    python sia_receiver.py --port PORT --account AAA [--key KEY] [--nak-first N]
+    python sia_receiver.py --port PORT --account AAA [--key KEY] [--nak-first N] [--duh-first N]
 
 Prints `LISTENING <port>` once it accepts connections, then one JSON line for every message
 it answered: the answer, the code, the account, the zone, the text, the sequence, whether it
 was encrypted and whether its timestamp was valid. With --nak-first N it answers the first N
-messages NAK (as a centre does with a timestamp it refuses) before answering normally.
+messages NAK (as a centre does with a timestamp it refuses) before answering normally; with
+--duh-first N, DUH (a message it does not understand).
 """
 
 import argparse
@@ -26,11 +27,12 @@ async def main() -> None:
     parser.add_argument("--account", required=True)
     parser.add_argument("--key", default=None)
     parser.add_argument("--nak-first", type=int, default=0)
+    parser.add_argument("--duh-first", type=int, default=0)
     args = parser.parse_args()
 
     account = SIAAccount(args.account, args.key)
     accounts = {account.account_id: account}
-    naks = {"left": args.nak_first}
+    naks = {"left": args.nak_first, "duh": args.duh_first}
 
     async def on_event(event) -> None:
         return None
@@ -52,6 +54,10 @@ async def main() -> None:
                 naks["left"] -= 1
                 answer = b'"NAK"0000R0L0A0[]'
                 kind = "NAK"
+            elif naks["duh"] > 0 and str(getattr(event.message_type, "value", "")) != "NULL":
+                naks["duh"] -= 1
+                answer = b'"DUH"'
+                kind = "DUH"
             else:
                 answer = event.create_response()
                 kind = event.response.value if event.response else "NONE"

@@ -56,11 +56,17 @@ pub struct Receiver {
 impl Receiver {
     /// Starts listening on `port` (0: any), answering the first `nak_first` messages NAK.
     pub fn start(port: u16, key: Option<&str>, nak_first: u32) -> Receiver {
+        Self::start_with(port, key, nak_first, 0)
+    }
+
+    /// The same, also answering the first `duh_first` events DUH (not understood).
+    pub fn start_with(port: u16, key: Option<&str>, nak_first: u32, duh_first: u32) -> Receiver {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sia_receiver.py");
         let mut cmd = Command::new(python());
         cmd.arg(script)
             .args(["--port", &port.to_string(), "--account", ACCOUNT])
             .args(["--nak-first", &nak_first.to_string()])
+            .args(["--duh-first", &duh_first.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if let Some(k) = key {

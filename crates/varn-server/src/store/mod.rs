@@ -214,19 +214,38 @@ pub struct CentreStatus {
     pub down_since: Option<DateTime<Utc>>,
 }
 
-/// The timeline entry an answer writes (kind, detail), decided once for both backends:
-/// `taken` true is an ACK, false a refusal; `None` (a skipped event) writes none.
-pub(crate) fn centre_entry(
+/// What the centre's answer to a timeline entry of kind `kind` does, decided once for both
+/// backends: the entry it writes (kind, detail), whether it marks the alarm as received by
+/// the centre (an ACK of the alarm itself), and whether as refused. `taken` true is an ACK,
+/// false a refusal; `None` (an event not for the centre) does nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CentreOutcome {
+    /// The timeline entry's kind and detail.
+    pub entry: (&'static str, String),
+    /// Sets `centre_received_at` (once).
+    pub received: bool,
+    /// Sets `centre_refused_at`.
+    pub refused: bool,
+}
+
+/// See [`CentreOutcome`].
+pub(crate) fn centre_outcome(
     taken: Option<bool>,
     kind: &str,
     answer: &str,
-) -> Option<(&'static str, String)> {
+) -> Option<CentreOutcome> {
     let detail = format!("{kind}: {answer}");
-    match taken {
-        Some(true) => Some((varn_core::wire::EventKind::CentreReceived.as_str(), detail)),
-        Some(false) => Some((varn_core::wire::EventKind::CentreRefused.as_str(), detail)),
-        None => None,
-    }
+    let taken = taken?;
+    let entry = if taken {
+        varn_core::wire::EventKind::CentreReceived.as_str()
+    } else {
+        varn_core::wire::EventKind::CentreRefused.as_str()
+    };
+    Some(CentreOutcome {
+        entry: (entry, detail),
+        received: taken && matches!(kind, "received" | "checkin_overdue"),
+        refused: !taken,
+    })
 }
 
 impl Alarm {
@@ -480,35 +499,47 @@ pub struct FollowupChange {
     pub note: String,
 }
 
-/// The timeline entries a follow-up change writes (kind, detail), decided once for both
-/// backends; an empty list means nothing changes. A report cannot go back to *new*; an
-/// unchanged message is not written again.
-pub(crate) fn followup_entries(
+/// What a follow-up change does, decided once for both backends: the message the report
+/// holds afterwards and the timeline entries (kind, detail) it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FollowupPlan {
+    /// The message to the person after the change (the earlier one when none is given).
+    pub message: String,
+    /// The entries for the report's timeline, in order.
+    pub entries: Vec<(&'static str, String)>,
+}
+
+/// The plan for `change` to a report whose follow-up is `current`; `None` when nothing
+/// changes. A report cannot go back to *new*; an unchanged message is not written again.
+/// Every change of state writes an entry, so no entries means nothing changed.
+pub(crate) fn followup_plan(
     current: &Followup,
     change: &FollowupChange,
-) -> Result<Vec<(&'static str, String)>, StoreError> {
-    let mut out = Vec::new();
+) -> Result<Option<FollowupPlan>, StoreError> {
+    let mut entries = Vec::new();
     match (current.state, change.state) {
         (_, FollowupState::New) => {
             return Err(StoreError::Invalid(
                 "a report cannot go back to new; take it or close it".into(),
             ))
         }
-        (FollowupState::New, FollowupState::Taken) => out.push(("taken", String::new())),
-        (FollowupState::Closed, FollowupState::Taken) => out.push(("reopened", String::new())),
+        (FollowupState::New, FollowupState::Taken) => entries.push(("taken", String::new())),
+        (FollowupState::Closed, FollowupState::Taken) => entries.push(("reopened", String::new())),
         (FollowupState::Taken, FollowupState::Taken) => {}
         (FollowupState::Closed, FollowupState::Closed) => {}
         (_, FollowupState::Closed) => {}
     }
-    if let Some(m) = change.message.as_deref().map(str::trim) {
-        if m != current.message {
-            out.push(("message", m.to_string()));
+    let message = match change.message.as_deref().map(str::trim) {
+        Some(m) if m != current.message => {
+            entries.push(("message", m.to_string()));
+            m.to_string()
         }
-    }
+        _ => current.message.clone(),
+    };
     if change.state == FollowupState::Closed && current.state != FollowupState::Closed {
-        out.push(("closed", change.note.trim().to_string()));
+        entries.push(("closed", change.note.trim().to_string()));
     }
-    Ok(out)
+    Ok((!entries.is_empty()).then_some(FollowupPlan { message, entries }))
 }
 
 /// The entry a newly stored revision writes on the report's timeline: `received` for the
@@ -990,7 +1021,7 @@ pub trait Store: Send + Sync + 'static {
     /// The newest reports of a region.
     async fn reports(&self, region_id: &str, limit: u32) -> Result<Vec<Report>, StoreError>;
 
-    /// Changes a report's follow-up as [`followup_entries`] decides, by `officer` (display
+    /// Changes a report's follow-up as [`followup_plan`] decides, by `officer` (display
     /// name), writing the report's timeline; answers the report as it is now.
     async fn follow_up(
         &self,
@@ -1262,6 +1293,89 @@ impl std::fmt::Display for Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn followup(state: FollowupState, message: &str) -> Followup {
+        Followup {
+            state,
+            by: None,
+            message: message.into(),
+            at: Utc::now(),
+        }
+    }
+
+    fn change(state: FollowupState, message: Option<&str>, note: &str) -> FollowupChange {
+        FollowupChange {
+            state,
+            message: message.map(str::to_string),
+            note: note.into(),
+        }
+    }
+
+    #[test]
+    fn a_follow_up_change_writes_what_changed_and_nothing_else() {
+        use FollowupState::*;
+        let plan = followup_plan(
+            &followup(New, ""),
+            &change(Taken, Some(" Jag ringer dig. "), ""),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(plan.message, "Jag ringer dig.");
+        assert_eq!(
+            plan.entries,
+            [
+                ("taken", String::new()),
+                ("message", "Jag ringer dig.".into())
+            ]
+        );
+        // The same again: nothing.
+        assert_eq!(
+            followup_plan(
+                &followup(Taken, "Jag ringer dig."),
+                &change(Taken, Some("Jag ringer dig."), "")
+            )
+            .unwrap(),
+            None
+        );
+        // Closing keeps the message and writes the note for the region.
+        let plan = followup_plan(
+            &followup(Taken, "Jag ringer dig."),
+            &change(Closed, None, " Klart. "),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(plan.message, "Jag ringer dig.");
+        assert_eq!(plan.entries, [("closed", "Klart.".to_string())]);
+        let plan = followup_plan(&followup(Closed, ""), &change(Taken, None, ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(plan.entries, [("reopened", String::new())]);
+        assert!(matches!(
+            followup_plan(&followup(Taken, ""), &change(New, None, "")),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_centres_answer_marks_the_alarm_only_for_the_alarm_itself() {
+        let ack = centre_outcome(Some(true), "received", "ACK").unwrap();
+        assert_eq!(ack.entry, ("centre_received", "received: ACK".to_string()));
+        assert!(ack.received && !ack.refused);
+        let cancel = centre_outcome(Some(true), "cancelled", "ACK").unwrap();
+        assert!(
+            !cancel.received,
+            "an ACK of the cancel is not the alarm's receipt"
+        );
+        assert!(
+            centre_outcome(Some(true), "checkin_overdue", "ACK")
+                .unwrap()
+                .received
+        );
+        let duh = centre_outcome(Some(false), "received", "DUH").unwrap();
+        assert_eq!(duh.entry.0, "centre_refused");
+        assert!(duh.refused && !duh.received);
+        assert_eq!(centre_outcome(None, "received", "SKIP"), None);
+    }
 
     fn session(expires_in: i64, seen_ago: i64, disabled: bool) -> (Session, DateTime<Utc>) {
         let now = Utc::now();

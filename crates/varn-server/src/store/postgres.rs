@@ -1982,19 +1982,20 @@ impl Store for PgStore {
             .one("SELECT kind FROM alarm_events WHERE seq = $1", &[&seq])
             .await?
             .try_get(0)?;
-        let Some((entry, detail)) = super::centre_entry(taken, &kind, answer) else {
+        let Some(outcome) = super::centre_outcome(taken, &kind, answer) else {
             tx.commit().await?;
             return Ok(None);
         };
-        add_event(&tx, alarm_id, now, entry, "larmcentral", &detail).await?;
-        if taken == Some(true) && matches!(kind.as_str(), "received" | "checkin_overdue") {
+        let (entry, detail) = &outcome.entry;
+        add_event(&tx, alarm_id, now, entry, "larmcentral", detail).await?;
+        if outcome.received {
             tx.run(
                 "UPDATE alarms SET centre_received_at = COALESCE(centre_received_at, $2) WHERE id = $1",
                 &[&alarm_id, &now],
             )
             .await?;
         }
-        if taken == Some(false) {
+        if outcome.refused {
             tx.run(
                 "UPDATE alarms SET centre_refused_at = $2 WHERE id = $1",
                 &[&alarm_id, &now],
@@ -2087,27 +2088,21 @@ impl Store for PgStore {
         let current = load_report(&tx, region_id, id, false)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let entries = super::followup_entries(&current.followup, change)?;
-        if !entries.is_empty() || current.followup.state != change.state {
-            let message = change
-                .message
-                .as_deref()
-                .map(str::trim)
-                .unwrap_or(&current.followup.message);
+        if let Some(plan) = super::followup_plan(&current.followup, change)? {
             tx.run(
                 "UPDATE reports SET followup_state = $1, followup_by = $2,
                     followup_message = $3, followup_at = $4 WHERE id = $5 AND region_id = $6",
                 &[
                     &change.state.as_str(),
                     &officer,
-                    &message,
+                    &plan.message,
                     &now,
                     &id,
                     &region_id,
                 ],
             )
             .await?;
-            for (kind, detail) in entries {
+            for (kind, detail) in plan.entries {
                 add_report_event(&tx, id, now, kind, officer, &detail).await?;
             }
         }

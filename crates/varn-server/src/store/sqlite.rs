@@ -1602,17 +1602,18 @@ impl Store for SqliteStore {
                 [seq],
                 |r| r.get(0),
             )?;
-            let Some((entry, detail)) = super::centre_entry(taken, &kind, &answer) else {
+            let Some(outcome) = super::centre_outcome(taken, &kind, &answer) else {
                 return Ok(None);
             };
-            add_event(c, alarm_id, now, entry, "larmcentral", &detail)?;
-            if taken == Some(true) && matches!(kind.as_str(), "received" | "checkin_overdue") {
+            let (entry, detail) = &outcome.entry;
+            add_event(c, alarm_id, now, entry, "larmcentral", detail)?;
+            if outcome.received {
                 c.execute(
                     "UPDATE alarms SET centre_received_at = COALESCE(centre_received_at, ?2) WHERE id = ?1",
                     params![alarm_id.to_string(), ts(now)],
                 )?;
             }
-            if taken == Some(false) {
+            if outcome.refused {
                 c.execute(
                     "UPDATE alarms SET centre_refused_at = ?2 WHERE id = ?1",
                     params![alarm_id.to_string(), ts(now)],
@@ -1696,26 +1697,20 @@ impl Store for SqliteStore {
             (region_id.to_string(), officer.to_string(), change.clone());
         self.write(move |c| {
             let current = load_report(c, &region, id, false)?.ok_or(StoreError::NotFound)?;
-            let entries = super::followup_entries(&current.followup, &change)?;
-            if !entries.is_empty() || current.followup.state != change.state {
-                let message = change
-                    .message
-                    .as_deref()
-                    .map(str::trim)
-                    .unwrap_or(&current.followup.message);
+            if let Some(plan) = super::followup_plan(&current.followup, &change)? {
                 c.execute(
                     "UPDATE reports SET followup_state = ?1, followup_by = ?2,
                         followup_message = ?3, followup_at = ?4 WHERE id = ?5 AND region_id = ?6",
                     params![
                         change.state.as_str(),
                         officer,
-                        message,
+                        plan.message,
                         ts(now),
                         id.to_string(),
                         region
                     ],
                 )?;
-                for (kind, detail) in entries {
+                for (kind, detail) in plan.entries {
                     add_report_event(c, id, now, kind, &officer, &detail)?;
                 }
             }

@@ -227,7 +227,7 @@ impl AlarmService {
     /// The person writes to the region during the alarm (a quick answer or their own
     /// words): durable when this returns, then sent after the alarm and any cancel.
     pub fn send_message(self: &Arc<Self>, id: Uuid, text: &str) -> Result<AlarmView, AlarmError> {
-        let a = self
+        let mut a = self
             .db
             .alarm(id)?
             .filter(|a| !a.silent)
@@ -243,7 +243,7 @@ impl AlarmService {
             created_at: Utc::now(),
         };
         self.db.add_alarm_message(id, &m)?;
-        let mut a = self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
+        a.pending_messages.push(m);
         // A new revision, so the screen takes the view with the message on its way.
         self.save(&mut a);
         let view = self.publish(&a, false);
@@ -552,12 +552,14 @@ impl AlarmService {
                             .collect::<Vec<_>>()
                     };
                     let before = officer(&a).len();
-                    // A sent message is no longer on its way.
-                    let waiting = a.pending_messages.len();
-                    if let Ok(Some(fresh)) = self.db.alarm(id) {
-                        a.pending_messages = fresh.pending_messages;
-                    }
-                    let sent = a.pending_messages.len() != waiting;
+                    // The message just sent is no longer on its way (recorded above).
+                    let sent = match step {
+                        Step::SendMessage { id: m } => {
+                            a.pending_messages.retain(|p| p.id != m);
+                            true
+                        }
+                        _ => false,
+                    };
                     if a.apply(receipt) || sent {
                         self.save(&mut a);
                         let view = self.publish(&a, true);

@@ -5,7 +5,7 @@
 //! be written, nothing is shown.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -179,21 +179,25 @@ fn filter_text(p: &StatsParams) -> String {
     s.chars().take(MAX_SHORT_CHARS).collect()
 }
 
+/// The figures for a request, recorded in the audit log as `action` before they are given.
+async fn recorded_figures(
+    state: &AppState,
+    o: &Officer,
+    p: &StatsParams,
+    action: AuditAction,
+) -> Result<stats::Figures> {
+    let f = figures(state, o, p).await?;
+    record(state, o, action, "statistics", filter_text(p)).await?;
+    Ok(f)
+}
+
 /// `GET …/statistics`: the region's figures as JSON.
 pub(super) async fn statistics(
     State(state): State<AppState>,
     OfficerAuth(o): OfficerAuth,
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Result<Response> {
-    let f = figures(&state, &o, &p).await?;
-    record(
-        &state,
-        &o,
-        AuditAction::ReadStatistics,
-        "statistics",
-        filter_text(&p),
-    )
-    .await?;
+    let f = recorded_figures(&state, &o, &p, AuditAction::ReadStatistics).await?;
     Ok(Json(f).into_response())
 }
 
@@ -203,30 +207,13 @@ pub(super) async fn statistics_csv(
     OfficerAuth(o): OfficerAuth,
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Result<Response> {
-    let f = figures(&state, &o, &p).await?;
-    record(
-        &state,
-        &o,
-        AuditAction::ExportStatistics,
-        "statistics",
-        filter_text(&p),
-    )
-    .await?;
+    let f = recorded_figures(&state, &o, &p, AuditAction::ExportStatistics).await?;
     let swedish = p.lang.as_deref() != Some("en");
-    let mut res = f.to_csv(swedish).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    let name = format!(
-        "attachment; filename=\"varn-statistik-{}-{}.csv\"",
-        f.from, f.to
-    );
-    if let Ok(v) = HeaderValue::from_str(&name) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
+    Ok(super::download(
+        f.to_csv(swedish),
+        "text/csv; charset=utf-8",
+        &format!("varn-statistik-{}-{}.csv", f.from, f.to),
+    ))
 }
 
 /// `GET …/audit/{id}`: who read or exported an item of the officer's region, newest first.

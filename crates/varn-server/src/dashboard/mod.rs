@@ -374,17 +374,22 @@ async fn timeline_text(
         drill: alarm.drill,
     };
     let text = varn_core::timeline::to_text(&header, &events, &chrono::Local, state.now());
-    let disposition = format!("attachment; filename=\"varn-larm-{id_text}.txt\"");
-    let mut res = text.into_response();
+    Ok(download(
+        text,
+        "text/plain; charset=utf-8",
+        &format!("varn-larm-{id_text}.txt"),
+    ))
+}
+
+/// A text the browser saves as `filename` rather than shows.
+pub(crate) fn download(body: String, content_type: &'static str, filename: &str) -> Response {
+    let mut res = body.into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(res)
+    res
 }
 
 /// `POST …/shown`: the page has put the alarm on screen (recorded once per officer).

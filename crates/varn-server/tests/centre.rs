@@ -41,17 +41,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn cancel(s: &TestServer, d: &varn_core::wire::EnrollResponse, id: uuid::Uuid, duress: bool) {
-    let res = client()
-        .post(format!("{}/v1/alarms/{id}/cancel", s.url()))
-        .bearer_auth(&d.token)
-        .json(&json!({ "cancelled_at": Utc::now(), "reason": "Falsklarm", "duress": duress }))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_arrives_once_with_its_code_plain_and_encrypted() {
     for key in [None, Some(KEY)] {
@@ -65,10 +54,10 @@ async fn every_event_arrives_once_with_its_code_plain_and_encrypted() {
             )
             .await;
         rx.wait_for(1).await;
-        cancel(&s, &anna, first, false).await;
+        s.cancel(&anna, first, false).await;
         let second = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
         rx.wait_for(3).await;
-        cancel(&s, &anna, second, true).await;
+        s.cancel(&anna, second, true).await;
         s.raise(&anna, json!({ "triggered_at": Utc::now(), "drill": true }))
             .await;
         let got = rx.wait_for(5).await;

@@ -13,18 +13,6 @@ use varn_core::wire::{AlarmReceipt, AlarmStatus, EnrollResponse, TimelineEntry};
 use varn_server::clock::{Clock, ManualClock, SystemClock};
 use varn_server::testkit::{http_client as client, TestServer};
 
-async fn cancel(s: &TestServer, d: &EnrollResponse, id: Uuid, duress: bool) -> AlarmReceipt {
-    let res = client()
-        .post(format!("{}/v1/alarms/{id}/cancel", s.url()))
-        .bearer_auth(&d.token)
-        .json(&json!({ "cancelled_at": Utc::now(), "reason": "Falsklarm", "duress": duress }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
-
 async fn device_timeline(s: &TestServer, d: &EnrollResponse, id: Uuid) -> reqwest::Response {
     client()
         .get(format!("{}/v1/alarms/{id}/timeline", s.url()))
@@ -69,7 +57,7 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
         )
         .await;
 
-    let r = cancel(&s, &d, id, true).await;
+    let r = s.cancel(&d, id, true).await;
     assert_eq!(
         r.status,
         AlarmStatus::Open,
@@ -77,9 +65,9 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
     );
     assert!(r.duress);
     // Sent again (a retry) and then a plain cancel: neither changes anything.
-    let again = cancel(&s, &d, id, true).await;
+    let again = s.cancel(&d, id, true).await;
     assert_eq!(again.version, r.version);
-    let plain = cancel(&s, &d, id, false).await;
+    let plain = s.cancel(&d, id, false).await;
     assert_eq!(plain.status, AlarmStatus::Open, "the duress stands");
     assert_eq!(plain.version, r.version);
 
@@ -186,7 +174,7 @@ async fn every_step_is_on_the_timeline_once_in_order_with_notes_and_a_text_expor
         .await;
         assert!(res.status().is_client_error(), "{}", res.status());
     }
-    cancel(&s, &d, id, false).await;
+    s.cancel(&d, id, false).await;
 
     let res = device_timeline(&s, &d, id).await;
     let events: Vec<TimelineEntry> = res.json().await.unwrap();

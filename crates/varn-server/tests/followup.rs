@@ -162,14 +162,7 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
         .is_success());
     }
     let cancelled = s.raise(&anna, json!({ "triggered_at": now })).await;
-    let res = client()
-        .post(format!("{}/v1/alarms/{cancelled}/cancel", s.url()))
-        .bearer_auth(&anna.token)
-        .json(&json!({ "cancelled_at": now, "reason": "fel knapp" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    s.cancel(&anna, cancelled, false).await;
     s.raise(&anna, json!({ "triggered_at": now, "drill": true }))
         .await;
 

@@ -206,14 +206,7 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
     assert!(asked < answered, "{text}");
 
     // Once cancelled, nobody writes on it any more.
-    let res = client()
-        .post(format!("{}/v1/alarms/{alarm}/cancel", s.url()))
-        .bearer_auth(&anna.token)
-        .json(&json!({ "cancelled_at": Utc::now(), "reason": "Falsklarm" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    s.cancel(&anna, alarm, false).await;
     assert_eq!(
         officer_post(&s, &hanna, alarm, "Hallå?").await.status(),
         StatusCode::CONFLICT
@@ -238,14 +231,7 @@ async fn after_a_duress_cancel_the_device_sees_nothing_of_the_conversation() {
             .status(),
         StatusCode::CREATED
     );
-    let res = client()
-        .post(format!("{}/v1/alarms/{alarm}/cancel", s.url()))
-        .bearer_auth(&anna.token)
-        .json(&json!({ "cancelled_at": Utc::now(), "reason": "Falsklarm", "duress": true }))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    s.cancel(&anna, alarm, true).await;
     // The alarm stands under duress: the officer may still write, for the region's record.
     assert_eq!(
         officer_post(&s, &hanna, alarm, "Polisen är larmad")

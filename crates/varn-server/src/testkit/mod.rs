@@ -400,6 +400,27 @@ impl TestServer {
         id
     }
 
+    /// The device cancels its alarm ("Falsklarm"; `duress`: with the duress PIN), as the
+    /// app does; the receipt.
+    pub async fn cancel(
+        &self,
+        device: &EnrollResponse,
+        id: Uuid,
+        duress: bool,
+    ) -> varn_core::wire::AlarmReceipt {
+        let res = http_client()
+            .post(format!("{}/v1/alarms/{id}/cancel", self.url()))
+            .bearer_auth(&device.token)
+            .json(&serde_json::json!({
+                "cancelled_at": chrono::Utc::now(), "reason": "Falsklarm", "duress": duress,
+            }))
+            .send()
+            .await
+            .expect("cancel request");
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "cancel");
+        res.json().await.expect("a receipt")
+    }
+
     /// The device's receipt for its alarm (`GET /v1/alarms/{id}`).
     pub async fn receipt(
         &self,

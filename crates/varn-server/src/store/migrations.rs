@@ -620,8 +620,8 @@ mod tests {
 #[cfg(test)]
 mod upgrade {
     use super::*;
+    use crate::store::prelude::*;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::Store;
 
     /// A database written before step 5 keeps its timeline and reports, now with their
     /// region filled in from what they belong to.

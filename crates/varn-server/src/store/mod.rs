@@ -5,7 +5,10 @@
 pub mod backup;
 pub mod migrations;
 pub mod postgres;
+mod rules;
 pub mod sqlite;
+
+pub use rules::{session_live, CENTRE_KINDS, MAX_MESSAGES_PER_ALARM, SESSION_TOUCH_EVERY};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -99,16 +102,6 @@ pub struct Session {
     pub last_seen_at: DateTime<Utc>,
 }
 
-/// Whether a session still opens the dashboard at `now`: not past its end, used within
-/// `idle`, and its officer not disabled. The one rule for both backends.
-pub fn session_live(s: &Session, now: DateTime<Utc>, idle: std::time::Duration) -> bool {
-    let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
-    s.expires_at > now && now - s.last_seen_at < idle && s.officer.disabled_at.is_none()
-}
-
-/// How often a session in use is marked as seen (a write), at most.
-pub const SESSION_TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
-
 /// A change to an officer's login. Each one but [`OfficerChange::Enable`] ends the officer's
 /// sessions in the same transaction, so an open dashboard is logged out at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,15 +189,6 @@ pub struct CentreEvent {
     pub place: String,
 }
 
-/// The timeline kinds the alarm centre is sent.
-pub const CENTRE_KINDS: [&str; 5] = [
-    "received",
-    "checkin_overdue",
-    "cancelled",
-    "duress",
-    "escalated",
-];
-
 /// How the link to a region's alarm centre stands, as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CentreStatus {
@@ -212,40 +196,6 @@ pub struct CentreStatus {
     pub last_answer_at: Option<DateTime<Utc>>,
     /// Since when it has not answered, if it does not.
     pub down_since: Option<DateTime<Utc>>,
-}
-
-/// What the centre's answer to a timeline entry of kind `kind` does, decided once for both
-/// backends: the entry it writes (kind, detail), whether it marks the alarm as received by
-/// the centre (an ACK of the alarm itself), and whether as refused. `taken` true is an ACK,
-/// false a refusal; `None` (an event not for the centre) does nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CentreOutcome {
-    /// The timeline entry's kind and detail.
-    pub entry: (&'static str, String),
-    /// Sets `centre_received_at` (once).
-    pub received: bool,
-    /// Sets `centre_refused_at`.
-    pub refused: bool,
-}
-
-/// See [`CentreOutcome`].
-pub(crate) fn centre_outcome(
-    taken: Option<bool>,
-    kind: &str,
-    answer: &str,
-) -> Option<CentreOutcome> {
-    let detail = format!("{kind}: {answer}");
-    let taken = taken?;
-    let entry = if taken {
-        varn_core::wire::EventKind::CentreReceived.as_str()
-    } else {
-        varn_core::wire::EventKind::CentreRefused.as_str()
-    };
-    Some(CentreOutcome {
-        entry: (entry, detail),
-        received: taken && matches!(kind, "received" | "checkin_overdue"),
-        refused: !taken,
-    })
 }
 
 impl Alarm {
@@ -270,37 +220,6 @@ impl Alarm {
             },
             centre_received_at: self.centre_received_at,
         }
-    }
-}
-
-/// The most messages one alarm holds (both ways): a conversation, not a channel to flood.
-pub const MAX_MESSAGES_PER_ALARM: usize = 200;
-
-/// Whether a message may be added to `alarm` (decided once for both backends): not to a
-/// cancelled alarm, and not past [`MAX_MESSAGES_PER_ALARM`].
-pub(crate) fn message_allowed(alarm: &Alarm) -> Result<(), StoreError> {
-    if alarm.status == AlarmStatus::Cancelled {
-        return Err(StoreError::Conflict(
-            "the alarm was cancelled: the conversation is over".into(),
-        ));
-    }
-    if alarm.messages.len() >= MAX_MESSAGES_PER_ALARM {
-        return Err(StoreError::Conflict(format!(
-            "an alarm holds at most {MAX_MESSAGES_PER_ALARM} messages"
-        )));
-    }
-    Ok(())
-}
-
-/// A message stored again with the same id: the same message is a repeat (answered as
-/// before); anything else under that id is refused.
-pub(crate) fn same_message(stored: &AlarmMessage, new: &AlarmMessage) -> Result<(), StoreError> {
-    if stored.from == new.from && stored.text == new.text && stored.author == new.author {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(
-            "this message id was already used for another message".into(),
-        ))
     }
 }
 
@@ -365,94 +284,6 @@ impl Checkin {
     }
 }
 
-/// What escalation step `step` of `alarm`, alerting `to`, records: the names alerted so far
-/// (each once, in order) as JSON, and the timeline entry's text. Shared by both backends.
-pub(crate) fn escalation_record(
-    alarm: &Alarm,
-    step: u32,
-    to: &[String],
-) -> Result<(String, String), StoreError> {
-    let mut names = alarm.escalated_to.clone();
-    for n in to {
-        if !names.contains(n) {
-            names.push(n.clone());
-        }
-    }
-    let names_json =
-        serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let detail = if to.is_empty() {
-        format!("steg {step}: alla larmcentraler")
-    } else {
-        format!("steg {step}: {}", to.join(", "))
-    };
-    Ok((names_json, detail))
-}
-
-/// Whether escalation step `step` is the alarm's next one: open, not a drill, one step on.
-pub(crate) fn escalation_due(alarm: &Alarm, step: u32) -> bool {
-    alarm.status == AlarmStatus::Open && !alarm.drill && alarm.escalation_step + 1 == step
-}
-
-/// A check-out's stored status: a missed check-in stays overdue, with the check-out beside it.
-pub(crate) fn checkout_status(k: &Checkin) -> &'static str {
-    if k.status == CheckinStatus::Overdue {
-        "overdue"
-    } else {
-        "checked_out"
-    }
-}
-
-/// An alarm status from its stored name (both backends store the same names).
-pub(crate) fn stored_alarm_status(s: &str) -> Option<AlarmStatus> {
-    match s {
-        "open" => Some(AlarmStatus::Open),
-        "acknowledged" => Some(AlarmStatus::Acknowledged),
-        "cancelled" => Some(AlarmStatus::Cancelled),
-        _ => None,
-    }
-}
-
-/// A check-in status from its stored name.
-pub(crate) fn stored_checkin_status(s: &str) -> Option<CheckinStatus> {
-    match s {
-        "active" => Some(CheckinStatus::Active),
-        "checked_out" => Some(CheckinStatus::CheckedOut),
-        "overdue" => Some(CheckinStatus::Overdue),
-        _ => None,
-    }
-}
-
-/// A check-out's outcome from its stored name ([`outcome_str`]; the schema allows no other).
-pub(crate) fn stored_outcome(s: &str) -> CheckoutOutcome {
-    if s == "calm" {
-        CheckoutOutcome::Calm
-    } else {
-        CheckoutOutcome::Incident
-    }
-}
-
-/// The stored name of a check-out's outcome.
-pub(crate) fn outcome_str(o: CheckoutOutcome) -> &'static str {
-    match o {
-        CheckoutOutcome::Calm => "calm",
-        CheckoutOutcome::Incident => "incident",
-    }
-}
-
-/// The timeline entry of a check-out after the deadline had raised an alarm.
-pub(crate) fn late_checkout_detail(o: CheckoutOutcome) -> &'static str {
-    match o {
-        CheckoutOutcome::Calm => "utcheckad sent: allt lugnt",
-        CheckoutOutcome::Incident => "utcheckad sent: något hände",
-    }
-}
-
-/// The message of the alarm a missed check-out raises.
-pub(crate) fn overdue_message(k: &Checkin) -> String {
-    let local = k.deadline.with_timezone(&chrono::Local).format("%H:%M");
-    format!("Missad utcheckning: skulle ha checkat ut senast kl {local}")
-}
-
 /// One entry of an alarm's append-only timeline (the same shape the device API sends).
 pub type AlarmEvent = TimelineEntry;
 
@@ -497,56 +328,6 @@ pub struct FollowupChange {
     /// On closing: what was done, for the region (not shown to the person).
     #[serde(default)]
     pub note: String,
-}
-
-/// What a follow-up change does, decided once for both backends: the message the report
-/// holds afterwards and the timeline entries (kind, detail) it writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FollowupPlan {
-    /// The message to the person after the change (the earlier one when none is given).
-    pub message: String,
-    /// The entries for the report's timeline, in order.
-    pub entries: Vec<(&'static str, String)>,
-}
-
-/// The plan for `change` to a report whose follow-up is `current`; `None` when nothing
-/// changes. A report cannot go back to *new*; an unchanged message is not written again.
-/// Every change of state writes an entry, so no entries means nothing changed.
-pub(crate) fn followup_plan(
-    current: &Followup,
-    change: &FollowupChange,
-) -> Result<Option<FollowupPlan>, StoreError> {
-    let mut entries = Vec::new();
-    match (current.state, change.state) {
-        (_, FollowupState::New) => {
-            return Err(StoreError::Invalid(
-                "a report cannot go back to new; take it or close it".into(),
-            ))
-        }
-        (FollowupState::New, FollowupState::Taken) => entries.push(("taken", String::new())),
-        (FollowupState::Closed, FollowupState::Taken) => entries.push(("reopened", String::new())),
-        (FollowupState::Taken, FollowupState::Taken) => {}
-        (FollowupState::Closed, FollowupState::Closed) => {}
-        (_, FollowupState::Closed) => {}
-    }
-    let message = match change.message.as_deref().map(str::trim) {
-        Some(m) if m != current.message => {
-            entries.push(("message", m.to_string()));
-            m.to_string()
-        }
-        _ => current.message.clone(),
-    };
-    if change.state == FollowupState::Closed && current.state != FollowupState::Closed {
-        entries.push(("closed", change.note.trim().to_string()));
-    }
-    Ok((!entries.is_empty()).then_some(FollowupPlan { message, entries }))
-}
-
-/// The entry a newly stored revision writes on the report's timeline: `received` for the
-/// first to arrive, `revised` after; the detail is the revision's number.
-pub(crate) fn report_arrival(current: u32, revision: u32) -> (&'static str, String) {
-    let kind = if current == 0 { "received" } else { "revised" };
-    (kind, revision.to_string())
 }
 
 /// What an officer did that the audit log records.
@@ -662,23 +443,6 @@ pub struct Purged {
     pub attachments: u64,
     /// Finished alarms deleted, with their timeline (their facts kept).
     pub alarms: u64,
-}
-
-/// The follow-up of a report as stored: state, officer, message and when it changed (a
-/// report nobody has taken shows when it arrived).
-pub(crate) fn stored_followup(
-    state: &str,
-    by: Option<String>,
-    message: String,
-    at: Option<DateTime<Utc>>,
-    first_received_at: DateTime<Utc>,
-) -> Followup {
-    Followup {
-        state: FollowupState::parse(state).unwrap_or(FollowupState::New),
-        by,
-        message,
-        at: at.unwrap_or(first_received_at),
-    }
 }
 
 /// What a chunk does to an upload, decided by the caller from the running SHA-256 (see
@@ -812,9 +576,9 @@ pub enum StoreError {
     Conflict(String),
 }
 
-/// What the region server stores. One transaction per call.
+/// Devices, enrollment, officers and their sessions.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait AccessStore: Send + Sync {
     /// Stores a new enrollment code (as its hash).
     async fn create_enrollment(
         &self,
@@ -889,6 +653,13 @@ pub trait Store: Send + Sync + 'static {
         change: &OfficerChange,
     ) -> Result<Option<Officer>, StoreError>;
 
+    /// Sets what the person wants responders to know, shown with their alarms.
+    async fn set_instructions(&self, device: Uuid, text: &str) -> Result<(), StoreError>;
+}
+
+/// Alarms: raised, cancelled, acknowledged, escalated, and their timelines and messages.
+#[async_trait]
+pub trait AlarmStore: Send + Sync {
     /// Stores an alarm once. Returns it and whether this call created it.
     async fn put_alarm(
         &self,
@@ -950,6 +721,30 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
+    /// Appends an entry to an alarm's timeline (entries are never changed or removed).
+    async fn add_alarm_event(
+        &self,
+        region_id: &str,
+        id: Uuid,
+        event: &AlarmEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Adds a message to an alarm of the region (`device`: written by that device, whose
+    /// alarm it must be), writes it on the timeline and raises the alarm's version so that
+    /// long-polls and dashboards see it. The same message again is a repeat; answers the
+    /// alarm and whether this call added it.
+    async fn add_alarm_message(
+        &self,
+        region_id: &str,
+        alarm_id: Uuid,
+        device: Option<Uuid>,
+        message: &AlarmMessage,
+    ) -> Result<(Alarm, bool), StoreError>;
+}
+
+/// Check-ins and the alarm a missed check-out raises.
+#[async_trait]
+pub trait CheckinStore: Send + Sync {
     /// Stores a check-in or a newer revision of it (an extension). An older revision, or any
     /// change once it is no longer active, changes nothing. Returns it and whether this call
     /// changed it.
@@ -989,15 +784,11 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<Alarm>, StoreError>;
+}
 
-    /// Appends an entry to an alarm's timeline (entries are never changed or removed).
-    async fn add_alarm_event(
-        &self,
-        region_id: &str,
-        id: Uuid,
-        event: &AlarmEvent,
-    ) -> Result<(), StoreError>;
-
+/// Incident reports, their revisions and their follow-up.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
     /// Stores a report revision. An older revision never replaces a newer one, but every
     /// revision received is kept.
     async fn put_report(
@@ -1031,19 +822,47 @@ pub trait Store: Send + Sync + 'static {
         change: &FollowupChange,
         now: DateTime<Utc>,
     ) -> Result<Report, StoreError>;
+}
 
-    /// Adds a message to an alarm of the region (`device`: written by that device, whose
-    /// alarm it must be), writes it on the timeline and raises the alarm's version so that
-    /// long-polls and dashboards see it. The same message again is a repeat; answers the
-    /// alarm and whether this call added it.
-    async fn add_alarm_message(
+/// What the region keeps beside the reports: statistics facts, the audit log, retention.
+#[async_trait]
+pub trait FollowupStore: Send + Sync {
+    /// The facts of a region's reports that happened from `from` to `to` (days, inclusive).
+    async fn report_facts(
         &self,
         region_id: &str,
-        alarm_id: Uuid,
-        device: Option<Uuid>,
-        message: &AlarmMessage,
-    ) -> Result<(Alarm, bool), StoreError>;
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<ReportFacts>, StoreError>;
 
+    /// The facts of a region's alarms received from `from` to `to` (days, inclusive): the
+    /// alarms held and those retention has deleted.
+    async fn alarm_facts(
+        &self,
+        region_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<AlarmFacts>, StoreError>;
+
+    /// Appends to the audit log.
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Reads the audit log, newest first.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Deletes closed reports whose follow-up closed before `reports_before`, and finished
+    /// alarms (acknowledged or cancelled, not under duress) received before `alarms_before`,
+    /// keeping their facts for the statistics.
+    async fn purge(
+        &self,
+        reports_before: Option<DateTime<Utc>>,
+        alarms_before: Option<DateTime<Utc>>,
+    ) -> Result<Purged, StoreError>;
+}
+
+/// The alarm centre's outbox (the timeline) and what it answered.
+#[async_trait]
+pub trait CentreStore: Send + Sync {
     /// When the region's alarm centre was first configured (set now if never): older
     /// events are not sent.
     async fn centre_since(
@@ -1094,42 +913,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// How the link stands, if the region has a centre.
     async fn centre_status(&self, region_id: &str) -> Result<Option<CentreStatus>, StoreError>;
+}
 
-    /// Sets what the person wants responders to know, shown with their alarms.
-    async fn set_instructions(&self, device: Uuid, text: &str) -> Result<(), StoreError>;
-
-    /// The facts of a region's reports that happened from `from` to `to` (days, inclusive).
-    async fn report_facts(
-        &self,
-        region_id: &str,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<Vec<ReportFacts>, StoreError>;
-
-    /// The facts of a region's alarms received from `from` to `to` (days, inclusive): the
-    /// alarms held and those retention has deleted.
-    async fn alarm_facts(
-        &self,
-        region_id: &str,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<Vec<AlarmFacts>, StoreError>;
-
-    /// Appends to the audit log.
-    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
-
-    /// Reads the audit log, newest first.
-    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
-
-    /// Deletes closed reports whose follow-up closed before `reports_before`, and finished
-    /// alarms (acknowledged or cancelled, not under duress) received before `alarms_before`,
-    /// keeping their facts for the statistics.
-    async fn purge(
-        &self,
-        reports_before: Option<DateTime<Utc>>,
-        alarms_before: Option<DateTime<Utc>>,
-    ) -> Result<Purged, StoreError>;
-
+/// Attachments (resumable uploads), published profiles and releases.
+#[async_trait]
+pub trait FileStore: Send + Sync {
     /// Announces an attachment of a device's own report (idempotent).
     async fn create_attachment(
         &self,
@@ -1199,7 +987,21 @@ pub trait Store: Send + Sync + 'static {
         version: &str,
         platform: &str,
     ) -> Result<Option<Vec<u8>>, StoreError>;
+}
 
+/// What the region server stores, one trait per aggregate. One transaction per call.
+/// Callers of a `dyn Store` bring the traits into scope with `use crate::store::prelude::*`.
+#[async_trait]
+pub trait Store:
+    AccessStore
+    + AlarmStore
+    + CheckinStore
+    + ReportStore
+    + FollowupStore
+    + CentreStore
+    + FileStore
+    + 'static
+{
     /// Closes the database at a graceful stop, after the last request (SQLite: every
     /// connection, so that no `-wal` is left beside the file).
     async fn close(&self) {}
@@ -1209,6 +1011,14 @@ pub trait Store: Send + Sync + 'static {
     fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {
         None
     }
+}
+
+/// The store's traits, so that their calls on a `dyn Store` resolve.
+pub mod prelude {
+    pub use super::{
+        AccessStore, AlarmStore, CentreStore, CheckinStore, FileStore, FollowupStore, ReportStore,
+        Store,
+    };
 }
 
 /// Where the data lives: a SQLite file (one machine) or a PostgreSQL database shared by
@@ -1287,134 +1097,5 @@ impl std::fmt::Display for Database {
                 Err(_) => write!(f, "a PostgreSQL URL"),
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn followup(state: FollowupState, message: &str) -> Followup {
-        Followup {
-            state,
-            by: None,
-            message: message.into(),
-            at: Utc::now(),
-        }
-    }
-
-    fn change(state: FollowupState, message: Option<&str>, note: &str) -> FollowupChange {
-        FollowupChange {
-            state,
-            message: message.map(str::to_string),
-            note: note.into(),
-        }
-    }
-
-    #[test]
-    fn a_follow_up_change_writes_what_changed_and_nothing_else() {
-        use FollowupState::*;
-        let plan = followup_plan(
-            &followup(New, ""),
-            &change(Taken, Some(" Jag ringer dig. "), ""),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(plan.message, "Jag ringer dig.");
-        assert_eq!(
-            plan.entries,
-            [
-                ("taken", String::new()),
-                ("message", "Jag ringer dig.".into())
-            ]
-        );
-        // The same again: nothing.
-        assert_eq!(
-            followup_plan(
-                &followup(Taken, "Jag ringer dig."),
-                &change(Taken, Some("Jag ringer dig."), "")
-            )
-            .unwrap(),
-            None
-        );
-        // Closing keeps the message and writes the note for the region.
-        let plan = followup_plan(
-            &followup(Taken, "Jag ringer dig."),
-            &change(Closed, None, " Klart. "),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(plan.message, "Jag ringer dig.");
-        assert_eq!(plan.entries, [("closed", "Klart.".to_string())]);
-        let plan = followup_plan(&followup(Closed, ""), &change(Taken, None, ""))
-            .unwrap()
-            .unwrap();
-        assert_eq!(plan.entries, [("reopened", String::new())]);
-        assert!(matches!(
-            followup_plan(&followup(Taken, ""), &change(New, None, "")),
-            Err(StoreError::Invalid(_))
-        ));
-    }
-
-    #[test]
-    fn the_centres_answer_marks_the_alarm_only_for_the_alarm_itself() {
-        let ack = centre_outcome(Some(true), "received", "ACK").unwrap();
-        assert_eq!(ack.entry, ("centre_received", "received: ACK".to_string()));
-        assert!(ack.received && !ack.refused);
-        let cancel = centre_outcome(Some(true), "cancelled", "ACK").unwrap();
-        assert!(
-            !cancel.received,
-            "an ACK of the cancel is not the alarm's receipt"
-        );
-        assert!(
-            centre_outcome(Some(true), "checkin_overdue", "ACK")
-                .unwrap()
-                .received
-        );
-        let duh = centre_outcome(Some(false), "received", "DUH").unwrap();
-        assert_eq!(duh.entry.0, "centre_refused");
-        assert!(duh.refused && !duh.received);
-        assert_eq!(centre_outcome(None, "received", "SKIP"), None);
-    }
-
-    fn session(expires_in: i64, seen_ago: i64, disabled: bool) -> (Session, DateTime<Utc>) {
-        let now = Utc::now();
-        let s = Session {
-            officer: Officer {
-                id: Uuid::now_v7(),
-                region_id: "sormland".into(),
-                username: "hanna".into(),
-                display_name: "Hanna".into(),
-                password_hash: String::new(),
-                disabled_at: disabled.then_some(now),
-            },
-            expires_at: now + chrono::Duration::seconds(expires_in),
-            last_seen_at: now - chrono::Duration::seconds(seen_ago),
-        };
-        (s, now)
-    }
-
-    #[test]
-    fn a_session_lives_until_its_end_its_idle_time_or_its_officer_is_disabled() {
-        let idle = std::time::Duration::from_secs(1800);
-        let (s, now) = session(3600, 10, false);
-        assert!(session_live(&s, now, idle));
-        let (s, now) = session(0, 10, false);
-        assert!(!session_live(&s, now, idle), "past its end");
-        let (s, now) = session(3600, 1800, false);
-        assert!(!session_live(&s, now, idle), "idle for the whole idle time");
-        let (s, now) = session(3600, 1799, false);
-        assert!(session_live(&s, now, idle));
-        let (s, now) = session(3600, 10, true);
-        assert!(!session_live(&s, now, idle), "disabled officer");
-    }
-
-    #[test]
-    fn revokers_round_trip_and_old_rows_read_as_the_region() {
-        for r in [Revoker::Region, Revoker::Person] {
-            assert_eq!(Revoker::parse(Some(r.as_str())), Some(r));
-        }
-        assert_eq!(Revoker::parse(Some("")), Some(Revoker::Region));
-        assert_eq!(Revoker::parse(None), None);
     }
 }

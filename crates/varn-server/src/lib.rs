@@ -22,6 +22,7 @@ pub mod releases;
 pub mod retention;
 pub mod server;
 pub mod store;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod uploads;
 

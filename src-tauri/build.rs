@@ -1,78 +1,37 @@
 //! Runs tauri-build with the capabilities kept under `src-tauri/capabilities/` and a permission
-//! for each app command, so only the commands a capability lists can be called.
+//! for each app command, so only the commands a capability lists can be called. The commands
+//! are read from the one table, `src-tauri/commands/table.rs`.
+
+/// The command table.
+const TABLE: &str = "src-tauri/commands/table.rs";
+
+/// The commands' names: each `module::name: locked|open,` line of the table.
+fn commands() -> &'static [&'static str] {
+    let table = std::fs::read_to_string(TABLE).unwrap_or_else(|e| panic!("{TABLE}: {e}"));
+    let names: Vec<&'static str> = table
+        .lines()
+        .filter_map(|line| {
+            let (path, lock) = line.trim().trim_end_matches(',').split_once(": ")?;
+            let (_, name) = path.split_once("::")?;
+            let word =
+                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            (matches!(lock, "locked" | "open") && word(name)).then(|| &*name.to_string().leak())
+        })
+        .collect();
+    assert!(
+        names.len() > 40,
+        "{TABLE}: only {} commands found",
+        names.len()
+    );
+    names.leak()
+}
 
 fn main() {
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
-        .app_manifest(tauri_build::AppManifest::new().commands(&[
-            "boot",
-            "ui_ready",
-            "set_language",
-            "search_plan",
-            "checklist_ticks",
-            "checklist_tick",
-            "checklist_reset",
-            "inventories",
-            "inventory",
-            "save_inventory",
-            "delete_inventory",
-            "link_status",
-            "enroll",
-            "unlink",
-            "confirm_profile_key",
-            "raise_alarm",
-            "raise_drill",
-            "drill_status",
-            "protection",
-            "discard_draft",
-            "finish_welcome",
-            "cancel_alarm",
-            "alarm",
-            "active_alarm",
-            "call",
-            "user_contacts",
-            "save_user_contact",
-            "delete_user_contact",
-            "order_user_contacts",
-            "set_current_place",
-            "set_alarm_shortcut",
-            "set_closed_reports_days",
-            "send_alarm_message",
-            "set_instructions",
-            "unlock",
-            "retry_unlock",
-            "incidents",
-            "incident",
-            "new_incident",
-            "save_incident",
-            "mark_incident_ready",
-            "delete_incident",
-            "pick_attachments",
-            "attach_dropped",
-            "delete_attachment",
-            "export_incident",
-            "sync_status",
-            "sync_now",
-            "pin_status",
-            "set_pin",
-            "clear_pin",
-            "set_idle_lock",
-            "lock_screen",
-            "unlock_screen",
-            "alarm_timeline",
-            "export_alarm_timeline",
-            "check_in",
-            "extend_checkin",
-            "check_out",
-            "active_checkin",
-            "appearances",
-            "save_appearance",
-            "delete_appearance",
-            "update_check",
-            "update_install",
-            "quit_app",
-        ]));
+        .app_manifest(tauri_build::AppManifest::new().commands(commands()));
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    println!("cargo:rerun-if-changed={TABLE}");
     println!("cargo:rerun-if-changed=ui");
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri-build failed: {e:#}");

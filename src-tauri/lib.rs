@@ -410,7 +410,7 @@ pub fn window_size(work: Option<(f64, f64)>) -> WindowSize {
 }
 
 /// The commands the window may call, behind the lock: while the lock screen is up every
-/// command not on [`commands::WHILE_LOCKED`] is refused here, before it runs — guarded by
+/// command not marked `locked` in `commands/table.rs` is refused here, before it runs — guarded by
 /// default, so a command added later is locked unless someone decides otherwise.
 pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
@@ -418,74 +418,8 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
     fn typed<R: Runtime, F: Fn(tauri::ipc::Invoke<R>) -> bool>(f: F) -> F {
         f
     }
-    let handler = typed::<R, _>(tauri::generate_handler![
-        commands::plan::boot,
-        commands::plan::ui_ready,
-        commands::plan::set_language,
-        commands::plan::search_plan,
-        commands::plan::checklist_ticks,
-        commands::plan::checklist_tick,
-        commands::plan::checklist_reset,
-        commands::plan::inventories,
-        commands::plan::inventory,
-        commands::plan::save_inventory,
-        commands::plan::delete_inventory,
-        commands::safety::link_status,
-        commands::safety::enroll,
-        commands::safety::unlink,
-        commands::safety::confirm_profile_key,
-        commands::safety::raise_alarm,
-        commands::safety::raise_drill,
-        commands::safety::drill_status,
-        commands::safety::protection,
-        commands::reports::discard_draft,
-        commands::plan::finish_welcome,
-        commands::guard::cancel_alarm,
-        commands::safety::alarm,
-        commands::safety::active_alarm,
-        commands::safety::call,
-        commands::safety::user_contacts,
-        commands::safety::save_user_contact,
-        commands::safety::delete_user_contact,
-        commands::safety::order_user_contacts,
-        commands::safety::set_current_place,
-        commands::safety::set_alarm_shortcut,
-        commands::reports::set_closed_reports_days,
-        commands::safety::send_alarm_message,
-        commands::safety::set_instructions,
-        commands::safety::unlock,
-        commands::safety::retry_unlock,
-        commands::reports::incidents,
-        commands::reports::incident,
-        commands::reports::new_incident,
-        commands::reports::save_incident,
-        commands::reports::mark_incident_ready,
-        commands::reports::delete_incident,
-        commands::reports::pick_attachments,
-        commands::reports::attach_dropped,
-        commands::reports::delete_attachment,
-        commands::reports::export_incident,
-        commands::reports::sync_status,
-        commands::reports::sync_now,
-        commands::guard::pin_status,
-        commands::guard::set_pin,
-        commands::guard::clear_pin,
-        commands::guard::set_idle_lock,
-        commands::guard::lock_screen,
-        commands::guard::unlock_screen,
-        commands::guard::alarm_timeline,
-        commands::guard::export_alarm_timeline,
-        commands::meeting::check_in,
-        commands::meeting::extend_checkin,
-        commands::meeting::check_out,
-        commands::meeting::active_checkin,
-        commands::meeting::appearances,
-        commands::meeting::save_appearance,
-        commands::meeting::delete_appearance,
-        commands::updates::update_check,
-        commands::updates::update_install,
-        commands::guard::quit_app,
-    ]);
+    use commands::table::{command_table, handlers};
+    let handler = typed::<R, _>(command_table!(handlers));
     move |invoke| {
         let refused = {
             let webview = invoke.message.webview();

@@ -1,112 +1,45 @@
 //! The commands the UI calls. Each one parses its input, calls plain Rust and maps the error;
-//! none holds logic of its own. [`COMMANDS`], `build.rs`, the capability file, the handler list
-//! in `lib.rs` and `ui/api.js` must name the same commands (a test checks). Behind the lock
-//! screen only [`WHILE_LOCKED`] runs (see `crate::invoke_handler`).
+//! none holds logic of its own. [`table`] lists them once: the handler list, the permission
+//! manifest and [`COMMANDS`] come from it, and a test holds the capability file and
+//! `ui/api.js` to it. Behind the lock screen only the commands it marks `locked` run (see
+//! `crate::invoke_handler`).
 
 pub mod guard;
 pub mod meeting;
 pub mod plan;
 pub mod reports;
 pub mod safety;
+pub mod table;
 pub mod updates;
 
 use crate::error::CommandError;
+use table::entries;
 
-/// Names of all commands, for the permission manifest in `build.rs` and the tests.
-pub const COMMANDS: &[&str] = &[
-    "boot",
-    "ui_ready",
-    "set_language",
-    "search_plan",
-    "checklist_ticks",
-    "checklist_tick",
-    "checklist_reset",
-    "inventories",
-    "inventory",
-    "save_inventory",
-    "delete_inventory",
-    "link_status",
-    "enroll",
-    "unlink",
-    "confirm_profile_key",
-    "raise_alarm",
-    "raise_drill",
-    "drill_status",
-    "protection",
-    "discard_draft",
-    "finish_welcome",
-    "cancel_alarm",
-    "alarm",
-    "active_alarm",
-    "call",
-    "user_contacts",
-    "save_user_contact",
-    "delete_user_contact",
-    "order_user_contacts",
-    "set_current_place",
-    "set_alarm_shortcut",
-    "set_closed_reports_days",
-    "send_alarm_message",
-    "set_instructions",
-    "unlock",
-    "retry_unlock",
-    "incidents",
-    "incident",
-    "new_incident",
-    "save_incident",
-    "mark_incident_ready",
-    "delete_incident",
-    "pick_attachments",
-    "attach_dropped",
-    "delete_attachment",
-    "export_incident",
-    "sync_status",
-    "sync_now",
-    "pin_status",
-    "set_pin",
-    "clear_pin",
-    "set_idle_lock",
-    "lock_screen",
-    "unlock_screen",
-    "alarm_timeline",
-    "export_alarm_timeline",
-    "check_in",
-    "extend_checkin",
-    "check_out",
-    "active_checkin",
-    "appearances",
-    "save_appearance",
-    "delete_appearance",
-    "update_check",
-    "update_install",
-    "quit_app",
-];
+/// Every command and whether it runs behind the lock screen, from [`table`].
+pub const TABLE: &[(&str, bool)] = table::command_table!(entries);
 
-/// The only commands that run behind the lock screen: what it takes to draw it and to get
-/// help. Everything else is refused with `screen_locked` before it runs.
-pub const WHILE_LOCKED: &[&str] = &[
-    // Drawing the lock screen (no private data: see `plan::boot`) and reporting it drawn.
-    "boot",
-    "ui_ready",
-    // Opening it: the PIN, and the database passphrase when there is no keychain.
-    "unlock_screen",
-    "unlock",
-    "retry_unlock",
-    // The alarm: raise it, see its screen, cancel it (with the PIN).
-    "raise_alarm",
-    "alarm",
-    "active_alarm",
-    "cancel_alarm",
-    // 112 and the region's numbers with their scripts (not the person's own contacts).
-    "call",
-    // Locking again, and quitting (with the PIN).
-    "lock_screen",
-    "quit_app",
-];
+/// Names of all commands, for the tests.
+pub const COMMANDS: [&str; TABLE.len()] = {
+    let mut names = [""; TABLE.len()];
+    let mut i = 0;
+    while i < TABLE.len() {
+        names[i] = TABLE[i].0;
+        i += 1;
+    }
+    names
+};
+
+/// Whether `command` runs behind the lock screen (marked `locked` in [`table`]): what it
+/// takes to draw it and to get help. Everything else is refused with `screen_locked`.
+pub fn runs_while_locked(command: &str) -> bool {
+    TABLE
+        .iter()
+        .any(|(name, locked)| *locked && *name == command)
+}
 
 /// The refusal of `command` while the lock screen is up, or `None` when it may run.
 pub fn refused_while_locked(state: &crate::state::AppState, command: &str) -> Option<CommandError> {
-    if state.screen_is_locked() && !WHILE_LOCKED.contains(&command) {
+    if state.screen_is_locked() && !runs_while_locked(command) {
         return Some(crate::storage::StorageError::ScreenLocked.into());
     }
     None
@@ -139,24 +72,12 @@ mod tests {
             .collect()
     }
 
-    /// The permission manifest in build.rs, the capability file, the handler and the UI's
-    /// api.js must all name the same commands: nothing callable that the UI does not use.
+    /// The capability file and the UI's api.js name the table's commands (the handler list
+    /// and the permission manifest are made from it): nothing callable that the UI does not
+    /// use, nothing the UI calls that is not allowed.
     #[test]
     fn ipc_surface_is_the_same_everywhere() {
         let ours: BTreeSet<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
-
-        let build = read("src-tauri/build.rs");
-        let start = build
-            .find(".commands(&[")
-            .expect("commands list in build.rs");
-        let end = build[start..].find("])").expect("end of list") + start;
-        let in_build: BTreeSet<String> = build[start..end]
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_string)
-            .collect();
-        assert_eq!(in_build, ours, "build.rs permission manifest");
 
         let cap: serde_json::Value =
             serde_json::from_str(&read("src-tauri/capabilities/main.json")).unwrap();
@@ -179,30 +100,9 @@ mod tests {
             );
         }
 
-        let lib = read("src-tauri/lib.rs");
-        let start = lib
-            .find("generate_handler![")
-            .expect("generate_handler! in lib.rs");
-        let end = lib[start..].find("]);").expect("end of the handler list") + start;
-        let handled: BTreeSet<String> = lib[start + "generate_handler![".len()..end]
-            .split(',')
-            .filter_map(|s| s.trim().rsplit("::").next())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        assert_eq!(handled, ours, "generate_handler! in lib.rs");
-
         let api = read("ui/api.js");
         let called = quoted_after(&api, "call('");
         assert_eq!(called, ours, "ui/api.js calls");
-
-        for c in super::WHILE_LOCKED {
-            assert!(
-                ours.contains(*c),
-                "WHILE_LOCKED names {c}, which is no command"
-            );
-        }
     }
 
     /// Only ui/api.js may talk to Tauri.
@@ -325,8 +225,8 @@ mod tests {
     }
 
     /// Every registered command, called through the real invoke handler while the lock
-    /// screen is up, is refused with `screen_locked` unless it is on [`super::WHILE_LOCKED`];
-    /// those on the list are not refused for the lock.
+    /// screen is up, is refused with `screen_locked` unless the table marks it `locked`;
+    /// those are not refused for the lock, and they are exactly the named few.
     #[test]
     fn every_command_but_the_named_few_is_refused_behind_the_lock() {
         let dir = tempfile::tempdir().unwrap();
@@ -349,14 +249,31 @@ mod tests {
         }
         let expected: BTreeSet<String> = COMMANDS
             .iter()
-            .filter(|c| !super::WHILE_LOCKED.contains(c))
+            .filter(|c| !super::runs_while_locked(c))
             .map(|c| c.to_string())
             .collect();
         assert_eq!(refused, expected, "refused behind the lock");
-        assert!(
-            expected.len() > 40 && super::WHILE_LOCKED.len() <= 12,
-            "a short list runs behind the lock"
-        );
+        let locked: BTreeSet<&str> = super::TABLE
+            .iter()
+            .filter(|(_, locked)| *locked)
+            .map(|(name, _)| *name)
+            .collect();
+        // A security decision: a command marked `locked` later fails here until it is named.
+        let named = [
+            "boot",
+            "ui_ready",
+            "unlock_screen",
+            "unlock",
+            "retry_unlock",
+            "raise_alarm",
+            "alarm",
+            "active_alarm",
+            "cancel_alarm",
+            "call",
+            "lock_screen",
+            "quit_app",
+        ];
+        assert_eq!(locked, BTreeSet::from(named), "what runs behind the lock");
         // The person's own contacts are private even through `call`, which is on the list.
         let contact = crate::storage::UserContact {
             id: uuid::Uuid::now_v7(),

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use varn_app::alarm::{AlarmService, AlarmView, Connection, Observer};
+use varn_app::alarm::AlarmService;
+use varn_app::events::{Event, Observer, Quiet};
+use varn_app::link::LinkService;
 use varn_app::secrets::{MemorySecrets, SecretStore};
 use varn_app::storage::Db;
 use varn_core::alarm::Phase;
@@ -22,10 +24,11 @@ use varn_server::testkit::TestServer;
 struct Recorder(mpsc::Sender<(Uuid, Phase, Instant)>);
 
 impl Observer for Recorder {
-    fn alarm_changed(&self, view: &AlarmView, _phase_changed: bool) {
-        let _ = self.0.send((view.id, view.phase, Instant::now()));
+    fn event(&self, event: Event<'_>) {
+        if let Event::Alarm { view, .. } = event {
+            let _ = self.0.send((view.id, view.phase, Instant::now()));
+        }
     }
-    fn connection_changed(&self, _: Connection) {}
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -57,13 +60,8 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, fault: Fault, n: usize) {
     ))
     .expect("enroll");
     let (tx, rx) = mpsc::channel();
-    let service = AlarmService::new(
-        db,
-        secrets,
-        "token".into(),
-        Arc::new(Recorder(tx)),
-        rt.handle().clone(),
-    );
+    let link = LinkService::new(db.clone(), secrets, "token".into(), Arc::new(Quiet));
+    let service = AlarmService::new(db, link, Arc::new(Recorder(tx)), rt.handle().clone());
     service.start().expect("start");
     proxy.set(fault);
 

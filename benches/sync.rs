@@ -13,19 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use varn_app::alarm::{AlarmView, Connection, Observer};
+use varn_app::events::Quiet;
+use varn_app::link::LinkService;
 use varn_app::secrets::{MemorySecrets, SecretStore};
 use varn_app::storage::Db;
 use varn_app::sync::{SyncConfig, SyncService};
 use varn_core::incident::Incident;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::TestServer;
-
-struct Quiet;
-impl Observer for Quiet {
-    fn alarm_changed(&self, _: &AlarmView, _: bool) {}
-    fn connection_changed(&self, _: Connection) {}
-}
 
 fn run(rt: &tokio::runtime::Runtime, label: &str, reports: usize, attachment: usize, fault: Fault) {
     // Thousands of requests from one device: the device quotas lifted (and logged).
@@ -66,12 +61,11 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, reports: usize, attachment: us
         db.mark_incident_ready(id).expect("ready");
     }
     proxy.set(fault);
+    let link = LinkService::new(db.clone(), secrets, "token".into(), Arc::new(Quiet));
     let sync = SyncService::new(
         db.clone(),
-        secrets,
-        "token".into(),
+        link,
         Arc::new(Quiet),
-        None,
         None,
         SyncConfig::default(),
     );

@@ -4,17 +4,16 @@
 //! Drivers restart for every unfinished alarm when the app starts, so a crash or kill loses
 //! nothing, and the alarm's client-generated id makes every retry safe.
 //!
-//! Plain Rust on a tokio runtime: the app wires it to the window through [`Observer`], tests
-//! and the benchmark call it directly.
+//! Plain Rust on a tokio runtime: the app wires it to the window through
+//! [`crate::events::Observer`], tests and the benchmark call it directly. It talks to the
+//! server through the [`LinkService`], which it shares with check-ins and sync.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use rand::Rng;
-use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 pub use varn_core::alarm::AlarmView;
@@ -22,54 +21,13 @@ use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AF
 use varn_core::wire::{AlarmRequest, CancelRequest, MessageFrom, MessageRequest, TimelineEntry};
 
 use crate::drivers::{pause, Drivers};
-use crate::region::{self, ClientError, RegionClient};
-use crate::secrets::SecretStore;
+use crate::events::{Event, Observer};
+use crate::link::{Connection, LinkService};
+use crate::region::ClientError;
 use crate::storage::{Db, StorageError};
 
 /// The reason sent with a cancel from the app.
 pub const CANCEL_REASON: &str = "Falsklarm – avbrutet i appen";
-/// How often the connection to the server is checked when nothing else is talking to it.
-pub const HEALTH_EVERY: Duration = Duration::from_secs(15);
-
-/// The connection to the region server, as the top bar shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Connection {
-    /// The server answers.
-    Online,
-    /// The server does not answer; everything is kept locally.
-    Offline,
-    /// The app has no link to a region server.
-    NotEnrolled,
-}
-
-/// Who hears about changes: the window (events, desktop notifications) or a test.
-pub trait Observer: Send + Sync + 'static {
-    /// An alarm changed; `phase_changed` says whether what the person should be told changed.
-    fn alarm_changed(&self, view: &AlarmView, phase_changed: bool);
-    /// The connection state changed.
-    fn connection_changed(&self, state: Connection);
-    /// Where sync stands changed (queue, progress, a refusal).
-    fn sync_changed(&self, _view: &crate::sync::SyncView) {}
-    /// Queued reports have been received by the region (this many since the last time).
-    fn reports_delivered(&self, _reports: u32) {}
-    /// The region profile changed (a newer one adopted, or an offered one refused).
-    fn profile_changed(&self) {}
-    /// An officer wrote to the person during an alarm (shown on the alarm screen already).
-    fn alarm_message(&self, _view: &AlarmView, _text: &str) {}
-    /// The region's follow-up of a report changed (taken, a message, closed).
-    fn report_followed_up(&self, _id: Uuid, _followup: &varn_core::wire::Followup) {}
-    /// A check-in changed; `phase_changed` says whether what the person should be told changed.
-    fn checkin_changed(&self, _view: &crate::checkin::CheckinView, _phase_changed: bool) {}
-    /// A planned appearance needs its risk inventory (missing, or it advises measures).
-    fn reminder(
-        &self,
-        _appearance: &varn_core::appearance::Appearance,
-        _why: varn_core::appearance::Reminder,
-    ) {
-    }
-}
-
 /// Why an alarm command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AlarmError {
@@ -90,69 +48,39 @@ pub enum AlarmError {
     Invalid(String),
 }
 
-/// Counts an alarm request on the way for as long as it lives.
-struct Urgent<'a>(&'a AtomicUsize);
-
-impl<'a> Urgent<'a> {
-    fn new(n: &'a AtomicUsize) -> Self {
-        n.fetch_add(1, Ordering::SeqCst);
-        Urgent(n)
-    }
-}
-
-impl Drop for Urgent<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Sends alarms and keeps the connection state.
+/// Sends alarms.
 pub struct AlarmService {
     db: Arc<Db>,
-    secrets: Arc<dyn SecretStore>,
-    token_key: String,
+    link: Arc<LinkService>,
     observer: Arc<dyn Observer>,
     runtime: tokio::runtime::Handle,
-    /// Bumped whenever drivers should look again (a cancel, a new link).
+    /// Bumped whenever drivers should look again (a cancel, a message, a new link).
     poke: watch::Sender<u64>,
     driving: Drivers,
     phases: Mutex<HashMap<Uuid, Phase>>,
-    connection: Mutex<Option<Connection>>,
-    /// The connection state for others to watch (sync starts when it turns online).
-    connection_watch: watch::Sender<Connection>,
-    client: Mutex<Option<RegionClient>>,
-    /// Alarm requests on the way right now; sync waits while there are any.
-    urgent: AtomicUsize,
 }
 
 impl AlarmService {
     /// A service on `runtime`; call [`AlarmService::start`] to resume unfinished alarms.
     pub fn new(
         db: Arc<Db>,
-        secrets: Arc<dyn SecretStore>,
-        token_key: String,
+        link: Arc<LinkService>,
         observer: Arc<dyn Observer>,
         runtime: tokio::runtime::Handle,
     ) -> Arc<AlarmService> {
         let (poke, _) = watch::channel(0);
         Arc::new(AlarmService {
             db,
-            secrets,
-            token_key,
+            link,
             observer,
             runtime,
             poke,
             driving: Drivers::default(),
             phases: Mutex::new(HashMap::new()),
-            connection: Mutex::new(None),
-            connection_watch: watch::channel(Connection::Offline).0,
-            client: Mutex::new(None),
-            urgent: AtomicUsize::new(0),
         })
     }
 
-    /// Resumes every alarm not yet settled (after a crash or restart) and starts watching the
-    /// connection.
+    /// Resumes every alarm not yet settled (after a crash or restart).
     pub fn start(self: &Arc<Self>) -> Result<(), StorageError> {
         let now = Utc::now();
         for a in self.db.alarms(100)? {
@@ -160,9 +88,6 @@ impl AlarmService {
                 self.ensure_driver(a.id);
             }
         }
-        let me = self.clone();
-        self.runtime
-            .spawn(async move { me.watch_connection().await });
         Ok(())
     }
 
@@ -299,7 +224,8 @@ impl AlarmService {
     pub async fn timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, AlarmError> {
         self.db.alarm(id)?.ok_or(AlarmError::NotFound(id))?;
         let client = self
-            .region_client()
+            .link
+            .client()
             .map_err(|b| AlarmError::Server(b.as_str().to_string()))?;
         client
             .timeline(id)
@@ -318,24 +244,7 @@ impl AlarmService {
     }
 
     fn view_of(&self, a: &LocalAlarm) -> AlarmView {
-        AlarmView::of(a, Utc::now(), self.region_host())
-    }
-
-    /// The host of the region server in use (the instance that answered last).
-    pub fn region_host(&self) -> Option<String> {
-        if let Some(c) = self
-            .client
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            return c.current_server().host_str().map(str::to_string);
-        }
-        let link = region::load_link(&self.db).ok().flatten()?;
-        reqwest::Url::parse(&link.server_url)
-            .ok()?
-            .host_str()
-            .map(str::to_string)
+        AlarmView::of(a, Utc::now(), self.link.host())
     }
 
     /// The newest alarm that still needs the person's attention (not cancelled), if any was
@@ -358,17 +267,10 @@ impl AlarmService {
         Ok(self.db.alarms(20)?.into_iter().any(|a| a.is_open(now)))
     }
 
-    /// The connection state as last seen.
-    pub fn connection(&self) -> Connection {
-        self.connection
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .unwrap_or(Connection::Offline)
-    }
-
-    /// The link or the keychain changed: forget the cached client and look again.
+    /// The link or the keychain changed: the link forgets its client, and every alarm not
+    /// yet settled is looked at again at once.
     pub fn link_changed(self: &Arc<Self>) {
-        *self.client.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.link.relinked();
         self.poke();
         if let Ok(alarms) = self.db.alarms(100) {
             for a in alarms.into_iter().filter(|a| !a.settled()) {
@@ -377,38 +279,8 @@ impl AlarmService {
         }
     }
 
-    /// Watches the connection state.
-    pub fn watch_connection_state(&self) -> watch::Receiver<Connection> {
-        self.connection_watch.subscribe()
-    }
-
-    /// Another part of the app (sync) just heard from the server: the top bar follows at once
-    /// instead of at the next health check.
-    pub fn server_answered(&self) {
-        if self.connection() != Connection::Online
-            && region::load_link(&self.db).ok().flatten().is_some()
-        {
-            self.set_connection(Connection::Online);
-        }
-    }
-
-    /// Whether an alarm or a cancel is being sent right now (sync holds back meanwhile).
-    pub fn is_sending(&self) -> bool {
-        self.urgent.load(Ordering::SeqCst) > 0
-    }
-
     fn poke(&self) {
         self.poke.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    pub(crate) fn set_connection(&self, state: Connection) {
-        let mut current = self.connection.lock().unwrap_or_else(|p| p.into_inner());
-        if *current != Some(state) {
-            *current = Some(state);
-            drop(current);
-            self.connection_watch.send_replace(state);
-            self.observer.connection_changed(state);
-        }
     }
 
     /// Tells the observer (never about a silent alarm); returns the view.
@@ -422,24 +294,12 @@ impl AlarmService {
             phases.insert(a.id, view.phase) != Some(view.phase)
         };
         if changed || force {
-            self.observer.alarm_changed(&view, changed);
+            self.observer.event(Event::Alarm {
+                view: &view,
+                phase_changed: changed,
+            });
         }
         view
-    }
-
-    /// The client for the linked server, or why there is none.
-    pub(crate) fn region_client(&self) -> Result<RegionClient, Blocked> {
-        if let Some(c) = self
-            .client
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
-            return Ok(c);
-        }
-        let client = region::client_for(&self.db, self.secrets.as_ref(), &self.token_key)?;
-        *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.clone());
-        Ok(client)
     }
 
     fn ensure_driver(self: &Arc<Self>, id: Uuid) {
@@ -466,7 +326,7 @@ impl AlarmService {
             if step == Step::Done {
                 return;
             }
-            let client = match self.region_client() {
+            let client = match self.link.client() {
                 Ok(c) => c,
                 Err(block) => {
                     if a.blocked != Some(block) {
@@ -475,7 +335,7 @@ impl AlarmService {
                         self.publish(&a, true);
                     }
                     if block == Blocked::NotEnrolled {
-                        self.set_connection(Connection::NotEnrolled);
+                        self.link.set_connection(Connection::NotEnrolled);
                     }
                     pause(&mut poke, Duration::from_secs(5)).await;
                     continue;
@@ -484,7 +344,7 @@ impl AlarmService {
             let urgent =
                 // The person's words during an alarm go as fast as the alarm: sync waits.
                 matches!(step, Step::Send | Step::Cancel | Step::SendMessage { .. })
-                    .then(|| Urgent::new(&self.urgent));
+                    .then(|| self.link.urgent());
             let result = match step {
                 Step::Send => {
                     let req = AlarmRequest {
@@ -544,7 +404,7 @@ impl AlarmService {
                 Ok(receipt) => {
                     tracing::debug!(alarm = %id, "the server answered {step:?}");
                     backoff.reset();
-                    self.set_connection(Connection::Online);
+                    self.link.set_connection(Connection::Online);
                     let officer = |a: &LocalAlarm| {
                         a.conversation()
                             .into_iter()
@@ -564,7 +424,10 @@ impl AlarmService {
                         self.save(&mut a);
                         let view = self.publish(&a, true);
                         for m in officer(&a).iter().skip(before) {
-                            self.observer.alarm_message(&view, &m.text);
+                            self.observer.event(Event::AlarmMessage {
+                                view: &view,
+                                text: &m.text,
+                            });
                         }
                     }
                 }
@@ -587,13 +450,13 @@ impl AlarmService {
                 self.save(a);
                 self.publish(a, true);
             }
-            self.set_connection(Connection::Offline);
+            self.link.set_connection(Connection::Offline);
             // Only a new enrollment helps; look again now and then anyway.
             pause(poke, Duration::from_secs(30)).await;
             return;
         }
         if e.is_retryable() {
-            self.set_connection(Connection::Offline);
+            self.link.set_connection(Connection::Offline);
         } else {
             // Should not happen for a valid alarm; never give up on it silently.
             tracing::error!(alarm = %a.id, "the server refused the alarm: {e}");
@@ -612,26 +475,6 @@ impl AlarmService {
     fn save(&self, a: &mut LocalAlarm) {
         if let Err(e) = self.db.save_alarm(a) {
             tracing::error!(alarm = %a.id, "saving the alarm failed: {e}");
-        }
-    }
-
-    /// Keeps the connection state fresh while nothing else talks to the server.
-    async fn watch_connection(self: Arc<Self>) {
-        let mut poke = self.poke.subscribe();
-        loop {
-            poke.borrow_and_update();
-            match self.region_client() {
-                Err(Blocked::NotEnrolled) => self.set_connection(Connection::NotEnrolled),
-                Err(_) => self.set_connection(Connection::Offline),
-                Ok(client) => match client.me().await {
-                    Ok(_) => self.set_connection(Connection::Online),
-                    Err(e) => {
-                        tracing::debug!("health check: {e}");
-                        self.set_connection(Connection::Offline);
-                    }
-                },
-            }
-            pause(&mut poke, HEALTH_EVERY).await;
         }
     }
 }

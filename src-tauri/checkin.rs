@@ -16,8 +16,9 @@ use varn_core::alarm::Backoff;
 use varn_core::checkin::{CheckinPhase, CheckinStep, LocalCheckin};
 use varn_core::wire::{CheckoutOutcome, CheckoutRequest};
 
-use crate::alarm::{AlarmService, Connection, Observer};
 use crate::drivers::{pause, Drivers};
+use crate::events::{Event, Observer};
+use crate::link::{Connection, LinkService};
 use crate::storage::{Db, StorageError};
 
 /// The shortest and longest check-in, in minutes.
@@ -85,7 +86,7 @@ pub enum CheckinError {
 /// Runs check-ins.
 pub struct CheckinService {
     db: Arc<Db>,
-    alarms: Arc<AlarmService>,
+    link: Arc<LinkService>,
     observer: Arc<dyn Observer>,
     runtime: tokio::runtime::Handle,
     poke: watch::Sender<u64>,
@@ -97,13 +98,13 @@ impl CheckinService {
     /// A service; [`CheckinService::start`] resumes unfinished check-ins.
     pub fn new(
         db: Arc<Db>,
-        alarms: Arc<AlarmService>,
+        link: Arc<LinkService>,
         observer: Arc<dyn Observer>,
         runtime: tokio::runtime::Handle,
     ) -> Arc<Self> {
         Arc::new(CheckinService {
             db,
-            alarms,
+            link,
             observer,
             runtime,
             poke: watch::channel(0).0,
@@ -214,7 +215,10 @@ impl CheckinService {
             .insert(k.id, view.phase)
             != Some(view.phase);
         if changed || force {
-            self.observer.checkin_changed(&view, changed);
+            self.observer.event(Event::Checkin {
+                view: &view,
+                phase_changed: changed,
+            });
         }
         view
     }
@@ -249,7 +253,7 @@ impl CheckinService {
             if step == CheckinStep::Done {
                 return;
             }
-            let client = match self.alarms.region_client() {
+            let client = match self.link.client() {
                 Ok(c) => c,
                 Err(_) => {
                     pause(&mut poke, Duration::from_secs(5)).await;
@@ -269,7 +273,7 @@ impl CheckinService {
             match result {
                 Ok(receipt) => {
                     backoff.reset();
-                    self.alarms.set_connection(Connection::Online);
+                    self.link.set_connection(Connection::Online);
                     let waiting = matches!(step, CheckinStep::WaitUntil(_));
                     if k.apply(receipt) {
                         if let Err(e) = self.db.save_checkin(&k) {
@@ -283,7 +287,7 @@ impl CheckinService {
                 }
                 Err(e) => {
                     if e.is_retryable() {
-                        self.alarms.set_connection(Connection::Offline);
+                        self.link.set_connection(Connection::Offline);
                     } else {
                         tracing::error!(checkin = %id, "the server refused the check-in: {e}");
                     }

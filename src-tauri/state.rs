@@ -6,10 +6,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Instant, SystemTime};
 
-use crate::alarm::{AlarmService, Connection};
+use crate::alarm::AlarmService;
 use crate::commands::safety::LinkStatus;
 use crate::dialer::Dialer;
 use crate::i18n::{Lang, Strings};
+use crate::link::{Connection, LinkService};
 use crate::profiles::ActiveProfile;
 use crate::secrets::SecretStore;
 use crate::storage::{Db, StorageError};
@@ -30,6 +31,8 @@ pub struct ScriptLineView {
 pub struct Unlocked {
     /// The app's database.
     pub db: Arc<Db>,
+    /// The link to the region server: its client and the connection state.
+    pub link: Arc<LinkService>,
     /// The panic path.
     pub alarms: Arc<AlarmService>,
     /// Reports to the region.
@@ -182,6 +185,14 @@ impl AppState {
             .ok_or(StorageError::Locked)
     }
 
+    /// The link to the region server, or [`StorageError::Locked`].
+    pub fn link(&self) -> Result<&Arc<LinkService>, StorageError> {
+        self.vault
+            .get()
+            .map(|u| &u.link)
+            .ok_or(StorageError::Locked)
+    }
+
     /// The check-in timer, or [`StorageError::Locked`].
     pub fn checkins(&self) -> Result<&Arc<crate::checkin::CheckinService>, StorageError> {
         self.vault
@@ -226,25 +237,28 @@ impl AppState {
             self.screen_locked
                 .store(true, std::sync::atomic::Ordering::SeqCst);
         }
-        let alarms = AlarmService::new(
+        let link = LinkService::new(
             db.clone(),
             self.secrets.clone(),
             self.token_key.clone(),
+            self.observer.clone(),
+        );
+        let alarms = AlarmService::new(
+            db.clone(),
+            link.clone(),
             self.observer.clone(),
             self.runtime.clone(),
         );
         let sync = SyncService::new(
             db.clone(),
-            self.secrets.clone(),
-            self.token_key.clone(),
+            link.clone(),
             self.observer.clone(),
-            Some(alarms.clone()),
             Some(self.profile.clone()),
             crate::sync::config_from_env(),
         );
         let checkins = crate::checkin::CheckinService::new(
             db.clone(),
-            alarms.clone(),
+            link.clone(),
             self.observer.clone(),
             self.runtime.clone(),
         );
@@ -252,12 +266,14 @@ impl AppState {
             .vault
             .set(Unlocked {
                 db,
+                link: link.clone(),
                 alarms: alarms.clone(),
                 sync: sync.clone(),
                 checkins: checkins.clone(),
             })
             .is_ok()
         {
+            link.start(&self.runtime);
             alarms.start()?;
             checkins.start()?;
             sync.start(&self.runtime);
@@ -265,7 +281,12 @@ impl AppState {
             self.runtime.spawn(crate::reminders::run(
                 self.db()?.clone(),
                 self.profile.clone(),
-                move |a, why| crate::alarm::Observer::reminder(observer.as_ref(), a, why),
+                move |appearance, why| {
+                    crate::events::Observer::event(
+                        observer.as_ref(),
+                        crate::events::Event::Reminder { appearance, why },
+                    )
+                },
             ));
         }
         Ok(())
@@ -314,7 +335,7 @@ impl AppState {
 
     /// The link and the connection state (not linked while locked).
     pub fn link_status(&self) -> Result<LinkStatus, StorageError> {
-        let (Ok(db), Ok(alarms)) = (self.db(), self.alarms()) else {
+        let (Ok(db), Ok(service)) = (self.db(), self.link()) else {
             return Ok(LinkStatus {
                 link: None,
                 connection: Connection::NotEnrolled,
@@ -326,7 +347,7 @@ impl AppState {
         let connection = if link.is_none() {
             Connection::NotEnrolled
         } else {
-            alarms.connection()
+            service.connection()
         };
         Ok(LinkStatus {
             link,

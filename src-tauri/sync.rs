@@ -19,10 +19,10 @@ use varn_core::alarm::Blocked;
 use varn_core::sync::{self as plan, Disposition, ItemKind, Next, OutboxEntry};
 use varn_core::wire::{AttachmentMeta, ReportRequest, MAX_CHUNK_BYTES};
 
-use crate::alarm::{AlarmService, Connection, Observer};
+use crate::events::{Event, Observer};
+use crate::link::{Connection, LinkService};
 use crate::profiles::{self, ActiveProfile};
-use crate::region::{self, ClientError, RegionClient};
-use crate::secrets::SecretStore;
+use crate::region::{ClientError, RegionClient};
 use crate::storage::{self, Db, QueueCounts, StorageError};
 
 /// Timings and sizes; the defaults are the product's, tests shorten them.
@@ -116,10 +116,8 @@ pub struct SyncView {
 /// Runs sync for one database.
 pub struct SyncService {
     db: Arc<Db>,
-    secrets: Arc<dyn SecretStore>,
-    token_key: String,
+    link: Arc<LinkService>,
     observer: Arc<dyn Observer>,
-    alarms: Option<Arc<AlarmService>>,
     profile: Option<Arc<RwLock<ActiveProfile>>>,
     config: SyncConfig,
     poke: watch::Sender<u64>,
@@ -135,25 +133,21 @@ enum Outcome {
 }
 
 impl SyncService {
-    /// A service; [`SyncService::start`] runs it on `runtime`. `alarms` lets it hold back while
-    /// an alarm is sent and start when the connection comes back; `profile` is where a newer
-    /// region profile from the server goes.
+    /// A service; [`SyncService::start`] runs it on `runtime`. It talks to the server through
+    /// `link`, holds back while an alarm is sent there and starts when the connection comes
+    /// back; `profile` is where a newer region profile from the server goes.
     pub fn new(
         db: Arc<Db>,
-        secrets: Arc<dyn SecretStore>,
-        token_key: String,
+        link: Arc<LinkService>,
         observer: Arc<dyn Observer>,
-        alarms: Option<Arc<AlarmService>>,
         profile: Option<Arc<RwLock<ActiveProfile>>>,
         config: SyncConfig,
     ) -> Arc<SyncService> {
         let counts = db.queue_counts().unwrap_or_default();
         Arc::new(SyncService {
             db,
-            secrets,
-            token_key,
+            link,
             observer,
-            alarms,
             profile,
             config,
             poke: watch::channel(0).0,
@@ -216,27 +210,24 @@ impl SyncService {
             }
             v.clone()
         };
-        self.observer.sync_changed(&view);
+        self.observer.event(Event::Sync(&view));
     }
 
     /// Sleeps up to `d`; true when a trigger cut it short.
     async fn pause(
         &self,
         poke: &mut watch::Receiver<u64>,
-        online: &mut Option<watch::Receiver<Connection>>,
+        online: &mut watch::Receiver<Connection>,
         d: Duration,
     ) -> bool {
         let back_online = async {
-            match online {
-                Some(rx) => loop {
-                    if rx.changed().await.is_err() {
-                        std::future::pending::<()>().await;
-                    }
-                    if *rx.borrow() == Connection::Online {
-                        return;
-                    }
-                },
-                None => std::future::pending().await,
+            loop {
+                if online.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+                if *online.borrow() == Connection::Online {
+                    return;
+                }
             }
         };
         tokio::select! {
@@ -248,7 +239,7 @@ impl SyncService {
 
     async fn run(self: Arc<Self>) {
         let mut poke = self.poke.subscribe();
-        let mut online = self.alarms.as_ref().map(|a| a.watch_connection_state());
+        let mut online = self.link.watch_connection();
         let mut failures = 0u32;
         let mut not_before: Option<DateTime<Utc>> = None;
         let mut profile_checked: Option<tokio::time::Instant> = None;
@@ -265,8 +256,7 @@ impl SyncService {
                     continue;
                 }
             };
-            let client = match region::client_for(&self.db, self.secrets.as_ref(), &self.token_key)
-            {
+            let client = match self.link.client() {
                 Ok(c) => c,
                 Err(block) => {
                     self.publish(|v| {
@@ -303,7 +293,7 @@ impl SyncService {
             match plan::next(&entries, not_before, Utc::now()) {
                 Next::Idle => {
                     if delivered > 0 {
-                        self.observer.reports_delivered(delivered);
+                        self.observer.event(Event::ReportsDelivered(delivered));
                         delivered = 0;
                     }
                     self.publish(|v| {
@@ -338,9 +328,7 @@ impl SyncService {
                     match self.send(&client, &entry).await {
                         Ok(Outcome::Done) => {
                             failures = 0;
-                            if let Some(a) = &self.alarms {
-                                a.server_answered();
-                            }
+                            self.link.server_answered();
                             if let Ok(Some(row)) = self.db.incident(entry.incident) {
                                 if row.status == varn_core::incident::Status::Received {
                                     delivered += 1;
@@ -378,7 +366,7 @@ impl SyncService {
         why: String,
         failures: &mut u32,
         poke: &mut watch::Receiver<u64>,
-        online: &mut Option<watch::Receiver<Connection>>,
+        online: &mut watch::Receiver<Connection>,
     ) -> Option<Duration> {
         let record = |r: Result<(), StorageError>| {
             if let Err(e) = r {
@@ -431,10 +419,8 @@ impl SyncService {
 
     /// Waits while an alarm request is on the way.
     async fn hold_for_alarms(&self) {
-        if let Some(a) = &self.alarms {
-            while a.is_sending() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        while self.link.is_sending() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -593,7 +579,10 @@ impl SyncService {
             match self.db.set_followup(id, &followup) {
                 Ok(true) => {
                     tracing::info!(report = %id, state = followup.state.as_str(), "the region followed up a report");
-                    self.observer.report_followed_up(id, &followup);
+                    self.observer.event(Event::FollowedUp {
+                        id,
+                        followup: &followup,
+                    });
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(report = %id, "recording the follow-up failed: {e}"),
@@ -631,7 +620,7 @@ impl SyncService {
         }
         // Not fetched again (304) until it changes.
         *etag = tag;
-        self.observer.profile_changed();
+        self.observer.event(Event::ProfileChanged);
     }
 }
 

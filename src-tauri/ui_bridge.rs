@@ -7,12 +7,12 @@ use std::sync::OnceLock;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use varn_core::alarm::{Blocked, Phase};
 
-use crate::alarm::{AlarmView, Connection, Observer};
+use crate::alarm::AlarmView;
 use crate::checkin::CheckinView;
+use crate::events::{Event, Observer};
 use crate::i18n::Strings;
 use crate::notices::Notice;
 use crate::state::AppState;
-use crate::sync::SyncView;
 use varn_core::appearance::{Appearance, Reminder};
 use varn_core::checkin::CheckinPhase;
 
@@ -28,49 +28,9 @@ impl ObserverSlot {
 }
 
 impl Observer for ObserverSlot {
-    fn alarm_changed(&self, view: &AlarmView, phase_changed: bool) {
+    fn event(&self, event: Event<'_>) {
         if let Some(o) = self.0.get() {
-            o.alarm_changed(view, phase_changed);
-        }
-    }
-    fn connection_changed(&self, state: Connection) {
-        if let Some(o) = self.0.get() {
-            o.connection_changed(state);
-        }
-    }
-    fn sync_changed(&self, view: &SyncView) {
-        if let Some(o) = self.0.get() {
-            o.sync_changed(view);
-        }
-    }
-    fn reports_delivered(&self, reports: u32) {
-        if let Some(o) = self.0.get() {
-            o.reports_delivered(reports);
-        }
-    }
-    fn profile_changed(&self) {
-        if let Some(o) = self.0.get() {
-            o.profile_changed();
-        }
-    }
-    fn report_followed_up(&self, id: uuid::Uuid, followup: &varn_core::wire::Followup) {
-        if let Some(o) = self.0.get() {
-            o.report_followed_up(id, followup);
-        }
-    }
-    fn alarm_message(&self, view: &AlarmView, text: &str) {
-        if let Some(o) = self.0.get() {
-            o.alarm_message(view, text);
-        }
-    }
-    fn checkin_changed(&self, view: &CheckinView, phase_changed: bool) {
-        if let Some(o) = self.0.get() {
-            o.checkin_changed(view, phase_changed);
-        }
-    }
-    fn reminder(&self, appearance: &Appearance, why: Reminder) {
-        if let Some(o) = self.0.get() {
-            o.reminder(appearance, why);
+            o.event(event);
         }
     }
 }
@@ -130,6 +90,34 @@ pub fn notification_text(
 }
 
 impl<R: Runtime> Observer for WindowObserver<R> {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Alarm {
+                view,
+                phase_changed,
+            } => self.alarm_changed(view, phase_changed),
+            Event::AlarmMessage { text, .. } => self.alarm_message(text),
+            Event::Connection(state) => {
+                let _ = self.app.emit("connection", state);
+            }
+            Event::Checkin {
+                view,
+                phase_changed,
+            } => self.checkin_changed(view, phase_changed),
+            Event::Sync(view) => {
+                let _ = self.app.emit("sync", view);
+            }
+            Event::ReportsDelivered(n) => self.reports_delivered(n),
+            Event::FollowedUp { id, followup } => self.report_followed_up(id, followup),
+            Event::ProfileChanged => {
+                let _ = self.app.emit("profile", ());
+            }
+            Event::Reminder { appearance, why } => self.reminder(appearance, why),
+        }
+    }
+}
+
+impl<R: Runtime> WindowObserver<R> {
     fn alarm_changed(&self, view: &AlarmView, phase_changed: bool) {
         let _ = self.app.emit("alarm", view);
         if !phase_changed {
@@ -162,14 +150,6 @@ impl<R: Runtime> Observer for WindowObserver<R> {
         );
     }
 
-    fn connection_changed(&self, state: Connection) {
-        let _ = self.app.emit("connection", state);
-    }
-
-    fn sync_changed(&self, view: &SyncView) {
-        let _ = self.app.emit("sync", view);
-    }
-
     fn reports_delivered(&self, reports: u32) {
         let state = self.app.state::<AppState>();
         let lang = state.lang();
@@ -186,11 +166,7 @@ impl<R: Runtime> Observer for WindowObserver<R> {
         show_notification(title, body, false);
     }
 
-    fn profile_changed(&self) {
-        let _ = self.app.emit("profile", ());
-    }
-
-    fn alarm_message(&self, _view: &AlarmView, text: &str) {
+    fn alarm_message(&self, text: &str) {
         // Never a sound: the person may be hiding. The alarm screen shows it already.
         let state = self.app.state::<AppState>();
         let title = state

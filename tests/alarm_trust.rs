@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use varn_app::alarm::{AlarmService, AlarmView, Connection, Observer};
+use varn_app::alarm::{AlarmService, AlarmView};
+use varn_app::events::Quiet;
+use varn_app::link::LinkService;
 use varn_app::secrets::{MemorySecrets, SecretStore};
 use varn_app::storage::Db;
 use varn_core::alarm::Phase;
@@ -17,12 +19,6 @@ use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::TestServer;
 
 const TOKEN_KEY: &str = "device-token";
-
-struct Quiet;
-impl Observer for Quiet {
-    fn alarm_changed(&self, _: &AlarmView, _: bool) {}
-    fn connection_changed(&self, _: Connection) {}
-}
 
 /// How each test alarm ends.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,10 +55,10 @@ async fn every_step_is_on_the_timeline_once_in_order_through_a_faulty_network() 
     varn_app::region::enroll(&db, secrets.as_ref(), TOKEN_KEY, &proxy.url(), &code)
         .await
         .unwrap();
+    let link = LinkService::new(db.clone(), secrets, TOKEN_KEY.into(), Arc::new(Quiet));
     let service = AlarmService::new(
         db.clone(),
-        secrets,
-        TOKEN_KEY.into(),
+        link,
         Arc::new(Quiet),
         tokio::runtime::Handle::current(),
     );

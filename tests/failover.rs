@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use uuid::Uuid;
-use varn_app::alarm::{AlarmService, AlarmView, Connection, Observer};
+use varn_app::alarm::AlarmService;
+use varn_app::events::Quiet;
+use varn_app::link::LinkService;
 use varn_app::secrets::{MemorySecrets, SecretStore};
 use varn_app::storage::Db;
 use varn_core::alarm::Phase;
@@ -20,12 +22,6 @@ use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::{pg, TestServer};
 
 const TOKEN_KEY: &str = "device-token";
-
-struct Quiet;
-impl Observer for Quiet {
-    fn alarm_changed(&self, _: &AlarmView, _: bool) {}
-    fn connection_changed(&self, _: Connection) {}
-}
 
 async fn wait_phase(service: &AlarmService, id: Uuid, phase: Phase) {
     let start = Instant::now();
@@ -53,13 +49,8 @@ async fn linked_app(servers: [String; 2], code: &str) -> (Arc<AlarmService>, tem
         .await
         .unwrap();
     assert_eq!(link.servers, servers);
-    let service = AlarmService::new(
-        db,
-        secrets,
-        TOKEN_KEY.into(),
-        Arc::new(Quiet),
-        tokio::runtime::Handle::current(),
-    );
+    let link = LinkService::new(db.clone(), secrets, TOKEN_KEY.into(), Arc::new(Quiet));
+    let service = AlarmService::new(db, link, Arc::new(Quiet), tokio::runtime::Handle::current());
     service.start().unwrap();
     (service, dir)
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use varn_app::alarm::{AlarmView, Connection, Observer};
+use varn_app::events::{Event, Observer, Quiet};
+use varn_app::link::LinkService;
 use varn_app::profiles::ActiveProfile;
 use varn_app::secrets::{MemorySecrets, SecretStore};
 use varn_app::storage::Db;
@@ -27,12 +28,6 @@ const KEY: [u8; 32] = [0x17; 32];
 const TOKEN_KEY: &str = "device-token";
 const CHILD_DB: &str = "VARN_SYNC_CHILD_DB";
 const CHILD_TOKEN: &str = "VARN_SYNC_CHILD_TOKEN";
-
-struct Quiet;
-impl Observer for Quiet {
-    fn alarm_changed(&self, _: &AlarmView, _: bool) {}
-    fn connection_changed(&self, _: Connection) {}
-}
 
 /// Short waits, small chunks (so uploads take many requests and resume for real).
 fn fast() -> SyncConfig {
@@ -54,6 +49,18 @@ struct Device {
     secrets: Arc<dyn SecretStore>,
 }
 
+impl Device {
+    /// The device's link to the region (its client and connection state).
+    fn link(&self) -> Arc<LinkService> {
+        LinkService::new(
+            self.db.clone(),
+            self.secrets.clone(),
+            TOKEN_KEY.into(),
+            Arc::new(Quiet),
+        )
+    }
+}
+
 /// A device enrolled at `url`.
 async fn device(server: &TestServer, url: &str, name: &str) -> Device {
     let dir = tempfile::tempdir().unwrap();
@@ -71,15 +78,7 @@ async fn device(server: &TestServer, url: &str, name: &str) -> Device {
 }
 
 fn service(d: &Device, profile: Option<Arc<RwLock<ActiveProfile>>>) -> Arc<SyncService> {
-    SyncService::new(
-        d.db.clone(),
-        d.secrets.clone(),
-        TOKEN_KEY.into(),
-        Arc::new(Quiet),
-        None,
-        profile,
-        fast(),
-    )
+    SyncService::new(d.db.clone(), d.link(), Arc::new(Quiet), profile, fast())
 }
 
 /// A ready report with `files` attachments of the given sizes; returns its id and the
@@ -514,13 +513,13 @@ async fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
 #[derive(Default)]
 struct FollowupSeen(std::sync::Mutex<Vec<(Uuid, String)>>);
 impl Observer for FollowupSeen {
-    fn alarm_changed(&self, _: &AlarmView, _: bool) {}
-    fn connection_changed(&self, _: Connection) {}
-    fn report_followed_up(&self, id: Uuid, f: &varn_core::wire::Followup) {
-        self.0
-            .lock()
-            .unwrap()
-            .push((id, f.state.as_str().to_string()));
+    fn event(&self, event: Event<'_>) {
+        if let Event::FollowedUp { id, followup } = event {
+            self.0
+                .lock()
+                .unwrap()
+                .push((id, followup.state.as_str().to_string()));
+        }
     }
 }
 
@@ -532,15 +531,7 @@ async fn the_regions_follow_up_reaches_the_device_once_per_change() {
     let url = server.url();
     let d = device(&server, &url, "Anna").await;
     let seen = Arc::new(FollowupSeen::default());
-    let sync = SyncService::new(
-        d.db.clone(),
-        d.secrets.clone(),
-        TOKEN_KEY.into(),
-        seen.clone(),
-        None,
-        None,
-        fast(),
-    );
+    let sync = SyncService::new(d.db.clone(), d.link(), seen.clone(), None, fast());
     let task = sync.start(&tokio::runtime::Handle::current());
     let (id, _) = ready_report(&d.db, 1, &[]);
     drained(&d.db, Duration::from_secs(20)).await;

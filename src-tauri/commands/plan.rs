@@ -35,7 +35,7 @@ pub struct Boot {
     /// Where the linked region's profile key stands.
     pub profile_key: Option<crate::profiles::KeyStatus>,
     /// `online`, `offline` or `not_enrolled`.
-    pub connection: crate::alarm::Connection,
+    pub connection: crate::link::Connection,
     /// The alarm that still needs attention, if any.
     pub active_alarm: Option<crate::alarm::AlarmView>,
     /// The global shortcut that raises the alarm.

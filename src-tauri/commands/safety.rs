@@ -8,9 +8,10 @@ use varn_core::alarm::DrillStatus;
 use varn_core::wire::{check_text, MAX_SHORT_CHARS};
 
 use super::Result;
-use crate::alarm::{AlarmError, AlarmView, Connection};
+use crate::alarm::{AlarmError, AlarmView};
 use crate::dialer::CallOutcome;
 use crate::error::{CommandError, ErrorKind};
+use crate::link::Connection;
 use crate::region::{self, Link, LinkError};
 use crate::state::AppState;
 use crate::storage::UserContact;
@@ -159,10 +160,10 @@ pub(crate) fn duress_refusal(state: &AppState) -> CommandError {
 /// Tells the linked region server that this device leaves it (it revokes the token and its
 /// dashboard shows the device as unlinked). Returns whether it heard.
 async fn tell_region_unlinked(state: &AppState) -> bool {
-    let Ok(alarms) = state.alarms() else {
+    let Ok(link) = state.link() else {
         return false;
     };
-    match alarms.region_client() {
+    match link.client() {
         Ok(c) => match c.unlink().await {
             Ok(()) => true,
             Err(e) => {
@@ -201,11 +202,10 @@ pub async fn enroll(
         &code,
     )
     .await?;
-    let alarms = state.alarms()?;
-    alarms.link_changed();
+    state.alarms()?.link_changed();
     // The server has just answered: say so now, not after the next health check, so the
     // answer below and the `connection` event agree whichever reaches the window first.
-    alarms.server_answered();
+    state.link()?.server_answered();
     state.sync()?.trigger();
     crate::ui_bridge::notify_link_changed(&state, Some(&link));
     tracing::info!(region = %link.region_id, "linked to a region server");

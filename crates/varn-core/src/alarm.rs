@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::backoff::Backoff;
 use crate::wire::{AlarmMessage, AlarmReceipt, AlarmStatus, MessageFrom};
 
 /// Without a receipt for this long, the app tells the person to call 112.
@@ -525,48 +526,6 @@ pub enum Step {
     Done,
 }
 
-/// Exponential backoff with jitter, capped so that retries never stop for long.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    attempt: u32,
-    base: Duration,
-    cap: Duration,
-}
-
-impl Backoff {
-    /// Retries for an alarm: from 250 ms, doubling, at most 3 s apart.
-    pub fn for_alarm() -> Self {
-        Backoff {
-            attempt: 0,
-            base: Duration::from_millis(250),
-            cap: Duration::from_secs(3),
-        }
-    }
-
-    /// A backoff with its own base and cap.
-    pub fn new(base: Duration, cap: Duration) -> Self {
-        Backoff {
-            attempt: 0,
-            base,
-            cap,
-        }
-    }
-
-    /// The next delay; `unit` is a random number in `[0, 1)` (jitter between half and all of
-    /// the exponential step, so many devices do not retry in step).
-    pub fn next_delay(&mut self, unit: f64) -> Duration {
-        let exp = self.base.saturating_mul(1u32 << self.attempt.min(16));
-        let step = exp.min(self.cap);
-        self.attempt = self.attempt.saturating_add(1);
-        step.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
-    }
-
-    /// Starts over after a success.
-    pub fn reset(&mut self) {
-        self.attempt = 0;
-    }
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -973,25 +932,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn backoff_grows_with_jitter_and_is_capped_at_three_seconds() {
-        let mut b = Backoff::for_alarm();
-        let d0 = b.next_delay(1.0);
-        let d1 = b.next_delay(1.0);
-        assert_eq!(d0, Duration::from_millis(250));
-        assert_eq!(d1, Duration::from_millis(500));
-        for _ in 0..50 {
-            let d = b.next_delay(1.0);
-            assert!(d <= Duration::from_secs(3));
-        }
-        assert_eq!(
-            b.next_delay(0.0),
-            Duration::from_millis(1500),
-            "jitter keeps at least half"
-        );
-        b.reset();
-        assert_eq!(b.next_delay(0.0), Duration::from_millis(125));
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod alarm;
 pub mod appearance;
+pub mod backoff;
 pub mod checkin;
 pub mod incident;
 pub mod pin;

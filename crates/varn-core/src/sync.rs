@@ -220,10 +220,7 @@ pub fn retry_delay(
     max: Duration,
     unit: f64,
 ) -> Duration {
-    let step = base
-        .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
-        .min(max);
-    let jittered = step.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0));
+    let jittered = crate::backoff::step(base, max, failures.saturating_sub(1), unit);
     match at_least {
         Some(asked) => jittered.max(asked.min(max)),
         None => jittered,

@@ -197,7 +197,7 @@ async fn run_one(state: AppState, c: Centre) {
         up: None,
     };
     let mut naks: std::collections::HashMap<i64, u32> = Default::default();
-    let mut backoff = Duration::from_millis(500);
+    let mut backoff = varn_core::backoff::Backoff::new(Duration::from_millis(500), MAX_BACKOFF);
     loop {
         let now = state.now();
         let held = state
@@ -238,7 +238,7 @@ async fn run_one(state: AppState, c: Centre) {
                     set_link(&state, &c, &mut link, true).await;
                     record(&state, &c, e, "ACK", Some(true)).await;
                     naks.remove(&e.seq);
-                    backoff = Duration::from_millis(500);
+                    backoff.reset();
                 }
                 Ok(Answer::Duh) => {
                     set_link(&state, &c, &mut link, true).await;
@@ -267,10 +267,9 @@ async fn run_one(state: AppState, c: Centre) {
             }
         }
         if failed {
-            if wait(&state, backoff).await {
+            if wait(&state, backoff.next_delay(rand::random())).await {
                 return;
             }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
             continue;
         }
         if pending.is_empty() && link.last_traffic.elapsed() >= c.supervision {

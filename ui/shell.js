@@ -25,7 +25,7 @@ for (const ev of ['pointerup', 'pointercancel']) {
 }
 
 // Every module at once instead of level by level as imports are discovered — after the paint.
-const MODULES = ['app.js', 'dom.js', 'icons.js', 'autosave.js', 'i18n.js', 'dialog.js', 'panic.js', 'guard.js', 'datetime.js',
+const MODULES = ['app.js', 'state.js', 'router.js', 'chrome.js', 'dom.js', 'icons.js', 'autosave.js', 'i18n.js', 'dialog.js', 'panic.js', 'guard.js', 'datetime.js',
   'views/alarm.js', 'views/unlock.js', 'views/lockscreen.js', 'views/incident.js', 'views/common.js',
   'views/plan.js', 'views/card.js', 'views/contacts.js', 'views/reports.js', 'views/meeting.js',
   'views/checkin.js', 'views/inventory.js', 'views/settings.js', 'views/welcome.js'];

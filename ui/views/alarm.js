@@ -6,6 +6,7 @@ import * as api from '../api.js';
 import { h, replace, icon } from '../dom.js';
 import { t, formatClock } from '../i18n.js';
 import { confirmDialog, pinDialog } from '../dialog.js';
+import { newer } from '../state.js';
 
 let timer = 0;
 /** The alarm screen built last, also in the moment before the router has attached it. */
@@ -26,12 +27,18 @@ export async function render(ctx, route) {
   // An `alarm` event may have brought a newer state while we asked (the receipt can come
   // within milliseconds of the trigger).
   const known = ctx.activeAlarm;
-  if (view && known && known.id === view.id && known.revision > view.revision) view = known;
+  if (view && known?.id === view.id && !newer(known, view)) view = known;
   const root = h('section', { class: 'alarm-screen', id: 'alarm-screen', 'aria-live': 'assertive' });
   root.dataset.built = String(Date.now());
   screen = root;
   draw(ctx, root, view);
   return root;
+}
+
+/** The screen is being replaced: it stops asking. */
+export function unmount() {
+  clearTimeout(timer);
+  screen = null;
 }
 
 /** Redraws the screen when the alarm changes (called from app.js on every `alarm` event). */
@@ -72,7 +79,8 @@ function phaseNow(view) {
 
 function draw(ctx, root, view) {
   // Command answers and events travel separately: never show an older state over a newer one.
-  if (view && root.dataset.alarm === view.id && Number(root.dataset.revision) > view.revision) return;
+  const shown = root.dataset.alarm && { id: root.dataset.alarm, revision: Number(root.dataset.revision) };
+  if (view && shown && !newer(shown, view)) return;
   const typing = document.activeElement?.id === 'alarm-msg-field';
   try { paint(ctx, root, view); } finally {
     if (typing) document.getElementById('alarm-msg-field')?.focus();

@@ -5,6 +5,7 @@
 import * as api from '../api.js';
 import { h, replace, icon } from '../dom.js';
 import { t, formatClock } from '../i18n.js';
+import { takeCheckin } from '../state.js';
 
 const CHOICES = [30, 60, 90, 120, 180];
 /** While a check-in runs the card also asks for its state now and then: an event that came
@@ -19,6 +20,11 @@ export function card(ctx, { suggested = false } = {}) {
   const root = h('section', { class: 'checkin-card', id: 'checkin-card', 'aria-live': 'polite' });
   draw(ctx, root, suggested);
   return root;
+}
+
+/** The card is being taken off screen: it stops asking. */
+export function stop() {
+  clearTimeout(timer);
 }
 
 /** Redraws the card where it is on screen (called on every `checkin` event). */
@@ -68,7 +74,7 @@ function draw(ctx, root, suggested) {
             const view = await api.checkIn(Number(minutes.value));
             doneMessage = '';
             // An event may already have brought a newer state of it.
-            if (ctx.checkin?.id !== view.id) ctx.checkin = view;
+            takeCheckin(view);
             draw(ctx, root, suggested);
           } catch (e) {
             replace(status, h('span', { class: 'error-text' }, t(`error.${e.kind}`), ' ', e.message));
@@ -83,7 +89,7 @@ function draw(ctx, root, suggested) {
   const act = (fn) => async () => {
     try {
       const view = await fn();
-      if (!ctx.checkin || ctx.checkin.id !== view.id || ctx.checkin.revision < view.revision) ctx.checkin = view;
+      takeCheckin(view);
       draw(ctx, root, suggested);
     } catch (e) {
       ctx.error(e);

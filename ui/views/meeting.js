@@ -8,6 +8,11 @@ import { seconds } from './alarm.js';
 import * as checkin from './checkin.js';
 import { electionPeriod } from './plan.js';
 
+/** The view is being replaced: the check-in card stops asking. */
+export function unmount() {
+  checkin.stop();
+}
+
 export async function render(ctx) {
   const p = ctx.profile;
   const always = p.before.find((s) => s.id === 'fore-alltid-skall');

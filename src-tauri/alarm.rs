@@ -13,17 +13,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use rand::Rng;
 use tokio::sync::watch;
 use uuid::Uuid;
 pub use varn_core::alarm::AlarmView;
 use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
 use varn_core::wire::{AlarmRequest, CancelRequest, MessageFrom, MessageRequest, TimelineEntry};
 
-use crate::drivers::{pause, Drivers};
+use crate::drivers::{self, Driven, Drivers, Turn};
 use crate::events::{Event, Observer};
-use crate::link::{Connection, LinkService};
-use crate::region::ClientError;
+use crate::link::LinkService;
+use crate::region::RegionClient;
 use crate::storage::{Db, StorageError};
 
 /// The reason sent with a cancel from the app.
@@ -303,167 +302,10 @@ impl AlarmService {
     }
 
     fn ensure_driver(self: &Arc<Self>, id: Uuid) {
-        let me = self.clone();
-        self.driving.ensure(&self.runtime, id, move || me.drive(id));
-    }
-
-    async fn drive(self: Arc<Self>, id: Uuid) {
-        let mut backoff = Backoff::for_alarm();
-        let mut poke = self.poke.subscribe();
-        loop {
-            poke.borrow_and_update();
-            let mut a = match self.db.alarm(id) {
-                Ok(Some(a)) => a,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::error!(alarm = %id, "reading the alarm failed: {e}");
-                    pause(&mut poke, Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            self.publish(&a, false);
-            let step = a.next_step(Utc::now());
-            if step == Step::Done {
-                return;
-            }
-            let client = match self.link.client() {
-                Ok(c) => c,
-                Err(block) => {
-                    if a.blocked != Some(block) {
-                        a.blocked = Some(block);
-                        self.save(&mut a);
-                        self.publish(&a, true);
-                    }
-                    if block == Blocked::NotEnrolled {
-                        self.link.set_connection(Connection::NotEnrolled);
-                    }
-                    pause(&mut poke, Duration::from_secs(5)).await;
-                    continue;
-                }
-            };
-            let urgent =
-                // The person's words during an alarm go as fast as the alarm: sync waits.
-                matches!(step, Step::Send | Step::Cancel | Step::SendMessage { .. })
-                    .then(|| self.link.urgent());
-            let result = match step {
-                Step::Send => {
-                    let req = AlarmRequest {
-                        triggered_at: a.triggered_at,
-                        meeting: a.meeting.clone(),
-                        place: a.place.clone(),
-                        message: String::new(),
-                        drill: a.drill,
-                        stored_at: a.stored_at,
-                    };
-                    client.put_alarm(id, &req).await
-                }
-                Step::Cancel => {
-                    let req = CancelRequest {
-                        cancelled_at: a.cancel_requested_at.unwrap_or_else(Utc::now),
-                        reason: CANCEL_REASON.into(),
-                        duress: a.duress,
-                    };
-                    client.cancel_alarm(id, &req).await
-                }
-                Step::SendMessage { id: message } => {
-                    let Some(text) = a
-                        .pending_messages
-                        .iter()
-                        .find(|m| m.id == message)
-                        .map(|m| m.text.clone())
-                    else {
-                        continue;
-                    };
-                    let r = client
-                        .put_message(id, message, &MessageRequest { text })
-                        .await;
-                    match &r {
-                        Ok(_) => self.message_done(message, None),
-                        // Refused for good (the alarm is over, a conflict): said on the
-                        // screen by its absence, never retried in a loop.
-                        Err(e) if !e.is_retryable() && !e.is_auth() => {
-                            tracing::warn!(alarm = %id, "the region refused a message: {e}");
-                            self.message_done(message, Some(&e.to_string()));
-                            continue;
-                        }
-                        Err(_) => {}
-                    }
-                    r
-                }
-                Step::WaitForChange { after_version } => {
-                    tokio::select! {
-                        r = client.wait_alarm(id, after_version) => r,
-                        // A cancel or a new link: look again at once.
-                        _ = poke.changed() => continue,
-                    }
-                }
-                Step::Done => return,
-            };
-            drop(urgent);
-            match result {
-                Ok(receipt) => {
-                    tracing::debug!(alarm = %id, "the server answered {step:?}");
-                    backoff.reset();
-                    self.link.set_connection(Connection::Online);
-                    let officer = |a: &LocalAlarm| {
-                        a.conversation()
-                            .into_iter()
-                            .filter(|m| m.from == MessageFrom::Officer)
-                            .collect::<Vec<_>>()
-                    };
-                    let before = officer(&a).len();
-                    // The message just sent is no longer on its way (recorded above).
-                    let sent = match step {
-                        Step::SendMessage { id: m } => {
-                            a.pending_messages.retain(|p| p.id != m);
-                            true
-                        }
-                        _ => false,
-                    };
-                    if a.apply(receipt) || sent {
-                        self.save(&mut a);
-                        let view = self.publish(&a, true);
-                        for m in officer(&a).iter().skip(before) {
-                            self.observer.event(Event::AlarmMessage {
-                                view: &view,
-                                text: &m.text,
-                            });
-                        }
-                    }
-                }
-                Err(e) => self.failed(&mut a, &e, &mut backoff, &mut poke).await,
-            }
-        }
-    }
-
-    async fn failed(
-        &self,
-        a: &mut LocalAlarm,
-        e: &ClientError,
-        backoff: &mut Backoff,
-        poke: &mut watch::Receiver<u64>,
-    ) {
-        if e.is_auth() {
-            tracing::warn!(alarm = %a.id, "the server refused the device token");
-            if a.receipt.is_none() && a.blocked != Some(Blocked::TokenRefused) {
-                a.blocked = Some(Blocked::TokenRefused);
-                self.save(a);
-                self.publish(a, true);
-            }
-            self.link.set_connection(Connection::Offline);
-            // Only a new enrollment helps; look again now and then anyway.
-            pause(poke, Duration::from_secs(30)).await;
-            return;
-        }
-        if e.is_retryable() {
-            self.link.set_connection(Connection::Offline);
-        } else {
-            // Should not happen for a valid alarm; never give up on it silently.
-            tracing::error!(alarm = %a.id, "the server refused the alarm: {e}");
-        }
-        let delay = backoff.next_delay(rand::rng().random());
-        tracing::info!(alarm = %a.id, "sending failed, next try in {delay:?}: {e}");
-        pause(poke, delay).await;
+        let (me, poke) = (self.clone(), self.poke.subscribe());
+        self.driving.ensure(&self.runtime, id, move || {
+            drivers::drive(me, id, poke, Backoff::for_alarm())
+        });
     }
 
     fn message_done(&self, id: Uuid, refused: Option<&str>) {
@@ -476,5 +318,145 @@ impl AlarmService {
         if let Err(e) = self.db.save_alarm(a) {
             tracing::error!(alarm = %a.id, "saving the alarm failed: {e}");
         }
+    }
+}
+
+/// The alarm's steps for the one driver loop ([`drivers::drive`]).
+impl Driven for AlarmService {
+    type Item = LocalAlarm;
+    type Step = Step;
+    type Receipt = varn_core::wire::AlarmReceipt;
+    const WHAT: &'static str = "alarm";
+
+    fn link(&self) -> &LinkService {
+        &self.link
+    }
+
+    fn load(&self, id: Uuid) -> Result<Option<LocalAlarm>, StorageError> {
+        self.db.alarm(id)
+    }
+
+    fn publish(&self, a: &LocalAlarm) {
+        AlarmService::publish(self, a, false);
+    }
+
+    fn step(&self, a: &LocalAlarm) -> Option<Step> {
+        Some(a.next_step(Utc::now())).filter(|s| *s != Step::Done)
+    }
+
+    fn blocked(&self, a: &mut LocalAlarm, why: Blocked) {
+        if a.blocked != Some(why) {
+            a.blocked = Some(why);
+            self.save(a);
+            AlarmService::publish(self, a, true);
+        }
+    }
+
+    fn refused(&self, a: &mut LocalAlarm) {
+        if a.receipt.is_none() && a.blocked != Some(Blocked::TokenRefused) {
+            a.blocked = Some(Blocked::TokenRefused);
+            self.save(a);
+            AlarmService::publish(self, a, true);
+        }
+    }
+
+    async fn turn(
+        &self,
+        a: &mut LocalAlarm,
+        step: Step,
+        client: &RegionClient,
+        poke: &mut watch::Receiver<u64>,
+    ) -> Turn<Self::Receipt> {
+        let id = a.id;
+        // The person's words during an alarm go as fast as the alarm: sync waits.
+        let _urgent = matches!(step, Step::Send | Step::Cancel | Step::SendMessage { .. })
+            .then(|| self.link.urgent());
+        let result = match step {
+            Step::Send => {
+                let req = AlarmRequest {
+                    triggered_at: a.triggered_at,
+                    meeting: a.meeting.clone(),
+                    place: a.place.clone(),
+                    message: String::new(),
+                    drill: a.drill,
+                    stored_at: a.stored_at,
+                };
+                client.put_alarm(id, &req).await
+            }
+            Step::Cancel => {
+                let req = CancelRequest {
+                    cancelled_at: a.cancel_requested_at.unwrap_or_else(Utc::now),
+                    reason: CANCEL_REASON.into(),
+                    duress: a.duress,
+                };
+                client.cancel_alarm(id, &req).await
+            }
+            Step::SendMessage { id: message } => {
+                let Some(text) = a
+                    .pending_messages
+                    .iter()
+                    .find(|m| m.id == message)
+                    .map(|m| m.text.clone())
+                else {
+                    return Turn::Again;
+                };
+                let r = client
+                    .put_message(id, message, &MessageRequest { text })
+                    .await;
+                match &r {
+                    Ok(_) => self.message_done(message, None),
+                    // Refused for good (the alarm is over, a conflict): said on the screen by
+                    // its absence, never retried in a loop.
+                    Err(e) if !e.is_retryable() && !e.is_auth() => {
+                        tracing::warn!(alarm = %id, "the region refused a message: {e}");
+                        self.message_done(message, Some(&e.to_string()));
+                        return Turn::Again;
+                    }
+                    Err(_) => {}
+                }
+                r
+            }
+            Step::WaitForChange { after_version } => {
+                tokio::select! {
+                    r = client.wait_alarm(id, after_version) => r,
+                    // A cancel or a new link: look again at once.
+                    _ = poke.changed() => return Turn::Again,
+                }
+            }
+            Step::Done => return Turn::Again,
+        };
+        match result {
+            Ok(receipt) => Turn::Answer(receipt),
+            Err(e) => Turn::Failed(e),
+        }
+    }
+
+    fn answered(&self, a: &mut LocalAlarm, step: Step, receipt: Self::Receipt) -> Option<Duration> {
+        let officer = |a: &LocalAlarm| {
+            a.conversation()
+                .into_iter()
+                .filter(|m| m.from == MessageFrom::Officer)
+                .collect::<Vec<_>>()
+        };
+        let before = officer(a).len();
+        // The message just sent is no longer on its way (recorded in the turn).
+        let sent = match step {
+            Step::SendMessage { id: m } => {
+                a.pending_messages.retain(|p| p.id != m);
+                true
+            }
+            _ => false,
+        };
+        if a.apply(receipt) || sent {
+            self.save(a);
+            let view = AlarmService::publish(self, a, true);
+            for m in officer(a).iter().skip(before) {
+                self.observer.event(Event::AlarmMessage {
+                    view: &view,
+                    text: &m.text,
+                });
+            }
+        }
+        None
     }
 }

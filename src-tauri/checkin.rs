@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -16,9 +15,10 @@ use varn_core::alarm::Backoff;
 use varn_core::checkin::{CheckinPhase, CheckinStep, LocalCheckin};
 use varn_core::wire::{CheckoutOutcome, CheckoutRequest};
 
-use crate::drivers::{pause, Drivers};
+use crate::drivers::{self, Driven, Drivers, Turn};
 use crate::events::{Event, Observer};
-use crate::link::{Connection, LinkService};
+use crate::link::LinkService;
+use crate::region::RegionClient;
 use crate::storage::{Db, StorageError};
 
 /// The shortest and longest check-in, in minutes.
@@ -224,77 +224,84 @@ impl CheckinService {
     }
 
     fn ensure_driver(self: &Arc<Self>, id: Uuid) {
-        let me = self.clone();
-        self.driving.ensure(&self.runtime, id, move || me.drive(id));
+        let (me, poke) = (self.clone(), self.poke.subscribe());
+        self.driving.ensure(&self.runtime, id, move || {
+            drivers::drive(me, id, poke, Backoff::for_alarm())
+        });
+    }
+}
+
+/// The check-in's steps for the one driver loop ([`drivers::drive`]).
+impl Driven for CheckinService {
+    type Item = LocalCheckin;
+    type Step = CheckinStep;
+    type Receipt = varn_core::wire::CheckinReceipt;
+    const WHAT: &'static str = "check-in";
+
+    fn link(&self) -> &LinkService {
+        &self.link
     }
 
-    async fn drive(self: Arc<Self>, id: Uuid) {
-        let mut backoff = Backoff::for_alarm();
-        let mut poke = self.poke.subscribe();
-        loop {
-            poke.borrow_and_update();
-            let mut k = match self.db.checkin(id) {
-                Ok(Some(k)) => k,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::error!(checkin = %id, "reading the check-in failed: {e}");
-                    pause(&mut poke, Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            self.publish(&k, false);
-            let step = k.next_step();
-            if let CheckinStep::WaitUntil(t) = step {
-                if Utc::now() < t {
-                    pause(&mut poke, LOOK_EVERY).await;
-                    continue;
-                }
+    fn load(&self, id: Uuid) -> Result<Option<LocalCheckin>, StorageError> {
+        self.db.checkin(id)
+    }
+
+    fn publish(&self, k: &LocalCheckin) {
+        CheckinService::publish(self, k, false);
+    }
+
+    fn step(&self, k: &LocalCheckin) -> Option<CheckinStep> {
+        Some(k.next_step()).filter(|s| *s != CheckinStep::Done)
+    }
+
+    fn not_yet(&self, step: CheckinStep) -> Option<Duration> {
+        match step {
+            CheckinStep::WaitUntil(t) if Utc::now() < t => Some(LOOK_EVERY),
+            _ => None,
+        }
+    }
+
+    async fn turn(
+        &self,
+        k: &mut LocalCheckin,
+        step: CheckinStep,
+        client: &RegionClient,
+        _poke: &mut watch::Receiver<u64>,
+    ) -> Turn<Self::Receipt> {
+        let id = k.id;
+        let result = match step {
+            CheckinStep::Send => client.put_checkin(id, &k.request()).await,
+            CheckinStep::Checkout => {
+                let (at, outcome) = k.checkout.unwrap_or((Utc::now(), CheckoutOutcome::Calm));
+                client.checkout(id, &CheckoutRequest { at, outcome }).await
             }
-            if step == CheckinStep::Done {
-                return;
+            // Past the deadline: has the region turned it into an alarm yet?
+            CheckinStep::WaitUntil(_) => client.get_checkin(id).await,
+            CheckinStep::Done => return Turn::Again,
+        };
+        match result {
+            Ok(receipt) => Turn::Answer(receipt),
+            Err(e) => Turn::Failed(e),
+        }
+    }
+
+    fn answered(
+        &self,
+        k: &mut LocalCheckin,
+        step: CheckinStep,
+        receipt: Self::Receipt,
+    ) -> Option<Duration> {
+        if k.apply(receipt) {
+            if let Err(e) = self.db.save_checkin(k) {
+                tracing::error!(checkin = %k.id, "saving the check-in failed: {e}");
             }
-            let client = match self.link.client() {
-                Ok(c) => c,
-                Err(_) => {
-                    pause(&mut poke, Duration::from_secs(5)).await;
-                    continue;
-                }
-            };
-            let result = match step {
-                CheckinStep::Send => client.put_checkin(id, &k.request()).await,
-                CheckinStep::Checkout => {
-                    let (at, outcome) = k.checkout.unwrap_or((Utc::now(), CheckoutOutcome::Calm));
-                    client.checkout(id, &CheckoutRequest { at, outcome }).await
-                }
-                // Past the deadline: has the region turned it into an alarm yet?
-                CheckinStep::WaitUntil(_) => client.get_checkin(id).await,
-                CheckinStep::Done => return,
-            };
-            match result {
-                Ok(receipt) => {
-                    backoff.reset();
-                    self.link.set_connection(Connection::Online);
-                    let waiting = matches!(step, CheckinStep::WaitUntil(_));
-                    if k.apply(receipt) {
-                        if let Err(e) = self.db.save_checkin(&k) {
-                            tracing::error!(checkin = %id, "saving the check-in failed: {e}");
-                        }
-                        self.publish(&k, true);
-                    } else if waiting {
-                        // The server's check runs every second; ask again shortly.
-                        pause(&mut poke, Duration::from_secs(1)).await;
-                    }
-                }
-                Err(e) => {
-                    if e.is_retryable() {
-                        self.link.set_connection(Connection::Offline);
-                    } else {
-                        tracing::error!(checkin = %id, "the server refused the check-in: {e}");
-                    }
-                    let delay = backoff.next_delay(rand::rng().random());
-                    pause(&mut poke, delay).await;
-                }
-            }
+            CheckinService::publish(self, k, true);
+            None
+        } else if matches!(step, CheckinStep::WaitUntil(_)) {
+            // The server's check runs every second; ask again shortly.
+            Some(Duration::from_secs(1))
+        } else {
+            None
         }
     }
 }

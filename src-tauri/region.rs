@@ -10,6 +10,7 @@ use reqwest::Url;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
+use varn_core::paths;
 use varn_core::wire::{
     AlarmReceipt, AlarmRequest, AttachmentMeta, CancelRequest, CheckinReceipt, CheckinRequest,
     CheckoutRequest, EnrollRequest, EnrollResponse, Instructions, MessageRequest, Problem,
@@ -259,7 +260,7 @@ impl RegionClient {
     pub async fn enroll(base: &Url, code: &str) -> Result<EnrollResponse, ClientError> {
         let http = http_client(REQUEST_TIMEOUT)?;
         answer(
-            http.post(join(base, "/v1/enroll"))
+            http.post(join(base, paths::ENROLL))
                 .json(&EnrollRequest {
                     code: code.to_string(),
                 })
@@ -307,7 +308,7 @@ impl RegionClient {
         id: Uuid,
         req: &AlarmRequest,
     ) -> Result<AlarmReceipt, ClientError> {
-        self.put(&format!("/v1/alarms/{id}"), req).await
+        self.put(&paths::alarm(id), req).await
     }
 
     /// Cancels an alarm.
@@ -316,7 +317,7 @@ impl RegionClient {
         id: Uuid,
         req: &CancelRequest,
     ) -> Result<AlarmReceipt, ClientError> {
-        self.post(&format!("/v1/alarms/{id}/cancel"), req).await
+        self.post(&paths::alarm_cancel(id), req).await
     }
 
     /// Sends what the person wrote during the alarm (idempotent per message id).
@@ -326,13 +327,12 @@ impl RegionClient {
         id: Uuid,
         req: &MessageRequest,
     ) -> Result<AlarmReceipt, ClientError> {
-        self.put(&format!("/v1/alarms/{alarm}/messages/{id}"), req)
-            .await
+        self.put(&paths::alarm_message(alarm, id), req).await
     }
 
     /// Tells the region what responders should know.
     pub async fn put_instructions(&self, req: &Instructions) -> Result<Instructions, ClientError> {
-        self.put("/v1/me/instructions", req).await
+        self.put(paths::INSTRUCTIONS, req).await
     }
 
     /// Waits (long-poll) for the alarm to change beyond `after_version`.
@@ -341,7 +341,7 @@ impl RegionClient {
         id: Uuid,
         after_version: i64,
     ) -> Result<AlarmReceipt, ClientError> {
-        let path = format!("/v1/alarms/{id}?after_version={after_version}&wait={LONG_POLL_SECS}");
+        let path = paths::alarm_wait(id, after_version, LONG_POLL_SECS);
         answer(
             self.exchange(&self.long, reqwest::Method::GET, &path, |r| r)
                 .await,
@@ -355,12 +355,12 @@ impl RegionClient {
         id: Uuid,
         req: &ReportRequest,
     ) -> Result<ReportReceipt, ClientError> {
-        self.put(&format!("/v1/reports/{id}"), req).await
+        self.put(&paths::report(id), req).await
     }
 
     /// What the region holds of a report: its newest revision and its follow-up.
     pub async fn report_receipt(&self, id: Uuid) -> Result<ReportReceipt, ClientError> {
-        self.get(&format!("/v1/reports/{id}")).await
+        self.get(&paths::report(id)).await
     }
 
     /// Announces an attachment (idempotent); the answer says how much the server has.
@@ -370,8 +370,7 @@ impl RegionClient {
         id: Uuid,
         meta: &AttachmentMeta,
     ) -> Result<UploadStatus, ClientError> {
-        self.put(&format!("/v1/reports/{report}/attachments/{id}"), meta)
-            .await
+        self.put(&paths::report_attachment(report, id), meta).await
     }
 
     /// Sends a chunk of an attachment starting at `offset`.
@@ -387,9 +386,9 @@ impl RegionClient {
             self.exchange(
                 &self.upload,
                 reqwest::Method::PATCH,
-                &format!("/v1/attachments/{id}"),
+                &paths::upload(id),
                 |r| {
-                    r.header("upload-offset", offset.to_string())
+                    r.header(paths::UPLOAD_OFFSET, offset.to_string())
                         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                         .body(bytes.clone())
                 },
@@ -408,7 +407,7 @@ impl RegionClient {
             .exchange(
                 &self.http,
                 reqwest::Method::GET,
-                "/v1/profile",
+                paths::PROFILE,
                 |r| match etag {
                     Some(tag) => r.header(reqwest::header::IF_NONE_MATCH, tag),
                     None => r,
@@ -440,12 +439,12 @@ impl RegionClient {
         id: Uuid,
         req: &CheckinRequest,
     ) -> Result<CheckinReceipt, ClientError> {
-        self.put(&format!("/v1/checkins/{id}"), req).await
+        self.put(&paths::checkin(id), req).await
     }
 
     /// What the region holds for a check-in.
     pub async fn get_checkin(&self, id: Uuid) -> Result<CheckinReceipt, ClientError> {
-        self.get(&format!("/v1/checkins/{id}")).await
+        self.get(&paths::checkin(id)).await
     }
 
     /// Checks out.
@@ -454,24 +453,24 @@ impl RegionClient {
         id: Uuid,
         req: &CheckoutRequest,
     ) -> Result<CheckinReceipt, ClientError> {
-        self.post(&format!("/v1/checkins/{id}/checkout"), req).await
+        self.post(&paths::checkout(id), req).await
     }
 
     /// The alarm's timeline as the region holds it.
     pub async fn timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, ClientError> {
-        self.get(&format!("/v1/alarms/{id}/timeline")).await
+        self.get(&paths::alarm_timeline(id)).await
     }
 
     /// Checks that the server answers and knows this device.
     pub async fn me(&self) -> Result<varn_core::wire::DeviceInfo, ClientError> {
-        self.get("/v1/me").await
+        self.get(paths::ME).await
     }
 
     /// Tells the server that this device is unlinked: it revokes the token at once. A token
     /// the server already refuses counts as told.
     pub async fn unlink(&self) -> Result<(), ClientError> {
         let res = self
-            .exchange(&self.http, reqwest::Method::DELETE, "/v1/me", |r| r)
+            .exchange(&self.http, reqwest::Method::DELETE, paths::ME, |r| r)
             .await
             .map_err(|e| ClientError::Network(e.without_url().to_string()))?;
         let status = res.status();

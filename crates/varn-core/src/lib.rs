@@ -10,6 +10,7 @@ pub mod appearance;
 pub mod backoff;
 pub mod checkin;
 pub mod incident;
+pub mod paths;
 pub mod pin;
 pub mod place;
 pub mod profile;

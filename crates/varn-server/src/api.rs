@@ -578,8 +578,7 @@ pub async fn get_upload(
     Ok(Json(state.store().upload(&device, id).await?.0.status()).into_response())
 }
 
-/// Header naming where a chunk starts.
-pub const UPLOAD_OFFSET: &str = "upload-offset";
+pub use varn_core::paths::UPLOAD_OFFSET;
 
 /// `PATCH /v1/attachments/{id}`: a chunk starting at `Upload-Offset`.
 pub async fn patch_upload(
@@ -661,4 +660,19 @@ pub async fn patch_upload(
         state.quotas().give_back(taken);
     }
     Ok(Json(result?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::Query;
+    use varn_core::paths::{AFTER_VERSION, WAIT};
+
+    /// The long-poll's query names are the core's, which the app builds its requests from.
+    #[test]
+    fn the_long_poll_reads_the_query_names_the_app_sends() {
+        let uri: axum::http::Uri = format!("/x?{AFTER_VERSION}=3&{WAIT}=4").parse().unwrap();
+        let Query(q) = Query::<WaitQuery>::try_from_uri(&uri).unwrap();
+        assert_eq!((q.after_version, q.wait), (Some(3), Some(4)));
+    }
 }

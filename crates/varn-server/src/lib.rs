@@ -37,6 +37,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, watch};
+use varn_core::paths;
 
 use crate::admission::InFlight;
 use crate::auth::{HashPool, ServerSecret};
@@ -256,24 +257,21 @@ impl AppState {
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
 /// The report route: the one device route whose body may exceed [`MAX_JSON_BYTES`].
-pub const REPORT_ROUTE: &str = "/v1/reports/{id}";
+pub const REPORT_ROUTE: &str = paths::REPORT;
 
 /// The whole HTTP service. Every route belongs to one of three gates (see [`admission`]):
 /// device routes, officer routes and anonymous ones, each with its own capacity.
 pub fn router(state: AppState) -> Router {
     let device = Router::new()
-        .route("/v1/me", get(api::me).delete(api::unlink))
-        .route("/v1/me/instructions", put(api::put_instructions))
-        .route("/v1/profile", get(api::profile))
-        .route("/v1/alarms/{id}", put(api::put_alarm).get(api::get_alarm))
-        .route("/v1/alarms/{id}/cancel", post(api::cancel_alarm))
-        .route("/v1/alarms/{id}/timeline", get(api::get_timeline))
-        .route("/v1/alarms/{id}/messages/{message}", put(api::put_message))
-        .route(
-            "/v1/checkins/{id}",
-            put(api::put_checkin).get(api::get_checkin),
-        )
-        .route("/v1/checkins/{id}/checkout", post(api::checkout))
+        .route(paths::ME, get(api::me).delete(api::unlink))
+        .route(paths::INSTRUCTIONS, put(api::put_instructions))
+        .route(paths::PROFILE, get(api::profile))
+        .route(paths::ALARM, put(api::put_alarm).get(api::get_alarm))
+        .route(paths::ALARM_CANCEL, post(api::cancel_alarm))
+        .route(paths::ALARM_TIMELINE, get(api::get_timeline))
+        .route(paths::ALARM_MESSAGE, put(api::put_message))
+        .route(paths::CHECKIN, put(api::put_checkin).get(api::get_checkin))
+        .route(paths::CHECKOUT, post(api::checkout))
         .route(varn_core::wire::UPDATE_PATH, get(releases::update))
         .route(
             &format!(
@@ -283,14 +281,8 @@ pub fn router(state: AppState) -> Router {
             get(releases::bundle),
         )
         .route(REPORT_ROUTE, put(api::put_report).get(api::get_report))
-        .route(
-            "/v1/reports/{report}/attachments/{id}",
-            put(api::put_attachment),
-        )
-        .route(
-            "/v1/attachments/{id}",
-            get(api::get_upload).patch(api::patch_upload),
-        )
+        .route(paths::REPORT_ATTACHMENT, put(api::put_attachment))
+        .route(paths::UPLOAD, get(api::get_upload).patch(api::patch_upload))
         // The gate reads every device body whole, within the one limit `device_body` gives
         // it; axum's own limit is lifted here so that no second place decides it.
         .route_layer(DefaultBodyLimit::disable())
@@ -301,7 +293,7 @@ pub fn router(state: AppState) -> Router {
     let anonymous = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
-        .route("/v1/enroll", post(api::enroll))
+        .route(paths::ENROLL, post(api::enroll))
         .merge(dashboard::anonymous_routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -19,6 +19,7 @@ use varn_server::clock::{Clock, ManualClock};
 use varn_server::limits::Limits;
 use varn_server::store::OfficerChange;
 use varn_server::testkit::attack::{client_from, connect_from, ip, percentile};
+use varn_server::testkit::device::Device;
 use varn_server::testkit::process::ServerProcess;
 use varn_server::testkit::{http_client, read_event, TestServer, OFFICER_PASSWORD};
 
@@ -242,14 +243,12 @@ async fn wrong_logins_from_many_addresses_count_against_the_username() {
     );
 }
 
-async fn raise(s: &TestServer, d: &EnrollResponse, id: Uuid) -> reqwest::Response {
-    http_client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&d.token)
-        .json(&json!({ "triggered_at": Utc::now(), "place": "Torget" }))
-        .send()
-        .await
-        .unwrap()
+async fn raise(d: &Device, id: Uuid) -> reqwest::Response {
+    d.put(
+        &format!("/v1/alarms/{id}"),
+        &json!({ "triggered_at": Utc::now(), "place": "Torget" }),
+    )
+    .await
 }
 
 /// One enrolled device cannot flood the server: past its quota of new alarms it gets 429
@@ -258,27 +257,27 @@ async fn raise(s: &TestServer, d: &EnrollResponse, id: Uuid) -> reqwest::Respons
 #[tokio::test]
 async fn a_device_over_its_quota_gets_429_while_another_devices_alarm_goes_through() {
     let s = TestServer::start().await;
-    let flood = s.enroll("Flödaren").await;
+    let flood = s.device("Flödaren").await;
     let quota = Limits::default().device.alarms_per_10_minutes;
     let mut first = None;
     for _ in 0..quota {
         let id = Uuid::now_v7();
         first.get_or_insert(id);
-        assert_eq!(raise(&s, &flood, id).await.status(), StatusCode::CREATED);
+        assert_eq!(raise(&flood, id).await.status(), StatusCode::CREATED);
     }
-    let over = raise(&s, &flood, Uuid::now_v7()).await;
+    let over = raise(&flood, Uuid::now_v7()).await;
     assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(over.headers().contains_key("retry-after"));
     assert_eq!(over.headers()["content-type"], "application/problem+json");
-    let retry = raise(&s, &flood, first.unwrap()).await;
+    let retry = raise(&flood, first.unwrap()).await;
     assert_eq!(
         retry.status(),
         StatusCode::OK,
         "a retry of an alarm already raised"
     );
-    let other = s.enroll("Anna Andersson").await;
+    let other = s.device("Anna Andersson").await;
     assert_eq!(
-        raise(&s, &other, Uuid::now_v7()).await.status(),
+        raise(&other, Uuid::now_v7()).await.status(),
         StatusCode::CREATED
     );
 }
@@ -288,7 +287,7 @@ async fn a_device_over_its_quota_gets_429_while_another_devices_alarm_goes_throu
 #[tokio::test]
 async fn wrong_device_tokens_are_limited_per_address() {
     let s = TestServer::start().await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let from = client_from(ip("127.0.0.6"));
     let limit = Limits::default().failures.bad_tokens_per_address;
     for i in 0..limit {
@@ -307,12 +306,7 @@ async fn wrong_device_tokens_are_limited_per_address() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let res = http_client()
-        .get(format!("{}/v1/me", s.url()))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/me").await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -429,8 +423,8 @@ async fn an_idle_session_ends_and_an_open_feed_keeps_its_session() {
         "an open dashboard stays logged in"
     );
     let alarm = Uuid::now_v7();
-    let d = s.enroll("Anna Andersson").await;
-    assert_eq!(raise(&s, &d, alarm).await.status(), StatusCode::CREATED);
+    let d = s.device("Anna Andersson").await;
+    assert_eq!(raise(&d, alarm).await.status(), StatusCode::CREATED);
     let ev = read_event(&mut res, &mut buf, "alarm", Duration::from_secs(5))
         .await
         .expect("the feed still streams");
@@ -442,20 +436,10 @@ async fn an_idle_session_ends_and_an_open_feed_keeps_its_session() {
 #[tokio::test]
 async fn unlinking_revokes_the_device_and_the_dashboard_shows_it() {
     let s = TestServer::start().await;
-    let d = s.enroll("Anna Andersson").await;
-    let res = http_client()
-        .delete(format!("{}/v1/me", s.url()))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap();
+    let d = s.device("Anna Andersson").await;
+    let res = d.delete("/v1/me").await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = http_client()
-        .get(format!("{}/v1/me", s.url()))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let officer = s.officer_client("hanna", "Hanna", "sormland").await;
     let devices: Vec<Value> = officer

@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 use varn_core::wire::{AlarmReceipt, AlarmStatus, EnrollResponse, ReportReceipt, UploadStatus};
 use varn_server::clock::ManualClock;
+use varn_server::testkit::device::Device;
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
 fn client() -> Client {
@@ -20,16 +21,9 @@ fn client() -> Client {
         .unwrap()
 }
 
-async fn enroll(s: &TestServer, name: &str) -> EnrollResponse {
-    let code = s.enrollment_code(name).await;
-    let res = client()
-        .post(format!("{}/v1/enroll", s.url()))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json().await.unwrap()
+/// A device enrolled as `name`, to send requests with.
+async fn enroll(s: &TestServer, name: &str) -> Device {
+    s.device(name).await
 }
 
 /// Asserts a problem+json answer with the status, and returns its body.
@@ -104,15 +98,8 @@ async fn enrollment_gives_a_token_once_and_codes_expire() {
     assert_eq!(e.region_id, "sormland");
     assert!(e.token.len() >= 43, "at least 256 bits");
     // The token works.
-    let me: Value = client()
-        .get(format!("{}/v1/me", s.url()))
-        .bearer_auth(&e.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let e = Device::new(&s.url(), e);
+    let me: Value = e.get("/v1/me").await.json().await.unwrap();
     assert_eq!(me["name"], "Anna Andersson");
     // The same code again is refused.
     let res = client()
@@ -269,23 +256,11 @@ async fn the_same_alarm_twice_is_one_alarm_with_the_same_receipt() {
     let officer = officer_client(&s, "hanna", "sormland").await;
     let id = Uuid::now_v7();
     let body = alarm_body();
-    let first = client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let first = a.put(&format!("/v1/alarms/{id}"), &body).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: AlarmReceipt = first.json().await.unwrap();
     assert_eq!(first.status, AlarmStatus::Open);
-    let again = client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let again = a.put(&format!("/v1/alarms/{id}"), &body).await;
     assert_eq!(again.status(), StatusCode::OK);
     let again: AlarmReceipt = again.json().await.unwrap();
     assert_eq!(first, again, "the retry sees the first receipt");
@@ -320,13 +295,9 @@ async fn acknowledgement_reaches_the_waiting_device_and_the_dashboard_live() {
 
     let id = Uuid::now_v7();
     let sent = Instant::now();
-    let r: AlarmReceipt = client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&alarm_body())
-        .send()
+    let r: AlarmReceipt = a
+        .put(&format!("/v1/alarms/{id}"), &alarm_body())
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -411,21 +382,14 @@ async fn cancel_is_idempotent_and_shows_on_the_dashboard() {
     let a = enroll(&s, "Anna").await;
     let officer = officer_client(&s, "hanna", "sormland").await;
     let id = Uuid::now_v7();
-    client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&alarm_body())
-        .send()
-        .await
-        .unwrap();
+    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
     for _ in 0..2 {
-        let r: AlarmReceipt = client()
-            .post(format!("{}/v1/alarms/{id}/cancel", s.url()))
-            .bearer_auth(&a.token)
-            .json(&json!({ "cancelled_at": Utc::now(), "reason": "Råkade trycka" }))
-            .send()
+        let r: AlarmReceipt = a
+            .post(
+                &format!("/v1/alarms/{id}/cancel"),
+                &json!({ "cancelled_at": Utc::now(), "reason": "Råkade trycka" }),
+            )
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -516,12 +480,9 @@ async fn report_revisions_never_go_backwards_and_none_is_lost() {
         shown["body"]["during"],
         "Ett hotfullt samtal, sedan ett till"
     );
-    let receipt: ReportReceipt = client()
-        .get(format!("{}/v1/reports/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .send()
+    let receipt: ReportReceipt = a
+        .get(&format!("/v1/reports/{id}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -543,27 +504,15 @@ async fn uploads_resume_after_a_broken_connection_and_are_checked_by_sha256() {
     let a = enroll(&s, "Anna").await;
     let officer = officer_client(&s, "hanna", "sormland").await;
     let report_id = Uuid::now_v7();
-    client()
-        .put(format!("{}/v1/reports/{report_id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&report(1, "se bild"))
-        .send()
-        .await
-        .unwrap();
+    a.put(&format!("/v1/reports/{report_id}"), &report(1, "se bild"))
+        .await;
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     let sha = hex::encode(Sha256::digest(&data));
     let att = Uuid::now_v7();
     let meta = json!({ "filename": "skärmdump.png", "content_type": "image/png", "size": data.len(), "sha256": sha });
-    let st: UploadStatus = client()
-        .put(format!(
-            "{}/v1/reports/{report_id}/attachments/{att}",
-            s.url()
-        ))
-        .bearer_auth(&a.token)
-        .json(&meta)
-        .send()
+    let st: UploadStatus = a
+        .put(&format!("/v1/reports/{report_id}/attachments/{att}"), &meta)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -591,12 +540,9 @@ async fn uploads_resume_after_a_broken_connection_and_are_checked_by_sha256() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     // Nothing of the broken chunk counts; resume from the server's offset.
-    let st: UploadStatus = client()
-        .get(format!("{}/v1/attachments/{att}", s.url()))
-        .bearer_auth(&a.token)
-        .send()
+    let st: UploadStatus = a
+        .get(&format!("/v1/attachments/{att}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -656,28 +602,17 @@ async fn an_upload_without_a_stored_hash_state_still_completes() {
             damage.replace("x'00010203'", "'\\x00010203'::bytea")
         };
         let report_id = Uuid::now_v7();
-        let res = client()
-            .put(format!("{}/v1/reports/{report_id}", s.url()))
-            .bearer_auth(&a.token)
-            .json(&report(1, "bilaga"))
-            .send()
-            .await
-            .unwrap();
+        let res = a
+            .put(&format!("/v1/reports/{report_id}"), &report(1, "bilaga"))
+            .await;
         assert!(res.status().is_success());
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
         let att = Uuid::now_v7();
         let meta = json!({ "filename": "bild.png", "content_type": "image/png", "size": data.len(),
             "sha256": hex::encode(Sha256::digest(&data)) });
-        let res = client()
-            .put(format!(
-                "{}/v1/reports/{report_id}/attachments/{att}",
-                s.url()
-            ))
-            .bearer_auth(&a.token)
-            .json(&meta)
-            .send()
-            .await
-            .unwrap();
+        let res = a
+            .put(&format!("/v1/reports/{report_id}/attachments/{att}"), &meta)
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
         let patch = |offset: usize, bytes: Vec<u8>| patch_chunk(&s, &a, att, offset, bytes);
         let st: UploadStatus = patch(0, data[..1_000_000].to_vec())
@@ -708,25 +643,12 @@ async fn a_checksum_mismatch_resets_the_upload() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let report_id = Uuid::now_v7();
-    client()
-        .put(format!("{}/v1/reports/{report_id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&report(1, "x"))
-        .send()
-        .await
-        .unwrap();
+    a.put(&format!("/v1/reports/{report_id}"), &report(1, "x"))
+        .await;
     let att = Uuid::now_v7();
     let meta = json!({ "filename": "a.txt", "content_type": "text/plain", "size": 5, "sha256": hex::encode(Sha256::digest(b"hello")) });
-    client()
-        .put(format!(
-            "{}/v1/reports/{report_id}/attachments/{att}",
-            s.url()
-        ))
-        .bearer_auth(&a.token)
-        .json(&meta)
-        .send()
-        .await
-        .unwrap();
+    a.put(&format!("/v1/reports/{report_id}/attachments/{att}"), &meta)
+        .await;
     let res = client()
         .patch(format!("{}/v1/attachments/{att}", s.url()))
         .bearer_auth(&a.token)
@@ -738,12 +660,9 @@ async fn a_checksum_mismatch_resets_the_upload() {
         .unwrap();
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["type"], "urn:varn:problem:checksum-mismatch");
-    let st: UploadStatus = client()
-        .get(format!("{}/v1/attachments/{att}", s.url()))
-        .bearer_auth(&a.token)
-        .send()
+    let st: UploadStatus = a
+        .get(&format!("/v1/attachments/{att}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -754,16 +673,12 @@ async fn a_checksum_mismatch_resets_the_upload() {
     );
     // Announcing the same id with other metadata is a conflict.
     let other = json!({ "filename": "b.txt", "content_type": "text/plain", "size": 5, "sha256": hex::encode(Sha256::digest(b"hello")) });
-    let res = client()
-        .put(format!(
-            "{}/v1/reports/{report_id}/attachments/{att}",
-            s.url()
-        ))
-        .bearer_auth(&a.token)
-        .json(&other)
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .put(
+            &format!("/v1/reports/{report_id}/attachments/{att}"),
+            &other,
+        )
+        .await;
     problem(res, StatusCode::CONFLICT).await;
 }
 
@@ -786,35 +701,29 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
         .unwrap();
     problem(res, StatusCode::BAD_REQUEST).await;
     // Wrong types.
-    let res = c
-        .put(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
-        .json(&json!({ "triggered_at": 12 }))
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .put(&format!("/v1/alarms/{id}"), &json!({ "triggered_at": 12 }))
+        .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(
         p["detail"].as_str().unwrap().contains("triggered_at"),
         "{p}"
     );
     // Unknown field.
-    let res = c
-        .put(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
-        .json(&json!({ "triggered_at": Utc::now(), "colour": "red" }))
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .put(
+            &format!("/v1/alarms/{id}"),
+            &json!({ "triggered_at": Utc::now(), "colour": "red" }),
+        )
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     // Control characters.
-    let res = c
-        .put(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
-        .json(&json!({ "triggered_at": Utc::now(), "place": "a\u{0}b" }))
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .put(
+            &format!("/v1/alarms/{id}"),
+            &json!({ "triggered_at": Utc::now(), "place": "a\u{0}b" }),
+        )
+        .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(p["detail"].as_str().unwrap().contains("place"));
     // Not JSON at all.
@@ -828,13 +737,7 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     // Too large.
     let big = json!({ "triggered_at": Utc::now(), "message": "x".repeat(2 * 1024 * 1024) });
-    let res = c
-        .put(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
-        .json(&big)
-        .send()
-        .await
-        .unwrap();
+    let res = a.put(&format!("/v1/alarms/{id}"), &big).await;
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
     // A report may be larger than any other body: a valid one of 1.5 MB (five full sections of
     // three-byte characters) is taken, and only one past the report limit is too large.
@@ -860,13 +763,7 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
         .unwrap();
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
     // Not a UUID.
-    let res = c
-        .put(format!("{base}/v1/alarms/not-a-uuid"))
-        .bearer_auth(&a.token)
-        .json(&alarm_body())
-        .send()
-        .await
-        .unwrap();
+    let res = a.put("/v1/alarms/not-a-uuid", &alarm_body()).await;
     let p = problem(res, StatusCode::BAD_REQUEST).await;
     assert!(p["detail"].as_str().unwrap().contains("UUID"));
     // A query that is not a number, or waits longer than the documented 30 s.
@@ -944,31 +841,20 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     let p = problem(res, StatusCode::BAD_REQUEST).await;
     assert!(p["detail"].as_str().unwrap().contains("Upload-Offset"));
     // Revision 0.
-    let res = c
-        .put(format!("{base}/v1/reports/{id}"))
-        .bearer_auth(&a.token)
-        .json(&json!({ "revision": 0, "report": {} }))
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .put(
+            &format!("/v1/reports/{id}"),
+            &json!({ "revision": 0, "report": {} }),
+        )
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     // Unknown endpoint and wrong method.
     let res = c.get(format!("{base}/v2/nothing")).send().await.unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = c
-        .delete(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
-        .send()
-        .await
-        .unwrap();
+    let res = a.delete(&format!("/v1/alarms/{id}")).await;
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     // After all that, nothing was stored.
-    let res = c
-        .get(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
-        .send()
-        .await
-        .unwrap();
+    let res = a.get(&format!("/v1/alarms/{id}")).await;
     problem(res, StatusCode::NOT_FOUND).await;
 }
 
@@ -976,12 +862,7 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
 async fn the_profile_is_served_with_an_etag() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
-    let res = client()
-        .get(format!("{}/v1/profile", s.url()))
-        .bearer_auth(&a.token)
-        .send()
-        .await
-        .unwrap();
+    let res = a.get("/v1/profile").await;
     assert_eq!(res.status(), StatusCode::OK);
     let etag = res
         .headers()
@@ -1017,13 +898,7 @@ async fn dashboard_needs_a_login_and_shows_only_its_region() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let id = Uuid::now_v7();
-    client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&alarm_body())
-        .send()
-        .await
-        .unwrap();
+    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
     let res = client()
         .get(format!("{}/dashboard/api/alarms", s.url()))
         .send()
@@ -1193,13 +1068,7 @@ async fn shutdown_ends_long_polls_with_an_answer() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let id = Uuid::now_v7();
-    client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&alarm_body())
-        .send()
-        .await
-        .unwrap();
+    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
     let url = format!("{}/v1/alarms/{id}?after_version=1&wait=30", s.url());
     let token = a.token.clone();
     let waiting = tokio::spawn(async move {
@@ -1229,22 +1098,15 @@ async fn data_survives_a_restart() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let id = Uuid::now_v7();
-    client()
-        .put(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .json(&alarm_body())
-        .send()
-        .await
-        .unwrap();
+    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
     let db = s.database.clone();
     let dir = s.stop().await;
     let s = TestServer::start_at(db, Arc::new(varn_server::clock::SystemClock), None).await;
-    let r: AlarmReceipt = client()
-        .get(format!("{}/v1/alarms/{id}", s.url()))
-        .bearer_auth(&a.token)
-        .send()
+    // The same device, at the restarted server's new address.
+    let a = Device::new(&s.url(), a.enrolled);
+    let r: AlarmReceipt = a
+        .get(&format!("/v1/alarms/{id}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use varn_server::centre::Centre;
 use varn_server::store::Database;
 use varn_server::testkit::sia::{Receiver, ACCOUNT, KEY};
-use varn_server::testkit::{http_client as client, pg, postgres_wanted, TestServer};
+use varn_server::testkit::{pg, postgres_wanted, TestServer};
 
 fn centre(port: u16, key: Option<&str>, supervision: Duration) -> Centre {
     varn_server::testkit::sia::centre(port, key, supervision)
@@ -46,7 +46,7 @@ async fn every_event_arrives_once_with_its_code_plain_and_encrypted() {
     for key in [None, Some(KEY)] {
         let rx = Receiver::start(0, key, 0);
         let (s, _dir) = server(vec![centre(rx.port, key, Duration::from_secs(60))]).await;
-        let anna = s.enroll("Anna Andersson").await;
+        let anna = s.device("Anna Andersson").await;
         let first = s
             .raise(
                 &anna,
@@ -86,12 +86,9 @@ async fn every_event_arrives_once_with_its_code_plain_and_encrypted() {
         // The ACK is on the alarm's timeline and in the device's receipt.
         let r = s.receipt(&anna, first).await;
         assert!(r.centre_received_at.is_some());
-        let timeline: Vec<Value> = client()
-            .get(format!("{}/v1/alarms/{first}/timeline", s.url()))
-            .bearer_auth(&anna.token)
-            .send()
+        let timeline: Vec<Value> = anna
+            .get(&format!("/v1/alarms/{first}/timeline"))
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -110,7 +107,7 @@ async fn events_queued_while_the_centre_is_down_arrive_in_order_once() {
     let port = free_port();
     let rx = Receiver::start(port, Some(KEY), 0);
     let (s, _dir) = server(vec![centre(port, Some(KEY), Duration::from_secs(60))]).await;
-    let anna = s.enroll("Anna Andersson").await;
+    let anna = s.device("Anna Andersson").await;
     s.raise(
         &anna,
         json!({ "triggered_at": Utc::now(), "place": "Plats 1" }),
@@ -150,7 +147,7 @@ async fn events_queued_while_the_centre_is_down_arrive_in_order_once() {
 async fn a_nak_is_retried_until_the_centre_takes_it() {
     let rx = Receiver::start(0, None, 2);
     let (s, _dir) = server(vec![centre(rx.port, None, Duration::from_secs(60))]).await;
-    let anna = s.enroll("Anna Andersson").await;
+    let anna = s.device("Anna Andersson").await;
     let id = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
     rx.wait_for(1).await;
     let answers: Vec<String> = rx
@@ -210,7 +207,7 @@ async fn supervision_messages_come_at_the_interval_and_a_dead_link_shows() {
 async fn an_event_the_centre_does_not_understand_is_refused_on_the_timeline_and_the_dashboard() {
     let rx = Receiver::start_with(0, None, 0, 1);
     let (s, _dir) = server(vec![centre(rx.port, None, Duration::from_secs(60))]).await;
-    let anna = s.enroll("Anna Andersson").await;
+    let anna = s.device("Anna Andersson").await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
     let refused = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
     let start = std::time::Instant::now();

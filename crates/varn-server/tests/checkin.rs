@@ -9,20 +9,15 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use varn_core::wire::{AlarmStatus, CheckinReceipt, CheckinStatus, EnrollResponse};
+use varn_core::wire::{AlarmStatus, CheckinReceipt, CheckinStatus};
 use varn_server::clock::ManualClock;
+use varn_server::testkit::device::Device;
 use varn_server::testkit::{http_client as client, TestServer};
 
 /// Longer than two of the server's checks.
 const TWO_CHECKS: Duration = Duration::from_millis(2500);
 
-async fn put(
-    s: &TestServer,
-    d: &EnrollResponse,
-    id: Uuid,
-    minutes: i64,
-    revision: u32,
-) -> CheckinReceipt {
+async fn put(s: &TestServer, d: &Device, id: Uuid, minutes: i64, revision: u32) -> CheckinReceipt {
     let started = s.clock.now();
     let res = client()
         .put(format!("{}/v1/checkins/{id}", s.url()))
@@ -41,14 +36,13 @@ async fn put(
     res.json().await.unwrap()
 }
 
-async fn checkout(s: &TestServer, d: &EnrollResponse, id: Uuid) -> CheckinReceipt {
-    let res = client()
-        .post(format!("{}/v1/checkins/{id}/checkout", s.url()))
-        .bearer_auth(&d.token)
-        .json(&json!({ "at": s.clock.now(), "outcome": "calm" }))
-        .send()
-        .await
-        .unwrap();
+async fn checkout(s: &TestServer, d: &Device, id: Uuid) -> CheckinReceipt {
+    let res = d
+        .post(
+            &format!("/v1/checkins/{id}/checkout"),
+            &json!({ "at": s.clock.now(), "outcome": "calm" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
@@ -74,7 +68,7 @@ async fn wait_alarms(s: &TestServer, n: usize) -> Vec<varn_server::store::Alarm>
 async fn a_missed_check_out_raises_one_alarm_on_time_and_a_late_check_out_does_not_end_it() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let s = TestServer::start_with(clock.clone()).await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let officer = s
         .officer_client("hanna", "Hanna Handläggare", "sormland")
         .await;
@@ -113,12 +107,9 @@ async fn a_missed_check_out_raises_one_alarm_on_time_and_a_late_check_out_does_n
         "{}",
         alarm.message
     );
-    let r = client()
-        .get(format!("{}/v1/checkins/{id}", s.url()))
-        .bearer_auth(&d.token)
-        .send()
+    let r = d
+        .get(&format!("/v1/checkins/{id}"))
         .await
-        .unwrap()
         .json::<CheckinReceipt>()
         .await
         .unwrap();
@@ -164,8 +155,8 @@ async fn a_missed_check_out_raises_one_alarm_on_time_and_a_late_check_out_does_n
 async fn a_check_out_in_time_or_an_extension_prevents_the_alarm() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let s = TestServer::start_with(clock.clone()).await;
-    let d = s.enroll("Anna Andersson").await;
-    let other = s.enroll("Bo Bengtsson").await;
+    let d = s.device("Anna Andersson").await;
+    let other = s.device("Bo Bengtsson").await;
 
     // Checked out after 30 of 60 minutes.
     let calm = Uuid::now_v7();
@@ -182,13 +173,12 @@ async fn a_check_out_in_time_or_an_extension_prevents_the_alarm() {
     );
     assert_eq!(stale.deadline, r.deadline);
     // Another device cannot touch it.
-    let res = client()
-        .post(format!("{}/v1/checkins/{calm}/checkout", s.url()))
-        .bearer_auth(&other.token)
-        .json(&json!({ "at": s.clock.now(), "outcome": "calm" }))
-        .send()
-        .await
-        .unwrap();
+    let res = other
+        .post(
+            &format!("/v1/checkins/{calm}/checkout"),
+            &json!({ "at": s.clock.now(), "outcome": "calm" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     clock.advance(chrono::Duration::minutes(30));

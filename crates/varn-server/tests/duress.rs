@@ -9,17 +9,13 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 use varn_core::profile::Profile;
-use varn_core::wire::{AlarmReceipt, AlarmStatus, EnrollResponse, TimelineEntry};
+use varn_core::wire::{AlarmReceipt, AlarmStatus, TimelineEntry};
 use varn_server::clock::{Clock, ManualClock, SystemClock};
-use varn_server::testkit::{http_client as client, TestServer};
+use varn_server::testkit::device::Device;
+use varn_server::testkit::TestServer;
 
-async fn device_timeline(s: &TestServer, d: &EnrollResponse, id: Uuid) -> reqwest::Response {
-    client()
-        .get(format!("{}/v1/alarms/{id}/timeline", s.url()))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap()
+async fn device_timeline(d: &Device, id: Uuid) -> reqwest::Response {
+    d.get(&format!("/v1/alarms/{id}/timeline")).await
 }
 
 fn kinds(events: &[TimelineEntry]) -> Vec<&str> {
@@ -46,7 +42,7 @@ async fn dashboard_post(
 async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_and_escalates() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let s = TestServer::start_with(clock.clone()).await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let officer = s
         .officer_client("hanna", "Hanna Handläggare", "sormland")
         .await;
@@ -85,7 +81,7 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
     }
 
     // The device's timeline ends with a plain cancel; the dashboard's says duress.
-    let res = device_timeline(&s, &d, id).await;
+    let res = device_timeline(&d, id).await;
     assert_eq!(res.status(), StatusCode::OK);
     let mine: Vec<TimelineEntry> = res.json().await.unwrap();
     assert_eq!(
@@ -113,8 +109,8 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
 #[tokio::test]
 async fn every_step_is_on_the_timeline_once_in_order_with_notes_and_a_text_export() {
     let s = TestServer::start_with(Arc::new(SystemClock)).await;
-    let d = s.enroll("Anna Andersson").await;
-    let other = s.enroll("Bo Bengtsson").await;
+    let d = s.device("Anna Andersson").await;
+    let other = s.device("Bo Bengtsson").await;
     let officer = s
         .officer_client("hanna", "Hanna Handläggare", "sormland")
         .await;
@@ -122,13 +118,7 @@ async fn every_step_is_on_the_timeline_once_in_order_with_notes_and_a_text_expor
     let id = s.raise(&d, body.clone()).await;
     // Retries of the same alarm (lost answers) add nothing.
     for _ in 0..3 {
-        let res = client()
-            .put(format!("{}/v1/alarms/{id}", s.url()))
-            .bearer_auth(&d.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = d.put(&format!("/v1/alarms/{id}"), &body).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
     // Shown twice by the same officer (two page loads): recorded once.
@@ -176,7 +166,7 @@ async fn every_step_is_on_the_timeline_once_in_order_with_notes_and_a_text_expor
     }
     s.cancel(&d, id, false).await;
 
-    let res = device_timeline(&s, &d, id).await;
+    let res = device_timeline(&d, id).await;
     let events: Vec<TimelineEntry> = res.json().await.unwrap();
     assert_eq!(
         kinds(&events),
@@ -199,7 +189,7 @@ async fn every_step_is_on_the_timeline_once_in_order_with_notes_and_a_text_expor
 
     // Another device of the region cannot read it; an officer of another region neither.
     assert_eq!(
-        device_timeline(&s, &other, id).await.status(),
+        device_timeline(&other, id).await.status(),
         StatusCode::NOT_FOUND
     );
     let stranger = s.officer_client("olle", "Olle Other", "uppsala").await;
@@ -255,20 +245,16 @@ async fn a_region_that_allows_it_gets_drills_acknowledged_automatically_and_only
         vec![varn_server::testkit::signed_for_tests(&profile)],
     )
     .await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let drill = s
         .raise(&d, json!({ "triggered_at": Utc::now(), "drill": true }))
         .await;
     let real = s.raise(&d, json!({ "triggered_at": Utc::now() })).await;
     let receipt = |id: Uuid| {
-        let (s, d) = (&s, &d);
+        let d = &d;
         async move {
-            client()
-                .get(format!("{}/v1/alarms/{id}", s.url()))
-                .bearer_auth(&d.token)
-                .send()
+            d.get(&format!("/v1/alarms/{id}"))
                 .await
-                .unwrap()
                 .json::<AlarmReceipt>()
                 .await
                 .unwrap()

@@ -9,15 +9,15 @@ use chrono::Utc;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use varn_core::wire::EnrollResponse;
 use varn_server::clock::{Clock, ManualClock};
 use varn_server::escalation::{self, Notice};
-use varn_server::testkit::{http_client as client, TestServer, ESCALATION_LIST};
+use varn_server::testkit::device::Device;
+use varn_server::testkit::{TestServer, ESCALATION_LIST};
 
 /// Longer than two of the server's checks.
 const TWO_CHECKS: Duration = Duration::from_millis(2500);
 
-async fn raise(s: &TestServer, d: &EnrollResponse, drill: bool) -> Uuid {
+async fn raise(s: &TestServer, d: &Device, drill: bool) -> Uuid {
     s.raise(
         d,
         json!({ "triggered_at": s.clock.now(), "place": "Stora torget", "drill": drill }),
@@ -73,7 +73,7 @@ fn manual() -> Arc<ManualClock> {
 async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let o = officer(&s).await;
     let id = raise(&s, &d, false).await;
     let first = s.receipt(&d, id).await;
@@ -165,7 +165,7 @@ async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step()
 async fn concurrent_looks_record_each_step_once() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let ids = [raise(&s, &d, false).await, raise(&s, &d, false).await];
     clock.advance(chrono::Duration::seconds(61));
     // Eight looks at once, plus the server's own loop.
@@ -186,15 +186,14 @@ async fn concurrent_looks_record_each_step_once() {
 async fn cancelled_alarms_and_drills_never_escalate() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let cancelled = raise(&s, &d, false).await;
-    let res = client()
-        .post(format!("{}/v1/alarms/{cancelled}/cancel", s.url()))
-        .bearer_auth(&d.token)
-        .json(&json!({ "cancelled_at": clock.now(), "reason": "falsklarm" }))
-        .send()
-        .await
-        .unwrap();
+    let res = d
+        .post(
+            &format!("/v1/alarms/{cancelled}/cancel"),
+            &json!({ "cancelled_at": clock.now(), "reason": "falsklarm" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let drill = raise(&s, &d, true).await;
     assert!(s.receipt(&d, drill).await.drill);
@@ -206,7 +205,7 @@ async fn cancelled_alarms_and_drills_never_escalate() {
 async fn escalation_goes_on_after_a_restart() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let id = raise(&s, &d, false).await;
     let database = s.database.clone();
     let dir = s.stop().await;
@@ -226,7 +225,7 @@ async fn an_alert_that_cannot_be_sent_is_in_the_timeline() {
     let clock = manual();
     let s = TestServer::start_with(clock.clone()).await;
     *s.notifier.fail_for.lock().unwrap() = Some(ESCALATION_LIST[0].1.to_string());
-    let d = s.enroll("Anna Andersson").await;
+    let d = s.device("Anna Andersson").await;
     let o = officer(&s).await;
     let id = raise(&s, &d, false).await;
     clock.advance(chrono::Duration::seconds(60));

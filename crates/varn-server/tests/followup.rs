@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 use varn_core::profile::{ElectionPeriod, Profile};
 use varn_core::signing::SignedProfile;
-use varn_core::wire::EnrollResponse;
 use varn_server::clock::{Clock, ManualClock, SystemClock};
 use varn_server::retention::Retention;
 use varn_server::store::{AuditQuery, Database};
+use varn_server::testkit::device::Device;
 use varn_server::testkit::{http_client as client, signed_for_tests, TestServer};
 
 /// Sörmland with an election campaign from 15 August to 13 September 2026, and Uppsala.
@@ -44,15 +44,14 @@ fn region_profiles() -> Vec<SignedProfile> {
     vec![signed_for_tests(&sormland), signed_for_tests(&other)]
 }
 
-async fn put_report(s: &TestServer, device: &EnrollResponse, report: Value) -> Uuid {
+async fn put_report(device: &Device, report: Value) -> Uuid {
     let id = Uuid::now_v7();
-    let res = client()
-        .put(format!("{}/v1/reports/{id}", s.url()))
-        .bearer_auth(&device.token)
-        .json(&json!({ "revision": 1, "report": report }))
-        .send()
-        .await
-        .unwrap();
+    let res = device
+        .put(
+            &format!("/v1/reports/{id}"),
+            &json!({ "revision": 1, "report": report }),
+        )
+        .await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     id
 }
@@ -91,8 +90,8 @@ const YEAR: &str = "from=2026-01-01&to=2026-12-31";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() {
     let s = two_regions().await;
-    let anna = s.enroll_in("sormland", "Anna").await;
-    let yngve = s.enroll_in("uppsala", "Yngve").await;
+    let anna = s.device_in("sormland", "Anna").await;
+    let yngve = s.device_in("uppsala", "Yngve").await;
     let threat = |day: &str, extra: Value| {
         let mut r = json!({
             "started_at": format!("{day}T10:00:00Z"), "event": "threat_harassment",
@@ -105,7 +104,6 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
         r
     };
     put_report(
-        &s,
         &anna,
         threat(
             "2026-03-02",
@@ -114,13 +112,11 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
     )
     .await;
     put_report(
-        &s,
         &anna,
         threat("2026-03-09", json!({ "consequences": ["fear"] })),
     )
     .await;
     put_report(
-        &s,
         &anna,
         threat(
             "2026-03-20",
@@ -131,20 +127,18 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
     // In the campaign: a violent one reported to the police, and one written before the
     // follow-up fields existed (its old kind counts as a threat by phone).
     put_report(
-        &s,
         &anna,
         json!({ "started_at": "2026-09-01T18:00:00Z", "event": "violence_damage_theft",
         "channel": "in_person", "police_reported": true, "not_reported_reason": "pointless" }),
     )
     .await;
     put_report(
-        &s,
         &anna,
         json!({ "started_at": "2026-09-05T08:00:00Z", "kind": "phone" }),
     )
     .await;
-    put_report(&s, &anna, threat("2025-12-31", json!({}))).await; // before the period
-    put_report(&s, &yngve, threat("2026-03-03", json!({}))).await; // another region
+    put_report(&anna, threat("2025-12-31", json!({}))).await; // before the period
+    put_report(&yngve, threat("2026-03-03", json!({}))).await; // another region
 
     // Alarms: three acknowledged, one cancelled, one drill (never counted).
     let officer = s.officer_client("hanna", "Hanna Holm", "sormland").await;
@@ -285,20 +279,14 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_follow_up_reaches_the_person_and_goes_on_the_reports_timeline() {
     let s = two_regions().await;
-    let anna = s.enroll_in("sormland", "Anna").await;
+    let anna = s.device_in("sormland", "Anna").await;
     let id = put_report(
-        &s,
         &anna,
         json!({ "event": "threat_harassment", "during": "Han hotade mig." }),
     )
     .await;
     let device_view = || async {
-        let res = client()
-            .get(format!("{}/v1/reports/{id}", s.url()))
-            .bearer_auth(&anna.token)
-            .send()
-            .await
-            .unwrap();
+        let res = anna.get(&format!("/v1/reports/{id}")).await;
         assert_eq!(res.status(), StatusCode::OK);
         res.json::<Value>().await.unwrap()
     };
@@ -408,8 +396,8 @@ async fn the_follow_up_reaches_the_person_and_goes_on_the_reports_timeline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
     let s = two_regions().await;
-    let anna = s.enroll_in("sormland", "Anna").await;
-    let report = put_report(&s, &anna, json!({ "during": "hot" })).await;
+    let anna = s.device_in("sormland", "Anna").await;
+    let report = put_report(&anna, json!({ "during": "hot" })).await;
     let data = "skärmdump".as_bytes().to_vec();
     let att = s.upload_attachment(&anna, report, "a.png", &data).await;
     let alarm = s
@@ -545,12 +533,12 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
         .to_utc();
     let clock = Arc::new(ManualClock::new(t0));
     let s = two_regions_at(clock.clone()).await;
-    let anna = s.enroll_in("sormland", "Anna").await;
+    let anna = s.device_in("sormland", "Anna").await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
     let report = |day: &'static str| json!({ "started_at": format!("{day}T10:00:00Z"), "event": "threat_harassment", "channel": "email" });
-    let old = put_report(&s, &anna, report("2026-02-01")).await;
-    let newer = put_report(&s, &anna, report("2026-02-02")).await;
-    let open = put_report(&s, &anna, report("2026-02-03")).await;
+    let old = put_report(&anna, report("2026-02-01")).await;
+    let newer = put_report(&anna, report("2026-02-02")).await;
+    let open = put_report(&anna, report("2026-02-03")).await;
     let att = s.upload_attachment(&anna, old, "a.png", b"bild").await;
     let finished = s.raise(&anna, json!({ "triggered_at": t0 })).await;
     post(
@@ -561,13 +549,12 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
     )
     .await;
     let duress = s.raise(&anna, json!({ "triggered_at": t0 })).await;
-    let res = client()
-        .post(format!("{}/v1/alarms/{duress}/cancel", s.url()))
-        .bearer_auth(&anna.token)
-        .json(&json!({ "cancelled_at": t0, "duress": true }))
-        .send()
-        .await
-        .unwrap();
+    let res = anna
+        .post(
+            &format!("/v1/alarms/{duress}/cancel"),
+            &json!({ "cancelled_at": t0, "duress": true }),
+        )
+        .await;
     assert!(res.status().is_success());
     post(
         &hanna,
@@ -669,21 +656,18 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_from_before_the_statistics_are_counted_after_an_upgrade() {
     let s = two_regions().await;
-    let anna = s.enroll_in("sormland", "Anna").await;
+    let anna = s.device_in("sormland", "Anna").await;
     put_report(
-        &s,
         &anna,
         json!({ "started_at": "2026-05-02T10:00:00Z", "kind": "social_media" }),
     )
     .await;
     put_report(
-        &s,
         &anna,
         json!({ "started_at": "2026-05-03T10:00:00Z", "kind": "violence" }),
     )
     .await;
     put_report(
-        &s,
         &anna,
         json!({ "started_at": "2026-05-04T10:00:00Z", "kind": "letter" }),
     )

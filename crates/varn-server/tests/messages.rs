@@ -11,23 +11,16 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use varn_core::wire::{AlarmReceipt, EnrollResponse, MessageFrom};
+use varn_core::wire::{AlarmReceipt, MessageFrom};
+use varn_server::testkit::device::Device;
 use varn_server::testkit::{http_client as client, TestServer};
 
-async fn device_put(
-    s: &TestServer,
-    d: &EnrollResponse,
-    alarm: Uuid,
-    id: Uuid,
-    text: &str,
-) -> reqwest::Response {
-    client()
-        .put(format!("{}/v1/alarms/{alarm}/messages/{id}", s.url()))
-        .bearer_auth(&d.token)
-        .json(&json!({ "text": text }))
-        .send()
-        .await
-        .unwrap()
+async fn device_put(d: &Device, alarm: Uuid, id: Uuid, text: &str) -> reqwest::Response {
+    d.put(
+        &format!("/v1/alarms/{alarm}/messages/{id}"),
+        &json!({ "text": text }),
+    )
+    .await
 }
 
 async fn officer_post(
@@ -48,7 +41,7 @@ async fn officer_post(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() {
     let s = TestServer::start().await;
-    let anna = s.enroll("Anna Andersson").await;
+    let anna = s.device("Anna Andersson").await;
     let alarm = s
         .raise(
             &anna,
@@ -99,29 +92,27 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
     // The person answers in one tap; a retry is the same message; the id cannot be reused.
     let id = Uuid::now_v7();
     assert_eq!(
-        device_put(&s, &anna, alarm, id, "Jag kan inte prata")
+        device_put(&anna, alarm, id, "Jag kan inte prata")
             .await
             .status(),
         StatusCode::CREATED
     );
-    let again = device_put(&s, &anna, alarm, id, "Jag kan inte prata").await;
+    let again = device_put(&anna, alarm, id, "Jag kan inte prata").await;
     assert_eq!(again.status(), StatusCode::OK);
     let again: AlarmReceipt = again.json().await.unwrap();
     assert_eq!(again.messages.len(), 2, "stored once");
-    let other = device_put(&s, &anna, alarm, id, "Jag är i säkerhet").await;
+    let other = device_put(&anna, alarm, id, "Jag är i säkerhet").await;
     assert_eq!(other.status(), StatusCode::CONFLICT);
     assert_eq!(other.headers()["content-type"], "application/problem+json");
     for bad in ["", "   ", "nolltecken\u{0}"] {
         assert_eq!(
-            device_put(&s, &anna, alarm, Uuid::now_v7(), bad)
-                .await
-                .status(),
+            device_put(&anna, alarm, Uuid::now_v7(), bad).await.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "{bad:?}"
         );
     }
     assert_eq!(
-        device_put(&s, &anna, alarm, Uuid::now_v7(), &"x".repeat(1001))
+        device_put(&anna, alarm, Uuid::now_v7(), &"x".repeat(1001))
             .await
             .status(),
         StatusCode::UNPROCESSABLE_ENTITY
@@ -172,12 +163,9 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
             )
         ]
     );
-    let device_timeline: Vec<Value> = client()
-        .get(format!("{}/v1/alarms/{alarm}/timeline", s.url()))
-        .bearer_auth(&anna.token)
-        .send()
+    let device_timeline: Vec<Value> = anna
+        .get(&format!("/v1/alarms/{alarm}/timeline"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -212,7 +200,7 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
         StatusCode::CONFLICT
     );
     assert_eq!(
-        device_put(&s, &anna, alarm, Uuid::now_v7(), "Ring mig")
+        device_put(&anna, alarm, Uuid::now_v7(), "Ring mig")
             .await
             .status(),
         StatusCode::CONFLICT
@@ -222,11 +210,11 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_duress_cancel_the_device_sees_nothing_of_the_conversation() {
     let s = TestServer::start().await;
-    let anna = s.enroll("Anna Andersson").await;
+    let anna = s.device("Anna Andersson").await;
     let alarm = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
     assert_eq!(
-        device_put(&s, &anna, alarm, Uuid::now_v7(), "Skicka hjälp nu")
+        device_put(&anna, alarm, Uuid::now_v7(), "Skicka hjälp nu")
             .await
             .status(),
         StatusCode::CREATED
@@ -244,12 +232,9 @@ async fn after_a_duress_cancel_the_device_sees_nothing_of_the_conversation() {
         r.messages.is_empty(),
         "whoever forced the cancel sees no conversation"
     );
-    let raw = client()
-        .get(format!("{}/v1/alarms/{alarm}", s.url()))
-        .bearer_auth(&anna.token)
-        .send()
+    let raw = anna
+        .get(&format!("/v1/alarms/{alarm}"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -257,12 +242,9 @@ async fn after_a_duress_cancel_the_device_sees_nothing_of_the_conversation() {
         !raw.contains("Polisen är larmad") && !raw.contains("Skicka hjälp"),
         "{raw}"
     );
-    let device_timeline = client()
-        .get(format!("{}/v1/alarms/{alarm}/timeline", s.url()))
-        .bearer_auth(&anna.token)
-        .send()
+    let device_timeline = anna
+        .get(&format!("/v1/alarms/{alarm}/timeline"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -281,11 +263,11 @@ async fn after_a_duress_cancel_the_device_sees_nothing_of_the_conversation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_writes_on_anothers_alarm_and_the_instructions_reach_the_officers() {
     let s = TestServer::start().await;
-    let anna = s.enroll("Anna Andersson").await;
-    let bertil = s.enroll("Bertil").await;
+    let anna = s.device("Anna Andersson").await;
+    let bertil = s.device("Bertil").await;
     let alarm = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
     assert_eq!(
-        device_put(&s, &bertil, alarm, Uuid::now_v7(), "Jag är i säkerhet")
+        device_put(&bertil, alarm, Uuid::now_v7(), "Jag är i säkerhet")
             .await
             .status(),
         StatusCode::NOT_FOUND,
@@ -349,13 +331,13 @@ async fn nobody_writes_on_anothers_alarm_and_the_instructions_reach_the_officers
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_holds_a_bounded_conversation() {
     let s = TestServer::start().await;
-    let anna = s.enroll("Anna Andersson").await;
+    let anna = s.device("Anna Andersson").await;
     let alarm = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
     for i in 0..varn_server::store::MAX_MESSAGES_PER_ALARM {
-        let res = device_put(&s, &anna, alarm, Uuid::now_v7(), &format!("meddelande {i}")).await;
+        let res = device_put(&anna, alarm, Uuid::now_v7(), &format!("meddelande {i}")).await;
         assert_eq!(res.status(), StatusCode::CREATED, "{i}");
     }
-    let res = device_put(&s, &anna, alarm, Uuid::now_v7(), "ett till").await;
+    let res = device_put(&anna, alarm, Uuid::now_v7(), "ett till").await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("at most 200 messages"));
 }

@@ -4,6 +4,7 @@
 //! proxy that injects network faults.
 
 pub mod attack;
+pub mod device;
 pub mod pg;
 pub mod process;
 pub mod proxy;
@@ -327,6 +328,16 @@ impl TestServer {
             .await
             .expect("create officer");
         officer
+    }
+
+    /// A device enrolled over HTTP as `name` (in Sörmland), to send requests with.
+    pub async fn device(&self, name: &str) -> device::Device {
+        device::Device::new(&self.url(), self.enroll(name).await)
+    }
+
+    /// A device enrolled over HTTP as `name` in `region`, to send requests with.
+    pub async fn device_in(&self, region: &str, name: &str) -> device::Device {
+        device::Device::new(&self.url(), self.enroll_in(region, name).await)
     }
 
     /// A device enrolled over HTTP as `name` (in Sörmland).

@@ -7,16 +7,16 @@
 //!
 //!     cargo bench --bench alarm
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::App;
+
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use varn_app::alarm::AlarmService;
-use varn_app::events::{Event, Observer, Quiet};
-use varn_app::link::LinkService;
-use varn_app::secrets::{MemorySecrets, SecretStore};
-use varn_app::storage::Db;
+use varn_app::events::{Event, Observer};
 use varn_core::alarm::Phase;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::TestServer;
@@ -45,24 +45,11 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, fault: Fault, n: usize) {
         varn_server::limits::Limits::for_load_benchmarks(),
     ));
     let proxy = rt.block_on(FaultProxy::start(server.running.addr, Fault::Pass));
-    let dir = tempfile::tempdir().expect("temp dir");
-    // Encrypted, as the app opens it (SQLCipher, a random key).
-    let db =
-        Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[42u8; 32])).expect("database"));
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+    // Encrypted, as the app opens it (SQLCipher).
     let code = rt.block_on(server.enrollment_code("Bänk Bänksson"));
-    rt.block_on(varn_app::region::enroll(
-        &db,
-        secrets.as_ref(),
-        "token",
-        &proxy.url(),
-        &code,
-    ))
-    .expect("enroll");
+    let app = rt.block_on(App::linked(&proxy.url(), &code));
     let (tx, rx) = mpsc::channel();
-    let link = LinkService::new(db.clone(), secrets, "token".into(), Arc::new(Quiet));
-    let service = AlarmService::new(db, link, Arc::new(Recorder(tx)), rt.handle().clone());
-    service.start().expect("start");
+    let service = app.alarms(Arc::new(Recorder(tx)), rt.handle().clone());
     proxy.set(fault);
 
     let mut durable = Vec::new();

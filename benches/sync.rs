@@ -9,14 +9,15 @@
 //!
 //!     cargo bench --bench sync
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::App;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 use varn_app::events::Quiet;
-use varn_app::link::LinkService;
-use varn_app::secrets::{MemorySecrets, SecretStore};
-use varn_app::storage::Db;
 use varn_app::sync::{SyncConfig, SyncService};
 use varn_core::incident::Incident;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
@@ -28,19 +29,9 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, reports: usize, attachment: us
         varn_server::limits::Limits::for_load_benchmarks(),
     ));
     let proxy = rt.block_on(FaultProxy::start(server.running.addr, Fault::Pass));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db =
-        Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[9u8; 32])).expect("database"));
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
     let code = rt.block_on(server.enrollment_code("Bänk Bänksson"));
-    rt.block_on(varn_app::region::enroll(
-        &db,
-        secrets.as_ref(),
-        "token",
-        &proxy.url(),
-        &code,
-    ))
-    .expect("enroll");
+    let app = rt.block_on(App::linked(&proxy.url(), &code));
+    let db = &app.db;
     let bytes: Vec<u8> = (0..attachment).map(|i| (i % 251) as u8).collect();
     for n in 0..reports {
         let id = Uuid::now_v7();
@@ -61,7 +52,7 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, reports: usize, attachment: us
         db.mark_incident_ready(id).expect("ready");
     }
     proxy.set(fault);
-    let link = LinkService::new(db.clone(), secrets, "token".into(), Arc::new(Quiet));
+    let link = app.link();
     let sync = SyncService::new(
         db.clone(),
         link,

@@ -10,15 +10,13 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 use varn_app::alarm::{AlarmService, AlarmView};
 use varn_app::events::Quiet;
-use varn_app::link::LinkService;
-use varn_app::secrets::{MemorySecrets, SecretStore};
-use varn_app::storage::Db;
 use varn_core::alarm::Phase;
 use varn_core::wire::AlarmStatus;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::TestServer;
 
-const TOKEN_KEY: &str = "device-token";
+mod common;
+use common::App;
 
 /// How each test alarm ends.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,21 +46,9 @@ async fn wait_settled(service: &AlarmService, id: Uuid, phase: Phase) -> AlarmVi
 async fn every_step_is_on_the_timeline_once_in_order_through_a_faulty_network() {
     let server = TestServer::start().await;
     let proxy = FaultProxy::start(server.running.addr, Fault::Pass).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[7u8; 32])).unwrap());
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
     let code = server.enrollment_code("Anna Andersson").await;
-    varn_app::region::enroll(&db, secrets.as_ref(), TOKEN_KEY, &proxy.url(), &code)
-        .await
-        .unwrap();
-    let link = LinkService::new(db.clone(), secrets, TOKEN_KEY.into(), Arc::new(Quiet));
-    let service = AlarmService::new(
-        db.clone(),
-        link,
-        Arc::new(Quiet),
-        tokio::runtime::Handle::current(),
-    );
-    service.start().unwrap();
+    let app = App::linked(&proxy.url(), &code).await;
+    let service = app.alarms(Arc::new(Quiet), tokio::runtime::Handle::current());
     // A third of all requests lose the request or the answer, fail with 500/429, or lag.
     proxy.set(Fault::Chaos { percent: 33 });
 

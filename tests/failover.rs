@@ -12,16 +12,14 @@ use serde_json::json;
 use uuid::Uuid;
 use varn_app::alarm::AlarmService;
 use varn_app::events::Quiet;
-use varn_app::link::LinkService;
-use varn_app::secrets::{MemorySecrets, SecretStore};
-use varn_app::storage::Db;
 use varn_core::alarm::Phase;
 use varn_server::clock::{ManualClock, SystemClock};
 use varn_server::store::Database;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::{pg, TestServer};
 
-const TOKEN_KEY: &str = "device-token";
+mod common;
+use common::App;
 
 async fn wait_phase(service: &AlarmService, id: Uuid, phase: Phase) {
     let start = Instant::now();
@@ -41,18 +39,12 @@ async fn wait_phase(service: &AlarmService, id: Uuid, phase: Phase) {
 
 /// The app linked with `code` to the instances at `servers` (in that order), its alarm
 /// service running. The temp dir holds its database.
-async fn linked_app(servers: [String; 2], code: &str) -> (Arc<AlarmService>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&[9u8; 32])).unwrap());
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
-    let link = varn_app::region::enroll(&db, secrets.as_ref(), TOKEN_KEY, &servers.join(" "), code)
-        .await
-        .unwrap();
+async fn linked_app(servers: [String; 2], code: &str) -> (Arc<AlarmService>, App) {
+    let app = App::linked(&servers.join(" "), code).await;
+    let link = varn_app::region::load_link(&app.db).unwrap().unwrap();
     assert_eq!(link.servers, servers);
-    let link = LinkService::new(db.clone(), secrets, TOKEN_KEY.into(), Arc::new(Quiet));
-    let service = AlarmService::new(db, link, Arc::new(Quiet), tokio::runtime::Handle::current());
-    service.start().unwrap();
-    (service, dir)
+    let service = app.alarms(Arc::new(Quiet), tokio::runtime::Handle::current());
+    (service, app)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,6 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_app::events::{Event, Observer, Quiet};
-use varn_app::link::LinkService;
 use varn_app::profiles::ActiveProfile;
 use varn_app::secrets::{MemorySecrets, SecretStore};
 use varn_app::storage::Db;
@@ -24,8 +23,9 @@ use varn_core::signing::SignedProfile;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::{signed_for_tests, test_region_key, TestServer};
 
-const KEY: [u8; 32] = [0x17; 32];
-const TOKEN_KEY: &str = "device-token";
+mod common;
+use common::{App as Device, KEY, TOKEN_KEY};
+
 const CHILD_DB: &str = "VARN_SYNC_CHILD_DB";
 const CHILD_TOKEN: &str = "VARN_SYNC_CHILD_TOKEN";
 
@@ -43,38 +43,9 @@ fn region() -> String {
     Profile::embedded_default().unwrap().region.id
 }
 
-struct Device {
-    _dir: tempfile::TempDir,
-    db: Arc<Db>,
-    secrets: Arc<dyn SecretStore>,
-}
-
-impl Device {
-    /// The device's link to the region (its client and connection state).
-    fn link(&self) -> Arc<LinkService> {
-        LinkService::new(
-            self.db.clone(),
-            self.secrets.clone(),
-            TOKEN_KEY.into(),
-            Arc::new(Quiet),
-        )
-    }
-}
-
 /// A device enrolled at `url`.
 async fn device(server: &TestServer, url: &str, name: &str) -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open_keyed(&dir.path().join("varn.db"), Some(&KEY)).unwrap());
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
-    let code = server.enrollment_code(name).await;
-    varn_app::region::enroll(&db, secrets.as_ref(), TOKEN_KEY, url, &code)
-        .await
-        .expect("enroll");
-    Device {
-        _dir: dir,
-        db,
-        secrets,
-    }
+    Device::linked(url, &server.enrollment_code(name).await).await
 }
 
 fn service(d: &Device, profile: Option<Arc<RwLock<ActiveProfile>>>) -> Arc<SyncService> {
@@ -315,7 +286,7 @@ fn sync_child_process() {
     let secrets = MemorySecrets::default();
     secrets.set(TOKEN_KEY, &token).unwrap();
     let d = Device {
-        _dir: tempfile::tempdir().unwrap(),
+        dir: tempfile::tempdir().unwrap(),
         db,
         secrets: Arc::new(secrets),
     };
@@ -491,7 +462,7 @@ async fn the_region_profile_is_checked_with_its_etag_adopted_when_signed_and_new
         active.write().unwrap().notes.clear();
     }
     // And after a restart of the app, the adopted one is still the one in use.
-    let reloaded = varn_app::profiles::load(&d.db, d._dir.path(), embedded);
+    let reloaded = varn_app::profiles::load(&d.db, d.dir.path(), embedded);
     assert_eq!(reloaded.profile, newer);
 }
 

@@ -473,27 +473,8 @@ mod tests {
         let alarm = |region: &str, n: u32| Alarm {
             id: Uuid::now_v7(),
             region_id: region.into(),
-            device_id: Uuid::nil(),
-            who: String::new(),
-            triggered_at: Utc::now(),
-            received_at: Utc::now(),
-            meeting: String::new(),
-            place: String::new(),
-            message: String::new(),
-            status: varn_core::wire::AlarmStatus::Open,
-            acknowledged_at: None,
-            acknowledged_by: None,
-            cancelled_at: None,
-            cancel_reason: None,
-            version: 1,
-            drill: false,
             escalation_step: n,
-            escalated_to: Vec::new(),
-            duress_at: None,
-            messages: Vec::new(),
-            instructions: String::new(),
-            centre_received_at: None,
-            centre_refused_at: None,
+            ..Alarm::example()
         };
         let mut all: Vec<Alarm> = (0..1000).map(|n| alarm("flood", n)).collect();
         all.push(alarm("quiet", 7));

@@ -198,6 +198,39 @@ pub struct CentreStatus {
     pub down_since: Option<DateTime<Utc>>,
 }
 
+#[cfg(test)]
+impl Alarm {
+    /// An open alarm of device 1 in region "r", raised now: for unit tests to vary.
+    pub(crate) fn example() -> Alarm {
+        let now = Utc::now();
+        Alarm {
+            id: Uuid::from_u128(9),
+            region_id: "r".into(),
+            device_id: Uuid::from_u128(1),
+            who: "Anna".into(),
+            triggered_at: now,
+            received_at: now,
+            meeting: String::new(),
+            place: String::new(),
+            message: String::new(),
+            status: AlarmStatus::Open,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            cancelled_at: None,
+            cancel_reason: None,
+            version: 1,
+            drill: false,
+            escalation_step: 0,
+            escalated_to: Vec::new(),
+            duress_at: None,
+            messages: Vec::new(),
+            instructions: String::new(),
+            centre_received_at: None,
+            centre_refused_at: None,
+        }
+    }
+}
+
 impl Alarm {
     /// The receipt the device sees.
     pub fn receipt(&self) -> AlarmReceipt {

@@ -529,31 +529,10 @@ mod tests {
     }
 
     fn alarm(status: AlarmStatus, duress: bool) -> Alarm {
-        let now = Utc::now();
         Alarm {
-            id: Uuid::from_u128(9),
-            region_id: "r".into(),
-            device_id: Uuid::from_u128(1),
-            who: "Anna".into(),
-            triggered_at: now,
-            received_at: now,
-            meeting: String::new(),
-            place: String::new(),
-            message: String::new(),
             status,
-            acknowledged_at: None,
-            acknowledged_by: None,
-            cancelled_at: None,
-            cancel_reason: None,
-            version: 1,
-            drill: false,
-            escalation_step: 0,
-            escalated_to: Vec::new(),
-            duress_at: duress.then_some(now),
-            messages: Vec::new(),
-            instructions: String::new(),
-            centre_received_at: None,
-            centre_refused_at: None,
+            duress_at: duress.then(Utc::now),
+            ..Alarm::example()
         }
     }
 

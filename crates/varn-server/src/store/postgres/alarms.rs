@@ -183,11 +183,7 @@ impl crate::store::AlarmStore for PgStore {
         if let Some(kind) = plan.entry() {
             add_event(&tx, id, now, kind.as_str(), &device.name, &req.reason).await?;
         }
-        let alarm = load_alarm(&tx, id, false)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        self.announce(&tx, &alarm).await?;
-        tx.commit().await?;
+        let alarm = self.commit_alarm(tx, id).await?;
         Ok((alarm, true))
     }
 
@@ -221,11 +217,7 @@ impl crate::store::AlarmStore for PgStore {
             "",
         )
         .await?;
-        let alarm = load_alarm(&tx, id, false)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        self.announce(&tx, &alarm).await?;
-        tx.commit().await?;
+        let alarm = self.commit_alarm(tx, id).await?;
         Ok((alarm, true))
     }
 
@@ -327,11 +319,7 @@ impl crate::store::AlarmStore for PgStore {
             &detail,
         )
         .await?;
-        let alarm = load_alarm(&tx, id, false)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        self.announce(&tx, &alarm).await?;
-        tx.commit().await?;
+        let alarm = self.commit_alarm(tx, id).await?;
         Ok(Some(alarm))
     }
 
@@ -442,11 +430,7 @@ impl crate::store::AlarmStore for PgStore {
             &[&alarm_id],
         )
         .await?;
-        let alarm = load_alarm(&tx, alarm_id, false)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        self.announce(&tx, &alarm).await?;
-        tx.commit().await?;
+        let alarm = self.commit_alarm(tx, alarm_id).await?;
         Ok((alarm, true))
     }
 }

@@ -250,11 +250,7 @@ impl crate::store::CheckinStore for PgStore {
             &message,
         )
         .await?;
-        let alarm = load_alarm(&tx, alarm_id, false)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        self.announce(&tx, &alarm).await?;
-        tx.commit().await?;
+        let alarm = self.commit_alarm(tx, alarm_id).await?;
         Ok(Some(alarm))
     }
 }

@@ -264,6 +264,21 @@ impl PgStore {
         Ok(store)
     }
 
+    /// Ends a change to alarm `id`: reads it as it now stands, tells the other instances
+    /// (`NOTIFY`, delivered exactly when this commits) and commits.
+    async fn commit_alarm(
+        &self,
+        tx: deadpool_postgres::Transaction<'_>,
+        id: Uuid,
+    ) -> Result<Alarm, StoreError> {
+        let alarm = load_alarm(&tx, id, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.announce(&tx, &alarm).await?;
+        tx.commit().await?;
+        Ok(alarm)
+    }
+
     async fn conn(&self) -> Result<deadpool_postgres::Object, StoreError> {
         Ok(self.pool.get().await?)
     }

@@ -33,6 +33,25 @@ pub const REPORT_ATTACHMENT: &str = "/v1/reports/{report}/attachments/{id}";
 /// `GET`: where an upload stands; `PATCH`: a chunk of it at [`UPLOAD_OFFSET`].
 pub const UPLOAD: &str = "/v1/attachments/{id}";
 
+/// Every route of the device API (besides the updater's, in [`crate::wire`]), for the
+/// server's test that its document describes exactly these.
+pub const ALL: [&str; 14] = [
+    ENROLL,
+    ME,
+    INSTRUCTIONS,
+    PROFILE,
+    ALARM,
+    ALARM_CANCEL,
+    ALARM_TIMELINE,
+    ALARM_MESSAGE,
+    CHECKIN,
+    CHECKOUT,
+    REPORT,
+    REPORT_ATTACHMENT,
+    UPLOAD,
+    crate::wire::UPDATE_PATH,
+];
+
 /// The header naming where a chunk starts (bytes).
 pub const UPLOAD_OFFSET: &str = "upload-offset";
 /// The alarm's receipt is answered only once its version is higher than this.

@@ -997,6 +997,24 @@ async fn logout_ends_the_session() {
     );
 }
 
+/// The description's device routes are exactly the core's list, which the server routes by
+/// and the app builds its requests from (the updater's bundle path besides).
+#[test]
+fn the_documented_device_routes_are_the_cores() {
+    let doc: Value =
+        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
+    let documented: std::collections::BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|p| p.starts_with("/v1/"))
+        .filter(|p| !p.starts_with(varn_core::wire::BUNDLE_PATH_PREFIX))
+        .collect();
+    let core: std::collections::BTreeSet<&str> = varn_core::paths::ALL.into_iter().collect();
+    assert_eq!(documented, core);
+}
+
 /// The description names every timeline kind the server writes, and no other.
 #[test]
 fn the_documented_timeline_kinds_are_the_servers() {

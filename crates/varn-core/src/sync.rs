@@ -182,8 +182,8 @@ pub fn classify(f: &Failure) -> Disposition {
             offset,
             current_revision,
         } => {
-            let kind = kind.strip_prefix("urn:varn:problem:").unwrap_or(kind);
-            match (*status, kind) {
+            use crate::wire::ProblemType;
+            match (*status, ProblemType::parse(kind)) {
                 (429, _) => Disposition::RetryLater {
                     at_least: retry_after.map(Duration::from_secs),
                 },
@@ -191,15 +191,15 @@ pub fn classify(f: &Failure) -> Disposition {
                     at_least: retry_after.map(Duration::from_secs),
                 },
                 (401, _) => Disposition::DeviceRefused,
-                (409, "revision-conflict") => match current_revision {
+                (409, Some(ProblemType::RevisionConflict)) => match current_revision {
                     Some(current) => Disposition::RevisionTaken { current: *current },
                     None => Disposition::Refused(detail.clone()),
                 },
-                (409, "offset-mismatch") => match offset {
+                (409, Some(ProblemType::OffsetMismatch)) => match offset {
                     Some(offset) => Disposition::ResumeAt { offset: *offset },
                     None => Disposition::Refused(detail.clone()),
                 },
-                (422, "checksum-mismatch") => Disposition::Damaged,
+                (422, Some(ProblemType::ChecksumMismatch)) => Disposition::Damaged,
                 _ => Disposition::Refused(if detail.is_empty() {
                     format!("HTTP {status}")
                 } else {

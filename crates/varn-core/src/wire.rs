@@ -742,6 +742,130 @@ pub struct UploadStatus {
     pub complete: bool,
 }
 
+/// The kinds of problem the server answers with (`type` is `urn:varn:problem:` and the
+/// name): the one list for the server, which writes them, and the app, which reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemType {
+    /// An attachment id used again for another file.
+    AttachmentConflict,
+    /// An enrollment code that is wrong, used or expired.
+    BadCode,
+    /// A wrong username or password.
+    BadLogin,
+    /// A request that cannot be read (a query, a header, a path).
+    BadRequest,
+    /// A device token the server does not know.
+    BadToken,
+    /// The server is at capacity; try again after `Retry-After`.
+    Busy,
+    /// An upload whose bytes do not match its SHA-256 (it starts over).
+    ChecksumMismatch,
+    /// A change that conflicts with what is stored.
+    Conflict,
+    /// Not allowed (another device's item, a cross-site request).
+    Forbidden,
+    /// A body that breaks a rule (each names the field).
+    Invalid,
+    /// A method the route does not take (`Allow` lists those it does).
+    MethodNotAllowed,
+    /// No live dashboard session.
+    NoSession,
+    /// A device route without a device token.
+    NoToken,
+    /// Nothing there (or nothing of yours).
+    NotFound,
+    /// A chunk at the wrong offset (`offset` says where to resume).
+    OffsetMismatch,
+    /// Too many tries or requests; wait `Retry-After`.
+    RateLimited,
+    /// A report revision number used again for another body (`current_revision` says the newest).
+    RevisionConflict,
+    /// A device token the region has revoked (the device is unlinked).
+    Revoked,
+    /// A unique name that is taken.
+    Taken,
+    /// A body that did not arrive in time.
+    Timeout,
+    /// A body over its limit.
+    TooLarge,
+    /// The database did not answer in time; try again.
+    Unavailable,
+    /// A body of the wrong content type.
+    UnsupportedMediaType,
+}
+
+impl ProblemType {
+    /// Every kind.
+    pub const ALL: [ProblemType; 23] = [
+        ProblemType::AttachmentConflict,
+        ProblemType::BadCode,
+        ProblemType::BadLogin,
+        ProblemType::BadRequest,
+        ProblemType::BadToken,
+        ProblemType::Busy,
+        ProblemType::ChecksumMismatch,
+        ProblemType::Conflict,
+        ProblemType::Forbidden,
+        ProblemType::Invalid,
+        ProblemType::MethodNotAllowed,
+        ProblemType::NoSession,
+        ProblemType::NoToken,
+        ProblemType::NotFound,
+        ProblemType::OffsetMismatch,
+        ProblemType::RateLimited,
+        ProblemType::RevisionConflict,
+        ProblemType::Revoked,
+        ProblemType::Taken,
+        ProblemType::Timeout,
+        ProblemType::TooLarge,
+        ProblemType::Unavailable,
+        ProblemType::UnsupportedMediaType,
+    ];
+
+    /// The prefix of a problem's `type`.
+    pub const URN_PREFIX: &'static str = "urn:varn:problem:";
+
+    /// The name (after the prefix).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemType::AttachmentConflict => "attachment-conflict",
+            ProblemType::BadCode => "bad-code",
+            ProblemType::BadLogin => "bad-login",
+            ProblemType::BadRequest => "bad-request",
+            ProblemType::BadToken => "bad-token",
+            ProblemType::Busy => "busy",
+            ProblemType::ChecksumMismatch => "checksum-mismatch",
+            ProblemType::Conflict => "conflict",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::Invalid => "invalid",
+            ProblemType::MethodNotAllowed => "method-not-allowed",
+            ProblemType::NoSession => "no-session",
+            ProblemType::NoToken => "no-token",
+            ProblemType::NotFound => "not-found",
+            ProblemType::OffsetMismatch => "offset-mismatch",
+            ProblemType::RateLimited => "rate-limited",
+            ProblemType::RevisionConflict => "revision-conflict",
+            ProblemType::Revoked => "revoked",
+            ProblemType::Taken => "taken",
+            ProblemType::Timeout => "timeout",
+            ProblemType::TooLarge => "too-large",
+            ProblemType::Unavailable => "unavailable",
+            ProblemType::UnsupportedMediaType => "unsupported-media-type",
+        }
+    }
+
+    /// The problem's `type`: `urn:varn:problem:` and the name.
+    pub fn urn(self) -> String {
+        format!("{}{}", Self::URN_PREFIX, self.as_str())
+    }
+
+    /// The kind of a problem's `type` (with or without the prefix); `None` for another.
+    pub fn parse(s: &str) -> Option<ProblemType> {
+        let name = s.strip_prefix(Self::URN_PREFIX).unwrap_or(s);
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
 /// An error answer, `application/problem+json` (RFC 9457).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
@@ -898,6 +1022,19 @@ pub fn normalize_code(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_problem_type_round_trips_with_and_without_its_prefix() {
+        for k in ProblemType::ALL {
+            assert_eq!(ProblemType::parse(&k.urn()), Some(k));
+            assert_eq!(ProblemType::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(
+            ProblemType::RevisionConflict.urn(),
+            "urn:varn:problem:revision-conflict"
+        );
+        assert_eq!(ProblemType::parse("urn:varn:problem:proxy"), None);
+    }
 
     #[test]
     fn role_parses_with_and_without_swedish_letters() {

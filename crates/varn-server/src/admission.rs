@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use varn_core::wire::ProblemType;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -159,7 +160,7 @@ pub async fn device_gate(State(state): State<AppState>, req: Request, next: Next
         Ok(Some(_)) => {
             drop(slot);
             return ApiError::unauthorized(
-                "revoked",
+                ProblemType::Revoked,
                 "this device has been revoked (or unlinked); enroll the app again with a new code",
             )
             .into_response();
@@ -167,7 +168,7 @@ pub async fn device_gate(State(state): State<AppState>, req: Request, next: Next
         Ok(None) => {
             drop(slot);
             return ApiError::unauthorized(
-                "bad-token",
+                ProblemType::BadToken,
                 "the device token is not valid; enroll the app again",
             )
             .into_response();
@@ -229,7 +230,8 @@ pub async fn officer_gate(State(state): State<AppState>, req: Request, next: Nex
     let ip = peer_ip(&req);
     let (parts, body) = req.into_parts();
     let Some(token) = auth::session_token(&parts, state.secure_cookies()) else {
-        return ApiError::unauthorized("no-session", "log in to the dashboard").into_response();
+        return ApiError::unauthorized(ProblemType::NoSession, "log in to the dashboard")
+            .into_response();
     };
     let req = Request::from_parts(parts, body);
     let key = auth::hash_secret(&token);
@@ -244,8 +246,11 @@ pub async fn officer_gate(State(state): State<AppState>, req: Request, next: Nex
         }
         Ok(None) => {
             drop(slot);
-            return ApiError::unauthorized("no-session", "the session has ended; log in again")
-                .into_response();
+            return ApiError::unauthorized(
+                ProblemType::NoSession,
+                "the session has ended; log in again",
+            )
+            .into_response();
         }
         Err(e) => {
             slot.not_counted();

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::time::Duration;
+use varn_core::wire::ProblemType;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -46,7 +47,7 @@ pub async fn enroll(
     if code.len() != auth::CODE_LEN {
         drop(slot);
         return Err(ApiError::unauthorized(
-            "bad-code",
+            ProblemType::BadCode,
             format!(
                 "an enrollment code has {} letters and digits",
                 auth::CODE_LEN

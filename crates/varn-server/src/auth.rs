@@ -13,6 +13,7 @@ use base64::Engine;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use varn_core::wire::ProblemType;
 
 use crate::problem::ApiError;
 use crate::store::{Device, Officer};
@@ -118,7 +119,7 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
             ApiError::unauthorized(
-                "no-token",
+                ProblemType::NoToken,
                 "send the device token as Authorization: Bearer <token>",
             )
         })?;
@@ -128,7 +129,7 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             ApiError::unauthorized(
-                "no-token",
+                ProblemType::NoToken,
                 "the Authorization header must be: Bearer <token>",
             )
         })
@@ -150,7 +151,9 @@ impl FromRequestParts<AppState> for DeviceAuth {
             .get::<Device>()
             .cloned()
             .map(DeviceAuth)
-            .ok_or_else(|| ApiError::unauthorized("no-token", "this route needs a device token"))
+            .ok_or_else(|| {
+                ApiError::unauthorized(ProblemType::NoToken, "this route needs a device token")
+            })
     }
 }
 
@@ -169,7 +172,9 @@ impl FromRequestParts<AppState> for OfficerAuth {
             .get::<Officer>()
             .cloned()
             .map(OfficerAuth)
-            .ok_or_else(|| ApiError::unauthorized("no-session", "log in to the dashboard"))
+            .ok_or_else(|| {
+                ApiError::unauthorized(ProblemType::NoSession, "log in to the dashboard")
+            })
     }
 }
 

@@ -9,12 +9,13 @@ use serde::de::DeserializeOwned;
 use varn_core::wire::{Problem, WireError};
 
 use crate::store::StoreError;
+use varn_core::wire::ProblemType;
 
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    kind: &'static str,
+    kind: ProblemType,
     title: &'static str,
     detail: String,
     offset: Option<u64>,
@@ -25,7 +26,7 @@ pub struct ApiError {
 impl ApiError {
     fn new(
         status: StatusCode,
-        kind: &'static str,
+        kind: ProblemType,
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
@@ -44,32 +45,42 @@ impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "bad-request",
+            ProblemType::BadRequest,
             "Bad request",
             detail,
         )
     }
     /// 401: no or bad credentials.
-    pub fn unauthorized(kind: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(kind: ProblemType, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, kind, "Not authorised", detail)
     }
     /// 403: authenticated, but not allowed.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ProblemType::Forbidden,
+            "Forbidden",
+            detail,
+        )
     }
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ProblemType::NotFound,
+            "Not found",
+            detail,
+        )
     }
     /// 409.
-    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(kind: ProblemType, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, kind, "Conflict", detail)
     }
     /// 422: well-formed but not acceptable.
     pub fn unprocessable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
+            ProblemType::Invalid,
             "Invalid content",
             detail,
         )
@@ -78,7 +89,7 @@ impl ApiError {
     pub fn too_many(retry_after: u64, detail: impl Into<String>) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
+            ProblemType::RateLimited,
             "Too many attempts",
             detail,
         );
@@ -89,7 +100,7 @@ impl ApiError {
     pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ProblemType::Unavailable,
             "Temporarily unavailable",
             detail,
         );
@@ -98,7 +109,12 @@ impl ApiError {
     }
     /// 503 with `Retry-After`: the server is at a bound it keeps on purpose.
     pub fn busy(retry_after: u64, detail: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail);
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ProblemType::Busy,
+            "Busy",
+            detail,
+        );
         e.retry_after = Some(retry_after.max(1));
         e
     }
@@ -106,7 +122,7 @@ impl ApiError {
     pub fn timeout(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,
-            "timeout",
+            ProblemType::Timeout,
             "Request timeout",
             detail,
         )
@@ -115,7 +131,7 @@ impl ApiError {
     pub fn method_not_allowed(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
+            ProblemType::MethodNotAllowed,
             "Method not allowed",
             detail,
         )
@@ -124,7 +140,7 @@ impl ApiError {
     pub fn too_large(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large",
+            ProblemType::TooLarge,
             "Too large",
             detail,
         )
@@ -138,7 +154,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Problem {
-            kind: format!("urn:varn:problem:{}", self.kind),
+            kind: self.kind.urn(),
             title: self.title.to_string(),
             status: self.status.as_u16(),
             detail: self.detail,
@@ -177,19 +193,19 @@ impl From<StoreError> for ApiError {
             StoreError::OtherDevice => ApiError::forbidden("this id belongs to another device"),
             StoreError::RevisionConflict { revision, current } => {
                 let mut e = ApiError::conflict(
-                    "revision-conflict",
+                    ProblemType::RevisionConflict,
                     format!("revision {revision} was already received with different content; send a new revision"),
                 );
                 e.current_revision = Some(current);
                 e
             }
             StoreError::MetaConflict => ApiError::conflict(
-                "attachment-conflict",
+                ProblemType::AttachmentConflict,
                 "this attachment id was announced with a different name, type, size or checksum",
             ),
             StoreError::OffsetMismatch { expected } => {
                 let mut e = ApiError::conflict(
-                    "offset-mismatch",
+                    ProblemType::OffsetMismatch,
                     format!("the upload is at offset {expected}; send the chunk that starts there"),
                 );
                 e.offset = Some(expected);
@@ -201,7 +217,7 @@ impl From<StoreError> for ApiError {
             e @ StoreError::ChecksumMismatch { .. } => {
                 let mut err = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "checksum-mismatch",
+                    ProblemType::ChecksumMismatch,
                     "Checksum mismatch",
                     e.to_string(),
                 );
@@ -209,13 +225,13 @@ impl From<StoreError> for ApiError {
                 err
             }
             StoreError::CodeUnknown | StoreError::CodeExpired | StoreError::CodeUsed => {
-                ApiError::unauthorized("bad-code", e.to_string())
+                ApiError::unauthorized(ProblemType::BadCode, e.to_string())
             }
             StoreError::Taken(what) => {
-                ApiError::conflict("taken", format!("{what} is already taken"))
+                ApiError::conflict(ProblemType::Taken, format!("{what} is already taken"))
             }
             StoreError::Invalid(why) => ApiError::unprocessable(why),
-            StoreError::Conflict(why) => ApiError::conflict("conflict", why),
+            StoreError::Conflict(why) => ApiError::conflict(ProblemType::Conflict, why),
         }
     }
 }
@@ -251,7 +267,7 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
         JsonRejection::JsonSyntaxError(_) => ApiError::bad_request(detail),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
+            ProblemType::UnsupportedMediaType,
             "Unsupported media type",
             "send the body as JSON with Content-Type: application/json",
         ),
@@ -260,7 +276,7 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
             if status == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     status,
-                    "too-large",
+                    ProblemType::TooLarge,
                     "Too large",
                     "the request body is too large",
                 )

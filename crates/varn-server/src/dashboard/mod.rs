@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use varn_core::wire::ProblemType;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -156,7 +157,7 @@ async fn login(
     let username = req.username.trim().to_string();
     if username.is_empty() || username.chars().count() > 200 || req.password.len() > 1024 {
         return Err(ApiError::unauthorized(
-            "bad-login",
+            ProblemType::BadLogin,
             "wrong username or password",
         ));
     }
@@ -190,7 +191,7 @@ async fn login(
         _ => {
             drop(slot);
             return Err(ApiError::unauthorized(
-                "bad-login",
+                ProblemType::BadLogin,
                 "wrong username or password",
             ));
         }

@@ -8,8 +8,7 @@
 //! [`crate::events::Observer`], tests and the benchmark call it directly. It talks to the
 //! server through the [`LinkService`], which it shares with check-ins and sync.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -19,7 +18,7 @@ pub use varn_core::alarm::AlarmView;
 use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
 use varn_core::wire::{AlarmRequest, CancelRequest, MessageFrom, MessageRequest, TimelineEntry};
 
-use crate::drivers::{self, Driven, Drivers, Turn};
+use crate::drivers::{Driven, Runners, Turn};
 use crate::events::{Event, Observer};
 use crate::link::LinkService;
 use crate::region::RegionClient;
@@ -52,11 +51,7 @@ pub struct AlarmService {
     db: Arc<Db>,
     link: Arc<LinkService>,
     observer: Arc<dyn Observer>,
-    runtime: tokio::runtime::Handle,
-    /// Bumped whenever drivers should look again (a cancel, a message, a new link).
-    poke: watch::Sender<u64>,
-    driving: Drivers,
-    phases: Mutex<HashMap<Uuid, Phase>>,
+    runners: Runners<Phase>,
 }
 
 impl AlarmService {
@@ -67,15 +62,11 @@ impl AlarmService {
         observer: Arc<dyn Observer>,
         runtime: tokio::runtime::Handle,
     ) -> Arc<AlarmService> {
-        let (poke, _) = watch::channel(0);
         Arc::new(AlarmService {
             db,
             link,
             observer,
-            runtime,
-            poke,
-            driving: Drivers::default(),
-            phases: Mutex::new(HashMap::new()),
+            runners: Runners::new(runtime),
         })
     }
 
@@ -123,7 +114,7 @@ impl AlarmService {
         self.ensure_driver(a.id);
         // Tell the person at 15 s if no receipt has come, even while a request hangs.
         let (me, id) = (self.clone(), a.id);
-        self.runtime.spawn(async move {
+        self.runners.runtime().spawn(async move {
             tokio::time::sleep(UNCONFIRMED_AFTER + Duration::from_millis(50)).await;
             if let Ok(Some(a)) = me.db.alarm(id) {
                 me.publish(&a, false);
@@ -279,7 +270,7 @@ impl AlarmService {
     }
 
     fn poke(&self) {
-        self.poke.send_modify(|n| *n = n.wrapping_add(1));
+        self.runners.poke();
     }
 
     /// Tells the observer (never about a silent alarm); returns the view.
@@ -288,10 +279,7 @@ impl AlarmService {
         if a.silent {
             return view;
         }
-        let changed = {
-            let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
-            phases.insert(a.id, view.phase) != Some(view.phase)
-        };
+        let changed = self.runners.phase_changed(a.id, view.phase);
         if changed || force {
             self.observer.event(Event::Alarm {
                 view: &view,
@@ -302,10 +290,7 @@ impl AlarmService {
     }
 
     fn ensure_driver(self: &Arc<Self>, id: Uuid) {
-        let (me, poke) = (self.clone(), self.poke.subscribe());
-        self.driving.ensure(&self.runtime, id, move || {
-            drivers::drive(me, id, poke, Backoff::for_alarm())
-        });
+        self.runners.ensure(self.clone(), id, Backoff::for_alarm());
     }
 
     fn message_done(&self, id: Uuid, refused: Option<&str>) {

@@ -3,8 +3,7 @@
 //! check-out has arrived — retrying with backoff, resuming after a restart — because the
 //! server raises the alarm itself when the deadline passes without a check-out.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +14,7 @@ use varn_core::alarm::Backoff;
 use varn_core::checkin::{CheckinPhase, CheckinStep, LocalCheckin};
 use varn_core::wire::{CheckoutOutcome, CheckoutRequest};
 
-use crate::drivers::{self, Driven, Drivers, Turn};
+use crate::drivers::{Driven, Runners, Turn};
 use crate::events::{Event, Observer};
 use crate::link::LinkService;
 use crate::region::RegionClient;
@@ -88,10 +87,7 @@ pub struct CheckinService {
     db: Arc<Db>,
     link: Arc<LinkService>,
     observer: Arc<dyn Observer>,
-    runtime: tokio::runtime::Handle,
-    poke: watch::Sender<u64>,
-    driving: Drivers,
-    phases: Mutex<HashMap<Uuid, CheckinPhase>>,
+    runners: Runners<CheckinPhase>,
 }
 
 impl CheckinService {
@@ -106,10 +102,7 @@ impl CheckinService {
             db,
             link,
             observer,
-            runtime,
-            poke: watch::channel(0).0,
-            driving: Drivers::default(),
-            phases: Mutex::new(HashMap::new()),
+            runners: Runners::new(runtime),
         })
     }
 
@@ -202,18 +195,13 @@ impl CheckinService {
     }
 
     fn wake(self: &Arc<Self>, id: Uuid) {
-        self.poke.send_modify(|n| *n = n.wrapping_add(1));
+        self.runners.poke();
         self.ensure_driver(id);
     }
 
     fn publish(&self, k: &LocalCheckin, force: bool) -> CheckinView {
         let view = CheckinView::of(k, Utc::now());
-        let changed = self
-            .phases
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(k.id, view.phase)
-            != Some(view.phase);
+        let changed = self.runners.phase_changed(k.id, view.phase);
         if changed || force {
             self.observer.event(Event::Checkin {
                 view: &view,
@@ -224,10 +212,7 @@ impl CheckinService {
     }
 
     fn ensure_driver(self: &Arc<Self>, id: Uuid) {
-        let (me, poke) = (self.clone(), self.poke.subscribe());
-        self.driving.ensure(&self.runtime, id, move || {
-            drivers::drive(me, id, poke, Backoff::for_alarm())
-        });
+        self.runners.ensure(self.clone(), id, Backoff::for_alarm());
     }
 }
 

@@ -5,7 +5,7 @@
 //! block) is the [`Driven`] implementation; the loop, the connection state it reports, the
 //! refused token and the retries are written once here.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -30,11 +30,11 @@ const AFTER_REFUSED_TOKEN: Duration = Duration::from_secs(30);
 
 /// The ids with a driver running.
 #[derive(Default)]
-pub struct Drivers(Arc<Mutex<HashSet<Uuid>>>);
+struct Drivers(Arc<Mutex<HashSet<Uuid>>>);
 
 impl Drivers {
     /// Spawns the task `start` makes for `id` on `runtime`, unless one for `id` runs.
-    pub fn ensure<F>(&self, runtime: &tokio::runtime::Handle, id: Uuid, start: impl FnOnce() -> F)
+    fn ensure<F>(&self, runtime: &tokio::runtime::Handle, id: Uuid, start: impl FnOnce() -> F)
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -50,6 +50,54 @@ impl Drivers {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&id);
         });
+    }
+}
+
+/// What a service that drives items keeps besides its database: the drivers running, a poke
+/// that wakes them all, and the phase each item last told the window (so that it is told of
+/// a change once).
+pub struct Runners<P> {
+    runtime: tokio::runtime::Handle,
+    poke: watch::Sender<u64>,
+    driving: Drivers,
+    phases: Mutex<HashMap<Uuid, P>>,
+}
+
+impl<P: Copy + PartialEq> Runners<P> {
+    /// Runners on `runtime`.
+    pub fn new(runtime: tokio::runtime::Handle) -> Runners<P> {
+        Runners {
+            runtime,
+            poke: watch::channel(0).0,
+            driving: Drivers::default(),
+            phases: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The runtime the drivers run on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    /// Wakes every driver from its wait: look again now (a cancel, a message, a new link).
+    pub fn poke(&self) {
+        self.poke.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Records `phase` as item `id`'s; whether it differs from the one before.
+    pub fn phase_changed(&self, id: Uuid, phase: P) -> bool {
+        self.phases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, phase)
+            != Some(phase)
+    }
+
+    /// Drives item `id` with `d` (see [`drive`]), unless a driver for it runs.
+    pub fn ensure<D: Driven>(&self, d: Arc<D>, id: Uuid, backoff: Backoff) {
+        let poke = self.poke.subscribe();
+        self.driving
+            .ensure(&self.runtime, id, move || drive(d, id, poke, backoff));
     }
 }
 

@@ -1015,6 +1015,25 @@ fn the_documented_device_routes_are_the_cores() {
     assert_eq!(documented, core);
 }
 
+/// The description names every problem type the server answers with, and no other.
+#[test]
+fn the_documented_problem_types_are_the_servers() {
+    let doc: Value =
+        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
+    let documented: Vec<&str> = doc["components"]["schemas"]["Problem"]["properties"]["type"]
+        ["enum"]
+        .as_array()
+        .expect("Problem.type is an enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let written: Vec<String> = varn_core::wire::ProblemType::ALL
+        .iter()
+        .map(|k| k.urn())
+        .collect();
+    assert_eq!(documented, written);
+}
+
 /// The description names every timeline kind the server writes, and no other.
 #[test]
 fn the_documented_timeline_kinds_are_the_servers() {

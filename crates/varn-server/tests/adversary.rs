@@ -442,27 +442,13 @@ async fn unlinking_revokes_the_device_and_the_dashboard_shows_it() {
     let res = d.get("/v1/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let officer = s.officer_client("hanna", "Hanna", "sormland").await;
-    let devices: Vec<Value> = officer
-        .get(format!("{}/dashboard/api/devices", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let devices: Vec<Value> = s.officer_json(&officer, "/dashboard/api/devices").await;
     assert_eq!(devices.len(), 1);
     assert_eq!(devices[0]["revoked_by"], "person");
     assert!(devices[0]["revoked_at"].is_string());
     // Another region's officer does not see it.
     let other = s.officer_client("uppsala", "U", "uppsala").await;
-    let devices: Vec<Value> = other
-        .get(format!("{}/dashboard/api/devices", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let devices: Vec<Value> = s.officer_json(&other, "/dashboard/api/devices").await;
     assert!(devices.is_empty());
 }
 

@@ -264,14 +264,7 @@ async fn the_same_alarm_twice_is_one_alarm_with_the_same_receipt() {
     assert_eq!(again.status(), StatusCode::OK);
     let again: AlarmReceipt = again.json().await.unwrap();
     assert_eq!(first, again, "the retry sees the first receipt");
-    let list: Vec<Value> = officer
-        .get(format!("{}/dashboard/api/alarms", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = s.officer_json(&officer, "/dashboard/api/alarms").await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["who"], "Anna");
     assert_eq!(list[0]["place"], "Stadshuset, Nyköping");
@@ -357,14 +350,9 @@ async fn acknowledgement_reaches_the_waiting_device_and_the_dashboard_live() {
         .send()
         .await
         .unwrap();
-    let tl: Vec<Value> = officer
-        .get(format!("{}/dashboard/api/alarms/{id}/timeline", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tl: Vec<Value> = s
+        .officer_json(&officer, &format!("/dashboard/api/alarms/{id}/timeline"))
+        .await;
     let kinds: Vec<&str> = tl.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["triggered", "received", "acknowledged"]);
 }
@@ -396,14 +384,7 @@ async fn cancel_is_idempotent_and_shows_on_the_dashboard() {
         assert_eq!(r.status, AlarmStatus::Cancelled);
         assert_eq!(r.version, 2);
     }
-    let list: Vec<Value> = officer
-        .get(format!("{}/dashboard/api/alarms", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = s.officer_json(&officer, "/dashboard/api/alarms").await;
     assert_eq!(list[0]["status"], "cancelled");
     assert_eq!(list[0]["cancel_reason"], "Råkade trycka");
 }
@@ -467,14 +448,9 @@ async fn report_revisions_never_go_backwards_and_none_is_lost() {
     // Revision 3 with other content is a conflict.
     let p = problem(put(report(3, "annat")).await, StatusCode::CONFLICT).await;
     assert_eq!(p["current_revision"], 3);
-    let shown: Value = officer
-        .get(format!("{}/dashboard/api/reports/{id}", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = s
+        .officer_json(&officer, &format!("/dashboard/api/reports/{id}"))
+        .await;
     assert_eq!(shown["revision"], 3);
     assert_eq!(
         shown["body"]["during"],
@@ -487,14 +463,7 @@ async fn report_revisions_never_go_backwards_and_none_is_lost() {
         .await
         .unwrap();
     assert_eq!(receipt.revision, 3);
-    let list: Vec<Value> = officer
-        .get(format!("{}/dashboard/api/reports", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = s.officer_json(&officer, "/dashboard/api/reports").await;
     assert_eq!(list.len(), 1, "one report, however many revisions");
 }
 
@@ -919,14 +888,7 @@ async fn dashboard_needs_a_login_and_shows_only_its_region() {
         .to_string();
     assert!(csp.contains("script-src 'self'"));
     let other = officer_client(&s, "olle", "jamtland").await;
-    let list: Vec<Value> = other
-        .get(format!("{}/dashboard/api/alarms", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = s.officer_json(&other, "/dashboard/api/alarms").await;
     assert!(list.is_empty());
     let res = other
         .post(format!("{}/dashboard/api/alarms/{id}/ack", s.url()))

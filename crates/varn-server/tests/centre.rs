@@ -175,28 +175,14 @@ async fn supervision_messages_come_at_the_interval_and_a_dead_link_shows() {
         (2..=4).contains(&nulls),
         "{nulls} supervision messages in 3.5 s at 1 s"
     );
-    let status: Value = hanna
-        .get(format!("{}/dashboard/api/centre", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = s.officer_json(&hanna, "/dashboard/api/centre").await;
     assert!(
         status["last_answer_at"].is_string() && status["down_since"].is_null(),
         "{status}"
     );
     drop(rx);
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let status: Value = hanna
-        .get(format!("{}/dashboard/api/centre", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = s.officer_json(&hanna, "/dashboard/api/centre").await;
     assert!(
         status["down_since"].is_string(),
         "the dead link shows: {status}"
@@ -224,17 +210,9 @@ async fn an_event_the_centre_does_not_understand_is_refused_on_the_timeline_and_
     };
     assert!(a["centre_received_at"].is_null());
     assert!(s.receipt(&anna, refused).await.centre_received_at.is_none());
-    let timeline: Vec<Value> = hanna
-        .get(format!(
-            "{}/dashboard/api/alarms/{refused}/timeline",
-            s.url()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let timeline: Vec<Value> = s
+        .officer_json(&hanna, &format!("/dashboard/api/alarms/{refused}/timeline"))
+        .await;
     assert!(
         timeline
             .iter()

@@ -76,14 +76,7 @@ async fn a_missed_check_out_raises_one_alarm_on_time_and_a_late_check_out_does_n
     let r = put(&s, &d, id, 60, 1).await;
     assert_eq!(r.status, CheckinStatus::Active);
     // The dashboard lists it with its deadline.
-    let answer: Value = officer
-        .get(format!("{}/dashboard/api/checkins", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = s.officer_json(&officer, "/dashboard/api/checkins").await;
     let list = answer["checkins"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["who"], "Anna Andersson");

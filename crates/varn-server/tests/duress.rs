@@ -91,14 +91,9 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
     assert!(mine
         .iter()
         .all(|e| e.kind != "duress" && e.kind != "escalated"));
-    let full: Vec<TimelineEntry> = officer
-        .get(format!("{}/dashboard/api/alarms/{id}/timeline", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let full: Vec<TimelineEntry> = s
+        .officer_json(&officer, &format!("/dashboard/api/alarms/{id}/timeline"))
+        .await;
     assert_eq!(
         kinds(&full),
         ["triggered", "stored", "received", "duress", "escalated"]

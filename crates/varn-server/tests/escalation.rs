@@ -31,14 +31,8 @@ async fn officer(s: &TestServer) -> Client {
 }
 
 async fn timeline(s: &TestServer, officer: &Client, id: Uuid) -> Vec<Value> {
-    officer
-        .get(format!("{}/dashboard/api/alarms/{id}/timeline", s.url()))
-        .send()
+    s.officer_json(officer, &format!("/dashboard/api/alarms/{id}/timeline"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// Waits (real time) until the notifier has recorded `n` alerts; returns them.
@@ -123,14 +117,7 @@ async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step()
     );
 
     // The dashboard has the steps; the timeline has each once, in order.
-    let list: Vec<Value> = o
-        .get(format!("{}/dashboard/api/alarms", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = s.officer_json(&o, "/dashboard/api/alarms").await;
     assert_eq!(list[0]["escalation_step"], 3);
     let kinds: Vec<String> = timeline(&s, &o, id)
         .await

@@ -56,17 +56,6 @@ async fn put_report(device: &Device, report: Value) -> Uuid {
     id
 }
 
-async fn get_json(c: &reqwest::Client, url: String) -> Value {
-    let res = c.get(&url).send().await.unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{url}: {}",
-        res.text().await.unwrap()
-    );
-    res.json().await.unwrap()
-}
-
 async fn post(c: &reqwest::Client, s: &TestServer, path: &str, body: Value) -> reqwest::Response {
     c.post(format!("{}{path}", s.url()))
         .header("origin", s.url())
@@ -160,11 +149,9 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
     s.raise(&anna, json!({ "triggered_at": now, "drill": true }))
         .await;
 
-    let f = get_json(
-        &officer,
-        format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
-    )
-    .await;
+    let f = s
+        .officer_json::<Value>(&officer, &format!("/dashboard/api/statistics?{YEAR}"))
+        .await;
     assert_eq!(f["reports"], 5, "{f:#}");
     assert_eq!(f["min_shown"], 3);
     assert_eq!(
@@ -204,14 +191,12 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
     assert_eq!(f["alarms"]["from_checkin"], 0);
 
     // One kind of event only.
-    let v = get_json(
-        &officer,
-        format!(
-            "{}/dashboard/api/statistics?{YEAR}&event=violence_damage_theft",
-            s.url()
-        ),
-    )
-    .await;
+    let v = s
+        .officer_json::<Value>(
+            &officer,
+            &format!("/dashboard/api/statistics?{YEAR}&event=violence_damage_theft"),
+        )
+        .await;
     assert_eq!(v["reports"], "<3");
     assert_eq!(v["alarms"]["real"], 4);
 
@@ -236,11 +221,9 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
 
     // Uppsala's officer sees Uppsala's one report, as "<3", and nothing of Sörmland's.
     let other = s.officer_client("olle", "Olle", "uppsala").await;
-    let u = get_json(
-        &other,
-        format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
-    )
-    .await;
+    let u = s
+        .officer_json::<Value>(&other, &format!("/dashboard/api/statistics?{YEAR}"))
+        .await;
     assert_eq!(u["reports"], "<3");
     assert_eq!(u["alarms"]["real"], 0);
     assert_eq!(
@@ -297,7 +280,9 @@ async fn the_follow_up_reaches_the_person_and_goes_on_the_reports_timeline() {
     );
 
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
-    let list = get_json(&hanna, format!("{}/dashboard/api/reports", s.url())).await;
+    let list = s
+        .officer_json::<Value>(&hanna, "/dashboard/api/reports")
+        .await;
     assert_eq!(list[0]["followup"]["state"], "new");
     assert_eq!(list[0]["event"], "threat_harassment");
     assert!(
@@ -406,7 +391,8 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
 
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
     let u = s.url();
-    get_json(&hanna, format!("{u}/dashboard/api/reports/{report}")).await;
+    s.officer_json::<Value>(&hanna, &format!("/dashboard/api/reports/{report}"))
+        .await;
     assert_eq!(
         hanna
             .get(format!("{u}/dashboard/api/attachments/{att}"))
@@ -418,7 +404,8 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
             .unwrap(),
         data
     );
-    get_json(&hanna, format!("{u}/dashboard/api/alarms/{alarm}/timeline")).await;
+    s.officer_json::<Value>(&hanna, &format!("/dashboard/api/alarms/{alarm}/timeline"))
+        .await;
     assert!(hanna
         .get(format!("{u}/dashboard/api/alarms/{alarm}/timeline.txt"))
         .send()
@@ -434,13 +421,18 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
         .status()
         .is_success());
     // Listing is not reading: no entry for the list.
-    get_json(&hanna, format!("{u}/dashboard/api/reports")).await;
+    s.officer_json::<Value>(&hanna, "/dashboard/api/reports")
+        .await;
 
-    let log = get_json(&hanna, format!("{u}/dashboard/api/audit/{report}")).await;
+    let log = s
+        .officer_json::<Value>(&hanna, &format!("/dashboard/api/audit/{report}"))
+        .await;
     assert_eq!(log.as_array().unwrap().len(), 1, "{log:#}");
     assert_eq!(log[0]["officer"], "hanna");
     assert_eq!(log[0]["action"], "read_report");
-    let log = get_json(&hanna, format!("{u}/dashboard/api/audit/{alarm}")).await;
+    let log = s
+        .officer_json::<Value>(&hanna, &format!("/dashboard/api/audit/{alarm}"))
+        .await;
     let actions: Vec<&str> = log
         .as_array()
         .unwrap()
@@ -452,7 +444,9 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
         ["export_timeline", "read_timeline"],
         "newest first"
     );
-    let log = get_json(&hanna, format!("{u}/dashboard/api/audit/{att}")).await;
+    let log = s
+        .officer_json::<Value>(&hanna, &format!("/dashboard/api/audit/{att}"))
+        .await;
     assert_eq!(log[0]["action"], "read_attachment");
 
     // Another region's officer reads nothing, and so nothing is recorded for them.
@@ -487,7 +481,9 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
         .all(|e| e.officer == "hanna" && e.region_id == "sormland"));
     assert_eq!(all[0].action, "export_statistics");
     assert_eq!(all[0].item_id, "2026-01-01..2026-12-31");
-    let olles = get_json(&olle, format!("{u}/dashboard/api/audit/{report}")).await;
+    let olles = s
+        .officer_json::<Value>(&olle, &format!("/dashboard/api/audit/{report}"))
+        .await;
     assert_eq!(
         olles,
         json!([]),
@@ -585,11 +581,8 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
     clock.advance(chrono::Duration::days(15));
     let hanna = s.login("hanna").await;
     let figures = || async {
-        get_json(
-            &hanna,
-            format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
-        )
-        .await
+        s.officer_json::<Value>(&hanna, &format!("/dashboard/api/statistics?{YEAR}"))
+            .await
     };
     let before = figures().await;
     assert_eq!(before["reports"], 3);
@@ -679,11 +672,9 @@ async fn reports_from_before_the_statistics_are_counted_after_an_upgrade() {
     let s =
         TestServer::start_serving(database, Arc::new(SystemClock), None, region_profiles()).await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
-    let f = get_json(
-        &hanna,
-        format!("{}/dashboard/api/statistics?{YEAR}", s.url()),
-    )
-    .await;
+    let f = s
+        .officer_json::<Value>(&hanna, &format!("/dashboard/api/statistics?{YEAR}"))
+        .await;
     assert_eq!(f["reports"], 3);
     assert_eq!(f["months"][4]["reports"], 3);
     assert_eq!(*row(&f["by_event"], "threat_harassment"), "<3");

@@ -132,14 +132,9 @@ async fn the_officer_and_the_person_write_silently_and_both_timelines_hold_it() 
     );
     assert_eq!(a["messages"][1]["from"], "person");
     assert_eq!(a["messages"][1]["author"], "Anna Andersson");
-    let officer_timeline: Vec<Value> = hanna
-        .get(format!("{}/dashboard/api/alarms/{alarm}/timeline", s.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let officer_timeline: Vec<Value> = s
+        .officer_json(&hanna, &format!("/dashboard/api/alarms/{alarm}/timeline"))
+        .await;
     let said: Vec<(String, String)> = officer_timeline
         .iter()
         .filter(|e| e["kind"].as_str().unwrap().starts_with("message_"))

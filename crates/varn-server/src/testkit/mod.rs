@@ -450,17 +450,29 @@ impl TestServer {
 
     /// An alarm as the officer's dashboard lists it.
     pub async fn dashboard_alarm(&self, officer: &reqwest::Client, id: Uuid) -> serde_json::Value {
-        let list: Vec<serde_json::Value> = officer
-            .get(format!("{}/dashboard/api/alarms", self.url()))
-            .send()
-            .await
-            .expect("alarm list request")
-            .json()
-            .await
-            .expect("the alarm list");
+        let list: Vec<serde_json::Value> =
+            serde_json::from_value(self.officer_json(officer, "/dashboard/api/alarms").await)
+                .expect("the alarm list");
         list.into_iter()
             .find(|a| a["id"] == id.to_string())
             .expect("the alarm is on the dashboard")
+    }
+
+    /// What `GET path` (from the server's root) answers an officer's client: 200 OK, and JSON.
+    pub async fn officer_json<T: serde::de::DeserializeOwned>(
+        &self,
+        officer: &reqwest::Client,
+        path: &str,
+    ) -> T {
+        let res = officer
+            .get(format!("{}{path}", self.url()))
+            .send()
+            .await
+            .expect("the dashboard request reached the server");
+        let status = res.status();
+        let body = res.text().await.expect("an answer");
+        assert_eq!(status, reqwest::StatusCode::OK, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
     }
 
     /// An officer of `region`, created and logged in to the dashboard: the client carries

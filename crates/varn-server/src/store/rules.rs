@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use varn_core::wire::{
     AlarmMessage, AlarmRequest, AlarmStatus, CancelRequest, CheckinStatus, CheckoutOutcome,
-    EventKind, Followup, FollowupState, ReportReceipt,
+    EventKind, Followup, FollowupState, ReportReceipt, UploadStatus,
 };
 
-use super::{Alarm, Checkin, Device, FollowupChange, Session, StoreError};
+use super::{Alarm, Attachment, Checkin, Device, FollowupChange, Session, StoreError};
 
 /// Something stored by one device.
 pub(crate) trait Owned {
@@ -43,6 +43,40 @@ pub(crate) fn own<T: Owned>(found: Option<T>, device: &Device) -> Result<T, Stor
         Some(t) if t.owner() != device.id => Err(StoreError::OtherDevice),
         Some(t) => Ok(t),
     }
+}
+
+/// What a chunk of an upload does ([`chunk_plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ChunkPlan {
+    /// Nothing to store: answer with where the upload stands (a retry of the last chunk whose
+    /// answer was lost, or an empty chunk).
+    Answer(UploadStatus),
+    /// Store it; the upload then has `end` bytes.
+    Store {
+        /// The upload's length after the chunk.
+        end: u64,
+    },
+}
+
+/// What a chunk of `len` bytes at `offset` does to upload `a`: a finished upload answers as
+/// it stands; a chunk must start where the upload ends and may not run past its size.
+pub(crate) fn chunk_plan(a: &Attachment, offset: u64, len: usize) -> Result<ChunkPlan, StoreError> {
+    if a.complete_at.is_some() {
+        return Ok(ChunkPlan::Answer(a.status()));
+    }
+    if offset != a.received {
+        return Err(StoreError::OffsetMismatch {
+            expected: a.received,
+        });
+    }
+    let end = a.received + len as u64;
+    if end > a.size {
+        return Err(StoreError::TooLarge { size: a.size });
+    }
+    if len == 0 {
+        return Ok(ChunkPlan::Answer(a.status()));
+    }
+    Ok(ChunkPlan::Store { end })
 }
 
 /// A timeline entry a backend is to write: when, what, who, and the detail.
@@ -645,5 +679,39 @@ mod tests {
         assert_eq!(revision_receipt(id, 1, 0, t).current_revision, 1);
         assert_eq!(report_arrival(0, 1), ("received", "1".to_string()));
         assert_eq!(report_arrival(1, 2), ("revised", "2".to_string()));
+    }
+
+    #[test]
+    fn a_chunk_starts_where_the_upload_ends_and_stays_within_its_size() {
+        let a = Attachment {
+            id: Uuid::from_u128(4),
+            report_id: Uuid::from_u128(5),
+            filename: "a.jpg".into(),
+            content_type: "image/jpeg".into(),
+            size: 10,
+            sha256: String::new(),
+            received: 4,
+            complete_at: None,
+        };
+        assert_eq!(chunk_plan(&a, 4, 6).unwrap(), ChunkPlan::Store { end: 10 });
+        assert_eq!(chunk_plan(&a, 4, 0).unwrap(), ChunkPlan::Answer(a.status()));
+        assert!(matches!(
+            chunk_plan(&a, 3, 1),
+            Err(StoreError::OffsetMismatch { expected: 4 })
+        ));
+        assert!(matches!(
+            chunk_plan(&a, 4, 7),
+            Err(StoreError::TooLarge { size: 10 })
+        ));
+        // Finished: a repeat of the last chunk is answered as it stands, whatever it says.
+        let done = Attachment {
+            received: 10,
+            complete_at: Some(Utc::now()),
+            ..a
+        };
+        assert_eq!(
+            chunk_plan(&done, 4, 6).unwrap(),
+            ChunkPlan::Answer(done.status())
+        );
     }
 }

@@ -115,22 +115,10 @@ impl crate::store::FileStore for PgStore {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         let a = own_attachment(&tx, device, id, true).await?;
-        if a.complete_at.is_some() {
-            // A retry of the last chunk whose answer was lost: already done.
-            return Ok(a.status());
-        }
-        if offset != a.received {
-            return Err(StoreError::OffsetMismatch {
-                expected: a.received,
-            });
-        }
-        let end = a.received + bytes.len() as u64;
-        if end > a.size {
-            return Err(StoreError::TooLarge { size: a.size });
-        }
-        if bytes.is_empty() {
-            return Ok(a.status());
-        }
+        let end = match chunk_plan(&a, offset, bytes.len())? {
+            ChunkPlan::Answer(status) => return Ok(status),
+            ChunkPlan::Store { end } => end,
+        };
         let (state, complete_at) = match verdict {
             ChunkVerdict::Mismatch { actual } => {
                 // The reset is committed although the answer is an error.

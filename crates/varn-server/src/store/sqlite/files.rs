@@ -147,22 +147,10 @@ impl crate::store::FileStore for SqliteStore {
             .write(
                 move |c| -> Result<Result<UploadStatus, StoreError>, StoreError> {
                     let a = own_attachment(c, &device, id)?;
-                    if a.complete_at.is_some() {
-                        // A retry of the last chunk whose answer was lost: already done.
-                        return Ok(Ok(a.status()));
-                    }
-                    if offset != a.received {
-                        return Err(StoreError::OffsetMismatch {
-                            expected: a.received,
-                        });
-                    }
-                    let end = a.received + bytes.len() as u64;
-                    if end > a.size {
-                        return Err(StoreError::TooLarge { size: a.size });
-                    }
-                    if bytes.is_empty() {
-                        return Ok(Ok(a.status()));
-                    }
+                    let end = match chunk_plan(&a, offset, bytes.len())? {
+                        ChunkPlan::Answer(status) => return Ok(Ok(status)),
+                        ChunkPlan::Store { end } => end,
+                    };
                     let (state, complete_at) = match verdict {
                         ChunkVerdict::Mismatch { actual } => {
                             c.execute(

@@ -389,25 +389,6 @@ async fn cancel_is_idempotent_and_shows_on_the_dashboard() {
     assert_eq!(list[0]["cancel_reason"], "Råkade trycka");
 }
 
-/// `PATCH`es one chunk of an upload starting at `offset`.
-async fn patch_chunk(
-    s: &TestServer,
-    a: &EnrollResponse,
-    att: Uuid,
-    offset: usize,
-    bytes: Vec<u8>,
-) -> reqwest::Response {
-    client()
-        .patch(format!("{}/v1/attachments/{att}", s.url()))
-        .bearer_auth(&a.token)
-        .header("content-type", "application/octet-stream")
-        .header("upload-offset", offset.to_string())
-        .body(bytes)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn report(revision: u32, during: &str) -> Value {
     json!({ "revision": revision, "report": { "kind": "phone", "during": during, "place": "Hemma" } })
 }
@@ -486,7 +467,8 @@ async fn uploads_resume_after_a_broken_connection_and_are_checked_by_sha256() {
         .await
         .unwrap();
     assert_eq!((st.offset, st.complete), (0, false));
-    let patch = |offset: usize, bytes: Vec<u8>| patch_chunk(&s, &a, att, offset, bytes);
+    let upload = format!("/v1/attachments/{att}");
+    let patch = |offset: usize, bytes: Vec<u8>| a.patch_chunk(&upload, offset as u64, bytes);
     let first: UploadStatus = patch(0, data[..1_000_000].to_vec())
         .await
         .json()
@@ -583,7 +565,8 @@ async fn an_upload_without_a_stored_hash_state_still_completes() {
             .put(&format!("/v1/reports/{report_id}/attachments/{att}"), &meta)
             .await;
         assert_eq!(res.status(), StatusCode::OK);
-        let patch = |offset: usize, bytes: Vec<u8>| patch_chunk(&s, &a, att, offset, bytes);
+        let upload = format!("/v1/attachments/{att}");
+        let patch = |offset: usize, bytes: Vec<u8>| a.patch_chunk(&upload, offset as u64, bytes);
         let st: UploadStatus = patch(0, data[..1_000_000].to_vec())
             .await
             .json()
@@ -618,15 +601,9 @@ async fn a_checksum_mismatch_resets_the_upload() {
     let meta = json!({ "filename": "a.txt", "content_type": "text/plain", "size": 5, "sha256": hex::encode(Sha256::digest(b"hello")) });
     a.put(&format!("/v1/reports/{report_id}/attachments/{att}"), &meta)
         .await;
-    let res = client()
-        .patch(format!("{}/v1/attachments/{att}", s.url()))
-        .bearer_auth(&a.token)
-        .header("content-type", "application/octet-stream")
-        .header("upload-offset", "0")
-        .body(b"HELLO".to_vec())
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .patch_chunk(&format!("/v1/attachments/{att}"), 0, b"HELLO".to_vec())
+        .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["type"], "urn:varn:problem:checksum-mismatch");
     let st: UploadStatus = a

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use uuid::Uuid;
+use varn_core::paths;
 use varn_core::profile::Profile;
 use varn_core::signing::{SecretKey, SignedProfile};
 use varn_core::wire::{normalize_code, EnrollResponse, Role};
@@ -358,16 +359,15 @@ impl TestServer {
         res.json().await.expect("enroll answer")
     }
 
+    /// `device` on this server, to send requests with.
+    pub fn as_device(&self, device: &EnrollResponse) -> device::Device {
+        device::Device::new(&self.url(), device.clone())
+    }
+
     /// Raises an alarm over HTTP with `body` (an `AlarmRequest` as JSON); returns its id.
     pub async fn raise(&self, device: &EnrollResponse, body: serde_json::Value) -> Uuid {
         let id = Uuid::now_v7();
-        let res = http_client()
-            .put(format!("{}/v1/alarms/{id}", self.url()))
-            .bearer_auth(&device.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("alarm request");
+        let res = self.as_device(device).put(&paths::alarm(id), &body).await;
         assert_eq!(res.status(), reqwest::StatusCode::CREATED, "raise");
         id
     }
@@ -387,26 +387,14 @@ impl TestServer {
             "filename": filename, "content_type": "image/png", "size": data.len(),
             "sha256": hex::encode(Sha256::digest(data)),
         });
-        let res = http_client()
-            .put(format!(
-                "{}/v1/reports/{report}/attachments/{id}",
-                self.url()
-            ))
-            .bearer_auth(&device.token)
-            .json(&meta)
-            .send()
-            .await
-            .expect("announce the attachment");
+        let device = self.as_device(device);
+        let res = device
+            .put(&paths::report_attachment(report, id), &meta)
+            .await;
         assert!(res.status().is_success(), "announce: {}", res.status());
-        let res = http_client()
-            .patch(format!("{}/v1/attachments/{id}", self.url()))
-            .bearer_auth(&device.token)
-            .header(crate::api::UPLOAD_OFFSET, "0")
-            .header("content-type", "application/octet-stream")
-            .body(data.to_vec())
-            .send()
-            .await
-            .expect("send the attachment");
+        let res = device
+            .patch_chunk(&paths::upload(id), 0, data.to_vec())
+            .await;
         assert!(res.status().is_success(), "upload: {}", res.status());
         id
     }
@@ -419,15 +407,13 @@ impl TestServer {
         id: Uuid,
         duress: bool,
     ) -> varn_core::wire::AlarmReceipt {
-        let res = http_client()
-            .post(format!("{}/v1/alarms/{id}/cancel", self.url()))
-            .bearer_auth(&device.token)
-            .json(&serde_json::json!({
-                "cancelled_at": chrono::Utc::now(), "reason": "Falsklarm", "duress": duress,
-            }))
-            .send()
-            .await
-            .expect("cancel request");
+        let body = serde_json::json!({
+            "cancelled_at": chrono::Utc::now(), "reason": "Falsklarm", "duress": duress,
+        });
+        let res = self
+            .as_device(device)
+            .post(&paths::alarm_cancel(id), &body)
+            .await;
         assert_eq!(res.status(), reqwest::StatusCode::OK, "cancel");
         res.json().await.expect("a receipt")
     }
@@ -438,12 +424,7 @@ impl TestServer {
         device: &EnrollResponse,
         id: Uuid,
     ) -> varn_core::wire::AlarmReceipt {
-        let res = http_client()
-            .get(format!("{}/v1/alarms/{id}", self.url()))
-            .bearer_auth(&device.token)
-            .send()
-            .await
-            .expect("receipt request");
+        let res = self.as_device(device).get(&paths::alarm(id)).await;
         assert_eq!(res.status(), reqwest::StatusCode::OK, "receipt");
         res.json().await.expect("a receipt")
     }
@@ -451,8 +432,7 @@ impl TestServer {
     /// An alarm as the officer's dashboard lists it.
     pub async fn dashboard_alarm(&self, officer: &reqwest::Client, id: Uuid) -> serde_json::Value {
         let list: Vec<serde_json::Value> =
-            serde_json::from_value(self.officer_json(officer, "/dashboard/api/alarms").await)
-                .expect("the alarm list");
+            self.officer_json(officer, "/dashboard/api/alarms").await;
         list.into_iter()
             .find(|a| a["id"] == id.to_string())
             .expect("the alarm is on the dashboard")

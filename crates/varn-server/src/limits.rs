@@ -427,7 +427,9 @@ impl Limits {
 
     /// Limits for load benchmarks that push thousands of alarms and reports through a few
     /// devices: the device quotas lifted, everything else as in production. Never for a
-    /// region (the server logs every quota it lifts).
+    /// region (the server logs every quota it lifts), and not in the installed server: only
+    /// with the `testkit` feature.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn for_load_benchmarks() -> Limits {
         Limits {
             device: DeviceQuotas {

@@ -130,15 +130,7 @@ async fn events_queued_while_the_centre_is_down_arrive_in_order_once() {
     assert_eq!(got_all.len(), 3, "each once: {got_all:#?}");
     let places: Vec<String> = got
         .iter()
-        .map(|e| {
-            e["text"]
-                .as_str()
-                .unwrap()
-                .rsplit(' ')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(varn_server::testkit::sia::place_word)
         .collect();
     assert_eq!(places, ["2", "3", "4"], "in order");
 }

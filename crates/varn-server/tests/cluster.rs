@@ -613,15 +613,7 @@ async fn two_instances_send_each_event_to_the_alarm_centre_once() {
     assert_eq!(got.len(), 4, "each event once: {got:#?}");
     let mut places: Vec<String> = got
         .iter()
-        .map(|e| {
-            e["text"]
-                .as_str()
-                .unwrap()
-                .rsplit(' ')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(varn_server::testkit::sia::place_word)
         .collect();
     places.sort();
     assert_eq!(places, ["0", "1", "2", "3"]);

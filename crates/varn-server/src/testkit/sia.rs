@@ -122,6 +122,15 @@ impl Receiver {
     }
 }
 
+/// The last word of an event's text: the place a test gave the alarm ("Plats 3" → "3").
+pub fn place_word(event: &Value) -> String {
+    event["text"]
+        .as_str()
+        .and_then(|t| t.rsplit(' ').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
 impl Drop for Receiver {
     fn drop(&mut self) {
         let _ = self.child.kill();

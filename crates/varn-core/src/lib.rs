@@ -10,6 +10,8 @@ pub mod appearance;
 pub mod backoff;
 pub mod checkin;
 pub mod incident;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod paths;
 pub mod pin;
 pub mod place;

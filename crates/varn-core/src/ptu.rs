@@ -20,6 +20,17 @@ macro_rules! vocabulary {
             $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
         }
 
+        // Its wire names, from `ALL` (a derive would not see the renames a macro writes).
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::names(Self::ALL.iter().map(|x| x.as_str()))
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
         impl $name {
             /// Every member, in the order forms and charts show them.
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];

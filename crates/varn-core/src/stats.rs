@@ -220,6 +220,7 @@ impl Filter {
 
 /// One bar of a chart: a member of a list (or "not given"), its labels and its count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Row {
     /// The member's wire name, or `unanswered`.
     pub key: &'static str,
@@ -233,6 +234,7 @@ pub struct Row {
 
 /// One month of the line chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Month {
     /// `YYYY-MM`.
     pub month: String,
@@ -244,6 +246,7 @@ pub struct Month {
 
 /// The police-report share and the reasons for not reporting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Police {
     /// Reported.
     pub reported: Count,
@@ -257,6 +260,7 @@ pub struct Police {
 
 /// The election campaign against the rest of the period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Election {
     /// The campaign's first day.
     pub from: NaiveDate,
@@ -278,6 +282,7 @@ pub struct Election {
 
 /// How alarms went (drills never counted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alarms {
     /// Real alarms.
     pub real: Count,
@@ -295,6 +300,7 @@ pub struct Alarms {
 
 /// Every figure for one filter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     /// First day.
     pub from: NaiveDate,

@@ -28,6 +28,10 @@ pub fn newest_offer<T>(
         .map(|(_, item)| item)
 }
 
+/// What [`is_version`] accepts, as a JSON Schema pattern.
+pub const VERSION_PATTERN: &str =
+    r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$";
+
 /// Whether `version` is a release version as Värn writes them: `major.minor.patch`, each a
 /// number of at most nine digits without a leading zero (the API's documented pattern; no
 /// pre-release or build suffix, so a feed never compares by anything but three numbers).
@@ -150,6 +154,28 @@ mod tests {
 
     fn offer<'a>(current: &str, published: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
         newest_offer(current, published, |v| v)
+    }
+
+    #[test]
+    fn the_version_pattern_is_what_is_version_accepts() {
+        let pattern = regex::Regex::new(VERSION_PATTERN).unwrap();
+        for v in [
+            "1.2.3",
+            "0.0.0",
+            "10.20.30",
+            "999999999.0.1",
+            "1.2",
+            "1.2.3.4",
+            "01.2.3",
+            "1.2.3-rc1",
+            "1000000000.0.0",
+            "",
+            "a.b.c",
+            "1..3",
+            " 1.2.3",
+        ] {
+            assert_eq!(pattern.is_match(v), is_version(v), "{v:?}");
+        }
     }
 
     #[test]

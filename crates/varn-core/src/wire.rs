@@ -25,6 +25,10 @@ pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// [`ReportRequest::validate`] fits when written as the app writes it (serde_json: at most
 /// four bytes a character), so a valid report is never refused for its size.
 pub const MAX_REPORT_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Most checklist items one report may tick.
+pub const MAX_CHECKLIST_ITEMS: usize = 100;
+/// Most attachments one report may have.
+pub const MAX_ATTACHMENTS: usize = 1000;
 
 /// Reads a whole number, also when it is written `3.0`: JSON (and JSON Schema's `integer`)
 /// does not tell `3` and `3.0` apart. A fraction, a negative number or one too large for the
@@ -62,6 +66,7 @@ where
 
 /// What a person does in the region's eyes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     /// An elected official.
     #[serde(rename = "förtroendevald")]
@@ -87,14 +92,17 @@ impl Role {
 
 /// `POST /v1/enroll`: exchange a one-time enrollment code for a device token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
     /// The code the region handed out, e.g. `K7QM-2XHD` (case and dashes do not matter).
+    #[cfg_attr(feature = "openapi", schema(examples("K7QM-2XHD")))]
     pub code: String,
 }
 
 /// The answer to an enrollment: the device's identity and its secret token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     /// The device's id on the server.
     pub device_id: Uuid,
@@ -114,6 +122,7 @@ pub struct EnrollResponse {
 
 /// `GET /v1/me`: who the token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceInfo {
     /// The device's id.
     pub device_id: Uuid,
@@ -129,12 +138,17 @@ pub struct DeviceInfo {
 pub const UPDATE_PATH: &str = "/v1/app/update";
 /// `GET /v1/app/bundles/{version}`: a published bundle's bytes.
 pub const BUNDLE_PATH_PREFIX: &str = "/v1/app/bundles/";
+/// The bundle route, [`BUNDLE_PATH_PREFIX`] and `{version}/{platform}` (the platform is
+/// `target-arch-bundle_type`).
+pub const BUNDLE_PATH: &str = "/v1/app/bundles/{version}/{platform}";
 
 /// `GET /v1/app/update`: a newer release of the app, in the form the Tauri updater reads.
 /// The server answers 204 when there is none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateOffer {
     /// The release's version (semantic versioning), which its signature is bound to.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::version))]
     pub version: String,
     /// What changed, in the region's words.
     pub notes: String,
@@ -148,18 +162,22 @@ pub struct UpdateOffer {
 
 /// `PUT /v1/alarms/{id}`: raise an alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlarmRequest {
     /// When the button was pressed, by the device's clock.
     pub triggered_at: DateTime<Utc>,
     /// The meeting or appearance the person is at, if known.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub meeting: String,
     /// Where the person is, as they gave it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub place: String,
     /// Optional free text.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::free_text))]
     pub message: String,
     /// A drill ("Testlarm"): goes the whole way, marked TEST, never escalates.
     #[serde(default)]
@@ -171,6 +189,7 @@ pub struct AlarmRequest {
 
 /// Where an alarm stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmStatus {
     /// Received, nobody has acknowledged it yet.
@@ -183,6 +202,7 @@ pub enum AlarmStatus {
 
 /// The receipt the app shows: what the server holds for an alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlarmReceipt {
     /// The alarm's id (the client's UUIDv7).
     pub id: Uuid,
@@ -222,6 +242,7 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// Who wrote a message during an alarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageFrom {
     /// A security officer, on the dashboard.
@@ -257,6 +278,7 @@ impl MessageFrom {
 
 /// One message of the silent conversation during an alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlarmMessage {
     /// The writer's client id (UUIDv7): a retry is never stored twice.
     pub id: Uuid,
@@ -272,18 +294,22 @@ pub struct AlarmMessage {
 
 /// `PUT /v1/alarms/{id}/messages/{message}`: the person writes during the alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
     /// The text (a quick answer or the person's own words).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::message))]
     pub text: String,
 }
 
 /// `PUT /v1/me/instructions`: what the person wants responders to know, shown to officers
 /// with every alarm of theirs (empty: nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Instructions {
     /// The text, at most [`MAX_MESSAGE_CHARS`].
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::instructions))]
     pub text: String,
 }
 
@@ -303,12 +329,14 @@ pub fn message_text(text: &str) -> Result<String, WireError> {
 
 /// `POST /v1/alarms/{id}/cancel`: a false alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     /// When the person cancelled, by the device's clock.
     pub cancelled_at: DateTime<Utc>,
     /// Why (may be empty).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::free_text))]
     pub reason: String,
     /// Entered with the duress PIN: the person was forced to cancel. The server keeps the
     /// alarm open, marks it as the highest priority and answers like a cancel would look.
@@ -323,6 +351,7 @@ pub const MAX_CHECKIN_HOURS: i64 = 24;
 /// each time; the server keeps the highest revision, so a retry or a late duplicate of an
 /// older extension never moves the deadline back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CheckinRequest {
     /// When the person checked in (device clock).
@@ -331,17 +360,21 @@ pub struct CheckinRequest {
     pub deadline: DateTime<Utc>,
     /// The meeting or appearance.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub meeting: String,
     /// Where it is.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub place: String,
     /// Starts at 1, grows with every extension.
     #[serde(deserialize_with = "whole_number")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::revision))]
     pub revision: u32,
 }
 
 /// How a check-out went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckoutOutcome {
     /// "Allt lugnt".
@@ -352,6 +385,7 @@ pub enum CheckoutOutcome {
 
 /// `POST /v1/checkins/{id}/checkout`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     /// When the person checked out (device clock).
@@ -362,6 +396,7 @@ pub struct CheckoutRequest {
 
 /// Where a check-in stands on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckinStatus {
     /// Running; the deadline has not passed.
@@ -374,6 +409,7 @@ pub enum CheckinStatus {
 
 /// What the server holds for a check-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckinReceipt {
     /// The check-in's id (the client's UUIDv7).
     pub id: Uuid,
@@ -420,11 +456,13 @@ impl CheckinRequest {
 
 /// One entry of an alarm's append-only timeline (`GET /v1/alarms/{id}/timeline`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     /// When it happened: the device's clock for `triggered` and `stored`, else the server's.
     pub at: DateTime<Utc>,
     /// What happened: an [`EventKind`]'s name. A string on the wire, so that an app meets a
     /// kind a newer server adds with its name instead of a parse error.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::event_kind))]
     pub kind: String,
     /// Who did it (the person, an officer, or `server`).
     pub actor: String,
@@ -526,6 +564,7 @@ impl EventKind {
 
 /// The kinds of incident the app records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentKind {
     /// Hot på plats.
@@ -546,6 +585,7 @@ pub enum IncidentKind {
 
 /// An incident report as the region receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentReport {
     /// What kind of incident.
     pub kind: Option<IncidentKind>,
@@ -555,21 +595,27 @@ pub struct IncidentReport {
     pub ended_at: Option<DateTime<Utc>>,
     /// Where.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub place: String,
     /// Who was involved (a description).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_text))]
     pub involved: String,
     /// Vad hände innan.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_text))]
     pub before: String,
     /// Vad hände under.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_text))]
     pub during: String,
     /// Vad gjorde vi.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_text))]
     pub actions: String,
     /// Witnesses.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_text))]
     pub witnesses: String,
     /// Whether it has been reported to the police.
     #[serde(default)]
@@ -578,15 +624,18 @@ pub struct IncidentReport {
     pub police_reported_at: Option<DateTime<Utc>>,
     /// The police report's number.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub police_report_number: String,
     /// Whether it has been reported to the region otherwise.
     #[serde(default)]
     pub reported_to_region: bool,
     /// Ids of the EFTER checklist items ticked for this incident.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::checklist))]
     pub checklist: Vec<String>,
     /// Attachments (uploaded separately).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::attachments))]
     pub attachments: Vec<Uuid>,
     /// The alarm this incident followed, if any.
     pub alarm_id: Option<Uuid>,
@@ -599,6 +648,7 @@ pub struct IncidentReport {
 /// The fields a region's follow-up and statistics need, in PTU's categories
 /// (see [`crate::ptu`]); each may stay unanswered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct FollowupFields {
     /// PTU's kind of event.
@@ -618,6 +668,7 @@ pub struct FollowupFields {
     pub perpetrator: Option<Perpetrator>,
     /// What it led to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::consequences))]
     pub consequences: Vec<Consequence>,
     /// Why it was not reported to the police (only when it was not).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -639,10 +690,12 @@ impl FollowupFields {
 
 /// `PUT /v1/reports/{id}`: one revision of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     /// Revision number, 1 for the first; each edit after sending makes a new one.
     #[serde(deserialize_with = "whole_number")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::revision))]
     pub revision: u32,
     /// The content.
     pub report: IncidentReport,
@@ -650,6 +703,7 @@ pub struct ReportRequest {
 
 /// What the server holds for a report after a `PUT`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportReceipt {
     /// The report's id.
     pub id: Uuid,
@@ -666,6 +720,7 @@ pub struct ReportReceipt {
 
 /// Where the region's follow-up of a report stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FollowupState {
     /// Ny: nobody has taken it yet.
@@ -701,6 +756,7 @@ impl FollowupState {
 
 /// What the person sees of the region's follow-up of their report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Followup {
     /// Where it stands.
     pub state: FollowupState,
@@ -716,21 +772,27 @@ pub struct Followup {
 
 /// `PUT /v1/reports/{report}/attachments/{id}`: announce an attachment before its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentMeta {
     /// The file's name as the person picked it.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::filename))]
     pub filename: String,
     /// MIME type, e.g. `image/jpeg`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub content_type: String,
     /// Size in bytes.
     #[serde(deserialize_with = "whole_number")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::attachment_size))]
     pub size: u64,
     /// SHA-256 of the whole file, lower-case hex.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::sha256))]
     pub sha256: String,
 }
 
 /// Where an upload stands: the next chunk must start at `offset`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadStatus {
     /// The attachment's id.
     pub id: Uuid,
@@ -868,9 +930,11 @@ impl ProblemType {
 
 /// An error answer, `application/problem+json` (RFC 9457).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A stable identifier of the kind of problem, e.g. `urn:varn:problem:bad-token`.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::problem_type))]
     pub kind: String,
     /// A short summary.
     pub title: String,
@@ -909,6 +973,10 @@ pub enum WireError {
         message: String,
     },
 }
+
+/// What [`check_text`] accepts, as a JSON Schema pattern: no control characters (C0, DEL and
+/// C1) but tab and the line breaks.
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
 
 /// Checks a text field's length and characters.
 pub fn check_text(field: &'static str, s: &str, max: usize) -> Result<(), WireError> {
@@ -960,7 +1028,7 @@ impl ReportRequest {
             &r.police_report_number,
             MAX_SHORT_CHARS,
         )?;
-        if r.checklist.len() > 100 || r.attachments.len() > 1000 {
+        if r.checklist.len() > MAX_CHECKLIST_ITEMS || r.attachments.len() > MAX_ATTACHMENTS {
             return Err(WireError::Invalid {
                 field: "report",
                 message: "too many checklist items or attachments".into(),
@@ -1022,6 +1090,27 @@ pub fn normalize_code(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_pattern_is_what_check_text_accepts() {
+        let pattern = regex::Regex::new(TEXT_PATTERN).unwrap();
+        let chars = (0..0x400u32).chain([0x2028, 0x202E, 0xFEFF, 0x1F600]);
+        for c in chars.filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            assert_eq!(
+                pattern.is_match(&s),
+                check_text("t", &s, 10).is_ok(),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn the_bundle_route_is_under_its_prefix() {
+        let rest = BUNDLE_PATH.strip_prefix(BUNDLE_PATH_PREFIX).unwrap();
+        assert_eq!(rest, "{version}/{platform}");
+    }
 
     #[test]
     fn a_problem_type_round_trips_with_and_without_its_prefix() {

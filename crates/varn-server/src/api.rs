@@ -12,14 +12,20 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use uuid::Uuid;
+use varn_core::paths;
 use varn_core::wire::{
     check_text, message_text, normalize_code, AlarmMessage, AlarmRequest, AttachmentMeta,
     CancelRequest, CheckinRequest, CheckoutRequest, DeviceInfo, EnrollRequest, EnrollResponse,
     EventKind, Instructions, MessageFrom, MessageRequest, ReportRequest, TimelineEntry,
     MAX_MESSAGE_CHARS,
 };
+#[allow(unused_imports)] // The receipts are named in the operations' descriptions.
+use varn_core::wire::{AlarmReceipt, CheckinReceipt, ReportReceipt, UploadStatus};
 
 use crate::auth::{self, DeviceAuth};
+use crate::contract::{
+    JsonObject, Octets, ProblemAnswer, UploadOffset, VersionNumber, WaitSeconds,
+};
 use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::ratelimit::{OverQuota, Quota};
 use crate::store::{Revoker, StoreError};
@@ -34,6 +40,23 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 /// `POST /v1/enroll`: a one-time code for a device token. A failure slot of the address is
 /// taken before the code is looked up, so parallel guesses cannot exceed the limit.
+#[utoipa::path(
+    post,
+    path = paths::ENROLL,
+    summary = "Exchange a one-time enrollment code for a device token",
+    description = "Wrong codes are rate-limited per client address (429 with Retry-After).",
+    request_body = EnrollRequest,
+    responses(
+        (status = 201, description = "Enrolled; the token is shown only here", body = EnrollResponse),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn enroll(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -99,6 +122,18 @@ pub async fn enroll(
 
 /// `DELETE /v1/me`: the person unlinked the app. The device is revoked at once (its token
 /// stops working) and the dashboard shows it as unlinked by the person.
+#[utoipa::path(
+    delete,
+    path = paths::ME,
+    summary = "Unlink: the device revokes its own token (the dashboard shows it as unlinked by the person)",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked; the token is no longer accepted"),
+        (status = 401, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn unlink(State(state): State<AppState>, DeviceAuth(d): DeviceAuth) -> Result<Response> {
     state
         .store()
@@ -111,6 +146,31 @@ pub async fn unlink(State(state): State<AppState>, DeviceAuth(d): DeviceAuth) ->
 /// `PUT /v1/alarms/{id}/messages/{message}`: the person writes to the region during the
 /// alarm (silently: a quick answer or their own words). The same message id again answers as
 /// before; the receipt carries the whole conversation.
+#[utoipa::path(
+    put,
+    path = paths::ALARM_MESSAGE,
+    summary = "The person writes to the region during the alarm (idempotent per message id)",
+    description = "A quick answer or the person's own words, silently. The same message id again answers as before; a different message under that id, or a message on a cancelled alarm, is 409. At most 200 messages an alarm.",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The alarm's id"),
+        ("message" = Uuid, Path, description = "The message's client id (UUIDv7)"),
+    ),
+    request_body = MessageRequest,
+    responses(
+        (status = 200, description = "Already stored: the receipt", body = AlarmReceipt),
+        (status = 201, description = "Stored: the receipt with the conversation", body = AlarmReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 409, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn put_message(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -143,6 +203,23 @@ pub async fn put_message(
 
 /// `PUT /v1/me/instructions`: what the person wants responders to know (e.g. "ring inte
 /// tillbaka", a code word, medical needs), shown to officers with each of their alarms.
+#[utoipa::path(
+    put,
+    path = paths::INSTRUCTIONS,
+    summary = "What responders should know about this person (shown to officers with every alarm)",
+    security(("bearer" = [])),
+    request_body = Instructions,
+    responses(
+        (status = 200, description = "Stored (trimmed)", body = Instructions),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn put_instructions(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -204,6 +281,18 @@ async fn counted<T>(
 }
 
 /// `GET /v1/me`.
+#[utoipa::path(
+    get,
+    path = paths::ME,
+    summary = "Who the token belongs to",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The device", body = DeviceInfo),
+        (status = 401, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn me(DeviceAuth(d): DeviceAuth) -> Json<DeviceInfo> {
     Json(DeviceInfo {
         device_id: d.id,
@@ -215,6 +304,23 @@ pub async fn me(DeviceAuth(d): DeviceAuth) -> Json<DeviceInfo> {
 
 /// `GET /v1/profile`: the device's region profile as the region signed it (a
 /// [`varn_core::signing::SignedProfile`]), `304` when the ETag matches.
+#[utoipa::path(
+    get,
+    path = paths::PROFILE,
+    summary = "The region profile of the device's region",
+    security(("bearer" = [])),
+    params(
+        ("If-None-Match" = Option<String>, Header, nullable = false),
+    ),
+    responses(
+        (status = 200, description = "The profile (see varn_core::profile)", body = inline(JsonObject), headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the given ETag"),
+        (status = 401, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn profile(
     State(state): State<AppState>,
     DeviceAuth(d): DeviceAuth,
@@ -241,6 +347,28 @@ pub async fn profile(
 }
 
 /// `PUT /v1/alarms/{id}`: raise an alarm. The same id again returns the same receipt.
+#[utoipa::path(
+    put,
+    path = paths::ALARM,
+    summary = "Raise an alarm (idempotent)",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The client's UUIDv7 for this alarm"),
+    ),
+    request_body = AlarmRequest,
+    responses(
+        (status = 200, description = "Stored before; the same receipt", body = AlarmReceipt),
+        (status = 201, description = "Stored now; the receipt", body = AlarmReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn put_alarm(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -278,11 +406,30 @@ pub async fn put_alarm(
 pub struct WaitQuery {
     /// Answer only when the alarm's version is higher than this (long-poll).
     after_version: Option<u64>,
-    /// Seconds to wait for that, at most 30.
+    /// Seconds to wait for that, at most [`MAX_WAIT_SECS`].
     wait: Option<u64>,
 }
 
 /// `GET /v1/alarms/{id}`: the receipt; with `after_version`, waits for a change.
+#[utoipa::path(
+    get,
+    path = paths::ALARM,
+    summary = "The alarm's receipt; with after_version, wait for a change (long-poll)",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The alarm's id"),
+        ("after_version" = inline(Option<VersionNumber>), Query, description = "Answer when the alarm's version is higher than this"),
+        ("wait" = inline(Option<WaitSeconds>), Query, description = "Seconds to wait for a change (at most 30)"),
+    ),
+    responses(
+        (status = 200, description = "The receipt", body = AlarmReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn get_alarm(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -342,6 +489,28 @@ pub async fn get_alarm(
 }
 
 /// `POST /v1/alarms/{id}/cancel`: a false alarm (idempotent).
+#[utoipa::path(
+    post,
+    path = paths::ALARM_CANCEL,
+    summary = "Cancel an alarm as a false alarm (idempotent)",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The alarm's id"),
+    ),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "The receipt after cancelling", body = AlarmReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn cancel_alarm(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -363,6 +532,28 @@ pub async fn cancel_alarm(
 }
 
 /// `PUT /v1/checkins/{id}`: a check-in or an extension of it (idempotent per revision).
+#[utoipa::path(
+    put,
+    path = paths::CHECKIN,
+    summary = "Check in, or extend (idempotent per revision)",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The check-in's id"),
+    ),
+    request_body = CheckinRequest,
+    responses(
+        (status = 200, description = "What the server holds", body = CheckinReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn put_checkin(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -390,6 +581,23 @@ pub async fn put_checkin(
 }
 
 /// `GET /v1/checkins/{id}`: what the server holds.
+#[utoipa::path(
+    get,
+    path = paths::CHECKIN,
+    summary = "What the server holds for a check-in",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The check-in's id"),
+    ),
+    responses(
+        (status = 200, description = "What the server holds", body = CheckinReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn get_checkin(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -406,6 +614,28 @@ pub async fn get_checkin(
 
 /// `POST /v1/checkins/{id}/checkout` (idempotent). After a missed deadline the alarm stays
 /// until an officer acknowledges it.
+#[utoipa::path(
+    post,
+    path = paths::CHECKOUT,
+    summary = "Check out (idempotent); after a missed deadline it is recorded and the alarm stays until acknowledged",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The check-in's id"),
+    ),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 200, description = "What the server holds", body = CheckinReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn checkout(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -425,6 +655,23 @@ pub async fn checkout(
 /// `GET /v1/alarms/{id}/timeline`: the alarm's timeline as the device may show it. For an
 /// alarm cancelled under duress it ends with a plain cancel, so the device never shows
 /// that the alarm is still running.
+#[utoipa::path(
+    get,
+    path = paths::ALARM_TIMELINE,
+    summary = "The alarm's timeline as the device may show it (a duress alarm ends with its cancel)",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The alarm's id"),
+    ),
+    responses(
+        (status = 200, description = "The timeline, oldest first", body = Vec<TimelineEntry>),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn get_timeline(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -498,6 +745,30 @@ fn spawn_drill_responder(state: AppState, region_id: String, id: Uuid) {
 }
 
 /// `PUT /v1/reports/{id}`: one revision of a report (idempotent per revision).
+#[utoipa::path(
+    put,
+    path = paths::REPORT,
+    summary = "Send one revision of an incident report (idempotent per revision)",
+    description = "An older revision never replaces a newer one; every revision received is kept. The same revision with different content is a 409.",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The client's UUIDv7 for this report"),
+    ),
+    request_body = ReportRequest,
+    responses(
+        (status = 200, description = "This revision was stored before", body = ReportReceipt),
+        (status = 201, description = "This revision was stored now", body = ReportReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 409, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn put_report(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -523,6 +794,23 @@ pub async fn put_report(
 }
 
 /// `GET /v1/reports/{id}`: the device's receipt for its own report.
+#[utoipa::path(
+    get,
+    path = paths::REPORT,
+    summary = "The device's receipt for its report",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The report's id"),
+    ),
+    responses(
+        (status = 200, description = "Receipt of the newest revision", body = ReportReceipt),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn get_report(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -537,6 +825,30 @@ pub async fn get_report(
 }
 
 /// `PUT /v1/reports/{report}/attachments/{id}`: announce an attachment (idempotent).
+#[utoipa::path(
+    put,
+    path = paths::REPORT_ATTACHMENT,
+    summary = "Announce an attachment of a report (idempotent)",
+    security(("bearer" = [])),
+    params(
+        ("report" = Uuid, Path, description = "The report's id (sent first)"),
+        ("id" = Uuid, Path, description = "The client's UUIDv7 for this attachment"),
+    ),
+    request_body = AttachmentMeta,
+    responses(
+        (status = 200, description = "Where the upload stands", body = UploadStatus),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 409, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 415, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn put_attachment(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -571,6 +883,24 @@ pub async fn put_attachment(
 }
 
 /// `GET /v1/attachments/{id}`: where the upload stands.
+#[utoipa::path(
+    get,
+    path = paths::UPLOAD,
+    summary = "Where an upload stands (resume from offset)",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The attachment's id"),
+    ),
+    responses(
+        (status = 200, description = "Upload status", body = UploadStatus),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn get_upload(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -582,6 +912,30 @@ pub async fn get_upload(
 pub use varn_core::paths::UPLOAD_OFFSET;
 
 /// `PATCH /v1/attachments/{id}`: a chunk starting at `Upload-Offset`.
+#[utoipa::path(
+    patch,
+    path = paths::UPLOAD,
+    summary = "Upload a chunk starting at Upload-Offset",
+    description = "Chunks of at most 4 MiB. A chunk that does not start at the server's offset is a 409 whose problem carries the offset to resume from. When the last byte arrives the SHA-256 is checked; on mismatch the upload is reset to 0 (422).",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The attachment's id"),
+        ("Upload-Offset" = inline(UploadOffset), Header),
+    ),
+    request_body(content = inline(Octets), content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "Upload status after the chunk", body = UploadStatus),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 403, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 409, response = ProblemAnswer),
+        (status = 413, response = ProblemAnswer),
+        (status = 422, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn patch_upload(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,

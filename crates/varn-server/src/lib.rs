@@ -12,6 +12,7 @@ pub mod centre;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod contract;
 pub mod dashboard;
 pub mod escalation;
 pub mod limits;
@@ -33,15 +34,17 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, watch};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use varn_core::paths;
 
 use crate::admission::InFlight;
 use crate::auth::{HashPool, ServerSecret};
 use crate::clock::Clock;
+use crate::contract::{JsonObject, ProblemAnswer};
 use crate::limits::Limits;
 use crate::problem::ApiError;
 use crate::ratelimit::{FailureLimiter, Quotas};
@@ -253,36 +256,51 @@ impl AppState {
     }
 }
 
-/// The OpenAPI document describing the device API.
-pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
-
 /// The report route: the one device route whose body may exceed [`MAX_JSON_BYTES`].
 pub const REPORT_ROUTE: &str = paths::REPORT;
+
+/// The device API: each route registered and documented (its handler's `#[utoipa::path]`)
+/// in one statement.
+fn device_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(api::me, api::unlink))
+        .routes(routes!(api::put_instructions))
+        .routes(routes!(api::profile))
+        .routes(routes!(api::put_alarm, api::get_alarm))
+        .routes(routes!(api::cancel_alarm))
+        .routes(routes!(api::get_timeline))
+        .routes(routes!(api::put_message))
+        .routes(routes!(api::put_checkin, api::get_checkin))
+        .routes(routes!(api::checkout))
+        .routes(routes!(releases::update))
+        .routes(routes!(releases::bundle))
+        .routes(routes!(api::put_report, api::get_report))
+        .routes(routes!(api::put_attachment))
+        .routes(routes!(api::get_upload, api::patch_upload))
+}
+
+/// The routes anyone may call: health, this document, enrollment, the dashboard's page
+/// and login.
+fn anonymous_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(health))
+        .routes(routes!(openapi))
+        .routes(routes!(api::enroll))
+        .merge(dashboard::anonymous_routes().into())
+}
+
+/// Every route with its description: the router's and the document's one source.
+pub(crate) fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(contract::base())
+        .merge(device_routes())
+        .merge(anonymous_routes())
+        .merge(dashboard::officer_routes())
+}
 
 /// The whole HTTP service. Every route belongs to one of three gates (see [`admission`]):
 /// device routes, officer routes and anonymous ones, each with its own capacity.
 pub fn router(state: AppState) -> Router {
-    let device = Router::new()
-        .route(paths::ME, get(api::me).delete(api::unlink))
-        .route(paths::INSTRUCTIONS, put(api::put_instructions))
-        .route(paths::PROFILE, get(api::profile))
-        .route(paths::ALARM, put(api::put_alarm).get(api::get_alarm))
-        .route(paths::ALARM_CANCEL, post(api::cancel_alarm))
-        .route(paths::ALARM_TIMELINE, get(api::get_timeline))
-        .route(paths::ALARM_MESSAGE, put(api::put_message))
-        .route(paths::CHECKIN, put(api::put_checkin).get(api::get_checkin))
-        .route(paths::CHECKOUT, post(api::checkout))
-        .route(varn_core::wire::UPDATE_PATH, get(releases::update))
-        .route(
-            &format!(
-                "{}{{version}}/{{platform}}",
-                varn_core::wire::BUNDLE_PATH_PREFIX
-            ),
-            get(releases::bundle),
-        )
-        .route(REPORT_ROUTE, put(api::put_report).get(api::get_report))
-        .route(paths::REPORT_ATTACHMENT, put(api::put_attachment))
-        .route(paths::UPLOAD, get(api::get_upload).patch(api::patch_upload))
+    let device = Router::from(device_routes())
         // The gate reads every device body whole, within the one limit `device_body` gives
         // it; axum's own limit is lifted here so that no second place decides it.
         .route_layer(DefaultBodyLimit::disable())
@@ -290,19 +308,13 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             admission::device_gate,
         ));
-    let anonymous = Router::new()
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi))
-        .route(paths::ENROLL, post(api::enroll))
-        .merge(dashboard::anonymous_routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            admission::anonymous_gate,
-        ));
-    let officer = dashboard::officer_routes().route_layer(middleware::from_fn_with_state(
+    let anonymous = Router::from(anonymous_routes()).route_layer(middleware::from_fn_with_state(
         state.clone(),
-        admission::officer_gate,
+        admission::anonymous_gate,
     ));
+    let officer = Router::from(dashboard::officer_routes()).route_layer(
+        middleware::from_fn_with_state(state.clone(), admission::officer_gate),
+    );
     Router::new()
         .merge(device)
         .merge(anonymous)
@@ -317,16 +329,50 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The server and its database answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    status: HealthStatus,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum HealthStatus {
+    Ok,
+}
+
+#[utoipa::path(
+    get,
+    path = "/health",
+    summary = "Liveness and database check",
+    responses(
+        (status = 200, description = "The server and its database answer", body = Health),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 async fn health(State(state): State<AppState>) -> Response {
     // A read proves the database answers.
     match state.store().ping().await {
-        Ok(_) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Ok(_) => axum::Json(Health {
+            status: HealthStatus::Ok,
+        })
+        .into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    summary = "This document",
+    responses((status = 200, description = "OpenAPI document", body = inline(JsonObject)))
+)]
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        contract::document(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -123,6 +123,9 @@ enum Command {
     /// Delete now what `[retention]` in the config says is past its time (the running
     /// server does this once a day by itself).
     Purge,
+    /// Print the API's OpenAPI document (what `/openapi.json` serves), generated from the
+    /// code; `scripts/openapi` writes it to `crates/varn-server/openapi.json`.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -321,6 +324,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
+    if let Some(Command::Openapi) = &cli.command {
+        print!("{}", varn_server::contract::document());
+        return Ok(());
+    }
     if let Some(Command::Secret {
         command: SecretCommand::New,
     }) = &cli.command
@@ -350,7 +357,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let clock = SystemClock;
     match cli.command {
         None | Some(Command::Serve(_)) => serve(&config, open().await?, secret()?).await,
-        Some(Command::Secret { .. }) => Ok(()),
+        Some(Command::Secret { .. } | Command::Openapi) => Ok(()),
         Some(Command::Backup { to }) => {
             let Database::Sqlite(db) = &config.database else {
                 return Err(backup::POSTGRES_GUIDANCE.into());

@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 use varn_core::update::{is_version, newest_offer, platform, signed_version};
 use varn_core::wire::{UpdateOffer, BUNDLE_PATH_PREFIX};
 
+use crate::contract::{Arch, BundleType, Octets, ProblemAnswer, ReleaseVersion, Target};
+
 use crate::auth::DeviceAuth;
 use crate::problem::{ApiError, ApiPath, ApiQuery};
 use crate::ratelimit::Quota;
@@ -203,6 +205,27 @@ pub struct UpdateQuery {
 
 /// `GET /v1/app/update`: the newest release for the device's platform that is newer than the
 /// version it runs, or 204.
+#[utoipa::path(
+    get,
+    path = varn_core::wire::UPDATE_PATH,
+    summary = "The newest app release for the device's platform that is newer than the version it runs",
+    description = "Read by the app's updater (Tauri's format). The bundle's signature is bound to the version; the app verifies it with the update key built into it and downloads the bundle from this same server.",
+    security(("bearer" = [])),
+    params(
+        ("current_version" = inline(ReleaseVersion), Query, description = "The version the app runs (three numbers)"),
+        ("target" = inline(Target), Query),
+        ("arch" = inline(Arch), Query),
+        ("bundle_type" = inline(BundleType), Query, description = "How the app was installed (`unknown` for a build that was not)"),
+    ),
+    responses(
+        (status = 200, description = "A newer release", body = UpdateOffer),
+        (status = 204, description = "No newer release for this platform"),
+        (status = 400, response = ProblemAnswer),
+        (status = 401, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     DeviceAuth(_device): DeviceAuth,
@@ -251,6 +274,23 @@ pub async fn update(
 }
 
 /// `GET /v1/app/bundles/{version}/{platform}`: a published bundle's bytes.
+#[utoipa::path(
+    get,
+    path = varn_core::wire::BUNDLE_PATH,
+    summary = "A published bundle's bytes",
+    security(("bearer" = [])),
+    params(
+        ("version" = String, Path),
+        ("platform" = String, Path, description = "target-arch-bundle_type, e.g. linux-x86_64-deb"),
+    ),
+    responses(
+        (status = 200, description = "The bundle, byte for byte as published", content_type = "application/octet-stream", body = inline(Octets)),
+        (status = 401, response = ProblemAnswer),
+        (status = 404, response = ProblemAnswer),
+        (status = 429, response = ProblemAnswer),
+        (status = 503, response = ProblemAnswer),
+    )
+)]
 pub async fn bundle(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,

@@ -936,6 +936,58 @@ async fn logout_ends_the_session() {
     );
 }
 
+/// The committed description is the one the code generates (and `/openapi.json` serves):
+/// a change to a route, a handler's `#[utoipa::path]` or a wire type shows in review.
+#[test]
+fn the_committed_document_is_the_generated_one() {
+    let committed = include_str!("../openapi.json");
+    let generated = varn_server::contract::document();
+    if committed != generated {
+        let (n, (was, is)) = committed
+            .lines()
+            .zip(generated.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .unwrap_or((
+                committed.lines().count().min(generated.lines().count()),
+                ("(end)", "(end)"),
+            ));
+        panic!(
+            "crates/varn-server/openapi.json is not what the code generates (first difference \
+             on line {}: committed {was:?}, generated {is:?}); write it again with \
+             `scripts/openapi`",
+            n + 1
+        );
+    }
+}
+
+/// Every operation's security requirement names a scheme the document defines (the
+/// operations name them as literals).
+#[test]
+fn every_security_requirement_names_a_scheme() {
+    let doc: Value = serde_json::from_str(varn_server::contract::document()).unwrap();
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    let mut named = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for requirement in op["security"].as_array().into_iter().flatten() {
+                for name in requirement.as_object().unwrap().keys() {
+                    assert!(schemes.contains_key(name), "{method} {path}: {name}");
+                    named += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        named >= 17,
+        "the device routes and the statistics name their scheme"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
 /// The description's device routes are exactly the core's list, which the server routes by
 /// and the app builds its requests from (the updater's bundle path besides).
 #[test]

@@ -690,7 +690,7 @@ fn the_documented_follow_up_lists_are_the_cores() {
     use varn_core::ptu::*;
     let doc: Value =
         serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
-    let report = &doc["components"]["schemas"]["IncidentReport"]["properties"];
+    let schemas = &doc["components"]["schemas"];
     let names = |v: &Value| -> Vec<String> {
         v.as_array()
             .expect("an enum")
@@ -699,34 +699,47 @@ fn the_documented_follow_up_lists_are_the_cores() {
             .collect()
     };
     let core = |all: Vec<&str>| all.into_iter().map(String::from).collect::<Vec<_>>();
+    // The report's follow-up fields name these lists.
+    let fields = &schemas["FollowupFields"]["properties"];
+    for (field, list) in [
+        ("event", "EventType"),
+        ("channel", "Channel"),
+        ("perpetrator", "Perpetrator"),
+        ("not_reported_reason", "NotReportedReason"),
+    ] {
+        let refs: Vec<&str> = fields[field]["oneOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{field} is one of null and a list"))
+            .iter()
+            .filter_map(|v| v["$ref"].as_str())
+            .collect();
+        assert_eq!(refs, [format!("#/components/schemas/{list}")], "{field}");
+    }
     assert_eq!(
-        names(&report["event"]["enum"]),
+        names(&schemas["EventType"]["enum"]),
         core(EventType::ALL.iter().map(|x| x.as_str()).collect())
     );
     assert_eq!(
-        names(&report["channel"]["enum"]),
+        names(&schemas["Channel"]["enum"]),
         core(Channel::ALL.iter().map(|x| x.as_str()).collect())
     );
     assert_eq!(
-        names(&report["perpetrator"]["enum"]),
+        names(&schemas["Perpetrator"]["enum"]),
         core(Perpetrator::ALL.iter().map(|x| x.as_str()).collect())
     );
     assert_eq!(
-        names(&report["consequences"]["items"]["enum"]),
+        names(&fields["consequences"]["items"]["enum"]),
         core(Consequence::ALL.iter().map(|x| x.as_str()).collect())
     );
     assert_eq!(
-        names(&report["not_reported_reason"]["enum"]),
+        names(&schemas["NotReportedReason"]["enum"]),
         core(NotReportedReason::ALL.iter().map(|x| x.as_str()).collect())
     );
     let states: Vec<&str> = varn_core::wire::FollowupState::ALL
         .iter()
         .map(|s| s.as_str())
         .collect();
-    assert_eq!(
-        names(&doc["components"]["schemas"]["Followup"]["properties"]["state"]["enum"]),
-        core(states)
-    );
+    assert_eq!(names(&schemas["FollowupState"]["enum"]), core(states));
     let stats = &doc["paths"]["/dashboard/api/statistics"]["get"];
     assert_eq!(
         stats["security"][0]["officerSession"],

@@ -12,10 +12,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use varn_core::stats::{self, Filter, ReportFacts};
-use varn_core::wire::{check_text, EventType, Followup, IncidentReport, MAX_SHORT_CHARS};
+use varn_core::wire::{check_text, EventType, Followup, IncidentReport, Problem, MAX_SHORT_CHARS};
 
 use super::{same_origin, Result, LIST_LIMIT, MAX_NOTE_CHARS};
 use crate::auth::OfficerAuth;
+use crate::contract::{Day, Lang};
 use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::store::{AuditAction, AuditEntry, AuditQuery, FollowupChange, Officer, Report};
 use crate::AppState;
@@ -192,6 +193,25 @@ async fn recorded_figures(
 }
 
 /// `GET …/statistics`: the region's figures as JSON.
+#[utoipa::path(
+    get,
+    path = "/dashboard/api/statistics",
+    operation_id = "getStatistics",
+    summary = "The region's statistics (security officers of the region, with a dashboard session)",
+    description = "Incidents by month and by PTU's categories, the police-report share and reasons, the election campaign against the rest, and alarms (drills never counted). The same figures as CSV at /dashboard/api/statistics.csv. Every request is recorded in the audit log.",
+    security(("officerSession" = [])),
+    params(
+        ("from" = inline(Option<Day>), Query, description = "First day [default: twelve months before `to`]."),
+        ("to" = inline(Option<Day>), Query, description = "Last day [default: today]."),
+        ("event" = inline(Option<EventType>), Query, description = "Only reports of this kind of event."),
+        ("lang" = inline(Option<Lang>), Query, description = "The CSV's language (`sv` unless `en`)."),
+    ),
+    responses(
+        (status = 200, description = "The figures.", body = stats::Figures),
+        (status = 401, description = "No dashboard session.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A date that is not YYYY-MM-DD, the end before the start, more than 120 months, or an unknown kind of event.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(super) async fn statistics(
     State(state): State<AppState>,
     OfficerAuth(o): OfficerAuth,

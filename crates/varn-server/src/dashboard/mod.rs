@@ -6,6 +6,8 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use varn_core::wire::ProblemType;
 
 use axum::extract::{ConnectInfo, State};
@@ -63,8 +65,8 @@ pub fn anonymous_routes() -> Router<AppState> {
 }
 
 /// The dashboard's routes for a logged-in officer (checked by the officer gate).
-pub fn officer_routes() -> Router<AppState> {
-    Router::new()
+pub fn officer_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
         .route("/dashboard/api/me", get(me))
         .route("/dashboard/api/alarms", get(alarms))
         .route("/dashboard/api/events", get(events))
@@ -85,7 +87,7 @@ pub fn officer_routes() -> Router<AppState> {
             "/dashboard/api/reports/{id}/followup",
             post(followup::follow_up),
         )
-        .route("/dashboard/api/statistics", get(followup::statistics))
+        .routes(routes!(followup::statistics))
         .route(
             "/dashboard/api/statistics.csv",
             get(followup::statistics_csv),

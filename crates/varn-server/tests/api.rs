@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
+use varn_core::paths;
 use varn_core::wire::{AlarmReceipt, AlarmStatus, EnrollResponse, ReportReceipt, UploadStatus};
 use varn_server::clock::ManualClock;
 use varn_server::testkit::device::Device;
@@ -179,7 +180,8 @@ async fn device_auth_refuses_missing_bad_revoked_and_foreign_access() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let b = enroll(&s, "Bo").await;
-    let url = |id: Uuid| format!("{}/v1/alarms/{id}", s.url());
+    let path = |id: Uuid| paths::alarm(id);
+    let url = |id: Uuid| format!("{}{}", s.url(), path(id));
     let id = Uuid::now_v7();
 
     let res = client()
@@ -200,36 +202,18 @@ async fn device_auth_refuses_missing_bad_revoked_and_foreign_access() {
     problem(res, StatusCode::UNAUTHORIZED).await;
 
     // A's alarm: B can neither overwrite nor read it.
-    let res = client()
-        .put(url(id))
-        .bearer_auth(&a.token)
-        .json(&alarm_body())
-        .send()
-        .await
-        .unwrap();
+    let res = a.put(&path(id), &alarm_body()).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = client()
-        .put(url(id))
-        .bearer_auth(&b.token)
-        .json(&alarm_body())
-        .send()
-        .await
-        .unwrap();
+    let res = b.put(&path(id), &alarm_body()).await;
     problem(res, StatusCode::FORBIDDEN).await;
-    let res = client()
-        .get(url(id))
-        .bearer_auth(&b.token)
-        .send()
-        .await
-        .unwrap();
+    let res = b.get(&path(id)).await;
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = client()
-        .post(format!("{}/cancel", url(id)))
-        .bearer_auth(&b.token)
-        .json(&json!({ "cancelled_at": Utc::now(), "reason": "" }))
-        .send()
-        .await
-        .unwrap();
+    let res = b
+        .post(
+            &paths::alarm_cancel(id),
+            &json!({ "cancelled_at": Utc::now(), "reason": "" }),
+        )
+        .await;
     problem(res, StatusCode::FORBIDDEN).await;
 
     // Revoking works at once.
@@ -238,12 +222,7 @@ async fn device_auth_refuses_missing_bad_revoked_and_foreign_access() {
         .revoke_device(a.device_id, Utc::now(), varn_server::store::Revoker::Region)
         .await
         .unwrap());
-    let res = client()
-        .get(url(id))
-        .bearer_auth(&a.token)
-        .send()
-        .await
-        .unwrap();
+    let res = a.get(&path(id)).await;
     let p = problem(res, StatusCode::UNAUTHORIZED).await;
     assert!(p["detail"].as_str().unwrap().contains("revoked"));
     assert_eq!(p["type"], "urn:varn:problem:revoked");
@@ -256,11 +235,11 @@ async fn the_same_alarm_twice_is_one_alarm_with_the_same_receipt() {
     let officer = officer_client(&s, "hanna", "sormland").await;
     let id = Uuid::now_v7();
     let body = alarm_body();
-    let first = a.put(&format!("/v1/alarms/{id}"), &body).await;
+    let first = a.put(&paths::alarm(id), &body).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: AlarmReceipt = first.json().await.unwrap();
     assert_eq!(first.status, AlarmStatus::Open);
-    let again = a.put(&format!("/v1/alarms/{id}"), &body).await;
+    let again = a.put(&paths::alarm(id), &body).await;
     assert_eq!(again.status(), StatusCode::OK);
     let again: AlarmReceipt = again.json().await.unwrap();
     assert_eq!(first, again, "the retry sees the first receipt");
@@ -289,7 +268,7 @@ async fn acknowledgement_reaches_the_waiting_device_and_the_dashboard_live() {
     let id = Uuid::now_v7();
     let sent = Instant::now();
     let r: AlarmReceipt = a
-        .put(&format!("/v1/alarms/{id}"), &alarm_body())
+        .put(&paths::alarm(id), &alarm_body())
         .await
         .json()
         .await
@@ -305,19 +284,12 @@ async fn acknowledgement_reaches_the_waiting_device_and_the_dashboard_live() {
 
     // The device waits for a change; the officer acknowledges.
     let waiter = {
-        let url = format!(
-            "{}/v1/alarms/{id}?after_version={}&wait=20",
-            s.url(),
-            r.version
-        );
-        let token = a.token.clone();
+        let path = paths::alarm_wait(id, r.version, 20);
+        let device = a.clone();
         tokio::spawn(async move {
-            client()
-                .get(url)
-                .bearer_auth(token)
-                .send()
+            device
+                .get(&path)
                 .await
-                .unwrap()
                 .json::<AlarmReceipt>()
                 .await
                 .unwrap()
@@ -370,7 +342,7 @@ async fn cancel_is_idempotent_and_shows_on_the_dashboard() {
     let a = enroll(&s, "Anna").await;
     let officer = officer_client(&s, "hanna", "sormland").await;
     let id = Uuid::now_v7();
-    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
+    a.put(&paths::alarm(id), &alarm_body()).await;
     for _ in 0..2 {
         let r: AlarmReceipt = a
             .post(
@@ -400,17 +372,8 @@ async fn report_revisions_never_go_backwards_and_none_is_lost() {
     let officer = officer_client(&s, "hanna", "sormland").await;
     let id = Uuid::now_v7();
     let put = |body: Value| {
-        let url = format!("{}/v1/reports/{id}", s.url());
-        let token = a.token.clone();
-        async move {
-            client()
-                .put(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
+        let device = a.clone();
+        async move { device.put(&paths::report(id), &body).await }
     };
     let r = put(report(1, "Ett hotfullt samtal")).await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -637,9 +600,8 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     let id = Uuid::now_v7();
 
     // Wrong JSON.
-    let res = c
-        .put(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
+    let res = a
+        .request(Method::PUT, &paths::alarm(id))
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -648,7 +610,7 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     problem(res, StatusCode::BAD_REQUEST).await;
     // Wrong types.
     let res = a
-        .put(&format!("/v1/alarms/{id}"), &json!({ "triggered_at": 12 }))
+        .put(&paths::alarm(id), &json!({ "triggered_at": 12 }))
         .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(
@@ -658,7 +620,7 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     // Unknown field.
     let res = a
         .put(
-            &format!("/v1/alarms/{id}"),
+            &paths::alarm(id),
             &json!({ "triggered_at": Utc::now(), "colour": "red" }),
         )
         .await;
@@ -666,16 +628,15 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     // Control characters.
     let res = a
         .put(
-            &format!("/v1/alarms/{id}"),
+            &paths::alarm(id),
             &json!({ "triggered_at": Utc::now(), "place": "a\u{0}b" }),
         )
         .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(p["detail"].as_str().unwrap().contains("place"));
     // Not JSON at all.
-    let res = c
-        .put(format!("{base}/v1/alarms/{id}"))
-        .bearer_auth(&a.token)
+    let res = a
+        .request(Method::PUT, &paths::alarm(id))
         .body("x")
         .send()
         .await
@@ -683,7 +644,7 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     // Too large.
     let big = json!({ "triggered_at": Utc::now(), "message": "x".repeat(2 * 1024 * 1024) });
-    let res = a.put(&format!("/v1/alarms/{id}"), &big).await;
+    let res = a.put(&paths::alarm(id), &big).await;
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
     // A report may be larger than any other body: a valid one of 1.5 MB (five full sections of
     // three-byte characters) is taken, and only one past the report limit is too large.
@@ -691,17 +652,10 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     let report_body = json!({ "revision": 1, "report": {
         "involved": full, "before": full, "during": full, "actions": full, "witnesses": full } });
     assert!(serde_json::to_vec(&report_body).unwrap().len() > varn_server::MAX_JSON_BYTES);
-    let res = c
-        .put(format!("{base}/v1/reports/{}", Uuid::now_v7()))
-        .bearer_auth(&a.token)
-        .json(&report_body)
-        .send()
-        .await
-        .unwrap();
+    let res = a.put(&paths::report(Uuid::now_v7()), &report_body).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
-    let res = c
-        .put(format!("{base}/v1/reports/{}", Uuid::now_v7()))
-        .bearer_auth(&a.token)
+    let res = a
+        .request(Method::PUT, &paths::report(Uuid::now_v7()))
         .json(&json!({ "revision": 1, "report": {
             "during": "x".repeat(varn_server::MAX_REPORT_BODY_BYTES) } }))
         .send()
@@ -719,12 +673,9 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
         "after_version=-1",
         "after_version=1&wait=31",
     ] {
-        let res = c
-            .get(format!("{base}/v1/alarms/{}?{query}", Uuid::now_v7()))
-            .bearer_auth(&a.token)
-            .send()
-            .await
-            .unwrap();
+        let res = a
+            .get(&format!("/v1/alarms/{}?{query}", Uuid::now_v7()))
+            .await;
         let p = problem(res, StatusCode::BAD_REQUEST).await;
         assert!(
             p["detail"].as_str().unwrap().contains("wait")
@@ -733,52 +684,31 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
         );
     }
     // Unknown id.
-    let res = c
-        .get(format!("{base}/v1/alarms/{}", Uuid::now_v7()))
-        .bearer_auth(&a.token)
-        .send()
-        .await
-        .unwrap();
+    let res = a.get(&paths::alarm(Uuid::now_v7())).await;
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = c
-        .get(format!("{base}/v1/attachments/{}", Uuid::now_v7()))
-        .bearer_auth(&a.token)
-        .send()
-        .await
-        .unwrap();
+    let res = a.get(&paths::upload(Uuid::now_v7())).await;
     problem(res, StatusCode::NOT_FOUND).await;
     // An attachment for a report that does not exist.
     let meta = json!({ "filename": "a", "content_type": "text/plain", "size": 1, "sha256": "0".repeat(64) });
-    let res = c
-        .put(format!(
-            "{base}/v1/reports/{}/attachments/{}",
-            Uuid::now_v7(),
-            Uuid::now_v7()
-        ))
-        .bearer_auth(&a.token)
-        .json(&meta)
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .put(
+            &paths::report_attachment(Uuid::now_v7(), Uuid::now_v7()),
+            &meta,
+        )
+        .await;
     problem(res, StatusCode::NOT_FOUND).await;
     // Bad checksum format.
     let bad = json!({ "filename": "a", "content_type": "text/plain", "size": 1, "sha256": "xyz" });
-    let res = c
-        .put(format!(
-            "{base}/v1/reports/{}/attachments/{}",
-            Uuid::now_v7(),
-            Uuid::now_v7()
-        ))
-        .bearer_auth(&a.token)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .put(
+            &paths::report_attachment(Uuid::now_v7(), Uuid::now_v7()),
+            &bad,
+        )
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     // A chunk without its offset.
-    let res = c
-        .patch(format!("{base}/v1/attachments/{}", Uuid::now_v7()))
-        .bearer_auth(&a.token)
+    let res = a
+        .request(Method::PATCH, &paths::upload(Uuid::now_v7()))
         .header("content-type", "application/octet-stream")
         .body(vec![1u8])
         .send()
@@ -797,10 +727,10 @@ async fn bad_input_of_every_kind_gets_a_clear_problem() {
     // Unknown endpoint and wrong method.
     let res = c.get(format!("{base}/v2/nothing")).send().await.unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = a.delete(&format!("/v1/alarms/{id}")).await;
+    let res = a.delete(&paths::alarm(id)).await;
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     // After all that, nothing was stored.
-    let res = a.get(&format!("/v1/alarms/{id}")).await;
+    let res = a.get(&paths::alarm(id)).await;
     problem(res, StatusCode::NOT_FOUND).await;
 }
 
@@ -821,17 +751,15 @@ async fn the_profile_is_served_with_an_etag() {
     let signed = varn_core::signing::SignedProfile::parse(&res.text().await.unwrap()).unwrap();
     assert_eq!(signed.profile().unwrap().region.id, "sormland");
     assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
-    let res = client()
-        .get(format!("{}/v1/profile", s.url()))
-        .bearer_auth(&a.token)
+    let res = a
+        .request(Method::GET, "/v1/profile")
         .header("if-none-match", &etag)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
-    let res = client()
-        .get(format!("{}/v1/profile", s.url()))
-        .bearer_auth(&a.token)
+    let res = a
+        .request(Method::GET, "/v1/profile")
         .header("if-none-match", "\"old\"")
         .send()
         .await
@@ -844,7 +772,7 @@ async fn dashboard_needs_a_login_and_shows_only_its_region() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let id = Uuid::now_v7();
-    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
+    a.put(&paths::alarm(id), &alarm_body()).await;
     let res = client()
         .get(format!("{}/dashboard/api/alarms", s.url()))
         .send()
@@ -1096,7 +1024,7 @@ async fn shutdown_ends_long_polls_with_an_answer() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let id = Uuid::now_v7();
-    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
+    a.put(&paths::alarm(id), &alarm_body()).await;
     let url = format!("{}/v1/alarms/{id}?after_version=1&wait=30", s.url());
     let token = a.token.clone();
     let waiting = tokio::spawn(async move {
@@ -1126,18 +1054,13 @@ async fn data_survives_a_restart() {
     let s = TestServer::start().await;
     let a = enroll(&s, "Anna").await;
     let id = Uuid::now_v7();
-    a.put(&format!("/v1/alarms/{id}"), &alarm_body()).await;
+    a.put(&paths::alarm(id), &alarm_body()).await;
     let db = s.database.clone();
     let dir = s.stop().await;
     let s = TestServer::start_at(db, Arc::new(varn_server::clock::SystemClock), None).await;
     // The same device, at the restarted server's new address.
     let a = Device::new(&s.url(), a.enrolled);
-    let r: AlarmReceipt = a
-        .get(&format!("/v1/alarms/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: AlarmReceipt = a.get(&paths::alarm(id)).await.json().await.unwrap();
     assert_eq!(r.id, id);
     drop(dir);
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use uuid::Uuid;
+use varn_core::paths;
 use varn_core::wire::AlarmReceipt;
 use varn_server::clock::{Clock, ManualClock, SystemClock};
 use varn_server::escalation;
@@ -98,13 +99,13 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
     assert_eq!(seen["message"].as_str(), Some(long.as_str()));
 
     // The same id again on B is the same alarm (the database keeps it once).
-    let res = client()
-        .put(format!("{}/v1/alarms/{id}", b.url()))
-        .bearer_auth(&device.token)
-        .json(&json!({ "triggered_at": chrono::Utc::now(), "place": "Stora torget" }))
-        .send()
-        .await
-        .unwrap();
+    let res = b
+        .as_device(&device)
+        .put(
+            &paths::alarm(id),
+            &json!({ "triggered_at": chrono::Utc::now(), "place": "Stora torget" }),
+        )
+        .await;
     assert_eq!(
         res.status(),
         reqwest::StatusCode::OK,
@@ -121,12 +122,10 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
         .await
         .unwrap();
     assert!(res.status().is_success());
-    let r: AlarmReceipt = client()
-        .get(format!("{}/v1/alarms/{id}", a.url()))
-        .bearer_auth(&device.token)
-        .send()
+    let r: AlarmReceipt = a
+        .as_device(&device)
+        .get(&paths::alarm(id))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -139,13 +138,13 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
             json!({ "triggered_at": chrono::Utc::now(), "place": "Kafé" }),
         )
         .await;
-    let res = client()
-        .post(format!("{}/v1/alarms/{id2}/cancel", a.url()))
-        .bearer_auth(&device.token)
-        .json(&json!({ "cancelled_at": chrono::Utc::now(), "reason": "falsklarm" }))
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .as_device(&device)
+        .post(
+            &paths::alarm_cancel(id2),
+            &json!({ "cancelled_at": chrono::Utc::now(), "reason": "falsklarm" }),
+        )
+        .await;
     assert!(res.status().is_success(), "{}", res.status());
     wait_event(&mut feed, &mut buf, id2, |v| v["status"] == "cancelled").await;
     a.stop().await;
@@ -264,13 +263,13 @@ async fn after_sigkill_of_the_instance_that_took_them_alarms_escalate_and_check_
     }
     // What A never answered, the sender retries on B with the same id.
     for (i, id) in ids.iter().enumerate() {
-        let res = http
-            .put(format!("{}/v1/alarms/{id}", b.url()))
-            .bearer_auth(&device.token)
-            .json(&json!({ "triggered_at": chrono::Utc::now(), "place": format!("Sal {i}") }))
-            .send()
-            .await
-            .unwrap();
+        let res = b
+            .as_device(&device)
+            .put(
+                &paths::alarm(*id),
+                &json!({ "triggered_at": chrono::Utc::now(), "place": format!("Sal {i}") }),
+            )
+            .await;
         assert!(res.status().is_success(), "{}", res.status());
     }
     let stored = b.store.alarms("sormland", 100).await.unwrap();
@@ -362,13 +361,13 @@ async fn after_postgresql_drops_every_connection_the_instances_recover_and_the_f
     let id = Uuid::now_v7();
     let start = Instant::now();
     loop {
-        let res = client()
-            .put(format!("{}/v1/alarms/{id}", a.url()))
-            .bearer_auth(&device.token)
-            .json(&json!({ "triggered_at": chrono::Utc::now(), "place": "Stora torget" }))
-            .send()
-            .await
-            .unwrap();
+        let res = a
+            .as_device(&device)
+            .put(
+                &paths::alarm(id),
+                &json!({ "triggered_at": chrono::Utc::now(), "place": "Stora torget" }),
+            )
+            .await;
         if res.status().is_success() {
             break;
         }
@@ -418,13 +417,13 @@ async fn a_request_stuck_behind_a_lock_fails_with_503_instead_of_hanging() {
     assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     // Let go: the same request then goes through.
     tx.rollback().await.unwrap();
-    let res = client()
-        .post(format!("{}/v1/alarms/{id}/cancel", s.url()))
-        .bearer_auth(&device.token)
-        .json(&json!({ "cancelled_at": chrono::Utc::now(), "reason": "" }))
-        .send()
-        .await
-        .unwrap();
+    let res = s
+        .as_device(&device)
+        .post(
+            &paths::alarm_cancel(id),
+            &json!({ "cancelled_at": chrono::Utc::now(), "reason": "" }),
+        )
+        .await;
     assert!(res.status().is_success(), "{}", res.status());
     s.stop().await;
 }
@@ -521,12 +520,10 @@ async fn messages_cross_instances_both_ways() {
     let id = a
         .raise(&device, json!({ "triggered_at": chrono::Utc::now() }))
         .await;
-    let first: AlarmReceipt = client()
-        .get(format!("{}/v1/alarms/{id}", a.url()))
-        .bearer_auth(&device.token)
-        .send()
+    let first: AlarmReceipt = a
+        .as_device(&device)
+        .get(&paths::alarm(id))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -568,17 +565,13 @@ async fn messages_cross_instances_both_ways() {
         Some("Hjälp är på väg")
     );
 
-    let res = client()
-        .put(format!(
-            "{}/v1/alarms/{id}/messages/{}",
-            a.url(),
-            Uuid::now_v7()
-        ))
-        .bearer_auth(&device.token)
-        .json(&json!({ "text": "Jag är i säkerhet" }))
-        .send()
-        .await
-        .unwrap();
+    let res = a
+        .as_device(&device)
+        .put(
+            &paths::alarm_message(id, Uuid::now_v7()),
+            &json!({ "text": "Jag är i säkerhet" }),
+        )
+        .await;
     assert_eq!(res.status(), reqwest::StatusCode::CREATED);
     wait_event(&mut feed, &mut buf, id, |v| {
         v["messages"].as_array().is_some_and(|m| {

@@ -10,6 +10,7 @@ use varn_core::wire::EnrollResponse;
 use super::http_client;
 
 /// An enrolled device.
+#[derive(Clone)]
 pub struct Device {
     /// What enrolling answered (its id, token, region and name).
     pub enrolled: EnrollResponse,

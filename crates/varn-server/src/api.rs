@@ -24,7 +24,8 @@ use varn_core::wire::{AlarmReceipt, CheckinReceipt, ReportReceipt, UploadStatus}
 
 use crate::auth::{self, DeviceAuth};
 use crate::contract::{
-    JsonObject, Octets, ProblemAnswer, UploadOffset, VersionNumber, WaitSeconds,
+    BodyProblems, DeviceProblems, JsonObject, Octets, ProblemAnswer, UploadOffset, VersionNumber,
+    WaitSeconds,
 };
 use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::ratelimit::{OverQuota, Quota};
@@ -48,13 +49,8 @@ type Result<T> = std::result::Result<T, ApiError>;
     request_body = EnrollRequest,
     responses(
         (status = 201, description = "Enrolled; the token is shown only here", body = EnrollResponse),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn enroll(
@@ -129,9 +125,7 @@ pub async fn enroll(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Revoked; the token is no longer accepted"),
-        (status = 401, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn unlink(State(state): State<AppState>, DeviceAuth(d): DeviceAuth) -> Result<Response> {
@@ -160,15 +154,10 @@ pub async fn unlink(State(state): State<AppState>, DeviceAuth(d): DeviceAuth) ->
     responses(
         (status = 200, description = "Already stored: the receipt", body = AlarmReceipt),
         (status = 201, description = "Stored: the receipt with the conversation", body = AlarmReceipt),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
         (status = 409, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_message(
@@ -211,13 +200,8 @@ pub async fn put_message(
     request_body = Instructions,
     responses(
         (status = 200, description = "Stored (trimmed)", body = Instructions),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_instructions(
@@ -288,9 +272,7 @@ async fn counted<T>(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The device", body = DeviceInfo),
-        (status = 401, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn me(DeviceAuth(d): DeviceAuth) -> Json<DeviceInfo> {
@@ -315,10 +297,8 @@ pub async fn me(DeviceAuth(d): DeviceAuth) -> Json<DeviceInfo> {
     responses(
         (status = 200, description = "The profile (see varn_core::profile)", body = inline(JsonObject), headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the given ETag"),
-        (status = 401, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn profile(
@@ -359,14 +339,9 @@ pub async fn profile(
     responses(
         (status = 200, description = "Stored before; the same receipt", body = AlarmReceipt),
         (status = 201, description = "Stored now; the receipt", body = AlarmReceipt),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_alarm(
@@ -424,10 +399,8 @@ pub struct WaitQuery {
     responses(
         (status = 200, description = "The receipt", body = AlarmReceipt),
         (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn get_alarm(
@@ -500,15 +473,10 @@ pub async fn get_alarm(
     request_body = CancelRequest,
     responses(
         (status = 200, description = "The receipt after cancelling", body = AlarmReceipt),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn cancel_alarm(
@@ -543,15 +511,10 @@ pub async fn cancel_alarm(
     request_body = CheckinRequest,
     responses(
         (status = 200, description = "What the server holds", body = CheckinReceipt),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_checkin(
@@ -592,10 +555,8 @@ pub async fn put_checkin(
     responses(
         (status = 200, description = "What the server holds", body = CheckinReceipt),
         (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn get_checkin(
@@ -625,15 +586,10 @@ pub async fn get_checkin(
     request_body = CheckoutRequest,
     responses(
         (status = 200, description = "What the server holds", body = CheckinReceipt),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn checkout(
@@ -666,10 +622,8 @@ pub async fn checkout(
     responses(
         (status = 200, description = "The timeline, oldest first", body = Vec<TimelineEntry>),
         (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn get_timeline(
@@ -758,15 +712,10 @@ fn spawn_drill_responder(state: AppState, region_id: String, id: Uuid) {
     responses(
         (status = 200, description = "This revision was stored before", body = ReportReceipt),
         (status = 201, description = "This revision was stored now", body = ReportReceipt),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
         (status = 409, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_report(
@@ -805,10 +754,8 @@ pub async fn put_report(
     responses(
         (status = 200, description = "Receipt of the newest revision", body = ReportReceipt),
         (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn get_report(
@@ -837,16 +784,11 @@ pub async fn get_report(
     request_body = AttachmentMeta,
     responses(
         (status = 200, description = "Where the upload stands", body = UploadStatus),
-        (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
         (status = 409, response = ProblemAnswer),
-        (status = 413, response = ProblemAnswer),
-        (status = 415, response = ProblemAnswer),
-        (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_attachment(
@@ -894,11 +836,9 @@ pub async fn put_attachment(
     responses(
         (status = 200, description = "Upload status", body = UploadStatus),
         (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn get_upload(
@@ -926,14 +866,12 @@ pub use varn_core::paths::UPLOAD_OFFSET;
     responses(
         (status = 200, description = "Upload status after the chunk", body = UploadStatus),
         (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
         (status = 403, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
         (status = 409, response = ProblemAnswer),
         (status = 413, response = ProblemAnswer),
         (status = 422, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn patch_upload(

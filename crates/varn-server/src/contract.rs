@@ -4,12 +4,13 @@
 //! (`routes!`). [`document`] is what `/openapi.json` serves and what `varn-server openapi`
 //! writes to `crates/varn-server/openapi.json`; a test fails when the two differ.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
-use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 use varn_core::wire::{Problem, MAX_ATTACHMENT_BYTES};
 
 use crate::api::MAX_WAIT_SECS;
@@ -134,6 +135,36 @@ impl<'s> ToResponse<'s> for ProblemAnswer {
                 .build()
                 .into(),
         )
+    }
+}
+
+/// The problem answer under each of `statuses`.
+fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
+    let (name, _) = ProblemAnswer::response();
+    statuses
+        .iter()
+        .map(|s| (s.to_string(), Ref::from_response_name(name).into()))
+        .collect()
+}
+
+/// What any route with a device's token may answer, besides its own: 401 (no token, a bad or
+/// revoked one), 429 (over a quota or a failure limit) and 503 (the server at capacity, the
+/// database not answering).
+pub struct DeviceProblems;
+
+impl IntoResponses for DeviceProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[401, 429, 503])
+    }
+}
+
+/// What a JSON body may be refused with: 400 (not readable), 413 (too large), 415 (not
+/// JSON) and 422 (not valid, naming the field).
+pub struct BodyProblems;
+
+impl IntoResponses for BodyProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[400, 413, 415, 422])
     }
 }
 

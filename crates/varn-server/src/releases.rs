@@ -20,7 +20,9 @@ use sha2::{Digest, Sha256};
 use varn_core::update::{is_version, newest_offer, platform, signed_version};
 use varn_core::wire::{UpdateOffer, BUNDLE_PATH_PREFIX};
 
-use crate::contract::{Arch, BundleType, Octets, ProblemAnswer, ReleaseVersion, Target};
+use crate::contract::{
+    Arch, BundleType, DeviceProblems, Octets, ProblemAnswer, ReleaseVersion, Target,
+};
 
 use crate::auth::DeviceAuth;
 use crate::problem::{ApiError, ApiPath, ApiQuery};
@@ -221,9 +223,7 @@ pub struct UpdateQuery {
         (status = 200, description = "A newer release", body = UpdateOffer),
         (status = 204, description = "No newer release for this platform"),
         (status = 400, response = ProblemAnswer),
-        (status = 401, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn update(
@@ -285,10 +285,8 @@ pub async fn update(
     ),
     responses(
         (status = 200, description = "The bundle, byte for byte as published", content_type = "application/octet-stream", body = inline(Octets)),
-        (status = 401, response = ProblemAnswer),
         (status = 404, response = ProblemAnswer),
-        (status = 429, response = ProblemAnswer),
-        (status = 503, response = ProblemAnswer),
+        DeviceProblems,
     )
 )]
 pub async fn bundle(

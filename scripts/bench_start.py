@@ -10,6 +10,10 @@ peak of the summed RSS of the app and all its children (WebKit's web and network
     scripts/bench_start.py --compare       # also a hello-world Tauri 2 app built the same way,
                                            # and the ratio over paired runs (A B A B …)
     scripts/bench_start.py --incidents 1000   # also with 1 000 reports in the database
+    scripts/bench_start.py --compare --hello-cpu-rendering
+                                           # the hello app with Skia's CPU rendering too, which
+                                           # Värn chooses itself without a GPU render node
+                                           # (src-tauri/rendering.rs): like for like
 
 Runs in a session bus of its own with an unlocked keychain (gnome-keyring), so the app opens
 its encrypted database the normal way. Starts Xvfb if there is no display. Not a test: it
@@ -102,6 +106,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--compare", action="store_true", help="also measure a hello-world Tauri app")
     ap.add_argument("--incidents", type=int, default=0, help="also measure with this many reports stored")
+    ap.add_argument("--hello-cpu-rendering", action="store_true",
+                    help="run the hello app with WEBKIT_SKIA_ENABLE_CPU_RENDERING=1 as well")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--pairs", type=int, default=11, help="paired runs for the ratio (with --compare)")
     args = ap.parse_args()
@@ -135,7 +141,11 @@ def main():
             build(hello_dir)
             hello_bin = Path(env_target) / "release" / "hello-tauri" if env_target else hello_dir / "target" / "release" / "hello-tauri"
             hello_cmd = [str(hello_bin)]
-            hello = bench("hello-world Tauri 2 (release)", hello_cmd, args.runs)
+            name = "hello-world Tauri 2 (release)"
+            if args.hello_cpu_rendering:
+                hello_cmd = ["env", "WEBKIT_SKIA_ENABLE_CPU_RENDERING=1", *hello_cmd]
+                name += ", CPU rendering"
+            hello = bench(name, hello_cmd, args.runs)
             for label, idx in [("start", 0), ("peak RSS app+children", 2)]:
                 a = statistics.median(r[idx] for r in varn)
                 b = statistics.median(r[idx] for r in hello)

@@ -20,6 +20,7 @@ pub mod pin;
 pub mod profiles;
 pub mod region;
 pub mod reminders;
+pub mod rendering;
 pub mod secrets;
 pub mod shortcut;
 pub mod state;
@@ -51,6 +52,7 @@ pub const SMOKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Runs the app; returns the process exit code.
 pub fn run() -> i32 {
     let started = Instant::now();
+    rendering::choose();
     let filter = tracing_subscriber::EnvFilter::try_from_env("VARN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,varn_app=info"));
     let _ = tracing_subscriber::fmt()
@@ -84,6 +86,7 @@ pub fn run() -> i32 {
         }
     };
     state.0.mark("state opened");
+    tracing::debug!("rendering: {}", rendering::chosen());
     if let Err(why) = display_available() {
         eprintln!("varn: {why}");
         return 1;

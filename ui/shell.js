@@ -6,6 +6,7 @@
 import { uiReady } from './api.js';
 
 const navigationStart = performance.timeOrigin;
+const scriptRun = Date.now();
 
 if (localStorage.getItem('varn-lang') === 'en') {
   document.documentElement.lang = 'en';
@@ -30,10 +31,13 @@ const MODULES = ['app.js', 'state.js', 'router.js', 'chrome.js', 'dom.js', 'icon
   'views/plan.js', 'views/card.js', 'views/contacts.js', 'views/reports.js', 'views/meeting.js',
   'views/checkin.js', 'views/inventory.js', 'views/settings.js', 'views/welcome.js'];
 
-requestAnimationFrame(() => requestAnimationFrame(() => {
-  uiReady([['navigation start', navigationStart], ['shell painted', Date.now()]], 'shell').catch(() => {});
+// The first frame comes before the shell is painted, the second after it.
+let firstFrame = 0;
+requestAnimationFrame(() => { firstFrame = Date.now(); requestAnimationFrame(() => {
+  uiReady([['navigation start', navigationStart], ['shell script run', scriptRun],
+    ['first frame', firstFrame], ['shell painted', Date.now()]], 'shell').catch(() => {});
   for (const href of MODULES) {
     document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
   }
   import('./app.js');
-}));
+}); });

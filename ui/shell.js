@@ -32,12 +32,14 @@ const MODULES = ['app.js', 'state.js', 'router.js', 'chrome.js', 'dom.js', 'icon
   'views/checkin.js', 'views/inventory.js', 'views/settings.js', 'views/welcome.js'];
 
 // The first frame comes before the shell is painted, the second after it.
-let firstFrame = 0;
-requestAnimationFrame(() => { firstFrame = Date.now(); requestAnimationFrame(() => {
-  uiReady([['navigation start', navigationStart], ['shell script run', scriptRun],
-    ['first frame', firstFrame], ['shell painted', Date.now()]], 'shell').catch(() => {});
-  for (const href of MODULES) {
-    document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
-  }
-  import('./app.js');
-}); });
+requestAnimationFrame(() => {
+  const firstFrame = Date.now();
+  requestAnimationFrame(() => {
+    uiReady([['navigation start', navigationStart], ['shell script run', scriptRun],
+      ['first frame', firstFrame], ['shell painted', Date.now()]], 'shell').catch(() => {});
+    for (const href of MODULES) {
+      document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
+    }
+    import('./app.js');
+  });
+});

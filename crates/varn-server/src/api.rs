@@ -14,13 +14,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 use varn_core::paths;
 use varn_core::wire::{
-    check_text, message_text, normalize_code, AlarmMessage, AlarmRequest, AttachmentMeta,
-    CancelRequest, CheckinRequest, CheckoutRequest, DeviceInfo, EnrollRequest, EnrollResponse,
-    EventKind, Instructions, MessageFrom, MessageRequest, ReportRequest, TimelineEntry,
-    MAX_MESSAGE_CHARS,
+    check_text, message_text, normalize_code, AlarmMessage, AlarmReceipt, AlarmRequest,
+    AttachmentMeta, CancelRequest, CheckinReceipt, CheckinRequest, CheckoutRequest, DeviceInfo,
+    EnrollRequest, EnrollResponse, EventKind, Instructions, MessageFrom, MessageRequest,
+    ReportReceipt, ReportRequest, TimelineEntry, UploadStatus, MAX_MESSAGE_CHARS,
 };
-#[allow(unused_imports)] // The receipts are named in the operations' descriptions.
-use varn_core::wire::{AlarmReceipt, CheckinReceipt, ReportReceipt, UploadStatus};
 
 use crate::auth::{self, DeviceAuth};
 use crate::contract::{

@@ -120,10 +120,13 @@ fn nullable_formats_as_any_of(v: &mut serde_json::Value) {
 /// Every error: `application/problem+json` (RFC 9457), one shared answer.
 pub struct ProblemAnswer;
 
+/// The problem answer's name among the document's responses.
+const PROBLEM_ANSWER: &str = "Problem";
+
 impl<'s> ToResponse<'s> for ProblemAnswer {
     fn response() -> (&'s str, RefOr<Response>) {
         (
-            "Problem",
+            PROBLEM_ANSWER,
             ResponseBuilder::new()
                 .description("Problem (RFC 9457)")
                 .content(
@@ -140,10 +143,14 @@ impl<'s> ToResponse<'s> for ProblemAnswer {
 
 /// The problem answer under each of `statuses`.
 fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
-    let (name, _) = ProblemAnswer::response();
     statuses
         .iter()
-        .map(|s| (s.to_string(), Ref::from_response_name(name).into()))
+        .map(|s| {
+            (
+                s.to_string(),
+                Ref::from_response_name(PROBLEM_ANSWER).into(),
+            )
+        })
         .collect()
 }
 

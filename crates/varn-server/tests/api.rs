@@ -916,12 +916,26 @@ fn every_security_requirement_names_a_scheme() {
     );
 }
 
+/// The committed description, as a reviewer reads it.
+fn committed_document() -> Value {
+    serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON")
+}
+
+/// The names a schema of the committed description lists (its `enum`).
+fn documented_names(schema: &Value) -> Vec<String> {
+    schema["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("an enum: {schema}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The description's device routes are exactly the core's list, which the server routes by
 /// and the app builds its requests from (the updater's bundle path besides).
 #[test]
 fn the_documented_device_routes_are_the_cores() {
-    let doc: Value =
-        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
+    let doc = committed_document();
     let documented: std::collections::BTreeSet<&str> = doc["paths"]
         .as_object()
         .unwrap()
@@ -937,39 +951,29 @@ fn the_documented_device_routes_are_the_cores() {
 /// The description names every problem type the server answers with, and no other.
 #[test]
 fn the_documented_problem_types_are_the_servers() {
-    let doc: Value =
-        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
-    let documented: Vec<&str> = doc["components"]["schemas"]["Problem"]["properties"]["type"]
-        ["enum"]
-        .as_array()
-        .expect("Problem.type is an enum")
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let doc = committed_document();
     let written: Vec<String> = varn_core::wire::ProblemType::ALL
         .iter()
         .map(|k| k.urn())
         .collect();
-    assert_eq!(documented, written);
+    assert_eq!(
+        documented_names(&doc["components"]["schemas"]["Problem"]["properties"]["type"]),
+        written
+    );
 }
 
 /// The description names every timeline kind the server writes, and no other.
 #[test]
 fn the_documented_timeline_kinds_are_the_servers() {
-    let doc: Value =
-        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
-    let documented: Vec<&str> = doc["components"]["schemas"]["TimelineEntry"]["properties"]["kind"]
-        ["enum"]
-        .as_array()
-        .expect("TimelineEntry.kind is an enum")
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let doc = committed_document();
     let written: Vec<&str> = varn_core::wire::EventKind::ALL
         .iter()
         .map(|k| k.as_str())
         .collect();
-    assert_eq!(documented, written);
+    assert_eq!(
+        documented_names(&doc["components"]["schemas"]["TimelineEntry"]["properties"]["kind"]),
+        written
+    );
 }
 
 #[tokio::test]

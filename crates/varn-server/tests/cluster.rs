@@ -122,13 +122,7 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
         .await
         .unwrap();
     assert!(res.status().is_success());
-    let r: AlarmReceipt = a
-        .as_device(&device)
-        .get(&paths::alarm(id))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = a.receipt(&device, id).await;
     assert_eq!(r.acknowledged_by.as_deref(), Some("Hanna Handläggare"));
 
     // And a cancel on A shows on B's dashboard too.
@@ -138,14 +132,7 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
             json!({ "triggered_at": chrono::Utc::now(), "place": "Kafé" }),
         )
         .await;
-    let res = a
-        .as_device(&device)
-        .post(
-            &paths::alarm_cancel(id2),
-            &json!({ "cancelled_at": chrono::Utc::now(), "reason": "falsklarm" }),
-        )
-        .await;
-    assert!(res.status().is_success(), "{}", res.status());
+    a.cancel(&device, id2, false).await;
     wait_event(&mut feed, &mut buf, id2, |v| v["status"] == "cancelled").await;
     a.stop().await;
     b.stop().await;
@@ -403,27 +390,15 @@ async fn a_request_stuck_behind_a_lock_fails_with_503_instead_of_hanging() {
     tx.execute("SELECT 1 FROM alarms WHERE id = $1 FOR UPDATE", &[&id])
         .await
         .unwrap();
-    let res = tokio::time::timeout(
-        WAIT,
-        client()
-            .post(format!("{}/v1/alarms/{id}/cancel", s.url()))
-            .bearer_auth(&device.token)
-            .json(&json!({ "cancelled_at": chrono::Utc::now(), "reason": "" }))
-            .send(),
-    )
-    .await
-    .expect("the request hung")
-    .unwrap();
+    let on_s = s.as_device(&device);
+    let cancel = json!({ "cancelled_at": chrono::Utc::now(), "reason": "" });
+    let res = tokio::time::timeout(WAIT, on_s.post(&paths::alarm_cancel(id), &cancel))
+        .await
+        .expect("the request hung");
     assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     // Let go: the same request then goes through.
     tx.rollback().await.unwrap();
-    let res = s
-        .as_device(&device)
-        .post(
-            &paths::alarm_cancel(id),
-            &json!({ "cancelled_at": chrono::Utc::now(), "reason": "" }),
-        )
-        .await;
+    let res = on_s.post(&paths::alarm_cancel(id), &cancel).await;
     assert!(res.status().is_success(), "{}", res.status());
     s.stop().await;
 }
@@ -520,32 +495,11 @@ async fn messages_cross_instances_both_ways() {
     let id = a
         .raise(&device, json!({ "triggered_at": chrono::Utc::now() }))
         .await;
-    let first: AlarmReceipt = a
-        .as_device(&device)
-        .get(&paths::alarm(id))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = a.receipt(&device, id).await;
     let poll = {
-        let url = format!(
-            "{}/v1/alarms/{id}?after_version={}&wait=30",
-            a.url(),
-            first.version
-        );
-        let token = device.token.clone();
-        tokio::spawn(async move {
-            let r: AlarmReceipt = client()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            r
-        })
+        let on_a = a.as_device(&device);
+        let path = paths::alarm_wait(id, first.version, 30);
+        tokio::spawn(async move { on_a.get(&path).await.json::<AlarmReceipt>().await.unwrap() })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     let res = officer

@@ -699,13 +699,29 @@ fn the_documented_follow_up_lists_are_the_cores() {
             .collect()
     };
     let core = |all: Vec<&str>| all.into_iter().map(String::from).collect::<Vec<_>>();
-    // The report's follow-up fields name these lists.
+    // The report's follow-up fields name these lists, and each list is the core's.
     let fields = &schemas["FollowupFields"]["properties"];
-    for (field, list) in [
-        ("event", "EventType"),
-        ("channel", "Channel"),
-        ("perpetrator", "Perpetrator"),
-        ("not_reported_reason", "NotReportedReason"),
+    for (field, list, wire) in [
+        (
+            "event",
+            "EventType",
+            EventType::ALL.iter().map(|x| x.as_str()).collect(),
+        ),
+        (
+            "channel",
+            "Channel",
+            Channel::ALL.iter().map(|x| x.as_str()).collect(),
+        ),
+        (
+            "perpetrator",
+            "Perpetrator",
+            Perpetrator::ALL.iter().map(|x| x.as_str()).collect(),
+        ),
+        (
+            "not_reported_reason",
+            "NotReportedReason",
+            NotReportedReason::ALL.iter().map(|x| x.as_str()).collect(),
+        ),
     ] {
         let refs: Vec<&str> = fields[field]["oneOf"]
             .as_array()
@@ -714,26 +730,11 @@ fn the_documented_follow_up_lists_are_the_cores() {
             .filter_map(|v| v["$ref"].as_str())
             .collect();
         assert_eq!(refs, [format!("#/components/schemas/{list}")], "{field}");
+        assert_eq!(names(&schemas[list]["enum"]), core(wire), "{list}");
     }
-    assert_eq!(
-        names(&schemas["EventType"]["enum"]),
-        core(EventType::ALL.iter().map(|x| x.as_str()).collect())
-    );
-    assert_eq!(
-        names(&schemas["Channel"]["enum"]),
-        core(Channel::ALL.iter().map(|x| x.as_str()).collect())
-    );
-    assert_eq!(
-        names(&schemas["Perpetrator"]["enum"]),
-        core(Perpetrator::ALL.iter().map(|x| x.as_str()).collect())
-    );
     assert_eq!(
         names(&fields["consequences"]["items"]["enum"]),
         core(Consequence::ALL.iter().map(|x| x.as_str()).collect())
-    );
-    assert_eq!(
-        names(&schemas["NotReportedReason"]["enum"]),
-        core(NotReportedReason::ALL.iter().map(|x| x.as_str()).collect())
     );
     let states: Vec<&str> = varn_core::wire::FollowupState::ALL
         .iter()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Värn needs to build, run and test on Debian 12, idempotently:
 # system packages (apt; postgresql only for the server's tests on PostgreSQL, which start a
-# throwaway cluster of their own), the Rust components clippy/rustfmt, and tauri-driver.
+# throwaway cluster of their own; nginx only for the tests that put the server behind the
+# proxy the package ships a site for, started by the tests themselves), the Rust components
+# clippy/rustfmt, and tauri-driver.
 # Sourced by scripts/run and scripts/test; safe to run on its own.
 set -euo pipefail
 
@@ -11,7 +13,7 @@ PACKAGES=(
   xvfb webkit2gtk-driver dbus-x11 dunst libnotify-bin xdotool imagemagick librsvg2-bin
   gnome-keyring libsecret-tools
   chromium chromium-driver poppler-utils
-  postgresql python3-venv
+  postgresql python3-venv nginx
 )
 # scripts/package: rpm to read the .rpm's dependencies; sudo, through which the updater
 # installs a package when no graphical prompt (pkexec) is there, as in the package check.

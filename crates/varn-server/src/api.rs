@@ -1,12 +1,11 @@
 //! The device API: enroll, raise and cancel alarms, wait for acknowledgement, send reports and
 //! upload attachments. Every write is idempotent by the client's id.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 use varn_core::wire::ProblemType;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -25,6 +24,7 @@ use crate::contract::{
     BodyProblems, DeviceProblems, JsonObject, Octets, ProblemAnswer, UploadOffset, VersionNumber,
     WaitSeconds,
 };
+use crate::front::ClientIp;
 use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::ratelimit::{OverQuota, Quota};
 use crate::store::{Revoker, StoreError};
@@ -53,13 +53,15 @@ type Result<T> = std::result::Result<T, ApiError>;
 )]
 pub async fn enroll(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(req): ApiJson<EnrollRequest>,
 ) -> Result<Response> {
     let slot = state
         .enroll_limiter()
-        .begin(peer.ip(), None)
+        .begin(client)
         .map_err(|r| crate::admission::refused(r, "wrong enrollment codes"))?;
+    // Past the server's budget of wrong codes everyone is slowed, nobody refused.
+    tokio::time::sleep(slot.delay).await;
     let code = normalize_code(&req.code);
     if code.len() != auth::CODE_LEN {
         drop(slot);

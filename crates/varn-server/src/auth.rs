@@ -28,6 +28,12 @@ pub const SESSION_COOKIE: &str = "varn_session";
 /// Name of the dashboard's session cookie over TLS: the `__Host-` prefix makes browsers
 /// refuse it unless it is `Secure`, for this host only and for every path.
 pub const SECURE_SESSION_COOKIE: &str = "__Host-varn_session";
+/// Name of the known-device cookie on plain HTTP (loopback, development).
+pub const KNOWN_DEVICE_COOKIE: &str = "varn_known";
+/// Name of the known-device cookie over TLS.
+pub const SECURE_KNOWN_DEVICE_COOKIE: &str = "__Host-varn_known";
+/// How long a browser stays known after a sign-in (renewed at each).
+pub const KNOWN_DEVICE_DAYS: i64 = 180;
 
 /// SHA-256 of a secret, hex.
 pub fn hash_secret(secret: &str) -> String {
@@ -186,15 +192,60 @@ pub fn session_token(parts: &Parts, tls: bool) -> Option<String> {
     } else {
         SESSION_COOKIE
     };
-    parts
-        .headers
+    cookie(&parts.headers, wanted)
+}
+
+/// The value of the cookie `name`, if the request has it.
+fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == wanted)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
+}
+
+/// The `Set-Cookie` value that marks this browser as one `username` has signed in from
+/// (OWASP's device cookie): a random id and its HMAC under the server's secret, bound to the
+/// username. Logins from it are counted on their own ([`crate::ratelimit::LoginLimiter`]).
+pub fn known_device_cookie(tls: bool, secret: &ServerSecret, username: &str) -> String {
+    let id = new_token();
+    let mac = secret.known_device_mac(username, &id);
+    let max_age = KNOWN_DEVICE_DAYS * 24 * 3600;
+    if tls {
+        format!("{SECURE_KNOWN_DEVICE_COOKIE}={id}.{mac}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={max_age}")
+    } else {
+        format!("{KNOWN_DEVICE_COOKIE}={id}.{mac}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}")
+    }
+}
+
+/// The id of the request's known-device cookie when it is genuine and was given for
+/// `username`; `None` otherwise.
+pub fn known_device(
+    headers: &axum::http::HeaderMap,
+    tls: bool,
+    secret: &ServerSecret,
+    username: &str,
+) -> Option<String> {
+    let name = if tls {
+        SECURE_KNOWN_DEVICE_COOKIE
+    } else {
+        KNOWN_DEVICE_COOKIE
+    };
+    let value = cookie(headers, name)?;
+    let (id, mac) = value.split_once('.')?;
+    let expected = secret.known_device_mac(username, id);
+    use subtle_eq::ct_eq;
+    ct_eq(mac.as_bytes(), expected.as_bytes()).then(|| id.to_string())
+}
+
+/// Comparison in constant time (for MACs).
+mod subtle_eq {
+    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
 }
 
 /// The `Set-Cookie` value that starts a session (or, with `None`, ends it).
@@ -265,11 +316,29 @@ impl ServerSecret {
 
     /// The stored form of an enrollment code: HMAC-SHA256 under the secret, hex.
     pub fn code_hash(&self, normalized_code: &str) -> String {
+        self.mac(&[b"varn:enrollment-code:", normalized_code.as_bytes()])
+    }
+
+    /// The MAC of a known-device cookie's id for a username (case and spaces around it
+    /// ignored, as logins ignore them).
+    pub fn known_device_mac(&self, username: &str, id: &str) -> String {
+        let username = username.trim().to_lowercase();
+        self.mac(&[
+            b"varn:known-device:",
+            username.as_bytes(),
+            b":",
+            id.as_bytes(),
+        ])
+    }
+
+    /// HMAC-SHA256 under the secret of the parts in order, hex.
+    fn mac(&self, parts: &[&[u8]]) -> String {
         use hmac::{KeyInit, Mac};
         let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
-        mac.update(b"varn:enrollment-code:");
-        mac.update(normalized_code.as_bytes());
+        for p in parts {
+            mac.update(p);
+        }
         hex::encode(mac.finalize().into_bytes())
     }
 }
@@ -288,34 +357,48 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 
 /// The password checks: a few threads of their own (never the async runtime's blocking
 /// pool, whose threads come and go and would each keep a freed ~19 MiB Argon2id block in its
-/// own allocator arena), with a short queue; beyond it a refusal, never a queue that grows
-/// with the attack.
+/// own allocator arena), with two short queues; beyond them a refusal, never a queue that
+/// grows with the attack. Checks from a browser the officer has signed in from before have
+/// a queue of their own and go first, so a flood of strangers' guesses never stands in
+/// their way.
 pub struct HashPool {
-    jobs: std::sync::mpsc::SyncSender<HashJob>,
+    shared: Arc<HashQueues>,
+    queue: usize,
 }
 
 type HashJob = (String, String, tokio::sync::oneshot::Sender<bool>);
+
+#[derive(Default)]
+struct Lanes {
+    known: std::collections::VecDeque<HashJob>,
+    other: std::collections::VecDeque<HashJob>,
+    closed: bool,
+}
+
+struct HashQueues {
+    lanes: std::sync::Mutex<Lanes>,
+    ready: std::sync::Condvar,
+}
 
 /// The pool is full: try again after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Busy(pub u64);
 
 impl HashPool {
-    /// `workers` threads checking one password each at a time, `queue` more checks waiting.
+    /// `workers` threads checking one password each at a time, `queue` more checks waiting
+    /// in each lane.
     pub fn new(workers: usize, queue: usize) -> Self {
-        let (jobs, rx) = std::sync::mpsc::sync_channel::<HashJob>(queue);
-        let rx = Arc::new(std::sync::Mutex::new(rx));
+        let shared = Arc::new(HashQueues {
+            lanes: std::sync::Mutex::new(Lanes::default()),
+            ready: std::sync::Condvar::new(),
+        });
         for i in 0..workers.max(1) {
-            let rx = rx.clone();
+            let shared = shared.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("varn-password-{i}"))
                 .spawn(move || {
                     let mut memory = Vec::new();
-                    loop {
-                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                        let Ok((password, hash, answer)) = job else {
-                            return;
-                        };
+                    while let Some((password, hash, answer)) = shared.next() {
                         let _ = answer.send(verify_in(&password, &hash, &mut memory));
                     }
                 });
@@ -323,16 +406,57 @@ impl HashPool {
                 tracing::error!("a password thread could not start: {e}");
             }
         }
-        HashPool { jobs }
+        HashPool {
+            shared,
+            queue: queue.max(1),
+        }
     }
 
     /// Checks `password` against `hash` when a worker is free, or says the pool is busy.
-    pub async fn verify(&self, password: String, hash: String) -> Result<bool, Busy> {
+    /// `known`: from a browser the officer has signed in from before (checked first).
+    pub async fn verify(&self, password: String, hash: String, known: bool) -> Result<bool, Busy> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.jobs
-            .try_send((password, hash, tx))
-            .map_err(|_| Busy(2))?;
+        {
+            let mut lanes = self.shared.lanes.lock().unwrap_or_else(|p| p.into_inner());
+            let lane = if known {
+                &mut lanes.known
+            } else {
+                &mut lanes.other
+            };
+            if lane.len() >= self.queue {
+                return Err(Busy(2));
+            }
+            lane.push_back((password, hash, tx));
+        }
+        self.shared.ready.notify_one();
         rx.await.map_err(|_| Busy(1))
+    }
+}
+
+impl HashQueues {
+    /// The next check for a worker (known browsers first), or `None` when the pool is gone.
+    fn next(&self) -> Option<HashJob> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(job) = lanes.known.pop_front().or_else(|| lanes.other.pop_front()) {
+                return Some(job);
+            }
+            if lanes.closed {
+                return None;
+            }
+            lanes = self.ready.wait(lanes).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for HashPool {
+    fn drop(&mut self) {
+        self.shared
+            .lanes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed = true;
+        self.shared.ready.notify_all();
     }
 }
 
@@ -415,7 +539,7 @@ mod tests {
         let runs: Vec<_> = (0..6)
             .map(|_| {
                 let (pool, h) = (pool.clone(), h.clone());
-                tokio::spawn(async move { pool.verify("fel".into(), h).await })
+                tokio::spawn(async move { pool.verify("fel".into(), h, false).await })
             })
             .collect();
         let mut busy = 0;
@@ -432,7 +556,69 @@ mod tests {
             busy >= 4,
             "one running and one waiting; the rest refused ({busy})"
         );
-        assert_eq!(pool.verify("ett långt lösenord".into(), h).await, Ok(true));
+        assert_eq!(
+            pool.verify("ett långt lösenord".into(), h, false).await,
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn a_known_browsers_check_is_taken_before_strangers() {
+        let q = HashQueues {
+            lanes: std::sync::Mutex::new(Lanes::default()),
+            ready: std::sync::Condvar::new(),
+        };
+        let job = |pw: &str| {
+            let (tx, _rx) = tokio::sync::oneshot::channel();
+            (pw.to_string(), String::new(), tx)
+        };
+        {
+            let mut lanes = q.lanes.lock().unwrap();
+            lanes.other.push_back(job("stranger 1"));
+            lanes.other.push_back(job("stranger 2"));
+            lanes.known.push_back(job("known"));
+        }
+        let order: Vec<String> = (0..3).map(|_| q.next().unwrap().0).collect();
+        assert_eq!(order, ["known", "stranger 1", "stranger 2"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_known_browsers_check_is_not_refused_when_strangers_fill_their_queue() {
+        let h = hash_password("ett långt lösenord").unwrap();
+        let pool = Arc::new(HashPool::new(1, 1));
+        let strangers: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, h) = (pool.clone(), h.clone());
+                tokio::spawn(async move { pool.verify("fel".into(), h, false).await })
+            })
+            .collect();
+        let known = pool.verify("ett långt lösenord".into(), h, true).await;
+        assert_eq!(known, Ok(true), "never refused for strangers' checks");
+        let mut refused = 0;
+        for s in strangers {
+            if s.await.unwrap().is_err() {
+                refused += 1;
+            }
+        }
+        assert!(refused >= 1, "the strangers' own queue was full");
+    }
+
+    #[test]
+    fn a_known_device_cookie_is_bound_to_its_username_and_the_secret() {
+        let secret = ServerSecret::random();
+        let set = known_device_cookie(true, &secret, "Hanna");
+        assert!(set.starts_with("__Host-varn_known=") && set.contains("Secure"));
+        let value = set.split(';').next().unwrap().trim();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(header::COOKIE, value.parse().unwrap());
+        let id = known_device(&headers, true, &secret, " hanna ").expect("genuine");
+        assert!(value.contains(&id));
+        assert!(known_device(&headers, true, &secret, "olle").is_none());
+        assert!(known_device(&headers, true, &ServerSecret::random(), "hanna").is_none());
+        assert!(known_device(&headers, false, &secret, "hanna").is_none());
+        let forged = format!("{}x", value);
+        headers.insert(header::COOKIE, forged.parse().unwrap());
+        assert!(known_device(&headers, true, &secret, "hanna").is_none());
     }
 
     #[test]

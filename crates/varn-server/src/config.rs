@@ -35,6 +35,18 @@ pub struct FileConfig {
     /// Allow plain HTTP on a non-loopback address (development only).
     #[serde(default)]
     pub insecure_dev: bool,
+    /// The proxies (addresses or networks) whose forwarded header names the client, e.g.
+    /// `["127.0.0.1/32", "::1/128"]` for a TLS proxy on the same machine. From anywhere else
+    /// the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The header those proxies write the client into: `x-forwarded-for` (the default) or
+    /// `forwarded` (RFC 7239).
+    #[serde(default)]
+    pub forwarded_header: crate::front::ForwardedHeader,
+    /// The address people use when TLS ends at the proxy, e.g. `https://varn.region.example`:
+    /// the session cookie is then `__Host-` and `Secure`, and every answer carries HSTS.
+    pub public_url: Option<String>,
     /// The people alerted, in order, when nobody acknowledges an alarm in time.
     #[serde(default)]
     pub escalation: Vec<EscalationEntry>,
@@ -193,6 +205,8 @@ pub struct Config {
     pub profiles: Vec<PathBuf>,
     /// Plain HTTP on a non-loopback address was explicitly allowed.
     pub insecure_dev: bool,
+    /// Trusted proxies and the public address.
+    pub front: crate::front::Front,
     /// Escalation lists, in file order.
     pub escalation: Vec<EscalationEntry>,
     /// SMTP for escalation alerts.
@@ -284,6 +298,19 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
             o.profiles
         },
         insecure_dev: o.insecure_dev || f.insecure_dev,
+        front: crate::front::Front {
+            trusted_proxies: crate::front::TrustedProxies::parse(
+                &f.trusted_proxies,
+                f.forwarded_header,
+            )
+            .map_err(ConfigError::Invalid)?,
+            public_url: f
+                .public_url
+                .as_deref()
+                .map(crate::front::PublicUrl::parse)
+                .transpose()
+                .map_err(ConfigError::Invalid)?,
+        },
         escalation: f.escalation,
         smtp: f.smtp,
         secret_file: o.secret_file.or(f.secret_file),
@@ -496,6 +523,35 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("only allowed to a relay on this machine"), "{e}");
+    }
+
+    #[test]
+    fn the_packaged_config_trusts_the_local_proxy_only() {
+        let c = from_file(include_str!("../../../packaging/server/varn-server.toml")).unwrap();
+        let p = &c.front.trusted_proxies;
+        assert!(p.trusts("127.0.0.1".parse().unwrap()) && p.trusts("::1".parse().unwrap()));
+        assert!(!p.trusts("127.0.0.2".parse().unwrap()));
+        assert!(!p.trusts("192.0.2.1".parse().unwrap()));
+        assert!(c.bind.ip().is_loopback());
+    }
+
+    #[test]
+    fn proxies_and_the_public_address_are_checked() {
+        let c = from_file(
+            "trusted_proxies = [\"10.0.0.0/8\"]\nforwarded_header = \"forwarded\"\n\
+             public_url = \"https://varn.region.example\"\n",
+        )
+        .unwrap();
+        assert!(c.front.trusted_proxies.trusts("10.1.2.3".parse().unwrap()));
+        assert_eq!(
+            c.front.public_url.unwrap().origin(),
+            "https://varn.region.example"
+        );
+        let e = from_file("trusted_proxies = [\"proxy.region\"]").unwrap_err();
+        assert!(e.to_string().contains("proxy.region"), "{e}");
+        let e = from_file("public_url = \"http://varn.region.example\"").unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
+        assert!(from_file("forwarded_header = \"x-real-ip\"").is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod connections;
 pub mod contract;
 pub mod dashboard;
 pub mod escalation;
+pub mod front;
 pub mod limits;
 pub mod problem;
 pub mod profiles;
@@ -45,9 +46,10 @@ use crate::admission::InFlight;
 use crate::auth::{HashPool, ServerSecret};
 use crate::clock::Clock;
 use crate::contract::{JsonObject, ProblemAnswer};
+use crate::front::Front;
 use crate::limits::Limits;
 use crate::problem::ApiError;
-use crate::ratelimit::{FailureLimiter, Quotas};
+use crate::ratelimit::{FailureLimiter, LoginLimiter, Quotas, WrongTokens};
 use crate::store::{Alarm, Officer, Store};
 
 pub use varn_core::wire::{MAX_JSON_BYTES, MAX_REPORT_BODY_BYTES};
@@ -65,14 +67,17 @@ struct Inner {
     profiles: std::sync::RwLock<profiles::Served>,
     limits: Limits,
     enroll_limiter: FailureLimiter,
-    login_limiter: FailureLimiter,
-    token_limiter: FailureLimiter,
+    login_limiter: LoginLimiter,
+    wrong_tokens: WrongTokens,
     quotas: Quotas,
     hashing: HashPool,
     anonymous: Arc<tokio::sync::Semaphore>,
-    in_flight: Arc<InFlight>,
+    anonymous_per_address: Arc<InFlight<std::net::IpAddr>>,
+    bulk: Arc<tokio::sync::Semaphore>,
+    in_flight: Arc<InFlight<uuid::Uuid>>,
     secret: ServerSecret,
     secure_cookies: bool,
+    front: Front,
     shutdown: watch::Receiver<bool>,
     escalation: escalation::Escalation,
     bundles: releases::BundleCache,
@@ -86,8 +91,10 @@ pub struct StateConfig {
     pub clock: Arc<dyn Clock>,
     /// Region profiles to start with, by region id (newer published ones replace them).
     pub profiles: profiles::Served,
-    /// Mark cookies `Secure` (when served over TLS).
-    pub secure_cookies: bool,
+    /// Served over TLS by the server itself.
+    pub tls: bool,
+    /// How clients reach the server: trusted proxies and the public address.
+    pub front: Front,
     /// Flips to true when the server shuts down; long-lived requests end then.
     pub shutdown: watch::Receiver<bool>,
     /// Who is alerted when nobody acknowledges an alarm, and how.
@@ -108,20 +115,23 @@ impl AppState {
             alarms,
             profiles: std::sync::RwLock::new(cfg.profiles),
             enroll_limiter: FailureLimiter::new(cfg.limits.failures.clone()),
-            login_limiter: FailureLimiter::new(cfg.limits.failures.clone()),
-            token_limiter: FailureLimiter::new(limits::FailureLimits {
-                per_address: cfg.limits.failures.bad_tokens_per_address,
-                per_username: usize::MAX,
-                global: usize::MAX,
-                ..cfg.limits.failures.clone()
-            }),
+            login_limiter: LoginLimiter::new(cfg.limits.failures.clone()),
+            wrong_tokens: WrongTokens::new(
+                cfg.limits.failures.window,
+                cfg.limits.failures.bad_tokens_per_address,
+                cfg.limits.failures.revoked_token_uses,
+            ),
             quotas: Quotas::new(&cfg.limits.device),
             hashing: HashPool::new(cfg.limits.hash_workers, cfg.limits.hash_queue),
             anonymous: Arc::new(tokio::sync::Semaphore::new(cfg.limits.anonymous_in_flight)),
+            anonymous_per_address: Arc::new(InFlight::default()),
+            bulk: Arc::new(tokio::sync::Semaphore::new(cfg.limits.bulk_in_flight)),
             in_flight: Arc::new(InFlight::default()),
             secret: cfg.secret,
             limits: cfg.limits,
-            secure_cookies: cfg.secure_cookies,
+            // Behind a TLS proxy the public address says the browser speaks TLS.
+            secure_cookies: cfg.tls || cfg.front.public_url.is_some(),
+            front: cfg.front,
             shutdown: cfg.shutdown,
             escalation: cfg.escalation,
             bundles: releases::BundleCache::default(),
@@ -198,12 +208,22 @@ impl AppState {
         &self.0.enroll_limiter
     }
 
-    pub(crate) fn login_limiter(&self) -> &FailureLimiter {
+    pub(crate) fn login_limiter(&self) -> &LoginLimiter {
         &self.0.login_limiter
     }
 
-    pub(crate) fn token_limiter(&self) -> &FailureLimiter {
-        &self.0.token_limiter
+    pub(crate) fn wrong_tokens(&self) -> &WrongTokens {
+        &self.0.wrong_tokens
+    }
+
+    /// The proxies whose forwarded header names the client.
+    pub fn trusted_proxies(&self) -> &front::TrustedProxies {
+        &self.0.front.trusted_proxies
+    }
+
+    /// The address people use, when TLS ends at a proxy.
+    pub fn public_url(&self) -> Option<&front::PublicUrl> {
+        self.0.front.public_url.as_ref()
     }
 
     /// What each device has sent.
@@ -220,7 +240,16 @@ impl AppState {
         &self.0.anonymous
     }
 
-    pub(crate) fn in_flight(&self) -> &Arc<InFlight> {
+    pub(crate) fn anonymous_per_address(&self) -> &Arc<InFlight<std::net::IpAddr>> {
+        &self.0.anonymous_per_address
+    }
+
+    /// Turns for reports, files and bundles ([`admission::is_bulk`]).
+    pub(crate) fn bulk(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.0.bulk
+    }
+
+    pub(crate) fn in_flight(&self) -> &Arc<InFlight<uuid::Uuid>> {
         &self.0.in_flight
     }
 
@@ -251,6 +280,8 @@ impl AppState {
         Ok(Some(s.officer))
     }
 
+    /// Whether the browser speaks TLS to us (the server's own, or the proxy's at
+    /// `public_url`): the cookie is then `__Host-` and `Secure`, and answers carry HSTS.
     pub(crate) fn secure_cookies(&self) -> bool {
         self.0.secure_cookies
     }
@@ -312,12 +343,16 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         admission::anonymous_gate,
     ));
+    // The dashboard's page and its files are constant and cost nothing to send: outside the
+    // gate, so that nobody holding the gate's places keeps an officer from the page.
+    let page = dashboard::page_routes();
     let officer = Router::from(dashboard::officer_routes()).route_layer(
         middleware::from_fn_with_state(state.clone(), admission::officer_gate),
     );
     Router::new()
         .merge(device)
         .merge(anonymous)
+        .merge(page)
         .merge(officer)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -325,6 +360,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             log_and_harden,
+        ))
+        // First of all: who the client is, for every per-address count after it.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            front::identify,
         ))
         .with_state(state)
 }

@@ -22,14 +22,22 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Connections held at once, in all.
     pub max_connections: usize,
-    /// Connections held at once from one address (IPv6: one /64).
+    /// Connections held at once from one address (IPv6: one /64). At the cap the address's
+    /// oldest idle connection is closed for the new one ([`crate::connections`]); a trusted
+    /// proxy has no such cap.
     pub max_connections_per_peer: usize,
     /// Requests without a device token or an officer session in progress at once (login,
-    /// enrollment, the dashboard's files, `/health`); beyond it they get 503, while devices
-    /// and logged-in officers have capacity of their own.
+    /// enrollment, `/health`); beyond it they get 503, while devices and logged-in officers
+    /// have capacity of their own.
     pub anonymous_in_flight: usize,
+    /// Of those, at most this many from one address (IPv6: one /64), so that one client
+    /// cannot hold them all.
+    pub anonymous_per_address: usize,
     /// Requests in progress at once for one device.
     pub device_in_flight: usize,
+    /// Reports, attachments and app bundles handled at once, from all devices together
+    /// (the rest wait their turn); alarms, cancels, messages and check-ins never wait.
+    pub bulk_in_flight: usize,
     /// Password checks (Argon2id, ~19 MiB each) running at once.
     pub hash_workers: usize,
     /// Password checks allowed to wait for a worker; beyond, 503 with `Retry-After`.
@@ -48,14 +56,20 @@ pub struct Limits {
 pub struct FailureLimits {
     /// The window failures are counted in.
     pub window: Duration,
-    /// Per address (IPv6 by /64).
+    /// Wrong enrollment codes per address (IPv6 by /64); wrong passwords per address and
+    /// username together.
     pub per_address: usize,
-    /// Per officer username.
+    /// Wrong passwords from one browser the officer has signed in from before (its
+    /// known-device cookie); past it the cookie counts for nothing.
     pub per_username: usize,
-    /// For the whole server.
+    /// For the whole server: past it every attempt is slowed down, nobody refused.
     pub global: usize,
-    /// Wrong device tokens per address (they cost a database read each).
+    /// Device tokens that match nothing, per address: past it further wrong ones get 429. A
+    /// token that matches is never refused for them.
     pub bad_tokens_per_address: usize,
+    /// Uses of one revoked device token before it is answered (401) from memory instead of
+    /// from the database.
+    pub revoked_token_uses: usize,
 }
 
 /// What one device may send, counted in sliding windows. A retry of something already
@@ -89,7 +103,9 @@ impl Default for Limits {
             max_connections: 8192,
             max_connections_per_peer: 256,
             anonymous_in_flight: 64,
+            anonymous_per_address: 16,
             device_in_flight: 16,
+            bulk_in_flight: default_hash_workers().max(2),
             hash_workers: default_hash_workers(),
             hash_queue: 4,
             session_idle: Duration::from_secs(30 * 60),
@@ -107,6 +123,7 @@ impl Default for FailureLimits {
             per_username: 10,
             global: 300,
             bad_tokens_per_address: 60,
+            revoked_token_uses: 20,
         }
     }
 }
@@ -143,7 +160,9 @@ pub struct LimitsFile {
     max_connections: Option<usize>,
     max_connections_per_peer: Option<usize>,
     anonymous_in_flight: Option<usize>,
+    anonymous_per_address: Option<usize>,
     device_in_flight: Option<usize>,
+    bulk_in_flight: Option<usize>,
     hash_workers: Option<usize>,
     hash_queue: Option<usize>,
     session_idle_minutes: Option<u64>,
@@ -152,6 +171,7 @@ pub struct LimitsFile {
     failures_per_username: Option<usize>,
     failures_global: Option<usize>,
     bad_tokens_per_address: Option<usize>,
+    revoked_token_uses: Option<usize>,
     alarms_per_10_minutes: Option<u64>,
     alarms_per_day: Option<u64>,
     checkins_per_hour: Option<u64>,
@@ -224,11 +244,17 @@ impl LimitsFile {
                 d.anonymous_in_flight,
                 "anonymous_in_flight",
             )?,
+            anonymous_per_address: count(
+                self.anonymous_per_address,
+                d.anonymous_per_address,
+                "anonymous_per_address",
+            )?,
             device_in_flight: count(
                 self.device_in_flight,
                 d.device_in_flight,
                 "device_in_flight",
             )?,
+            bulk_in_flight: count(self.bulk_in_flight, d.bulk_in_flight, "bulk_in_flight")?,
             hash_workers: count(self.hash_workers, d.hash_workers, "hash_workers")?,
             hash_queue: self.hash_queue.unwrap_or(d.hash_queue),
             session_idle: match self.session_idle_minutes {
@@ -262,6 +288,11 @@ impl LimitsFile {
                     self.bad_tokens_per_address,
                     d.failures.bad_tokens_per_address,
                     "bad_tokens_per_address",
+                )?,
+                revoked_token_uses: count(
+                    self.revoked_token_uses,
+                    d.failures.revoked_token_uses,
+                    "revoked_token_uses",
                 )?,
             },
             device: DeviceQuotas {
@@ -351,9 +382,19 @@ impl Limits {
                 d.anonymous_in_flight as u64,
             ),
             (
+                "anonymous_per_address",
+                self.anonymous_per_address as u64,
+                d.anonymous_per_address as u64,
+            ),
+            (
                 "device_in_flight",
                 self.device_in_flight as u64,
                 d.device_in_flight as u64,
+            ),
+            (
+                "bulk_in_flight",
+                self.bulk_in_flight as u64,
+                d.bulk_in_flight as u64,
             ),
             (
                 "hash_workers",
@@ -380,6 +421,11 @@ impl Limits {
                 "bad_tokens_per_address",
                 self.failures.bad_tokens_per_address as u64,
                 d.failures.bad_tokens_per_address as u64,
+            ),
+            (
+                "revoked_token_uses",
+                self.failures.revoked_token_uses as u64,
+                d.failures.revoked_token_uses as u64,
             ),
             (
                 "alarms_per_10_minutes",

@@ -868,6 +868,7 @@ async fn serve(
             secret,
             retention: config.retention,
             centres: config.centres.clone(),
+            front: config.front.clone(),
         },
         tls,
     )

@@ -2,12 +2,19 @@
 //! device tokens) per address, per username and for the whole server, and what each device
 //! sends (alarms, check-ins, reports, attachments, bytes).
 //!
-//! A failure is counted *before* the expensive work it guards (an Argon2id check, a database
-//! read): an attempt takes a [`FailureSlot`] first and gives it back only when it succeeds, so
-//! a burst of parallel wrong logins from one address cannot run more checks than the limit
+//! The rule behind every count: a limit keyed by an address refuses everyone behind that
+//! address (a venue's Wi-Fi, the region's proxy), so only what *fails* is counted and
+//! refused, never what succeeds. A device token that matches is admitted whatever its
+//! address has sent ([`WrongTokens`] counts after the lookup); a login is slowed per
+//! username, refused only per address and username together, and never for the officer's
+//! own browser ([`LoginLimiter`]); a global budget only slows attempts down.
+//!
+//! Where the work is expensive (an Argon2id check, an enrollment code), a failure is counted
+//! *before* it: an attempt takes a [`FailureSlot`] first and gives it back only when it
+//! succeeds, so a burst of parallel wrong attempts cannot run more checks than the limit
 //! allows. Memory is bounded: entries expire one by one, and when a table is full of live
-//! entries a new key is refused (as if the global limit were reached) instead of the table
-//! being cleared, which would wipe every lockout.
+//! entries a new key is refused instead of the table being cleared, which would wipe every
+//! count.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -132,41 +139,57 @@ fn wait_secs(until: Option<Instant>, now: Instant) -> u64 {
 pub enum Refused {
     /// This address has used up its failures.
     Address(u64),
-    /// This username has used up its failures.
-    Username(u64),
-    /// The whole server has seen too many failures (or too many failing addresses).
-    Global(u64),
+    /// This address has used up its failures for this username.
+    AddressAndUsername(u64),
+    /// This username is being slowed down after failures: the next attempt (not counted
+    /// against anyone) after this many seconds.
+    Slowed(u64),
 }
 
 impl Refused {
     /// Seconds to wait.
     pub fn wait(self) -> u64 {
         match self {
-            Refused::Address(w) | Refused::Username(w) | Refused::Global(w) => w,
+            Refused::Address(w) | Refused::AddressAndUsername(w) | Refused::Slowed(w) => w,
         }
     }
 }
 
-struct FailureTables {
-    addresses: Windows<IpAddr>,
-    usernames: Windows<String>,
-    global: Windows<()>,
-}
-
-/// Failures per address, per username and in all, within one window.
-pub struct FailureLimiter {
-    limits: FailureLimits,
-    tables: Mutex<FailureTables>,
-}
+/// How long an attempt waits before it runs when the whole server has seen more failures
+/// than its budget: the budget slows everyone's guessing down, it never refuses everyone.
+pub const GLOBAL_SLOWDOWN: Duration = Duration::from_secs(1);
 
 /// An attempt in progress, counted as a failure unless [`FailureSlot::succeeded`] (or
 /// [`FailureSlot::not_counted`], for attempts that failed for reasons of the server's own).
 #[must_use = "a slot is a failure unless it is marked as a success"]
 pub struct FailureSlot<'a> {
-    limiter: &'a FailureLimiter,
-    address: IpAddr,
-    username: Option<String>,
-    at: Instant,
+    give_back: Box<dyn FnOnce() + Send + 'a>,
+    /// Wait this long before the attempt runs (the global budget is spent).
+    pub delay: Duration,
+}
+
+impl FailureSlot<'_> {
+    /// The attempt succeeded: it is not a failure.
+    pub fn succeeded(self) {
+        (self.give_back)();
+    }
+
+    /// The attempt could not be judged (the database failed): not counted either way.
+    pub fn not_counted(self) {
+        (self.give_back)();
+    }
+}
+
+/// Wrong enrollment codes: per address (a hard refusal past the limit) and in all (past the
+/// budget every attempt is slowed, none refused).
+pub struct FailureLimiter {
+    limits: FailureLimits,
+    tables: Mutex<FailureTables>,
+}
+
+struct FailureTables {
+    addresses: Windows<IpAddr>,
+    global: Windows<()>,
 }
 
 impl FailureLimiter {
@@ -175,82 +198,248 @@ impl FailureLimiter {
         FailureLimiter {
             tables: Mutex::new(FailureTables {
                 addresses: Windows::new(limits.window),
-                usernames: Windows::new(limits.window),
                 global: Windows::new(limits.window),
             }),
             limits,
         }
     }
 
-    /// Takes a failure slot for an attempt from `ip` (for `username`, if the attempt names
-    /// one), or says why not and for how long.
-    pub fn begin(&self, ip: IpAddr, username: Option<&str>) -> Result<FailureSlot<'_>, Refused> {
+    /// Takes a failure slot for an attempt from `ip`, or says why not and for how long. The
+    /// slot is taken before the work, so parallel attempts cannot exceed the limit.
+    pub fn begin(&self, ip: IpAddr) -> Result<FailureSlot<'_>, Refused> {
         let now = Instant::now();
         let address = address_key(ip);
-        let username = username.map(|u| u.trim().to_lowercase());
         let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
         let (n, oldest) = t.addresses.used(&address, now);
         if n >= self.limits.per_address as u64 {
             return Err(Refused::Address(wait_secs(oldest, now)));
         }
-        if let Some(u) = &username {
-            let (n, oldest) = t.usernames.used(u, now);
-            if n >= self.limits.per_username as u64 {
-                return Err(Refused::Username(wait_secs(oldest, now)));
-            }
-        }
-        let (n, oldest) = t.global.used(&(), now);
-        if n >= self.limits.global as u64 {
-            return Err(Refused::Global(wait_secs(oldest, now)));
-        }
         if !t.addresses.add(&address, 1, now) {
-            return Err(Refused::Global(1));
+            return Err(Refused::Address(1));
         }
-        if let Some(u) = &username {
-            if !t.usernames.add(u, 1, now) {
-                t.addresses.remove(&address, now);
-                return Err(Refused::Global(1));
-            }
-        }
+        let (spent, _) = t.global.used(&(), now);
         t.global.add(&(), 1, now);
         Ok(FailureSlot {
-            limiter: self,
-            address,
-            username,
-            at: now,
+            delay: if spent >= self.limits.global as u64 {
+                GLOBAL_SLOWDOWN
+            } else {
+                Duration::ZERO
+            },
+            give_back: Box::new(move || {
+                let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+                t.addresses.remove(&address, now);
+                t.global.remove(&(), now);
+            }),
         })
-    }
-
-    /// Whether `ip` may try at all now (without taking a slot).
-    pub fn check(&self, ip: IpAddr) -> Result<(), Refused> {
-        let now = Instant::now();
-        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
-        let (n, oldest) = t.addresses.used(&address_key(ip), now);
-        if n >= self.limits.per_address as u64 {
-            return Err(Refused::Address(wait_secs(oldest, now)));
-        }
-        Ok(())
-    }
-
-    fn give_back(&self, slot: &FailureSlot<'_>) {
-        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
-        t.addresses.remove(&slot.address, slot.at);
-        if let Some(u) = &slot.username {
-            t.usernames.remove(u, slot.at);
-        }
-        t.global.remove(&(), slot.at);
     }
 }
 
-impl FailureSlot<'_> {
-    /// The attempt succeeded: it is not a failure.
-    pub fn succeeded(self) {
-        self.limiter.give_back(&self);
+/// The first failures of a username go at once; after that each attempt from a browser the
+/// username has not signed in from waits a little longer, up to [`MAX_USERNAME_GAP`].
+pub const FREE_USERNAME_FAILURES: u64 = 3;
+/// The longest a username is slowed down between two attempts.
+pub const MAX_USERNAME_GAP: Duration = Duration::from_secs(5);
+
+/// The pause before the next attempt of a username that has failed `failures` times in the
+/// window: none for the first few, then 1, 2, 4 … seconds, at most [`MAX_USERNAME_GAP`].
+pub fn username_gap(failures: u64) -> Duration {
+    if failures < FREE_USERNAME_FAILURES {
+        return Duration::ZERO;
+    }
+    let doubled = 1u64 << (failures - FREE_USERNAME_FAILURES).min(16);
+    Duration::from_secs(doubled).min(MAX_USERNAME_GAP)
+}
+
+/// Officer logins. Whom each count refuses, when the attacker shares an address (a venue's
+/// Wi-Fi, the region's proxy) with the officer:
+///
+/// - per address *and* username: a hard refusal past the limit. It refuses that username
+///   from that address only;
+/// - per username: a growing pause between attempts ([`username_gap`]), never a lockout; an
+///   attempt within the pause is answered with when to try again and not counted;
+/// - per browser the officer has signed in from before (a *known device*: a signed cookie
+///   for that username, as OWASP's device cookies): failures count against that cookie
+///   alone, and neither the pause nor the other counts apply, so the officer's own browser
+///   signs in at once whatever others send;
+/// - in all: past the budget every attempt from an unknown browser waits
+///   [`GLOBAL_SLOWDOWN`] first; nobody is refused for it.
+pub struct LoginLimiter {
+    limits: FailureLimits,
+    tables: Mutex<LoginTables>,
+}
+
+struct LoginTables {
+    pairs: Windows<(IpAddr, String)>,
+    usernames: Windows<String>,
+    /// When the next attempt of a username from an unknown browser may run.
+    next_attempt: HashMap<String, Instant>,
+    known: Windows<String>,
+    global: Windows<()>,
+}
+
+impl LoginLimiter {
+    /// A limiter with these limits: `per_address` for an address and username together,
+    /// `per_username` for one known-device cookie, `global` for the slowdown.
+    pub fn new(limits: FailureLimits) -> Self {
+        LoginLimiter {
+            tables: Mutex::new(LoginTables {
+                pairs: Windows::new(limits.window),
+                usernames: Windows::new(limits.window),
+                next_attempt: HashMap::new(),
+                known: Windows::new(limits.window),
+                global: Windows::new(limits.window),
+            }),
+            limits,
+        }
     }
 
-    /// The attempt could not be judged (the database failed): not counted either way.
-    pub fn not_counted(self) {
-        self.limiter.give_back(&self);
+    /// Takes a failure slot for a login attempt from `ip` for `username`, from a browser that
+    /// showed the known-device cookie `known` (its id, already checked for this username),
+    /// or says why not and for how long.
+    pub fn begin(
+        &self,
+        ip: IpAddr,
+        username: &str,
+        known: Option<&str>,
+    ) -> Result<FailureSlot<'_>, Refused> {
+        let now = Instant::now();
+        let username = username.trim().to_lowercase();
+        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = known {
+            let id = id.to_string();
+            let (n, _) = t.known.used(&id, now);
+            // A cookie with too many failures of its own is no longer believed: its attempts
+            // count as an unknown browser's.
+            if n < self.limits.per_username as u64 && t.known.add(&id, 1, now) {
+                t.global.add(&(), 1, now);
+                return Ok(FailureSlot {
+                    delay: Duration::ZERO,
+                    give_back: Box::new(move || {
+                        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+                        t.known.remove(&id, now);
+                        t.global.remove(&(), now);
+                    }),
+                });
+            }
+        }
+        let pair = (address_key(ip), username.clone());
+        let (n, oldest) = t.pairs.used(&pair, now);
+        if n >= self.limits.per_address as u64 {
+            return Err(Refused::AddressAndUsername(wait_secs(oldest, now)));
+        }
+        let (failures, _) = t.usernames.used(&username, now);
+        let earlier = t.next_attempt.get(&username).copied();
+        if let Some(at) = earlier.filter(|at| *at > now) {
+            return Err(Refused::Slowed(wait_secs(Some(at), now)));
+        }
+        if !t.pairs.add(&pair, 1, now) {
+            return Err(Refused::AddressAndUsername(1));
+        }
+        if !t.usernames.add(&username, 1, now) {
+            t.pairs.remove(&pair, now);
+            return Err(Refused::Slowed(1));
+        }
+        let (spent, _) = t.global.used(&(), now);
+        t.global.add(&(), 1, now);
+        // Held for this attempt's own failure: a parallel attempt waits its turn.
+        t.next_attempt
+            .insert(username.clone(), now + username_gap(failures + 1));
+        if t.next_attempt.len() > MAX_KEYS {
+            t.next_attempt.retain(|_, at| *at > now);
+        }
+        Ok(FailureSlot {
+            delay: if spent >= self.limits.global as u64 {
+                GLOBAL_SLOWDOWN
+            } else {
+                Duration::ZERO
+            },
+            give_back: Box::new(move || {
+                let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+                t.pairs.remove(&pair, now);
+                t.usernames.remove(&username, now);
+                t.global.remove(&(), now);
+                match earlier {
+                    Some(at) => t.next_attempt.insert(username, at),
+                    None => t.next_attempt.remove(&username),
+                };
+            }),
+        })
+    }
+}
+
+/// Device tokens that matched nothing, counted *after* the lookup: a token that matches is admitted whatever its address has sent, so a flood of wrong tokens
+/// from a shared address (a venue's Wi-Fi, a proxy) refuses only further wrong tokens. A
+/// revoked token is counted against that token, not its address.
+pub struct WrongTokens {
+    per_address: u64,
+    per_token: u64,
+    tables: Mutex<(Windows<IpAddr>, Windows<String>)>,
+}
+
+/// What a wrong token gets: its 401, or 429 past the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongToken {
+    /// Within the limit: say what is wrong.
+    Answer,
+    /// Past the limit: refuse, and say when to try again.
+    TooMany(u64),
+}
+
+impl WrongTokens {
+    /// `per_address` unknown tokens from one address, `per_token` uses of one revoked token,
+    /// within `window`.
+    pub fn new(window: Duration, per_address: usize, per_token: usize) -> Self {
+        WrongTokens {
+            per_address: per_address as u64,
+            per_token: per_token as u64,
+            tables: Mutex::new((Windows::new(window), Windows::new(window))),
+        }
+    }
+
+    /// A token that matched no device came from `ip`.
+    pub fn unknown(&self, ip: IpAddr) -> WrongToken {
+        let now = Instant::now();
+        let key = address_key(ip);
+        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        Self::count(&mut t.0, &key, self.per_address, now)
+    }
+
+    /// A revoked device's token (its hash) was used again: counted against that token.
+    pub fn revoked(&self, token_hash: &str) {
+        let now = Instant::now();
+        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = Self::count(&mut t.1, &token_hash.to_string(), self.per_token, now);
+    }
+
+    /// Whether this token is known to be revoked, having been used past its count: it is
+    /// then answered without asking the database (and the use counted, so that it stays
+    /// known while it is used). A revocation is for good, so this never refuses a valid one.
+    pub fn known_revoked(&self, token_hash: &str) -> bool {
+        let now = Instant::now();
+        let key = token_hash.to_string();
+        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        let (n, _) = t.1.used(&key, now);
+        if n < self.per_token {
+            return false;
+        }
+        t.1.add(&key, 1, now);
+        true
+    }
+
+    fn count<K: Hash + Eq + Clone>(
+        w: &mut Windows<K>,
+        key: &K,
+        max: u64,
+        now: Instant,
+    ) -> WrongToken {
+        let (n, oldest) = w.used(key, now);
+        if n >= max {
+            return WrongToken::TooMany(wait_secs(oldest, now));
+        }
+        if !w.add(key, 1, now) {
+            return WrongToken::TooMany(1);
+        }
+        WrongToken::Answer
     }
 }
 
@@ -415,6 +604,7 @@ mod tests {
             per_username,
             global,
             bad_tokens_per_address: 5,
+            revoked_token_uses: 5,
         }
     }
 
@@ -434,12 +624,11 @@ mod tests {
         let l = FailureLimiter::new(limits(3, 100, 1000));
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         // Three attempts in flight at once, none finished yet.
-        let slots: Vec<_> = (0..3).map(|_| l.begin(ip, None).unwrap()).collect();
-        assert!(matches!(l.begin(ip, None), Err(Refused::Address(w)) if (1..=60).contains(&w)));
+        let slots: Vec<_> = (0..3).map(|_| l.begin(ip).unwrap()).collect();
+        assert!(matches!(l.begin(ip), Err(Refused::Address(w)) if (1..=60).contains(&w)));
         drop(slots); // all three failed
-        assert!(l.begin(ip, None).is_err());
-        // Another address of the same IPv6 /64 is the same machine; another IPv4 is not.
-        assert!(l.begin("192.0.2.2".parse().unwrap(), None).is_ok());
+        assert!(l.begin(ip).is_err());
+        assert!(l.begin("192.0.2.2".parse().unwrap()).is_ok());
     }
 
     #[test]
@@ -447,29 +636,29 @@ mod tests {
         let l = FailureLimiter::new(limits(2, 100, 1000));
         let ip: IpAddr = "::1".parse().unwrap();
         for _ in 0..10 {
-            l.begin(ip, None).unwrap().succeeded();
+            l.begin(ip).unwrap().succeeded();
         }
-        let _wrong = l.begin(ip, None).unwrap();
-        l.begin(ip, None).unwrap().not_counted();
-        assert!(l.begin(ip, None).is_ok());
+        let _wrong = l.begin(ip).unwrap();
+        l.begin(ip).unwrap().not_counted();
+        assert!(l.begin(ip).is_ok());
     }
 
     #[test]
-    fn usernames_and_the_whole_server_have_limits_of_their_own() {
-        let l = FailureLimiter::new(limits(100, 2, 5));
-        let ips: Vec<IpAddr> = (1..=9)
+    fn the_global_budget_slows_attempts_down_and_refuses_nobody() {
+        let l = FailureLimiter::new(limits(100, 100, 3));
+        let ips: Vec<IpAddr> = (1..=6)
             .map(|i| format!("198.51.100.{i}").parse().unwrap())
             .collect();
-        drop(l.begin(ips[0], Some("Hanna")).unwrap());
-        drop(l.begin(ips[1], Some("hanna ")).unwrap());
-        assert!(matches!(
-            l.begin(ips[2], Some("HANNA")),
-            Err(Refused::Username(_))
-        ));
-        drop(l.begin(ips[3], Some("olle")).unwrap());
-        drop(l.begin(ips[4], None).unwrap());
-        drop(l.begin(ips[5], None).unwrap());
-        assert!(matches!(l.begin(ips[6], None), Err(Refused::Global(_))));
+        for ip in &ips[..3] {
+            let slot = l.begin(*ip).unwrap();
+            assert_eq!(slot.delay, Duration::ZERO);
+            drop(slot);
+        }
+        for ip in &ips[3..] {
+            let slot = l.begin(*ip).expect("never refused for the budget");
+            assert_eq!(slot.delay, GLOBAL_SLOWDOWN);
+            drop(slot);
+        }
     }
 
     #[test]
@@ -479,14 +668,114 @@ mod tests {
             ..limits(2, 100, 1000)
         });
         let ip: IpAddr = "203.0.113.9".parse().unwrap();
-        drop(l.begin(ip, None).unwrap());
+        drop(l.begin(ip).unwrap());
         std::thread::sleep(Duration::from_millis(50));
-        drop(l.begin(ip, None).unwrap());
-        assert!(l.begin(ip, None).is_err());
+        drop(l.begin(ip).unwrap());
+        assert!(l.begin(ip).is_err());
         std::thread::sleep(Duration::from_millis(40));
         // The first has expired, the second not: room for exactly one.
-        drop(l.begin(ip, None).unwrap());
-        assert!(l.begin(ip, None).is_err());
+        drop(l.begin(ip).unwrap());
+        assert!(l.begin(ip).is_err());
+    }
+
+    #[test]
+    fn a_username_is_slowed_progressively_and_never_locked() {
+        assert_eq!(
+            (0..10)
+                .map(|k| username_gap(k).as_secs())
+                .collect::<Vec<_>>(),
+            vec![0, 0, 0, 1, 2, 4, 5, 5, 5, 5]
+        );
+        assert_eq!(username_gap(u64::MAX), MAX_USERNAME_GAP);
+    }
+
+    #[test]
+    fn parallel_logins_for_one_username_wait_their_turn_uncounted() {
+        let l = LoginLimiter::new(limits(10, 10, 1000));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        // The free failures run at once; the rest of a burst is told when to come back.
+        let slots: Vec<_> = (0..3)
+            .map(|_| l.begin(ip, "Hanna", None).unwrap())
+            .collect();
+        for _ in 0..77 {
+            assert!(matches!(
+                l.begin(ip, "hanna ", None),
+                Err(Refused::Slowed(1))
+            ));
+        }
+        drop(slots);
+        // Another username is not slowed by hanna's failures.
+        assert!(l.begin(ip, "olle", None).is_ok());
+    }
+
+    #[test]
+    fn the_hard_refusal_is_for_one_address_and_one_username_together() {
+        let l = LoginLimiter::new(FailureLimits {
+            window: Duration::from_secs(60),
+            ..limits(2, 10, 1000)
+        });
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        drop(l.begin(a, "hanna", None).unwrap());
+        drop(l.begin(a, "hanna", None).unwrap());
+        assert!(matches!(
+            l.begin(a, "hanna", None),
+            Err(Refused::AddressAndUsername(_))
+        ));
+        assert!(l.begin(a, "olle", None).is_ok(), "another username");
+        assert!(l.begin(b, "hanna", None).is_ok(), "another address");
+    }
+
+    #[test]
+    fn a_known_browser_is_counted_on_its_own_and_never_slowed() {
+        let l = LoginLimiter::new(limits(1, 3, 1));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        // Others have used the address's allowance, the username's turn and the budget.
+        drop(l.begin(ip, "hanna", None).unwrap());
+        assert!(l.begin(ip, "hanna", None).is_err());
+        // The officer's own browser still goes at once.
+        let slot = l.begin(ip, "hanna", Some("cookie-1")).unwrap();
+        assert_eq!(slot.delay, Duration::ZERO);
+        slot.succeeded();
+        // A stolen cookie gets its own few failures, then counts as unknown.
+        for _ in 0..3 {
+            drop(l.begin(ip, "hanna", Some("cookie-2")).unwrap());
+        }
+        assert!(l.begin(ip, "hanna", Some("cookie-2")).is_err());
+        assert!(l.begin(ip, "hanna", Some("cookie-1")).is_ok());
+    }
+
+    #[test]
+    fn a_success_gives_back_the_username_turn() {
+        let l = LoginLimiter::new(limits(10, 10, 1000));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            l.begin(ip, "hanna", None).unwrap().succeeded();
+        }
+        assert!(l.begin(ip, "hanna", None).is_ok());
+    }
+
+    #[test]
+    fn wrong_tokens_are_refused_past_the_limit_per_address_and_revoked_per_token() {
+        let w = WrongTokens::new(Duration::from_secs(60), 2, 2);
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        assert_eq!(w.unknown(a), WrongToken::Answer);
+        assert_eq!(w.unknown(a), WrongToken::Answer);
+        assert!(matches!(w.unknown(a), WrongToken::TooMany(s) if (1..=60).contains(&s)));
+        assert_eq!(w.unknown(b), WrongToken::Answer);
+        assert!(!w.known_revoked("h1"));
+        w.revoked("h1");
+        w.revoked("h1");
+        assert!(
+            w.known_revoked("h1"),
+            "past its count: answered from memory"
+        );
+        assert!(w.known_revoked("h1"));
+        assert!(!w.known_revoked("h2"), "another token");
+        assert_eq!(
+            w.unknown(b),
+            WrongToken::Answer,
+            "revoked tokens are not the address's"
+        );
     }
 
     #[test]

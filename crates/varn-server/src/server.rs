@@ -50,6 +50,8 @@ pub struct Parts {
     pub retention: crate::retention::Retention,
     /// The regions' 24/7 alarm centres.
     pub centres: Vec<crate::centre::Centre>,
+    /// How clients reach the server: trusted proxies and the public address.
+    pub front: crate::front::Front,
 }
 
 /// A server that is listening.
@@ -105,13 +107,25 @@ pub async fn start(
     for weaker in limits.weaker_than_default() {
         tracing::warn!("limit set weaker than the default: {weaker}");
     }
-    let connections = Connections::new(limits.max_connections, limits.max_connections_per_peer);
+    let connections = Connections::new(
+        limits.max_connections,
+        limits.max_connections_per_peer,
+        parts.front.trusted_proxies.clone(),
+    );
+    if !parts.front.trusted_proxies.is_empty() && parts.front.public_url.is_none() && tls.is_none()
+    {
+        tracing::warn!(
+            "trusted_proxies is set but public_url is not: the session cookie is not marked \
+             Secure and no HSTS is sent; set public_url to the https:// address of the proxy"
+        );
+    }
     let profiles = crate::profiles::starting(&parts.profiles).map_err(io::Error::other)?;
     let state = AppState::new(StateConfig {
         store: parts.store,
         clock: parts.clock,
         profiles,
-        secure_cookies: tls.is_some(),
+        tls: tls.is_some(),
+        front: parts.front,
         shutdown: shutdown_rx,
         escalation: parts.escalation,
         limits: parts.limits,

@@ -3,7 +3,6 @@
 //! more than its share; an officer's session that must stop streaming names and places the
 //! moment it ends. Each attack is a test against the real server.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use uuid::Uuid;
@@ -18,7 +18,10 @@ use varn_core::wire::EnrollResponse;
 use varn_server::clock::{Clock, ManualClock};
 use varn_server::limits::Limits;
 use varn_server::store::OfficerChange;
-use varn_server::testkit::attack::{client_from, connect_from, ip, percentile};
+use varn_server::testkit::attack::{
+    alarms_go_through, client_from, connect_from, enough_files, flood_device, flood_logins,
+    hold_half_open, ip, officer_login, time_alarms, wrong_tokens, Target,
+};
 use varn_server::testkit::device::Device;
 use varn_server::testkit::process::ServerProcess;
 use varn_server::testkit::{http_client, read_event, TestServer, OFFICER_PASSWORD};
@@ -37,6 +40,10 @@ async fn closed_within(conn: &mut TcpStream, wait: Duration) -> bool {
     }
 }
 
+/// The timed attacks run one at a time: on two cores, two of them at once would measure each
+/// other instead of the server.
+static TIMED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn with_limits(f: impl FnOnce(&mut Limits)) -> Limits {
     let mut l = Limits::default();
     f(&mut l);
@@ -44,7 +51,8 @@ fn with_limits(f: impl FnOnce(&mut Limits)) -> Limits {
 }
 
 /// Connections that never finish their headers (or never send a byte) are closed when the
-/// header timeout passes, and one address gets no more than its share of connections.
+/// header timeout passes, and one address holds no more than its share: at the cap, its
+/// oldest idle connections are closed for its newer ones.
 #[tokio::test]
 async fn half_open_connections_are_closed_within_the_header_timeout_and_capped_per_address() {
     let s = TestServer::start_with_limits(with_limits(|l| {
@@ -63,19 +71,22 @@ async fn half_open_connections_are_closed_within_the_header_timeout_and_capped_p
                 .unwrap();
         }
         held.push(c);
+        // One at a time, as the kernel hands them over.
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let start = Instant::now();
-    // Over the cap: closed at once.
-    let mut refused = 0;
-    for c in held.iter_mut().skip(20) {
+    // Over the cap: the 20 oldest are closed at once, for the 20 newer.
+    let mut closed = 0;
+    for c in held.iter_mut().take(20) {
         if closed_within(c, Duration::from_millis(500)).await {
-            refused += 1;
+            closed += 1;
         }
     }
     assert_eq!(
-        refused, 20,
-        "the 20 connections over the per-address cap are closed at once"
+        closed, 20,
+        "the 20 oldest connections made room for the newer"
     );
+    assert_eq!(s.running.connections.open(), 20);
     // Another machine is not affected meanwhile.
     let res = client_from(ip("127.0.0.3"))
         .get(format!("{}/health", s.url()))
@@ -83,7 +94,7 @@ async fn half_open_connections_are_closed_within_the_header_timeout_and_capped_p
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    for c in held.iter_mut().take(20) {
+    for c in held.iter_mut().skip(20) {
         assert!(
             closed_within(c, Duration::from_secs(4)).await,
             "a half-open connection outlived the header timeout"
@@ -138,16 +149,16 @@ async fn a_trickling_body_is_cut_off() {
     assert!(answer.contains("application/problem+json"), "{answer}");
 }
 
-/// Parallel wrong logins from one address run at most the allowed number of password
-/// checks: the failure slot is taken before the check. The right password is then refused
-/// too until the window passes, while another address (another officer's) still logs in.
+/// Parallel wrong logins for one username run only the few checks a username gets at once;
+/// the rest are told when to come back and are not counted against anyone. The officer, on
+/// the same address with a browser that has never signed in, then signs in within seconds.
 #[tokio::test]
-async fn a_burst_of_wrong_logins_runs_no_more_checks_than_the_limit() {
+async fn a_burst_of_wrong_logins_is_slowed_and_the_officer_still_signs_in() {
     let s = TestServer::start().await;
     s.add_officer("hanna", "Hanna", "sormland").await;
-    s.add_officer("olle", "Olle", "sormland").await;
-    let from = ip("127.0.0.4");
-    let c = client_from(from);
+    let shared = ip("127.0.0.4");
+    let target = Target::direct(&s.url());
+    let c = target.client_from(shared);
     let tries = (0..80).map(|_| {
         let c = c.clone();
         let url = format!("{}/dashboard/api/login", s.url());
@@ -157,89 +168,91 @@ async fn a_burst_of_wrong_logins_runs_no_more_checks_than_the_limit() {
                 .send()
                 .await
                 .unwrap()
-                .status()
         }
     });
-    let statuses = futures_util::future::join_all(tries).await;
-    let count = |st: StatusCode| statuses.iter().filter(|s| **s == st).count();
-    let checked = count(StatusCode::UNAUTHORIZED);
+    let answers = futures_util::future::join_all(tries).await;
+    let checked = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    let free = varn_server::ratelimit::FREE_USERNAME_FAILURES as usize;
     assert!(
-        checked <= 10,
-        "{checked} wrong passwords were checked; the limit is 10 ({statuses:?})"
+        checked <= free,
+        "{checked} passwords were checked at once; a username gets {free}"
     );
-    assert_eq!(
-        checked + count(StatusCode::TOO_MANY_REQUESTS) + count(StatusCode::SERVICE_UNAVAILABLE),
-        80,
-        "every other attempt was refused before the check: {statuses:?}"
-    );
-    // Attempts the pool turned away (503) were not counted; the rest of the allowance goes
-    // one by one, and then the address is refused.
-    let mut more = 0;
-    loop {
-        let st = c
-            .post(format!("{}/dashboard/api/login", s.url()))
-            .json(&json!({ "username": "hanna", "password": "fel lösenord" }))
-            .send()
-            .await
+    for r in answers
+        .iter()
+        .filter(|r| r.status() != StatusCode::UNAUTHORIZED)
+    {
+        assert!(
+            r.status() == StatusCode::TOO_MANY_REQUESTS
+                || r.status() == StatusCode::SERVICE_UNAVAILABLE,
+            "{:?}",
+            r.status()
+        );
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
             .unwrap()
-            .status();
-        if st == StatusCode::TOO_MANY_REQUESTS {
-            break;
-        }
-        assert_eq!(st, StatusCode::UNAUTHORIZED);
-        more += 1;
-        assert!(checked + more <= 10, "more than 10 checks from one address");
+            .parse()
+            .unwrap();
+        assert!((1..=5).contains(&wait), "told to wait {wait} s");
     }
-    let right = c
-        .post(format!("{}/dashboard/api/login", s.url()))
-        .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        right.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "locked out for now"
-    );
-    assert!(right.headers().contains_key("retry-after"));
-    let other = client_from(ip("127.0.0.5"))
-        .post(format!("{}/dashboard/api/login", s.url()))
-        .json(&json!({ "username": "olle", "password": OFFICER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        other.status(),
-        StatusCode::OK,
-        "another officer is not locked out"
-    );
+    // The officer, a new browser on the same address: in within a few seconds.
+    let (status, took) = officer_login(&target.browser_from(shared), &s.url(), "hanna").await;
+    assert_eq!(status, 200, "the officer signs in");
+    assert!(took <= Duration::from_secs(6), "after {took:?}");
 }
 
-/// Wrong logins spread over many addresses still count against the username.
+/// Wrong logins spread over many addresses slow the username down, with a growing pause,
+/// but never lock it: the right password from a new browser gets in within seconds, and
+/// from a browser the officer has signed in from before at once.
 #[tokio::test]
-async fn wrong_logins_from_many_addresses_count_against_the_username() {
+async fn wrong_logins_from_many_addresses_slow_the_username_but_never_lock_it() {
     let s = TestServer::start().await;
     s.add_officer("hanna", "Hanna", "sormland").await;
-    for i in 0..10 {
-        let res = client_from(ip(&format!("127.0.1.{}", i + 1)))
+    let target = Target::direct(&s.url());
+    let own = target.browser_from(ip("127.0.1.200"));
+    assert_eq!(officer_login(&own, &s.url(), "hanna").await.0, 200);
+    let mut slowed = None;
+    for i in 0..12 {
+        let res = target
+            .client_from(ip(&format!("127.0.1.{}", i + 1)))
             .post(format!("{}/dashboard/api/login", s.url()))
             .json(&json!({ "username": "hanna", "password": "fel" }))
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        match res.status() {
+            StatusCode::UNAUTHORIZED => {}
+            StatusCode::TOO_MANY_REQUESTS => {
+                let body: Value = res.json().await.unwrap();
+                slowed.get_or_insert(body);
+            }
+            other => panic!("{other}"),
+        }
     }
-    let res = client_from(ip("127.0.1.99"))
+    let slowed = slowed.expect("the username was slowed down");
+    assert!(
+        slowed["detail"].as_str().unwrap().contains("username"),
+        "{slowed}"
+    );
+    // The officer's own browser: at once, not slowed.
+    let start = Instant::now();
+    let res = own
         .post(format!("{}/dashboard/api/login", s.url()))
         .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let body: Value = res.json().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(start.elapsed() < Duration::from_secs(2));
+    // A new browser somewhere else: within the longest pause.
+    let fresh = target.browser_from(ip("127.0.1.99"));
+    let (status, took) = officer_login(&fresh, &s.url(), "hanna").await;
+    assert_eq!(status, 200);
     assert!(
-        body["detail"].as_str().unwrap().contains("username"),
-        "{body}"
+        took <= varn_server::ratelimit::MAX_USERNAME_GAP + Duration::from_secs(1),
+        "after {took:?}"
     );
 }
 
@@ -282,32 +295,146 @@ async fn a_device_over_its_quota_gets_429_while_another_devices_alarm_goes_throu
     );
 }
 
-/// A wrong token costs the address a failure before the database is asked; past the
-/// limit the address is refused outright, while a real device elsewhere is not.
+/// Wrong device tokens count against their address only once looked up: past the limit
+/// further wrong tokens from there get 429, while a valid token from the very same address
+/// is admitted at once. A revoked token counts against itself, not its address.
 #[tokio::test]
-async fn wrong_device_tokens_are_limited_per_address() {
+async fn wrong_tokens_never_refuse_a_valid_token_from_the_same_address() {
+    let _alone = TIMED.lock().await;
     let s = TestServer::start().await;
     let d = s.device("Anna Andersson").await;
-    let from = client_from(ip("127.0.0.6"));
+    let target = Target::direct(&s.url());
+    let shared = ip("127.0.0.6");
+    let answers = wrong_tokens(&target, shared, 300, 30).await;
     let limit = Limits::default().failures.bad_tokens_per_address;
-    for i in 0..limit {
+    assert_eq!(answers.get(&401), Some(&limit), "{answers:?}");
+    assert_eq!(answers.get(&429), Some(&(300 - limit)), "{answers:?}");
+    // The person, on the same address, right after.
+    alarms_go_through(&target, shared, &d.token, "after 300 wrong tokens").await;
+    // Another address's wrong token is still told what is wrong.
+    let other = wrong_tokens(&target, ip("127.0.0.16"), 1, 1).await;
+    assert_eq!(other.get(&401), Some(&1));
+    // A revoked device's token is counted against itself, never its address: used far past
+    // the address's limit, it is still told it is revoked (so the app knows to stop), and
+    // the address's own wrong token is still told what is wrong.
+    let gone = s.device("Bo Berg").await;
+    assert_eq!(gone.delete("/v1/me").await.status(), StatusCode::NO_CONTENT);
+    let from = target.client_from(ip("127.0.0.26"));
+    for _ in 0..limit + 20 {
         let res = from
             .get(format!("{}/v1/me", s.url()))
-            .bearer_auth(format!("guess-{i}"))
+            .bearer_auth(&gone.token)
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["type"], "urn:varn:problem:revoked");
     }
-    let res = from
-        .get(format!("{}/v1/me", s.url()))
-        .bearer_auth("guess-again")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let res = d.get("/v1/me").await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        wrong_tokens(&target, ip("127.0.0.26"), 1, 1)
+            .await
+            .get(&401),
+        Some(&1)
+    );
+}
+
+/// Another enrolled device flooding alarms and 90 kB reports from 32 connections on the
+/// person's own address: the person's alarms all go through, quickly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_devices_flood_from_the_same_address_does_not_refuse_an_alarm() {
+    let _alone = TIMED.lock().await;
+    let s = TestServer::start().await;
+    let victim = s.device("Anna Andersson").await;
+    let flooder = s.device("Flödaren").await;
+    let target = Target::direct(&s.url());
+    let shared = ip("127.0.0.7");
+    let stop = Arc::new(AtomicBool::new(false));
+    let flood = tokio::spawn(flood_device(
+        target.clone(),
+        flooder.token.clone(),
+        shared,
+        32,
+        90,
+        stop.clone(),
+    ));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    alarms_go_through(&target, shared, &victim.token, "another device flooding").await;
+    stop.store(true, Ordering::SeqCst);
+    let answers = flood.await.unwrap();
+    eprintln!("the flood was answered {answers:?}");
+    assert!(
+        answers.get(&429).is_some_and(|n| *n > 0),
+        "the flooder was held to its quota"
+    );
+}
+
+/// 1 000 connections that never finish their headers, from the person's own address: the
+/// person's alarms all go through, quickly (the address's idle connections make room).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_connections_from_the_same_address_do_not_keep_an_alarm_out() {
+    let _alone = TIMED.lock().await;
+    enough_files();
+    let s = TestServer::start().await;
+    let victim = s.device("Anna Andersson").await;
+    let target = Target::direct(&s.url());
+    let shared = ip("127.0.0.8");
+    let stop = Arc::new(AtomicBool::new(false));
+    let holder = tokio::spawn(hold_half_open(target.addr, shared, 1000, stop.clone()));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    alarms_go_through(
+        &target,
+        shared,
+        &victim.token,
+        "1 000 half-open connections",
+    )
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    holder.await.unwrap();
+    eprintln!(
+        "half-open: {} closed for newer ones, {} refused",
+        s.running.connections.evicted(),
+        s.running.connections.refused()
+    );
+    assert!(s.running.connections.evicted() > 0, "the cap was reached");
+}
+
+/// 80 parallel wrong logins for the officer's username, again and again, from the address
+/// the officer and a person share: the person's alarms all go through, the officer's own
+/// browser signs in at once, and when the flood stops a new browser signs in within seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_from_the_same_address_keeps_out_neither_alarms_nor_the_officer() {
+    let _alone = TIMED.lock().await;
+    let s = TestServer::start().await;
+    s.add_officer("hanna", "Hanna", "sormland").await;
+    let victim = s.device("Anna Andersson").await;
+    let target = Target::direct(&s.url());
+    let shared = ip("127.0.0.9");
+    let own = target.browser_from(shared);
+    assert_eq!(officer_login(&own, &s.url(), "hanna").await.0, 200);
+    let stop = Arc::new(AtomicBool::new(false));
+    let flood = tokio::spawn(flood_logins(
+        target.clone(),
+        vec![shared],
+        "hanna".into(),
+        80,
+        stop.clone(),
+    ));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    alarms_go_through(&target, shared, &victim.token, "80 parallel wrong logins").await;
+    let (status, took) = officer_login(&own, &s.url(), "hanna").await;
+    stop.store(true, Ordering::SeqCst);
+    let answers = flood.await.unwrap();
+    eprintln!("login flood answered {answers:?}; officer {status} in {took:?}");
+    assert!(
+        !answers.contains_key(&500) && !answers.contains_key(&0),
+        "{answers:?}"
+    );
+    assert_eq!(status, 200, "the officer's own browser signs in");
+    assert!(took < Duration::from_secs(3), "after {took:?}");
+    let (status, took) = officer_login(&target.browser_from(shared), &s.url(), "hanna").await;
+    assert_eq!(status, 200, "a new browser after the flood");
+    assert!(took <= Duration::from_secs(6), "after {took:?}");
 }
 
 /// An officer's live feed: opens, then waits for `ended` (or the feed's end).
@@ -468,18 +595,21 @@ async fn enrollment_codes_are_stored_under_the_servers_secret() {
     assert!(!text.contains(&normalized), "nor in clear");
 }
 
-/// Many connections from one machine, a flood of wrong logins from many addresses and a
-/// device that keeps sending: a real alarm from someone else is accepted quickly throughout,
-/// and the server's memory stays bounded. The server is a process of its own (the built
-/// binary, default limits) so that its memory can be read.
-#[tokio::test]
+/// Many connections held half-open, a flood of wrong logins for the officer's username and
+/// a device that keeps sending, all from the address the person shares with the attacker:
+/// the person's alarms are accepted quickly throughout, the officer's browser signs in, and
+/// the server's memory stays bounded. The server is a process of its own (the built binary,
+/// default limits) so that its memory can be read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_is_accepted_quickly_while_the_server_is_attacked() {
+    let _alone = TIMED.lock().await;
+    enough_files();
     let run = ServerProcess::start(Path::new(env!("CARGO_BIN_EXE_varn-server")), None);
     let url = run.url.clone();
-    let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let target = Target::direct(&url);
     let devices: Vec<EnrollResponse> = {
         let mut out = Vec::new();
-        for name in ["Anna Andersson", "Bo Berg", "Cecilia Ceder"] {
+        for name in ["Anna Andersson", "Bo Berg", "Cecilia Ceder", "Flödaren"] {
             let code = run.enrollment_code(name);
             let res = http_client()
                 .post(format!("{url}/v1/enroll"))
@@ -493,102 +623,67 @@ async fn an_alarm_is_accepted_quickly_while_the_server_is_attacked() {
         out
     };
     run.add_officer("hanna");
+    let shared = ip("127.0.0.2");
+    let own = target.browser_from(shared);
+    assert_eq!(officer_login(&own, &url, "hanna").await.0, 200);
     let before = run.peak_rss_kib();
 
-    // One machine holds 1 000 connections it never finishes.
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let holder = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let mut held = Vec::new();
-            for i in 0..1000 {
-                if let Ok(mut c) = connect_from(ip("127.0.0.2"), addr).await {
-                    if i % 2 == 0 {
-                        let _ = c
-                            .write_all(b"POST /dashboard/api/login HTTP/1.1\r\nHost: x\r\n")
-                            .await;
-                    }
-                    held.push(c);
-                }
-            }
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            held.len()
-        })
-    };
-    // 80 wrong logins at a time, from 80 addresses, again and again.
-    let logins = {
-        let (stop, url) = (stop.clone(), url.clone());
-        tokio::spawn(async move {
-            let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
-            let clients: Vec<reqwest::Client> = (0..80)
-                .map(|i| client_from(ip(&format!("127.0.2.{}", i + 1))))
-                .collect();
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let round = clients.iter().map(|c| {
-                    let url = format!("{url}/dashboard/api/login");
-                    async move {
-                        c.post(url)
-                            .json(&json!({ "username": "hanna", "password": "fel lösenord!" }))
-                            .send()
-                            .await
-                            .map(|r| r.status().as_u16())
-                            .unwrap_or(0)
-                    }
-                });
-                for st in futures_util::future::join_all(round).await {
-                    *statuses.entry(st).or_default() += 1;
-                }
-            }
-            statuses
-        })
-    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let holder = tokio::spawn(hold_half_open(target.addr, shared, 1000, stop.clone()));
+    let logins = tokio::spawn(flood_logins(
+        target.clone(),
+        vec![shared],
+        "hanna".into(),
+        80,
+        stop.clone(),
+    ));
+    let flood = tokio::spawn(flood_device(
+        target.clone(),
+        devices[3].token.clone(),
+        shared,
+        32,
+        90,
+        stop.clone(),
+    ));
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    // Meanwhile: alarms from three people, one after another.
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let mut times = Vec::new();
-    let mut failures = Vec::new();
-    for i in 0..60 {
-        let d = &devices[i % devices.len()];
-        let id = Uuid::now_v7();
-        let start = Instant::now();
-        let res = client
-            .put(format!("{url}/v1/alarms/{id}"))
-            .bearer_auth(&d.token)
-            .json(&json!({ "triggered_at": Utc::now(), "place": "Torget" }))
-            .send()
-            .await;
-        let took = start.elapsed();
-        match res {
-            Ok(r) if r.status() == StatusCode::CREATED => times.push(took),
-            Ok(r) => failures.push(format!("{}", r.status())),
-            Err(e) => failures.push(e.to_string()),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Meanwhile: alarms from three people on the same address, one after another.
+    let tokens: Vec<String> = devices[..3].iter().map(|d| d.token.clone()).collect();
+    let timed = time_alarms(
+        &target.client_from(shared),
+        &url,
+        &tokens,
+        60,
+        Duration::from_millis(100),
+    )
+    .await;
+    let (officer, took) = officer_login(&own, &url, "hanna").await;
     let peak = run.peak_rss_kib();
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    let held = holder.await.unwrap();
+    stop.store(true, Ordering::SeqCst);
+    holder.await.unwrap();
     let statuses = logins.await.unwrap();
+    let flooded = flood.await.unwrap();
 
-    times.sort();
-    let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
+    let (p50, p95) = (timed.percentile(0.5), timed.percentile(0.95));
     eprintln!(
         "under attack: alarm p50 {p50:?}, p95 {p95:?}; server peak RSS {} MiB (before {} MiB); \
-         attacker connections made {held}; login answers {statuses:?}",
+         officer {officer} in {took:?}; login answers {statuses:?}; flood answers {flooded:?}",
         peak / 1024,
         before / 1024
     );
-    assert!(failures.is_empty(), "alarms failed: {failures:?}");
+    assert!(
+        timed.failures.is_empty(),
+        "alarms failed: {:?}",
+        timed.failures
+    );
     assert!(p95 <= Duration::from_millis(250), "alarm p95 {p95:?}");
     assert!(peak <= 300 * 1024, "server peak RSS {} MiB", peak / 1024);
+    assert_eq!(officer, 200, "the officer's browser signs in");
+    // The login flood's own new connections may be closed for the holder's newer ones (its
+    // first burst opens 80 at once at the cap); the server never fails one.
+    assert!(!statuses.contains_key(&500), "logins: {statuses:?}");
     assert!(
-        !statuses.contains_key(&500) && !statuses.contains_key(&0),
-        "logins got answers: {statuses:?}"
+        statuses.get(&429).is_some_and(|n| *n > 0),
+        "the flood was answered: {statuses:?}"
     );
 }

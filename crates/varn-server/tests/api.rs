@@ -814,25 +814,33 @@ async fn dashboard_needs_a_login_and_shows_only_its_region() {
 }
 
 #[tokio::test]
-async fn wrong_logins_are_rate_limited_and_sessions_end_on_logout() {
+async fn wrong_logins_are_problems_and_slow_the_username_down() {
     let s = TestServer::start().await;
     s.add_officer("hanna", "Hanna", "sormland").await;
-    for _ in 0..10 {
-        let res = client()
+    let wrong = || async {
+        client()
             .post(format!("{}/dashboard/api/login", s.url()))
             .json(&json!({ "username": "hanna", "password": "fel lösenord" }))
             .send()
             .await
-            .unwrap();
-        problem(res, StatusCode::UNAUTHORIZED).await;
+            .unwrap()
+    };
+    for _ in 0..varn_server::ratelimit::FREE_USERNAME_FAILURES {
+        problem(wrong().await, StatusCode::UNAUTHORIZED).await;
     }
-    let res = client()
-        .post(format!("{}/dashboard/api/login", s.url()))
-        .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    // Then the username is slowed: told when to come back, as problem+json.
+    let res = wrong().await;
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body = problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("username"),
+        "{body}"
+    );
+    // The right password, after the pause, signs in.
+    let (status, took) =
+        varn_server::testkit::attack::officer_login(&client(), &s.url(), "hanna").await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ async fn serves_tls_with_a_pem_certificate() {
             secret: varn_server::testkit::test_secret(),
             retention: Default::default(),
             centres: Vec::new(),
+            front: Default::default(),
         },
         Some(tls),
     )

@@ -110,7 +110,7 @@ pub(super) async fn follow_up(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(change): ApiJson<FollowupChange>,
 ) -> Result<Response> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     if let Some(m) = &change.message {
         check_text("message", m.trim(), MAX_MESSAGE_CHARS)?;
     }

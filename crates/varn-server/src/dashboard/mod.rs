@@ -3,14 +3,13 @@
 //! reports with their attachments. Officers see only their own region.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use varn_core::wire::ProblemType;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,6 +22,7 @@ use uuid::Uuid;
 
 use crate::admission::SessionKey;
 use crate::auth::{self, OfficerAuth};
+use crate::front::ClientIp;
 use crate::problem::{ApiError, ApiJson, ApiPath};
 use crate::store::AuditAction;
 use crate::AppState;
@@ -43,8 +43,8 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 pub(crate) type Result<T> = std::result::Result<T, ApiError>;
 
-/// The dashboard's routes that need no session: the page, its files, login and logout.
-pub fn anonymous_routes() -> Router<AppState> {
+/// The dashboard's page and its files: constant, served outside every gate.
+pub fn page_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route("/dashboard", get(page))
@@ -60,6 +60,11 @@ pub fn anonymous_routes() -> Router<AppState> {
             "/dashboard/app.css",
             get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
         )
+}
+
+/// The dashboard's routes that need no session: login and logout (the anonymous gate's).
+pub fn anonymous_routes() -> Router<AppState> {
+    Router::new()
         .route("/dashboard/api/login", post(login))
         .route("/dashboard/api/logout", post(logout))
 }
@@ -115,12 +120,20 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// Requests that change state must come from the dashboard's own origin. The cookie is
+/// Requests that change state must come from the dashboard's own origin: the public
+/// address when one is set (behind the proxy), else the host asked for. The cookie is
 /// SameSite=Strict already; this also refuses a stray `Origin`.
-pub(crate) fn same_origin(headers: &HeaderMap) -> Result<()> {
+pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<()> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
+    if let Some(public) = state.public_url() {
+        return if origin.eq_ignore_ascii_case(public.origin()) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("cross-origin request refused"))
+        };
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -146,16 +159,18 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| auth::hash_password("not a real password").unwrap_or_default())
 }
 
-/// `POST /dashboard/api/login`. A failure slot (per address, per username and in all) is
+/// `POST /dashboard/api/login`. A failure slot ([`crate::ratelimit::LoginLimiter`]) is
 /// taken before the password is checked, and the check runs in the bounded pool: a burst of
-/// wrong logins neither runs more checks than the limits allow nor piles up memory.
+/// wrong logins neither runs more checks than the limits allow nor piles up memory. A
+/// browser the officer has signed in from before (its known-device cookie) is counted on
+/// its own and checked first, so others' wrong passwords never keep the officer out.
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     ApiJson(req): ApiJson<Login>,
 ) -> Result<Response> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let username = req.username.trim().to_string();
     if username.is_empty() || username.chars().count() > 200 || req.password.len() > 1024 {
         return Err(ApiError::unauthorized(
@@ -163,10 +178,12 @@ async fn login(
             "wrong username or password",
         ));
     }
+    let known = auth::known_device(&headers, state.secure_cookies(), state.secret(), &username);
     let slot = state
         .login_limiter()
-        .begin(peer.ip(), Some(&username))
+        .begin(client, &username, known.as_deref())
         .map_err(|r| crate::admission::refused(r, "failed logins"))?;
+    tokio::time::sleep(slot.delay).await;
     let officer = match state.store().officer_by_username(&username).await {
         Ok(o) => o,
         Err(e) => {
@@ -178,7 +195,11 @@ async fn login(
         .as_ref()
         .map(|o| o.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
-    let ok = match state.hashing().verify(req.password, hash).await {
+    let ok = match state
+        .hashing()
+        .verify(req.password, hash, known.is_some())
+        .await
+    {
         Ok(ok) => ok,
         Err(auth::Busy(wait)) => {
             slot.not_counted();
@@ -212,13 +233,16 @@ async fn login(
         .await?;
     tracing::info!(officer = %officer.id, "officer logged in");
     let cookie = auth::session_cookie(state.secure_cookies(), Some(&token), SESSION_HOURS * 3600);
+    let device = auth::known_device_cookie(state.secure_cookies(), state.secret(), &username);
     let mut res = Json(serde_json::json!({
         "display_name": officer.display_name,
         "region_id": officer.region_id,
     }))
     .into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
+    for c in [cookie, device] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(res)
 }
@@ -228,7 +252,7 @@ async fn logout(
     headers: HeaderMap,
     req: axum::extract::Request,
 ) -> Result<Response> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let (parts, _) = req.into_parts();
     if let Some(token) = auth::session_token(&parts, state.secure_cookies()) {
         state
@@ -327,7 +351,7 @@ async fn acknowledge(
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let (alarm, changed) = state.store().acknowledge_alarm(&o, id, state.now()).await?;
     if changed {
         tracing::info!(alarm = %id, officer = %o.id, "alarm acknowledged");
@@ -402,7 +426,7 @@ async fn shown(
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     state.store().mark_shown(&o, id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -424,7 +448,7 @@ async fn add_note(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<NoteRequest>,
 ) -> Result<Response> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let text = req.text.trim();
     if text.is_empty() {
         return Err(ApiError::unprocessable("a note needs some text"));
@@ -465,7 +489,7 @@ async fn send_message(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<OfficerMessage>,
 ) -> Result<Response> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let text = varn_core::wire::message_text(&req.text)?;
     let m = varn_core::wire::AlarmMessage {
         id: req.id,

@@ -5,6 +5,7 @@
 
 pub mod attack;
 pub mod device;
+pub mod nginx;
 pub mod pg;
 pub mod process;
 pub mod proxy;
@@ -25,6 +26,7 @@ use varn_core::wire::{normalize_code, EnrollResponse, Role};
 use crate::auth::{self, ServerSecret};
 use crate::clock::{Clock, SystemClock};
 use crate::escalation::{Contact, Escalation, RecordingNotifier};
+use crate::front::Front;
 use crate::limits::Limits;
 use crate::server::{self, Parts, Running};
 use crate::store::{Database, DatabaseAccess, Officer, Store};
@@ -228,6 +230,48 @@ impl TestServer {
         limits: Limits,
         centres: Vec<crate::centre::Centre>,
     ) -> TestServer {
+        Self::start_fronted(
+            database,
+            clock,
+            addr,
+            profiles,
+            limits,
+            centres,
+            Front::default(),
+        )
+        .await
+    }
+
+    /// Starts with a new database behind a proxy: `front` names the trusted proxies and the
+    /// public address; the limits are the shipped ones.
+    pub async fn start_behind(front: Front) -> TestServer {
+        let profiles = vec![embedded_unsigned()];
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let limits = Limits::default();
+        if postgres_wanted() {
+            let url = pg::cluster().fresh_database().await;
+            let db = Database::Postgres(url);
+            return Self::start_fronted(db, clock, None, profiles, limits, Vec::new(), front).await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join("server.db");
+        let mut s =
+            Self::start_fronted(database, clock, None, profiles, limits, Vec::new(), front).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts with everything given, the server's front (proxies, public address) too.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_fronted(
+        database: impl Into<Database>,
+        clock: Arc<dyn Clock>,
+        addr: Option<std::net::SocketAddr>,
+        profiles: Vec<SignedProfile>,
+        limits: Limits,
+        centres: Vec<crate::centre::Centre>,
+        front: Front,
+    ) -> TestServer {
         let database = database.into();
         let store = database
             .open(&DatabaseAccess::default())
@@ -258,6 +302,7 @@ impl TestServer {
                 secret: test_secret(),
                 retention: Default::default(),
                 centres,
+                front,
             },
             None,
         )

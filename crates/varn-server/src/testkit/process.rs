@@ -18,7 +18,7 @@ pub struct ServerProcess {
     bin: PathBuf,
     child: Child,
     database: OsString,
-    _dir: Option<tempfile::TempDir>,
+    _dir: tempfile::TempDir,
     /// Its base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
 }
@@ -39,13 +39,17 @@ impl ServerProcess {
     /// Starts `bin` on `database` (a SQLite file of its own when `None`) and waits until it
     /// serves.
     pub fn start(bin: &Path, database: Option<&str>) -> ServerProcess {
-        let dir = database
-            .is_none()
-            .then(|| tempfile::tempdir().expect("temp dir"));
-        let database: OsString = match (database, &dir) {
-            (Some(url), _) => url.into(),
-            (None, Some(d)) => d.path().join("server.db").into(),
-            (None, None) => unreachable!("a directory exists when no database is given"),
+        Self::start_configured(bin, database, "")
+    }
+
+    /// Starts `bin` as [`ServerProcess::start`] does, with `config` (TOML) as its config file.
+    pub fn start_configured(bin: &Path, database: Option<&str>, config: &str) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config_file = dir.path().join("varn-server.toml");
+        std::fs::write(&config_file, config).expect("write the config file");
+        let database: OsString = match database {
+            Some(url) => url.into(),
+            None => dir.path().join("server.db").into(),
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("a free port")
@@ -53,6 +57,8 @@ impl ServerProcess {
             .expect("its address")
             .port();
         let mut child = Self::command(bin)
+            .arg("--config")
+            .arg(&config_file)
             .arg("--database")
             .arg(&database)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])

@@ -254,6 +254,10 @@ pub struct Notice {
     pub alarm: Uuid,
     /// Which step.
     pub step: u32,
+    /// The mail's subject, as [`message`] writes it.
+    pub subject: String,
+    /// The mail's text.
+    pub body: String,
 }
 
 /// Keeps every alert instead of sending it (tests), optionally failing for one address.
@@ -283,6 +287,7 @@ impl Notifier for RecordingNotifier {
         {
             return Err("the mail server refused the recipient".into());
         }
+        let (subject, body) = message(alarm, step);
         self.sent
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -290,39 +295,82 @@ impl Notifier for RecordingNotifier {
                 to: to.email.clone(),
                 alarm: alarm.id,
                 step,
+                subject,
+                body,
             });
         Ok(())
     }
 }
 
-/// The mail an escalation sends: subject and plain-text body (Swedish, then English).
+/// The mail an escalation sends: subject and plain-text body (Swedish, then English). For
+/// an alarm cancelled under duress it says not to call the person (a call would show whoever
+/// forces them that the cancel was not real), and every mail carries the person's own
+/// instructions for responders, so that nobody is told to call someone who asked not to be.
 pub fn message(alarm: &Alarm, step: u32) -> (String, String) {
-    let when = alarm
-        .triggered_at
-        .with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M:%S");
-    let subject = format!(
-        "VÄRN: larm från {} är inte kvitterat (steg {step})",
-        alarm.who
-    );
-    let mut body = format!(
-        "Ett larm i Värn har inte kvitterats av någon i larmcentralen.\n\n\
-         Vem: {}\nUtlöst: {when}\n",
-        alarm.who
-    );
+    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&chrono::Local);
+    let when = local(alarm.triggered_at).format("%Y-%m-%d %H:%M:%S");
+    let subject = match alarm.duress_at {
+        Some(_) => format!(
+            "VÄRN: LARM UNDER TVÅNG från {} – ring inte personen (steg {step})",
+            alarm.who
+        ),
+        None => format!(
+            "VÄRN: larm från {} är inte kvitterat (steg {step})",
+            alarm.who
+        ),
+    };
+    let mut body = match alarm.duress_at {
+        Some(at) => format!(
+            "Personen avbröt larmet med sin hot-PIN kl {}: någon tvingade personen att avbryta. \
+             Larmet gäller och ingen har kvitterat det.\n\n\
+             RING INTE PERSONEN. Ett samtal kan visa den som tvingar personen att avbrottet inte \
+             var äkta. Larma polisen (112) och följ personens instruktioner nedan.\n\n\
+             Vem: {}\nUtlöst: {when}\n",
+            local(at).format("%H:%M:%S"),
+            alarm.who
+        ),
+        None => format!(
+            "Ett larm i Värn har inte kvitterats av någon i larmcentralen.\n\n\
+             Vem: {}\nUtlöst: {when}\n",
+            alarm.who
+        ),
+    };
     if !alarm.meeting.is_empty() {
         body.push_str(&format!("Möte: {}\n", alarm.meeting));
     }
     if !alarm.place.is_empty() {
         body.push_str(&format!("Plats: {}\n", alarm.place));
     }
-    body.push_str(&format!(
-        "Larm-id: {}\n\nLogga in i Värns larmcentral och kvittera larmet, eller ring personen. \
-         Vid fara: ring 112.\n\n\
-         An alarm in Värn has not been acknowledged. Log in to the dashboard and acknowledge \
-         it, or call the person. In danger: call 112.\n",
-        alarm.id
-    ));
+    if !alarm.instructions.is_empty() {
+        body.push_str(&format!(
+            "Personens instruktioner till den som hjälper: {}\n",
+            alarm.instructions
+        ));
+    }
+    body.push_str(&format!("Larm-id: {}\n\n", alarm.id));
+    body.push_str(
+        match (alarm.duress_at.is_some(), alarm.instructions.is_empty()) {
+            (true, _) => {
+                "Logga in i Värns larmcentral och kvittera larmet. Ring inte personen.\n\n\
+             AN ALARM UNDER DURESS in Värn: the person was forced to cancel it with the duress \
+             PIN. The alarm stands and nobody has acknowledged it. DO NOT CALL THE PERSON: a call \
+             would show whoever forces them that the cancel was not real. Call the police (112), \
+             follow the person's instructions above, and acknowledge it on the dashboard.\n"
+            }
+            (false, true) => {
+                "Logga in i Värns larmcentral och kvittera larmet, eller ring personen. \
+             Vid fara: ring 112.\n\n\
+             An alarm in Värn has not been acknowledged. Log in to the dashboard and acknowledge \
+             it, or call the person. In danger: call 112.\n"
+            }
+            (false, false) => {
+                "Logga in i Värns larmcentral och kvittera larmet. Läs personens instruktioner \
+             innan du ringer. Vid fara: ring 112.\n\n\
+             An alarm in Värn has not been acknowledged. Log in to the dashboard and acknowledge \
+             it. Read the person's instructions above before you call. In danger: call 112.\n"
+            }
+        },
+    );
     (subject, body)
 }
 
@@ -438,6 +486,47 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_mail_never_tells_anyone_to_call_a_person_under_duress_or_who_asked_not_to_be() {
+        let plain = Alarm {
+            who: "Anna Andersson".into(),
+            place: "Torget".into(),
+            ..Alarm::example()
+        };
+        let (subject, body) = message(&plain, 1);
+        assert!(subject.contains("inte kvitterat") && subject.contains("Anna Andersson"));
+        assert!(body.contains("eller ring personen") && body.contains("Plats: Torget"));
+        assert!(!body.contains("instruktioner till"));
+
+        let asked = Alarm {
+            instructions: "Ring inte tillbaka, skicka sms. Kodord: blåsippa.".into(),
+            ..plain.clone()
+        };
+        let (_, body) = message(&asked, 1);
+        assert!(body.contains("Personens instruktioner till den som hjälper: Ring inte tillbaka"));
+        assert!(!body.contains("eller ring personen"), "{body}");
+        assert!(body.contains("Läs personens instruktioner innan du ringer"));
+
+        let forced = Alarm {
+            duress_at: Some(at("2026-11-24T10:03:00Z")),
+            ..asked.clone()
+        };
+        let (subject, body) = message(&forced, 2);
+        assert!(subject.contains("UNDER TVÅNG") && subject.contains("ring inte personen"));
+        assert!(body.contains("RING INTE PERSONEN") && body.contains("DO NOT CALL THE PERSON"));
+        assert!(
+            body.contains("Kodord: blåsippa"),
+            "the person's instructions travel with it"
+        );
+        for call in [
+            "eller ring personen",
+            "or call the person",
+            "innan du ringer",
+        ] {
+            assert!(!body.contains(call), "{call}: {body}");
+        }
     }
 
     #[test]

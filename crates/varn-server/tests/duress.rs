@@ -43,6 +43,13 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let s = TestServer::start_with(clock.clone()).await;
     let d = s.device("Anna Andersson").await;
+    let said = d
+        .put(
+            varn_core::paths::INSTRUCTIONS,
+            &json!({ "text": "Ring inte tillbaka. Kodord: blåsippa." }),
+        )
+        .await;
+    assert!(said.status().is_success(), "{}", said.status());
     let officer = s
         .officer_client("hanna", "Hanna Handläggare", "sormland")
         .await;
@@ -79,6 +86,16 @@ async fn a_duress_cancel_looks_like_a_cancel_to_the_device_but_the_alarm_stands_
         assert!(start.elapsed() < Duration::from_secs(10), "no escalation");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The mail says not to call, and carries what the person asked.
+    let mail = &s.notifier.sent()[0];
+    assert!(
+        mail.subject.contains("ring inte personen"),
+        "{}",
+        mail.subject
+    );
+    assert!(mail.body.contains("RING INTE PERSONEN"), "{}", mail.body);
+    assert!(mail.body.contains("Kodord: blåsippa"), "{}", mail.body);
+    assert!(!mail.body.contains("eller ring personen"), "{}", mail.body);
 
     // The device's timeline ends with a plain cancel; the dashboard's says duress.
     let res = device_timeline(&d, id).await;

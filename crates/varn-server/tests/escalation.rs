@@ -81,12 +81,13 @@ async fn an_unacknowledged_alarm_escalates_on_time_down_the_list_once_per_step()
     clock.advance(chrono::Duration::seconds(1));
     let sent = wait_notices(&s, 1).await;
     assert_eq!(
-        sent[0],
-        Notice {
-            to: ESCALATION_LIST[0].1.into(),
-            alarm: id,
-            step: 1
-        }
+        (sent[0].to.as_str(), sent[0].alarm, sent[0].step),
+        (ESCALATION_LIST[0].1, id, 1)
+    );
+    assert!(
+        sent[0].subject.contains("inte kvitterat"),
+        "{}",
+        sent[0].subject
     );
     still(&s, 1).await;
     let r = s.receipt(&d, id).await;

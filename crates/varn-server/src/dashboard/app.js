@@ -12,6 +12,8 @@ const STRINGS = {
     soundBlocked: 'Ljudet är inte på: webbläsaren släpper inte fram ljud förrän du klickat. Nya larm hörs inte.',
     soundMuted: 'Ljudet är avstängt. Nya larm hörs inte.',
     badLogin: 'Fel användarnamn eller lösenord.', revision: 'version {n}',
+    loginWait: 'Många inloggningsförsök just nu. Försöker igen om {n} s …',
+    loginRefused: 'För många felaktiga inloggningar härifrån. Försök igen om {n} min, eller från en webbläsare du loggat in från förut.',
     f_kind: 'Typ', f_started_at: 'Start', f_ended_at: 'Slut', f_place: 'Plats', f_involved: 'Inblandade',
     f_before: 'Vad hände innan', f_during: 'Vad hände under', f_actions: 'Vad gjorde vi', f_witnesses: 'Vittnen',
     f_police_reported: 'Polisanmäld', f_police_report_number: 'Diarienummer', f_reported_to_region: 'Rapporterad till regionen',
@@ -50,7 +52,7 @@ const STRINGS = {
     late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
     drill: 'TEST', drillNote: 'Testlarm – ingen fara. Kvittera för att visa att kedjan fungerar.',
     escalated: 'INGEN HAR KVITTERAT – eskalerat {n} gång(er), larmat: {who}', everyone: 'alla larmcentraler',
-    duress: 'UNDER TVÅNG', duressNote: 'Avbrutet med hot-PIN kl {time}: personen tvingades avbryta. Larmet gäller – agera!',
+    duress: 'UNDER TVÅNG', duressNote: 'Avbrutet med hot-PIN kl {time}: personen tvingades avbryta. Larmet gäller – agera! Ring inte personen: ett samtal kan visa den som tvingar personen att avbrottet inte var äkta. Larma polisen (112) och följ personens instruktioner.',
     note: 'Anteckning', addNote: 'Lägg till anteckning', exportText: 'Exportera som text',
     k_triggered: 'utlöst (enhetens klocka)', k_stored: 'sparat i appen (enhetens klocka)', k_received: 'mottaget av servern',
     k_shown: 'visat i larmcentralen', k_acknowledged: 'kvitterat', k_escalated: 'eskalerat', k_notify_failed: 'avisering misslyckades',
@@ -74,6 +76,8 @@ const STRINGS = {
     soundBlocked: 'Sound is not on: the browser allows sound only after a click. New alarms will not be heard.',
     soundMuted: 'Sound is off. New alarms will not be heard.',
     badLogin: 'Wrong username or password.', revision: 'revision {n}',
+    loginWait: 'Many login attempts right now. Trying again in {n} s …',
+    loginRefused: 'Too many wrong logins from here. Try again in {n} min, or from a browser you have logged in from before.',
     f_kind: 'Kind', f_started_at: 'Start', f_ended_at: 'End', f_place: 'Place', f_involved: 'Involved',
     f_before: 'What happened before', f_during: 'What happened during', f_actions: 'What we did', f_witnesses: 'Witnesses',
     f_police_reported: 'Reported to police', f_police_report_number: 'Report number', f_reported_to_region: 'Reported to region',
@@ -112,7 +116,7 @@ const STRINGS = {
     late: 'LATE: reached the server {min} min after it was raised',
     drill: 'TEST', drillNote: 'Drill – no danger. Acknowledge it to show the chain works.',
     escalated: 'NOBODY HAS ACKNOWLEDGED – escalated {n} time(s), alerted: {who}', everyone: 'all dashboards',
-    duress: 'UNDER DURESS', duressNote: 'Cancelled with the duress PIN at {time}: the person was forced to cancel. The alarm stands – act!',
+    duress: 'UNDER DURESS', duressNote: 'Cancelled with the duress PIN at {time}: the person was forced to cancel. The alarm stands – act! Do not call the person: a call would show whoever forces them that the cancel was not real. Call the police (112) and follow the person\'s instructions.',
     note: 'Note', addNote: 'Add note', exportText: 'Export as text',
     k_triggered: 'triggered (device clock)', k_stored: 'stored in the app (device clock)', k_received: 'received by the server',
     k_shown: 'shown on a dashboard', k_acknowledged: 'acknowledged', k_escalated: 'escalated', k_notify_failed: 'notification failed',
@@ -148,7 +152,8 @@ async function api(path, opts = {}) {
   if (res.status === 401) throw Object.assign(new Error('unauthorised'), { status: 401 });
   if (!res.ok) {
     const p = await res.json().catch(() => ({}));
-    throw Object.assign(new Error(p.detail || res.statusText), { status: res.status });
+    const retryAfter = Number(res.headers.get('retry-after')) || 0;
+    throw Object.assign(new Error(p.detail || res.statusText), { status: res.status, type: p.type, retryAfter });
   }
   return res.status === 204 ? null : res.json();
 }
@@ -237,15 +242,34 @@ function loginForm(error, username = '') {
     h('label', { for: 'password' }, t('password')), pass,
     error ? h('p', { class: 'error', role: 'alert' }, error) : null,
     h('p', {}, h('button', { type: 'submit', class: 'primary' }, t('login'))));
+  const status = h('p', { class: 'status', role: 'status' });
+  form.append(status);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     // The click that logs in also lets the page make sound.
     if (sound) ensureAudio();
-    try {
-      await api('/dashboard/api/login', { method: 'POST', body: JSON.stringify({ username: user.value, password: pass.value }) });
-      start();
-    } catch (err) {
-      loginForm(err.status === 401 ? t('badLogin') : err.message, user.value);
+    const body = JSON.stringify({ username: user.value, password: pass.value });
+    // Others' wrong passwords slow a username down for a few seconds, and a busy server asks
+    // for a moment: the page waits and tries again by itself, saying so.
+    for (let tries = 0; ; tries++) {
+      try {
+        await api('/dashboard/api/login', { method: 'POST', body });
+        start();
+        return;
+      } catch (err) {
+        const wait = err.retryAfter;
+        const slowed = (err.status === 429 || err.status === 503) && wait > 0 && wait <= 10;
+        if (slowed && tries < 6) {
+          status.textContent = t('loginWait', { n: wait });
+          await new Promise((r) => setTimeout(r, wait * 1000));
+          continue;
+        }
+        const message = err.status === 401 ? t('badLogin')
+          : err.status === 429 ? t('loginRefused', { n: Math.max(1, Math.ceil(wait / 60)) })
+          : err.message;
+        loginForm(message, user.value);
+        return;
+      }
     }
   });
   main.replaceChildren(form);

@@ -214,7 +214,12 @@ pub async fn drive<D: Driven>(
             Turn::Failed(e) if e.is_auth() => {
                 tracing::warn!(%id, "the server refused the device token");
                 d.refused(&mut item);
-                d.link().set_connection(Connection::Offline);
+                if e.is_refusal() {
+                    // Revoked or unknown: the link goes quiet until it is linked again.
+                    d.link().token_refused();
+                } else {
+                    d.link().set_connection(Connection::Offline);
+                }
                 pause(&mut poke, AFTER_REFUSED_TOKEN).await;
             }
             Turn::Failed(e) => {

@@ -275,9 +275,12 @@ mod tests {
             "link_title",
             "linked",
             "unlinked",
+            "discreet_title",
+            "discreet",
         ] {
             keys.push(format!("notify.{k}"));
         }
+        keys.push("hide.window_title".into());
         for k in [
             "tray.alarm",
             "tray.show",
@@ -291,6 +294,7 @@ mod tests {
             "conn.online",
             "conn.offline",
             "conn.not_enrolled",
+            "conn.refused",
             "profile.note.refused",
             "profile.note.stored_invalid",
             "profile.note.other_region",

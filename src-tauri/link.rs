@@ -3,8 +3,13 @@
 //! watch, the health loop that keeps it fresh, and the count of urgent requests (an alarm, a
 //! cancel, the person's words) on the way, which sync waits for. Alarms, check-ins and sync
 //! are peers that use it; none of them owns it.
+//!
+//! When the region refuses the device's token (it was revoked, or unlinked elsewhere), the
+//! link goes quiet: no client is handed out, so health checks, sync and alarms stop sending,
+//! the top bar says the app is no longer linked, and only a check an hour (and linking again)
+//! can bring it back. A revoked laptop left running sends no stream of refused requests.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +25,13 @@ use crate::storage::Db;
 
 /// How often the connection to the server is checked when nothing else is talking to it.
 pub const HEALTH_EVERY: Duration = Duration::from_secs(15);
+/// Set while the app shows itself unlinked after an unlink with the duress PIN (the link
+/// itself stays, so the silent alarm and any later one still reach the region).
+const CONCEALED_KEY: &str = "link.concealed";
+
+/// How often a link the region refused is checked again (the region may have made a
+/// mistake it has since undone).
+pub const REFUSED_RECHECK_EVERY: Duration = Duration::from_secs(3600);
 
 /// The connection to the region server, as the top bar shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,6 +43,8 @@ pub enum Connection {
     Offline,
     /// The app has no link to a region server.
     NotEnrolled,
+    /// The region refuses this device (revoked, or unlinked): it must be linked again.
+    Refused,
 }
 
 /// The link: see the module.
@@ -47,6 +61,13 @@ pub struct LinkService {
     relinked: watch::Sender<u64>,
     /// Urgent requests on the way right now; sync waits while there are any.
     urgent: AtomicUsize,
+    /// The region refused the device's token: nothing is sent until it is linked again (or
+    /// the hourly check finds it accepted).
+    refused: AtomicBool,
+    /// Shown as not linked ([`LinkService::conceal`]).
+    concealed: AtomicBool,
+    /// How often the health loop checks (ms): [`HEALTH_EVERY`], shorter in tests.
+    health_every_ms: std::sync::atomic::AtomicU64,
 }
 
 /// Counts an urgent request on the way for as long as it lives ([`LinkService::urgent`]).
@@ -66,6 +87,7 @@ impl LinkService {
         token_key: String,
         observer: Arc<dyn Observer>,
     ) -> Arc<LinkService> {
+        let concealed = db.setting(CONCEALED_KEY).ok().flatten().is_some();
         Arc::new(LinkService {
             db,
             secrets,
@@ -76,7 +98,16 @@ impl LinkService {
             connection_watch: watch::channel(Connection::Offline).0,
             relinked: watch::channel(0).0,
             urgent: AtomicUsize::new(0),
+            refused: AtomicBool::new(false),
+            concealed: AtomicBool::new(concealed),
+            health_every_ms: std::sync::atomic::AtomicU64::new(HEALTH_EVERY.as_millis() as u64),
         })
+    }
+
+    /// Checks the connection this often instead of [`HEALTH_EVERY`] (tests).
+    pub fn set_health_every(&self, every: Duration) {
+        self.health_every_ms
+            .store(every.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// Starts keeping the connection state fresh on `runtime`.
@@ -87,6 +118,15 @@ impl LinkService {
 
     /// The client for the linked server, or why there is none.
     pub fn client(&self) -> Result<RegionClient, Blocked> {
+        if self.is_refused() {
+            return Err(Blocked::TokenRefused);
+        }
+        self.linked_client()
+    }
+
+    /// The client for the linked server, also while the region refuses it (for the check
+    /// that may find it accepted again).
+    fn linked_client(&self) -> Result<RegionClient, Blocked> {
         if let Some(c) = self
             .client
             .lock()
@@ -101,10 +141,48 @@ impl LinkService {
         Ok(client)
     }
 
-    /// The link or the keychain changed: forget the client and tell whoever waits.
+    /// The link or the keychain changed: forget the client and tell whoever waits. A link
+    /// made or removed by the person ends a concealment.
     pub fn relinked(&self) {
         *self.client.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.refused.store(false, Ordering::SeqCst);
+        if self.concealed.swap(false, Ordering::SeqCst) {
+            if let Err(e) = self.db.delete_settings(&[CONCEALED_KEY]) {
+                tracing::error!("ending the concealed link failed: {e}");
+            }
+        }
         self.relinked.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// After an unlink with the duress PIN: from now on the window is told the app is not
+    /// linked, exactly as after a real unlink, while the link stays and keeps working (the
+    /// silent alarm goes out on it). Ends when the person links again or unlinks for real.
+    pub fn conceal(&self) -> Result<(), crate::storage::StorageError> {
+        self.db.set_setting(CONCEALED_KEY, &crate::storage::now())?;
+        self.concealed.store(true, Ordering::SeqCst);
+        self.observer
+            .event(Event::Connection(Connection::NotEnrolled));
+        Ok(())
+    }
+
+    /// Whether the app shows itself unlinked after an unlink with the duress PIN.
+    pub fn is_concealed(&self) -> bool {
+        self.concealed.load(Ordering::SeqCst)
+    }
+
+    /// The region refused the device's token: go quiet until it is linked again.
+    pub fn token_refused(&self) {
+        if !self.refused.swap(true, Ordering::SeqCst) {
+            tracing::warn!(
+                "the region refuses this device's token: nothing more is sent until it is linked again"
+            );
+        }
+        self.set_connection(Connection::Refused);
+    }
+
+    /// Whether the region refuses the device's token.
+    pub fn is_refused(&self) -> bool {
+        self.refused.load(Ordering::SeqCst)
     }
 
     /// Changes each time the link changes ([`LinkService::relinked`]).
@@ -132,7 +210,12 @@ impl LinkService {
             *current = Some(state);
             drop(current);
             self.connection_watch.send_replace(state);
-            self.observer.event(Event::Connection(state));
+            let shown = if self.is_concealed() {
+                Connection::NotEnrolled
+            } else {
+                state
+            };
+            self.observer.event(Event::Connection(shown));
         }
     }
 
@@ -140,6 +223,7 @@ impl LinkService {
     /// health check.
     pub fn server_answered(&self) {
         if self.connection() != Connection::Online
+            && !self.is_refused()
             && region::load_link(&self.db).ok().flatten().is_some()
         {
             self.set_connection(Connection::Online);
@@ -174,23 +258,37 @@ impl LinkService {
         self.urgent.load(Ordering::SeqCst) > 0
     }
 
-    /// Keeps the connection state fresh while nothing else talks to the server.
+    /// Keeps the connection state fresh while nothing else talks to the server; once the
+    /// region refuses the token, checks only once an hour.
     async fn health(self: Arc<Self>) {
         let mut relinked = self.watch_relinked();
         loop {
             relinked.borrow_and_update();
-            match self.client() {
+            match self.linked_client() {
                 Err(Blocked::NotEnrolled) => self.set_connection(Connection::NotEnrolled),
                 Err(_) => self.set_connection(Connection::Offline),
                 Ok(client) => match client.me().await {
-                    Ok(_) => self.set_connection(Connection::Online),
+                    Ok(_) => {
+                        if self.refused.swap(false, Ordering::SeqCst) {
+                            tracing::info!("the region accepts this device again");
+                        }
+                        self.set_connection(Connection::Online);
+                    }
+                    Err(e) if e.is_refusal() => self.token_refused(),
                     Err(e) => {
                         tracing::debug!("health check: {e}");
-                        self.set_connection(Connection::Offline);
+                        if !self.is_refused() {
+                            self.set_connection(Connection::Offline);
+                        }
                     }
                 },
             }
-            pause(&mut relinked, HEALTH_EVERY).await;
+            let every = if self.is_refused() {
+                REFUSED_RECHECK_EVERY
+            } else {
+                Duration::from_millis(self.health_every_ms.load(Ordering::SeqCst))
+            };
+            pause(&mut relinked, every).await;
         }
     }
 }

@@ -17,6 +17,41 @@ pub struct Notice {
     pub body: String,
     /// Critical urgency (stays until dismissed).
     pub urgent: bool,
+    /// Asks the notification daemon not to play a sound.
+    pub silent: bool,
+}
+
+/// How discreet Värn is during an alarm: the person may be hiding from someone, or be
+/// watched by whoever forces them. By default nothing sounds (not the alarm button, not a
+/// notification) and a notification says only that there is news, never what; each can be
+/// turned on in Inställningar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Discretion {
+    /// A tone when the alarm is raised, and notifications that may sound.
+    pub sound: bool,
+    /// Notifications during an alarm say what happened (received, acknowledged, the
+    /// officer's words) instead of only that there is news.
+    pub text: bool,
+}
+
+const SOUND_KEY: &str = "alarm.sound";
+const TEXT_KEY: &str = "alarm.notification_text";
+
+impl Discretion {
+    /// The person's choice, or the discreet default.
+    pub fn load(db: &crate::storage::Db) -> Discretion {
+        let on = |key| db.setting(key).ok().flatten().as_deref() == Some("on");
+        Discretion {
+            sound: on(SOUND_KEY),
+            text: on(TEXT_KEY),
+        }
+    }
+
+    /// Stores the person's choice (one transaction).
+    pub fn save(self, db: &crate::storage::Db) -> Result<(), crate::storage::StorageError> {
+        let word = |b: bool| if b { "on" } else { "off" };
+        db.set_settings(&[(SOUND_KEY, word(self.sound)), (TEXT_KEY, word(self.text))])
+    }
 }
 
 enum Cmd {
@@ -66,6 +101,9 @@ impl Notices {
 
 fn apply(n: &mut notify_rust::Notification, notice: &Notice) {
     n.appname("Värn").summary(&notice.title).body(&notice.body);
+    if notice.silent {
+        n.hint(notify_rust::Hint::SuppressSound(true));
+    }
     #[cfg(all(unix, not(target_os = "macos")))]
     n.urgency(if notice.urgent {
         notify_rust::Urgency::Critical

@@ -70,6 +70,32 @@ pub struct PinStatus {
     pub idle_lock_minutes: u32,
 }
 
+/// What a change of PINs did to the duress PIN, shown once right after the change: only to
+/// whoever gave the person's own PIN (after the duress PIN, what a change would have said
+/// with no duress PIN ever set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuressNote {
+    /// A duress PIN was set now.
+    Set,
+    /// The duress PIN that was set is still set.
+    Kept,
+    /// No duress PIN is set.
+    None,
+    /// The duress PIN was removed.
+    Removed,
+}
+
+/// What changing the PIN answers: the status, and what became of the duress PIN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinChanged {
+    /// The PINs and the idle lock now.
+    #[serde(flatten)]
+    pub status: PinStatus,
+    /// The duress PIN after the change.
+    pub duress: DuressNote,
+}
+
 /// Argon2id with OWASP's smallest recommended costs (19 MiB, 2 passes): a PIN has few
 /// possibilities, so the stored throttle, not the hash, is what stops guessing on the device;
 /// the hash keeps the PIN out of the database.
@@ -187,14 +213,16 @@ pub fn guard(db: &Db, entered: Option<&str>, now: DateTime<Utc>) -> Result<Enter
 }
 
 /// Sets the PIN and, optionally, the duress PIN. Changing a PIN that is set needs it
-/// (`current`); the duress PIN there changes nothing and looks like success.
+/// (`current`); the duress PIN there changes nothing and looks like success. Without a new
+/// duress PIN the one that is set stays set (removing it is [`remove_duress`]): a PIN change
+/// never quietly leaves the person without the duress PIN they rely on.
 pub fn set(
     db: &Db,
     current: Option<&str>,
     mut new_pin: String,
     mut duress: Option<String>,
     now: DateTime<Utc>,
-) -> Result<Guarded<PinStatus>, PinError> {
+) -> Result<Guarded<PinChanged>, PinError> {
     let result = (|| {
         let entered = if db.setting(APP_KEY)?.is_some() {
             verify(db, current.unwrap_or(""), now)?
@@ -210,28 +238,71 @@ pub fn set(
         }
         if entered == Entered::Duress {
             let before = status(db)?;
-            return Ok(Guarded::Duress(PinStatus {
-                pin_set: true,
-                duress_set: duress.is_some(),
-                idle_lock_minutes: before.idle_lock_minutes,
+            return Ok(Guarded::Duress(PinChanged {
+                status: PinStatus {
+                    pin_set: true,
+                    duress_set: duress.is_some(),
+                    idle_lock_minutes: before.idle_lock_minutes,
+                },
+                duress: if duress.is_some() {
+                    DuressNote::Set
+                } else {
+                    DuressNote::None
+                },
             }));
         }
         let app_hash = hash(&new_pin)?;
-        let duress_hash = duress.as_deref().map(hash).transpose()?;
-        match &duress_hash {
-            Some(h) => db.set_settings(&[(APP_KEY, &app_hash), (DURESS_KEY, h)])?,
-            None => {
-                db.set_setting(APP_KEY, &app_hash)?;
-                db.delete_settings(&[DURESS_KEY])?;
+        let note = match duress.as_deref() {
+            Some(d) => {
+                db.set_settings(&[(APP_KEY, &app_hash), (DURESS_KEY, &hash(d)?)])?;
+                DuressNote::Set
             }
-        }
-        Ok(Guarded::Done(status(db)?))
+            None => {
+                let kept = db.setting(DURESS_KEY)?;
+                // The new PIN must not be the duress PIN that stays: one of them would never
+                // be taken for what it is.
+                if kept.is_some() && matches(&new_pin, kept.as_deref()) {
+                    return Err(PinFormatError::SameAsPin.into());
+                }
+                db.set_setting(APP_KEY, &app_hash)?;
+                if kept.is_some() {
+                    DuressNote::Kept
+                } else {
+                    DuressNote::None
+                }
+            }
+        };
+        Ok(Guarded::Done(PinChanged {
+            status: status(db)?,
+            duress: note,
+        }))
     })();
     new_pin.zeroize();
     if let Some(d) = duress.as_mut() {
         d.zeroize();
     }
     result
+}
+
+/// Removes the duress PIN alone; needs the person's own PIN. The duress PIN here changes
+/// nothing and answers what removing one answers.
+pub fn remove_duress(
+    db: &Db,
+    current: &str,
+    now: DateTime<Utc>,
+) -> Result<Guarded<DuressNote>, PinError> {
+    match verify(db, current, now)? {
+        Entered::Pin => {
+            let had = db.setting(DURESS_KEY)?.is_some();
+            db.delete_settings(&[DURESS_KEY])?;
+            Ok(Guarded::Done(if had {
+                DuressNote::Removed
+            } else {
+                DuressNote::None
+            }))
+        }
+        Entered::Duress => Ok(Guarded::Duress(DuressNote::Removed)),
+    }
 }
 
 /// Removes both PINs (and so the idle lock); needs the PIN.
@@ -318,7 +389,7 @@ mod tests {
         let s = set(&db, None, "1234".into(), Some("4321".into()), at(0))
             .unwrap()
             .shown();
-        assert!(s.pin_set && s.duress_set);
+        assert!(s.status.pin_set && s.status.duress_set && s.duress == DuressNote::Set);
         assert_eq!(verify(&db, "1234", at(0)).unwrap(), Entered::Pin);
         assert_eq!(verify(&db, "4321", at(0)).unwrap(), Entered::Duress);
         assert!(matches!(
@@ -372,7 +443,14 @@ mod tests {
         );
         // The duress PIN as "current": looks like success, changes nothing.
         let fake = set(&db, Some("4321"), "5555".into(), None, at(0)).unwrap();
-        assert!(matches!(fake, Guarded::Duress(ref s) if s.pin_set));
+        assert!(
+            matches!(fake, Guarded::Duress(ref c) if c.status.pin_set && c.duress == DuressNote::None),
+            "after the duress PIN: what a change says with no duress PIN ever set"
+        );
+        assert!(matches!(
+            remove_duress(&db, "4321", at(0)).unwrap(),
+            Guarded::Duress(DuressNote::Removed)
+        ));
         assert!(matches!(clear(&db, "4321", at(0)).unwrap(), Guarded::Duress(ref s) if !s.pin_set));
         assert!(matches!(
             set_idle_lock(&db, 0, Some("4321"), at(0)).unwrap(),
@@ -399,10 +477,38 @@ mod tests {
             set(&db, Some("1234"), "12".into(), None, at(0)),
             Err(PinError::Format(PinFormatError::Digits))
         ));
+        // The new PIN may not be the duress PIN that stays.
+        assert!(matches!(
+            set(&db, Some("1234"), "4321".into(), None, at(0)),
+            Err(PinError::Format(PinFormatError::SameAsPin))
+        ));
         let s = set(&db, Some("1234"), "5555".into(), None, at(0)).unwrap();
         assert!(
-            matches!(s, Guarded::Done(ref s) if s.pin_set && !s.duress_set),
-            "no duress PIN given: removed"
+            matches!(s, Guarded::Done(ref c) if c.status.pin_set && c.status.duress_set && c.duress == DuressNote::Kept),
+            "no duress PIN given: the one set stays"
+        );
+        assert_eq!(
+            verify(&db, "4321", at(0)).unwrap(),
+            Entered::Duress,
+            "and still works"
+        );
+        // Removing it is its own action, behind the person's own PIN.
+        assert!(matches!(
+            remove_duress(&db, "0000", at(0)),
+            Err(PinError::Wrong(_))
+        ));
+        assert_eq!(
+            remove_duress(&db, "5555", at(40)).unwrap(),
+            Guarded::Done(DuressNote::Removed)
+        );
+        assert!(!status(&db).unwrap().duress_set);
+        assert!(matches!(
+            verify(&db, "4321", at(40)),
+            Err(PinError::Wrong(_))
+        ));
+        assert_eq!(
+            remove_duress(&db, "5555", at(40)).unwrap(),
+            Guarded::Done(DuressNote::None)
         );
         // Setting an idle lock is free; turning it off or lengthening it needs the PIN.
         assert_eq!(

@@ -72,6 +72,18 @@ impl ClientError {
         matches!(self, ClientError::Server { status: 401, .. })
     }
 
+    /// The region refuses this device for good: its token was revoked (by the region, or
+    /// unlinked by the person elsewhere) or is not known there. Not a missing token, which a
+    /// proxy in between may have stripped.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            ClientError::Server {
+                status: 401, kind, ..
+            } => varn_core::wire::ProblemType::refuses_device(kind),
+            _ => false,
+        }
+    }
+
     /// The failure as the sync engine sorts it.
     pub fn to_failure(&self) -> varn_core::sync::Failure {
         match self {

@@ -343,7 +343,8 @@ impl AppState {
                 profile_key: None,
             });
         };
-        let link = crate::region::load_link(db)?;
+        // After an unlink with the duress PIN the window sees what a real unlink leaves.
+        let link = crate::region::load_link(db)?.filter(|_| !service.is_concealed());
         let connection = if link.is_none() {
             Connection::NotEnrolled
         } else {
@@ -371,9 +372,16 @@ impl AppState {
     /// How well Värn can protect the person now ([`varn_core::alarm::Protection::of`]).
     pub fn protection(&self) -> Result<varn_core::alarm::Protection, StorageError> {
         let status = self.link_status()?;
+        use varn_core::alarm::Link;
+        let link = match (&status.link, status.connection) {
+            (None, _) => Link::None,
+            (Some(_), Connection::Refused) => Link::Refused,
+            (Some(_), c) => Link::Linked {
+                answering: c == Connection::Online,
+            },
+        };
         Ok(varn_core::alarm::Protection::of(
-            status.link.is_some(),
-            status.connection == Connection::Online,
+            link,
             &self.drill_status()?,
         ))
     }

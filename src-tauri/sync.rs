@@ -390,6 +390,7 @@ impl SyncService {
             }
             Disposition::DeviceRefused => {
                 record(self.db.outbox_attempt_failed(entry.seq));
+                self.link.token_refused();
                 self.publish(|v| {
                     v.state = SyncState::DeviceRefused;
                     v.last_error = Some(why);
@@ -563,6 +564,10 @@ impl SyncService {
         for id in ids {
             let receipt = match client.report_receipt(id).await {
                 Ok(r) => r,
+                Err(e) if e.is_refusal() => {
+                    self.link.token_refused();
+                    return;
+                }
                 // Not there (the region's retention removed it after closing): the next one.
                 Err(e) if !e.is_retryable() => {
                     tracing::info!(report = %id, "the region has no follow-up of the report: {e}");
@@ -598,6 +603,9 @@ impl SyncService {
             Ok(None) => return, // 304: unchanged
             Ok(Some(x)) => x,
             Err(e) => {
+                if e.is_refusal() {
+                    self.link.token_refused();
+                }
                 tracing::info!("the region profile could not be fetched: {e}");
                 return;
             }

@@ -133,12 +133,19 @@ impl<R: Runtime> WindowObserver<R> {
         let Some(body) = notification_text(&state.strings, state.lang(), view) else {
             return;
         };
-        let title_key = if view.drill {
-            "notify.title_drill"
+        let discretion = discretion(&state);
+        let lang = state.lang();
+        // A drill is no secret; a real alarm's news is, unless the person chose otherwise.
+        let (title, body) = if view.drill {
+            (
+                state.strings.get(lang, "notify.title_drill").to_string(),
+                body,
+            )
+        } else if discretion.text {
+            (state.strings.get(lang, "notify.title").to_string(), body)
         } else {
-            "notify.title"
+            discreet(&state)
         };
-        let title = state.strings.get(state.lang(), title_key).to_string();
         let urgent = !view.drill && matches!(view.phase, Phase::Unconfirmed | Phase::Blocked);
         crate::notices::notices().show(
             Some(key),
@@ -146,6 +153,7 @@ impl<R: Runtime> WindowObserver<R> {
                 title,
                 body,
                 urgent,
+                silent: !discretion.sound,
             },
         );
     }
@@ -167,13 +175,30 @@ impl<R: Runtime> WindowObserver<R> {
     }
 
     fn alarm_message(&self, text: &str) {
-        // Never a sound: the person may be hiding. The alarm screen shows it already.
+        // The person may be hiding, or watched: by default no sound and not the officer's
+        // words, only that there is news. The alarm screen shows the words.
         let state = self.app.state::<AppState>();
-        let title = state
-            .strings
-            .get(state.lang(), "notify.alarm_message_title")
-            .to_string();
-        show_notification(title, text.to_string(), false);
+        let discretion = discretion(&state);
+        let (title, body) = if discretion.text {
+            (
+                state
+                    .strings
+                    .get(state.lang(), "notify.alarm_message_title")
+                    .to_string(),
+                text.to_string(),
+            )
+        } else {
+            discreet(&state)
+        };
+        crate::notices::notices().show(
+            None,
+            Notice {
+                title,
+                body,
+                urgent: false,
+                silent: !discretion.sound,
+            },
+        );
     }
 
     fn report_followed_up(&self, id: uuid::Uuid, followup: &varn_core::wire::Followup) {
@@ -220,6 +245,7 @@ impl<R: Runtime> WindowObserver<R> {
                 title,
                 body,
                 urgent: view.phase != CheckinPhase::Due,
+                silent: false,
             },
         );
     }
@@ -242,6 +268,23 @@ impl<R: Runtime> WindowObserver<R> {
         let title = state.strings.get(lang, "notify.reminder_title").to_string();
         show_notification(title, body, false);
     }
+}
+
+/// The person's choice of how discreet an alarm is (the discreet default while locked).
+fn discretion(state: &AppState) -> crate::notices::Discretion {
+    state
+        .db()
+        .map(|db| crate::notices::Discretion::load(db))
+        .unwrap_or_default()
+}
+
+/// A notification that says only that there is news in Värn.
+fn discreet(state: &AppState) -> (String, String) {
+    let lang = state.lang();
+    (
+        state.strings.get(lang, "notify.discreet_title").to_string(),
+        state.strings.get(lang, "notify.discreet").to_string(),
+    )
 }
 
 /// Tells the person that the app's link to a region changed (linked, relinked or unlinked):
@@ -274,6 +317,7 @@ fn show_notification(title: String, body: String, urgent: bool) {
             title,
             body,
             urgent,
+            silent: false,
         },
     );
 }

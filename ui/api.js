@@ -48,7 +48,7 @@ export const confirmProfileKey = (key, pin = null) => call('confirm_profile_key'
 export const raiseAlarm = () => call('raise_alarm');
 export const raiseDrill = () => call('raise_drill');
 export const drillStatus = () => call('drill_status');
-/** { state: 'protected' | 'limited' | 'unprotected', not_answering?, drill_due? } */
+/** { state: 'protected' | 'limited' | 'unprotected', not_answering?, drill_due?, refused? } */
 export const protection = () => call('protection');
 export const finishWelcome = () => call('finish_welcome');
 /** pin: needed once a PIN is set (null otherwise). */
@@ -97,6 +97,9 @@ export const syncNow = () => call('sync_now');
 
 export const pinStatus = () => call('pin_status');
 export const setPin = (current, pin, duress) => call('set_pin', { current, pin, duress });
+export const setAlarmDiscretion = (sound, text) => call('set_alarm_discretion', { sound, text });
+export const setHidden = (hidden) => call('set_hidden', { hidden });
+export const removeDuressPin = (current) => call('remove_duress_pin', { current });
 export const clearPin = (current) => call('clear_pin', { current });
 /** pin: needed to turn the idle lock off or lengthen it. */
 export const setIdleLock = (minutes, pin = null) => call('set_idle_lock', { minutes, pin });

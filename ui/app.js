@@ -112,6 +112,7 @@ async function start() {
     firstRun: info.first_run,
     activeAlarm: info.active_alarm,
     alarmShortcut: info.alarm_shortcut,
+    discretion: info.discretion,
     closedReportsDays: info.closed_reports_days,
     instructions: info.instructions,
     currentPlace: info.current_place,

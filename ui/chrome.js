@@ -26,9 +26,10 @@ export function drawChrome() {
   const gear = document.getElementById('settings-btn');
   gear.setAttribute('aria-label', t('settings.title'));
   gear.title = t('settings.title');
+  // No tooltip: one would hang over the neutral screen the button puts up.
   const hide = document.getElementById('hide-btn');
   replace(hide, t('hide.button'));
-  hide.title = t('hide.title');
+  hide.removeAttribute('title');
 
   const banner = document.getElementById('banner');
   // While the region's key waits for its fingerprint to be compared, that is what to do
@@ -53,7 +54,11 @@ export function drawChrome() {
     chromeWired = true;
     window.varnAppLoaded = true;
     document.getElementById('sos-112').addEventListener('click', () => ctx.call(emergencyId()));
-    holdToTrigger(panic, () => ctx.raiseAlarm(), { hint, restHint: panicHint, startedAt: window.varnEarlyPress || 0 });
+    holdToTrigger(panic, () => ctx.raiseAlarm(), {
+      hint, restHint: panicHint, startedAt: window.varnEarlyPress || 0,
+      // Silent unless the person chose a tone: they may be hiding.
+      sound: () => ctx.discretion?.sound === true,
+    });
     for (const b of nav.querySelectorAll('[data-tab]')) {
       b.addEventListener('click', () => ctx.go(`#/${b.dataset.tab}`));
       b.addEventListener('keydown', tabKeys);

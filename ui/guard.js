@@ -85,10 +85,13 @@ function showNeutral() {
   const back = () => {
     clearInterval(clock);
     cover.remove();
+    api.setHidden(false).catch(() => {});
     document.body.classList.remove('hidden-mode');
     if (ctx.screenLocked) ctx.go('#/lockscreen');
   };
   cover.addEventListener('click', back);
+  // The window's title and the tray's tooltip say nothing of Värn while the cover is up.
+  api.setHidden(true).catch(() => {});
   cover.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') back(); });
   document.body.classList.add('hidden-mode');
   document.body.append(cover);

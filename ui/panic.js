@@ -1,8 +1,9 @@
 // The alarm button: press and hold for HOLD_MS; letting go early does nothing, so a brush of
 // the mouse cannot raise an alarm. While held, a bar fills along the button's bottom edge
-// (never across its text) and the hint counts down the seconds; at the end a tone sounds. A
-// short press says how to raise the alarm. Works with pointer, touch and keyboard (hold Space
-// or Enter).
+// (never across its text) and the hint counts down the seconds. Silent by default (the
+// person may be hiding: the plan's PDV card says "var tyst"); a tone at the end only when the
+// person chose one in Inställningar. A short press says how to raise the alarm. Works with
+// pointer, touch and keyboard (hold Space or Enter).
 
 import { t } from './i18n.js';
 
@@ -10,7 +11,7 @@ export const HOLD_MS = 1500;
 /** How long the "hold to raise" hint stays after a short press. */
 const TAP_HINT_MS = 2500;
 
-/** A short two-tone sound: the alarm was raised. Silent where audio is not available. */
+/** A short two-tone sound: the alarm was raised (only when the person chose it). */
 function tone() {
   try {
     const Ctx = window.AudioContext || window.webkitAudioContext;
@@ -43,7 +44,7 @@ function secondsLeft(ms) {
  * Makes `button` raise the alarm when held. `hint` is the element under the label that shows
  * the countdown; `restHint()` gives its text at rest.
  */
-export function holdToTrigger(button, onTrigger, { hint = null, restHint = () => '', startedAt = 0 } = {}) {
+export function holdToTrigger(button, onTrigger, { hint = null, restHint = () => '', startedAt = 0, sound = () => false } = {}) {
   let start = 0;
   let frame = 0;
   let fired = false;
@@ -81,7 +82,7 @@ export function holdToTrigger(button, onTrigger, { hint = null, restHint = () =>
     if (p >= 1) {
       fired = true;
       stop(false);
-      tone();
+      if (sound()) tone();
       onTrigger();
       return;
     }

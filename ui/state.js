@@ -22,6 +22,8 @@ export const ctx = {
   link: null,
   activeAlarm: null,
   alarmShortcut: '',
+  /** How discreet an alarm is: { sound, text } (both off unless the person turned them on). */
+  discretion: { sound: false, text: false },
   closedReportsDays: null,
   instructions: '',
   currentPlace: '',

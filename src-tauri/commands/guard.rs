@@ -13,7 +13,7 @@ use varn_core::wire::TimelineEntry;
 use super::Result;
 use crate::alarm::AlarmView;
 use crate::error::{CommandError, ErrorKind};
-use crate::pin::{self, Entered, Guarded, PinError, PinStatus};
+use crate::pin::{self, DuressNote, Entered, Guarded, PinChanged, PinError, PinStatus};
 use crate::state::AppState;
 
 impl From<PinError> for CommandError {
@@ -68,18 +68,27 @@ pub(crate) async fn check_pin(state: &AppState, entered: Option<String>) -> Resu
     blocking(move || pin::guard(&db, entered.as_deref(), chrono::Utc::now())).await
 }
 
-/// Sets (or changes, with the current PIN) the PIN and the optional duress PIN.
+/// Sets (or changes, with the current PIN) the PIN and the optional duress PIN (left empty,
+/// the duress PIN that is set stays), and says what became of the duress PIN.
 #[tauri::command]
 pub async fn set_pin(
     state: State<'_, AppState>,
     current: Option<String>,
     pin: String,
     duress: Option<String>,
-) -> Result<PinStatus> {
+) -> Result<PinChanged> {
     let db = state.db()?.clone();
     let duress = duress.filter(|d| !d.is_empty());
     let g = blocking(move || pin::set(&db, current.as_deref(), pin, duress, chrono::Utc::now()))
         .await?;
+    Ok(settle(&state, g))
+}
+
+/// Removes the duress PIN alone (needs the person's own PIN).
+#[tauri::command]
+pub async fn remove_duress_pin(state: State<'_, AppState>, current: String) -> Result<DuressNote> {
+    let db = state.db()?.clone();
+    let g = blocking(move || pin::remove_duress(&db, &current, chrono::Utc::now())).await?;
     Ok(settle(&state, g))
 }
 

@@ -272,6 +272,8 @@ mod tests {
             "call",
             "lock_screen",
             "quit_app",
+            // The window's title and tooltip while "Dölj" covers it: no data either way.
+            "set_hidden",
         ];
         assert_eq!(locked, BTreeSet::from(named), "what runs behind the lock");
         // The person's own contacts are private even through `call`, which is on the list.

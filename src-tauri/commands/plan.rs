@@ -40,6 +40,8 @@ pub struct Boot {
     pub active_alarm: Option<crate::alarm::AlarmView>,
     /// The global shortcut that raises the alarm.
     pub alarm_shortcut: String,
+    /// How discreet an alarm is (sound, notification text); discreet behind the lock.
+    pub discretion: crate::notices::Discretion,
     /// How many days reports the region has closed are kept (None: kept).
     pub closed_reports_days: Option<u32>,
     /// What the person told the region responders should know.
@@ -108,6 +110,10 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
             Err(_) => None,
         },
         alarm_shortcut: crate::shortcut::configured(&state),
+        discretion: state
+            .db()
+            .map(|db| crate::notices::Discretion::load(db))
+            .unwrap_or_default(),
         closed_reports_days: match state.db() {
             Ok(db) => super::reports::closed_reports_days(db)?,
             Err(_) => None,

@@ -2,7 +2,7 @@
 //! contact, the person's own contacts, where they are now, and the alarm shortcut.
 
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use uuid::Uuid;
 use varn_core::alarm::DrillStatus;
 use varn_core::wire::{check_text, MAX_SHORT_CHARS};
@@ -216,11 +216,22 @@ pub async fn enroll(
 }
 
 /// Forgets the link: the region server is told (it revokes the device and shows it as
-/// unlinked), then the token leaves the keychain. Needs the PIN when one is set.
+/// unlinked), then the token leaves the keychain. Needs the PIN when one is set. With the
+/// duress PIN it looks exactly like this to whoever watches (the answer, the notification,
+/// the settings and the top bar afterwards), while the link stays and the silent alarm goes
+/// out on it ([`crate::link::LinkService::conceal`]).
 #[tauri::command]
 pub async fn unlink(state: State<'_, AppState>, pin: Option<String>) -> Result<LinkStatus> {
     if super::guard::check_pin(&state, pin).await? == crate::pin::Entered::Duress {
-        return Err(duress_refusal(&state));
+        super::guard::settle(&state, crate::pin::Guarded::Duress(()));
+        if let Err(e) = state.link()?.conceal() {
+            tracing::error!("showing the link as removed failed: {e}");
+        }
+        crate::ui_bridge::notify_link_changed(&state, None);
+        return Ok(LinkStatus {
+            region_told: Some(true),
+            ..state.link_status()?
+        });
     }
     let told = tell_region_unlinked(&state).await;
     region::unlink(state.db()?, state.secrets.as_ref(), &state.token_key)?;
@@ -477,6 +488,41 @@ pub fn set_alarm_shortcut<R: Runtime>(
     crate::shortcut::replace(&app, &state, &shortcut)?;
     state.db()?.set_setting("alarm_shortcut", &shortcut)?;
     Ok(shortcut)
+}
+
+/// How discreet an alarm is: a tone, and notifications that say what happened (both off
+/// unless the person turns them on).
+#[tauri::command]
+pub fn set_alarm_discretion(
+    state: State<'_, AppState>,
+    sound: bool,
+    text: bool,
+) -> Result<crate::notices::Discretion> {
+    let d = crate::notices::Discretion { sound, text };
+    d.save(state.db()?)?;
+    Ok(d)
+}
+
+/// "Dölj": while the neutral screen is up, the window's title and the tray icon's tooltip
+/// say nothing of Värn; back to them when it goes.
+#[tauri::command]
+pub fn set_hidden<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    hidden: bool,
+) -> Result<()> {
+    let title = if hidden {
+        state.strings.get(state.lang(), "hide.window_title")
+    } else {
+        "Värn"
+    };
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.set_title(title);
+    }
+    if let Some(tray) = app.tray_by_id("main") {
+        let _ = tray.set_tooltip(Some(title));
+    }
+    Ok(())
 }
 
 /// The setting: what the person wants responders to know, as last sent to the region.

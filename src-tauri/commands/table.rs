@@ -11,7 +11,7 @@
 //! - opening it: the PIN, and the database passphrase when there is no keychain;
 //! - the alarm: raise it, see its screen, cancel it (with the PIN);
 //! - 112 and the region's numbers with their scripts (not the person's own contacts);
-//! - locking again, and quitting (with the PIN).
+//! - locking again, quitting (with the PIN), and the window's neutral title under "Dölj".
 
 /// Calls `$then!` with every command as `module::name: locked|open`.
 macro_rules! command_table {
@@ -48,6 +48,8 @@ macro_rules! command_table {
             safety::order_user_contacts: open,
             safety::set_current_place: open,
             safety::set_alarm_shortcut: open,
+            safety::set_alarm_discretion: open,
+            safety::set_hidden: locked,
             reports::set_closed_reports_days: open,
             safety::send_alarm_message: open,
             safety::set_instructions: open,
@@ -67,6 +69,7 @@ macro_rules! command_table {
             reports::sync_now: open,
             guard::pin_status: open,
             guard::set_pin: open,
+            guard::remove_duress_pin: open,
             guard::clear_pin: open,
             guard::set_idle_lock: open,
             guard::lock_screen: locked,

@@ -168,15 +168,19 @@ async fn the_global_shortcut_raises_the_alarm_and_its_notification_follows_it() 
     let mut seen = Vec::new();
     while start.elapsed() < WAIT {
         seen.extend(desk.notifications());
-        if seen.iter().any(|n| n.contains("kvitterat av Olof Officer")) {
+        if seen.iter().any(|n| n == "Nytt besked i Värn") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    // The alarm's one notification follows it: it says who acknowledged it (the earlier
-    // "mottaget" was replaced in place; see first_minute.rs).
+    // The alarm's one notification follows it, discreetly: it says there is news, not who
+    // acknowledged it (first_minute.rs turns the text on and reads it).
     assert!(
-        seen.iter().any(|n| n.contains("kvitterat av Olof Officer")),
+        seen.iter().any(|n| n == "Nytt besked i Värn"),
+        "notifications: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|n| n.contains("Olof Officer")),
         "notifications: {seen:?}"
     );
 
@@ -382,6 +386,12 @@ async fn an_unlinked_app_or_a_revoked_device_says_so_and_offers_112() {
     app.wait_text("#alarm-detail", "godtar inte längre den här enheten")
         .await;
     app.wait_for("#alarm-call-112.largest").await;
+    // Away from the alarm: the app says it is no longer linked and offers to link again.
+    app.click("#alarm-leave").await;
+    app.wait_text("#conn", "Bortkopplad").await;
+    app.wait_text("#protection", "har kopplats bort").await;
+    app.wait_text("#protection-action", "Koppla igen").await;
+    app.screenshot("revoked").await;
     app.quit().await;
     // The revoked device's alarm did not reach the server.
     let after = alarms(&server).await;
@@ -515,5 +525,61 @@ async fn own_contacts_are_added_edited_reordered_and_deleted() {
         json!("Gruppledare"),
     )
     .await;
+    app.quit().await;
+}
+
+/// Raising the alarm makes no sound unless the person chose a tone (the alarm button's
+/// WebAudio is watched in the real window), and its notifications say only that there is
+/// news in Värn, never what: the person may be hiding, or watched.
+#[tokio::test]
+async fn raising_an_alarm_is_silent_and_its_notifications_discreet_by_default() {
+    let server = TestServer::start().await;
+    let code = server.enrollment_code("Gun Gran").await;
+    let mut desk = Desktop::start("alarm-silent");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    let earlier = desk.notifications();
+    // Every sound the page could make goes through an AudioContext: count them.
+    let spy = "window.__audio = 0; const A = window.AudioContext; \
+               window.AudioContext = function (...a) { window.__audio += 1; return new A(...a); }; \
+               window.webkitAudioContext = window.AudioContext; return true";
+    app.js(spy).await;
+    app.hold("#panic", HOLD).await;
+    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+        .await;
+    let list = wait_alarms(&server, 1).await;
+    acknowledge(&server, list[0].id).await;
+    app.wait_text("#alarm-title", "KVITTERAT av Olof Officer")
+        .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.js("return window.__audio").await, 0, "no sound");
+    let mut seen = desk.notifications();
+    seen.retain(|n| !earlier.contains(n));
+    assert!(
+        seen.iter().any(|n| n == "Nytt besked i Värn"),
+        "a discreet notification: {seen:?}"
+    );
+    for n in &seen {
+        for said in ["mottaget", "kvitterat", "Olof", "larm"] {
+            assert!(
+                !n.to_lowercase().contains(&said.to_lowercase()),
+                "{said} in {n:?}"
+            );
+        }
+    }
+    app.click("#cancel-alarm").await;
+    app.click("#confirm-yes").await;
+    app.wait_text("#alarm-title", "Larmet är avbrutet").await;
+    app.click("#alarm-leave").await;
+
+    // The person turns the tone on: the next alarm sounds (the spy does see it).
+    app.click("#settings-btn").await;
+    app.click("#alarm-sound").await;
+    app.wait_text("#discretion", "Sparat").await;
+    app.screenshot("discretion").await;
+    app.hold("#panic", HOLD).await;
+    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+        .await;
+    assert_eq!(app.js("return window.__audio").await, 1, "the chosen tone");
     app.quit().await;
 }

@@ -181,6 +181,12 @@ async fn an_alarms_notification_is_replaced_at_every_change_and_withdrawn_when_i
     let mut desk = Desktop::start("notices");
     let app = desk.launch().await;
     crate::alarm::enroll(&app, &server.url(), &code).await;
+    // The person chose notifications that say what happened (discreet by default: see
+    // alarm.rs).
+    app.click("#settings-btn").await;
+    app.click("#alarm-notification-text").await;
+    app.wait_text("#discretion", "Sparat").await;
+    app.click("[data-tab='plan']").await;
     // The link's own notice out of the way first.
     let _ = desk.notifications();
     app.hold("#panic", Duration::from_millis(1900)).await;

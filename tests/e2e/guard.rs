@@ -4,8 +4,11 @@
 //! lock screen keeps the alarm and 112 and nothing else; the lock survives a restart and
 //! quitting behind it needs the PIN; unlinking needs the PIN and reaches the region.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use varn_server::clock::ManualClock;
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
 use crate::alarm::enroll;
@@ -137,6 +140,24 @@ async fn hide_shows_a_neutral_screen_and_the_lock_keeps_only_the_alarm_and_112()
 
     app.click("#hide-btn").await;
     app.wait_for("#neutral").await;
+    // Nothing behind it says Värn: not the window's title, not a tooltip left hanging.
+    let start = Instant::now();
+    loop {
+        let titles = desk.window_titles();
+        if titles.iter().any(|t| t == "Klocka") && !titles.iter().any(|t| t.contains("Värn")) {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "window titles while hidden: {titles:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.js("return document.getElementById('hide-btn').title")
+            .await,
+        ""
+    );
     assert_eq!(
         app.js("return getComputedStyle(document.getElementById('view')).visibility")
             .await,
@@ -146,6 +167,15 @@ async fn hide_shows_a_neutral_screen_and_the_lock_keeps_only_the_alarm_and_112()
     app.click("#neutral").await;
     app.wait_for("#lockscreen").await;
     assert_eq!(app.count("#neutral").await, 0);
+    let start = Instant::now();
+    while !desk.window_titles().iter().any(|t| t == "Värn") {
+        assert!(
+            start.elapsed() < WAIT,
+            "the title came back: {:?}",
+            desk.window_titles()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // Reports are behind the PIN, in the UI and in Rust.
     app.js("location.hash = '#/reports'").await;
     app.wait_for("#lockscreen").await;
@@ -293,5 +323,92 @@ async fn unlinking_needs_the_pin_reaches_the_region_and_is_notified() {
     assert!(text.contains("AVKOPPLAD av personen"), "{text}");
     b.screenshot("device-unlinked").await;
     b.quit().await;
+    app.quit().await;
+}
+
+/// A PIN change with the duress field left empty keeps the duress PIN, and says so once;
+/// removing it is its own action, behind the person's own PIN. An unlink with the duress PIN
+/// looks exactly like a real one (the settings, the notification, the top bar), while the
+/// device stays linked and the region gets a silent alarm, whose escalation mail says not to
+/// call the person.
+#[tokio::test]
+async fn a_pin_change_keeps_the_duress_pin_and_a_duress_unlink_looks_real() {
+    const NEW: &str = "3691";
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let server = TestServer::start_with(clock.clone()).await;
+    let code = server.enrollment_code("Anna Andersson").await;
+    let mut desk = Desktop::start("duress-pins");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    set_pins(&app).await;
+
+    // The real PIN changed, the duress field empty: the duress PIN stays, and is said to.
+    app.fill("#pin-current", PIN).await;
+    app.fill("#pin-new", NEW).await;
+    app.click("#pin-save").await;
+    app.wait_text("#pin-save-status", "PIN sparad. Hot-PIN är kvar som förut.")
+        .await;
+    app.screenshot("pin-changed").await;
+    // Removing it needs the person's own PIN (the duress PIN would only pretend).
+    app.click("#pin-remove-duress").await;
+    app.wait_text("#pin-title", "Ta bort hot-PIN").await;
+    app.click("#pin-cancel").await;
+
+    // Unlinking with the duress PIN: on screen, a real unlink.
+    let _ = desk.notifications();
+    app.click("#unlink").await;
+    app.click("#confirm-yes").await;
+    app.wait_text("#pin-title", "koppla från").await;
+    enter_pin(&app, DURESS).await;
+    app.wait_for("#link-form").await;
+    app.wait_text("#conn", "Ej ansluten").await;
+    let start = Instant::now();
+    let notes = loop {
+        let notes = desk.notifications();
+        if !notes.is_empty() || start.elapsed() > WAIT {
+            break notes;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("inte längre kopplat till någon region")),
+        "{notes:?}"
+    );
+    app.screenshot("duress-unlinked").await;
+
+    // The region: the device is still linked, and the silent alarm is there, under duress.
+    let start = Instant::now();
+    let alarm = loop {
+        let list = server.store.alarms("sormland", 10).await.unwrap();
+        if let Some(a) = list.into_iter().find(|a| a.duress_at.is_some()) {
+            break a;
+        }
+        assert!(start.elapsed() < WAIT, "the silent alarm never came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let device = server.store.devices(None).await.unwrap()[0].clone();
+    assert!(device.revoked_at.is_none(), "not unlinked for real");
+    assert_eq!(alarm.status, varn_core::wire::AlarmStatus::Open);
+    // Nobody acknowledges: the escalation mail says not to call.
+    clock.advance(chrono::Duration::seconds(61));
+    let start = Instant::now();
+    while server.notifier.sent().is_empty() {
+        assert!(start.elapsed() < WAIT, "no escalation");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mail = &server.notifier.sent()[0];
+    assert!(mail.body.contains("RING INTE PERSONEN"), "{}", mail.body);
+    assert!(!mail.body.contains("eller ring personen"), "{}", mail.body);
+
+    // After a restart too, the app shows itself unlinked.
+    app.quit().await;
+    let app = desk.launch().await;
+    app.wait_for("#lockscreen").await;
+    app.fill("#lock-pin", NEW).await;
+    app.click("#lock-submit").await;
+    app.wait_for("#plan-search").await;
+    app.wait_text("#conn", "Ej ansluten").await;
     app.quit().await;
 }

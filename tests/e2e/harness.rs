@@ -396,6 +396,30 @@ impl Desktop {
             .collect()
     }
 
+    /// The titles of the app's windows, as the window manager sees them (xdotool).
+    pub fn window_titles(&self) -> Vec<String> {
+        let mut titles = Vec::new();
+        for pid in self.app_pids() {
+            let out = self
+                .command("xdotool")
+                .args(["search", "--pid", &pid.to_string()])
+                .output()
+                .expect("xdotool");
+            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let name = self
+                    .command("xdotool")
+                    .args(["getwindowname", id])
+                    .output()
+                    .expect("xdotool");
+                let name = String::from_utf8_lossy(&name.stdout).trim().to_string();
+                if !name.is_empty() {
+                    titles.push(name);
+                }
+            }
+        }
+        titles
+    }
+
     /// How many notifications dunst shows right now (nothing is closed to count them).
     pub fn displayed_notifications(&self) -> usize {
         let out = self

@@ -67,6 +67,22 @@ async fn the_officer_and_the_person_write_silently_during_an_alarm() {
     eprintln!("officer → alarm screen: {:?}", asked.elapsed());
     app.wait_text("#alarm-messages", "Hanna Holm").await;
     app.screenshot("asked").await;
+    // On the desktop only that there is news, never the officer's words.
+    let start = Instant::now();
+    let notes = loop {
+        let notes = desk.notifications();
+        if notes.iter().any(|n| n == "Nytt besked i Värn")
+            || start.elapsed() > Duration::from_secs(10)
+        {
+            break notes;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(notes.iter().any(|n| n == "Nytt besked i Värn"), "{notes:?}");
+    assert!(
+        !notes.iter().any(|n| n.contains("Kan du prata")),
+        "{notes:?}"
+    );
 
     // The person answers in one tap; the dashboard shows it.
     let answered = Instant::now();

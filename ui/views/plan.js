@@ -63,8 +63,9 @@ function protectionBlock(ctx) {
   let action = null;
   if (state === 'unprotected') {
     title = t('protection.unprotected');
-    detail = t('protection.unprotected_detail');
-    action = h('a', { class: 'btn primary', id: 'protection-action', href: '#/settings' }, t('protection.link'));
+    detail = t(p.refused ? 'protection.refused_detail' : 'protection.unprotected_detail');
+    action = h('a', { class: 'btn primary', id: 'protection-action', href: '#/settings' },
+      t(p.refused ? 'protection.relink' : 'protection.link'));
   } else if (state === 'limited' && p.not_answering) {
     title = t('protection.not_answering');
     detail = t('protection.not_answering_detail');

@@ -22,6 +22,7 @@ export function render(ctx) {
     h('h2', {}, t('settings.title')),
     link,
     ctx.pin ? pinSection(ctx) : null,
+    ctx.pin ? discretionSection(ctx) : null,
     shortcutSection(ctx),
     ctx.link ? instructionsSection(ctx) : null,
     closedReportsSection(ctx),
@@ -230,6 +231,33 @@ function keySection(ctx, root) {
       }, t('key.confirm'))));
 }
 
+/** Sound and notifications during an alarm: both off unless the person turns them on. */
+export function discretionSection(ctx) {
+  const d = ctx.discretion ?? { sound: false, text: false };
+  const status = h('p', { class: 'save-status', role: 'status' });
+  const box = (id, key, label) => h('label', { class: 'check' },
+    h('input', {
+      type: 'checkbox', id, checked: d[key] === true,
+      onchange: async (e) => {
+        const next = { ...ctx.discretion, [key]: e.target.checked };
+        try {
+          ctx.discretion = await api.setAlarmDiscretion(next.sound === true, next.text === true);
+          replace(status, t('discretion.saved'));
+        } catch (err) {
+          e.target.checked = !e.target.checked;
+          replace(status, h('span', { class: 'error-text' }, err.message));
+        }
+      },
+    }),
+    h('span', {}, label));
+  return h('fieldset', { class: 'field', id: 'discretion' },
+    h('legend', {}, t('discretion.title')),
+    h('p', { class: 'detail' }, t('discretion.help')),
+    box('alarm-sound', 'sound', t('discretion.sound')),
+    box('alarm-notification-text', 'text', t('discretion.text')),
+    status);
+}
+
 function shortcutSection(ctx) {
   const input = h('input', { id: 'alarm-shortcut', type: 'text', value: ctx.alarmShortcut, spellcheck: 'false' });
   const status = h('p', { class: 'save-status', role: 'status' });
@@ -316,6 +344,8 @@ function drawPin(ctx, root, message = '') {
     ctx.pin = pin;
     drawPin(ctx, root, text);
   };
+  // Said once, right after a change with the person's own PIN: what became of the duress PIN.
+  const duressNote = (note) => t(`pin.duress_${note}`);
   const form = h('form', { class: 'link-form', id: 'pin-form' },
     h('h3', { id: 'pin-heading' }, t('pin.title')),
     // Whether a duress PIN is set is never shown: whoever forces the person to open the
@@ -324,8 +354,22 @@ function drawPin(ctx, root, message = '') {
     h('p', { class: 'detail' }, t('pin.duress_help')),
     current ? h('div', { class: 'field' }, h('label', { for: 'pin-current' }, t('pin.current')), current) : null,
     h('div', { class: 'field' }, h('label', { for: 'pin-new' }, set ? t('pin.new_change') : t('pin.new')), fresh),
-    h('div', { class: 'field' }, h('label', { for: 'pin-duress' }, t('pin.duress')), duress),
+    h('div', { class: 'field' }, h('label', { for: 'pin-duress' }, set ? t('pin.duress_change') : t('pin.duress')), duress),
     h('button', { type: 'submit', class: 'btn primary', id: 'pin-save' }, t('pin.save')),
+    // Always offered once a PIN is set, whether or not a duress PIN is: the button tells
+    // nobody which.
+    set ? h('button', {
+      type: 'button', class: 'btn secondary', id: 'pin-remove-duress',
+      onclick: async () => {
+        try {
+          const note = await pinDialog(t('pin.remove_duress_title'), t('pin.remove_duress'),
+            (pin) => api.removeDuressPin(pin), { hint: t('pin.remove_duress_hint') });
+          if (note) drawPin(ctx, root, duressNote(note));
+        } catch (err) {
+          fail(err);
+        }
+      },
+    }, t('pin.remove_duress')) : null,
     set ? h('button', {
       type: 'button', class: 'btn danger', id: 'pin-clear',
       onclick: async () => {
@@ -341,7 +385,8 @@ function drawPin(ctx, root, message = '') {
     e.preventDefault();
     replace(status, t('pin.checking'));
     try {
-      done(await api.setPin(current?.value ?? null, fresh.value, duress.value || null), t('pin.saved'));
+      const changed = await api.setPin(current?.value ?? null, fresh.value, duress.value || null);
+      done(changed, `${t('pin.saved')} ${duressNote(changed.duress)}`);
     } catch (err) {
       fail(err);
     }

@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t, currentLang } from '../i18n.js';
-import { linkSection, pinSection } from './settings.js';
+import { discretionSection, linkSection, pinSection } from './settings.js';
 
 const STEPS = ['lang', 'link', 'pin', 'drill'];
 
@@ -66,6 +66,8 @@ export function render(ctx, route) {
       body = [
         h('h2', {}, t('welcome.drill_title')),
         h('p', {}, ctx.link ? t('welcome.drill_lead') : t('welcome.drill_unlinked')),
+        h('p', { id: 'welcome-silent' }, t('welcome.silent_lead')),
+        ctx.pin ? discretionSection(ctx) : null,
         ctx.link ? h('button', {
           type: 'button', class: 'btn primary big', id: 'welcome-drill',
           onclick: async () => {

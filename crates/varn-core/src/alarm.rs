@@ -193,16 +193,36 @@ pub enum Protection {
         /// Time for a drill.
         drill_due: bool,
     },
-    /// Not linked: an alarm goes nowhere.
-    Unprotected,
+    /// Not linked, or the region refuses the device: an alarm goes nowhere.
+    Unprotected {
+        /// The app was linked, but the region refuses its token (revoked or unlinked): it
+        /// must be linked again with a new code.
+        refused: bool,
+    },
+}
+
+/// The app's link to its region, as [`Protection::of`] needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Never linked (or unlinked).
+    None,
+    /// Linked, but the region refuses the device's token.
+    Refused,
+    /// Linked and accepted; whether the region answers now.
+    Linked {
+        /// The region's server answers.
+        answering: bool,
+    },
 }
 
 impl Protection {
-    /// The rule: `linked` to a region, whether it `answering` now, and the drill status.
-    pub fn of(linked: bool, answering: bool, drill: &DrillStatus) -> Protection {
-        if !linked {
-            return Protection::Unprotected;
-        }
+    /// The rule: the `link` to a region (whether it answers now) and the drill status.
+    pub fn of(link: Link, drill: &DrillStatus) -> Protection {
+        let answering = match link {
+            Link::None => return Protection::Unprotected { refused: false },
+            Link::Refused => return Protection::Unprotected { refused: true },
+            Link::Linked { answering } => answering,
+        };
         if answering && !drill.due {
             return Protection::Protected;
         }
@@ -615,39 +635,46 @@ mod tests {
     /// a drill within the interval.
     #[test]
     fn protection_is_only_claimed_when_the_alarm_can_arrive_and_was_tried() {
+        let on = Link::Linked { answering: true };
         assert_eq!(
-            Protection::of(false, true, &drill(Some(1))),
-            Protection::Unprotected
+            Protection::of(Link::None, &drill(Some(1))),
+            Protection::Unprotected { refused: false }
         );
         assert_eq!(
-            Protection::of(true, true, &drill(Some(29))),
-            Protection::Protected
+            Protection::of(Link::Refused, &drill(Some(1))),
+            Protection::Unprotected { refused: true },
+            "revoked: as good as not linked, and said why"
         );
+        assert_eq!(Protection::of(on, &drill(Some(29))), Protection::Protected);
         assert_eq!(
-            Protection::of(true, true, &drill(Some(30))),
+            Protection::of(on, &drill(Some(30))),
             Protection::Limited {
                 not_answering: false,
                 drill_due: true
             }
         );
         assert_eq!(
-            Protection::of(true, true, &drill(None)),
+            Protection::of(on, &drill(None)),
             Protection::Limited {
                 not_answering: false,
                 drill_due: true
             },
             "never drilled"
         );
+        let off = Link::Linked { answering: false };
         assert_eq!(
-            Protection::of(true, false, &drill(Some(1))),
+            Protection::of(off, &drill(Some(1))),
             Protection::Limited {
                 not_answering: true,
                 drill_due: false
             }
         );
-        let json = serde_json::to_value(Protection::of(true, false, &drill(None))).unwrap();
+        let json = serde_json::to_value(Protection::of(off, &drill(None))).unwrap();
         assert_eq!(json["state"], "limited");
         assert_eq!(json["not_answering"], true);
+        let json = serde_json::to_value(Protection::of(Link::Refused, &drill(None))).unwrap();
+        assert_eq!(json["state"], "unprotected");
+        assert_eq!(json["refused"], true);
     }
 
     use super::*;

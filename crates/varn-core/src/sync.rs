@@ -190,7 +190,9 @@ pub fn classify(f: &Failure) -> Disposition {
                 (408, _) | (500..=599, _) => Disposition::RetryLater {
                     at_least: retry_after.map(Duration::from_secs),
                 },
-                (401, _) => Disposition::DeviceRefused,
+                (401, _) if ProblemType::refuses_device(kind) => Disposition::DeviceRefused,
+                // No token arrived (a proxy may have dropped it): not the device's fault.
+                (401, _) => Disposition::RetryLater { at_least: None },
                 (409, Some(ProblemType::RevisionConflict)) => match current_revision {
                     Some(current) => Disposition::RevisionTaken { current: *current },
                     None => Disposition::Refused(detail.clone()),
@@ -329,6 +331,14 @@ mod tests {
         assert_eq!(
             classify(&status(401, "bad-token")),
             Disposition::DeviceRefused
+        );
+        assert_eq!(
+            classify(&status(401, "revoked")),
+            Disposition::DeviceRefused
+        );
+        assert_eq!(
+            classify(&status(401, "no-token")),
+            Disposition::RetryLater { at_least: None }
         );
         assert_eq!(
             classify(&status(403, "forbidden")),

@@ -926,6 +926,16 @@ impl ProblemType {
         let name = s.strip_prefix(Self::URN_PREFIX).unwrap_or(s);
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
+
+    /// Whether a 401 of this kind means the region refuses the device for good (its token
+    /// revoked, or not known there), so that the app stops sending until it is linked
+    /// again. A missing token is not: a proxy in between may have stripped it.
+    pub fn refuses_device(kind: &str) -> bool {
+        matches!(
+            Self::parse(kind),
+            Some(ProblemType::Revoked | ProblemType::BadToken)
+        )
+    }
 }
 
 /// An error answer, `application/problem+json` (RFC 9457).

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use varn_server::limits::Limits;
 use varn_server::store::OfficerChange;
 use varn_server::testkit::attack::{
     alarms_go_through, client_from, connect_from, enough_files, flood_device, flood_logins,
-    hold_half_open, ip, officer_login, time_alarms, wrong_tokens, Target,
+    hold_half_open, ip, officer_login, time_alarms, while_attacking, wrong_tokens, Target,
 };
 use varn_server::testkit::device::Device;
 use varn_server::testkit::process::ServerProcess;
@@ -111,6 +111,54 @@ async fn half_open_connections_are_closed_within_the_header_timeout_and_capped_p
     let mut answer = String::new();
     again.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Slow login bodies from one address take only that address's share of the anonymous
+/// gate: another address still logs in, and the dashboard's page (outside every gate) is
+/// served to everyone, the slow address too.
+#[tokio::test]
+async fn slow_logins_from_one_address_take_only_its_share_and_never_the_page() {
+    let s = TestServer::start().await;
+    s.add_officer("hanna", "Hanna", "sormland").await;
+    let slow = ip("127.0.0.31");
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        let mut c = connect_from(slow, s.running.addr).await.unwrap();
+        c.write_all(
+            b"POST /dashboard/api/login HTTP/1.1\r\nHost: varn\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+        held.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The slow address's next login waits for its own share; the answer says when to retry.
+    let res = client_from(slow)
+        .post(format!("{}/dashboard/api/login", s.url()))
+        .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().contains_key("retry-after"));
+    // Another address logs in meanwhile.
+    let other = client_from(ip("127.0.0.32"))
+        .post(format!("{}/dashboard/api/login", s.url()))
+        .json(&json!({ "username": "hanna", "password": OFFICER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+    // The page and its script, to anyone.
+    for path in ["/dashboard", "/dashboard/app.js"] {
+        let res = client_from(slow)
+            .get(format!("{}{path}", s.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    drop(held);
 }
 
 /// A body that trickles in is cut off when the body deadline passes, with 408.
@@ -349,19 +397,12 @@ async fn another_devices_flood_from_the_same_address_does_not_refuse_an_alarm() 
     let flooder = s.device("Flödaren").await;
     let target = Target::direct(&s.url());
     let shared = ip("127.0.0.7");
-    let stop = Arc::new(AtomicBool::new(false));
-    let flood = tokio::spawn(flood_device(
-        target.clone(),
-        flooder.token.clone(),
-        shared,
-        32,
-        90,
-        stop.clone(),
-    ));
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    alarms_go_through(&target, shared, &victim.token, "another device flooding").await;
-    stop.store(true, Ordering::SeqCst);
-    let answers = flood.await.unwrap();
+    let (answers, _) = while_attacking(
+        |stop| flood_device(target.clone(), flooder.token.clone(), shared, 32, 90, stop),
+        Duration::from_secs(1),
+        alarms_go_through(&target, shared, &victim.token, "another device flooding"),
+    )
+    .await;
     eprintln!("the flood was answered {answers:?}");
     assert!(
         answers.get(&429).is_some_and(|n| *n > 0),
@@ -379,18 +420,17 @@ async fn half_open_connections_from_the_same_address_do_not_keep_an_alarm_out() 
     let victim = s.device("Anna Andersson").await;
     let target = Target::direct(&s.url());
     let shared = ip("127.0.0.8");
-    let stop = Arc::new(AtomicBool::new(false));
-    let holder = tokio::spawn(hold_half_open(target.addr, shared, 1000, stop.clone()));
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    alarms_go_through(
-        &target,
-        shared,
-        &victim.token,
-        "1 000 half-open connections",
+    while_attacking(
+        |stop| hold_half_open(target.addr, shared, 1000, stop),
+        Duration::from_secs(2),
+        alarms_go_through(
+            &target,
+            shared,
+            &victim.token,
+            "1 000 half-open connections",
+        ),
     )
     .await;
-    stop.store(true, Ordering::SeqCst);
-    holder.await.unwrap();
     eprintln!(
         "half-open: {} closed for newer ones, {} refused",
         s.running.connections.evicted(),
@@ -412,19 +452,15 @@ async fn a_login_flood_from_the_same_address_keeps_out_neither_alarms_nor_the_of
     let shared = ip("127.0.0.9");
     let own = target.browser_from(shared);
     assert_eq!(officer_login(&own, &s.url(), "hanna").await.0, 200);
-    let stop = Arc::new(AtomicBool::new(false));
-    let flood = tokio::spawn(flood_logins(
-        target.clone(),
-        vec![shared],
-        "hanna".into(),
-        80,
-        stop.clone(),
-    ));
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    alarms_go_through(&target, shared, &victim.token, "80 parallel wrong logins").await;
-    let (status, took) = officer_login(&own, &s.url(), "hanna").await;
-    stop.store(true, Ordering::SeqCst);
-    let answers = flood.await.unwrap();
+    let (answers, (status, took)) = while_attacking(
+        |stop| flood_logins(target.clone(), vec![shared], "hanna".into(), 80, stop),
+        Duration::from_secs(1),
+        async {
+            alarms_go_through(&target, shared, &victim.token, "80 parallel wrong logins").await;
+            officer_login(&own, &s.url(), "hanna").await
+        },
+    )
+    .await;
     eprintln!("login flood answered {answers:?}; officer {status} in {took:?}");
     assert!(
         !answers.contains_key(&500) && !answers.contains_key(&0),
@@ -628,41 +664,42 @@ async fn an_alarm_is_accepted_quickly_while_the_server_is_attacked() {
     assert_eq!(officer_login(&own, &url, "hanna").await.0, 200);
     let before = run.peak_rss_kib();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let holder = tokio::spawn(hold_half_open(target.addr, shared, 1000, stop.clone()));
-    let logins = tokio::spawn(flood_logins(
-        target.clone(),
-        vec![shared],
-        "hanna".into(),
-        80,
-        stop.clone(),
-    ));
-    let flood = tokio::spawn(flood_device(
-        target.clone(),
-        devices[3].token.clone(),
-        shared,
-        32,
-        90,
-        stop.clone(),
-    ));
-    tokio::time::sleep(Duration::from_secs(1)).await;
-
+    let flooder = devices[3].token.clone();
+    let all_three = |stop: Arc<AtomicBool>| {
+        let target = target.clone();
+        async move {
+            tokio::join!(
+                hold_half_open(target.addr, shared, 1000, stop.clone()),
+                flood_logins(
+                    target.clone(),
+                    vec![shared],
+                    "hanna".into(),
+                    80,
+                    stop.clone()
+                ),
+                flood_device(target.clone(), flooder, shared, 32, 90, stop),
+            )
+        }
+    };
     // Meanwhile: alarms from three people on the same address, one after another.
     let tokens: Vec<String> = devices[..3].iter().map(|d| d.token.clone()).collect();
-    let timed = time_alarms(
-        &target.client_from(shared),
-        &url,
-        &tokens,
-        60,
-        Duration::from_millis(100),
-    )
-    .await;
-    let (officer, took) = officer_login(&own, &url, "hanna").await;
-    let peak = run.peak_rss_kib();
-    stop.store(true, Ordering::SeqCst);
-    holder.await.unwrap();
-    let statuses = logins.await.unwrap();
-    let flooded = flood.await.unwrap();
+    let ((_, statuses, flooded), (timed, (officer, took), peak)) =
+        while_attacking(all_three, Duration::from_secs(1), async {
+            let timed = time_alarms(
+                &target.client_from(shared),
+                &url,
+                &tokens,
+                60,
+                Duration::from_millis(100),
+            )
+            .await;
+            (
+                timed,
+                officer_login(&own, &url, "hanna").await,
+                run.peak_rss_kib(),
+            )
+        })
+        .await;
 
     let (p50, p95) = (timed.percentile(0.5), timed.percentile(0.95));
     eprintln!(

@@ -4,8 +4,6 @@
 //! address (`public_url`). Clients come from their own loopback addresses, so that nginx sees
 //! each as the machine it stands for; the attacker and the person share one where it matters.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -14,7 +12,7 @@ use varn_server::front::{ForwardedHeader, Front, PublicUrl, TrustedProxies};
 use varn_server::limits::Limits;
 use varn_server::testkit::attack::{
     alarms_go_through, enough_files, flood_device, flood_logins, hold_half_open, ip, officer_login,
-    wrong_tokens, Target,
+    while_attacking, wrong_tokens, Target,
 };
 use varn_server::testkit::nginx::Nginx;
 use varn_server::testkit::TestServer;
@@ -180,40 +178,27 @@ async fn through_nginx_no_attack_from_the_persons_address_keeps_an_alarm_out() {
     assert!(answers.get(&429).is_some_and(|n| *n > 0), "{answers:?}");
     alarms_go_through(&target, shared, &people[0], "after 300 wrong tokens").await;
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let flood = tokio::spawn(flood_device(
-        target.clone(),
-        flooder.token.clone(),
-        shared,
-        32,
-        90,
-        stop.clone(),
-    ));
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    alarms_go_through(&target, shared, &people[1], "another device flooding").await;
-    stop.store(true, Ordering::SeqCst);
-    flood.await.unwrap();
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let holder = tokio::spawn(hold_half_open(nginx.addr, shared, 1000, stop.clone()));
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    alarms_go_through(&target, shared, &people[2], "1 000 half-open connections").await;
-    stop.store(true, Ordering::SeqCst);
-    holder.await.unwrap();
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let logins = tokio::spawn(flood_logins(
-        target.clone(),
-        vec![shared],
-        "hanna".into(),
-        80,
-        stop.clone(),
-    ));
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    alarms_go_through(&target, shared, &people[3], "80 parallel wrong logins").await;
-    let (status, took) = officer_login(&officer, &target.url, "hanna").await;
-    stop.store(true, Ordering::SeqCst);
-    let answers = logins.await.unwrap();
+    while_attacking(
+        |stop| flood_device(target.clone(), flooder.token.clone(), shared, 32, 90, stop),
+        Duration::from_secs(1),
+        alarms_go_through(&target, shared, &people[1], "another device flooding"),
+    )
+    .await;
+    while_attacking(
+        |stop| hold_half_open(nginx.addr, shared, 1000, stop),
+        Duration::from_secs(2),
+        alarms_go_through(&target, shared, &people[2], "1 000 half-open connections"),
+    )
+    .await;
+    let (answers, (status, took)) = while_attacking(
+        |stop| flood_logins(target.clone(), vec![shared], "hanna".into(), 80, stop),
+        Duration::from_secs(1),
+        async {
+            alarms_go_through(&target, shared, &people[3], "80 parallel wrong logins").await;
+            officer_login(&officer, &target.url, "hanna").await
+        },
+    )
+    .await;
     assert!(
         !answers.contains_key(&0) && !answers.contains_key(&500),
         "{answers:?}"

@@ -142,6 +142,27 @@ async fn until(stop: &AtomicBool) {
     }
 }
 
+/// Runs `attack` in the background (it is given the flag that stops it), lets it build up for
+/// `build_up`, runs `meanwhile`, then stops the attack: what the attack returned (what it was
+/// answered), and what `meanwhile` returned.
+pub async fn while_attacking<A, M>(
+    attack: impl FnOnce(Arc<AtomicBool>) -> A,
+    build_up: Duration,
+    meanwhile: M,
+) -> (A::Output, M::Output)
+where
+    A: std::future::Future + Send + 'static,
+    A::Output: Send + 'static,
+    M: std::future::Future,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let running = tokio::spawn(attack(stop.clone()));
+    tokio::time::sleep(build_up).await;
+    let out = meanwhile.await;
+    stop.store(true, Ordering::SeqCst);
+    (running.await.expect("the attack ran to its end"), out)
+}
+
 /// The statuses answered to an attack, counted (0: no answer at all).
 pub type Answers = BTreeMap<u16, usize>;
 
@@ -213,26 +234,33 @@ pub async fn flood_device(
     report_kib: usize,
     stop: Arc<AtomicBool>,
 ) -> Answers {
-    let big = "x".repeat(report_kib * 1024);
+    // The bodies are made once, as an attacker's tool would: its cost is the server's.
+    let report = bytes::Bytes::from(
+        json!({ "revision": 1, "report": { "kind": "other", "during": "x".repeat(report_kib * 1024) } })
+            .to_string(),
+    );
+    let alarm = bytes::Bytes::from(
+        json!({ "triggered_at": chrono::Utc::now(), "place": "Flöde" }).to_string(),
+    );
     let mut tasks = Vec::new();
     for w in 0..workers {
-        let (target, token, stop, big) = (target.clone(), token.clone(), stop.clone(), big.clone());
+        let (target, token, stop) = (target.clone(), token.clone(), stop.clone());
+        let (report, alarm) = (report.clone(), alarm.clone());
         tasks.push(tokio::spawn(async move {
             let c = target.client_from(from);
             let mut answers = Answers::new();
             let mut i = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
-                let req = if (i + w).is_multiple_of(2) {
-                    c.put(format!("{}/v1/alarms/{}", target.url, Uuid::now_v7()))
-                        .json(&json!({ "triggered_at": chrono::Utc::now(), "place": "Flöde" }))
+                let (what, body) = if (i + w).is_multiple_of(2) {
+                    ("alarms", alarm.clone())
                 } else {
-                    c.put(format!("{}/v1/reports/{}", target.url, Uuid::now_v7()))
-                        .json(&json!({
-                            "revision": 1,
-                            "report": { "kind": "other", "during": big },
-                        }))
+                    ("reports", report.clone())
                 };
+                let req = c
+                    .put(format!("{}/v1/{what}/{}", target.url, Uuid::now_v7()))
+                    .header("content-type", "application/json")
+                    .body(body);
                 count(&mut answers, req.bearer_auth(&token).send().await);
             }
             answers

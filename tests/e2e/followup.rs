@@ -141,7 +141,8 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
     app.wait_text("#incident-list", "Uppföljningen är avslutad")
         .await;
 
-    // The statistics: one report, shown as "<3"; a chart turns into a table.
+    // The statistics: one report, hidden ("dold"), over whole months; a chart turns into a
+    // table.
     browser
         .client
         .execute(
@@ -150,7 +151,14 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
         )
         .await
         .unwrap();
-    wait_text(&browser, "#stat-reports", "<3").await;
+    wait_text(&browser, "#stat-reports", "dold").await;
+    wait_text(&browser, "#stats-note", "Hela månader").await;
+    let kind = browser
+        .client
+        .execute("return document.getElementById('stats-from').type", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kind, "month", "the period is chosen in whole months");
     wait_text(&browser, "#stats-event-chart", "Hot och trakasserier").await;
     browser.screenshot("statistics").await;
     browser
@@ -165,7 +173,7 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
         .await
         .unwrap();
     assert!(table.is_displayed().await.unwrap());
-    assert!(table.text().await.unwrap().contains("<3"));
+    assert!(table.text().await.unwrap().contains("dold"));
     browser.screenshot("statistics-table").await;
     browser.quit().await;
     app.quit().await;

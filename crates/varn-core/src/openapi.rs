@@ -159,10 +159,12 @@ impl PartialSchema for Count {
                     .schema_type(Type::Integer)
                     .minimum(Some(0)),
             )
-            .item(string().enum_values(Some([Count::Few.to_string()])))
+            .item(string().enum_values(Some([Count::HIDDEN])))
             .description(Some(format!(
-                "A count; one above 0 and below {MIN_SHOWN} is shown as \"<{MIN_SHOWN}\", so that \
-                 nobody can be recognised."
+                "A count, or \"{}\": no count above 0 and below {MIN_SHOWN} is shown, nor one that \
+                 would give such a count away, alone, beside the others or beside the answer a \
+                 month shorter at either end (`varn_core::stats::suppress`).",
+                Count::HIDDEN
             )))
             .into()
     }

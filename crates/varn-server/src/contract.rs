@@ -238,10 +238,10 @@ parameter!(
     BundleType => one_of(varn_core::update::BUNDLE_TYPES)
 );
 parameter!(
-    /// A day, `YYYY-MM-DD`.
-    Day => ObjectBuilder::new()
+    /// A month, `YYYY-MM` (or, for a period's ends, its first or last day, `YYYY-MM-DD`).
+    Month => ObjectBuilder::new()
         .schema_type(Type::String)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])(-[0-9]{2})?$"))
 );
 parameter!(
     /// A language of the dashboard.

@@ -16,7 +16,7 @@ use varn_core::wire::{check_text, EventType, Followup, IncidentReport, Problem, 
 
 use super::{same_origin, Result, LIST_LIMIT, MAX_NOTE_CHARS};
 use crate::auth::OfficerAuth;
-use crate::contract::{Day, Lang};
+use crate::contract::{Lang, Month};
 use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::store::{AuditAction, AuditEntry, AuditQuery, FollowupChange, Officer, Report};
 use crate::AppState;
@@ -168,13 +168,10 @@ async fn figures(state: &AppState, o: &Officer, p: &StatsParams) -> Result<stats
     ))
 }
 
-fn filter_text(p: &StatsParams) -> String {
-    let mut s = format!(
-        "{}..{}",
-        p.from.as_deref().unwrap_or(""),
-        p.to.as_deref().unwrap_or("")
-    );
-    if let Some(e) = p.event.as_deref().and_then(EventType::parse) {
+/// What the audit log says was asked for: the months the answer covers, and the kind of event.
+fn filter_text(f: &stats::Figures) -> String {
+    let mut s = format!("{}..{}", f.first_month, f.last_month);
+    if let Some(e) = f.event {
         s.push_str(&format!(" {}", e.as_str()));
     }
     s.chars().take(MAX_SHORT_CHARS).collect()
@@ -188,7 +185,7 @@ async fn recorded_figures(
     action: AuditAction,
 ) -> Result<stats::Figures> {
     let f = figures(state, o, p).await?;
-    record(state, o, action, "statistics", filter_text(p)).await?;
+    record(state, o, action, "statistics", filter_text(&f)).await?;
     Ok(f)
 }
 
@@ -198,18 +195,18 @@ async fn recorded_figures(
     path = "/dashboard/api/statistics",
     operation_id = "getStatistics",
     summary = "The region's statistics (security officers of the region, with a dashboard session)",
-    description = "Incidents by month and by PTU's categories, the police-report share and reasons, the election campaign against the rest, and alarms (drills never counted). The same figures as CSV at /dashboard/api/statistics.csv. Every request is recorded in the audit log.",
+    description = "Incidents by month and by PTU's categories, the police-report share and reasons, the election campaign against the rest, and alarms (drills never counted), over whole calendar months. No count of 1 or 2 is shown, nor one that the other counts, or the answer a month shorter at either end, would give away: such counts are \"hidden\" (varn_core::stats::suppress). The same figures as CSV at /dashboard/api/statistics.csv. Every request is recorded in the audit log.",
     security(("officerSession" = [])),
     params(
-        ("from" = inline(Option<Day>), Query, description = "First day [default: twelve months before `to`]."),
-        ("to" = inline(Option<Day>), Query, description = "Last day [default: today]."),
+        ("from" = inline(Option<Month>), Query, description = "First month, `YYYY-MM` (or its first day) [default: eleven months before `to`]."),
+        ("to" = inline(Option<Month>), Query, description = "Last month, `YYYY-MM` (or its last day) [default: this month]."),
         ("event" = inline(Option<EventType>), Query, description = "Only reports of this kind of event."),
         ("lang" = inline(Option<Lang>), Query, description = "The CSV's language (`sv` unless `en`)."),
     ),
     responses(
         (status = 200, description = "The figures.", body = stats::Figures),
         (status = 401, description = "No dashboard session.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A date that is not YYYY-MM-DD, the end before the start, more than 120 months, or an unknown kind of event.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a month (YYYY-MM), a day inside a month (the detail names the month to ask for), the end before the start, more than 120 months, or an unknown kind of event.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn statistics(

@@ -1,7 +1,8 @@
 // The region's statistics on the dashboard: a filter (period, kind of event), charts read at
 // a glance (reports and alarms per month as bars in SVG, the categories as bars), each with a
-// table view, and a CSV export. Small counts arrive from the server as "<3" and are drawn as
-// such: a short hatched bar with its label, never a number.
+// table view, and a CSV export, over whole months. A count the server hides arrives as
+// "hidden" (too few, or one that would give a hidden count away) and is drawn as what it is, an
+// unknown: a faint hatched bar across the whole track, labelled "dold", never a number.
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -12,9 +13,7 @@ function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** A count as a number for drawing ("<3" draws as 1.5), and as text. */
-const amount = (c) => (typeof c === 'number' ? c : 1.5);
-const shown = (c) => (typeof c === 'number' ? String(c) : c);
+const known = (c) => typeof c === 'number';
 
 /**
  * Draws the statistics into `root`. `ui` gives the page's helpers: h, t, api, lang.
@@ -22,10 +21,14 @@ const shown = (c) => (typeof c === 'number' ? String(c) : c);
 export async function drawStatistics(root, ui, vocabulary) {
   const { h, t, api, lang } = ui;
   const label = (row) => (lang === 'en' ? row.en : row.sv);
-  const today = new Date().toISOString().slice(0, 10);
-  const yearAgo = new Date(Date.now() - 364 * 86400000).toISOString().slice(0, 10);
-  const from = h('input', { type: 'date', id: 'stats-from', value: root.dataset.from || yearAgo, lang: lang === 'en' ? 'en-GB' : 'sv-SE' });
-  const to = h('input', { type: 'date', id: 'stats-to', value: root.dataset.to || today, lang: lang === 'en' ? 'en-GB' : 'sv-SE' });
+  const shown = (c) => (known(c) ? String(c) : t('statsHidden'));
+  // This month and the eleven before it, as YYYY-MM.
+  const now = new Date();
+  const monthKey = (d) => d.toISOString().slice(0, 7);
+  const thisMonth = monthKey(now);
+  const yearAgo = monthKey(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)));
+  const from = h('input', { type: 'month', id: 'stats-from', value: root.dataset.from || yearAgo, lang: lang === 'en' ? 'en-GB' : 'sv-SE' });
+  const to = h('input', { type: 'month', id: 'stats-to', value: root.dataset.to || thisMonth, lang: lang === 'en' ? 'en-GB' : 'sv-SE' });
   const event = h('select', { id: 'stats-event' },
     h('option', { value: '' }, t('statsAllEvents')),
     vocabulary.event.map((w) => h('option', { value: w.key, selected: root.dataset.event === w.key }, label(w))));
@@ -55,7 +58,7 @@ export async function drawStatistics(root, ui, vocabulary) {
       return;
     }
     body.replaceChildren(
-      h('p', { class: 'stats-note' }, t('statsSuppressed', { n: f.min_shown })),
+      h('p', { class: 'stats-note', id: 'stats-note' }, t('statsSuppressed', { n: f.min_shown, from: f.first_month, to: f.last_month })),
       summary(f),
       figure('stats-months', t('statsMonths'), monthChart(f.months), monthTable(f.months)),
       bars('stats-event-chart', t('statsByEvent'), f.by_event),
@@ -103,11 +106,10 @@ export async function drawStatistics(root, ui, vocabulary) {
   }
 
   function bars(id, title, rows) {
-    // At least 3, so that a "<3" bar is never drawn as the largest.
-    const max = Math.max(3, ...rows.map((r) => amount(r.count)));
+    const max = Math.max(1, ...rows.map((r) => r.count).filter(known));
     const chart = h('ul', { class: 'bars' }, rows.map((r) => {
-      const bar = h('span', { class: `bar-fill ${typeof r.count === 'number' ? '' : 'few'}` });
-      bar.style.setProperty('width', `${(amount(r.count) / max) * 100}%`);
+      const bar = h('span', { class: `bar-fill ${known(r.count) ? '' : 'hidden-count'}` });
+      bar.style.setProperty('width', `${known(r.count) ? (r.count / max) * 100 : 100}%`);
       return h('li', { 'data-key': r.key }, h('span', { class: 'bar-label' }, label(r)),
         h('span', { class: 'bar-track' }, bar), h('span', { class: 'bar-value' }, shown(r.count)));
     }));
@@ -116,19 +118,21 @@ export async function drawStatistics(root, ui, vocabulary) {
 
   function monthChart(months) {
     const w = 720; const hgt = 220; const pad = 28; const top = 16;
-    const max = Math.max(3, ...months.flatMap((m) => [amount(m.reports), amount(m.alarms)]));
+    const max = Math.max(1, ...months.flatMap((m) => [m.reports, m.alarms]).filter(known));
     const step = (w - pad) / Math.max(1, months.length);
     const bw = Math.max(2, step / 2 - 2);
     const y = (v) => top + (hgt - top - pad) * (1 - v / max);
     const chart = svg('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'month-chart', role: 'img', 'aria-label': t('statsMonths') });
+    chart.append(svg('defs', {}, svg('pattern', { id: 'hidden-hatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
+      svg('rect', { width: 2, height: 6, fill: '#d1d5db' }))));
     chart.append(svg('line', { x1: pad, y1: hgt - pad, x2: w, y2: hgt - pad, class: 'axis' }));
-    // The scale's top (at least 3: a "<3" bar never reaches it).
+    // The scale's top; a hidden count stands as a faint hatched column the whole height.
     chart.append(svg('text', { x: 2, y: y(max) + 4, class: 'tick' }, String(max)));
     months.forEach((m, i) => {
       const x = pad + i * step;
       for (const [k, dx] of [['reports', 0], ['alarms', bw + 2]]) {
-        const v = amount(m[k]);
-        const r = svg('rect', { x: x + dx, y: y(v), width: bw, height: hgt - pad - y(v), class: `${k} ${typeof m[k] === 'number' ? '' : 'few'}` });
+        const v = known(m[k]) ? m[k] : max;
+        const r = svg('rect', { x: x + dx, y: y(v), width: bw, height: hgt - pad - y(v), class: `${k} ${known(m[k]) ? '' : 'hidden-count'}` });
         r.append(svg('title', {}, `${m.month}: ${shown(m[k])}`));
         chart.append(r);
       }

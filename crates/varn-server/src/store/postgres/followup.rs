@@ -25,7 +25,7 @@ impl crate::store::FollowupStore for PgStore {
         .iter()
         .map(|r| {
             Ok(ReportFacts {
-                occurred_on: r.try_get(0)?,
+                month: r.try_get(0)?,
                 event: r
                     .try_get::<_, Option<&str>>(1)?
                     .and_then(varn_core::ptu::EventType::parse),

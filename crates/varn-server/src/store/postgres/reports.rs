@@ -128,7 +128,7 @@ pub(super) async fn put_facts(
         &[
             &id,
             &region,
-            &f.occurred_on,
+            &f.month,
             &f.event.map(|x| x.as_str()),
             &f.channel.map(|x| x.as_str()),
             &f.sexual,

@@ -28,7 +28,7 @@ impl crate::store::FollowupStore for SqliteStore {
             let rows = stmt.query_map(params![region, from.to_string(), to.to_string()], |r| {
                 let on: String = r.get(0)?;
                 Ok(ReportFacts {
-                    occurred_on: chrono::NaiveDate::parse_from_str(&on, "%Y-%m-%d").map_err(|e| {
+                    month: chrono::NaiveDate::parse_from_str(&on, "%Y-%m-%d").map_err(|e| {
                         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
                     })?,
                     event: r.get::<_, Option<String>>(1)?.as_deref().and_then(varn_core::ptu::EventType::parse),

@@ -128,7 +128,7 @@ pub(super) fn put_facts(
         params![
             id.to_string(),
             region,
-            f.occurred_on.to_string(),
+            f.month.to_string(),
             f.event.map(|x| x.as_str()),
             f.channel.map(|x| x.as_str()),
             f.sexual,

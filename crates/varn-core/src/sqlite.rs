@@ -28,11 +28,16 @@ pub enum MigrateError {
     WrongKey,
 }
 
+/// The most a WAL keeps of old pages after it starts over (bytes): old images of deleted rows
+/// do not linger in a WAL grown large once.
+pub const JOURNAL_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// A 256-bit SQLCipher key.
 pub type Key = [u8; 32];
 
 /// Opens (creating if needed) a database for durable writes: WAL, `synchronous=FULL`,
-/// foreign keys on, `secure_delete` on, a busy timeout.
+/// foreign keys on, `secure_delete` on (a deleted row's bytes are overwritten), the WAL cut
+/// back to [`JOURNAL_SIZE_LIMIT`] whenever it starts over, a busy timeout.
 pub fn open_durable(path: &Path) -> Result<Connection, MigrateError> {
     open_durable_keyed(path, None)
 }
@@ -71,6 +76,11 @@ pub fn open_durable_keyed(path: &Path, key: Option<&Key>) -> Result<Connection, 
         "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;",
+    )?;
+    conn.query_row(
+        &format!("PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}"),
+        [],
+        |_| Ok(()),
     )?;
     Ok(conn)
 }

@@ -477,14 +477,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 return Err("no [retention] in the config: nothing is ever deleted".into());
             }
             let store = open().await?;
-            let (reports, alarms) = config.retention.cutoffs(clock.now());
             let p = store
-                .purge(reports, alarms)
+                .purge(config.retention.cutoffs(clock.now()))
                 .await
                 .map_err(|e| e.to_string())?;
             eprintln!(
-                "Deleted {} closed reports ({} attachments) and {} finished alarms; the statistics keep their counts.",
-                p.reports, p.attachments, p.alarms
+                "Deleted {} closed reports ({} attachments), {} finished alarms, {} ended check-ins and {} expired sessions; the statistics keep their counts.",
+                p.reports, p.attachments, p.alarms, p.checkins, p.sessions
             );
             Ok(())
         }

@@ -675,10 +675,41 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
                 .await
                 .unwrap();
             tokio::spawn(conn);
-            c.execute("DELETE FROM audit_log", &[]).await.is_err()
+            let refused = c.execute("DELETE FROM audit_log", &[]).await.is_err()
                 && c.execute("UPDATE audit_log SET officer = 'x'", &[])
                     .await
                     .is_err()
+                && c.batch_execute("TRUNCATE audit_log").await.is_err();
+            // The server's own role may not, and the guard holds even for a superuser.
+            let may: bool = c
+                .query_one(
+                    "SELECT has_table_privilege('audit_log', 'DELETE')
+                        OR has_table_privilege('audit_log', 'TRUNCATE')
+                        OR has_table_privilege('audit_log', 'UPDATE')",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert!(
+                !may,
+                "the server's role has no DELETE, TRUNCATE or UPDATE on the log"
+            );
+            let superuser = url.replace(
+                &format!("{}@", varn_server::testkit::pg::SERVER_ROLE),
+                &format!("{}@", varn_server::testkit::pg::USER),
+            );
+            let (su, conn) = tokio_postgres::connect(&superuser, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let truncate = su.batch_execute("TRUNCATE audit_log").await.unwrap_err();
+            assert!(
+                truncate.to_string().contains("append-only")
+                    || format!("{truncate:?}").contains("append-only"),
+                "{truncate:?}"
+            );
+            refused
         }
     };
     assert!(refused, "the audit log is append-only");
@@ -705,7 +736,10 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
     let anna = s.device_in("sormland", "Anna").await;
     let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
     let report = |day: &'static str| json!({ "started_at": format!("{day}T10:00:00Z"), "event": "threat_harassment", "channel": "email" });
-    let old = put_report(&anna, report("2026-02-01")).await;
+    // The old report says something nobody else does: after the purge, no file holds it.
+    let mut first = report("2026-02-01");
+    first["during"] = json!(SECRET);
+    let old = put_report(&anna, first).await;
     let newer = put_report(&anna, report("2026-02-02")).await;
     let open = put_report(&anna, report("2026-02-03")).await;
     let att = s.upload_attachment(&anna, old, "a.png", b"bild").await;
@@ -740,6 +774,29 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
         json!({ "state": "closed" }),
     )
     .await;
+    // A check-in that ended well: where the person was, and when.
+    let checkin = Uuid::now_v7();
+    let res = anna
+        .put(
+            &format!("/v1/checkins/{checkin}"),
+            &json!({ "started_at": t0, "deadline": t0 + chrono::Duration::hours(1),
+                     "meeting": "Medborgardialog", "place": "Folkets hus", "revision": 1 }),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let res = anna
+        .post(
+            &format!("/v1/checkins/{checkin}/checkout"),
+            &json!({ "at": t0, "outcome": "calm" }),
+        )
+        .await;
+    assert!(res.status().is_success());
+    if let Database::Sqlite(path) = &s.database {
+        assert!(
+            !files_holding(path, SECRET).is_empty(),
+            "before the purge the sentence is in the database's files (the test can fail)"
+        );
+    }
 
     // Twenty days on, the second is closed; fifteen more, the job runs with 30 days for both.
     clock.advance(chrono::Duration::days(20));
@@ -752,26 +809,48 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
     )
     .await;
     clock.advance(chrono::Duration::days(15));
-    let hanna = s.login("hanna").await;
     let figures = || async {
+        let hanna = s.login("hanna").await;
         s.officer_json::<Value>(&hanna, &format!("/dashboard/api/statistics?{YEAR}"))
             .await
     };
     let before = figures().await;
     assert_eq!(before["reports"], 3);
     assert_eq!(before["alarms"]["real"], 3);
+    // A day on, the last session has expired and nobody has signed in since.
+    clock.advance(chrono::Duration::days(1));
     let retention = Retention {
         reports_days: Some(30),
         alarms_days: Some(30),
+        duress_alarms_days: None,
     };
     let purged = varn_server::retention::run_once(&s.running.state, retention)
         .await
         .unwrap();
     assert_eq!(
-        (purged.reports, purged.attachments, purged.alarms),
-        (1, 1, 1)
+        (
+            purged.reports,
+            purged.attachments,
+            purged.alarms,
+            purged.checkins
+        ),
+        (1, 1, 1, 1)
     );
+    assert_eq!(purged.sessions, 1, "the last session, expired: {purged:?}");
     assert_eq!(figures().await, before, "the figures survive the deletion");
+    assert!(s
+        .store
+        .checkin("sormland", checkin)
+        .await
+        .unwrap()
+        .is_none());
+    if let Database::Sqlite(path) = &s.database {
+        assert_eq!(
+            files_holding(path, SECRET),
+            Vec::<String>::new(),
+            "the deleted report is gone from the database, its WAL and its shared memory"
+        );
+    }
 
     assert!(
         s.store.report("sormland", old).await.unwrap().is_none(),
@@ -809,11 +888,45 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
         .await
         .unwrap();
     assert_eq!(
-        (again.reports, again.alarms),
-        (0, 0),
+        (again.reports, again.alarms, again.checkins),
+        (0, 0, 0),
         "a second run finds nothing"
     );
     assert_eq!(figures().await, before);
+
+    // Five years on, the alarm cancelled under duress goes too (by default); the open one
+    // stays.
+    clock.advance(chrono::Duration::days(1826));
+    let later = varn_server::retention::run_once(&s.running.state, retention)
+        .await
+        .unwrap();
+    assert_eq!(later.alarms, 1, "{later:?}");
+    assert!(s.store.alarm("sormland", duress).await.unwrap().is_none());
+    assert!(s
+        .store
+        .alarm("sormland", still_open)
+        .await
+        .unwrap()
+        .is_some());
+}
+
+/// A sentence only the deleted report holds.
+const SECRET: &str = "Han sa att han vet var min dotter går i skola, Ekbacken 14.";
+
+/// Which of the SQLite database's files (the database, `-wal`, `-shm`) hold `text`'s bytes.
+fn files_holding(db: &std::path::Path, text: &str) -> Vec<String> {
+    let needle = text.as_bytes();
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|side| {
+            let name = format!("{}{side}", db.display());
+            let bytes = std::fs::read(&name).ok()?;
+            bytes
+                .windows(needle.len())
+                .any(|w| w == needle)
+                .then_some(name)
+        })
+        .collect()
 }
 
 /// Reports stored before the statistics existed are counted: their facts are written when a

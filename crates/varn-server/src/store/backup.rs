@@ -63,6 +63,9 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary, String> {
     }
     let partial = partial_name(to);
     let _ = fs::remove_file(&partial);
+    // The copy's file exists, empty and the server user's alone, before its first byte
+    // (VACUUM INTO writes into an empty file).
+    create_private(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
     // Read-write without create (a WAL database needs its shared-memory file), but nothing
     // is written: VACUUM INTO only reads the source.
     let conn = Connection::open_with_flags(
@@ -79,7 +82,6 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary, String> {
         .map_err(|e| format!("copying {}: {e}", db.display()))?;
     drop(conn);
     let finish = || -> Result<Summary, String> {
-        private(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
         let summary = check(&partial)?;
         durable_rename(&partial, to).map_err(|e| format!("{}: {e}", to.display()))?;
         Ok(summary)
@@ -127,8 +129,9 @@ pub fn restore(
     let partial = partial_name(db);
     let copy = || -> Result<(), String> {
         let named = |e: &dyn std::fmt::Display| format!("{}: {e}", db.display());
-        fs::copy(from, &partial).map_err(|e| named(&e))?;
-        private(&partial).map_err(|e| named(&e))?;
+        let mut out = create_private(&partial).map_err(|e| named(&e))?;
+        io::copy(&mut File::open(from).map_err(|e| named(&e))?, &mut out).map_err(|e| named(&e))?;
+        out.sync_all().map_err(|e| named(&e))?;
         // Migrated here, under the temporary name: a backup from an older version is brought
         // up to date, one from a newer refused before anything is replaced. The connection is
         // closed before the rename, so no -wal is left beside the restored file.
@@ -155,9 +158,10 @@ pub fn check(path: &Path) -> Result<Summary, String> {
     let bytes = fs::metadata(path)
         .map_err(|e| format!("{name}: {e}"))?
         .len();
+    // Read-only: checking a backup never changes it.
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| format!("{name}: {e}"))?;
     let integrity: String = conn
@@ -192,14 +196,17 @@ fn partial_name(path: &Path) -> PathBuf {
     sibling(path, ".partial")
 }
 
-/// Readable by the server's user only: the database holds names, places and reports.
-fn private(path: &Path) -> io::Result<()> {
+/// Creates `path` (which must not exist) empty and readable by the server's user only, from
+/// before its first byte: the database holds names, places and reports.
+fn create_private(path: &Path) -> io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    Ok(())
+    options.open(path)
 }
 
 /// Renames `from` to `to` and syncs the directory, so the new name survives a crash.
@@ -211,4 +218,69 @@ fn durable_rename(from: &Path, to: &Path) -> io::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    fn mode(path: &Path) -> Option<u32> {
+        fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
+    }
+
+    #[test]
+    fn a_private_file_is_private_before_its_first_byte_and_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        let file = create_private(&path).unwrap();
+        assert_eq!((mode(&path), file.metadata().unwrap().len()), (Some(0o600), 0));
+        assert_eq!(
+            create_private(&path).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+    }
+
+    /// A backup large enough to watch being written: every time its file is seen, from the
+    /// first, only the server's user may read it.
+    #[test]
+    fn a_backup_is_never_readable_by_others_while_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("varn.db");
+        {
+            let mut c = core_sqlite::open_durable(&db).unwrap();
+            core_sqlite::migrate(&mut c, &super::super::migrations::sqlite()).unwrap();
+            c.execute_batch(
+                "CREATE TABLE ballast (b BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO ballast SELECT randomblob(16384) FROM n;",
+            )
+            .unwrap();
+        }
+        let to = dir.path().join("copy.db");
+        let partial = partial_name(&to);
+        let (done, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
+        let watcher = {
+            let (done, seen, partial) = (done.clone(), seen.clone(), partial.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::SeqCst) {
+                    if let Some(m) = mode(&partial) {
+                        seen.lock().unwrap().push(m);
+                    }
+                }
+            })
+        };
+        let summary = backup(&db, &to).unwrap();
+        done.store(true, Ordering::SeqCst);
+        watcher.join().unwrap();
+        let seen = seen.lock().unwrap();
+        assert!(!seen.is_empty(), "the copy (32 MB) was seen while it was written");
+        assert!(seen.iter().all(|&m| m == 0o600), "{seen:?}");
+        assert_eq!(mode(&to), Some(0o600));
+        assert!(summary.bytes > 30_000_000, "{summary}");
+        // And a backup never overwrites.
+        assert!(backup(&db, &to).unwrap_err().contains("exists already"));
+    }
 }

@@ -579,7 +579,7 @@ ALTER TABLE alarms ADD COLUMN centre_refused_at TIMESTAMPTZ;
         intent: "What the region holds, it guards: the statistics' facts keep the month a \
                  report happened in, never the day (`occurred_on` is the month's first day), \
                  and on PostgreSQL the audit log refuses TRUNCATE as it refuses UPDATE and \
-                 DELETE.",
+                 DELETE, and the server's own role has none of the three on it.",
         sqlite: "
 UPDATE report_facts SET occurred_on = substr(occurred_on, 1, 8) || '01';
 ",
@@ -587,6 +587,7 @@ UPDATE report_facts SET occurred_on = substr(occurred_on, 1, 8) || '01';
 UPDATE report_facts SET occurred_on = date_trunc('month', occurred_on)::date;
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM CURRENT_USER;
 ",
     },
 ];

@@ -474,8 +474,26 @@ pub struct Purged {
     pub reports: u64,
     /// Their attachments, bytes and all.
     pub attachments: u64,
-    /// Finished alarms deleted, with their timeline (their facts kept).
+    /// Finished alarms deleted, with their timeline (their facts kept), under duress included.
     pub alarms: u64,
+    /// Ended check-ins deleted.
+    pub checkins: u64,
+    /// Expired dashboard sessions deleted.
+    pub sessions: u64,
+}
+
+/// What retention deletes: each kind of row from before its cutoff (none: kept).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cutoffs {
+    /// Closed reports whose follow-up closed before this.
+    pub reports: Option<DateTime<Utc>>,
+    /// Finished alarms (acknowledged or cancelled) not under duress, received before this;
+    /// and ended check-ins last changed before it whose alarm, if they raised one, is gone.
+    pub alarms: Option<DateTime<Utc>>,
+    /// Finished alarms cancelled under duress, received before this.
+    pub duress_alarms: Option<DateTime<Utc>>,
+    /// Dashboard sessions that expired before this.
+    pub sessions: Option<DateTime<Utc>>,
 }
 
 /// What a chunk does to an upload, decided by the caller from the running SHA-256 (see
@@ -883,14 +901,11 @@ pub trait FollowupStore: Send + Sync {
     /// Reads the audit log, newest first.
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// Deletes closed reports whose follow-up closed before `reports_before`, and finished
-    /// alarms (acknowledged or cancelled, not under duress) received before `alarms_before`,
-    /// keeping their facts for the statistics.
-    async fn purge(
-        &self,
-        reports_before: Option<DateTime<Utc>>,
-        alarms_before: Option<DateTime<Utc>>,
-    ) -> Result<Purged, StoreError>;
+    /// Deletes what is past its cutoff ([`Cutoffs`]), keeping the facts of reports and
+    /// alarms for the statistics, and then lets go of the deleted bytes: SQLite's WAL is
+    /// checkpointed and truncated (deleted pages are zeroed, `secure_delete`), PostgreSQL's
+    /// tables are vacuumed.
+    async fn purge(&self, cutoffs: Cutoffs) -> Result<Purged, StoreError>;
 }
 
 /// The alarm centre's outbox (the timeline) and what it answered.

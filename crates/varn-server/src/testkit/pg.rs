@@ -25,6 +25,9 @@ pub struct Cluster {
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
+/// The role the server runs as: it owns its database and is no superuser.
+pub const SERVER_ROLE: &str = "varn_server";
+
 /// The superuser the cluster is made with (trust authentication, loopback only).
 pub const USER: &str = "varn";
 
@@ -192,12 +195,17 @@ pub fn cluster() -> &'static Cluster {
 }
 
 impl Cluster {
-    /// The URL of database `name`.
+    /// The URL of database `name`, as the superuser.
     pub fn url(&self, name: &str) -> String {
-        format!("postgres://{USER}@127.0.0.1:{}/{name}", self.port)
+        self.url_as(USER, name)
     }
 
-    /// A new, empty database; returns its URL.
+    fn url_as(&self, user: &str, name: &str) -> String {
+        format!("postgres://{user}@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// A new, empty database owned by [`SERVER_ROLE`], as a region would give the server
+    /// (not a superuser); returns its URL as that role.
     pub async fn fresh_database(&self) -> String {
         let name = format!(
             "t{}_{}",
@@ -208,13 +216,21 @@ impl Cluster {
             .await
             .expect("connect to the test cluster");
         let task = tokio::spawn(conn);
+        // Once per cluster; tests that race here find it made.
         client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .batch_execute(&format!(
+                "DO $$ BEGIN CREATE ROLE {SERVER_ROLE} LOGIN;
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            ))
+            .await
+            .expect("the server's role");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name} OWNER {SERVER_ROLE}"))
             .await
             .expect("create a test database");
         drop(client);
         let _ = task.await;
-        self.url(&name)
+        self.url_as(SERVER_ROLE, &name)
     }
 
     /// Everything stored in database `url` as text (`pg_dump`), to check what is kept.

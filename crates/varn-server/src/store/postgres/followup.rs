@@ -128,15 +128,11 @@ impl crate::store::FollowupStore for PgStore {
         .collect()
     }
 
-    async fn purge(
-        &self,
-        reports_before: Option<DateTime<Utc>>,
-        alarms_before: Option<DateTime<Utc>>,
-    ) -> Result<Purged, StoreError> {
+    async fn purge(&self, cutoffs: Cutoffs) -> Result<Purged, StoreError> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         let mut purged = Purged::default();
-        if let Some(cutoff) = reports_before {
+        if let Some(cutoff) = cutoffs.reports {
             const OLD: &str = "SELECT id FROM reports
                 WHERE followup_state = 'closed' AND followup_at < $1";
             let n: i64 = tx
@@ -169,9 +165,15 @@ impl crate::store::FollowupStore for PgStore {
                 )
                 .await?;
         }
-        if let Some(cutoff) = alarms_before {
-            const OLD: &str = "SELECT id FROM alarms WHERE received_at < $1
-                AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL";
+        for (cutoff, duress) in [
+            (cutoffs.alarms, "IS NULL"),
+            (cutoffs.duress_alarms, "IS NOT NULL"),
+        ] {
+            let Some(cutoff) = cutoff else { continue };
+            let old = format!(
+                "SELECT id FROM alarms WHERE received_at < $1
+                    AND status IN ('acknowledged', 'cancelled') AND duress_at {duress}"
+            );
             tx.run(
                 &format!(
                     "INSERT INTO alarm_facts (alarm_id, region_id, received_at, drill,
@@ -180,7 +182,7 @@ impl crate::store::FollowupStore for PgStore {
                         a.id IN (SELECT alarm_id FROM checkins WHERE alarm_id IS NOT NULL),
                         EXTRACT(EPOCH FROM (a.acknowledged_at - a.received_at))::BIGINT,
                         a.escalation_step > 0
-                     FROM alarms a WHERE a.id IN ({OLD})
+                     FROM alarms a WHERE a.id IN ({old})
                      ON CONFLICT (alarm_id) DO NOTHING"
                 ),
                 &[&cutoff],
@@ -188,20 +190,42 @@ impl crate::store::FollowupStore for PgStore {
             .await?;
             for table in ["alarm_events", "alarm_messages"] {
                 tx.run(
-                    &format!("DELETE FROM {table} WHERE alarm_id IN ({OLD})"),
+                    &format!("DELETE FROM {table} WHERE alarm_id IN ({old})"),
                     &[&cutoff],
                 )
                 .await?;
             }
-            purged.alarms = tx
+            purged.alarms += tx
                 .run(
-                    "DELETE FROM alarms WHERE received_at < $1
-                        AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL",
+                    &format!("DELETE FROM alarms WHERE id IN ({old})"),
                     &[&cutoff],
                 )
                 .await?;
         }
+        if let Some(cutoff) = cutoffs.alarms {
+            purged.checkins = tx
+                .run(
+                    "DELETE FROM checkins WHERE status <> 'active' AND updated_at < $1
+                        AND (alarm_id IS NULL OR alarm_id NOT IN (SELECT id FROM alarms))",
+                    &[&cutoff],
+                )
+                .await?;
+        }
+        if let Some(cutoff) = cutoffs.sessions {
+            purged.sessions = tx
+                .run("DELETE FROM sessions WHERE expires_at < $1", &[&cutoff])
+                .await?;
+        }
         tx.commit().await?;
+        // Outside the transaction: the space of the deleted rows is reclaimed (the server's
+        // role owns its tables; a role that does not is warned and skipped by PostgreSQL).
+        if purged != Purged::default() {
+            c.batch_execute(
+                "VACUUM (ANALYZE) reports, report_revisions, report_events, attachments,
+                    attachment_chunks, alarms, alarm_events, alarm_messages, checkins, sessions",
+            )
+            .await?;
+        }
         Ok(purged)
     }
 }

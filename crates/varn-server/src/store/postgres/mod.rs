@@ -42,7 +42,8 @@ use crate::store::prelude::*;
 use crate::store::rules::*;
 use crate::store::{
     Alarm, AlarmEvent, Attachment, AuditEntry, AuditQuery, CentreEvent, CentreStatus, Checkin,
-    ChunkVerdict, Device, FollowupChange, Officer, Purged, Release, Report, Store, StoreError,
+    ChunkVerdict, Cutoffs, Device, FollowupChange, Officer, Purged, Release, Report, Store,
+    StoreError,
 };
 
 mod access;

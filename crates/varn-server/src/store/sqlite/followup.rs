@@ -145,14 +145,10 @@ impl crate::store::FollowupStore for SqliteStore {
         .await
     }
 
-    async fn purge(
-        &self,
-        reports_before: Option<DateTime<Utc>>,
-        alarms_before: Option<DateTime<Utc>>,
-    ) -> Result<Purged, StoreError> {
-        self.write(move |c| {
+    async fn purge(&self, cutoffs: Cutoffs) -> Result<Purged, StoreError> {
+        let purged = self.write(move |c| {
             let mut purged = Purged::default();
-            if let Some(cutoff) = reports_before {
+            if let Some(cutoff) = cutoffs.reports {
                 const OLD: &str = "SELECT id FROM reports
                     WHERE followup_state = 'closed' AND followup_at < ?1";
                 let cutoff = ts(cutoff);
@@ -179,9 +175,12 @@ impl crate::store::FollowupStore for SqliteStore {
                     [&cutoff],
                 )? as u64;
             }
-            if let Some(cutoff) = alarms_before {
-                const OLD: &str = "SELECT id FROM alarms WHERE received_at < ?1
-                    AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL";
+            for (cutoff, duress) in [(cutoffs.alarms, "IS NULL"), (cutoffs.duress_alarms, "IS NOT NULL")] {
+                let Some(cutoff) = cutoff else { continue };
+                let old = format!(
+                    "SELECT id FROM alarms WHERE received_at < ?1
+                        AND status IN ('acknowledged', 'cancelled') AND duress_at {duress}"
+                );
                 let cutoff = ts(cutoff);
                 c.execute(
                     &format!(
@@ -191,24 +190,53 @@ impl crate::store::FollowupStore for SqliteStore {
                             a.id IN (SELECT alarm_id FROM checkins WHERE alarm_id IS NOT NULL),
                             CAST(ROUND((julianday(a.acknowledged_at) - julianday(a.received_at)) * 86400) AS INTEGER),
                             a.escalation_step > 0
-                         FROM alarms a WHERE a.id IN ({OLD})"
+                         FROM alarms a WHERE a.id IN ({old})"
                     ),
                     [&cutoff],
                 )?;
                 for table in ["alarm_events", "alarm_messages"] {
                     c.execute(
-                        &format!("DELETE FROM {table} WHERE alarm_id IN ({OLD})"),
+                        &format!("DELETE FROM {table} WHERE alarm_id IN ({old})"),
                         [&cutoff],
                     )?;
                 }
-                purged.alarms = c.execute(
-                    "DELETE FROM alarms WHERE received_at < ?1
-                        AND status IN ('acknowledged', 'cancelled') AND duress_at IS NULL",
-                    [&cutoff],
+                purged.alarms += c.execute(&format!("DELETE FROM alarms WHERE id IN ({old})"), [&cutoff])? as u64;
+            }
+            if let Some(cutoff) = cutoffs.alarms {
+                purged.checkins = c.execute(
+                    "DELETE FROM checkins WHERE status <> 'active' AND updated_at < ?1
+                        AND (alarm_id IS NULL OR alarm_id NOT IN (SELECT id FROM alarms))",
+                    [ts(cutoff)],
                 )? as u64;
+            }
+            if let Some(cutoff) = cutoffs.sessions {
+                purged.sessions =
+                    c.execute("DELETE FROM sessions WHERE expires_at < ?1", [ts(cutoff)])? as u64;
             }
             Ok(purged)
         })
-        .await
+        .await?;
+        // Committed: the deleted rows' pages are zeroed in the database file (secure_delete),
+        // and their old images in the WAL go with it, down to zero bytes. On a connection of
+        // its own, since the writer's is inside its group commit.
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || empty_wal(&path))
+            .await
+            .map_err(|e| StoreError::Backend(format!("checkpoint: {e}")))??;
+        Ok(purged)
     }
+}
+
+/// Folds the WAL into the database and truncates it to zero bytes; a reader that holds an
+/// old snapshot past the busy timeout leaves it for the next run, with a warning.
+fn empty_wal(path: &std::path::Path) -> Result<(), StoreError> {
+    let c = core_sqlite::open_durable(path)
+        .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+    let busy: i64 = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        tracing::warn!(
+            "retention: a reader kept the WAL from being emptied; it is emptied at the next run"
+        );
+    }
+    Ok(())
 }

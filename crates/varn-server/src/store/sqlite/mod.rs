@@ -26,7 +26,8 @@ use varn_core::wire::{AlarmMessage, FollowupState, IncidentReport, MessageFrom, 
 use crate::store::rules::*;
 use crate::store::{
     Alarm, AlarmEvent, Attachment, AuditEntry, AuditQuery, CentreEvent, CentreStatus, Checkin,
-    ChunkVerdict, Device, FollowupChange, Officer, Purged, Release, Report, Store, StoreError,
+    ChunkVerdict, Cutoffs, Device, FollowupChange, Officer, Purged, Release, Report, Store,
+    StoreError,
 };
 
 mod access;

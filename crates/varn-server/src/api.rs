@@ -238,27 +238,38 @@ pub(crate) fn over(q: OverQuota) -> ApiError {
 async fn counted<T>(
     state: &AppState,
     device: &crate::store::Device,
-    kind: Quota,
+    kinds: &[(Quota, u64)],
     stored_before: impl std::future::Future<Output = Result<Option<Response>>>,
     write: impl std::future::Future<Output = std::result::Result<(T, bool), StoreError>>,
 ) -> Result<std::result::Result<(T, bool), Response>> {
-    let taken = match state.quotas().take(device.id, kind, 1) {
-        Ok(t) => t,
-        Err(q) => {
-            return match stored_before.await? {
-                Some(answer) => Ok(Err(answer)),
-                None => Err(over(q)),
+    let mut taken = Vec::with_capacity(kinds.len());
+    for &(kind, amount) in kinds {
+        match state.quotas().take(device.id, kind, amount) {
+            Ok(t) => taken.push(t),
+            Err(q) => {
+                for t in taken {
+                    state.quotas().give_back(t);
+                }
+                return match stored_before.await? {
+                    Some(answer) => Ok(Err(answer)),
+                    None => Err(over(q)),
+                };
             }
+        }
+    }
+    let give_back = |taken: Vec<crate::ratelimit::Taken>| {
+        for t in taken {
+            state.quotas().give_back(t);
         }
     };
     match write.await {
         Ok((value, true)) => Ok(Ok((value, true))),
         Ok((value, false)) => {
-            state.quotas().give_back(taken);
+            give_back(taken);
             Ok(Ok((value, false)))
         }
         Err(e) => {
-            state.quotas().give_back(taken);
+            give_back(taken);
             Err(e.into())
         }
     }
@@ -361,7 +372,7 @@ pub async fn put_alarm(
     };
     let write = state.store().put_alarm(&device, id, &req, state.now());
     let (alarm, created) =
-        match counted(&state, &device, Quota::Alarm, stored_before, write).await? {
+        match counted(&state, &device, &[(Quota::Alarm, 1)], stored_before, write).await? {
             Ok(r) => r,
             Err(answer) => return Ok(answer),
         };
@@ -533,7 +544,15 @@ pub async fn put_checkin(
             .map(|k| Json(k.receipt()).into_response()))
     };
     let write = state.store().put_checkin(&device, id, &req, state.now());
-    let (k, changed) = match counted(&state, &device, Quota::Checkin, stored_before, write).await? {
+    let (k, changed) = match counted(
+        &state,
+        &device,
+        &[(Quota::Checkin, 1)],
+        stored_before,
+        write,
+    )
+    .await?
+    {
         Ok(r) => r,
         Err(answer) => return Ok(answer),
     };
@@ -734,11 +753,13 @@ pub async fn put_report(
             .map(|r| Json(r).into_response()))
     };
     let write = state.store().put_report(&device, id, &req, state.now());
-    let (receipt, created) =
-        match counted(&state, &device, Quota::ReportRevision, stored_before, write).await? {
-            Ok(r) => r,
-            Err(answer) => return Ok(answer),
-        };
+    // Counted in revisions and in bytes (the revision as JSON, as it is stored).
+    let bytes = serde_json::to_vec(&req).map_or(0, |v| v.len() as u64);
+    let quotas = [(Quota::ReportRevision, 1), (Quota::ReportBytes, bytes)];
+    let (receipt, created) = match counted(&state, &device, &quotas, stored_before, write).await? {
+        Ok(r) => r,
+        Err(answer) => return Ok(answer),
+    };
     Ok(stored(created, receipt))
 }
 

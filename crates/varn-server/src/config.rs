@@ -20,8 +20,11 @@ pub struct FileConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub bind: Option<String>,
     /// SQLite database file, or a `postgres://` URL for several instances (its password
-    /// best in `VARN_SERVER_DATABASE_PASSWORD`, not here).
+    /// from `database_password_file` or `VARN_SERVER_DATABASE_PASSWORD`, never here).
     pub database: Option<String>,
+    /// The file holding PostgreSQL's password (a relative name is read from systemd's
+    /// credentials, `LoadCredential=`).
+    pub database_password_file: Option<PathBuf>,
     /// The CA (PEM) that signed PostgreSQL's certificate, for `sslmode=require` with a
     /// private CA.
     pub database_ca: Option<PathBuf>,
@@ -67,7 +70,8 @@ pub struct FileConfig {
 }
 
 /// One region's alarm centre (`[[alarm_centre]]` in the file). The AES key is never in the
-/// file: `key_env` names the environment variable that holds it.
+/// file: `key_file` names the file that holds it (a relative name is read from systemd's
+/// credentials, `LoadCredential=`), or `key_env` the environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmCentreEntry {
@@ -88,6 +92,8 @@ pub struct AlarmCentreEntry {
     /// The environment variable holding the AES key (16, 24 or 32 hex characters); no key,
     /// no encryption (logged as weaker).
     pub key_env: Option<String>,
+    /// The file holding the AES key (one or the other of `key_env` and this).
+    pub key_file: Option<PathBuf>,
     /// A supervision message after this many seconds without traffic (at least 10).
     #[serde(default = "default_supervision")]
     pub supervision_seconds: u64,
@@ -109,10 +115,12 @@ fn default_drills() -> crate::centre::Drills {
 }
 
 impl AlarmCentreEntry {
-    /// The centre as the sender uses it, with its key from `env` (the process environment).
+    /// The centre as the sender uses it, with its key from its file (relative names under
+    /// `credentials`) or from `env` (the process environment).
     pub fn resolve(
         &self,
         env: impl Fn(&str) -> Option<String>,
+        credentials: Option<&Path>,
     ) -> Result<crate::centre::Centre, String> {
         let name = format!("alarm_centre (region {})", self.region);
         let hex = |s: &str, min: usize, max: usize| {
@@ -132,13 +140,22 @@ impl AlarmCentreEntry {
         if self.supervision_seconds < 10 {
             return Err(format!("{name}: supervision_seconds is at least 10"));
         }
-        let key = match &self.key_env {
+        let value = match (&self.key_env, &self.key_file) {
+            (Some(_), Some(_)) => {
+                return Err(format!("{name}: key_env or key_file, not both"));
+            }
+            (None, None) => None,
+            (Some(var), None) => Some(env(var).ok_or_else(|| {
+                format!("{name}: the key's environment variable {var} is not set")
+            })?),
+            (None, Some(file)) => {
+                Some(read_secret_file(file, credentials).map_err(|e| format!("{name}: {e}"))?)
+            }
+        };
+        let key = match value {
             None => None,
-            Some(var) => {
-                let value = env(var).ok_or_else(|| {
-                    format!("{name}: the key's environment variable {var} is not set")
-                })?;
-                Some(crate::centre::dc09::Key::parse(&value).map_err(|e| format!("{name}: {e}"))?)
+            Some(v) => {
+                Some(crate::centre::dc09::Key::parse(&v).map_err(|e| format!("{name}: {e}"))?)
             }
         };
         Ok(crate::centre::Centre {
@@ -213,6 +230,8 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Where the server's secret is kept.
     pub secret_file: Option<PathBuf>,
+    /// The file with PostgreSQL's password.
+    pub database_password_file: Option<PathBuf>,
     /// The bounds in force.
     pub limits: Limits,
     /// How long closed reports and finished alarms are kept.
@@ -314,12 +333,18 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
         escalation: f.escalation,
         smtp: f.smtp,
         secret_file: o.secret_file.or(f.secret_file),
+        database_password_file: f.database_password_file,
         limits: f.limits.resolve().map_err(ConfigError::Invalid)?,
         retention: f.retention,
         centres: f
             .alarm_centre
             .iter()
-            .map(|c| c.resolve(|var| std::env::var(var).ok()))
+            .map(|c| {
+                c.resolve(
+                    |var| std::env::var(var).ok(),
+                    credentials_directory().as_deref(),
+                )
+            })
             .collect::<Result<_, _>>()
             .map_err(ConfigError::Invalid)?,
     };
@@ -355,8 +380,62 @@ pub fn check_escalation(c: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Where systemd hands the service its credentials (`LoadCredential=`), when it does.
+pub fn credentials_directory() -> Option<PathBuf> {
+    std::env::var_os("CREDENTIALS_DIRECTORY")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+}
+
+/// A secret from a file: an absolute path as it is, a relative one under `credentials`
+/// (systemd's `$CREDENTIALS_DIRECTORY`); the trailing line end trimmed. A file that is
+/// missing, unreadable or empty is an error that names it: never a silent fallback.
+pub fn read_secret_file(path: &Path, credentials: Option<&Path>) -> Result<String, String> {
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match credentials {
+            Some(dir) => dir.join(path),
+            None => {
+                return Err(format!(
+                    "{}: a relative secret file is read from systemd's credentials \
+                     ($CREDENTIALS_DIRECTORY, LoadCredential=), which this process was not \
+                     given; give an absolute path",
+                    path.display()
+                ))
+            }
+        }
+    };
+    let text = std::fs::read_to_string(&full)
+        .map_err(|e| format!("secret file {}: {e}", full.display()))?;
+    let text = text.trim_end_matches(['\n', '\r']).to_string();
+    if text.trim().is_empty() {
+        return Err(format!("secret file {} is empty", full.display()));
+    }
+    Ok(text)
+}
+
+/// A secret from its environment variable (`env_name`, value `from_env`) or its file, at most
+/// one of the two.
+pub fn secret_value(
+    env_name: &str,
+    from_env: Option<String>,
+    file: Option<&Path>,
+) -> Result<Option<String>, String> {
+    let from_env = from_env.filter(|v| !v.is_empty());
+    match (from_env, file) {
+        (Some(_), Some(f)) => Err(format!(
+            "{env_name} and the file {} both give the secret: keep one",
+            f.display()
+        )),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(f)) => read_secret_file(f, credentials_directory().as_deref()).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
 /// Builds the escalation lists and, when configured, the SMTP notifier (its password from
-/// `VARN_SERVER_SMTP_PASSWORD`, never from the file).
+/// `[smtp] password_file` or `VARN_SERVER_SMTP_PASSWORD`, never from the file).
 pub fn escalation(c: &Config, smtp_password: Option<String>) -> Result<Escalation, ConfigError> {
     let mut out = Escalation::default();
     for e in &c.escalation {
@@ -663,6 +742,74 @@ mod tests {
     }
 
     #[test]
+    fn secrets_come_from_files_named_when_they_fail_and_never_from_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path();
+        std::fs::write(creds.join("dc09-key"), "0123456789ABCDEF0123456789ABCDEF\n").unwrap();
+        std::fs::write(creds.join("empty"), "\n").unwrap();
+        // Relative names come from systemd's credentials; absolute ones as they are.
+        assert_eq!(
+            read_secret_file(Path::new("dc09-key"), Some(creds)).unwrap(),
+            "0123456789ABCDEF0123456789ABCDEF"
+        );
+        assert!(read_secret_file(&creds.join("dc09-key"), None).is_ok());
+        let e = read_secret_file(Path::new("dc09-key"), None).unwrap_err();
+        assert!(
+            e.contains("dc09-key") && e.contains("CREDENTIALS_DIRECTORY"),
+            "{e}"
+        );
+        let e = read_secret_file(Path::new("missing"), Some(creds)).unwrap_err();
+        assert!(e.contains("missing"), "{e}");
+        let e = read_secret_file(Path::new("empty"), Some(creds)).unwrap_err();
+        assert!(e.contains("empty"), "{e}");
+        // One source or the other, not both; neither is no secret.
+        let file = creds.join("dc09-key");
+        assert!(secret_value("X", Some("a".into()), Some(&file))
+            .unwrap_err()
+            .contains("keep one"));
+        assert_eq!(
+            secret_value("X", Some("a".into()), None).unwrap(),
+            Some("a".into())
+        );
+        assert_eq!(secret_value("X", None, None).unwrap(), None);
+        assert_eq!(
+            secret_value("X", None, Some(&file)).unwrap().as_deref(),
+            Some("0123456789ABCDEF0123456789ABCDEF")
+        );
+
+        // The alarm centre's key from a file, as LoadCredential= hands it over.
+        let entry = |extra: &str| -> AlarmCentreEntry {
+            toml::from_str(&format!(
+                "region = \"sormland\"\nhost = \"larm.example\"\nport = 12128\naccount = \"1A2B\"\n{extra}"
+            ))
+            .unwrap()
+        };
+        let no_env = |_: &str| None;
+        let c = entry("key_file = \"dc09-key\"")
+            .resolve(no_env, Some(creds))
+            .unwrap();
+        assert!(c.key.is_some());
+        let e = entry("key_file = \"gone\"")
+            .resolve(no_env, Some(creds))
+            .unwrap_err();
+        assert!(e.contains("sormland") && e.contains("gone"), "{e}");
+        assert!(entry("key_file = \"dc09-key\"\nkey_env = \"K\"")
+            .resolve(|_| Some("0123456789ABCDEF".into()), Some(creds))
+            .unwrap_err()
+            .contains("not both"));
+
+        // A secret written into the config file is refused, by name.
+        for (toml, word) in [
+            ("[[alarm_centre]]\nregion = \"s\"\nhost = \"h\"\nport = 1\naccount = \"1A2B\"\nkey = \"0123456789ABCDEF\"", "key"),
+            ("[smtp]\nhost = \"h\"\nfrom = \"a@b.se\"\npassword = \"hemligt\"", "password"),
+            ("database_password = \"hemligt\"", "database_password"),
+        ] {
+            let e = toml::from_str::<FileConfig>(toml).unwrap_err().to_string();
+            assert!(e.contains(&format!("unknown field `{word}`")), "{e}");
+        }
+    }
+
+    #[test]
     fn an_alarm_centre_takes_its_key_from_the_environment_only_and_bad_values_are_named() {
         let entry = |extra: &str| -> AlarmCentreEntry {
             toml::from_str(&format!(
@@ -672,31 +819,34 @@ mod tests {
         };
         let env = |var: &str| (var == "VARN_DC09_KEY").then(|| "0123456789ABCDEF".to_string());
         let c = entry("key_env = \"VARN_DC09_KEY\"\ndrills = \"test\"")
-            .resolve(env)
+            .resolve(env, None)
             .unwrap();
         assert_eq!(c.addr, "larm.example:12128");
         assert!(c.key.is_some());
         assert_eq!(c.drills, crate::centre::Drills::Test);
         assert_eq!(c.supervision, std::time::Duration::from_secs(60));
-        let plain = entry("").resolve(env).unwrap();
+        let plain = entry("").resolve(env, None).unwrap();
         assert!(plain.key.is_none() && plain.drills == crate::centre::Drills::Skip);
         assert!(entry("key_env = \"MISSING\"")
-            .resolve(env)
+            .resolve(env, None)
             .unwrap_err()
             .contains("MISSING is not set"));
         assert!(entry("supervision_seconds = 5")
-            .resolve(env)
+            .resolve(env, None)
             .unwrap_err()
             .contains("at least 10"));
         assert!(entry("line = \"x\"")
-            .resolve(env)
+            .resolve(env, None)
             .unwrap_err()
             .contains("line"));
         let bad_account = AlarmCentreEntry {
             account: "Z9".into(),
             ..entry("")
         };
-        assert!(bad_account.resolve(env).unwrap_err().contains("account"));
+        assert!(bad_account
+            .resolve(env, None)
+            .unwrap_err()
+            .contains("account"));
         assert!(
             toml::from_str::<AlarmCentreEntry>(
                 "region = \"x\"\nhost = \"h\"\nport = 1\naccount = \"AAA\"\nkey = \"inline\""

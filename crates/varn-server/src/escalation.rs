@@ -374,7 +374,8 @@ pub fn message(alarm: &Alarm, step: u32) -> (String, String) {
     (subject, body)
 }
 
-/// SMTP settings (the server's config file; the password from the environment).
+/// SMTP settings (the server's config file; the password from a file or the environment,
+/// never from the config).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
@@ -387,6 +388,9 @@ pub struct SmtpConfig {
     pub tls: SmtpTls,
     /// Login name, if the server wants one.
     pub username: Option<String>,
+    /// The file holding the password (a relative name is read from systemd's credentials,
+    /// `LoadCredential=`); else `VARN_SERVER_SMTP_PASSWORD`.
+    pub password_file: Option<std::path::PathBuf>,
     /// Sender address.
     pub from: String,
 }

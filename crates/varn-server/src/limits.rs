@@ -84,6 +84,8 @@ pub struct DeviceQuotas {
     pub checkins_per_hour: u64,
     /// Report revisions in an hour.
     pub report_revisions_per_hour: u64,
+    /// Report bytes (the revisions' JSON) in 24 hours.
+    pub report_bytes_per_day: u64,
     /// Attachments announced in 24 hours.
     pub attachments_per_day: u64,
     /// Attachment bytes uploaded in 24 hours.
@@ -135,6 +137,8 @@ impl Default for DeviceQuotas {
             alarms_per_day: 200,
             checkins_per_hour: 120,
             report_revisions_per_hour: 1000,
+            // 64 of the largest reports a day; an ordinary one is a few kilobytes.
+            report_bytes_per_day: 256 << 20,
             attachments_per_day: 1000,
             upload_bytes_per_day: 4 << 30,
             bundle_downloads_per_day: 10,
@@ -176,6 +180,7 @@ pub struct LimitsFile {
     alarms_per_day: Option<u64>,
     checkins_per_hour: Option<u64>,
     report_revisions_per_hour: Option<u64>,
+    report_bytes_per_day: Option<u64>,
     attachments_per_day: Option<u64>,
     upload_bytes_per_day: Option<u64>,
     bundle_downloads_per_day: Option<u64>,
@@ -316,6 +321,11 @@ impl LimitsFile {
                     d.device.report_revisions_per_hour,
                     "report_revisions_per_hour",
                 )?,
+                report_bytes_per_day: quota(
+                    self.report_bytes_per_day,
+                    d.device.report_bytes_per_day,
+                    "report_bytes_per_day",
+                )?,
                 attachments_per_day: quota(
                     self.attachments_per_day,
                     d.device.attachments_per_day,
@@ -448,6 +458,11 @@ impl Limits {
                 d.device.report_revisions_per_hour,
             ),
             (
+                "report_bytes_per_day",
+                self.device.report_bytes_per_day,
+                d.device.report_bytes_per_day,
+            ),
+            (
                 "attachments_per_day",
                 self.device.attachments_per_day,
                 d.device.attachments_per_day,
@@ -483,6 +498,7 @@ impl Limits {
                 alarms_per_day: u64::MAX / 4,
                 checkins_per_hour: u64::MAX / 4,
                 report_revisions_per_hour: u64::MAX / 4,
+                report_bytes_per_day: u64::MAX / 4,
                 attachments_per_day: u64::MAX / 4,
                 upload_bytes_per_day: u64::MAX / 4,
                 bundle_downloads_per_day: u64::MAX / 4,

@@ -344,7 +344,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         config::secret(&config, std::env::var("VARN_SERVER_SECRET").ok()).map_err(|e| e.to_string())
     };
     let access = DatabaseAccess {
-        password: std::env::var("VARN_SERVER_DATABASE_PASSWORD").ok(),
+        password: config::secret_value(
+            "VARN_SERVER_DATABASE_PASSWORD",
+            std::env::var("VARN_SERVER_DATABASE_PASSWORD").ok(),
+            config.database_password_file.as_deref(),
+        )?,
         ca_file: config.database_ca.clone(),
     };
     let open = || async {
@@ -459,14 +463,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             let mut entries = store.audit_log(&query).await.map_err(|e| e.to_string())?;
             entries.reverse();
             for e in &entries {
+                // A list's or a feed's entry ends with the ids it returned.
                 println!(
-                    "{}\t{}\t{}\t{}\t{} {}",
+                    "{}\t{}\t{}\t{}\t{} {}{}{}",
                     e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     e.region_id,
                     e.officer,
                     e.action,
                     e.item_kind,
-                    e.item_id
+                    e.item_id,
+                    if e.items.is_empty() { "" } else { ": " },
+                    e.items
                 );
             }
             eprintln!("{} entries from {from} to {to}.", entries.len());
@@ -836,8 +843,15 @@ async fn serve(
     secret: auth::ServerSecret,
 ) -> Result<(), String> {
     let profiles = config::load_profiles(config).map_err(|e| e.to_string())?;
-    let escalation = config::escalation(config, std::env::var("VARN_SERVER_SMTP_PASSWORD").ok())
-        .map_err(|e| e.to_string())?;
+    let smtp_password = config::secret_value(
+        "VARN_SERVER_SMTP_PASSWORD",
+        std::env::var("VARN_SERVER_SMTP_PASSWORD").ok(),
+        config
+            .smtp
+            .as_ref()
+            .and_then(|s| s.password_file.as_deref()),
+    )?;
+    let escalation = config::escalation(config, smtp_password).map_err(|e| e.to_string())?;
     if config.insecure_dev && config.tls.is_none() {
         for _ in 0..3 {
             tracing::warn!("INSECURE: --insecure-dev serves plain HTTP on {}; alarms and tokens travel unencrypted. Never use this for a region.", config.bind);

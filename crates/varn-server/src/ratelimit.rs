@@ -452,6 +452,8 @@ pub enum Quota {
     Checkin,
     /// A report revision.
     ReportRevision,
+    /// Report bytes.
+    ReportBytes,
     /// An attachment announced.
     Attachment,
     /// Attachment bytes.
@@ -467,6 +469,7 @@ impl Quota {
             Quota::Alarm => "new alarms",
             Quota::Checkin => "check-ins",
             Quota::ReportRevision => "report revisions",
+            Quota::ReportBytes => "report bytes",
             Quota::Attachment => "attachments",
             Quota::UploadBytes => "attachment bytes",
             Quota::BundleDownload => "app bundle downloads",
@@ -522,6 +525,11 @@ impl Quotas {
                 Quota::ReportRevision,
                 Duration::from_secs(60 * MIN),
                 q.report_revisions_per_hour,
+            ),
+            (
+                Quota::ReportBytes,
+                Duration::from_secs(24 * 60 * MIN),
+                q.report_bytes_per_day,
             ),
             (
                 Quota::Attachment,

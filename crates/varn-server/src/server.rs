@@ -140,6 +140,7 @@ pub async fn start(
     tokio::spawn(escalation::run(state.clone()));
     tokio::spawn(crate::profiles::run(state.clone()));
     tokio::spawn(crate::retention::run(state.clone(), retention));
+    log_last_restore(&state).await;
     tokio::spawn(crate::centre::run(state.clone(), centres));
     if let Some(remote) = state.store().remote_alarms() {
         tokio::spawn(forward_remote(state.clone(), remote));
@@ -272,5 +273,29 @@ pub async fn stop_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+/// Says in the log (the journal, under systemd) when the database was last restored from a
+/// backup, from whom and what: the entry `restore` wrote into the restored database.
+async fn log_last_restore(state: &AppState) {
+    let query = crate::store::AuditQuery {
+        region_id: Some(String::new()),
+        limit: 100,
+        ..Default::default()
+    };
+    let restored = crate::store::AuditAction::RestoreDatabase.as_str();
+    match state.store().audit_log(&query).await {
+        Ok(entries) => {
+            if let Some(e) = entries.iter().find(|e| e.action == restored) {
+                tracing::warn!(
+                    at = %e.at,
+                    by = %e.officer,
+                    "this database was restored from a backup: {}",
+                    e.item_id
+                );
+            }
+        }
+        Err(e) => tracing::error!("the audit log could not be read at start: {e}"),
     }
 }

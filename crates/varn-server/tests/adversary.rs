@@ -343,6 +343,44 @@ async fn a_device_over_its_quota_gets_429_while_another_devices_alarm_goes_throu
     );
 }
 
+/// A device's reports are counted in bytes a day as well as in revisions an hour: past the
+/// bytes (here 250 kB, far below the shipped 256 MiB, so that the test sends little) a new
+/// revision gets 429 with `Retry-After` while its count is nowhere near its own quota; a
+/// retry of a revision already stored is still answered, and another device's report goes in.
+#[tokio::test]
+async fn reports_are_counted_in_bytes_a_day() {
+    let mut limits = Limits::default();
+    limits.device.report_bytes_per_day = 250_000;
+    let s = TestServer::start_with_limits(limits).await;
+    let d = s.device("Anna Andersson").await;
+    let long = "Han stod utanför huset igen. ".repeat(3400); // about 100 kB
+    let put = |d: &Device, id: Uuid, text: &str| {
+        let body = json!({ "revision": 1, "report": { "during": text } });
+        let d = d.clone();
+        async move { d.put(&format!("/v1/reports/{id}"), &body).await }
+    };
+    let first = Uuid::now_v7();
+    assert_eq!(put(&d, first, &long).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&d, Uuid::now_v7(), &long).await.status(),
+        StatusCode::CREATED
+    );
+    let over = put(&d, Uuid::now_v7(), &long).await;
+    assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(over.headers().contains_key("retry-after"));
+    assert!(over.text().await.unwrap().contains("report bytes"));
+    assert_eq!(
+        put(&d, first, &long).await.status(),
+        StatusCode::OK,
+        "a retry of a stored revision is answered"
+    );
+    let other = s.device("Bo Berg").await;
+    assert_eq!(
+        put(&other, Uuid::now_v7(), &long).await.status(),
+        StatusCode::CREATED
+    );
+}
+
 /// Wrong device tokens count against their address only once looked up: past the limit
 /// further wrong tokens from there get 429, while a valid token from the very same address
 /// is admitted at once. A revoked token counts against itself, not its address.

@@ -593,16 +593,18 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
         .unwrap()
         .status()
         .is_success());
-    // Listing is not reading: no entry for the list.
+    // The list shows who wrote what when: recorded with the ids it returned.
     s.officer_json::<Value>(&hanna, "/dashboard/api/reports")
         .await;
 
     let log = s
         .officer_json::<Value>(&hanna, &format!("/dashboard/api/audit/{report}"))
         .await;
-    assert_eq!(log.as_array().unwrap().len(), 1, "{log:#}");
-    assert_eq!(log[0]["officer"], "hanna");
-    assert_eq!(log[0]["action"], "read_report");
+    assert_eq!(log.as_array().unwrap().len(), 2, "{log:#}");
+    assert_eq!(log[1]["officer"], "hanna");
+    assert_eq!(log[1]["action"], "read_report");
+    assert_eq!(log[0]["action"], "read_report_list");
+    assert_eq!(log[0]["items"], report.to_string());
     let log = s
         .officer_json::<Value>(&hanna, &format!("/dashboard/api/audit/{alarm}"))
         .await;
@@ -648,12 +650,12 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
         })
         .await
         .unwrap();
-    assert_eq!(all.len(), 5, "{all:#?}");
+    assert_eq!(all.len(), 6, "{all:#?}");
     assert!(all
         .iter()
         .all(|e| e.officer == "hanna" && e.region_id == "sormland"));
-    assert_eq!(all[0].action, "export_statistics");
-    assert_eq!(all[0].item_id, "2026-01..2026-12");
+    assert_eq!(all[1].action, "export_statistics");
+    assert_eq!(all[1].item_id, "2026-01..2026-12");
     let olles = s
         .officer_json::<Value>(&olle, &format!("/dashboard/api/audit/{report}"))
         .await;
@@ -722,8 +724,197 @@ async fn every_read_and_export_is_in_the_audit_log_which_cannot_be_changed() {
             .await
             .unwrap()
             .len(),
-        5
+        6
     );
+}
+
+/// Every read of what the dashboard shows of people is recorded before it is answered, with
+/// the ids it returned: the alarm list, the live feed (its first list when it opens, what it
+/// sent after when it ends), one alarm whole, the answers to acknowledge, message and note,
+/// the check-ins, the devices. The list and the feed carry no conversation and no
+/// instructions: those are read one alarm at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_read_is_in_the_audit_log_with_what_it_returned() {
+    let s = two_regions().await;
+    let anna = s.device_in("sormland", "Anna").await;
+    let device_id = s.store.devices(Some("sormland")).await.unwrap()[0].id;
+    let res = anna
+        .put(
+            varn_core::paths::INSTRUCTIONS,
+            &json!({ "text": "Ring min syster Eva." }),
+        )
+        .await;
+    assert!(res.status().is_success());
+    let alarm = s
+        .raise(
+            &anna,
+            json!({ "triggered_at": chrono::Utc::now(), "place": "Stadshuset" }),
+        )
+        .await;
+    let checkin = Uuid::now_v7();
+    let now = chrono::Utc::now();
+    let res = anna
+        .put(
+            &format!("/v1/checkins/{checkin}"),
+            &json!({ "started_at": now, "deadline": now + chrono::Duration::hours(2),
+                     "meeting": "Medborgardialog", "place": "Folkets hus", "revision": 1 }),
+        )
+        .await;
+    assert!(res.status().is_success());
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let u = s.url();
+    let entries = || async {
+        let mut all = s
+            .store
+            .audit_log(&AuditQuery {
+                region_id: Some("sormland".into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        all.reverse();
+        all.into_iter()
+            .map(|e| (e.action, e.item_id, e.items))
+            .collect::<Vec<_>>()
+    };
+
+    // The list: no conversation, no instructions, only that there are some.
+    let list = s
+        .officer_json::<Value>(&hanna, "/dashboard/api/alarms")
+        .await;
+    assert_eq!(list[0]["id"], alarm.to_string());
+    assert!(
+        list[0].get("messages").is_none() && list[0].get("instructions").is_none(),
+        "{list:#}"
+    );
+    assert_eq!(list[0]["has_instructions"], true);
+    assert_eq!(list[0]["messages_count"], 0);
+    let last = entries().await.pop().unwrap();
+    assert_eq!(
+        last,
+        (
+            "read_alarm_list".into(),
+            "1 returned".into(),
+            alarm.to_string()
+        )
+    );
+
+    // The live feed: recorded when it opens, and what it sent after, when it ends.
+    let mut feed = hanna
+        .get(format!("{u}/dashboard/api/events"))
+        .send()
+        .await
+        .unwrap();
+    let first = feed.chunk().await.unwrap().unwrap();
+    let first = String::from_utf8_lossy(&first).to_string();
+    assert!(
+        first.contains("snapshot") && !first.contains("Ring min syster"),
+        "{first}"
+    );
+    assert_eq!(entries().await.pop().unwrap().0, "open_live_feed");
+    // One alarm whole: its instructions, recorded.
+    let whole = s
+        .officer_json::<Value>(&hanna, &format!("/dashboard/api/alarms/{alarm}"))
+        .await;
+    assert_eq!(whole["instructions"], "Ring min syster Eva.");
+    assert_eq!(entries().await.pop().unwrap().0, "read_alarm");
+    // A message: the feed carries the change (without the text); the answer is the alarm.
+    let sent = post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/alarms/{alarm}/messages"),
+        json!({ "id": Uuid::now_v7(), "text": "Kan du prata?" }),
+    )
+    .await;
+    assert_eq!(
+        sent.json::<Value>().await.unwrap()["messages"][0]["text"],
+        "Kan du prata?"
+    );
+    let change = tokio::time::timeout(std::time::Duration::from_secs(10), feed.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let change = String::from_utf8_lossy(&change).to_string();
+    assert!(
+        change.contains("\"messages_count\":1") && !change.contains("Kan du prata"),
+        "{change}"
+    );
+    assert_eq!(entries().await.pop().unwrap().0, "read_alarm");
+    // A note: the answer is the timeline.
+    post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/alarms/{alarm}/notes"),
+        json!({ "text": "Polisen larmad." }),
+    )
+    .await;
+    assert_eq!(entries().await.pop().unwrap().0, "read_timeline");
+    // Acknowledged: the answer is the alarm.
+    post(
+        &hanna,
+        &s,
+        &format!("/dashboard/api/alarms/{alarm}/ack"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(entries().await.pop().unwrap().0, "read_alarm");
+    // The feed ends: what it sent after its first list is written down.
+    drop(feed);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let all = entries().await;
+        if let Some(e) = all.iter().find(|e| e.0 == "live_feed_sent") {
+            assert_eq!(e.2, alarm.to_string());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no entry for the ended feed: {all:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Check-ins and devices.
+    s.officer_json::<Value>(&hanna, "/dashboard/api/checkins")
+        .await;
+    assert_eq!(
+        entries().await.pop().unwrap(),
+        (
+            "read_checkins".into(),
+            "1 returned".into(),
+            checkin.to_string()
+        )
+    );
+    s.officer_json::<Value>(&hanna, "/dashboard/api/devices")
+        .await;
+    assert_eq!(
+        entries().await.pop().unwrap(),
+        (
+            "read_devices".into(),
+            "1 returned".into(),
+            device_id.to_string()
+        )
+    );
+    // Who has seen the alarm: every entry that returned it.
+    let seen = s
+        .officer_json::<Value>(&hanna, &format!("/dashboard/api/audit/{alarm}"))
+        .await;
+    let actions: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "read_alarm_list",
+        "open_live_feed",
+        "read_alarm",
+        "read_timeline",
+        "live_feed_sent",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -845,6 +845,23 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
     );
 
     let back = start(restored.clone()).await;
+    // The restore is in the restored database's audit log, with what it came from.
+    let log = back
+        .store
+        .audit_log(&varn_server::store::AuditQuery {
+            region_id: Some(String::new()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(log[0].action, "restore_database");
+    assert!(
+        log[0].item_id.contains("backup.db (3 alarms"),
+        "{:?}",
+        log[0]
+    );
     let mut stored: Vec<Uuid> = back
         .store
         .alarms("sormland", 100)
@@ -1018,9 +1035,42 @@ async fn the_audit_log_and_the_purge_from_the_command_line() {
         "purge".as_ref(),
     ]);
     assert!(
-        ok && out.contains("Deleted 0 closed reports (0 attachments) and 0 finished alarms"),
+        ok && out.contains("Deleted 0 closed reports (0 attachments), 0 finished alarms, 0 ended check-ins and 0 expired sessions"),
         "{out}"
     );
+
+    // Secrets from files, as systemd's LoadCredential= hands them over: a relative name under
+    // $CREDENTIALS_DIRECTORY; a missing one is an error that names it.
+    let creds = dir.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    std::fs::write(
+        &config,
+        "[retention]\nreports_days = 30\n\n[[alarm_centre]]\nregion = \"sormland\"\nhost = \"127.0.0.1\"\nport = 9\naccount = \"1A2B\"\nkey_file = \"dc09-key\"\n",
+    )
+    .unwrap();
+    let purge = |creds: &std::path::Path| {
+        let out = bin()
+            .env("CREDENTIALS_DIRECTORY", creds)
+            .arg("--config")
+            .arg(&config)
+            .arg("--database")
+            .arg(&db)
+            .arg("purge")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out) = purge(&creds);
+    assert!(
+        !ok && out.contains("dc09-key") && out.contains("sormland"),
+        "{out}"
+    );
+    std::fs::write(creds.join("dc09-key"), "0123456789ABCDEF0123456789ABCDEF\n").unwrap();
+    let (ok, out) = purge(&creds);
+    assert!(ok, "{out}");
     std::fs::write(&config, "[retention]\nreports_days = 0\n").unwrap();
     let (ok, out) = cli(&[
         "--config".as_ref(),

@@ -27,6 +27,9 @@ const STRINGS = {
     r_received: 'mottagen', r_revised: 'ny version', r_taken: 'tagen för uppföljning', r_message: 'meddelande till personen',
     r_closed: 'avslutad', r_reopened: 'återupptagen',
     a_read_report: 'läste rapporten', a_read_attachment: 'öppnade bilagan', a_read_timeline: 'läste tidslinjen',
+    a_read_alarm: 'läste larmet med samtal och instruktioner', a_read_alarm_list: 'läste larmlistan',
+    a_open_live_feed: 'öppnade larmflödet', a_live_feed_sent: 'fick larmet i larmflödet',
+    a_read_report_list: 'läste rapportlistan', a_read_checkins: 'läste incheckningarna', a_read_devices: 'läste enheterna',
     a_export_timeline: 'exporterade tidslinjen', a_follow_up: 'ändrade uppföljningen',
     statistics: 'Statistik', statsFrom: 'Från', statsTo: 'Till', statsEvent: 'Slags händelse', statsAllEvents: 'Alla',
     statsShow: 'Visa', statsCsv: 'Exportera CSV', statsLoading: 'Hämtar …',
@@ -45,6 +48,7 @@ const STRINGS = {
     msgNone: 'Inga meddelanden än. Personen ser det du skriver direkt i appen.',
     msgDuress: 'Personen tvingades avbryta: enheten visar inga meddelanden. Skriv inget som förutsätter att personen läser.',
     msgOver: 'Larmet är avbrutet: samtalet är avslutat.', instructions: 'Personens instruktioner till den som hjälper',
+    showWhole: 'Visa samtalet ({n} meddelanden) och instruktionerna', loading: 'Hämtar …',
     k_message_to_person: 'meddelande till personen', k_message_from_person: 'meddelande från personen',
     centreOk: 'Larmcentralen har tagit emot larmet kl {time}', centreRefused: 'LARMCENTRALEN HAR INTE TAGIT EMOT LARMET – ring larmcentralen',
     centreDown: 'Larmcentralen svarar inte sedan {time}: larm når inte dit. Bevaka larmen här och ring larmcentralen.',
@@ -92,6 +96,9 @@ const STRINGS = {
     r_received: 'received', r_revised: 'new revision', r_taken: 'taken for follow-up', r_message: 'message to the person',
     r_closed: 'closed', r_reopened: 'reopened',
     a_read_report: 'read the report', a_read_attachment: 'opened the attachment', a_read_timeline: 'read the timeline',
+    a_read_alarm: 'read the alarm with its conversation and instructions', a_read_alarm_list: 'read the alarm list',
+    a_open_live_feed: 'opened the live feed', a_live_feed_sent: 'was sent the alarm by the live feed',
+    a_read_report_list: 'read the report list', a_read_checkins: 'read the check-ins', a_read_devices: 'read the devices',
     a_export_timeline: 'exported the timeline', a_follow_up: 'changed the follow-up',
     statistics: 'Statistics', statsFrom: 'From', statsTo: 'To', statsEvent: 'Kind of event', statsAllEvents: 'All',
     statsShow: 'Show', statsCsv: 'Export CSV', statsLoading: 'Loading …',
@@ -110,6 +117,7 @@ const STRINGS = {
     msgNone: 'No messages yet. The person sees what you write at once in the app.',
     msgDuress: 'The person was forced to cancel: the device shows no messages. Write nothing that assumes the person reads it.',
     msgOver: 'The alarm was cancelled: the conversation is over.', instructions: 'The person\'s instructions for responders',
+    showWhole: 'Show the conversation ({n} messages) and the instructions', loading: 'Loading …',
     k_message_to_person: 'message to the person', k_message_from_person: 'message from the person',
     centreOk: 'The alarm centre received the alarm at {time}', centreRefused: 'THE ALARM CENTRE HAS NOT RECEIVED THE ALARM – call the alarm centre',
     centreDown: 'The alarm centre has not answered since {time}: alarms do not reach it. Watch the alarms here and call the alarm centre.',
@@ -162,6 +170,37 @@ async function api(path, opts = {}) {
 
 const main = document.getElementById('main');
 const alarms = new Map();
+/** Alarms read whole (their silent conversation and the person's instructions), by id. The
+ * list and the live feed leave those out; each read of one is in the audit log. */
+const details = new Map();
+const fetching = new Set();
+
+/** The list's shape of a whole alarm (as the server's list gives it). */
+function listedFrom(full) {
+  const { messages = [], instructions = '', ...rest } = full;
+  return { ...rest, messages_count: messages.length, messages_from_person: messages.filter((m) => m.from === 'person').length, has_instructions: Boolean(instructions) };
+}
+
+/** Keeps an alarm read whole, and its list entry. */
+function keepWhole(full) {
+  const old = details.get(full.id);
+  if (!old || old.version <= full.version) details.set(full.id, full);
+  return upsert(listedFrom(full));
+}
+
+/** The alarm whole as far as it has been read; reads it (once at a time) when it is missing or
+ * older than the list's entry. */
+function whole(a) {
+  const d = details.get(a.id);
+  if ((!d || d.version < a.version) && !fetching.has(a.id)) {
+    fetching.add(a.id);
+    api(`/dashboard/api/alarms/${a.id}`)
+      .then((full) => { keepWhole(full); drawAlarms(); })
+      .catch((e) => { if (e.status === 401) loginForm(t('sessionEnded')); })
+      .finally(() => fetching.delete(a.id));
+  }
+  return d;
+}
 // Sound is on unless the officer turned it off; where the browser holds it back until a click,
 // a banner says so until it is on.
 let sound = localStorage.getItem('varn-sound') !== 'off';
@@ -308,9 +347,10 @@ async function showTimeline(a, tl) {
 const drafts = new Map();
 
 /** The silent conversation with the person: the messages, quick texts and a field. */
-function conversation(a) {
+function conversation(a, full) {
   const over = a.status === 'cancelled';
-  const list = h('ol', { class: 'messages', id: `messages-${a.id}` }, (a.messages ?? []).map((m) => h('li', {
+  const messages = full?.messages ?? [];
+  const list = h('ol', { class: 'messages', id: `messages-${a.id}` }, messages.map((m) => h('li', {
     class: `message from-${m.from}`, 'data-from': m.from,
   }, h('span', { class: 'msg-meta' }, `${m.from === 'officer' ? m.author : a.who} · ${time(m.at)}`), h('span', { class: 'msg-text' }, m.text))));
   if (over) return h('section', { class: 'conversation' }, h('h4', {}, t('msgTitle')), list, h('p', { class: 'meta' }, t('msgOver')));
@@ -320,7 +360,7 @@ function conversation(a) {
   const send = async (text) => {
     if (!text.trim()) return;
     try {
-      upsert(await api(`/dashboard/api/alarms/${a.id}/messages`, { method: 'POST', body: JSON.stringify({ id: crypto.randomUUID(), text }) }));
+      keepWhole(await api(`/dashboard/api/alarms/${a.id}/messages`, { method: 'POST', body: JSON.stringify({ id: crypto.randomUUID(), text }) }));
       drafts.delete(a.id);
       drawAlarms();
       document.getElementById(`msg-field-${a.id}`)?.focus();
@@ -335,13 +375,17 @@ function conversation(a) {
   return h('section', { class: 'conversation' },
     h('h4', {}, t('msgTitle')),
     a.duress_at ? h('p', { class: 'meta duress-note' }, t('msgDuress')) : null,
-    (a.messages ?? []).length ? list : h('p', { class: 'meta' }, t('msgNone')),
+    messages.length ? list : h('p', { class: 'meta' }, full ? t('msgNone') : t('loading')),
     h('div', { class: 'quick-row' }, quick),
     h('div', { class: 'note-form' }, field, h('button', { type: 'button', class: 'msg-send', id: `msg-send-${a.id}`, onclick: () => send(field.value) }, t('msgSend'))),
     status);
 }
 
 function alarmItem(a) {
+  // A live alarm is read whole at once; a finished one when the officer asks.
+  const live = a.status !== 'cancelled';
+  const full = live || details.has(a.id) ? whole(a) : undefined;
+  const instructions = full?.instructions;
   const badge = { open: t('open'), acknowledged: t('statusAcknowledged'), cancelled: t('statusCancelled') }[a.status];
   const tl = h('div', { class: 'timeline', hidden: true });
   const escalated = a.status === 'open' && a.escalation_step > 0;
@@ -362,7 +406,7 @@ function alarmItem(a) {
       a.meeting ? [h('strong', {}, t('meeting'), ': '), a.meeting, ' '] : null,
       a.place ? [h('strong', {}, t('place'), ': '), a.place, ' '] : null,
       a.message ? [h('strong', {}, t('message'), ': '), a.message] : null),
-    a.instructions ? h('div', { class: 'meta instructions', role: 'note' }, h('strong', {}, t('instructions'), ': '), a.instructions) : null,
+    instructions ? h('div', { class: 'meta instructions', role: 'note' }, h('strong', {}, t('instructions'), ': '), instructions) : null,
     a.centre_refused_at ? h('div', { class: 'meta centre-refused', role: 'alert' }, t('centreRefused'))
       : a.centre_received_at ? h('div', { class: 'meta centre-ok' }, t('centreOk', { time: time(a.centre_received_at) })) : null,
     a.status === 'acknowledged' ? h('div', { class: 'meta' }, t('acked', { who: a.acknowledged_by, time: time(a.acknowledged_at) })) : null,
@@ -373,8 +417,10 @@ function alarmItem(a) {
         tl.hidden = !tl.hidden;
         if (!tl.hidden) showTimeline(a, tl);
       } }, t('timeline'))),
-    // The conversation while the alarm is live, and kept after it ends.
-    a.status !== 'cancelled' || (a.messages ?? []).length ? conversation(a) : null,
+    // The conversation while the alarm is live, and kept after it ends (read on request).
+    live || full ? conversation(a, full) : null,
+    !live && !full && (a.messages_count || a.has_instructions)
+      ? h('button', { type: 'button', class: 'show-whole', onclick: () => whole(a) }, t('showWhole', { n: a.messages_count })) : null,
     tl);
 }
 
@@ -425,7 +471,7 @@ function upsert(a) {
   if (old && old.version >= a.version) return false;
   alarms.set(a.id, a);
   // The person wrote: heard at once, a drill's too (someone may be hiding).
-  const fromPerson = (x) => (x?.messages ?? []).filter((m) => m.from === 'person').length;
+  const fromPerson = (x) => x?.messages_from_person ?? 0;
   if (old && fromPerson(a) > fromPerson(old)) return true;
   if (a.drill) return false;
   if (a.duress_at && !old?.duress_at) return true;
@@ -435,7 +481,7 @@ function upsert(a) {
 
 async function acknowledge(id) {
   try {
-    upsert(await api(`/dashboard/api/alarms/${id}/ack`, { method: 'POST', body: '{}' }));
+    keepWhole(await api(`/dashboard/api/alarms/${id}/ack`, { method: 'POST', body: '{}' }));
     drawAlarms();
   } catch (e) {
     if (e.status === 401) loginForm();

@@ -84,6 +84,14 @@ pub(super) async fn reports(
         .into_iter()
         .map(ReportSummary::from)
         .collect();
+    super::record_list(
+        &state,
+        &o,
+        AuditAction::ReadReportList,
+        "report",
+        list.iter().map(|r| r.id),
+    )
+    .await?;
     Ok(Json(list).into_response())
 }
 

@@ -75,6 +75,7 @@ pub fn officer_routes() -> OpenApiRouter<AppState> {
         .route("/dashboard/api/me", get(me))
         .route("/dashboard/api/alarms", get(alarms))
         .route("/dashboard/api/events", get(events))
+        .route("/dashboard/api/alarms/{id}", get(alarm))
         .route("/dashboard/api/alarms/{id}/ack", post(acknowledge))
         .route("/dashboard/api/alarms/{id}/timeline", get(timeline))
         .route(
@@ -273,8 +274,96 @@ async fn me(OfficerAuth(o): OfficerAuth) -> Json<serde_json::Value> {
     )
 }
 
+/// An alarm as the list and the live feed carry it: without the silent conversation and the
+/// person's instructions (those are read one alarm at a time, [`alarm`], and recorded), with
+/// how many messages there are and from the person, and whether there are instructions.
+fn listed(a: &crate::store::Alarm) -> serde_json::Value {
+    let mut v = serde_json::to_value(a).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("messages");
+        o.remove("instructions");
+        let from_person = a
+            .messages
+            .iter()
+            .filter(|m| m.from == varn_core::wire::MessageFrom::Person)
+            .count();
+        o.insert("messages_count".into(), a.messages.len().into());
+        o.insert("messages_from_person".into(), from_person.into());
+        o.insert(
+            "has_instructions".into(),
+            (!a.instructions.is_empty()).into(),
+        );
+    }
+    v
+}
+
+/// Records that `o` was given `ids` by `action` (a list, a feed) before it is answered.
+async fn record_list(
+    state: &AppState,
+    o: &crate::store::Officer,
+    action: AuditAction,
+    kind: &str,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<()> {
+    let entry = crate::store::AuditEntry::list(o, action, kind, ids, state.now());
+    state.store().audit(&entry).await?;
+    Ok(())
+}
+
+/// The region's newest alarms, without their conversations and instructions (recorded).
 async fn alarms(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
-    Ok(Json(state.store().alarms(&o.region_id, LIST_LIMIT).await?).into_response())
+    let list = state.store().alarms(&o.region_id, LIST_LIMIT).await?;
+    record_list(
+        &state,
+        &o,
+        AuditAction::ReadAlarmList,
+        "alarm",
+        list.iter().map(|a| a.id),
+    )
+    .await?;
+    Ok(Json(list.iter().map(listed).collect::<Vec<_>>()).into_response())
+}
+
+/// One alarm whole: its silent conversation and the person's instructions (recorded).
+async fn alarm(
+    State(state): State<AppState>,
+    OfficerAuth(o): OfficerAuth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
+    let a = state
+        .store()
+        .alarm(&o.region_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alarm in your region"))?;
+    followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
+    Ok(Json(a).into_response())
+}
+
+/// Writes, when a live feed ends, which alarms it sent after its first list.
+struct FeedLog {
+    state: AppState,
+    officer: crate::store::Officer,
+    sent: Arc<std::sync::Mutex<std::collections::BTreeSet<Uuid>>>,
+}
+
+impl Drop for FeedLog {
+    fn drop(&mut self) {
+        let ids: Vec<Uuid> =
+            std::mem::take(&mut *self.sent.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let (state, officer) = (self.state.clone(), self.officer.clone());
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = record_list(&state, &officer, AuditAction::LiveFeedSent, "alarm", ids).await {
+                    tracing::error!(officer = %officer.id, "the audit log did not take what a live feed sent: {e:?}");
+                }
+            });
+        }
+    }
 }
 
 /// How often an open live feed checks that its session still stands.
@@ -307,12 +396,34 @@ async fn events(
     // Subscribe first: nothing that happens while the snapshot is read is lost.
     let rx = state.subscribe();
     let snapshot = state.store().alarms(&o.region_id, LIST_LIMIT).await?;
+    record_list(
+        &state,
+        &o,
+        AuditAction::OpenLiveFeed,
+        "alarm",
+        snapshot.iter().map(|a| a.id),
+    )
+    .await?;
+    let snapshot: Vec<serde_json::Value> = snapshot.iter().map(listed).collect();
     let region = o.region_id.clone();
     let first =
         stream::once(async move { Event::default().event("snapshot").json_data(&snapshot).ok() });
+    // What the feed sends later is recorded when it ends (one entry per feed).
+    let log = FeedLog {
+        state: state.clone(),
+        officer: o.clone(),
+        sent: Default::default(),
+    };
     let changes = BroadcastStream::new(rx).map(move |msg| match msg {
         Ok(alarm) if alarm.region_id == region => {
-            Event::default().event("alarm").json_data(&*alarm).ok()
+            log.sent
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(alarm.id);
+            Event::default()
+                .event("alarm")
+                .json_data(listed(&alarm))
+                .ok()
         }
         Ok(_) => None,
         Err(_) => Some(Event::default().event("resync").data("")),
@@ -357,6 +468,8 @@ async fn acknowledge(
         tracing::info!(alarm = %id, officer = %o.id, "alarm acknowledged");
         state.publish(alarm.clone());
     }
+    // The answer is the alarm whole.
+    followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
     Ok(Json(alarm).into_response())
 }
 
@@ -468,7 +581,10 @@ async fn add_note(
         .store()
         .add_alarm_event(&o.region_id, id, &event)
         .await?;
-    Ok(Json(state.store().alarm_events(&o.region_id, id).await?).into_response())
+    // The answer is the timeline.
+    let events = state.store().alarm_events(&o.region_id, id).await?;
+    followup::record(&state, &o, AuditAction::ReadTimeline, "alarm", id).await?;
+    Ok(Json(events).into_response())
 }
 
 #[derive(Deserialize)]
@@ -512,6 +628,8 @@ async fn send_message(
         tracing::info!(alarm = %id, officer = %o.id, "message to the person");
         state.publish(alarm.clone());
     }
+    // The answer is the alarm whole.
+    followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
     Ok(Json(alarm).into_response())
 }
 
@@ -527,6 +645,14 @@ async fn centre_status(
 /// server's time (the page counts minutes left from it, not from the officer's clock).
 async fn checkins(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
     let checkins = state.store().open_checkins(&o.region_id).await?;
+    record_list(
+        &state,
+        &o,
+        AuditAction::ReadCheckins,
+        "checkin",
+        checkins.iter().map(|c| c.id),
+    )
+    .await?;
     Ok(Json(serde_json::json!({ "now": state.now(), "checkins": checkins })).into_response())
 }
 
@@ -536,7 +662,16 @@ const INLINE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/w
 /// The region's devices: who is enrolled, and whose access was revoked by the region or
 /// unlinked by the person.
 async fn devices(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Result<Response> {
-    Ok(Json(state.store().devices(Some(&o.region_id)).await?).into_response())
+    let devices = state.store().devices(Some(&o.region_id)).await?;
+    record_list(
+        &state,
+        &o,
+        AuditAction::ReadDevices,
+        "device",
+        devices.iter().map(|d| d.id),
+    )
+    .await?;
+    Ok(Json(devices).into_response())
 }
 
 /// Images up to this size are shown in the page (on request); larger ones download.

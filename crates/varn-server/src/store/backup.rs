@@ -137,6 +137,18 @@ pub fn restore(
         // closed before the rename, so no -wal is left beside the restored file.
         let mut conn = core_sqlite::open_durable(&partial).map_err(|e| named(&e))?;
         core_sqlite::migrate(&mut conn, &super::migrations::sqlite()).map_err(|e| named(&e))?;
+        // The restore is in the restored database's own audit log, so it outlives itself.
+        conn.execute(
+            "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
+             VALUES ('', ?1, ?2, ?3, 'database', ?4, '')",
+            rusqlite::params![
+                super::sqlite::ts(chrono::Utc::now()),
+                operator(),
+                super::AuditAction::RestoreDatabase.as_str(),
+                format!("{} ({summary})", from.display()),
+            ],
+        )
+        .map_err(|e| named(&e))?;
         conn.close().map_err(|(_, e)| named(&e))?;
         durable_rename(&partial, db).map_err(|e| named(&e))
     };
@@ -150,6 +162,14 @@ pub fn restore(
         return Err(e);
     }
     Ok((summary, kept))
+}
+
+/// Who runs this command: the user behind `sudo`, else the user.
+fn operator() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Reads `path` as a Värn server database: SQLite's integrity check, and what it holds.
@@ -228,7 +248,9 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     fn mode(path: &Path) -> Option<u32> {
-        fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
+        fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
     }
 
     #[test]
@@ -236,7 +258,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x");
         let file = create_private(&path).unwrap();
-        assert_eq!((mode(&path), file.metadata().unwrap().len()), (Some(0o600), 0));
+        assert_eq!(
+            (mode(&path), file.metadata().unwrap().len()),
+            (Some(0o600), 0)
+        );
         assert_eq!(
             create_private(&path).unwrap_err().kind(),
             io::ErrorKind::AlreadyExists
@@ -261,7 +286,10 @@ mod tests {
         }
         let to = dir.path().join("copy.db");
         let partial = partial_name(&to);
-        let (done, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
+        let (done, seen) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(Mutex::new(Vec::new())),
+        );
         let watcher = {
             let (done, seen, partial) = (done.clone(), seen.clone(), partial.clone());
             std::thread::spawn(move || {
@@ -276,7 +304,10 @@ mod tests {
         done.store(true, Ordering::SeqCst);
         watcher.join().unwrap();
         let seen = seen.lock().unwrap();
-        assert!(!seen.is_empty(), "the copy (32 MB) was seen while it was written");
+        assert!(
+            !seen.is_empty(),
+            "the copy (32 MB) was seen while it was written"
+        );
         assert!(seen.iter().all(|&m| m == 0o600), "{seen:?}");
         assert_eq!(mode(&to), Some(0o600));
         assert!(summary.bytes > 30_000_000, "{summary}");

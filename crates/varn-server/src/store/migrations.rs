@@ -578,13 +578,16 @@ ALTER TABLE alarms ADD COLUMN centre_refused_at TIMESTAMPTZ;
     Migration {
         intent: "What the region holds, it guards: the statistics' facts keep the month a \
                  report happened in, never the day (`occurred_on` is the month's first day), \
+                 an audit entry for a list or a feed keeps the ids it returned (`items`), \
                  and on PostgreSQL the audit log refuses TRUNCATE as it refuses UPDATE and \
                  DELETE, and the server's own role has none of the three on it.",
         sqlite: "
 UPDATE report_facts SET occurred_on = substr(occurred_on, 1, 8) || '01';
+ALTER TABLE audit_log ADD COLUMN items TEXT NOT NULL DEFAULT '';
 ",
         postgres: "
 UPDATE report_facts SET occurred_on = date_trunc('month', occurred_on)::date;
+ALTER TABLE audit_log ADD COLUMN items TEXT NOT NULL DEFAULT '';
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM CURRENT_USER;

@@ -371,7 +371,7 @@ pub enum AuditAction {
     ReadReport,
     /// Opened an attachment.
     ReadAttachment,
-    /// Read an alarm's timeline.
+    /// Read an alarm's timeline (also the answer to a note, which is the timeline).
     ReadTimeline,
     /// Exported an alarm's timeline as text.
     ExportTimeline,
@@ -381,11 +381,29 @@ pub enum AuditAction {
     ReadStatistics,
     /// Exported the statistics as CSV.
     ExportStatistics,
+    /// Read one alarm whole: its messages and the person's instructions (also the answer to
+    /// an acknowledgement or a message, which is the alarm).
+    ReadAlarm,
+    /// Read the list of alarms (the ids it returned).
+    ReadAlarmList,
+    /// Opened the live feed (the ids of its first list).
+    OpenLiveFeed,
+    /// What a live feed sent after its first list, written when it ends (the ids).
+    LiveFeedSent,
+    /// Read the list of reports (the ids it returned).
+    ReadReportList,
+    /// Read the open check-ins (the ids it returned).
+    ReadCheckins,
+    /// Read the region's devices (the ids it returned).
+    ReadDevices,
+    /// Put a backup in place of the database (`varn-server restore`; every region's, so its
+    /// region is empty).
+    RestoreDatabase,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::ReadReport,
         AuditAction::ReadAttachment,
         AuditAction::ReadTimeline,
@@ -393,6 +411,14 @@ impl AuditAction {
         AuditAction::FollowUp,
         AuditAction::ReadStatistics,
         AuditAction::ExportStatistics,
+        AuditAction::ReadAlarm,
+        AuditAction::ReadAlarmList,
+        AuditAction::OpenLiveFeed,
+        AuditAction::LiveFeedSent,
+        AuditAction::ReadReportList,
+        AuditAction::ReadCheckins,
+        AuditAction::ReadDevices,
+        AuditAction::RestoreDatabase,
     ];
 
     /// The stored name.
@@ -405,6 +431,14 @@ impl AuditAction {
             AuditAction::FollowUp => "follow_up",
             AuditAction::ReadStatistics => "read_statistics",
             AuditAction::ExportStatistics => "export_statistics",
+            AuditAction::ReadAlarm => "read_alarm",
+            AuditAction::ReadAlarmList => "read_alarm_list",
+            AuditAction::OpenLiveFeed => "open_live_feed",
+            AuditAction::LiveFeedSent => "live_feed_sent",
+            AuditAction::ReadReportList => "read_report_list",
+            AuditAction::ReadCheckins => "read_checkins",
+            AuditAction::ReadDevices => "read_devices",
+            AuditAction::RestoreDatabase => "restore_database",
         }
     }
 
@@ -428,8 +462,10 @@ pub struct AuditEntry {
     pub action: String,
     /// What kind of item: `report`, `attachment`, `alarm`, `statistics`.
     pub item_kind: String,
-    /// The item's id (for statistics, the filter).
+    /// The item's id (for statistics, the months; for a list, which list).
     pub item_id: String,
+    /// For a list or a feed: the ids of what it returned, space-separated.
+    pub items: String,
 }
 
 impl AuditEntry {
@@ -448,6 +484,23 @@ impl AuditEntry {
             action: action.as_str().into(),
             item_kind: item_kind.into(),
             item_id: item_id.to_string(),
+            items: String::new(),
+        }
+    }
+
+    /// An entry for `officer` reading a list (`item_kind`) that returned `ids`.
+    pub fn list(
+        officer: &Officer,
+        action: AuditAction,
+        item_kind: &str,
+        ids: impl IntoIterator<Item = Uuid>,
+        now: DateTime<Utc>,
+    ) -> AuditEntry {
+        let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+        AuditEntry {
+            item_id: format!("{} returned", ids.len()),
+            items: ids.join(" "),
+            ..AuditEntry::new(officer, action, item_kind, "", now)
         }
     }
 }

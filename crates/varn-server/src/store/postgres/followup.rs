@@ -83,8 +83,8 @@ impl crate::store::FollowupStore for PgStore {
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let c = self.conn().await?;
         c.run(
-            "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &entry.region_id,
                 &entry.at,
@@ -92,6 +92,7 @@ impl crate::store::FollowupStore for PgStore {
                 &entry.action,
                 &entry.item_kind,
                 &entry.item_id,
+                &entry.items,
             ],
         )
         .await?;
@@ -101,8 +102,9 @@ impl crate::store::FollowupStore for PgStore {
     async fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let c = self.conn().await?;
         c.all(
-            "SELECT at, region_id, officer, action, item_kind, item_id FROM audit_log
-             WHERE ($1::TEXT IS NULL OR region_id = $1) AND ($2::TEXT IS NULL OR item_id = $2)
+            "SELECT at, region_id, officer, action, item_kind, item_id, items FROM audit_log
+             WHERE ($1::TEXT IS NULL OR region_id = $1)
+               AND ($2::TEXT IS NULL OR item_id = $2 OR strpos(items, $2) > 0)
                AND ($3::TIMESTAMPTZ IS NULL OR at >= $3) AND ($4::TIMESTAMPTZ IS NULL OR at < $4)
              ORDER BY seq DESC LIMIT $5",
             &[
@@ -123,6 +125,7 @@ impl crate::store::FollowupStore for PgStore {
                 action: r.try_get(3)?,
                 item_kind: r.try_get(4)?,
                 item_id: r.try_get(5)?,
+                items: r.try_get(6)?,
             })
         })
         .collect()

@@ -96,15 +96,16 @@ impl crate::store::FollowupStore for SqliteStore {
         let e = entry.clone();
         self.write(move |c| {
             c.execute(
-                "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     e.region_id,
                     ts(e.at),
                     e.officer,
                     e.action,
                     e.item_kind,
-                    e.item_id
+                    e.item_id,
+                    e.items
                 ],
             )?;
             Ok(())
@@ -116,8 +117,9 @@ impl crate::store::FollowupStore for SqliteStore {
         let q = query.clone();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT at, region_id, officer, action, item_kind, item_id FROM audit_log
-                 WHERE (?1 IS NULL OR region_id = ?1) AND (?2 IS NULL OR item_id = ?2)
+                "SELECT at, region_id, officer, action, item_kind, item_id, items FROM audit_log
+                 WHERE (?1 IS NULL OR region_id = ?1)
+                   AND (?2 IS NULL OR item_id = ?2 OR instr(items, ?2) > 0)
                    AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
                  ORDER BY seq DESC LIMIT ?5",
             )?;
@@ -137,6 +139,7 @@ impl crate::store::FollowupStore for SqliteStore {
                         action: r.get(3)?,
                         item_kind: r.get(4)?,
                         item_id: r.get(5)?,
+                        items: r.get(6)?,
                     })
                 },
             )?;

@@ -19,13 +19,15 @@ const HOLD: Duration = Duration::from_millis(1900);
 const PLATFORM: &str = "linux-x86_64-unknown";
 
 /// Publishes `bytes` as `file` with `signature` (a `.sig` file's text), as `varn-server
-/// release add` does; the version is the one the signature is bound to.
+/// release add` does with `update_key` (the public half it verifies against); the version is
+/// the one the signature is bound to.
 async fn publish_file(
     server: &TestServer,
     file: &str,
     bytes: &[u8],
     signature: &str,
     platform: Option<&str>,
+    update_key: &str,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join(file);
@@ -41,6 +43,7 @@ async fn publish_file(
             notes: format!("Version {version}: rättelser."),
             version: None,
             platform: platform.map(str::to_string),
+            update_key,
         },
         chrono::Utc::now(),
     )
@@ -48,11 +51,20 @@ async fn publish_file(
     .unwrap();
 }
 
-/// Publishes a stand-in bundle as `version` for a development build, signed with `key`.
+/// Publishes a stand-in bundle as `version` for a development build, signed with `key` (and
+/// verified with it: a region server set up with that key).
 async fn release(server: &TestServer, key: &UpdateKey, version: &str) {
     let bytes = format!("not an app, version {version}").into_bytes();
     let signature = key.sign(&bytes, "bundle", Some(version));
-    publish_file(server, "bundle", &bytes, &signature, Some(PLATFORM)).await;
+    publish_file(
+        server,
+        "bundle",
+        &bytes,
+        &signature,
+        Some(PLATFORM),
+        &key.public(),
+    )
+    .await;
 }
 
 async fn look_for_update(app: &App) {
@@ -176,14 +188,17 @@ fn env_path(name: &str) -> std::path::PathBuf {
         .into()
 }
 
-/// Publishes `bytes` as `version` of the .deb with `signature` (a `.sig` file's text).
+/// Publishes `bytes` as `version` of the .deb with `signature` (a `.sig` file's text),
+/// verified with the check's update key.
 async fn release_deb(server: &TestServer, version: &str, bytes: &[u8], signature: &str) {
+    let key = std::fs::read_to_string(env_path("VARN_UPDATE_PUBLIC_KEY")).unwrap();
     publish_file(
         server,
         &format!("varn_{version}_amd64.deb"),
         bytes,
         signature,
         None,
+        key.trim(),
     )
     .await;
 }
@@ -210,11 +225,19 @@ async fn packaged_app_installs_a_signed_update_from_its_region_and_restarts_with
     let app = desk.launch().await;
     enroll(&app, &server.url(), &code).await;
 
-    // 0.1.1: the bytes were changed after signing.
+    // 0.1.1: the bytes were changed after signing. `release add` refuses it; a server that
+    // did not check (or whose database someone wrote into) would offer it anyway.
     let mut tampered = deb.clone();
     let middle = tampered.len() / 2;
     tampered[middle] ^= 0x55;
-    release_deb(&server, "0.1.1", &tampered, &sig("0.1.1")).await;
+    varn_server::testkit::update_key::publish_unchecked(
+        server.store.as_ref(),
+        "0.1.1",
+        "linux-x86_64-deb",
+        &tampered,
+        &sig("0.1.1"),
+    )
+    .await;
     look_for_update(&app).await;
     app.wait_text("#update-offer", "Version 0.1.1 finns").await;
     let before = desk.app_pids();

@@ -25,6 +25,9 @@ pub struct FileConfig {
     /// The file holding PostgreSQL's password (a relative name is read from systemd's
     /// credentials, `LoadCredential=`).
     pub database_password_file: Option<PathBuf>,
+    /// The app's update key's public half (the `.pub` file): `release add` verifies every
+    /// bundle's signature with it before publishing.
+    pub update_key: Option<PathBuf>,
     /// The CA (PEM) that signed PostgreSQL's certificate, for `sslmode=require` with a
     /// private CA.
     pub database_ca: Option<PathBuf>,
@@ -232,6 +235,8 @@ pub struct Config {
     pub secret_file: Option<PathBuf>,
     /// The file with PostgreSQL's password.
     pub database_password_file: Option<PathBuf>,
+    /// The update key's public half, for `release add`.
+    pub update_key: Option<PathBuf>,
     /// The bounds in force.
     pub limits: Limits,
     /// How long closed reports and finished alarms are kept.
@@ -334,6 +339,7 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
         smtp: f.smtp,
         secret_file: o.secret_file.or(f.secret_file),
         database_password_file: f.database_password_file,
+        update_key: f.update_key,
         limits: f.limits.resolve().map_err(ConfigError::Invalid)?,
         retention: f.retention,
         centres: f

@@ -148,6 +148,11 @@ enum ReleaseCommand {
         /// os-arch-bundle, e.g. linux-x86_64-deb [default: from the bundle's file name].
         #[arg(long)]
         platform: Option<String>,
+        /// The update key's public half (the `.pub` file the app was built with); the
+        /// signature is verified with it before anything is published [default: update_key
+        /// in the config].
+        #[arg(long)]
+        update_key: Option<PathBuf>,
     },
     /// List published releases.
     List,
@@ -419,8 +424,15 @@ async fn run(cli: Cli) -> Result<(), String> {
                     notes,
                     version,
                     platform,
+                    update_key,
                 },
         }) => {
+            let key_file = update_key.or(config.update_key.clone()).ok_or(
+                "release add verifies the signature before it publishes: give the update key's \
+                 public half (--update-key FILE.pub, or update_key in the config)",
+            )?;
+            let key = std::fs::read_to_string(&key_file)
+                .map_err(|e| format!("{}: {e}", key_file.display()))?;
             let store = open().await?;
             let new = varn_server::releases::NewRelease {
                 bundle: &bundle,
@@ -428,6 +440,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 notes,
                 version,
                 platform,
+                update_key: key.trim(),
             };
             let r = varn_server::releases::publish(store.as_ref(), new, clock.now())
                 .await

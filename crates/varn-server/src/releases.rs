@@ -2,9 +2,11 @@
 //! updater (`GET /v1/app/update`, `GET /v1/app/bundles/{version}/{platform}`).
 //!
 //! The server never signs anything: it stores the bundle and the signature made with the
-//! update key's private half, which stays with whoever builds the packages. It refuses a
-//! release whose signature is not bound to the version it is published under, so the feed
-//! cannot pair a version with another build; the app verifies the signature itself.
+//! update key's private half, which stays with whoever builds the packages. Before it
+//! publishes, it verifies the signature against the update key's public half (the one built
+//! into the app), and refuses a release whose signature is not bound to the version it is
+//! published under, so the feed cannot pair a version with another build and a bundle the
+//! app would refuse never reaches a device; the app verifies the signature itself again.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -86,6 +88,50 @@ pub struct NewRelease<'a> {
     pub version: Option<String>,
     /// The platform; by default from the bundle's file name.
     pub platform: Option<String>,
+    /// The update key's public half, as the app is built with it (the `.pub` file's text).
+    pub update_key: &'a str,
+}
+
+/// Whether `signature` (a `.sig` file's text) is `update_key`'s signature of `bundle`.
+pub fn verify_signature(update_key: &str, bundle: &[u8], signature: &str) -> Result<(), String> {
+    use base64::Engine;
+    let b64 = |what: &str, s: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| format!("the {what} is not what cargo tauri signer writes"))
+    };
+    let key = minisign::PublicKeyBox::from_string(&b64("update key", update_key)?)
+        .and_then(|b| b.into_public_key())
+        .map_err(|e| format!("the update key cannot be read: {e}"))?;
+    let sig = minisign::SignatureBox::from_string(&b64("signature", signature)?)
+        .map_err(|e| format!("the signature cannot be read: {e}"))?;
+    minisign::verify(&key, &sig, std::io::Cursor::new(bundle), true, false, false).map_err(|_| {
+        "the signature does not verify with the app's update key: the bundle was changed \
+         after signing, or signed with another key; the app would refuse it"
+            .to_string()
+    })
+}
+
+/// The record of a release as it is stored and offered.
+pub fn record(
+    version: String,
+    platform: String,
+    notes: &str,
+    signature: String,
+    bundle: &[u8],
+    now: DateTime<Utc>,
+) -> Release {
+    Release {
+        version,
+        platform,
+        notes: notes.trim().to_string(),
+        signature,
+        sha256: hex::encode(Sha256::digest(bundle)),
+        size: bundle.len() as u64,
+        published_at: now,
+    }
 }
 
 fn read(path: &Path, limit: u64) -> Result<Vec<u8>, PublishError> {
@@ -159,15 +205,8 @@ pub async fn publish(
     if bundle.is_empty() {
         return Err(PublishError::Invalid(format!("{file_name} is empty")));
     }
-    let release = Release {
-        version,
-        platform,
-        notes: new.notes.trim().to_string(),
-        signature,
-        sha256: hex::encode(Sha256::digest(&bundle)),
-        size: bundle.len() as u64,
-        published_at: now,
-    };
+    verify_signature(new.update_key, &bundle, &signature).map_err(PublishError::Invalid)?;
+    let release = record(version, platform, &new.notes, signature, &bundle, now);
     if !store.add_release(&release, &bundle).await? {
         return Err(PublishError::Exists {
             version: release.version,

@@ -28,13 +28,14 @@ fn bundle(
     (path, sig)
 }
 
-fn release<'a>(b: &'a (PathBuf, PathBuf), notes: &str) -> NewRelease<'a> {
+fn release<'a>(b: &'a (PathBuf, PathBuf), notes: &str, key: &'a str) -> NewRelease<'a> {
     NewRelease {
         bundle: &b.0,
         signature: &b.1,
         notes: notes.into(),
         version: None,
         platform: None,
+        update_key: key,
     }
 }
 
@@ -47,6 +48,7 @@ async fn a_device_is_offered_the_newest_signed_release_for_its_platform_and_gets
     let s = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let key = UpdateKey::generate();
+    let public = key.public();
     let store = s.store.as_ref();
     let now = chrono::Utc::now();
 
@@ -58,7 +60,7 @@ async fn a_device_is_offered_the_newest_signed_release_for_its_platform_and_gets
         &new_deb,
         Some("0.2.0"),
     );
-    let r = publish(store, release(&deb, "Rättelser i planen."), now)
+    let r = publish(store, release(&deb, "Rättelser i planen.", &public), now)
         .await
         .unwrap();
     assert_eq!(
@@ -73,14 +75,16 @@ async fn a_device_is_offered_the_newest_signed_release_for_its_platform_and_gets
         b"old",
         Some("0.1.5"),
     );
-    publish(store, release(&old, "Äldre."), now).await.unwrap();
+    publish(store, release(&old, "Äldre.", &public), now)
+        .await
+        .unwrap();
 
     // What the app would refuse is refused here first.
-    let again = publish(store, release(&deb, "Igen."), now)
+    let again = publish(store, release(&deb, "Igen.", &public), now)
         .await
         .unwrap_err();
     assert!(matches!(again, PublishError::Exists { .. }), "{again}");
-    let mut other_version = release(&deb, "Fel version.");
+    let mut other_version = release(&deb, "Fel version.", &public);
     other_version.version = Some("0.3.0".into());
     let e = publish(store, other_version, now)
         .await
@@ -88,20 +92,60 @@ async fn a_device_is_offered_the_newest_signed_release_for_its_platform_and_gets
         .to_string();
     assert!(e.contains("bound to version 0.2.0, not 0.3.0"), "{e}");
     let unbound = bundle(dir.path(), &key, "Värn_0.4.0_amd64.deb", b"x", None);
-    let e = publish(store, release(&unbound, "Utan version."), now)
+    let e = publish(store, release(&unbound, "Utan version.", &public), now)
         .await
         .unwrap_err()
         .to_string();
     assert!(e.contains("--app-version"), "{e}");
     let exe = bundle(dir.path(), &key, "varn.exe", b"x", Some("0.5.0"));
-    let e = publish(store, release(&exe, "Fel plattform."), now)
+    let e = publish(store, release(&exe, "Fel plattform.", &public), now)
         .await
         .unwrap_err()
         .to_string();
     assert!(e.contains("--platform"), "{e}");
-    let mut empty_notes = release(&exe, " ");
+    let mut empty_notes = release(&exe, " ", &public);
     empty_notes.platform = Some("linux-x86_64-deb".into());
     assert!(publish(store, empty_notes, now).await.is_err());
+    // Signed with another key, or changed after signing: the app would refuse it, so the
+    // region never publishes it.
+    let stranger = UpdateKey::generate();
+    let foreign = bundle(
+        dir.path(),
+        &stranger,
+        "Värn_0.6.0_amd64.deb",
+        b"y",
+        Some("0.6.0"),
+    );
+    let e = publish(store, release(&foreign, "Främmande.", &public), now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("does not verify with the app's update key"),
+        "{e}"
+    );
+    let changed = bundle(
+        dir.path(),
+        &key,
+        "Värn_0.7.0_amd64.deb",
+        b"original",
+        Some("0.7.0"),
+    );
+    std::fs::write(&changed.0, b"changed!").unwrap();
+    let e = publish(store, release(&changed, "Ändrad.", &public), now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not verify"), "{e}");
+    let e = publish(
+        store,
+        release(&deb, "Trasig nyckel.", "inte en nyckel"),
+        now,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("update key"), "{e}");
 
     let device = s.enroll("Anna").await;
     let base = s.url();
@@ -212,6 +256,8 @@ fn the_cli_publishes_and_lists_a_release() {
         )
     };
     let (b, s) = (deb.0.to_str().unwrap(), deb.1.to_str().unwrap());
+    let public = dir.path().join("varn-update.key.pub");
+    std::fs::write(&public, key.public()).unwrap();
     let add = [
         "release",
         "add",
@@ -221,7 +267,19 @@ fn the_cli_publishes_and_lists_a_release() {
         s,
         "--notes",
         "Nytt.",
+        "--update-key",
+        public.to_str().unwrap(),
     ];
+    // Without the key there is nothing to verify against: refused, saying why.
+    let (ok, _, err) = run(&add[..8]);
+    assert!(!ok && err.contains("--update-key"), "{err}");
+    // Another key's public half: the signature does not verify.
+    let stranger = dir.path().join("stranger.pub");
+    std::fs::write(&stranger, UpdateKey::generate().public()).unwrap();
+    let mut wrong = add;
+    wrong[9] = stranger.to_str().unwrap();
+    let (ok, _, err) = run(&wrong);
+    assert!(!ok && err.contains("does not verify"), "{err}");
     let (ok, _, err) = run(&add);
     assert!(ok, "{err}");
     assert!(

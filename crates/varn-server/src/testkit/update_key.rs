@@ -67,3 +67,23 @@ impl UpdateKey {
         .is_ok()
     }
 }
+
+/// Stores a release without the checks `release add` makes: what a server given the wrong
+/// key, or a database someone wrote into, would offer. For tests of the app's own check.
+pub async fn publish_unchecked(
+    store: &dyn crate::store::Store,
+    version: &str,
+    platform: &str,
+    bundle: &[u8],
+    signature: &str,
+) {
+    let release = crate::releases::record(
+        version.into(),
+        platform.into(),
+        &format!("Version {version}: rättelser."),
+        signature.trim().into(),
+        bundle,
+        chrono::Utc::now(),
+    );
+    assert!(store.add_release(&release, bundle).await.expect("stored"));
+}

@@ -417,6 +417,24 @@ mod tests {
         (dir, db)
     }
 
+    /// `docs/privacy.md`, the region's record of processing, names every column of the app's
+    /// database as `app.table.column`: one added without a line there fails here.
+    #[test]
+    fn every_column_is_in_the_record_of_processing() {
+        let record = include_str!("../../docs/privacy.md");
+        let (_dir, db) = temp_db();
+        let columns = db.read(|c| Ok(sqlite::columns(c)?)).unwrap();
+        assert!(columns.len() > 40, "{columns:?}");
+        let absent: Vec<&String> = columns
+            .iter()
+            .filter(|c| !record.contains(&format!("`app.{c}`")))
+            .collect();
+        assert!(
+            absent.is_empty(),
+            "docs/privacy.md does not name these columns of the app (`app.table.column`): {absent:#?}"
+        );
+    }
+
     #[test]
     fn opens_in_wal_with_full_sync() {
         let (_dir, db) = temp_db();

@@ -85,6 +85,26 @@ pub fn open_durable_keyed(path: &Path, key: Option<&Key>) -> Result<Connection, 
     Ok(conn)
 }
 
+/// Every column of every table of the database, as `table.column`, in schema order (for the
+/// record of processing, `docs/privacy.md`, which must name each).
+pub fn columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             ORDER BY name",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for t in tables {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+        for c in stmt.query_map([&t], |r| r.get::<_, String>(0))? {
+            out.push(format!("{t}.{}", c?));
+        }
+    }
+    Ok(out)
+}
+
 fn hex_upper(key: &Key) -> String {
     key.iter().map(|b| format!("{b:02X}")).collect()
 }

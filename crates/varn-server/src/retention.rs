@@ -3,7 +3,7 @@
 //! day, and at start, what is past its time is deleted with its attachments and timeline, and
 //! the database lets go of the bytes; the log says how many, never what. The facts the
 //! statistics count are kept, so the region's figures do not change. Expired dashboard
-//! sessions are deleted on every run. Without a `[retention]` section nothing else is
+//! sessions and enrollment codes are deleted on every run. Without a `[retention]` section nothing else is
 //! deleted, and the server says so at start.
 
 use std::time::Duration;
@@ -90,6 +90,7 @@ pub async fn run_once(state: &AppState, retention: Retention) -> Result<Purged, 
         alarms = purged.alarms,
         checkins = purged.checkins,
         sessions = purged.sessions,
+        enrollment_codes = purged.enrollment_codes,
         "retention: deleted what was past its time (the statistics keep their counts)"
     );
     Ok(purged)

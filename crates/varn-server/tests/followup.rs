@@ -1028,6 +1028,10 @@ async fn retention_deletes_exactly_what_is_past_its_time_and_the_figures_stay() 
         (1, 1, 1, 1)
     );
     assert_eq!(purged.sessions, 1, "the last session, expired: {purged:?}");
+    assert_eq!(
+        purged.enrollment_codes, 1,
+        "Anna's code, used and expired: {purged:?}"
+    );
     assert_eq!(figures().await, before, "the figures survive the deletion");
     assert!(s
         .store

@@ -533,6 +533,8 @@ pub struct Purged {
     pub checkins: u64,
     /// Expired dashboard sessions deleted.
     pub sessions: u64,
+    /// Expired enrollment codes deleted (used or not: the device keeps the name).
+    pub enrollment_codes: u64,
 }
 
 /// What retention deletes: each kind of row from before its cutoff (none: kept).
@@ -545,7 +547,7 @@ pub struct Cutoffs {
     pub alarms: Option<DateTime<Utc>>,
     /// Finished alarms cancelled under duress, received before this.
     pub duress_alarms: Option<DateTime<Utc>>,
-    /// Dashboard sessions that expired before this.
+    /// Dashboard sessions and enrollment codes that expired before this.
     pub sessions: Option<DateTime<Utc>>,
 }
 

@@ -218,6 +218,12 @@ impl crate::store::FollowupStore for PgStore {
             purged.sessions = tx
                 .run("DELETE FROM sessions WHERE expires_at < $1", &[&cutoff])
                 .await?;
+            purged.enrollment_codes = tx
+                .run(
+                    "DELETE FROM enrollment_codes WHERE expires_at < $1",
+                    &[&cutoff],
+                )
+                .await?;
         }
         tx.commit().await?;
         // Outside the transaction: the space of the deleted rows is reclaimed (the server's

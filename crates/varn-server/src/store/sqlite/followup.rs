@@ -215,6 +215,10 @@ impl crate::store::FollowupStore for SqliteStore {
             if let Some(cutoff) = cutoffs.sessions {
                 purged.sessions =
                     c.execute("DELETE FROM sessions WHERE expires_at < ?1", [ts(cutoff)])? as u64;
+                purged.enrollment_codes = c.execute(
+                    "DELETE FROM enrollment_codes WHERE expires_at < ?1",
+                    [ts(cutoff)],
+                )? as u64;
             }
             Ok(purged)
         })

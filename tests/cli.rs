@@ -96,3 +96,25 @@ fn a_damaged_database_is_refused_without_touching_it() {
     assert!(err.contains("varn.db"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), vec![7u8; 4096]);
 }
+
+/// `scripts/package` without the app's update key refuses at once, saying what to give (or
+/// `--dev` for a throwaway key), before it installs or builds anything.
+#[test]
+fn packaging_without_the_update_key_is_refused_unless_dev() {
+    let out = std::process::Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/package"))
+        .env_remove("VARN_UPDATE_KEY")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("VARN_UPDATE_KEY") && said.contains("--dev"),
+        "{said}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing built: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

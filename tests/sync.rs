@@ -590,10 +590,10 @@ async fn a_report_the_region_deleted_does_not_hide_the_others_follow_up() {
     }
     let purged = server
         .store
-        .purge(
-            Some(chrono::Utc::now() + chrono::Duration::seconds(1)),
-            None,
-        )
+        .purge(varn_server::store::Cutoffs {
+            reports: Some(chrono::Utc::now() + chrono::Duration::seconds(1)),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(purged.reports, 1);

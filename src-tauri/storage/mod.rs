@@ -423,7 +423,7 @@ mod tests {
     fn every_column_is_in_the_record_of_processing() {
         let record = include_str!("../../docs/privacy.md");
         let (_dir, db) = temp_db();
-        let columns = db.read(|c| Ok(sqlite::columns(c)?)).unwrap();
+        let columns = db.read(sqlite::columns).unwrap();
         assert!(columns.len() > 40, "{columns:?}");
         let absent: Vec<&String> = columns
             .iter()

@@ -446,17 +446,34 @@ fn tally<T>(
     t
 }
 
+/// A list's members, their wire names and their labels.
+struct Words<T: 'static> {
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    labels: fn(T) -> (&'static str, &'static str),
+}
+
+/// The [`Words`] of one of PTU's lists.
+macro_rules! words {
+    ($t:ty) => {
+        Words {
+            all: <$t>::ALL,
+            name: <$t>::as_str,
+            labels: <$t>::labels,
+        }
+    };
+}
+
 /// One list of members and *unanswered*, as cells that add up to `total`.
 fn list<T: Copy + Eq>(
     table: &mut Table,
     total: Cell,
-    all: &[T],
-    name: fn(T) -> &'static str,
-    labels: fn(T) -> (&'static str, &'static str),
+    words: Words<T>,
     value: impl Fn(&ReportFacts) -> Option<T>,
     filter: &Filter,
     reports: &[ReportFacts],
 ) -> Rows {
+    let Words { all, name, labels } = words;
     let month = |r: &ReportFacts| r.month;
     let mut rows: Vec<_> = all
         .iter()
@@ -524,9 +541,7 @@ pub fn figures(
     let by_event = list(
         &mut table,
         total,
-        EventType::ALL,
-        EventType::as_str,
-        EventType::labels,
+        words!(EventType),
         |r| r.event,
         f,
         &reports,
@@ -534,9 +549,7 @@ pub fn figures(
     let by_channel = list(
         &mut table,
         total,
-        Channel::ALL,
-        Channel::as_str,
-        Channel::labels,
+        words!(Channel),
         |r| r.channel,
         f,
         &reports,
@@ -544,9 +557,7 @@ pub fn figures(
     let by_perpetrator = list(
         &mut table,
         total,
-        Perpetrator::ALL,
-        Perpetrator::as_str,
-        Perpetrator::labels,
+        words!(Perpetrator),
         |r| r.perpetrator,
         f,
         &reports,
@@ -577,9 +588,7 @@ pub fn figures(
     let reasons = list(
         &mut table,
         not_reported,
-        NotReportedReason::ALL,
-        NotReportedReason::as_str,
-        NotReportedReason::labels,
+        words!(NotReportedReason),
         |r| r.not_reported_reason,
         f,
         &unreported,
@@ -933,7 +942,10 @@ mod tests {
 
     /// What a reader learns from one answer: groups of shown counts that add up to a total.
     /// A share (sexual, repeated, a consequence) stands with the rest as a cell never shown.
-    fn groups(f: &Figures) -> Vec<(String, Count, Vec<(String, Option<Count>)>)> {
+    /// A group's name, its total, and its cells (a cell never shown is `None`).
+    type Group = (String, Count, Vec<(String, Option<Count>)>);
+
+    fn groups(f: &Figures) -> Vec<Group> {
         let list = |name: &str, total: Count, rows: &[Row]| {
             let cells = rows
                 .iter()

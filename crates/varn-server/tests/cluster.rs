@@ -527,13 +527,16 @@ async fn messages_cross_instances_both_ways() {
         )
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::CREATED);
-    wait_event(&mut feed, &mut buf, id, |v| {
-        v["messages"].as_array().is_some_and(|m| {
-            m.iter()
-                .any(|m| m["text"] == "Jag är i säkerhet" && m["from"] == "person")
-        })
-    })
-    .await;
+    // B's feed says the person wrote (the feed carries no text); the alarm read whole on B
+    // has it.
+    wait_event(&mut feed, &mut buf, id, |v| v["messages_from_person"] == 1).await;
+    let whole = b.dashboard_alarm(&officer, id).await;
+    assert!(
+        whole["messages"].as_array().is_some_and(|m| m
+            .iter()
+            .any(|m| m["text"] == "Jag är i säkerhet" && m["from"] == "person")),
+        "{whole:#}"
+    );
 }
 
 /// Two instances configured with the same alarm centre (pysiaalarm as the receiver): each

@@ -474,13 +474,11 @@ impl TestServer {
         res.json().await.expect("a receipt")
     }
 
-    /// An alarm as the officer's dashboard lists it.
+    /// An alarm as the officer reads it whole on the dashboard (with its conversation and
+    /// instructions; recorded in the audit log).
     pub async fn dashboard_alarm(&self, officer: &reqwest::Client, id: Uuid) -> serde_json::Value {
-        let list: Vec<serde_json::Value> =
-            self.officer_json(officer, "/dashboard/api/alarms").await;
-        list.into_iter()
-            .find(|a| a["id"] == id.to_string())
-            .expect("the alarm is on the dashboard")
+        self.officer_json(officer, &format!("/dashboard/api/alarms/{id}"))
+            .await
     }
 
     /// What `GET path` (from the server's root) answers an officer's client: 200 OK, and JSON.

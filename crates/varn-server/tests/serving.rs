@@ -885,6 +885,23 @@ async fn a_backup_taken_while_serving_restores_every_alarm_report_and_attachment
     }
     assert_eq!(back.attachment_bytes("sormland", attachment).await, photo);
     back.stop().await;
+    // The server itself says so when it starts: in its log, which is the journal under
+    // systemd.
+    let mut process = varn_server::testkit::process::ServerProcess::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_varn-server")),
+        restored.to_str(),
+    );
+    let said = |log: &[String]| {
+        log.iter().any(|l| {
+            l.contains("WARN") && l.contains("restored from a backup") && l.contains("backup.db")
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !said(&process.log()) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(said(&process.log()), "{:#?}", process.log());
+    process.stop();
 
     // Over an existing database no server has open, with --replace: the old one kept beside
     // it. (This process's stopped servers may keep their files open a while: their

@@ -18,6 +18,7 @@ pub struct ServerProcess {
     bin: PathBuf,
     child: Child,
     database: OsString,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
     /// Its base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
@@ -71,6 +72,8 @@ impl ServerProcess {
         // It says "serving" once it listens; its log is drained so it never blocks.
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             let mut said = false;
             for line in std::io::BufReader::new(stderr)
@@ -81,6 +84,7 @@ impl ServerProcess {
                     said = true;
                     let _ = tx.send(());
                 }
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
             }
         });
         rx.recv_timeout(START_WAIT)
@@ -89,9 +93,15 @@ impl ServerProcess {
             bin: bin.to_path_buf(),
             child,
             database,
+            log,
             _dir: dir,
             url: format!("http://127.0.0.1:{port}"),
         }
+    }
+
+    /// What it has logged so far (its standard error, as the journal would have it).
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A one-time enrollment code from the CLI (`varn-server enroll`).

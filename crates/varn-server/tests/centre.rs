@@ -149,7 +149,15 @@ async fn a_nak_is_retried_until_the_centre_takes_it() {
         .map(|e| e["answer"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(answers, ["NAK", "NAK", "ACK"]);
-    assert!(s.receipt(&anna, id).await.centre_received_at.is_some());
+    // The server records the ACK once it has read it: a moment after the receiver sent it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.receipt(&anna, id).await.centre_received_at.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the centre's ACK was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

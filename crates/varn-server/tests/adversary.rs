@@ -741,8 +741,10 @@ async fn an_alarm_is_accepted_quickly_while_the_server_is_attacked() {
 
     let (p50, p95) = (timed.percentile(0.5), timed.percentile(0.95));
     eprintln!(
-        "under attack: alarm p50 {p50:?}, p95 {p95:?}; server peak RSS {} MiB (before {} MiB); \
-         officer {officer} in {took:?}; login answers {statuses:?}; flood answers {flooded:?}",
+        "under attack: alarm p50 {p50:?}, p95 {p95:?}, resent {}; server peak RSS {} MiB \
+         (before {} MiB); officer {officer} in {took:?}; login answers {statuses:?}; flood \
+         answers {flooded:?}",
+        timed.resent.len(),
         peak / 1024,
         before / 1024
     );
@@ -751,6 +753,7 @@ async fn an_alarm_is_accepted_quickly_while_the_server_is_attacked() {
         "alarms failed: {:?}",
         timed.failures
     );
+    timed.assert_resent_rarely(60, "under attack");
     assert!(p95 <= Duration::from_millis(250), "alarm p95 {p95:?}");
     assert!(peak <= 300 * 1024, "server peak RSS {} MiB", peak / 1024);
     assert_eq!(officer, 200, "the officer's browser signs in");

@@ -165,6 +165,12 @@ async fn siege(
                 &timed.failures[..timed.failures.len().min(5)]
             );
         }
+        if !timed.resent.is_empty() {
+            println!(
+                "  sent again (connection closed before an answer): {}",
+                timed.resent.len()
+            );
+        }
         // The half-open connections drain before the next phase.
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

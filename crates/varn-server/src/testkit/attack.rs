@@ -279,13 +279,27 @@ pub async fn flood_device(
 /// the others.
 #[derive(Debug, Default)]
 pub struct Timed {
-    /// Durations of the alarms answered `201`, ascending.
+    /// Durations of the alarms answered `201`, ascending (a resent one from its first try).
     pub times: Vec<Duration>,
     /// Every alarm not answered `201`: its status or error.
     pub failures: Vec<String>,
+    /// Alarms sent again because the server closed their connection before any answer (as
+    /// the app does: the same id, so it is stored once): why the first try failed.
+    pub resent: Vec<String>,
 }
 
 impl Timed {
+    /// At most one alarm in ten had to be sent again (its connection closed before an
+    /// answer): the server closes a person's connection only in a race, never as a rule.
+    pub fn assert_resent_rarely(&self, n: usize, during: &str) {
+        assert!(
+            self.resent.len() * 10 <= n,
+            "{during}: {} of {n} alarms had to be sent again: {:?}",
+            self.resent.len(),
+            self.resent
+        );
+    }
+
     /// The `p`-th percentile of the answered alarms.
     pub fn percentile(&self, p: f64) -> Duration {
         percentile(&self.times, p)
@@ -308,14 +322,30 @@ pub async fn time_alarms(
     let mut timed = Timed::default();
     for i in 0..n {
         let start = Instant::now();
-        let res = client
-            .put(format!("{url}/v1/alarms/{}", Uuid::now_v7()))
-            .bearer_auth(&tokens[i % tokens.len()])
-            .json(&json!({ "triggered_at": chrono::Utc::now(), "place": "Torget" }))
-            .send()
-            .await;
+        let id = Uuid::now_v7();
+        let body = json!({ "triggered_at": chrono::Utc::now(), "place": "Torget" });
+        let put = || {
+            client
+                .put(format!("{url}/v1/alarms/{id}"))
+                .bearer_auth(&tokens[i % tokens.len()])
+                .json(&body)
+                .send()
+        };
+        let mut res = put().await;
+        // A connection closed before any answer (the server made room for a newer one just as
+        // this request went out): sent again at once, on a new connection, as the app does.
+        if let Err(e) = &res {
+            if e.is_request() || e.is_connect() {
+                timed.resent.push(format!("{e:?}"));
+                res = put().await;
+            }
+        }
         match res {
             Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                timed.times.push(start.elapsed())
+            }
+            // The first try was stored after all: the resend gets its receipt.
+            Ok(r) if r.status() == reqwest::StatusCode::OK && !timed.resent.is_empty() => {
                 timed.times.push(start.elapsed())
             }
             Ok(r) => timed.failures.push(r.status().to_string()),
@@ -340,17 +370,19 @@ pub async fn alarms_go_through(target: &Target, from: IpAddr, token: &str, durin
     )
     .await;
     eprintln!(
-        "{during}: p50 {:?}, p95 {:?}, max {:?}, failures {:?}",
+        "{during}: p50 {:?}, p95 {:?}, max {:?}, failures {:?}, resent {}",
         timed.percentile(0.5),
         timed.percentile(0.95),
         timed.max(),
-        timed.failures
+        timed.failures,
+        timed.resent.len()
     );
     assert!(
         timed.failures.is_empty(),
         "{during}: refused {:?}",
         timed.failures
     );
+    timed.assert_resent_rarely(20, during);
     assert!(
         timed.percentile(0.95) <= Duration::from_millis(250),
         "{during}: p95 {:?}",

@@ -242,14 +242,17 @@ async fn counted<T>(
     stored_before: impl std::future::Future<Output = Result<Option<Response>>>,
     write: impl std::future::Future<Output = std::result::Result<(T, bool), StoreError>>,
 ) -> Result<std::result::Result<(T, bool), Response>> {
+    let give_back = |taken: Vec<crate::ratelimit::Taken>| {
+        for t in taken {
+            state.quotas().give_back(t);
+        }
+    };
     let mut taken = Vec::with_capacity(kinds.len());
     for &(kind, amount) in kinds {
         match state.quotas().take(device.id, kind, amount) {
             Ok(t) => taken.push(t),
             Err(q) => {
-                for t in taken {
-                    state.quotas().give_back(t);
-                }
+                give_back(taken);
                 return match stored_before.await? {
                     Some(answer) => Ok(Err(answer)),
                     None => Err(over(q)),
@@ -257,11 +260,6 @@ async fn counted<T>(
             }
         }
     }
-    let give_back = |taken: Vec<crate::ratelimit::Taken>| {
-        for t in taken {
-            state.quotas().give_back(t);
-        }
-    };
     match write.await {
         Ok((value, true)) => Ok(Ok((value, true))),
         Ok((value, false)) => {

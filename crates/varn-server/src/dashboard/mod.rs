@@ -330,11 +330,7 @@ async fn alarm(
     OfficerAuth(o): OfficerAuth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
-    let a = state
-        .store()
-        .alarm(&o.region_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such alarm in your region"))?;
+    let a = region_alarm(&state, &o, id).await?;
     followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
     Ok(Json(a).into_response())
 }
@@ -473,17 +469,26 @@ async fn acknowledge(
     Ok(Json(alarm).into_response())
 }
 
+/// An alarm of the officer's region, or 404.
+async fn region_alarm(
+    state: &AppState,
+    o: &crate::store::Officer,
+    id: Uuid,
+) -> Result<crate::store::Alarm> {
+    state
+        .store()
+        .alarm(&o.region_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alarm in your region"))
+}
+
 /// An alarm of the officer's region with its timeline, or 404.
 async fn alarm_with_events(
     state: &AppState,
     o: &crate::store::Officer,
     id: Uuid,
 ) -> Result<(crate::store::Alarm, Vec<crate::store::AlarmEvent>)> {
-    let alarm = state
-        .store()
-        .alarm(&o.region_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such alarm in your region"))?;
+    let alarm = region_alarm(state, o, id).await?;
     Ok((alarm, state.store().alarm_events(&o.region_id, id).await?))
 }
 

@@ -138,17 +138,16 @@ pub fn restore(
         let mut conn = core_sqlite::open_durable(&partial).map_err(|e| named(&e))?;
         core_sqlite::migrate(&mut conn, &super::migrations::sqlite()).map_err(|e| named(&e))?;
         // The restore is in the restored database's own audit log, so it outlives itself.
-        conn.execute(
-            "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
-             VALUES ('', ?1, ?2, ?3, 'database', ?4, '')",
-            rusqlite::params![
-                super::sqlite::ts(chrono::Utc::now()),
-                operator(),
-                super::AuditAction::RestoreDatabase.as_str(),
-                format!("{} ({summary})", from.display()),
-            ],
-        )
-        .map_err(|e| named(&e))?;
+        let entry = super::AuditEntry {
+            at: chrono::Utc::now(),
+            region_id: String::new(),
+            officer: operator(),
+            action: super::AuditAction::RestoreDatabase.as_str().into(),
+            item_kind: "database".into(),
+            item_id: format!("{} ({summary})", from.display()),
+            items: String::new(),
+        };
+        super::sqlite::insert_audit(&conn, &entry).map_err(|e| named(&e))?;
         conn.close().map_err(|(_, e)| named(&e))?;
         durable_rename(&partial, db).map_err(|e| named(&e))
     };

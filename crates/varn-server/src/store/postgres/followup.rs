@@ -231,7 +231,8 @@ impl crate::store::FollowupStore for PgStore {
         if purged != Purged::default() {
             c.batch_execute(
                 "VACUUM (ANALYZE) reports, report_revisions, report_events, attachments,
-                    attachment_chunks, alarms, alarm_events, alarm_messages, checkins, sessions",
+                    attachment_chunks, alarms, alarm_events, alarm_messages, checkins, sessions,
+                    enrollment_codes",
             )
             .await?;
         }

@@ -94,23 +94,7 @@ impl crate::store::FollowupStore for SqliteStore {
 
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let e = entry.clone();
-        self.write(move |c| {
-            c.execute(
-                "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    e.region_id,
-                    ts(e.at),
-                    e.officer,
-                    e.action,
-                    e.item_kind,
-                    e.item_id,
-                    e.items
-                ],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write(move |c| Ok(insert_audit(c, &e)?)).await
     }
 
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
@@ -232,6 +216,24 @@ impl crate::store::FollowupStore for SqliteStore {
             .map_err(|e| StoreError::Backend(format!("checkpoint: {e}")))??;
         Ok(purged)
     }
+}
+
+/// Appends `e` to the audit log on `c` (the store's writer, or `restore`'s own connection).
+pub(crate) fn insert_audit(c: &Connection, e: &AuditEntry) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            e.region_id,
+            ts(e.at),
+            e.officer,
+            e.action,
+            e.item_kind,
+            e.item_id,
+            e.items
+        ],
+    )?;
+    Ok(())
 }
 
 /// Folds the WAL into the database and truncates it to zero bytes; a reader that holds an

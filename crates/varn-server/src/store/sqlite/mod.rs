@@ -38,6 +38,8 @@ mod files;
 mod followup;
 mod reports;
 
+pub(crate) use followup::insert_audit;
+
 use alarms::*;
 use files::*;
 use reports::*;

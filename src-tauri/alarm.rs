@@ -235,6 +235,7 @@ impl AlarmService {
 
     fn view_of(&self, a: &LocalAlarm) -> AlarmView {
         AlarmView::of(a, Utc::now(), self.link.host())
+            .knowing_the_link_is_down(self.link.known_down())
     }
 
     /// The newest alarm that still needs the person's attention (not cancelled), if any was

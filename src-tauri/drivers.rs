@@ -225,6 +225,8 @@ pub async fn drive<D: Driven>(
             Turn::Failed(e) => {
                 if e.is_retryable() {
                     d.link().set_connection(Connection::Offline);
+                    // What the screen shows changes at once with a link known to be down.
+                    d.publish(&item);
                 } else {
                     // Should not happen for a valid item; never give up on it silently.
                     tracing::error!(%id, "the server refused the {}: {e}", D::WHAT);

@@ -333,7 +333,36 @@ mod tests {
         for &x in NotReportedReason::ALL {
             check("reason", x.as_str(), x.labels());
         }
-        assert_eq!(checked, 25);
+        assert_eq!(checked, 32);
+        // The form offers every member, in the core's order.
+        let js = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/views/incident.js"),
+        )
+        .expect("incident.js");
+        let listed = |name: &str, all: Vec<&str>| {
+            let line = format!(
+                "const {name} = [{}];",
+                all.iter()
+                    .map(|k| format!("'{k}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            assert!(js.contains(&line), "incident.js lacks {line}");
+        };
+        listed("EVENTS", EventType::ALL.iter().map(|x| x.as_str()).collect());
+        listed("CHANNELS", Channel::ALL.iter().map(|x| x.as_str()).collect());
+        listed(
+            "PERPETRATORS",
+            Perpetrator::ALL.iter().map(|x| x.as_str()).collect(),
+        );
+        listed(
+            "CONSEQUENCES",
+            Consequence::ALL.iter().map(|x| x.as_str()).collect(),
+        );
+        listed(
+            "REASONS",
+            NotReportedReason::ALL.iter().map(|x| x.as_str()).collect(),
+        );
     }
 
     /// The alarm screen's quick answers are `varn_core::alarm`'s, in both languages.
@@ -368,5 +397,122 @@ mod tests {
         let s = Strings::embedded();
         assert_eq!(s.get(Lang::Sv, "no.such.key"), "no.such.key");
         assert_eq!(s.get(Lang::Sv, "app.name"), "Värn");
+    }
+
+    /// Every Swedish string that claims what happened to an alarm or a report — received,
+    /// acknowledged, an alarm centre, protection — listed with the state it may be shown in.
+    /// A new claim fails here until it is added with its state (and looked at), and the alarm
+    /// screen's texts are checked to sit in the phase they describe.
+    #[test]
+    fn every_claim_is_listed_with_the_state_it_may_be_shown_in() {
+        const CLAIMS: &[(&str, &str)] = &[
+            ("alarm.received", "phase received: the server's receipt"),
+            ("alarm.received_detail", "phase received, nobody has acknowledged"),
+            ("alarm.escalated_detail", "phase received, escalated_to not empty"),
+            ("alarm.acknowledged", "phase acknowledged"),
+            ("alarm.acknowledged_detail", "phase acknowledged"),
+            ("banner.acknowledged", "phase acknowledged"),
+            ("notify.received", "phase received"),
+            ("notify.acknowledged", "phase acknowledged"),
+            ("status.received", "a report the server has answered"),
+            ("status.received_short", "a report the server has answered"),
+            ("notify.delivered_one", "one report the server has answered"),
+            ("notify.delivered_many", "reports the server has answered"),
+            ("drill.last", "a drill acknowledged by an officer"),
+            ("discretion.text", "a setting, claims nothing"),
+            ("timeline.kind.received", "the server's own timeline entry"),
+            ("timeline.kind.acknowledged", "the server's own timeline entry"),
+            ("timeline.kind.escalated", "the server's own timeline entry"),
+            ("checkin.phase.overdue", "a check-in the server has, past its deadline"),
+            ("alarm.region_host", "beside the receipt: the server that received it"),
+            ("followup.new", "a report the server has, not taken for follow-up"),
+            ("alarm.centre", "centre_received_at set: the centre's ACK"),
+            ("alarm.centre_at", "centre_received_at set: the centre's ACK"),
+            ("timeline.kind.centre_received", "the server's own timeline entry"),
+            ("timeline.kind.centre_refused", "the server's own timeline entry"),
+            ("protection.protected", "protection state protected: linked, answering, drill recent"),
+            ("update.unavailable.no_key", "not a claim about an alarm (matches \"mottag\")"),
+            ("alarm.drill_round_trip", "a drill acknowledged, with its round trip measured"),
+            ("drill.explain", "what a drill is for, claims nothing"),
+            ("error.enroll_refused_do", "a refused code, claims nothing"),
+            ("key.why", "an unconfirmed profile key: the alarm does not depend on it"),
+            ("lock.help", "the lock screen: LARM and 112 run without the PIN (commands marked locked)"),
+        ];
+        let sv = table(SV_JSON, "sv.json");
+        let claim = |text: &str| {
+            let t = text.to_lowercase();
+            ["skydd", "mottag", "larmcentral", "kvitter", "hanterar", "tagit emot", "fungerar", "kommit fram", "gick fram"]
+                .iter()
+                .any(|w| t.contains(w))
+        };
+        let found: BTreeSet<&str> = sv
+            .iter()
+            .filter(|(_, v)| claim(v))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let listed: BTreeSet<&str> = CLAIMS.iter().map(|(k, _)| *k).collect();
+        let unlisted: Vec<_> = found.difference(&listed).collect();
+        assert!(
+            unlisted.is_empty(),
+            "claims without a state: {unlisted:?} (add them to CLAIMS with the state that may show them)"
+        );
+        let stale: Vec<_> = listed.difference(&found).collect();
+        assert!(stale.is_empty(), "CLAIMS lists strings that claim nothing now: {stale:?}");
+        // Nothing claims the person is protected, or that the region handles the alarm.
+        for (k, v) in &sv {
+            let t = v.to_lowercase();
+            assert!(
+                !t.contains("skyddad") && !t.contains("hanterar larmet"),
+                "{k}: {v}"
+            );
+        }
+        // The alarm screen: each receipt text only in its own phase.
+        let js = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/views/alarm.js"),
+        )
+        .expect("alarm.js");
+        let case = |phase: &str| -> String {
+            let start = js
+                .find(&format!("case '{phase}':"))
+                .unwrap_or_else(|| panic!("no case '{phase}' in alarm.js"));
+            let rest = &js[start + 1..];
+            let end = rest.find("case '").unwrap_or(rest.len());
+            rest[..end].to_string()
+        };
+        for (phase, keys) in [
+            ("received", &["alarm.received", "alarm.received_detail", "alarm.escalated_detail"][..]),
+            ("acknowledged", &["alarm.acknowledged", "alarm.acknowledged_detail"][..]),
+        ] {
+            for key in keys {
+                assert!(case(phase).contains(key), "{key} not in case '{phase}'");
+                for other in ["sending", "unconfirmed", "blocked", "cancelling", "cancelled"] {
+                    assert!(!case(other).contains(key), "{key} in case '{other}'");
+                }
+            }
+        }
+        assert!(
+            js.contains("view.centre_received_at ?") || js.contains("view.centre_received_at &&"),
+            "the centre's receipt is shown only with centre_received_at"
+        );
+    }
+
+    /// The strings the app presents as the plan's words are found in the plan (seed 002).
+    #[test]
+    fn what_the_app_quotes_from_the_plan_is_in_the_plan() {
+        let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
+        let Some(plan) = std::fs::read_dir(&seeds).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .find(|e| e.file_name().to_string_lossy().starts_with("002_"))
+                .and_then(|e| std::fs::read_to_string(e.path()).ok())
+        }) else {
+            panic!("the plan (shared/seeds/002_*.txt) is not at {}", seeds.display());
+        };
+        let plan = plan.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let sv = table(SV_JSON, "sv.json");
+        // Keys whose Swedish text is the plan's own words.
+        for key in ["inventory.measures", "phase.before", "phase.during", "phase.after"] {
+            let text = sv[key].to_lowercase();
+            assert!(plan.contains(&text), "{key} = {text:?} is not in the plan");
+        }
     }
 }

@@ -198,6 +198,12 @@ impl LinkService {
             .unwrap_or(Connection::Offline)
     }
 
+    /// Whether the region is known not to answer: the last health check or request failed
+    /// (not merely unknown, as before the first one).
+    pub fn known_down(&self) -> bool {
+        *self.connection.lock().unwrap_or_else(|p| p.into_inner()) == Some(Connection::Offline)
+    }
+
     /// Watches the connection state.
     pub fn watch_connection(&self) -> watch::Receiver<Connection> {
         self.connection_watch.subscribe()

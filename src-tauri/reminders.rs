@@ -145,7 +145,7 @@ mod tests {
         let mut calm = empty.clone();
         calm.id = Uuid::now_v7();
         let low = varn_core::risk::Answer {
-            level: varn_core::risk::Level::Low,
+            level: Some(varn_core::risk::Level::Low),
             note: String::new(),
         };
         calm.answers = risk

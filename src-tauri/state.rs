@@ -401,9 +401,7 @@ impl AppState {
     /// out, [`varn_core::place::FOR_SCRIPT`]). Works while the database is locked too (then
     /// with what is known: the region).
     pub fn call_script(&self, lines: &[varn_core::profile::ScriptLine]) -> Vec<ScriptLineView> {
-        let (meeting, place) = self
-            .context(varn_core::place::FOR_SCRIPT)
-            .unwrap_or_default();
+        let (meeting, place) = self.where_now().unwrap_or_default();
         let name = self
             .db()
             .ok()
@@ -437,6 +435,28 @@ impl AppState {
     /// [`varn_core::place::FOR_ALARM`], else the appearance happening now (within 12 hours).
     pub fn alarm_context(&self) -> Result<(String, String), StorageError> {
         self.context(varn_core::place::FOR_ALARM)
+    }
+
+    /// Where the person is now, as a call script reads it out: a place typed less than
+    /// [`varn_core::place::FOR_SCRIPT`] ago, else the appearance under way (from its start to
+    /// its end), else nothing. Never the appearance of tonight or tomorrow.
+    fn where_now(&self) -> Result<(String, String), StorageError> {
+        let now = chrono::Local::now().naive_local();
+        let db = self.db()?;
+        let appearances = db.appearances(&now.format(varn_core::incident::LOCAL_TIME).to_string())?;
+        let current = varn_core::appearance::under_way(&appearances, now);
+        let typed = db.setting("current_place")?;
+        let typed_at = db
+            .setting("current_place_at")?
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc));
+        let place = varn_core::place::current(
+            typed.as_deref().zip(typed_at),
+            current.map(|a| a.place.as_str()),
+            chrono::Utc::now(),
+            varn_core::place::FOR_SCRIPT,
+        );
+        Ok((current.map(|a| a.title.clone()).unwrap_or_default(), place))
     }
 
     /// The meeting happening now and the place now, with a typed place taken while younger

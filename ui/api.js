@@ -75,6 +75,9 @@ export const setAlarmShortcut = (shortcut) => call('set_alarm_shortcut', { short
 export const setClosedReportsDays = (days) => call('set_closed_reports_days', { days });
 export const sendAlarmMessage = (id, text) => call('send_alarm_message', { id, text });
 export const setInstructions = (text) => call('set_instructions', { text });
+export const setCallbackNumber = (number) => call('set_callback_number', { number });
+export const ownNotes = () => call('own_notes');
+export const saveOwnNotes = (text) => call('save_own_notes', { text });
 
 export const unlock = (passphrase) => call('unlock', { passphrase });
 export const retryUnlock = () => call('retry_unlock');

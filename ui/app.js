@@ -116,6 +116,7 @@ async function start() {
     closedReportsDays: info.closed_reports_days,
     instructions: info.instructions,
     currentPlace: info.current_place,
+    callbackNumber: info.callback_number,
     suggestedServerUrl: info.suggested_server_url,
     locked: info.locked,
     pin: info.pin,

@@ -84,7 +84,7 @@ export function drawSyncBadge() {
   tab.querySelector('.tab-badge')?.remove();
   const n = ctx.sync?.counts.reports ?? 0;
   if (n > 0) {
-    tab.append(h('span', { class: 'tab-badge', id: 'sync-badge', 'aria-label': t('sync.badge', { n }) }, String(n)));
+    tab.append(h('span', { class: 'tab-badge', id: 'sync-badge', 'aria-label': n === 1 ? t('sync.badge_one') : t('sync.badge', { n }) }, String(n)));
   }
 }
 

@@ -15,18 +15,21 @@ function open(content, { labelledBy, onClose } = {}) {
   return dialog;
 }
 
-/** What to say on the call, large enough to read aloud under stress: the plan's lines, and
- * Värn's own help marked as such (never passed off as the plan's). */
+/** For the call, large enough to read under stress: the plan's lines under "Tänk på när du
+ * ringer" (advice, not words to say), and Värn's own lines under "Det här kan du säga",
+ * marked as Värn's (never passed off as the plan's). */
 function scriptBlock(script) {
   if (!script?.length) return null;
   const plan = script.filter((l) => !l.own);
   const own = script.filter((l) => l.own);
-  return h('section', { class: 'call-script', id: 'call-script', 'aria-labelledby': 'call-script-title' },
-    h('h3', { id: 'call-script-title' }, t('call.script_title')),
-    plan.length ? h('ol', { class: 'script-plan' }, plan.map((l) => h('li', {}, l.text))) : null,
+  return h('section', { class: 'call-script', id: 'call-script' },
     own.length ? h('div', { class: 'script-own', id: 'script-own' },
+      h('h3', { id: 'call-script-title' }, t('call.script_title')),
       h('p', { class: 'script-own-title' }, t('call.own_help')),
-      h('ol', {}, own.map((l) => h('li', {}, l.text)))) : null);
+      h('ol', {}, own.map((l) => h('li', {}, l.text)))) : null,
+    plan.length ? h('div', { class: 'script-plan-part', id: 'script-plan' },
+      h('h3', { id: 'call-plan-title' }, t('call.plan_title')),
+      h('ol', { class: 'script-plan' }, plan.map((l) => h('li', {}, l.text)))) : null);
 }
 
 /**
@@ -108,17 +111,18 @@ export function pinErrorText(err) {
   return `${t(`error.${kind}`)} ${err?.message ?? ''}`;
 }
 
-/** Shows a contact's number huge, with copy, for when the computer cannot place the call. */
+/** When the computer cannot place the call: what to do (ring from the mobile) and the number
+ * huge, to dial from it; copying is a small extra. */
 export function showNumber(contact, { reason = 'no_dialer', script = [] } = {}) {
   const copied = h('p', { class: 'copied', role: 'status' });
   const close = h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close('close') }, t('dialog.close'));
   const content = [
     h('h2', { id: 'number-title', class: 'number-name' }, pick(contact.name)),
     contact.person ? h('p', { class: 'number-person' }, contact.person) : null,
+    h('p', { class: 'number-hint', id: 'number-hint' }, t(`number.${reason}`)),
     h('p', { class: 'number-huge', id: 'number-huge' }, contact.number ?? contact.url ?? ''),
-    h('p', { class: 'number-hint' }, t(`number.${reason}`)),
     contact.number ? h('button', {
-      type: 'button', class: 'btn primary big', id: 'copy-number',
+      type: 'button', class: 'btn secondary', id: 'copy-number',
       onclick: async () => {
         try {
           await navigator.clipboard.writeText(contact.number);

@@ -14,6 +14,16 @@ if (localStorage.getItem('varn-lang') === 'en') {
 }
 
 const panic = document.getElementById('panic');
+// The keyboard's way to LARM from the first paint: the skip link (the first Tab stop) and
+// Alt+L anywhere put focus on it; holding Space or Enter there raises the alarm.
+const toAlarm = () => panic.focus();
+document.getElementById('skip-to-alarm').addEventListener('click', toAlarm);
+document.addEventListener('keydown', (e) => {
+  if (e.altKey && !e.ctrlKey && !e.metaKey && e.key.toLowerCase() === 'l') {
+    e.preventDefault();
+    toAlarm();
+  }
+});
 window.varnEarlyPress = 0;
 panic.addEventListener('pointerdown', (e) => {
   if (e.button !== 0 || window.varnAppLoaded) return;

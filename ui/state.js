@@ -27,6 +27,8 @@ export const ctx = {
   closedReportsDays: null,
   instructions: '',
   currentPlace: '',
+  /** The number the region may ring back ("Ring mig"); '' when not given. */
+  callbackNumber: '',
   suggestedServerUrl: null,
   /** Set while the database is locked: { first_time, reason, fatal }. */
   locked: null,

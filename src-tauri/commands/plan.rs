@@ -48,6 +48,8 @@ pub struct Boot {
     pub instructions: String,
     /// Where the person said they are now.
     pub current_place: String,
+    /// The number the region may call the person back on ("" when not given).
+    pub callback_number: String,
     /// Set while the database is locked: what the unlock screen shows.
     pub locked: Option<LockView>,
     /// A suggested server address for linking (`VARN_SERVER_URL`, set by `scripts/run`).
@@ -129,6 +131,12 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
         // alarm, and nothing the person keeps to themselves.
         current_place: match state.db() {
             Ok(db) if !state.screen_is_locked() => db.setting("current_place")?.unwrap_or_default(),
+            _ => String::new(),
+        },
+        callback_number: match state.db() {
+            Ok(db) if !state.screen_is_locked() => {
+                db.setting(super::safety::CALLBACK_NUMBER)?.unwrap_or_default()
+            }
             _ => String::new(),
         },
         locked: lock_view(&state),
@@ -346,3 +354,30 @@ pub fn delete_inventory(state: State<'_, AppState>, id: Uuid) -> Result<()> {
         Err(CommandError::not_found(format!("inventory {id}")))
     }
 }
+
+/// The longest own note (the plan's *Egna anteckningar* page), in characters.
+pub const MAX_OWN_NOTES_CHARS: usize = 20_000;
+
+/// The person's own notes: the plan's *Egna anteckningar* page, kept in the encrypted
+/// database like everything else, never sent anywhere.
+#[tauri::command]
+pub fn own_notes(state: State<'_, AppState>) -> Result<String> {
+    Ok(state.db()?.setting(OWN_NOTES)?.unwrap_or_default())
+}
+
+/// Saves the own notes durably; returns when they were saved.
+#[tauri::command]
+pub fn save_own_notes(state: State<'_, AppState>, text: String) -> Result<String> {
+    if text.chars().count() > MAX_OWN_NOTES_CHARS {
+        return Err(CommandError::invalid(
+            "text",
+            format!("högst {MAX_OWN_NOTES_CHARS} tecken / at most {MAX_OWN_NOTES_CHARS} characters"),
+        ));
+    }
+    let text = varn_core::incident::strip_controls(&text, true);
+    state.db()?.set_setting(OWN_NOTES, &text)?;
+    Ok(storage::now())
+}
+
+/// The setting the own notes are kept under.
+const OWN_NOTES: &str = "own_notes";

@@ -477,6 +477,19 @@ pub fn set_current_place(state: State<'_, AppState>, place: String) -> Result<()
     Ok(())
 }
 
+/// The number the region may call the person back on (optional, kept here): the alarm
+/// screen offers *Ring mig* only with it, and sends it with the answer.
+#[tauri::command]
+pub fn set_callback_number(state: State<'_, AppState>, number: String) -> Result<String> {
+    let number = varn_core::alarm::callback_number(&number)
+        .map_err(|e| CommandError::invalid("number", e.to_string()))?;
+    state.db()?.set_setting(CALLBACK_NUMBER, &number)?;
+    Ok(number)
+}
+
+/// The setting the callback number is kept under.
+pub const CALLBACK_NUMBER: &str = "callback_number";
+
 /// Changes the global keyboard shortcut for the alarm.
 #[tauri::command]
 pub fn set_alarm_shortcut<R: Runtime>(

@@ -127,7 +127,7 @@ mod tests {
         answers.insert(
             "vem".to_string(),
             Answer {
-                level: Level::High,
+                level: Some(Level::High),
                 note: "okänd motpart".into(),
             },
         );

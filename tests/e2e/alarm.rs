@@ -21,7 +21,7 @@ pub(crate) async fn enroll(app: &App, url: &str, code: &str) {
     app.fill("#enroll-code", code).await;
     app.click("#link-submit").await;
     app.wait_text("#link-info", "Kopplad som").await;
-    app.wait_text("#conn", "Ansluten").await;
+    app.wait_text("#conn", "Kopplad till regionen").await;
     app.click("[data-tab='plan']").await;
 }
 
@@ -95,7 +95,7 @@ async fn holding_the_button_raises_an_alarm_that_an_officer_acknowledges() {
 
     // Holding raises it.
     app.hold("#panic", HOLD).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     let list = wait_alarms(&server, 1).await;
     assert_eq!(list[0].who, "Anna Andersson");
@@ -158,7 +158,7 @@ async fn the_global_shortcut_raises_the_alarm_and_its_notification_follows_it() 
     app.click("[data-tab='contacts']").await;
     // From anywhere: the default shortcut.
     desk.press_keys("ctrl+alt+shift+l");
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     let list = wait_alarms(&server, 1).await;
     acknowledge(&server, list[0].id).await;
@@ -256,7 +256,7 @@ async fn without_a_receipt_in_15_s_it_says_call_112_and_the_alarm_arrives_once_l
 
     // The server comes back: the alarm arrives, once, and the screen says so.
     proxy.set(Fault::Pass);
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     wait_alarms(&server, 1).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -284,7 +284,7 @@ async fn lost_answers_never_make_a_second_alarm() {
     }
     app.wait_text("#alarm-title", "SKICKAR").await;
     proxy.set(Fault::Pass);
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     let again = alarms(&server).await;
     assert_eq!(again.len(), 1, "one alarm however many retries");
@@ -545,7 +545,7 @@ async fn raising_an_alarm_is_silent_and_its_notifications_discreet_by_default() 
                window.webkitAudioContext = window.AudioContext; return true";
     app.js(spy).await;
     app.hold("#panic", HOLD).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     let list = wait_alarms(&server, 1).await;
     acknowledge(&server, list[0].id).await;
@@ -578,7 +578,7 @@ async fn raising_an_alarm_is_silent_and_its_notifications_discreet_by_default() 
     app.wait_text("#discretion", "Sparat").await;
     app.screenshot("discretion").await;
     app.hold("#panic", HOLD).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     assert_eq!(app.js("return window.__audio").await, 1, "the chosen tone");
     app.quit().await;

@@ -72,7 +72,7 @@ async fn the_first_start_guides_through_language_link_and_drill_and_ends_on_the_
     app.wait_text("#alarm-title", "KVITTERAT").await;
     app.click("#alarm-leave").await;
     let text = protection(&app, "protected").await;
-    assert!(text.contains("Skyddad"), "{text}");
+    assert!(text.contains("Larmet fungerar"), "{text}");
     assert_eq!(app.count("#welcome").await, 0);
     app.screenshot("guide-done").await;
     app.quit().await;
@@ -90,7 +90,7 @@ async fn the_app_says_when_it_cannot_protect_on_the_home_view_and_on_the_larm_bu
     // Not linked: impossible to miss, and the button says it too.
     let text = protection(&app, "unprotected").await;
     assert!(
-        text.contains("Inte skyddad – larmet går ingenstans"),
+        text.contains("Larmet går ingenstans – Värn är inte kopplat"),
         "{text}"
     );
     app.wait_text("#panic-hint", "Går ingenstans – ring 112")

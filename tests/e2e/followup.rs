@@ -76,7 +76,7 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
         .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     browser.screenshot("opened").await;
-    wait_text(&browser, &format!("#report-{id}"), "okänd enskild person").await;
+    wait_text(&browser, &format!("#report-{id}"), "annan enskild person som jag inte känner").await;
     browser
         .wait_for(&format!("#fu-message-{id}"))
         .await

@@ -52,7 +52,7 @@ async fn the_duress_pin_cancels_on_screen_while_the_dashboard_holds_the_alarm() 
     b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
 
     app.hold("#panic", Duration::from_millis(1900)).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     app.click("#cancel-alarm").await;
     app.wait_text("#pin-title", "Ange PIN").await;
@@ -119,7 +119,7 @@ async fn the_duress_pin_cancels_on_screen_while_the_dashboard_holds_the_alarm() 
     assert!(timeline.contains("Larmet utlöstes"), "{timeline}");
     assert!(timeline.contains("Sparat i appen"), "{timeline}");
     assert!(
-        timeline.contains("Visat i larmcentralen – Hanna Handläggare"),
+        timeline.contains("Visat i regionens larmvy – Hanna Handläggare"),
         "{timeline}"
     );
     assert!(!timeline.to_lowercase().contains("tvång"), "{timeline}");
@@ -205,7 +205,7 @@ async fn hide_shows_a_neutral_screen_and_the_lock_keeps_only_the_alarm_and_112()
 
     // The alarm works without the PIN and its screen shows over the lock.
     app.hold("#panic", Duration::from_millis(1900)).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     let alarms = server.store.alarms("sormland", 10).await.unwrap();
     assert_eq!(alarms.len(), 1);
@@ -283,7 +283,7 @@ async fn unlinking_needs_the_pin_reaches_the_region_and_is_notified() {
 
     // The receipt says where the alarm went.
     app.hold("#panic", Duration::from_millis(1900)).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     app.wait_text("#alarm-region-host", "127.0.0.1").await;
     app.screenshot("receipt-host").await;
@@ -361,7 +361,7 @@ async fn a_pin_change_keeps_the_duress_pin_and_a_duress_unlink_looks_real() {
     app.wait_text("#pin-title", "koppla från").await;
     enter_pin(&app, DURESS).await;
     app.wait_for("#link-form").await;
-    app.wait_text("#conn", "Ej ansluten").await;
+    app.wait_text("#conn", "Inte kopplad").await;
     let start = Instant::now();
     let notes = loop {
         let notes = desk.notifications();
@@ -409,6 +409,6 @@ async fn a_pin_change_keeps_the_duress_pin_and_a_duress_unlink_looks_real() {
     app.fill("#lock-pin", NEW).await;
     app.click("#lock-submit").await;
     app.wait_for("#plan-search").await;
-    app.wait_text("#conn", "Ej ansluten").await;
+    app.wait_text("#conn", "Inte kopplad").await;
     app.quit().await;
 }

@@ -42,7 +42,7 @@ async fn the_officer_and_the_person_write_silently_during_an_alarm() {
     let b = Browser::start("messages-dashboard").await;
     b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
     app.hold("#panic", HOLD).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     let id = wait_alarms(&server, 1).await[0].id;
     let row = format!("#alarm-{id}");

@@ -94,13 +94,21 @@ async fn inventory_with_four_moderate_advises_measures_and_survives_a_restart() 
         .unwrap();
     app.wait_text("#save-status", "Sparat").await;
 
-    for q in ["vem", "vad", "hur"] {
+    // VEM and VAD are open questions: a note, no rating.
+    assert_eq!(app.count("#question-vem input[type='radio']").await, 0);
+    assert_eq!(app.count("#question-vad input[type='radio']").await, 0);
+    app.wait_for("#note-vem")
+        .await
+        .send_keys("Säkerhetshandläggaren")
+        .await
+        .unwrap();
+    for q in ["hur", "spanningar", "tidigare-hot"] {
         rate(&app, q, "moderate").await;
     }
     app.wait_text("#risk-counts", "MÅTTLIG eller högre: 3")
         .await;
-    // Three answers of eleven: no verdict yet, in either direction.
-    app.wait_text("#risk-verdict", "Besvara alla frågor (8 kvar)")
+    // Three answers of nine: no verdict yet, in either direction.
+    app.wait_text("#risk-verdict", "Besvara alla frågor (6 kvar)")
         .await;
     assert_eq!(app.count("#risk-result.ok").await, 0);
     rate(&app, "var-nar", "moderate").await;
@@ -133,12 +141,16 @@ async fn inventory_with_four_moderate_advises_measures_and_survives_a_restart() 
     assert_eq!(
         checked,
         serde_json::json!([
-            "q-vem-moderate",
-            "q-vad-moderate",
             "q-hur-moderate",
-            "q-var-nar-moderate"
+            "q-var-nar-moderate",
+            "q-spanningar-moderate",
+            "q-tidigare-hot-moderate"
         ])
     );
+    let note = app
+        .js("return document.getElementById('note-vem').value")
+        .await;
+    assert_eq!(note, "Säkerhetshandläggaren");
     let place = app
         .js("return document.getElementById('inv-where').value")
         .await;
@@ -149,6 +161,68 @@ async fn inventory_with_four_moderate_advises_measures_and_survives_a_restart() 
     app.click("#confirm-yes").await;
     app.wait_text("#view h2", "Inför möte").await;
     app.wait_text("#view", "Inga riskinventeringar ännu").await;
+    app.quit().await;
+}
+
+/// The issue's case: help is poor and trust is low. Read literally those are "low", which gave
+/// a green all-clear; read as risk, as the screen now asks ("Hur stor är risken?", with the
+/// hint on the two questions that run the other way), they are HÖG and the plan's advice
+/// comes. The buttons carry no colour of their own before the verdict, and rating a question
+/// moves nothing below it.
+#[tokio::test]
+async fn the_risk_scale_reads_as_risk_and_poor_help_and_little_trust_advise_measures() {
+    let mut desk = Desktop::start("risk-scale");
+    let app = desk.launch().await;
+    app.click("[data-tab='meeting']").await;
+    app.open_section("meeting-inventories").await;
+    app.click("#new-inventory").await;
+    app.wait_for("#inv-what")
+        .await
+        .send_keys("Medborgardialog")
+        .await
+        .unwrap();
+    app.wait_text("#save-status", "Sparat").await;
+    app.wait_text("#q-hur-prompt", "Hur stor är risken?").await;
+    app.wait_text("#q-hur-prompt", "Värns hjälp").await;
+    app.wait_text("#q-hur-hint", "Små möjligheter till hjälp = HÖG risk")
+        .await;
+    app.wait_text("#q-fortroende-hint", "Lågt förtroende = HÖG risk")
+        .await;
+    let unrated = app
+        .js("const b = getComputedStyle(document.querySelector(\"label[for='q-hur-low']\")).backgroundColor;
+             return [...document.querySelectorAll('.level')].every(l => getComputedStyle(l).backgroundColor === b)")
+        .await;
+    assert_eq!(unrated, true, "no level has a colour of its own before it is chosen");
+    let below = "return Math.round(document.getElementById('question-var-nar').getBoundingClientRect().top)";
+    let before = app.js(below).await;
+    // Poor help and little trust, read as the hints say; two more moderate answers.
+    rate(&app, "hur", "high").await;
+    assert_eq!(app.js(below).await, before, "the next question stayed under the finger");
+    rate(&app, "fortroende", "high").await;
+    rate(&app, "spanningar", "moderate").await;
+    rate(&app, "grupperingar", "moderate").await;
+    app.wait_text("#risk-verdict", "Överväg förebyggande åtgärder")
+        .await;
+    app.wait_text("#risk-result", "förebyggande åtgärder enligt sidan 4")
+        .await;
+    // Page 4 of the printed plan: the three sections, "ta del av" among them.
+    let measures = app
+        .js("return [...document.querySelectorAll('.measure-links a')].map(a => a.textContent)")
+        .await;
+    assert_eq!(
+        measures,
+        serde_json::json!([
+            "Förebyggande arbete som Förtroendevald kontinuerligt skall ta del av",
+            "Förebyggande arbete som Förtroendevald ALLTID skall göra",
+            "Förebyggande arbete som Förtroendevald ALLTID kan göra"
+        ])
+    );
+    let chosen = app
+        .js("return getComputedStyle(document.querySelector(\"label[for='q-hur-high']\")).backgroundColor
+             === getComputedStyle(document.querySelector(\"label[for='q-spanningar-moderate']\")).backgroundColor")
+        .await;
+    assert_eq!(chosen, true, "a chosen HÖG and a chosen MÅTTLIG look alike");
+    app.screenshot("risk-scale").await;
     app.quit().await;
 }
 

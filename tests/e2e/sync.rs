@@ -70,7 +70,7 @@ async fn queued_reports_go_out_when_the_server_comes_back() {
         serde_json::json!(true),
     )
     .await;
-    app.wait_text("#conn", "Ansluten").await;
+    app.wait_text("#conn", "Kopplad till regionen").await;
     app.screenshot("received").await;
     assert_eq!(server.store.reports("sormland", 10).await.unwrap().len(), 2);
     let start = Instant::now();

@@ -33,7 +33,7 @@ async fn a_drill_goes_the_whole_way_marked_test_and_is_remembered() {
 
     app.click("#drill-start").await;
     app.wait_text("#drill-banner", "TESTLARM").await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     let alarms = server.store.alarms("sormland", 10).await.unwrap();
     assert_eq!(alarms.len(), 1);
@@ -89,7 +89,7 @@ async fn an_alarm_nobody_acknowledges_escalates_and_the_app_says_to_whom() {
     enroll(&app, &server.url(), &code).await;
 
     app.hold("#panic", Duration::from_millis(1900)).await;
-    app.wait_text("#alarm-title", "MOTTAGET av regionen kl")
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
     app.wait_text("#alarm-detail", "ingen har kvitterat ännu")
         .await;

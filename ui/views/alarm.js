@@ -35,6 +35,12 @@ export async function render(ctx, route) {
   return root;
 }
 
+/** On screen: focus on the alarm's heading, so a keyboard alarm (or a screen reader) lands
+ * on what happened, not on the body. */
+export function mounted() {
+  document.getElementById('alarm-title')?.focus({ preventScroll: true });
+}
+
 /** The screen is being replaced: it stops asking. */
 export function unmount() {
   clearTimeout(timer);
@@ -81,9 +87,10 @@ function draw(ctx, root, view) {
   // Command answers and events travel separately: never show an older state over a newer one.
   const shown = root.dataset.alarm && { id: root.dataset.alarm, revision: Number(root.dataset.revision) };
   if (view && shown && !newer(shown, view)) return;
-  const typing = document.activeElement?.id === 'alarm-msg-field';
+  const focused = document.activeElement?.id;
   try { paint(ctx, root, view); } finally {
-    if (typing) document.getElementById('alarm-msg-field')?.focus();
+    // Focus stays where it was across a redraw: the message being typed, or the heading.
+    if (focused === 'alarm-msg-field' || focused === 'alarm-title') document.getElementById(focused)?.focus({ preventScroll: true });
   }
 }
 
@@ -155,8 +162,10 @@ function conversation(ctx, root, view) {
     h('h3', {}, t('alarm.msg_title')),
     h('p', { class: 'detail' }, t('alarm.msg_hint')),
     list,
-    h('div', { class: 'quick-answers' }, QUICK.map((k) => h('button', {
-      type: 'button', class: 'btn secondary quick', id: `quick-${k}`, onclick: () => send(t(`quick.${k}`)),
+    // "Ring mig" only with a number to ring, and the number goes with it.
+    h('div', { class: 'quick-answers' }, QUICK.filter((k) => k !== 'call_me' || ctx.callbackNumber).map((k) => h('button', {
+      type: 'button', class: 'btn secondary quick', id: `quick-${k}`,
+      onclick: () => send(k === 'call_me' ? t('quick.call_me_on', { number: ctx.callbackNumber }) : t(`quick.${k}`)),
     }, t(`quick.${k}`)))),
     h('div', { class: 'msg-compose' }, field, h('button', {
       type: 'button', class: 'btn primary', id: 'alarm-msg-send', onclick: () => field.value.trim() && send(field.value),
@@ -240,7 +249,7 @@ export function seconds(ms) {
 function status(phase, title, detail) {
   return h('div', { class: `alarm-status phase-${phase}`, id: 'alarm-status', role: 'status' },
     phase === 'sending' || phase === 'cancelling' ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : null,
-    h('h2', { id: 'alarm-title' }, title),
+    h('h2', { id: 'alarm-title', tabindex: '-1' }, title),
     detail ? h('p', { id: 'alarm-detail' }, detail) : null);
 }
 

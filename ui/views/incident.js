@@ -14,11 +14,11 @@ import { backLink } from './common.js';
 import { statusText, followupLine } from './reports.js';
 
 // The follow-up lists (PTU's categories); their labels are `varn_core::ptu`'s, checked by a test.
-const EVENTS = ['threat_harassment', 'violence_damage_theft', 'improper_influence'];
+const EVENTS = ['threat_harassment', 'violence_damage_theft', 'corruption'];
 const CHANNELS = ['social_media', 'in_person', 'phone', 'text_message', 'email', 'letter', 'other'];
-const PERPETRATORS = ['unknown', 'unknown_person', 'known_person', 'organised'];
+const PERPETRATORS = ['aggrieved_citizen', 'unknown_person', 'known_person', 'right_wing_extremists', 'left_wing_extremists', 'religious_extremists', 'criminal_network', 'environmental_animal_rights', 'organised', 'unknown'];
 const CONSEQUENCES = ['refrained_from_speaking', 'considered_leaving', 'changed_routines', 'fear', 'family_affected', 'other'];
-const REASONS = ['not_serious', 'pointless', 'fear_of_consequences', 'part_of_the_job', 'other'];
+const REASONS = ['unsure_if_crime', 'not_serious', 'pointless', 'fear_of_consequences', 'part_of_the_job', 'other'];
 /** The longest text of one field (the same limit as the app and the server). */
 const MAX_TEXT = 100000;
 

@@ -1,6 +1,8 @@
-// One risk inventory: what, when and where, the plan's questions rated LÅG / MÅTTLIG / HÖG,
-// and the plan's advice when the rule says so. Every change is saved durably (debounced);
-// "Sparat" is shown only after the save has been committed.
+// One risk inventory: what, when and where, the plan's questions rated as risk LÅG / MÅTTLIG /
+// HÖG (the open ones, VEM and VAD, take a note), and the plan's advice when the rule says so.
+// Every change is saved durably (debounced); "Sparat" is shown only after the save has been
+// committed. The buttons share one neutral colour until the verdict, and nothing appears or
+// disappears under the person's finger while they answer.
 
 import * as api from '../api.js';
 import { h, replace, icon } from '../dom.js';
@@ -122,33 +124,44 @@ function form(ctx, saved, planned = null) {
 function questionBlock(ctx, q, qi, state, schedule) {
   const r = ctx.profile.risk;
   const name = `q-${q.id}`;
-  const note = h('textarea', { id: `note-${q.id}`, rows: 1, maxlength: 4000, placeholder: t('inventory.note_placeholder'), 'aria-label': t('inventory.note_for', { n: qi + 1 }) },
-    state.answers[q.id]?.note ?? '');
+  const answer = () => (state.answers[q.id] ??= { note: '' });
+  // The note is always there (an open question is nothing but its note), so rating a question
+  // never moves the next one down under the finger.
+  const note = h('textarea', {
+    id: `note-${q.id}`, rows: q.rated === false ? 2 : 1, maxlength: 4000,
+    placeholder: t(q.rated === false ? 'inventory.open_placeholder' : 'inventory.note_placeholder'),
+    'aria-label': t('inventory.note_for', { n: qi + 1 }),
+  }, state.answers[q.id]?.note ?? '');
   note.addEventListener('input', () => {
-    if (!state.answers[q.id]) return; // a note belongs to an answer
-    state.answers[q.id].note = note.value;
+    answer().note = note.value;
     schedule();
   });
-  const noteField = h('div', { class: 'note', hidden: !state.answers[q.id] }, note);
+  const legend = h('legend', {},
+    q.label ? h('strong', {}, pick(q.label), ' – ') : null,
+    h('span', { class: 'item-text' }, pick(q)));
+  if (q.rated === false) {
+    return h('li', { class: 'question open-question', id: `question-${q.id}` },
+      h('fieldset', {}, legend,
+        h('p', { class: 'rate-prompt' }, t('inventory.open_prompt'), ' ', h('span', { class: 'own-mark' }, t('inventory.own_mark'))),
+        h('div', { class: 'note' }, note)));
+  }
   const choices = LEVELS.map((level) => {
     const input = h('input', {
       type: 'radio', name, value: level, id: `${name}-${level}`,
       checked: state.answers[q.id]?.level === level,
     });
     input.addEventListener('change', () => {
-      state.answers[q.id] = { level, note: state.answers[q.id]?.note ?? '' };
-      noteField.hidden = false;
+      answer().level = level;
       schedule();
     });
     return h('label', { class: `level level-${level}`, for: `${name}-${level}` }, input, h('span', {}, pick(r.levels[level])));
   });
   return h('li', { class: 'question', id: `question-${q.id}` },
-    h('fieldset', {},
-      h('legend', {},
-        q.label ? h('strong', {}, pick(q.label), ' – ') : null,
-        h('span', { class: 'item-text' }, pick(q))),
-      h('div', { class: 'levels' }, choices),
-      noteField));
+    h('fieldset', {}, legend,
+      h('p', { class: 'rate-prompt', id: `${name}-prompt` }, t('inventory.rate_prompt'), ' ', h('span', { class: 'own-mark' }, t('inventory.own_mark'))),
+      q.hint ? h('p', { class: 'rate-hint', id: `${name}-hint` }, pick(q.hint)) : null,
+      h('div', { class: 'levels', role: 'radiogroup', 'aria-labelledby': `${name}-prompt` }, choices),
+      h('div', { class: 'note' }, note)));
 }
 
 function drawResult(ctx, el, assessment) {
@@ -174,7 +187,7 @@ function drawResult(ctx, el, assessment) {
     replace(el, counts,
       h('p', { id: 'risk-verdict', dataset: { state: 'complete' } }, t('inventory.result.below')),
       h('p', { class: 'rule' }, pick(r.rule)),
-      r.intro[1] ? h('p', {}, pick(r.intro[1])) : null);
+      r.intro[1] ? h('p', {}, pick(r.intro[1])) : null));
     return;
   }
   el.className = 'result warn';
@@ -185,6 +198,7 @@ function drawResult(ctx, el, assessment) {
     h('p', { class: 'rule' }, pick(r.rule)),
     h('div', { class: 'card-calls', id: 'advice-calls' }, r.advice_contacts.map((id) => callButton(ctx, id, 'big'))),
     h('h4', {}, t('inventory.measures')),
+    h('p', { class: 'detail', id: 'measures-page' }, t('inventory.measures_page')),
     h('ul', { class: 'measure-links' }, measures.map((s) =>
       h('li', {}, h('a', { href: `#/plan?phase=before&open=${s.id}&focus=${s.id}` }, pick(s.title))))),
     h('p', { id: 'advice-drill' }, t('drill.before_meeting')),

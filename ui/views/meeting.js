@@ -139,7 +139,7 @@ export async function drillCard(ctx, { beforeMeeting = false } = {}) {
     h('h3', {}, t('drill.title')),
     h('p', { class: 'detail' }, t('drill.explain')),
     h('p', { id: beforeMeeting ? null : 'drill-last' }, last),
-    st?.due ? h('p', { class: 'warn-text', id: beforeMeeting ? null : 'drill-due' }, t('drill.due', { n: st.interval_days })) : null,
+    st?.due ? h('p', { class: 'warn-text', id: beforeMeeting ? null : 'drill-due' }, st.last_at ? t('drill.due', { n: st.interval_days }) : t('drill.due_never')) : null,
     beforeMeeting ? h('p', { class: 'warn-text' }, t('drill.before_meeting')) : null,
     h('button', { type: 'button', class: 'btn primary', id: beforeMeeting ? 'drill-start-meeting' : 'drill-start', onclick: () => ctx.raiseDrill() }, t('drill.start')));
 }

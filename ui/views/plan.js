@@ -6,6 +6,8 @@ import { h, replace, icon } from '../dom.js';
 import { t, pick, formatTime, currentLang } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 import { callButton, sectionBlock, sourceRef } from './common.js';
+import { autosave } from '../autosave.js';
+import * as guard from '../guard.js';
 
 const PHASES = ['intro', 'before', 'during', 'after'];
 
@@ -175,8 +177,34 @@ async function phaseContent(ctx, phase, lang, route) {
       return h('div', { class: 'phase' },
         await checklistBlock(ctx, lang, open === null || open === p.checklist.id),
         p.after.map((s) => [sectionBlock(ctx, s, { open: s.id === open, lang }), supplements(ctx, s.id, lang, open)]),
+        p.plan.notes ? await ownNotesBlock(ctx, p.plan.notes, open === OWN_NOTES) : null,
         supplements(ctx, 'after', lang, open));
   }
+}
+
+const OWN_NOTES = 'egna-anteckningar';
+
+/** The plan's "Egna anteckningar" page: the person's own notes, saved as they type (in the
+ * encrypted database, never sent). Behind the lock, only a line that they are there. */
+async function ownNotesBlock(ctx, title, open) {
+  const status = h('p', { class: 'save-status', id: 'own-notes-status', role: 'status', 'aria-live': 'polite' });
+  let text;
+  try {
+    text = await api.ownNotes();
+  } catch {
+    return h('details', { class: 'section', id: OWN_NOTES, open },
+      h('summary', {}, h('span', { class: 'summary-text' }, pick(title))),
+      h('div', { class: 'section-body' }, h('p', { class: 'detail' }, t('notes.locked'))));
+  }
+  const field = h('textarea', { id: 'own-notes', rows: 8, maxlength: 20000, 'aria-label': pick(title), placeholder: t('notes.placeholder') }, text);
+  const { schedule, flush } = autosave(status, () => api.saveOwnNotes(field.value));
+  field.addEventListener('input', schedule);
+  const root = h('details', { class: 'section own-notes', id: OWN_NOTES, open },
+    h('summary', {}, h('span', { class: 'summary-text' }, pick(title))),
+    h('div', { class: 'section-body' }, h('p', { class: 'detail' }, t('notes.help')), field, status));
+  guard.beforeLock(root, flush);
+  ctx.onLeave(flush);
+  return root;
 }
 
 /** Supporting material placed at `where` (a part of the plan, or right under one of its

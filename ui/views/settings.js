@@ -180,7 +180,11 @@ function drawLink(ctx, root, notice = null) {
       ctx.redrawChrome();
       ctx.go(location.hash);
     } catch (err) {
-      replace(status, h('span', { class: 'error-text' }, t(`error.${err.kind}`)), ' ', err.message);
+      // What to do, in the person's language; the server's own wording (English, technical)
+      // only for an error the app has no words for.
+      const known = ['enroll_refused', 'server_unreachable', 'bad_url'].includes(err.kind);
+      replace(status, h('span', { class: 'error-text', id: 'enroll-error', role: 'alert' },
+        known ? t(`error.${err.kind}_do`) : `${t(`error.${err.kind}`)} ${err.message ?? ''}`));
     } finally {
       button.disabled = false;
     }
@@ -292,6 +296,27 @@ function instructionsSection(ctx) {
     try {
       ctx.instructions = await api.setInstructions(field.value);
       replace(status, t('instructions.saved'));
+    } catch (err) {
+      replace(status, h('span', { class: 'error-text' }, t(`error.${err.kind}`), ' ', err.message ?? ''));
+    }
+  });
+  return h('div', {}, form, callbackForm(ctx));
+}
+
+/** The number the region may ring: kept here, sent only with "Ring mig" during an alarm. */
+function callbackForm(ctx) {
+  const field = h('input', { id: 'callback-number', type: 'tel', maxlength: 30, autocomplete: 'tel', value: ctx.callbackNumber ?? '' });
+  const status = h('p', { class: 'save-status', role: 'status', id: 'callback-status' });
+  const form = h('form', { class: 'field', id: 'callback-form' },
+    h('label', { for: 'callback-number' }, t('callback.label')), field,
+    h('p', { class: 'detail' }, t('callback.help')),
+    h('button', { type: 'submit', class: 'btn secondary' }, t('callback.save')), status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      ctx.callbackNumber = await api.setCallbackNumber(field.value);
+      field.value = ctx.callbackNumber;
+      replace(status, t('callback.saved'));
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, t(`error.${err.kind}`), ' ', err.message ?? ''));
     }

@@ -13,6 +13,15 @@ use crate::wire::{AlarmMessage, AlarmReceipt, AlarmStatus, MessageFrom};
 /// Without a receipt for this long, the app tells the person to call 112.
 pub const UNCONFIRMED_AFTER: Duration = Duration::from_secs(15);
 
+/// How many whole seconds an alarm took from the press to the server, when that was long
+/// enough for the app to have told the person to call 112 ([`UNCONFIRMED_AFTER`]): the
+/// dashboard marks such an alarm late. The press is the device's clock, so a device whose
+/// clock runs ahead by the same margin looks late too; that errs on the side of telling.
+pub fn told_to_call_112(triggered: DateTime<Utc>, received: DateTime<Utc>) -> Option<u64> {
+    let took = (received - triggered).to_std().ok()?;
+    (took >= UNCONFIRMED_AFTER).then_some(took.as_secs())
+}
+
 /// Why the app cannot send at all (as opposed to the network being down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +149,36 @@ pub const QUICK_FROM_PERSON: [(&str, &str, &str); 4] = [
     ("send_help", "Skicka hjälp nu", "Send help now"),
     ("call_me", "Ring mig", "Call me"),
 ];
+
+/// Why a callback number cannot be kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackNumberError {
+    /// Something other than digits, spaces, `+`, `-` and `(`, `)`.
+    #[error("bara siffror, mellanslag, +, - och parenteser / only digits, spaces, +, - and brackets")]
+    NotANumber,
+    /// Too few or too many digits for a phone number.
+    #[error("ett telefonnummer har 3–15 siffror / a phone number has 3–15 digits")]
+    Digits,
+}
+
+/// The number the region may call the person back on, tidied; empty means none.
+pub fn callback_number(s: &str) -> Result<String, CallbackNumberError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
+    {
+        return Err(CallbackNumberError::NotANumber);
+    }
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if !(3..=15).contains(&digits) {
+        return Err(CallbackNumberError::Digits);
+    }
+    Ok(s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
 
 /// The person's last drill that went the whole way, and whether it is time for another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,6 +363,19 @@ impl AlarmView {
             messages: a.conversation(),
             can_write: a.can_write(now),
         }
+    }
+}
+
+impl AlarmView {
+    /// The view when the app already knows the region does not answer (its last try failed):
+    /// an alarm still on its way says at once what it would say after
+    /// [`UNCONFIRMED_AFTER`] — not confirmed, ring 112 — while it keeps being sent. Waiting
+    /// out the 15 s behind a spinner would only cost the person time.
+    pub fn knowing_the_link_is_down(mut self, down: bool) -> AlarmView {
+        if down && self.phase == Phase::Sending {
+            self.phase = Phase::Unconfirmed;
+        }
+        self
     }
 }
 
@@ -959,5 +1011,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_alarm_is_late_once_the_person_has_been_told_to_call_112() {
+        let at = DateTime::parse_from_rfc3339("2026-12-03T18:00:00Z")
+            .unwrap()
+            .to_utc();
+        let after = |ms| at + chrono::Duration::milliseconds(ms);
+        assert_eq!(told_to_call_112(at, after(14_999)), None);
+        assert_eq!(told_to_call_112(at, after(15_000)), Some(15));
+        assert_eq!(told_to_call_112(at, after(38_400)), Some(38));
+        assert_eq!(told_to_call_112(at, after(-5_000)), None, "a clock behind");
+    }
+
+    #[test]
+    fn a_callback_number_is_digits_and_nothing_else() {
+        assert_eq!(callback_number("  070-123  45 67 ").unwrap(), "070-123 45 67");
+        assert_eq!(callback_number("+46 70 123 45 67").unwrap(), "+46 70 123 45 67");
+        assert_eq!(callback_number("").unwrap(), "");
+        assert_eq!(
+            callback_number("ring 070"),
+            Err(CallbackNumberError::NotANumber)
+        );
+        assert_eq!(callback_number("12"), Err(CallbackNumberError::Digits));
+        assert_eq!(
+            callback_number("1234567890123456"),
+            Err(CallbackNumberError::Digits)
+        );
+    }
+
+    #[test]
+    fn a_link_known_to_be_down_says_ring_112_at_once_and_nothing_else_changes() {
+        let now = Utc::now();
+        let a = LocalAlarm::new(now, String::new(), String::new(), false);
+        let view = AlarmView::of(&a, now, None);
+        assert_eq!(view.phase, Phase::Sending);
+        assert_eq!(
+            view.clone().knowing_the_link_is_down(true).phase,
+            Phase::Unconfirmed
+        );
+        assert_eq!(view.knowing_the_link_is_down(false).phase, Phase::Sending);
+        // Under duress the screen shows a cancel, whatever the link does.
+        let mut d = a.clone();
+        d.cancel_requested_at = Some(now);
+        d.duress = true;
+        assert_eq!(
+            AlarmView::of(&d, now, None)
+                .knowing_the_link_is_down(true)
+                .phase,
+            Phase::Cancelling
+        );
     }
 }

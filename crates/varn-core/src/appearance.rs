@@ -94,6 +94,22 @@ impl Appearance {
     }
 }
 
+/// The appearance under way at `now` (from its start to its end), if any: the only one a
+/// call script may name as where the person is. The latest started wins when two overlap.
+pub fn under_way<'a>(
+    appearances: impl IntoIterator<Item = &'a Appearance>,
+    now: NaiveDateTime,
+) -> Option<&'a Appearance> {
+    appearances
+        .into_iter()
+        .filter_map(|a| {
+            let (start, end) = (parse_local(&a.starts_at)?, parse_local(&a.ends_at)?);
+            (start <= now && now <= end).then_some((start, a))
+        })
+        .max_by_key(|(start, _)| *start)
+        .map(|(_, a)| a)
+}
+
 /// Why the person is reminded before an appearance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -208,5 +224,26 @@ mod tests {
         assert!(a.validate().is_err());
         assert_eq!(appearance().minutes_left(at("2026-12-01T19:15")), Some(45));
         assert_eq!(appearance().minutes_left(at("2026-12-01T20:15")), None);
+    }
+
+    #[test]
+    fn only_an_appearance_under_way_is_where_the_person_is() {
+        let at = |s: &str| parse_local(s).unwrap();
+        let meeting = |id: u128, start: &str, end: &str| Appearance {
+            id: Uuid::from_u128(id),
+            title: format!("m{id}"),
+            place: format!("p{id}"),
+            starts_at: start.into(),
+            ends_at: end.into(),
+            remind_minutes: 0,
+            inventory_id: None,
+        };
+        let tomorrow = meeting(1, "2026-12-04T09:00", "2026-12-04T11:00");
+        let tonight = meeting(2, "2026-12-03T19:00", "2026-12-03T21:00");
+        let all = [tomorrow.clone(), tonight.clone()];
+        assert_eq!(under_way(&all, at("2026-12-03T20:00")), Some(&tonight));
+        assert_eq!(under_way(&all, at("2026-12-03T21:01")), None);
+        assert_eq!(under_way(&all, at("2026-12-04T08:59")), None, "not before it starts");
+        assert_eq!(under_way(&all, at("2026-12-04T09:00")), Some(&tomorrow));
     }
 }

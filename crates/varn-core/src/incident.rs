@@ -310,8 +310,10 @@ pub struct ExportSection {
     pub lines: Vec<String>,
 }
 
-/// The text for a police report: every field, the attachments with their checksums, and the
+/// The text for a police report: what happened, the attachments with their checksums, and the
 /// plan's reminders for reporting (from the region profile, so they are the plan's words).
+/// The fields asked only for the region's follow-up and PTU's survey (what it led to, why it
+/// was not reported, whether it was reported to the region) stay out: this goes to the police.
 pub fn police_export(
     incident: &Incident,
     attachments: &[AttachmentInfo],
@@ -337,14 +339,14 @@ pub fn police_export(
             incident.kind.map(|k| {
                 format!(
                     "{}: {}",
-                    l("Typ av händelse", "Kind of incident"),
+                    l("Typ av händelse (äldre indelning)", "Kind of incident (older list)"),
                     kind_name(k, lang)
                 )
             }),
             incident.followup.event.map(|e| {
                 format!(
                     "{}: {}",
-                    l("Slags händelse", "Kind of event"),
+                    l("Typ av händelse", "Kind of event"),
                     pick(lang, e.labels())
                 )
             }),
@@ -373,49 +375,19 @@ pub fn police_export(
                     pick(lang, p.labels())
                 )
             }),
-            (!incident.followup.consequences.is_empty()).then(|| {
-                let names: Vec<&str> = incident
-                    .followup
-                    .consequences
-                    .iter()
-                    .map(|c| pick(lang, c.labels()))
-                    .collect();
-                format!("{}: {}", l("Följder", "Consequences"), names.join("; "))
-            }),
-            field(&l("Start", "Start"), &incident.started_at.replace('T', " ")),
-            field(&l("Slut", "End"), &incident.ended_at.replace('T', " ")),
+            field(&l("Började", "Began"), &incident.started_at.replace('T', " ")),
+            field(&l("Slutade", "Ended"), &incident.ended_at.replace('T', " ")),
             field(&l("Plats", "Place"), &incident.place),
             field(&l("Inblandade", "Involved"), &incident.involved),
             field(&l("Vittnen", "Witnesses"), &incident.witnesses),
-            Some(format!(
-                "{}: {}",
-                l("Polisanmäld", "Reported to the police"),
-                yes_no(incident.police_reported)
-            )),
-            incident
-                .followup
-                .not_reported_reason
-                .filter(|_| !incident.police_reported)
-                .map(|r| {
-                    format!(
-                        "{}: {}",
-                        l("Varför inte polisanmäld", "Why not reported"),
-                        pick(lang, r.labels())
-                    )
-                }),
             field(
-                &l("Polisanmäld den", "Reported on"),
+                &l("Datum för polisanmälan", "Date of the police report"),
                 &incident.police_reported_at.replace('T', " "),
             ),
             field(
                 &l("Diarienummer", "Report number"),
                 &incident.police_report_number,
             ),
-            Some(format!(
-                "{}: {}",
-                l("Rapporterad till regionen", "Reported to the region"),
-                yes_no(incident.reported_to_region)
-            )),
         ]
         .into_iter()
         .flatten(),
@@ -652,8 +624,8 @@ mod tests {
         );
         for needle in [
             "Anna Andersson (förtroendevald)",
-            "Typ av händelse: Telefon",
-            "Start: 2026-11-24 18:05",
+            "Typ av händelse (äldre indelning): Telefon",
+            "Började: 2026-11-24 18:05",
             "Plats: Kommunhuset",
             "Han lät arg.",
             "Diarienummer: 5000-K123-26",
@@ -675,7 +647,7 @@ mod tests {
     }
 
     #[test]
-    fn the_follow_up_fields_are_in_the_export_and_a_reason_only_when_not_reported() {
+    fn the_police_export_has_the_facts_and_none_of_the_survey_fields() {
         use crate::ptu::*;
         let profile = Profile::embedded_default().unwrap();
         let mut i = incident().upgraded();
@@ -696,18 +668,27 @@ mod tests {
         );
         let text = export_text("R", &police_export(&v, &[], &profile, None, ExportLang::Sv));
         for needle in [
-            "Slags händelse: Hot och trakasserier",
+            "Typ av händelse: Hot och trakasserier",
             "Kanal: Telefon",
             "Av sexuell karaktär: nej",
             "Har hänt förut: ja",
-            "Gärningsperson: En okänd enskild person",
-            "Följder: Avstått från att uttala mig eller engagera mig i en fråga; Oro eller rädsla",
-            "Varför inte polisanmäld: Tror inte att det leder till något",
+            "Gärningsperson: En annan enskild person som jag inte känner",
         ] {
             assert!(text.contains(needle), "missing {needle:?} in\n{text}");
         }
+        for survey in [
+            "Följder",
+            "Oro eller rädsla",
+            "Varför inte",
+            "Tror inte att det leder till något",
+            "Polisanmäld:",
+            "Rapporterad till regionen",
+            "samverkanswebben:",
+        ] {
+            assert!(!text.contains(survey), "{survey:?} in the police export:\n{text}");
+        }
         assert!(
-            !text.contains("Typ av händelse"),
+            !text.contains("äldre indelning"),
             "the old kind is read as the new fields"
         );
         i.police_reported = true;

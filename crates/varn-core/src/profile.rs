@@ -168,6 +168,10 @@ pub struct PlanMeta {
     /// Contacts shown under the introduction.
     #[serde(default)]
     pub intro_contacts: Vec<String>,
+    /// The heading of the plan's page for the person's own notes (*Egna anteckningar*), if
+    /// it has one: the app keeps a free note under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Text>,
 }
 
 /// A section of the plan: a heading and its points.
@@ -267,6 +271,21 @@ pub struct Step {
     pub en: String,
 }
 
+fn rated_by_default() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl RiskConfig {
+    /// The questions that are rated and count toward the rule.
+    pub fn rated(&self) -> impl Iterator<Item = &Question> {
+        self.questions.iter().filter(|q| q.rated)
+    }
+}
+
 /// The risk inventory: its questions and the rule that turns answers into advice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -321,6 +340,14 @@ pub struct Question {
     pub sv: String,
     /// English translation.
     pub en: String,
+    /// Whether it is rated LÅG / MÅTTLIG / HÖG and counts toward the rule. An open question
+    /// (VEM ska jag kontakta, VAD ska jag göra) cannot be rated: it takes a note only.
+    #[serde(default = "rated_by_default", skip_serializing_if = "is_true")]
+    pub rated: bool,
+    /// Värn's help for reading the question as risk, shown marked as Värn's (not the plan's),
+    /// e.g. where the question runs the other way: *Små möjligheter till hjälp = HÖG risk*.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
 }
 
 /// The checklist right after an acute event.
@@ -647,6 +674,9 @@ impl Profile {
         check_id("region.id", &self.region.id)?;
         non_empty("region.name", &self.region.name)?;
         text("plan.title", &self.plan.title)?;
+        if let Some(notes) = &self.plan.notes {
+            text("plan.notes", notes)?;
+        }
         non_empty("plan.source", &self.plan.source)?;
         for (i, t) in self.plan.intro.iter().enumerate() {
             text(format!("plan.intro[{i}]"), t)?;
@@ -904,13 +934,19 @@ impl Profile {
             if let Some(l) = &q.label {
                 text(format!("{at}.label"), l)?;
             }
+            if let Some(hint) = &q.hint {
+                text(format!("{at}.hint"), hint)?;
+            }
         }
-        let n = r.questions.len() as u32;
+        let n = r.rated().count() as u32;
+        if n == 0 {
+            return Err(invalid("risk.questions", "minst en fråga ska bedömas (rated)"));
+        }
         if r.moderate_at_least == 0 || r.moderate_at_least > n {
             return Err(invalid(
                 "risk.moderate_at_least",
                 format!(
-                    "måste vara mellan 1 och antalet frågor ({n}), är {}",
+                    "måste vara mellan 1 och antalet bedömda frågor ({n}), är {}",
                     r.moderate_at_least
                 ),
             ));
@@ -919,7 +955,7 @@ impl Profile {
             return Err(invalid(
                 "risk.high_more_than",
                 format!(
-                    "måste vara mindre än antalet frågor ({n}), är {}",
+                    "måste vara mindre än antalet bedömda frågor ({n}), är {}",
                     r.high_more_than
                 ),
             ));

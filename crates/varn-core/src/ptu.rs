@@ -12,12 +12,12 @@ use crate::wire::IncidentKind;
 /// A closed list with a wire name and a label in Swedish and English for each member.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident {
-        $($(#[$vmeta:meta])* $variant:ident = $wire:literal, $sv:literal, $en:literal;)+
+        $($(#[$vmeta:meta])* $variant:ident = $wire:literal $(| $old:literal)?, $sv:literal, $en:literal;)+
     }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
+            $($(#[$vmeta])* #[serde(rename = $wire $(, alias = $old)?)] $variant,)+
         }
 
         // Its wire names, from `ALL` (a derive would not see the renames a macro writes).
@@ -40,9 +40,12 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $wire,)+ }
             }
 
-            /// The member of that name, if it is one.
+            /// The member of that name (or of the name it had before a rename), if it is one.
             pub fn parse(s: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|x| x.as_str() == s)
+                match s {
+                    $($wire $(| $old)? => Some($name::$variant),)+
+                    _ => None,
+                }
             }
 
             /// The label: Swedish, English.
@@ -60,8 +63,10 @@ vocabulary! {
         ThreatHarassment = "threat_harassment", "Hot och trakasserier", "Threats and harassment";
         /// Våld, skadegörelse och stöld.
         ViolenceDamageTheft = "violence_damage_theft", "Våld, skadegörelse eller stöld", "Violence, damage or theft";
-        /// Otillbörlig påverkan, korruptionsförsök.
-        ImproperInfluence = "improper_influence", "Otillbörlig påverkan eller korruptionsförsök", "Improper influence or attempted corruption";
+        /// Korruptionsförsök: vänskapskorruption, mutförsök. Brå's *otillåten påverkan* is the
+        /// umbrella over all three kinds, so it is not this one's name. Reports written before
+        /// the rename say `improper_influence`; [`EventType::parse`] and serde still read it.
+        Corruption = "corruption" | "improper_influence", "Korruptionsförsök (t.ex. mutförsök, vänskapskorruption)", "Attempted corruption (e.g. bribery, corruption through friendship)";
     }
 }
 
@@ -88,14 +93,26 @@ vocabulary! {
 vocabulary! {
     /// Who did it, as far as the person knows.
     Perpetrator {
-        /// Vet inte.
-        Unknown = "unknown", "Vet inte", "Don't know";
-        /// A person the official does not know.
-        UnknownPerson = "unknown_person", "En okänd enskild person", "An individual I don't know";
-        /// A person the official knows.
-        KnownPerson = "known_person", "En enskild person jag vet vem det är", "An individual I know";
-        /// An organised group (extremists, a criminal network).
-        Organised = "organised", "En organiserad grupp (t.ex. extremister, kriminellt nätverk)", "An organised group (e.g. extremists, a criminal network)";
+        /// PTU's most frequent kind: a querulant or an angry citizen.
+        AggrievedCitizen = "aggrieved_citizen", "En rättshaverist eller förargad medborgare", "A querulant or an aggrieved citizen";
+        /// Another individual the official does not know.
+        UnknownPerson = "unknown_person", "En annan enskild person som jag inte känner", "Another individual I don't know";
+        /// Another individual the official knows.
+        KnownPerson = "known_person", "En annan enskild person som jag känner till", "Another individual I know";
+        /// Right-wing extremists (Brå 2023, *systemhotande aktörer*).
+        RightWingExtremists = "right_wing_extremists", "Högerextremister", "Right-wing extremists";
+        /// Left-wing extremists.
+        LeftWingExtremists = "left_wing_extremists", "Vänsterextremister", "Left-wing extremists";
+        /// Religious extremists.
+        ReligiousExtremists = "religious_extremists", "Religiösa extremister", "Religious extremists";
+        /// A criminal network or grouping.
+        CriminalNetwork = "criminal_network", "Ett kriminellt nätverk eller en kriminell gruppering", "A criminal network or grouping";
+        /// An environmental or animal-rights group.
+        EnvironmentalAnimalRights = "environmental_animal_rights", "En miljö- eller djurrättsgrupp", "An environmental or animal-rights group";
+        /// Another organised group (before the split, every organised kind was this one).
+        Organised = "organised", "En annan organiserad grupp", "Another organised group";
+        /// Not known who: one or several, known or not.
+        Unknown = "unknown", "Vet inte vem", "Don't know who";
     }
 }
 
@@ -120,6 +137,9 @@ vocabulary! {
 vocabulary! {
     /// Why it was not reported to the police.
     NotReportedReason {
+        /// Unsure whether it is a crime (the plan answers it: report whatever causes fear, the
+        /// police judge the law).
+        UnsureIfCrime = "unsure_if_crime", "Osäker på om det är ett brott", "Unsure whether it is a crime";
         /// Not serious enough.
         NotSerious = "not_serious", "Inte tillräckligt allvarligt", "Not serious enough";
         /// It would lead nowhere.
@@ -206,6 +226,21 @@ mod tests {
             NotReportedReason::labels,
         );
         assert_eq!(EventType::ALL.len(), 3, "PTU measures three kinds of event");
+    }
+
+    #[test]
+    fn a_report_with_the_old_name_of_corruption_still_reads() {
+        assert_eq!(
+            EventType::parse("improper_influence"),
+            Some(EventType::Corruption)
+        );
+        let old: EventType = serde_json::from_str("\"improper_influence\"").unwrap();
+        assert_eq!(old, EventType::Corruption);
+        assert_eq!(
+            serde_json::to_value(old).unwrap(),
+            "corruption",
+            "written back under its new name"
+        );
     }
 
     #[test]

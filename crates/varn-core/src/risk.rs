@@ -23,11 +23,12 @@ pub enum Level {
     High,
 }
 
-/// The answer to one question: a level and an optional note.
+/// The answer to one question: a level (a rated question) and a note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
-    /// The rating.
-    pub level: Level,
+    /// The rating; none on an open question, or before the person has rated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
     /// The person's own note.
     #[serde(default)]
     pub note: String,
@@ -111,11 +112,15 @@ impl Inventory {
                 self.when.chars().take(40).collect(),
             ));
         }
-        for (id, answer) in &self.answers {
-            if !config.questions.iter().any(|q| &q.id == id) {
+        for (id, answer) in &mut self.answers {
+            let Some(question) = config.questions.iter().find(|q| &q.id == id) else {
                 return Err(InventoryError::UnknownQuestion(
                     id.chars().take(64).collect(),
                 ));
+            };
+            // An open question takes no rating (one from before it became open is dropped).
+            if !question.rated {
+                answer.level = None;
             }
             check_text(
                 &format!("answers.{id}.note"),
@@ -124,6 +129,8 @@ impl Inventory {
                 true,
             )?;
         }
+        self.answers
+            .retain(|_, a| a.level.is_some() || !a.note.trim().is_empty());
         Ok(self)
     }
 }
@@ -150,9 +157,9 @@ pub fn current_appearance<'a>(
 /// The result of applying the rule to a set of answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
-    /// How many questions have an answer.
+    /// How many rated questions have a rating.
     pub answered: u32,
-    /// How many questions there are.
+    /// How many rated questions there are.
     pub questions: u32,
     /// Answers of MÅTTLIG or HÖG.
     pub moderate_or_higher: u32,
@@ -187,26 +194,27 @@ impl InventoryState {
     }
 }
 
-/// Applies the plan's rule, with thresholds from the region profile.
+/// Applies the plan's rule, with thresholds from the region profile, to the rated questions.
 ///
-/// Answers to question ids that the profile does not have are ignored, so an inventory saved
-/// under an older profile is still judged only by questions that exist now.
+/// Answers to question ids that the profile does not have, and ratings of open questions,
+/// are ignored, so an inventory saved under an older profile is still judged only by the
+/// questions that are rated now.
 pub fn assess(config: &RiskConfig, answers: &BTreeMap<String, Answer>) -> Assessment {
     let mut answered = 0;
     let mut moderate_or_higher = 0;
     let mut high = 0;
-    for q in &config.questions {
-        if let Some(a) = answers.get(&q.id) {
+    for q in config.rated() {
+        if let Some(level) = answers.get(&q.id).and_then(|a| a.level) {
             answered += 1;
-            if a.level >= Level::Moderate {
+            if level >= Level::Moderate {
                 moderate_or_higher += 1;
             }
-            if a.level == Level::High {
+            if level == Level::High {
                 high += 1;
             }
         }
     }
-    let questions = config.questions.len() as u32;
+    let questions = config.rated().count() as u32;
     let advise_measures =
         moderate_or_higher >= config.moderate_at_least || high > config.high_more_than;
     let state = if advise_measures {
@@ -240,14 +248,13 @@ mod tests {
     /// Answers the first questions with the given levels, in order.
     fn answers(levels: &[Level]) -> BTreeMap<String, Answer> {
         config()
-            .questions
-            .iter()
+            .rated()
             .zip(levels)
             .map(|(q, l)| {
                 (
                     q.id.clone(),
                     Answer {
-                        level: *l,
+                        level: Some(*l),
                         note: String::new(),
                     },
                 )
@@ -268,11 +275,11 @@ mod tests {
     fn nothing_answered_gives_no_advice() {
         let a = assess(&config(), &BTreeMap::new());
         assert_eq!(a.answered, 0);
-        assert_eq!(a.questions, 11);
+        assert_eq!(a.questions, 9, "eleven questions, VEM and VAD open");
         assert!(!a.advise_measures);
     }
 
-    /// No verdict from one answer of eleven: "not met" only once every question is answered;
+    /// No verdict from one answer of nine: "not met" only once every question is answered;
     /// the advice as soon as the rule is met.
     #[test]
     fn the_state_says_no_verdict_until_every_question_is_answered() {
@@ -282,9 +289,9 @@ mod tests {
             InventoryState::Missing
         );
         assert_eq!(assess(&config(), &one_low).state, InventoryState::Started);
-        let ten = answers(&[L, L, L, L, L, L, L, L, L, L]);
-        assert_eq!(assess(&config(), &ten).state, InventoryState::Started);
-        let all = answers(&[L, L, L, L, L, L, L, L, L, L, L]);
+        let eight = answers(&[L, L, L, L, L, L, L, L]);
+        assert_eq!(assess(&config(), &eight).state, InventoryState::Started);
+        let all = answers(&[L, L, L, L, L, L, L, L, L]);
         assert_eq!(assess(&config(), &all).state, InventoryState::Complete);
         let early = answers(&[M, M, M, M]);
         assert_eq!(assess(&config(), &early).state, InventoryState::Advises);
@@ -341,8 +348,8 @@ mod tests {
 
     #[test]
     fn all_low_gives_no_advice() {
-        let a = assess(&config(), &answers(&[L; 11]));
-        assert_eq!(a.answered, 11);
+        let a = assess(&config(), &answers(&[L; 9]));
+        assert_eq!(a.answered, 9);
         assert!(!a.advise_measures);
     }
 
@@ -352,7 +359,7 @@ mod tests {
         a.insert(
             "finns-inte".into(),
             Answer {
-                level: Level::High,
+                level: Some(Level::High),
                 note: String::new(),
             },
         );
@@ -402,7 +409,7 @@ mod tests {
         i.answers.insert(
             "nope".into(),
             Answer {
-                level: Level::Low,
+                level: Some(Level::Low),
                 note: String::new(),
             },
         );
@@ -411,7 +418,13 @@ mod tests {
             Err(InventoryError::UnknownQuestion("nope".into()))
         );
         let mut i = inventory();
-        i.answers.get_mut("vem").unwrap().note = "rad 1\nrad 2".into();
+        i.answers.insert(
+            "vem".into(),
+            Answer {
+                level: None,
+                note: "rad 1\nrad 2".into(),
+            },
+        );
         assert!(i.validated(&c).is_ok(), "line breaks are fine in notes");
     }
 
@@ -445,7 +458,58 @@ mod tests {
         c.moderate_at_least = 2;
         assert!(assess(&c, &answers(&[M, M])).advise_measures);
         c.high_more_than = 0;
-        c.moderate_at_least = 11;
+        c.moderate_at_least = 9;
         assert!(assess(&c, &answers(&[H])).advise_measures);
+    }
+
+    /// VEM and VAD are open questions: a note, never a rating. A rating saved before they
+    /// became open is dropped on save and never counted.
+    #[test]
+    fn open_questions_take_a_note_and_no_rating() {
+        let c = config();
+        let open: Vec<&str> = c
+            .questions
+            .iter()
+            .filter(|q| !q.rated)
+            .map(|q| q.id.as_str())
+            .collect();
+        assert_eq!(open, ["vem", "vad"]);
+        let mut i = inventory();
+        i.answers = answers(&[M, M, M]);
+        for id in ["vem", "vad"] {
+            i.answers.insert(
+                id.into(),
+                Answer {
+                    level: Some(Level::High),
+                    note: "Ordföranden".into(),
+                },
+            );
+        }
+        assert_eq!(assess(&c, &i.answers).moderate_or_higher, 3);
+        let v = i.validated(&c).unwrap();
+        assert_eq!(v.answers["vem"].level, None);
+        assert_eq!(v.answers["vem"].note, "Ordföranden");
+        assert!(!assess(&c, &v.answers).advise_measures);
+        let mut empty = inventory();
+        empty.answers.insert(
+            "vad".into(),
+            Answer {
+                level: None,
+                note: " ".into(),
+            },
+        );
+        assert!(!empty.validated(&c).unwrap().answers.contains_key("vad"));
+    }
+
+    /// The two questions that run the other way carry Värn's hint, which reads them as risk.
+    #[test]
+    fn the_inverted_questions_say_which_way_is_high_risk() {
+        let c = config();
+        for id in ["hur", "fortroende"] {
+            let q = c.questions.iter().find(|q| q.id == id).unwrap();
+            let hint = q.hint.as_ref().unwrap_or_else(|| panic!("{id} has no hint"));
+            assert!(hint.sv.contains("HÖG risk"), "{}", hint.sv);
+        }
+        assert_eq!(c.questions.iter().filter(|q| q.hint.is_some()).count(), 2);
     }
 }

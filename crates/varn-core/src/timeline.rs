@@ -31,7 +31,7 @@ pub fn kind_label(kind: &str) -> &str {
         EventKind::Triggered => "Larmet utlöstes (enhetens klocka)",
         EventKind::Stored => "Sparat i appen (enhetens klocka)",
         EventKind::Received => "Mottaget av regionens server",
-        EventKind::Shown => "Visat i larmcentralen",
+        EventKind::Shown => "Visat i regionens larmvy",
         EventKind::Acknowledged => "Kvitterat",
         EventKind::Escalated => "Eskalerat – ingen hade kvitterat",
         EventKind::NotifyFailed => "Avisering misslyckades",

@@ -1186,7 +1186,7 @@ mod tests {
             attachments: vec![Uuid::now_v7(); 1000],
             alarm_id: Some(Uuid::now_v7()),
             followup: FollowupFields {
-                event: Some(EventType::ImproperInfluence),
+                event: Some(EventType::Corruption),
                 channel: Some(Channel::TextMessage),
                 sexual: Some(true),
                 repeated: Some(true),

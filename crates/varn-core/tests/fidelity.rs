@@ -53,13 +53,12 @@ const CORRECTIONS: &[(&str, &str)] = &[
 /// Pointers to pages of the printed leaflet, replaced by where the app shows the same thing
 /// (or dropped), as (plan, profile).
 const PRINT_REFERENCES: &[(&str, &str)] = &[
-    ("åtgärder enligt sidan 4 samt", "åtgärder under FÖRE samt"),
     ("samverkanswebben - se baksidan", "samverkanswebben"),
     ("samverkanswebben, se baksidan.", "samverkanswebben"),
 ];
 
 /// What the extraction left of the leaflet's layout, removed before comparing.
-const NOISE: &[&str] = &["forts på nästa sida", "Egna anteckningar"];
+const NOISE: &[&str] = &["forts på nästa sida"];
 
 fn seed_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("VARN_SEEDS_DIR") {
@@ -216,6 +215,9 @@ fn in_plan_order(p: &Profile) -> Vec<(String, String)> {
     }
     push("(part)".into(), "EFTER");
     sections(&mut push, "after", &p.after);
+    if let Some(notes) = &p.plan.notes {
+        push("plan.notes".into(), &notes.sv);
+    }
     push("checklist.title".into(), &p.checklist.title.sv);
     for item in &p.checklist.items {
         push(format!("checklist.{}", item.id), &item.sv);
@@ -586,4 +588,94 @@ fn supporting_material_is_its_sources_word_for_word() {
     for s in &pc.suggestions {
         assert!(roles.contains(&s.sv), "{} is not in seed 001", s.sv);
     }
+}
+
+/// The follow-up lists say they are Brå's PTU categories where they are: every label that
+/// names a category carries the reference's own word for it, and the reference has it
+/// (`shared/reference/ptu-and-skr.md`). The kinds of event are PTU's three, by PTU's names.
+#[test]
+fn the_ptu_labels_are_the_references_words() {
+    use varn_core::ptu::{EventType, NotReportedReason, Perpetrator};
+    let reference_path = seed_dir().join("../reference/ptu-and-skr.md");
+    let reference = std::fs::read_to_string(&reference_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", reference_path.display()))
+        .to_lowercase();
+    let check = |label: &str, word: &str| {
+        assert!(
+            label.to_lowercase().contains(word),
+            "{label:?} does not say {word:?}"
+        );
+        assert!(
+            reference.contains(word),
+            "{word:?} (in {label:?}) is not in the reference"
+        );
+    };
+    let events = [
+        (EventType::ThreatHarassment, "hot och trakasserier"),
+        (EventType::ViolenceDamageTheft, "våld, skadegörelse"),
+        (EventType::Corruption, "korruptionsförsök"),
+    ];
+    assert_eq!(events.len(), EventType::ALL.len());
+    for (e, word) in events {
+        check(e.labels().0, word);
+    }
+    check(EventType::Corruption.labels().0, "vänskapskorruption");
+    check(EventType::Corruption.labels().0, "mutförsök");
+    assert!(
+        !EventType::Corruption.labels().0.contains("påverkan"),
+        "Brå's otillåten påverkan is the umbrella over all three, not the third"
+    );
+    for (p, word) in [
+        (Perpetrator::AggrievedCitizen, "rättshaverist"),
+        (Perpetrator::AggrievedCitizen, "förargad medborgare"),
+        (Perpetrator::RightWingExtremists, "höger"),
+        (Perpetrator::LeftWingExtremists, "vänster"),
+        (Perpetrator::ReligiousExtremists, "religi"),
+        (Perpetrator::CriminalNetwork, "kriminell"),
+        (Perpetrator::EnvironmentalAnimalRights, "animal-rights"),
+    ] {
+        let label = if word == "animal-rights" {
+            p.labels().1
+        } else {
+            p.labels().0
+        };
+        check(label, word);
+    }
+    // Not a survey answer of PTU's, but SKL finds it common and the plan answers it.
+    assert_eq!(
+        NotReportedReason::UnsureIfCrime.labels().0,
+        "Osäker på om det är ett brott"
+    );
+    let plan = plan_text().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(plan.contains("det är sedan polisens uppgift att utreda om händelsen uppfyller lagens krav"));
+}
+
+/// The rule's "enligt sidan 4" stays as the plan says it, and the measures shown with it are
+/// the sections of the printed plan's page 4: "ta del av", "ALLTID skall göra", "ALLTID kan
+/// göra" (page 3 ends with what the region offers; page 5 holds social media and travel).
+#[test]
+fn the_measures_are_page_4s() {
+    let p = profile();
+    assert!(p.risk.rule.sv.contains("förebyggande åtgärder enligt sidan 4"));
+    assert_eq!(
+        p.risk.measures,
+        ["fore-ta-del", "fore-alltid-skall", "fore-alltid-kan"]
+    );
+    let plan = plan_text();
+    let page = |start: &str, end: &str| {
+        let a = plan.find(start).expect(start);
+        let b = plan.find(end).expect(end);
+        plan[a..b].to_string()
+    };
+    // The extraction starts each printed page on a line with a leading space.
+    let page4 = page(
+        "\n Förebyggande arbete som Förtroendevald kontinuerligt skall",
+        "\n Förebyggande arbete som Förtroendevald kan göra",
+    );
+    for id in &p.risk.measures {
+        let s = p.before.iter().find(|s| &s.id == id).unwrap();
+        let first = s.title.sv.split_whitespace().last().unwrap();
+        assert!(page4.contains(first), "{id} is not on page 4");
+    }
+    assert!(!page4.contains("Sociala medier") && !page4.contains("resor"));
 }

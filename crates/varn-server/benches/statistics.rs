@@ -46,7 +46,7 @@ fn seed_sql(db: &Database) -> String {
             repeated, perpetrator, consequences, police_reported, not_reported_reason)
          SELECT {id}, 'sormland', {day},
             CASE i % 3 WHEN 0 THEN 'threat_harassment' WHEN 1 THEN 'violence_damage_theft'
-                ELSE 'improper_influence' END,
+                ELSE 'corruption' END,
             CASE i % 7 WHEN 0 THEN 'social_media' WHEN 1 THEN 'in_person' WHEN 2 THEN 'phone'
                 WHEN 3 THEN 'text_message' WHEN 4 THEN 'email' WHEN 5 THEN 'letter' ELSE NULL END,
             CASE WHEN i % 10 = 0 THEN 1 ELSE NULL END{flag},

@@ -80,6 +80,7 @@ struct Inner {
     front: Front,
     shutdown: watch::Receiver<bool>,
     escalation: escalation::Escalation,
+    centre_regions: Vec<String>,
     bundles: releases::BundleCache,
 }
 
@@ -99,6 +100,8 @@ pub struct StateConfig {
     pub shutdown: watch::Receiver<bool>,
     /// Who is alerted when nobody acknowledges an alarm, and how.
     pub escalation: escalation::Escalation,
+    /// The regions with a 24/7 alarm centre configured.
+    pub centre_regions: Vec<String>,
     /// The bounds on time, memory and count.
     pub limits: Limits,
     /// The secret enrollment codes are stored under.
@@ -134,6 +137,7 @@ impl AppState {
             front: cfg.front,
             shutdown: cfg.shutdown,
             escalation: cfg.escalation,
+            centre_regions: cfg.centre_regions,
             bundles: releases::BundleCache::default(),
         }))
     }
@@ -146,6 +150,11 @@ impl AppState {
     /// The escalation lists and notifier.
     pub fn escalation(&self) -> &escalation::Escalation {
         &self.0.escalation
+    }
+
+    /// Whether `region` has a 24/7 alarm centre configured (what the dashboard may claim).
+    pub fn has_centre(&self, region: &str) -> bool {
+        self.0.centre_regions.iter().any(|r| r == region)
     }
 
     /// Storage.

@@ -128,6 +128,7 @@ pub async fn start(
         front: parts.front,
         shutdown: shutdown_rx,
         escalation: parts.escalation,
+        centre_regions: centres.iter().map(|c| c.region.clone()).collect(),
         limits: parts.limits,
         secret: parts.secret,
     });

@@ -240,7 +240,7 @@ async fn every_step_is_on_the_timeline_once_in_order_with_notes_and_a_text_expor
     let text = res.text().await.unwrap();
     assert!(text.contains("Person: Anna Andersson"), "{text}");
     assert!(text.contains("Plats: Stora salen"));
-    assert!(text.contains("Visat i larmcentralen – Hanna Handläggare"));
+    assert!(text.contains("Visat i regionens larmvy – Hanna Handläggare"));
     assert!(text.contains("Anteckning – Hanna Handläggare: Ringt polisen. Patrull på väg."));
     s.stop().await;
 }

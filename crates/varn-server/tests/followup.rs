@@ -170,7 +170,7 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
     // Four threats and one violent: the one is hidden, and the four with it.
     assert_eq!(*row(&f["by_event"], "threat_harassment"), "hidden");
     assert_eq!(*row(&f["by_event"], "violence_damage_theft"), "hidden");
-    assert_eq!(*row(&f["by_event"], "improper_influence"), 0);
+    assert_eq!(*row(&f["by_event"], "corruption"), 0);
     // 3 by social media, 1 in person, 1 by phone: two hidden ones could only be ones.
     assert_eq!(*row(&f["by_channel"], "social_media"), "hidden");
     assert_eq!(*row(&f["by_channel"], "phone"), "hidden");

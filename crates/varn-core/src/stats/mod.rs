@@ -784,7 +784,7 @@ mod tests {
         assert_eq!(f.months[0].reports, Count::Exact(0));
         assert_eq!(row(&f.by_event, "threat_harassment"), Count::Exact(4));
         assert_eq!(row(&f.by_event, "violence_damage_theft"), Count::Exact(3));
-        assert_eq!(row(&f.by_event, "improper_influence"), Count::Exact(0));
+        assert_eq!(row(&f.by_event, "corruption"), Count::Exact(0));
         assert_eq!(row(&f.by_event, "unanswered"), Count::Exact(0));
         assert_eq!(row(&f.by_perpetrator, "unanswered"), Count::Exact(7));
         assert_eq!(row(&f.by_consequence, "fear"), Count::Exact(3));
@@ -898,7 +898,7 @@ mod tests {
             Filter::parse(None, None, Some("improper_influence"), today)
                 .unwrap()
                 .event,
-            Some(EventType::ImproperInfluence)
+            Some(EventType::Corruption)
         );
     }
 

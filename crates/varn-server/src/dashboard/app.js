@@ -3,7 +3,7 @@
 
 const STRINGS = {
   sv: {
-    sub: 'larmcentral', lang: 'English', user: 'Användarnamn', password: 'Lösenord', login: 'Logga in',
+    sub: 'regionens larmvy', lang: 'English', user: 'Användarnamn', password: 'Lösenord', login: 'Logga in',
     logout: 'Logga ut', alarms: 'Larm', reports: 'Rapporter', none: 'Inga larm.', noReports: 'Inga rapporter.',
     ack: 'Kvittera', acked: 'Kvitterat av {who} kl {time}', cancelled: 'Avbrutet (falsklarm) kl {time}',
     open: 'NYTT LARM', statusAcknowledged: 'KVITTERAT', statusCancelled: 'AVBRUTET', timeline: 'Tidslinje',
@@ -14,10 +14,10 @@ const STRINGS = {
     badLogin: 'Fel användarnamn eller lösenord.', revision: 'version {n}',
     loginWait: 'Många inloggningsförsök just nu. Försöker igen om {n} s …',
     loginRefused: 'För många felaktiga inloggningar härifrån. Försök igen om {n} min, eller från en webbläsare du loggat in från förut.',
-    f_kind: 'Typ', f_started_at: 'Start', f_ended_at: 'Slut', f_place: 'Plats', f_involved: 'Inblandade',
+    f_kind: 'Typ (äldre indelning)', f_started_at: 'Började', f_ended_at: 'Slutade', f_place: 'Plats', f_involved: 'Inblandade',
     f_before: 'Vad hände innan', f_during: 'Vad hände under', f_actions: 'Vad gjorde vi', f_witnesses: 'Vittnen',
-    f_police_reported: 'Polisanmäld', f_police_report_number: 'Diarienummer', f_reported_to_region: 'Rapporterad till regionen',
-    f_event: 'Slags händelse', f_channel: 'Kanal', f_sexual: 'Av sexuell karaktär', f_repeated: 'Har hänt förut',
+    f_police_reported: 'Polisanmäld', f_police_report_number: 'Diarienummer', f_reported_to_region: 'Rapporterad via samverkanswebben (enligt personen)',
+    f_event: 'Typ av händelse', f_channel: 'Kanal', f_sexual: 'Av sexuell karaktär', f_repeated: 'Har hänt förut',
     f_perpetrator: 'Gärningsperson', f_consequences: 'Följder', f_not_reported_reason: 'Varför inte polisanmäld',
     fu_new: 'NY', fu_taken: 'UNDER UPPFÖLJNING', fu_closed: 'AVSLUTAD', fuBy: '{state} – {who} {time}',
     take: 'Ta ärendet', close: 'Avsluta', reopen: 'Återuppta', fuMessage: 'Meddelande till personen (visas i appen)',
@@ -31,12 +31,12 @@ const STRINGS = {
     a_open_live_feed: 'öppnade larmflödet', a_live_feed_sent: 'fick larmet i larmflödet',
     a_read_report_list: 'läste rapportlistan', a_read_checkins: 'läste incheckningarna', a_read_devices: 'läste enheterna',
     a_export_timeline: 'exporterade tidslinjen', a_follow_up: 'ändrade uppföljningen',
-    statistics: 'Statistik', statsFrom: 'Från', statsTo: 'Till', statsEvent: 'Slags händelse', statsAllEvents: 'Alla',
+    statistics: 'Statistik', statsFrom: 'Från', statsTo: 'Till', statsEvent: 'Typ av händelse', statsAllEvents: 'Alla',
     statsShow: 'Visa', statsCsv: 'Exportera CSV', statsLoading: 'Hämtar …',
     statsSuppressed: 'Hela månader, {from} – {to}. Så att ingen kan kännas igen visas inget antal under {n}, och inget som skulle avslöja ett sådant – ur de andra talen eller ur samma period en månad kortare. De står som ”dold”. Testlarm räknas aldrig.',
     statsHidden: 'dold',
     statsReports: 'Händelserapporter', statsAlarms: 'Larm', statsMonths: 'Per månad', statsMonth: 'Månad',
-    statsByEvent: 'Slags händelse (som i Brå:s PTU)', statsByChannel: 'Kanal', statsByConsequence: 'Följder',
+    statsByEvent: 'Typ av händelse (Brås PTU:s tre kategorier)', statsByChannel: 'Kanal', statsByConsequence: 'Följder',
     statsByPerpetrator: 'Gärningsperson', statsReasons: 'Varför inte polisanmäld',
     statsPoliceShare: 'Polisanmälda', statsPoliceCounts: 'anmälda: {yes} · inte anmälda: {no}', statsSexual: 'Av sexuell karaktär',
     statsRepeated: 'Hade hänt förut', statsAsTable: 'Visa som tabell', statsAsChart: 'Visa som diagram',
@@ -54,13 +54,13 @@ const STRINGS = {
     centreDown: 'Larmcentralen svarar inte sedan {time}: larm når inte dit. Bevaka larmen här och ring larmcentralen.',
     k_centre_received: 'mottaget av larmcentralen', k_centre_refused: 'larmcentralen tog inte emot',
     attachments: 'Bilagor', incomplete: 'ej komplett', yes: 'ja', no: 'nej',
-    late: 'FÖRSENAT: nådde servern {min} min efter att det utlöstes',
+    late: 'FÖRSENAT {took} – personen har uppmanats ringa 112', lateTitle: 'Nådde servern {took} efter att det utlöstes. Efter 15 s utan kvitto säger appen åt personen att ringa 112.',
     drill: 'TEST', drillNote: 'Testlarm – ingen fara. Kvittera för att visa att kedjan fungerar.',
-    escalated: 'INGEN HAR KVITTERAT – eskalerat {n} gång(er), larmat: {who}', everyone: 'alla larmcentraler',
+    escalated: 'INGEN HAR KVITTERAT – eskalerat {n} gång(er). Larmat: {who}.', everyone: 'ingen larmlista finns – bara den här larmvyn', noCentre: 'Ingen larmcentral är kopplad.',
     duress: 'UNDER TVÅNG', duressNote: 'Avbrutet med hot-PIN kl {time}: personen tvingades avbryta. Larmet gäller – agera! Ring inte personen: ett samtal kan visa den som tvingar personen att avbrottet inte var äkta. Larma polisen (112) och följ personens instruktioner.',
     note: 'Anteckning', addNote: 'Lägg till anteckning', exportText: 'Exportera som text',
     k_triggered: 'utlöst (enhetens klocka)', k_stored: 'sparat i appen (enhetens klocka)', k_received: 'mottaget av servern',
-    k_shown: 'visat i larmcentralen', k_acknowledged: 'kvitterat', k_escalated: 'eskalerat', k_notify_failed: 'avisering misslyckades',
+    k_shown: 'visat i regionens larmvy', k_acknowledged: 'kvitterat', k_escalated: 'eskalerat', k_notify_failed: 'avisering misslyckades',
     k_cancelled: 'avbrutet', k_duress: 'avbrutet med hot-PIN – larmet kvarstår', k_note: 'anteckning',
     stats: 'Larm senaste 30 dagarna: {real} · testlarm: {drills} (räknas inte som larm)',
     k_checked_in: 'incheckad', k_checkin_overdue: 'missad utcheckning – larm', k_checked_out: 'utcheckad',
@@ -72,7 +72,7 @@ const STRINGS = {
     deviceActive: 'aktiv', deviceRevoked: 'SPÄRRAD av regionen {time}', deviceUnlinked: 'AVKOPPLAD av personen {time}',
   },
   en: {
-    sub: 'alarm centre', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
+    sub: 'the region\'s alarm view', lang: 'Svenska', user: 'Username', password: 'Password', login: 'Log in',
     logout: 'Log out', alarms: 'Alarms', reports: 'Reports', none: 'No alarms.', noReports: 'No reports.',
     ack: 'Acknowledge', acked: 'Acknowledged by {who} at {time}', cancelled: 'Cancelled (false alarm) at {time}',
     open: 'NEW ALARM', statusAcknowledged: 'ACKNOWLEDGED', statusCancelled: 'CANCELLED', timeline: 'Timeline',
@@ -83,9 +83,9 @@ const STRINGS = {
     badLogin: 'Wrong username or password.', revision: 'revision {n}',
     loginWait: 'Many login attempts right now. Trying again in {n} s …',
     loginRefused: 'Too many wrong logins from here. Try again in {n} min, or from a browser you have logged in from before.',
-    f_kind: 'Kind', f_started_at: 'Start', f_ended_at: 'End', f_place: 'Place', f_involved: 'Involved',
+    f_kind: 'Kind (older list)', f_started_at: 'Began', f_ended_at: 'Ended', f_place: 'Place', f_involved: 'Involved',
     f_before: 'What happened before', f_during: 'What happened during', f_actions: 'What we did', f_witnesses: 'Witnesses',
-    f_police_reported: 'Reported to police', f_police_report_number: 'Report number', f_reported_to_region: 'Reported to region',
+    f_police_reported: 'Reported to police', f_police_report_number: 'Report number', f_reported_to_region: 'Reported on samverkanswebben (as the person says)',
     f_event: 'Kind of event', f_channel: 'Channel', f_sexual: 'Of a sexual character', f_repeated: 'Has happened before',
     f_perpetrator: 'Perpetrator', f_consequences: 'Consequences', f_not_reported_reason: 'Why not reported',
     fu_new: 'NEW', fu_taken: 'BEING FOLLOWED UP', fu_closed: 'CLOSED', fuBy: '{state} – {who} {time}',
@@ -105,7 +105,7 @@ const STRINGS = {
     statsSuppressed: 'Whole months, {from} – {to}. So that nobody can be recognised, no count below {n} is shown, nor any that would give one away – from the other figures or from the same period a month shorter. They read "hidden". Drills are never counted.',
     statsHidden: 'hidden',
     statsReports: 'Incident reports', statsAlarms: 'Alarms', statsMonths: 'Per month', statsMonth: 'Month',
-    statsByEvent: 'Kind of event (as in Brå\'s PTU)', statsByChannel: 'Channel', statsByConsequence: 'Consequences',
+    statsByEvent: 'Kind of event (the three categories of Brå\'s PTU)', statsByChannel: 'Channel', statsByConsequence: 'Consequences',
     statsByPerpetrator: 'Perpetrator', statsReasons: 'Why not reported to the police',
     statsPoliceShare: 'Reported to the police', statsPoliceCounts: 'reported: {yes} · not reported: {no}', statsSexual: 'Of a sexual character',
     statsRepeated: 'Had happened before', statsAsTable: 'Show as table', statsAsChart: 'Show as chart',
@@ -123,9 +123,9 @@ const STRINGS = {
     centreDown: 'The alarm centre has not answered since {time}: alarms do not reach it. Watch the alarms here and call the alarm centre.',
     k_centre_received: 'received by the alarm centre', k_centre_refused: 'the alarm centre refused it',
     attachments: 'Attachments', incomplete: 'incomplete', yes: 'yes', no: 'no',
-    late: 'LATE: reached the server {min} min after it was raised',
+    late: 'LATE {took} – the person has been told to call 112', lateTitle: 'Reached the server {took} after it was raised. After 15 s without a receipt the app tells the person to call 112.',
     drill: 'TEST', drillNote: 'Drill – no danger. Acknowledge it to show the chain works.',
-    escalated: 'NOBODY HAS ACKNOWLEDGED – escalated {n} time(s), alerted: {who}', everyone: 'all dashboards',
+    escalated: 'NOBODY HAS ACKNOWLEDGED – escalated {n} time(s). Alerted: {who}.', everyone: 'there is no escalation list – only this alarm view', noCentre: 'No alarm centre is connected.',
     duress: 'UNDER DURESS', duressNote: 'Cancelled with the duress PIN at {time}: the person was forced to cancel. The alarm stands – act! Do not call the person: a call would show whoever forces them that the cancel was not real. Call the police (112) and follow the person\'s instructions.',
     note: 'Note', addNote: 'Add note', exportText: 'Export as text',
     k_triggered: 'triggered (device clock)', k_stored: 'stored in the app (device clock)', k_received: 'received by the server',
@@ -317,10 +317,14 @@ function loginForm(error, username = '') {
   (username ? pass : user).focus();
 }
 
-/** Minutes between the press and the server's receipt (the network was down in between). */
-function lateMinutes(a) {
-  return Math.floor((Date.parse(a.received_at) - Date.parse(a.triggered_at)) / 60000);
+/** How long an alarm took to reach the server, when the person has been told to call 112
+ * meanwhile (`late_seconds`, the server's rule). */
+function took(seconds) {
+  return seconds < 120 ? `${seconds} s` : `${Math.floor(seconds / 60)} min`;
 }
+
+/** Whether the region has an alarm centre: the dashboard claims none that is not there. */
+let centreConfigured = null;
 
 function eventLine(e) {
   return h('li', { 'data-kind': e.kind }, `${time(e.at)} – ${t(`k_${e.kind}`)}${e.actor && e.actor !== 'server' ? ` – ${e.actor}` : ''}${e.detail ? `: ${e.detail}` : ''}`);
@@ -399,9 +403,11 @@ function alarmItem(a) {
     duress ? h('div', { class: 'meta duress-note', role: 'alert' }, t('duressNote', { time: time(a.duress_at) })) : null,
     a.drill ? h('div', { class: 'meta drill-note' }, t('drillNote')) : null,
     escalated ? h('div', { class: 'meta escalation', role: 'alert' },
-      t('escalated', { n: a.escalation_step, who: a.escalated_to.length ? a.escalated_to.join(', ') : t('everyone') })) : null,
+      t('escalated', { n: a.escalation_step, who: a.escalated_to.length ? a.escalated_to.join(', ') : t('everyone') }),
+      centreConfigured === false ? [' ', t('noCentre')] : null) : null,
     h('div', { class: 'meta' }, t('triggered', { time: time(a.triggered_at) }), ' · ', t('received', { time: time(a.received_at) }),
-      lateMinutes(a) >= 2 ? h('span', { class: 'badge late' }, t('late', { min: lateMinutes(a) })) : null),
+      a.late_seconds != null ? h('span', { class: 'badge late', 'data-late': a.late_seconds, title: t('lateTitle', { took: took(a.late_seconds) }) },
+        t('late', { took: took(a.late_seconds) })) : null),
     h('div', { class: 'meta' },
       a.meeting ? [h('strong', {}, t('meeting'), ': '), a.meeting, ' '] : null,
       a.place ? [h('strong', {}, t('place'), ': '), a.place, ' '] : null,
@@ -630,6 +636,10 @@ async function drawCentre() {
   const banner = document.getElementById('centre-banner');
   if (!banner) return;
   const status = await api('/dashboard/api/centre').catch(() => null);
+  if (status && status.configured !== centreConfigured) {
+    centreConfigured = status.configured;
+    drawAlarms();
+  }
   banner.hidden = !status?.down_since;
   if (!banner.hidden) banner.replaceChildren(t('centreDown', { time: time(status.down_since) }));
 }

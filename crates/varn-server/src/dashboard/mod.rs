@@ -277,8 +277,19 @@ async fn me(OfficerAuth(o): OfficerAuth) -> Json<serde_json::Value> {
 /// An alarm as the list and the live feed carry it: without the silent conversation and the
 /// person's instructions (those are read one alarm at a time, [`alarm`], and recorded), with
 /// how many messages there are and from the person, and whether there are instructions.
-fn listed(a: &crate::store::Alarm) -> serde_json::Value {
+/// An alarm as the dashboard shows it: with `late_seconds` when it reached the server after
+/// the app had told the person to call 112 (`varn_core::alarm::told_to_call_112`).
+fn as_shown(a: &crate::store::Alarm) -> serde_json::Value {
     let mut v = serde_json::to_value(a).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        let late = varn_core::alarm::told_to_call_112(a.triggered_at, a.received_at);
+        o.insert("late_seconds".into(), late.into());
+    }
+    v
+}
+
+fn listed(a: &crate::store::Alarm) -> serde_json::Value {
+    let mut v = as_shown(a);
     if let Some(o) = v.as_object_mut() {
         o.remove("messages");
         o.remove("instructions");
@@ -332,7 +343,7 @@ async fn alarm(
 ) -> Result<Response> {
     let a = region_alarm(&state, &o, id).await?;
     followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
-    Ok(Json(a).into_response())
+    Ok(Json(as_shown(&a)).into_response())
 }
 
 /// Writes, when a live feed ends, which alarms it sent after its first list.
@@ -466,7 +477,7 @@ async fn acknowledge(
     }
     // The answer is the alarm whole.
     followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
-    Ok(Json(alarm).into_response())
+    Ok(Json(as_shown(&alarm)).into_response())
 }
 
 /// An alarm of the officer's region, or 404.
@@ -635,15 +646,21 @@ async fn send_message(
     }
     // The answer is the alarm whole.
     followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
-    Ok(Json(alarm).into_response())
+    Ok(Json(as_shown(&alarm)).into_response())
 }
 
-/// How the link to the region's alarm centre stands (`null`: the region has none).
+/// Whether the region has an alarm centre (`configured`) and how the link to it stands.
 async fn centre_status(
     State(state): State<AppState>,
     OfficerAuth(o): OfficerAuth,
 ) -> Result<Response> {
-    Ok(Json(state.store().centre_status(&o.region_id).await?).into_response())
+    let status = state.store().centre_status(&o.region_id).await?;
+    Ok(Json(serde_json::json!({
+        "configured": state.has_centre(&o.region_id),
+        "last_answer_at": status.as_ref().and_then(|s| s.last_answer_at),
+        "down_since": status.as_ref().and_then(|s| s.down_since),
+    }))
+    .into_response())
 }
 
 /// Active check-ins with their deadlines, and missed ones not yet checked out, with the

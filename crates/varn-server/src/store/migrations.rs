@@ -593,6 +593,17 @@ FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM CURRENT_USER;
 ",
     },
+    Migration {
+        intent: "PTU's third kind of event is *korruptionsförsök*: the facts' old name for it, \
+                 `improper_influence`, becomes `corruption` (a report's own text keeps the old \
+                 name until it is sent again; both are read as the new one).",
+        sqlite: "
+UPDATE report_facts SET event = 'corruption' WHERE event = 'improper_influence';
+",
+        postgres: "
+UPDATE report_facts SET event = 'corruption' WHERE event = 'improper_influence';
+",
+    },
 ];
 
 /// The SQLite steps, in order.
@@ -668,5 +679,35 @@ mod upgrade {
             "the old entry is kept and found by its region"
         );
         assert!(store.alarm_events("uppsala", id).await.unwrap().is_empty());
+    }
+
+    /// A fact written under PTU's third kind's old name counts under its new one.
+    #[tokio::test]
+    async fn the_old_name_of_corruption_becomes_the_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let step = MIGRATIONS
+            .iter()
+            .position(|m| m.sqlite.contains("'improper_influence'"))
+            .expect("the rename step");
+        {
+            let mut c = varn_core::sqlite::open_durable(&path).unwrap();
+            varn_core::sqlite::migrate(&mut c, &sqlite()[..step]).unwrap();
+            c.execute_batch(
+                "INSERT INTO report_facts (report_id, region_id, occurred_on, event, consequences, police_reported)
+                   VALUES ('r1', 'sormland', '2026-03-01', 'improper_influence', '', 0);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let facts = store.report_facts("sormland", on, on).await.unwrap();
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].event, Some(varn_core::ptu::EventType::Corruption));
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let stored: String = c
+            .query_row("SELECT event FROM report_facts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, "corruption");
     }
 }

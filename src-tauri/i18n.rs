@@ -349,8 +349,14 @@ mod tests {
             );
             assert!(js.contains(&line), "incident.js lacks {line}");
         };
-        listed("EVENTS", EventType::ALL.iter().map(|x| x.as_str()).collect());
-        listed("CHANNELS", Channel::ALL.iter().map(|x| x.as_str()).collect());
+        listed(
+            "EVENTS",
+            EventType::ALL.iter().map(|x| x.as_str()).collect(),
+        );
+        listed(
+            "CHANNELS",
+            Channel::ALL.iter().map(|x| x.as_str()).collect(),
+        );
         listed(
             "PERPETRATORS",
             Perpetrator::ALL.iter().map(|x| x.as_str()).collect(),
@@ -407,8 +413,14 @@ mod tests {
     fn every_claim_is_listed_with_the_state_it_may_be_shown_in() {
         const CLAIMS: &[(&str, &str)] = &[
             ("alarm.received", "phase received: the server's receipt"),
-            ("alarm.received_detail", "phase received, nobody has acknowledged"),
-            ("alarm.escalated_detail", "phase received, escalated_to not empty"),
+            (
+                "alarm.received_detail",
+                "phase received, nobody has acknowledged",
+            ),
+            (
+                "alarm.escalated_detail",
+                "phase received, escalated_to not empty",
+            ),
             ("alarm.acknowledged", "phase acknowledged"),
             ("alarm.acknowledged_detail", "phase acknowledged"),
             ("banner.acknowledged", "phase acknowledged"),
@@ -421,29 +433,75 @@ mod tests {
             ("drill.last", "a drill acknowledged by an officer"),
             ("discretion.text", "a setting, claims nothing"),
             ("timeline.kind.received", "the server's own timeline entry"),
-            ("timeline.kind.acknowledged", "the server's own timeline entry"),
+            (
+                "timeline.kind.acknowledged",
+                "the server's own timeline entry",
+            ),
             ("timeline.kind.escalated", "the server's own timeline entry"),
-            ("checkin.phase.overdue", "a check-in the server has, past its deadline"),
-            ("alarm.region_host", "beside the receipt: the server that received it"),
-            ("followup.new", "a report the server has, not taken for follow-up"),
+            (
+                "checkin.phase.overdue",
+                "a check-in the server has, past its deadline",
+            ),
+            (
+                "alarm.region_host",
+                "beside the receipt: the server that received it",
+            ),
+            (
+                "followup.new",
+                "a report the server has, not taken for follow-up",
+            ),
             ("alarm.centre", "centre_received_at set: the centre's ACK"),
-            ("alarm.centre_at", "centre_received_at set: the centre's ACK"),
-            ("timeline.kind.centre_received", "the server's own timeline entry"),
-            ("timeline.kind.centre_refused", "the server's own timeline entry"),
-            ("protection.protected", "protection state protected: linked, answering, drill recent"),
-            ("update.unavailable.no_key", "not a claim about an alarm (matches \"mottag\")"),
-            ("alarm.drill_round_trip", "a drill acknowledged, with its round trip measured"),
+            (
+                "alarm.centre_at",
+                "centre_received_at set: the centre's ACK",
+            ),
+            (
+                "timeline.kind.centre_received",
+                "the server's own timeline entry",
+            ),
+            (
+                "timeline.kind.centre_refused",
+                "the server's own timeline entry",
+            ),
+            (
+                "protection.protected",
+                "protection state protected: linked, answering, drill recent",
+            ),
+            (
+                "update.unavailable.no_key",
+                "not a claim about an alarm (matches \"mottag\")",
+            ),
+            (
+                "alarm.drill_round_trip",
+                "a drill acknowledged, with its round trip measured",
+            ),
             ("drill.explain", "what a drill is for, claims nothing"),
             ("error.enroll_refused_do", "a refused code, claims nothing"),
-            ("key.why", "an unconfirmed profile key: the alarm does not depend on it"),
-            ("lock.help", "the lock screen: LARM and 112 run without the PIN (commands marked locked)"),
+            (
+                "key.why",
+                "an unconfirmed profile key: the alarm does not depend on it",
+            ),
+            (
+                "lock.help",
+                "the lock screen: LARM and 112 run without the PIN (commands marked locked)",
+            ),
         ];
         let sv = table(SV_JSON, "sv.json");
         let claim = |text: &str| {
             let t = text.to_lowercase();
-            ["skydd", "mottag", "larmcentral", "kvitter", "hanterar", "tagit emot", "fungerar", "kommit fram", "gick fram"]
-                .iter()
-                .any(|w| t.contains(w))
+            [
+                "skydd",
+                "mottag",
+                "larmcentral",
+                "kvitter",
+                "hanterar",
+                "tagit emot",
+                "fungerar",
+                "kommit fram",
+                "gick fram",
+            ]
+            .iter()
+            .any(|w| t.contains(w))
         };
         let found: BTreeSet<&str> = sv
             .iter()
@@ -457,7 +515,10 @@ mod tests {
             "claims without a state: {unlisted:?} (add them to CLAIMS with the state that may show them)"
         );
         let stale: Vec<_> = listed.difference(&found).collect();
-        assert!(stale.is_empty(), "CLAIMS lists strings that claim nothing now: {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "CLAIMS lists strings that claim nothing now: {stale:?}"
+        );
         // Nothing claims the person is protected, or that the region handles the alarm.
         for (k, v) in &sv {
             let t = v.to_lowercase();
@@ -480,12 +541,28 @@ mod tests {
             rest[..end].to_string()
         };
         for (phase, keys) in [
-            ("received", &["alarm.received", "alarm.received_detail", "alarm.escalated_detail"][..]),
-            ("acknowledged", &["alarm.acknowledged", "alarm.acknowledged_detail"][..]),
+            (
+                "received",
+                &[
+                    "alarm.received",
+                    "alarm.received_detail",
+                    "alarm.escalated_detail",
+                ][..],
+            ),
+            (
+                "acknowledged",
+                &["alarm.acknowledged", "alarm.acknowledged_detail"][..],
+            ),
         ] {
             for key in keys {
                 assert!(case(phase).contains(key), "{key} not in case '{phase}'");
-                for other in ["sending", "unconfirmed", "blocked", "cancelling", "cancelled"] {
+                for other in [
+                    "sending",
+                    "unconfirmed",
+                    "blocked",
+                    "cancelling",
+                    "cancelled",
+                ] {
                     assert!(!case(other).contains(key), "{key} in case '{other}'");
                 }
             }
@@ -505,12 +582,24 @@ mod tests {
                 .find(|e| e.file_name().to_string_lossy().starts_with("002_"))
                 .and_then(|e| std::fs::read_to_string(e.path()).ok())
         }) else {
-            panic!("the plan (shared/seeds/002_*.txt) is not at {}", seeds.display());
+            panic!(
+                "the plan (shared/seeds/002_*.txt) is not at {}",
+                seeds.display()
+            );
         };
-        let plan = plan.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let plan = plan
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
         let sv = table(SV_JSON, "sv.json");
         // Keys whose Swedish text is the plan's own words.
-        for key in ["inventory.measures", "phase.before", "phase.during", "phase.after"] {
+        for key in [
+            "inventory.measures",
+            "phase.before",
+            "phase.during",
+            "phase.after",
+        ] {
             let text = sv[key].to_lowercase();
             assert!(plan.contains(&text), "{key} = {text:?} is not in the plan");
         }

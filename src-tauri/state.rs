@@ -443,7 +443,8 @@ impl AppState {
     fn where_now(&self) -> Result<(String, String), StorageError> {
         let now = chrono::Local::now().naive_local();
         let db = self.db()?;
-        let appearances = db.appearances(&now.format(varn_core::incident::LOCAL_TIME).to_string())?;
+        let appearances =
+            db.appearances(&now.format(varn_core::incident::LOCAL_TIME).to_string())?;
         let current = varn_core::appearance::under_way(&appearances, now);
         let typed = db.setting("current_place")?;
         let typed_at = db

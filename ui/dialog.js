@@ -115,7 +115,7 @@ export function pinErrorText(err) {
  * huge, to dial from it; copying is a small extra. */
 export function showNumber(contact, { reason = 'no_dialer', script = [] } = {}) {
   const copied = h('p', { class: 'copied', role: 'status' });
-  const close = h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close('close') }, t('dialog.close'));
+  const close = h('button', { type: 'button', class: 'btn secondary', id: 'number-close', onclick: () => dialog.close('close') }, t('dialog.close'));
   const content = [
     h('h2', { id: 'number-title', class: 'number-name' }, pick(contact.name)),
     contact.person ? h('p', { class: 'number-person' }, contact.person) : null,

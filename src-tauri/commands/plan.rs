@@ -134,9 +134,9 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
             _ => String::new(),
         },
         callback_number: match state.db() {
-            Ok(db) if !state.screen_is_locked() => {
-                db.setting(super::safety::CALLBACK_NUMBER)?.unwrap_or_default()
-            }
+            Ok(db) if !state.screen_is_locked() => db
+                .setting(super::safety::CALLBACK_NUMBER)?
+                .unwrap_or_default(),
             _ => String::new(),
         },
         locked: lock_view(&state),
@@ -371,7 +371,9 @@ pub fn save_own_notes(state: State<'_, AppState>, text: String) -> Result<String
     if text.chars().count() > MAX_OWN_NOTES_CHARS {
         return Err(CommandError::invalid(
             "text",
-            format!("högst {MAX_OWN_NOTES_CHARS} tecken / at most {MAX_OWN_NOTES_CHARS} characters"),
+            format!(
+                "högst {MAX_OWN_NOTES_CHARS} tecken / at most {MAX_OWN_NOTES_CHARS} characters"
+            ),
         ));
     }
     let text = varn_core::incident::strip_controls(&text, true);

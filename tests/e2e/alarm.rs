@@ -228,8 +228,11 @@ async fn a_second_start_brings_the_first_instance_forward() {
     app.quit().await;
 }
 
+/// The region's server is down (connections refused): the app knows at its first try, and
+/// the screen says RING 112 at once instead of a spinner for 15 s; it keeps sending, and the
+/// alarm arrives once when the server is back.
 #[tokio::test]
-async fn without_a_receipt_in_15_s_it_says_call_112_and_the_alarm_arrives_once_later() {
+async fn a_link_known_to_be_down_says_ring_112_at_once_and_the_alarm_arrives_once_later() {
     let server = TestServer::start().await;
     let proxy = FaultProxy::start(server.running.addr, Fault::Pass).await;
     let code = server.enrollment_code("Bo Berg").await;
@@ -240,17 +243,15 @@ async fn without_a_receipt_in_15_s_it_says_call_112_and_the_alarm_arrives_once_l
     proxy.set(Fault::Refuse);
     app.hold("#panic", HOLD).await;
     let pressed = Instant::now();
-    app.wait_text("#alarm-title", "SKICKAR").await;
     app.wait_text("#alarm-title", "LARMET ÄR INTE BEKRÄFTAT – RING 112")
         .await;
     let shown = pressed.elapsed();
     assert!(
-        shown <= Duration::from_secs(17),
-        "not confirmed shown after {shown:?}"
+        shown <= Duration::from_secs(5),
+        "RING 112 only after {shown:?}, with the link known to be down"
     );
-    assert!(shown >= Duration::from_secs(12), "too early: {shown:?}");
     app.wait_for("#alarm-call-112.largest").await;
-    app.wait_text("#conn", "Offline").await;
+    app.wait_text("#conn", "Ingen kontakt med regionen").await;
     app.screenshot("unconfirmed").await;
     assert!(alarms(&server).await.is_empty());
 
@@ -262,6 +263,70 @@ async fn without_a_receipt_in_15_s_it_says_call_112_and_the_alarm_arrives_once_l
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(alarms(&server).await.len(), 1);
     app.quit().await;
+}
+
+/// The keyboard's way: Tab reaches the skip link first, Enter puts focus on LARM, holding
+/// Space raises the alarm — three keys. Focus then lands on the alarm's heading.
+#[tokio::test]
+async fn the_keyboard_reaches_larm_in_three_keys_and_lands_on_the_alarm() {
+    let server = TestServer::start().await;
+    let code = server.enrollment_code("Kim Knapp").await;
+    let mut desk = Desktop::start("alarm-keyboard");
+    let app = desk.launch().await;
+    enroll(&app, &server.url(), &code).await;
+    app.click("[data-tab='plan']").await;
+    app.js("document.activeElement?.blur(); document.body.focus(); return true")
+        .await;
+    desk.press_keys("Tab");
+    app.wait_js(
+        "return document.activeElement?.id",
+        serde_json::json!("skip-to-alarm"),
+    )
+    .await;
+    app.wait_text("#skip-to-alarm", "Till LARM (Alt+L)").await;
+    app.screenshot("skip-link").await;
+    desk.press_keys("Return");
+    app.wait_js(
+        "return document.activeElement?.id",
+        serde_json::json!("panic"),
+    )
+    .await;
+    hold_key(&desk, "space", HOLD + Duration::from_millis(300));
+    app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
+        .await;
+    app.wait_js(
+        "return document.activeElement?.id",
+        serde_json::json!("alarm-title"),
+    )
+    .await;
+    wait_alarms(&server, 1).await;
+    app.screenshot("keyboard-alarm").await;
+    // Alt+L from anywhere puts focus on LARM.
+    app.click("#alarm-leave").await;
+    desk.press_keys("alt+l");
+    app.wait_js(
+        "return document.activeElement?.id",
+        serde_json::json!("panic"),
+    )
+    .await;
+    app.quit().await;
+}
+
+/// Holds `key` down for `hold` on the X display, as a person would.
+fn hold_key(desk: &Desktop, key: &str, hold: Duration) {
+    let down = desk
+        .command("xdotool")
+        .args(["keydown", key])
+        .status()
+        .unwrap();
+    assert!(down.success());
+    std::thread::sleep(hold);
+    let up = desk
+        .command("xdotool")
+        .args(["keyup", key])
+        .status()
+        .unwrap();
+    assert!(up.success());
 }
 
 #[tokio::test]
@@ -407,7 +472,7 @@ async fn without_a_tel_handler_the_number_is_shown_large() {
     app.wait_text("#number-huge", "112").await;
     app.wait_text(".dialog", "Ring från din mobil").await;
     app.screenshot("no-dialer").await;
-    app.click(".dialog .btn.secondary").await;
+    app.click("#number-close").await;
     app.click("[data-tab='contacts']").await;
     app.click("[data-contact='guard']").await;
     app.wait_text("#number-huge", "010-470 55 64").await;

@@ -109,6 +109,33 @@ async fn officer_sees_a_live_alarm_and_acknowledges_it() {
     assert_eq!(receipt["status"], "acknowledged");
     assert_eq!(receipt["acknowledged_by"], "Hanna Handläggare");
     b.screenshot("acknowledged").await;
+    let prompt = b
+        .client
+        .execute(
+            &format!("return document.querySelectorAll('{row} .badge.late').length"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(prompt, 0, "a prompt alarm is not marked late");
+
+    // An alarm pressed 38 s before it arrived: the person's screen has said RING 112 since
+    // 15 s, and the officer is told so.
+    let late = Uuid::now_v7();
+    http.put(format!("{}/v1/alarms/{late}", server.url()))
+        .bearer_auth(&token)
+        .json(&json!({ "triggered_at": chrono::Utc::now() - chrono::Duration::seconds(38), "place": "Torget" }))
+        .send()
+        .await
+        .unwrap();
+    let late_row = format!("#alarm-{late}");
+    wait_text(
+        &b,
+        &late_row,
+        "FÖRSENAT 38 s – personen har uppmanats ringa 112",
+    )
+    .await;
+    b.screenshot("late-alarm").await;
     b.quit().await;
     server.stop().await;
 }

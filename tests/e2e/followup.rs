@@ -76,7 +76,12 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
         .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     browser.screenshot("opened").await;
-    wait_text(&browser, &format!("#report-{id}"), "annan enskild person som jag inte känner").await;
+    wait_text(
+        &browser,
+        &format!("#report-{id}"),
+        "annan enskild person som jag inte känner",
+    )
+    .await;
     browser
         .wait_for(&format!("#fu-message-{id}"))
         .await
@@ -175,6 +180,39 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
     assert!(table.is_displayed().await.unwrap());
     assert!(table.text().await.unwrap().contains("dold"));
     browser.screenshot("statistics-table").await;
+    // No figure reads "null" (or undefined, NaN): a missing one is a dash.
+    let page = browser
+        .client
+        .execute(
+            "return document.getElementById('statistics').innerText",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let page = page.as_str().unwrap_or_default().to_string();
+    for bad in ["null", "undefined", "NaN"] {
+        assert!(!page.contains(bad), "{bad} on the statistics page:\n{page}");
+    }
+    // The CSV the page links to, fetched as the officer's browser does: it opens in columns
+    // in Swedish Excel (a byte-order mark, `;` between the fields).
+    let csv = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             fetch(document.getElementById('stats-csv').href).then(r => r.arrayBuffer())
+               .then(b => done(Array.from(new Uint8Array(b))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bytes: Vec<u8> = serde_json::from_value(csv).unwrap();
+    assert_eq!(&bytes[..3], b"\xef\xbb\xbf", "a UTF-8 byte-order mark");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("section;key;label;value\n"), "{text}");
+    assert!(
+        text.contains("event;threat_harassment;Hot och trakasserier;dold"),
+        "{text}"
+    );
     browser.quit().await;
     app.quit().await;
 }

@@ -201,7 +201,7 @@ async fn hide_shows_a_neutral_screen_and_the_lock_keeps_only_the_alarm_and_112()
     // The plan's PDV advice belongs to the PDV card, not to every 112 call.
     assert!(!script.contains("prata tyst"), "{script}");
     app.screenshot("call-script").await;
-    app.click(".dialog .btn.secondary").await;
+    app.click("#number-close").await;
 
     // The alarm works without the PIN and its screen shows over the lock.
     app.hold("#panic", Duration::from_millis(1900)).await;

@@ -192,12 +192,19 @@ async fn the_risk_scale_reads_as_risk_and_poor_help_and_little_trust_advise_meas
         .js("const b = getComputedStyle(document.querySelector(\"label[for='q-hur-low']\")).backgroundColor;
              return [...document.querySelectorAll('.level')].every(l => getComputedStyle(l).backgroundColor === b)")
         .await;
-    assert_eq!(unrated, true, "no level has a colour of its own before it is chosen");
+    assert_eq!(
+        unrated, true,
+        "no level has a colour of its own before it is chosen"
+    );
     let below = "return Math.round(document.getElementById('question-var-nar').getBoundingClientRect().top)";
     let before = app.js(below).await;
     // Poor help and little trust, read as the hints say; two more moderate answers.
     rate(&app, "hur", "high").await;
-    assert_eq!(app.js(below).await, before, "the next question stayed under the finger");
+    assert_eq!(
+        app.js(below).await,
+        before,
+        "the next question stayed under the finger"
+    );
     rate(&app, "fortroende", "high").await;
     rate(&app, "spanningar", "moderate").await;
     rate(&app, "grupperingar", "moderate").await;
@@ -299,8 +306,18 @@ async fn what_is_not_the_plan_is_marked_and_pdv_advice_stays_on_its_card() {
     app.click("[data-card='pdv']").await;
     app.click(".card-calls [data-contact='sos']").await;
     app.wait_text("#call-script", "prata tyst").await;
+    // The plan's advice ("sätt telefonen i flygplansläge") is advice, not words to say.
+    app.wait_text("#call-plan-title", "Tänk på när du ringer (ur planen)")
+        .await;
+    let pdv = app
+        .js("return document.getElementById('call-script').innerText")
+        .await;
+    assert!(
+        !pdv.as_str().unwrap_or_default().contains("Det här"),
+        "{pdv}"
+    );
     app.screenshot("pdv-112").await;
-    app.click(".dialog .btn.secondary").await;
+    app.click("#number-close").await;
     // …and from anywhere else, without it: only Värn's help, marked as Värn's.
     app.click("#sos-112").await;
     let script = app
@@ -309,7 +326,7 @@ async fn what_is_not_the_plan_is_marked_and_pdv_advice_stays_on_its_card() {
     assert!(!script.contains("prata tyst"), "{script}");
     assert_eq!(app.count("#call-script .script-plan").await, 0);
     app.screenshot("112-script").await;
-    app.click(".dialog .btn.secondary").await;
+    app.click("#number-close").await;
     // 11414 is not for emergencies; TiB through the switchboard — on every button.
     app.click("[data-tab='contacts']").await;
     app.wait_text("[data-contact='police']", "11414 · ej akut")
@@ -330,5 +347,55 @@ async fn what_is_not_the_plan_is_marked_and_pdv_advice_stays_on_its_card() {
     )
     .await;
     app.screenshot("card-en").await;
+    app.quit().await;
+}
+
+/// The 112 call's line "Jag är på …" names only where the person is: at 20:00, tomorrow
+/// morning's meeting is not it (its risk inventory is 12 h away, within the old ±12 h); a
+/// place typed a moment ago is.
+#[tokio::test]
+async fn the_112_line_names_no_place_from_tomorrows_meeting() {
+    let mut desk = Desktop::start("script-place");
+    let app = desk.launch().await;
+    app.click("[data-tab='meeting']").await;
+    app.open_section("meeting-inventories").await;
+    app.click("#new-inventory").await;
+    app.wait_for("#inv-what")
+        .await
+        .send_keys("Morgonmöte")
+        .await
+        .unwrap();
+    app.fill("#inv-where", "Stadshuset, Nyköping").await;
+    let soon = chrono::Local::now() + chrono::Duration::hours(10);
+    app.fill("#inv-when-date", &soon.format("%Y-%m-%d").to_string())
+        .await;
+    app.fill("#inv-when-time", &soon.format("%H:%M").to_string())
+        .await;
+    rate(&app, "hur", "low").await;
+    app.wait_text("#save-status", "Sparat").await;
+
+    app.click("#sos-112").await;
+    app.wait_text("#number-huge", "112").await;
+    app.wait_text("#script-own", "Jag är på …").await;
+    let script = app
+        .js("return document.getElementById('call-script').innerText")
+        .await;
+    assert!(
+        !script.as_str().unwrap_or_default().contains("Stadshuset"),
+        "tomorrow's place read out as where the person is: {script}"
+    );
+    // Advice from the plan is not under "Det här kan du säga".
+    app.wait_text("#call-script-title", "Det här kan du säga")
+        .await;
+    app.screenshot("script-no-place").await;
+    app.click("#number-close").await;
+
+    app.click("[data-tab='meeting']").await;
+    app.open_section("meeting-place").await;
+    app.fill("#current-place", "Stora torget").await;
+    app.click("#place-form button[type=submit]").await;
+    app.wait_text("#place-form", "Sparat").await;
+    app.click("#sos-112").await;
+    app.wait_text("#script-own", "Jag är på Stora torget").await;
     app.quit().await;
 }

@@ -17,7 +17,7 @@ use crate::harness::{App, Desktop};
 
 /// Closes the dialog that shows a number large.
 async fn close_number(app: &App) {
-    app.click(".dialog .btn.secondary").await;
+    app.click("#number-close").await;
     while app.count(".dialog").await > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

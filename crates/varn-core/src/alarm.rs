@@ -154,7 +154,9 @@ pub const QUICK_FROM_PERSON: [(&str, &str, &str); 4] = [
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackNumberError {
     /// Something other than digits, spaces, `+`, `-` and `(`, `)`.
-    #[error("bara siffror, mellanslag, +, - och parenteser / only digits, spaces, +, - and brackets")]
+    #[error(
+        "bara siffror, mellanslag, +, - och parenteser / only digits, spaces, +, - and brackets"
+    )]
     NotANumber,
     /// Too few or too many digits for a phone number.
     #[error("ett telefonnummer har 3–15 siffror / a phone number has 3–15 digits")]
@@ -1027,8 +1029,14 @@ mod tests {
 
     #[test]
     fn a_callback_number_is_digits_and_nothing_else() {
-        assert_eq!(callback_number("  070-123  45 67 ").unwrap(), "070-123 45 67");
-        assert_eq!(callback_number("+46 70 123 45 67").unwrap(), "+46 70 123 45 67");
+        assert_eq!(
+            callback_number("  070-123  45 67 ").unwrap(),
+            "070-123 45 67"
+        );
+        assert_eq!(
+            callback_number("+46 70 123 45 67").unwrap(),
+            "+46 70 123 45 67"
+        );
         assert_eq!(callback_number("").unwrap(), "");
         assert_eq!(
             callback_number("ring 070"),

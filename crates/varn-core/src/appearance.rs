@@ -243,7 +243,11 @@ mod tests {
         let all = [tomorrow.clone(), tonight.clone()];
         assert_eq!(under_way(&all, at("2026-12-03T20:00")), Some(&tonight));
         assert_eq!(under_way(&all, at("2026-12-03T21:01")), None);
-        assert_eq!(under_way(&all, at("2026-12-04T08:59")), None, "not before it starts");
+        assert_eq!(
+            under_way(&all, at("2026-12-04T08:59")),
+            None,
+            "not before it starts"
+        );
         assert_eq!(under_way(&all, at("2026-12-04T09:00")), Some(&tomorrow));
     }
 }

@@ -339,7 +339,10 @@ pub fn police_export(
             incident.kind.map(|k| {
                 format!(
                     "{}: {}",
-                    l("Typ av händelse (äldre indelning)", "Kind of incident (older list)"),
+                    l(
+                        "Typ av händelse (äldre indelning)",
+                        "Kind of incident (older list)"
+                    ),
                     kind_name(k, lang)
                 )
             }),
@@ -375,7 +378,10 @@ pub fn police_export(
                     pick(lang, p.labels())
                 )
             }),
-            field(&l("Började", "Began"), &incident.started_at.replace('T', " ")),
+            field(
+                &l("Började", "Began"),
+                &incident.started_at.replace('T', " "),
+            ),
             field(&l("Slutade", "Ended"), &incident.ended_at.replace('T', " ")),
             field(&l("Plats", "Place"), &incident.place),
             field(&l("Inblandade", "Involved"), &incident.involved),
@@ -685,7 +691,10 @@ mod tests {
             "Rapporterad till regionen",
             "samverkanswebben:",
         ] {
-            assert!(!text.contains(survey), "{survey:?} in the police export:\n{text}");
+            assert!(
+                !text.contains(survey),
+                "{survey:?} in the police export:\n{text}"
+            );
         }
         assert!(
             !text.contains("äldre indelning"),

@@ -940,7 +940,10 @@ impl Profile {
         }
         let n = r.rated().count() as u32;
         if n == 0 {
-            return Err(invalid("risk.questions", "minst en fråga ska bedömas (rated)"));
+            return Err(invalid(
+                "risk.questions",
+                "minst en fråga ska bedömas (rated)",
+            ));
         }
         if r.moderate_at_least == 0 || r.moderate_at_least > n {
             return Err(invalid(

@@ -507,7 +507,10 @@ mod tests {
         let c = config();
         for id in ["hur", "fortroende"] {
             let q = c.questions.iter().find(|q| q.id == id).unwrap();
-            let hint = q.hint.as_ref().unwrap_or_else(|| panic!("{id} has no hint"));
+            let hint = q
+                .hint
+                .as_ref()
+                .unwrap_or_else(|| panic!("{id} has no hint"));
             assert!(hint.sv.contains("HÖG risk"), "{}", hint.sv);
         }
         assert_eq!(c.questions.iter().filter(|q| q.hint.is_some()).count(), 2);

@@ -647,7 +647,8 @@ fn the_ptu_labels_are_the_references_words() {
         "Osäker på om det är ett brott"
     );
     let plan = plan_text().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(plan.contains("det är sedan polisens uppgift att utreda om händelsen uppfyller lagens krav"));
+    assert!(plan
+        .contains("det är sedan polisens uppgift att utreda om händelsen uppfyller lagens krav"));
 }
 
 /// The rule's "enligt sidan 4" stays as the plan says it, and the measures shown with it are
@@ -656,7 +657,11 @@ fn the_ptu_labels_are_the_references_words() {
 #[test]
 fn the_measures_are_page_4s() {
     let p = profile();
-    assert!(p.risk.rule.sv.contains("förebyggande åtgärder enligt sidan 4"));
+    assert!(p
+        .risk
+        .rule
+        .sv
+        .contains("förebyggande åtgärder enligt sidan 4"));
     assert_eq!(
         p.risk.measures,
         ["fore-ta-del", "fore-alltid-skall", "fore-alltid-kan"]

@@ -224,15 +224,16 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
         .contains("varn-statistik-2026-01-01-2026-12-31.csv"));
     let csv = res.text().await.unwrap();
     assert!(
-        csv.contains("period,months,Hela månader,2026-01..2026-12\n"),
+        csv.contains("period;months;Hela månader;2026-01..2026-12\n"),
         "{csv}"
     );
     assert!(
-        csv.contains("event,threat_harassment,Hot och trakasserier,dold\n"),
+        csv.contains("event;threat_harassment;Hot och trakasserier;dold\n"),
         "{csv}"
     );
-    assert!(csv.contains("not_reported_reason,pointless,Tror inte att det leder till något,3\n"));
-    assert!(csv.contains("alarms,real,Larm (testlarm räknas inte),4\n"));
+    assert!(csv.contains("not_reported_reason;pointless;Tror inte att det leder till något;3\n"));
+    assert!(csv.contains("alarms;real;Larm (testlarm räknas inte);4\n"));
+    assert_opens_in_columns(&csv, ';');
     let english = officer
         .get(format!(
             "{}/dashboard/api/statistics.csv?{YEAR}&lang=en",
@@ -248,6 +249,7 @@ async fn the_statistics_equal_the_hand_counted_table_and_stay_in_their_region() 
         english.contains("total,sexual,Of a sexual character,hidden\n"),
         "{english}"
     );
+    assert_opens_in_columns(&english, ',');
 
     // Uppsala's officer sees Uppsala's one report, hidden, and nothing of Sörmland's.
     let other = s.officer_client("olle", "Olle", "uppsala").await;
@@ -1232,5 +1234,36 @@ fn the_documented_follow_up_lists_are_the_cores() {
     assert_eq!(
         doc["components"]["securitySchemes"]["officerSession"]["name"],
         varn_server::auth::SESSION_COOKIE
+    );
+}
+
+/// What a spreadsheet does with the file, done by Python's csv module (not ours): with a
+/// byte-order mark (Excel then reads UTF-8) and the language's separator, every row splits
+/// into the same four columns, the labels whole.
+fn assert_opens_in_columns(csv: &str, separator: char) {
+    assert!(csv.starts_with('\u{feff}'), "no byte-order mark");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import csv,sys\n\
+             rows=list(csv.reader(open(sys.argv[1],encoding='utf-8-sig',newline=''),delimiter=sys.argv[2]))\n\
+             print(sorted({len(r) for r in rows}), rows[0], len(rows))",
+            path.to_str().unwrap(),
+            &separator.to_string(),
+        ])
+        .output()
+        .expect("python3");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.starts_with("[4] ['section', 'key', 'label', 'value']"),
+        "not four columns in every row: {said}"
     );
 }

@@ -1,16 +1,22 @@
-//! The figures as CSV: one line per figure (`section,key,label,value`), labels in Swedish or
-//! English, hidden counts as hidden, as everywhere else.
+//! The figures as CSV: one line per figure (`section;key;label;value`), labels in Swedish or
+//! English, hidden counts as hidden, as everywhere else. Made to open in columns in the
+//! spreadsheet a region uses: a UTF-8 byte-order mark (so å, ä and ö read right), and the
+//! separator of the language's Excel: `;` in Swedish (where `,` is the decimal mark), `,` in
+//! English.
 
 use super::{Count, Figures};
 
-fn csv_field(s: &str) -> String {
+/// The UTF-8 byte-order mark: Excel reads the file as UTF-8 only with it.
+const BOM: char = '\u{feff}';
+
+fn csv_field(s: &str, separator: char) -> String {
     // Quoted when needed; a leading =, +, - or @ is defused so a spreadsheet never runs it.
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
         s.to_string()
     };
-    if s.contains([',', '"', '\n']) {
+    if s.contains([separator, ',', ';', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s
@@ -18,17 +24,15 @@ fn csv_field(s: &str) -> String {
 }
 
 impl Figures {
-    /// The figures as CSV (`section,key,label,value`), labels in Swedish or English.
+    /// The figures as CSV (`section;key;label;value` in Swedish, with `,` in English), with
+    /// a byte-order mark, labels in Swedish or English.
     pub fn to_csv(&self, swedish: bool) -> String {
-        let mut out = String::from("section,key,label,value\n");
+        let sep = if swedish { ';' } else { ',' };
+        let mut out = format!("{BOM}section{sep}key{sep}label{sep}value\n");
         let mut line = |section: &str, key: &str, label: &str, value: String| {
-            out.push_str(&format!(
-                "{},{},{},{}\n",
-                csv_field(section),
-                csv_field(key),
-                csv_field(label),
-                csv_field(&value)
-            ));
+            let fields = [section, key, label, &value].map(|f| csv_field(f, sep));
+            out.push_str(&fields.join(&sep.to_string()));
+            out.push('\n');
         };
         let pick = |sv: &'static str, en: &'static str| if swedish { sv } else { en };
         let count = |c: Count| c.text(swedish).to_string();
@@ -50,7 +54,7 @@ impl Figures {
             line(
                 "period",
                 "event",
-                pick("Slags händelse", "Kind of event"),
+                pick("Typ av händelse", "Kind of event"),
                 pick(sv, en).into(),
             );
         }
@@ -197,8 +201,9 @@ mod tests {
 
     #[test]
     fn csv_cells_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("=1+1"), "'=1+1");
-        assert_eq!(csv_field("dold"), "dold");
+        assert_eq!(csv_field("a,b", ';'), "\"a,b\"");
+        assert_eq!(csv_field("a;b", ';'), "\"a;b\"");
+        assert_eq!(csv_field("=1+1", ';'), "'=1+1");
+        assert_eq!(csv_field("dold", ';'), "dold");
     }
 }

@@ -843,9 +843,13 @@ mod tests {
         assert_eq!(f.alarms.acknowledged, Count::Exact(4));
         assert_eq!(f.alarms.ack_median_seconds, Some(10));
         let csv = f.to_csv(true);
-        assert!(csv.contains("police,reported,Polisanmälda,dold\n"), "{csv}");
-        assert!(csv.contains("police,share_reported_percent,Andel polisanmälda (%),\n"));
-        assert!(csv.contains("period,months,Hela månader,2026-01..2026-12\n"));
+        assert!(
+            csv.starts_with("\u{feff}section;key;label;value\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("police;reported;Polisanmälda;dold\n"), "{csv}");
+        assert!(csv.contains("police;share_reported_percent;Andel polisanmälda (%);\n"));
+        assert!(csv.contains("period;months;Hela månader;2026-01..2026-12\n"));
         assert!(
             !csv.lines()
                 .filter(|l| !l.contains(",days_"))

@@ -14,6 +14,8 @@ function svg(tag, attrs = {}, ...children) {
 }
 
 const known = (c) => typeof c === 'number';
+/** A figure that may be missing (null, absent): a dash, never "null" or "undefined". */
+const orDash = (v, fmt = String) => (typeof v === 'number' && Number.isFinite(v) ? fmt(v) : '–');
 
 /**
  * Draws the statistics into `root`. `ui` gives the page's helpers: h, t, api, lang.
@@ -79,7 +81,7 @@ export async function drawStatistics(root, ui, vocabulary) {
     const share = f.police.share_reported_percent;
     return h('div', { class: 'tiles' },
       tile('stat-reports', t('statsReports'), shown(f.reports)),
-      tile('stat-police', t('statsPoliceShare'), share === null ? '–' : `${share} %`,
+      tile('stat-police', t('statsPoliceShare'), orDash(share, (v) => `${v} %`),
         t('statsPoliceCounts', { yes: shown(f.police.reported), no: shown(f.police.not_reported) })),
       tile('stat-sexual', t('statsSexual'), shown(f.sexual)),
       tile('stat-repeated', t('statsRepeated'), shown(f.repeated)));
@@ -147,17 +149,17 @@ export async function drawStatistics(root, ui, vocabulary) {
   }
 
   function election(e) {
-    const rate = (v) => (v === null ? '–' : String(v).replace('.', lang === 'en' ? '.' : ','));
+    const rate = (v) => orDash(v, (x) => String(x).replace('.', lang === 'en' ? '.' : ','));
     return h('section', { class: 'stats-figure', id: 'stats-election' }, h('h3', {}, t('statsElection', { from: e.from, to: e.to })),
       table(['', t('statsInCampaign'), t('statsOutside')], [
-        [t('statsDays'), String(e.days_in_campaign), String(e.days_outside)],
+        [t('statsDays'), orDash(e.days_in_campaign), orDash(e.days_outside)],
         [t('statsReports'), shown(e.reports_in_campaign), shown(e.reports_outside)],
         [t('statsPer30'), rate(e.per_30_days_in_campaign), rate(e.per_30_days_outside)],
       ]));
   }
 
   function alarms(a) {
-    const secs = (s) => (s === null ? '–' : s < 120 ? `${s} s` : `${Math.round(s / 60)} min`);
+    const secs = (s) => orDash(s, (x) => (x < 120 ? `${x} s` : `${Math.round(x / 60)} min`));
     return h('section', { class: 'stats-figure', id: 'stats-alarms' }, h('h3', {}, t('statsAlarmsTitle')),
       h('div', { class: 'tiles' },
         tile('stat-alarms', t('statsAlarmsReal'), shown(a.real)),

@@ -4,6 +4,7 @@
 # throwaway cluster of their own; nginx only for the tests that put the server behind the
 # proxy the package ships a site for, started by the tests themselves), the Rust components
 # clippy/rustfmt, and tauri-driver.
+# nodejs only to check the UI's JavaScript parses before the window tests load it.
 # Sourced by scripts/run and scripts/test; safe to run on its own.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ PACKAGES=(
   gnome-keyring libsecret-tools
   chromium chromium-driver poppler-utils
   postgresql python3-venv nginx
+  nodejs
 )
 # scripts/package: rpm to read the .rpm's dependencies; sudo, through which the updater
 # installs a package when no graphical prompt (pkexec) is there, as in the package check.

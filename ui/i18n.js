@@ -28,24 +28,25 @@ export function pick(obj, l = lang) {
   return (l === 'en' ? obj.en : obj.sv) ?? obj.sv ?? '';
 }
 
-/** Local date and time, e.g. "24 nov. 2026 14:05". */
+const pad = (n) => String(n).padStart(2, '0');
+/** A local date as ÅÅÅÅ-MM-DD, the form Swedish lists and forms use (in English too). */
+const isoDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+const hhmm = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+
+/** Local date and time, e.g. "2026-11-24 14:05". */
 export function formatTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(lang === 'en' ? 'en-GB' : 'sv-SE', {
-    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
-  });
+  return `${isoDate(d)} ${hhmm(d)}`;
 }
 
-/** Short: "14:05" today, else "24 nov. 14:05". */
+/** Short: "14:05" today, else "2026-11-24 14:05". */
 export function formatShort(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso || '';
-  const locale = lang === 'en' ? 'en-GB' : 'sv-SE';
-  const time = d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
-  if (d.toDateString() === new Date().toDateString()) return time;
-  return `${d.toLocaleDateString(locale, { day: 'numeric', month: 'short' })} ${time}`;
+  if (d.toDateString() === new Date().toDateString()) return hhmm(d);
+  return `${isoDate(d)} ${hhmm(d)}`;
 }
 
 /** Time of day only, e.g. "14:05:09". */

@@ -187,7 +187,7 @@ function drawResult(ctx, el, assessment) {
     replace(el, counts,
       h('p', { id: 'risk-verdict', dataset: { state: 'complete' } }, t('inventory.result.below')),
       h('p', { class: 'rule' }, pick(r.rule)),
-      r.intro[1] ? h('p', {}, pick(r.intro[1])) : null));
+      r.intro[1] ? h('p', {}, pick(r.intro[1])) : null);
     return;
   }
   el.className = 'result warn';
@@ -201,6 +201,6 @@ function drawResult(ctx, el, assessment) {
     h('p', { class: 'detail', id: 'measures-page' }, t('inventory.measures_page')),
     h('ul', { class: 'measure-links' }, measures.map((s) =>
       h('li', {}, h('a', { href: `#/plan?phase=before&open=${s.id}&focus=${s.id}` }, pick(s.title))))),
-    h('p', { id: 'advice-drill' }, t('drill.before_meeting')),
+    h('p', { id: 'advice-drill' }, t('drill.before_meeting'), ' ', h('span', { class: 'own-mark' }, t('inventory.own_mark'))),
     h('button', { type: 'button', class: 'btn secondary', id: 'advice-drill-start', onclick: () => ctx.raiseDrill() }, t('drill.start')));
 }

@@ -143,7 +143,7 @@ function drawLink(ctx, root, notice = null) {
     const servers = ctx.link.servers ?? [ctx.link.server_url];
     replace(root,
       h('h3', { id: 'link-heading' }, t('link.title')),
-      h('p', { id: 'link-info' }, t('link.linked', { name: ctx.link.name, region: ctx.link.region_id, url: servers.join(', ') })),
+      h('p', { id: 'link-info' }, t('link.linked', { name: ctx.link.name, region: ctx.link.region_id === ctx.profile.region.id ? ctx.profile.region.name : ctx.link.region_id, url: servers.join(', ') })),
       h('p', { class: 'link-host', id: 'link-host' }, t('link.alarms_go_to', { host: servers.map(host).join(', ') })),
       keySection(ctx, root),
       notice,

@@ -719,7 +719,7 @@ async function start() {
   if (sound) ensureAudio();
   chrome(true);
   main.replaceChildren(
-    h('p', {}, me.display_name, ' · ', me.region_id),
+    h('p', {}, me.display_name, ' · ', me.region_name ?? me.region_id),
     h('p', { class: 'centre-banner', id: 'centre-banner', role: 'alert', hidden: true }),
     h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),
     h('h2', {}, t('checkins')), h('ul', { class: 'checkins', id: 'checkin-list' }),

@@ -268,15 +268,19 @@ async fn logout(
     Ok(res)
 }
 
-async fn me(OfficerAuth(o): OfficerAuth) -> Json<serde_json::Value> {
-    Json(
-        serde_json::json!({ "display_name": o.display_name, "region_id": o.region_id, "username": o.username }),
-    )
+async fn me(State(state): State<AppState>, OfficerAuth(o): OfficerAuth) -> Json<serde_json::Value> {
+    // The region by its name, as people call it (its id only when no profile names it).
+    let region_name = state
+        .profile(&o.region_id)
+        .map_or_else(|| o.region_id.clone(), |p| p.profile.region.name.clone());
+    Json(serde_json::json!({
+        "display_name": o.display_name,
+        "region_id": o.region_id,
+        "region_name": region_name,
+        "username": o.username,
+    }))
 }
 
-/// An alarm as the list and the live feed carry it: without the silent conversation and the
-/// person's instructions (those are read one alarm at a time, [`alarm`], and recorded), with
-/// how many messages there are and from the person, and whether there are instructions.
 /// An alarm as the dashboard shows it: with `late_seconds` when it reached the server after
 /// the app had told the person to call 112 (`varn_core::alarm::told_to_call_112`).
 fn as_shown(a: &crate::store::Alarm) -> serde_json::Value {
@@ -288,6 +292,9 @@ fn as_shown(a: &crate::store::Alarm) -> serde_json::Value {
     v
 }
 
+/// An alarm as the list and the live feed carry it: without the silent conversation and the
+/// person's instructions (those are read one alarm at a time, [`alarm`], and recorded), with
+/// how many messages there are and from the person, and whether there are instructions.
 fn listed(a: &crate::store::Alarm) -> serde_json::Value {
     let mut v = as_shown(a);
     if let Some(o) = v.as_object_mut() {

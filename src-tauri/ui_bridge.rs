@@ -297,11 +297,15 @@ pub fn notify_link_changed(state: &AppState, link: Option<&crate::region::Link>)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_else(|| l.server_url.clone());
+            // The region by its name when the profile in use is its own.
+            let region = state.with_profile(|a| {
+                (a.profile.region.id == l.region_id).then(|| a.profile.region.name.clone())
+            });
             state
                 .strings
                 .get(lang, "notify.linked")
                 .replace("{host}", &host)
-                .replace("{region}", &l.region_id)
+                .replace("{region}", region.as_deref().unwrap_or(&l.region_id))
         }
         None => state.strings.get(lang, "notify.unlinked").to_string(),
     };

@@ -57,9 +57,25 @@ async fn the_first_start_guides_through_language_link_and_drill_and_ends_on_the_
     // Link (the settings' own form, inside the guide).
     app.wait_text("#welcome h2", "Koppla till regionen").await;
     app.fill("#server-url", &server.url()).await;
+    // A wrong code: what to do, in Swedish, in the error colour, no server English.
+    app.fill("#enroll-code", "ABCD-EFGH").await;
+    app.click("#link-submit").await;
+    let said = app
+        .wait_text("#enroll-error", "Regionens server godtog inte koden")
+        .await;
+    assert!(said.contains("be säkerhetshandläggaren om en ny"), "{said}");
+    for english in ["code", "invalid", "expired", "enrollment", "not found"] {
+        assert!(!said.to_lowercase().contains(english), "{said}");
+    }
+    let colour = app
+        .js("return getComputedStyle(document.getElementById('enroll-error')).color")
+        .await;
+    assert_eq!(colour, "rgb(179, 18, 29)", "the error colour (--red)");
+    app.screenshot("guide-wrong-code").await;
     app.fill("#enroll-code", &code).await;
     app.click("#link-submit").await;
     app.wait_text("#link-info", "Kopplad som").await;
+    app.wait_text("#link-info", "Region Sörmland").await;
     app.screenshot("guide-linked").await;
     app.click("#welcome-next").await;
     // The PIN: later.
@@ -113,7 +129,7 @@ async fn the_app_says_when_it_cannot_protect_on_the_home_view_and_on_the_larm_bu
     )
     .await;
     app.hold("#panic", Duration::from_millis(1900)).await;
-    app.wait_text("#alarm-detail", "inte kopplad").await;
+    app.wait_text("#alarm-detail", "inte kopplat").await;
     let hints: Vec<String> =
         serde_json::from_value(app.js("return window.__hints ?? []").await).unwrap();
     assert!(
@@ -208,11 +224,15 @@ async fn an_alarms_notification_is_replaced_at_every_change_and_withdrawn_when_i
     }
     let history = desk.notifications();
     assert!(
-        history.iter().any(|n| n.contains("mottaget av regionen")),
+        history
+            .iter()
+            .any(|n| n.contains("Regionens server har tagit emot larmet")),
         "{history:?}"
     );
     assert!(
-        !history.iter().any(|n| n.contains("skickas till regionen")),
+        !history
+            .iter()
+            .any(|n| n.contains("skickas till regionens server")),
         "the first state was replaced, not kept: {history:?}"
     );
     app.quit().await;

@@ -100,7 +100,7 @@ async fn the_officer_takes_and_closes_a_report_and_the_person_sees_it() {
 
     // The app shows it was taken, by whom, and the message.
     app.click("[data-tab='reports']").await;
-    app.wait_text("#incident-list", "Regionen har tagit rapporten")
+    app.wait_text("#incident-list", "Regionen har börjat följa upp rapporten")
         .await;
     app.wait_text("#incident-list", "Hanna Holm").await;
     app.wait_text("#incident-list", MESSAGE).await;

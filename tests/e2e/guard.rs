@@ -276,7 +276,7 @@ async fn unlinking_needs_the_pin_reaches_the_region_and_is_notified() {
     assert!(
         linked
             .iter()
-            .any(|n| n.contains("Värn är nu kopplat till 127.0.0.1")),
+            .any(|n| n.contains("Värn är nu kopplat till Region Sörmland på 127.0.0.1")),
         "{linked:?}"
     );
     set_pins(&app).await;

@@ -877,12 +877,51 @@ impl App {
         let _ = self.client.release_actions().await;
     }
 
+    /// Presses keys in the page as a person would (WebDriver key actions: down, up, in
+    /// order; a key may be held by a pause between its down and up), with no element
+    /// chosen: they go where focus is.
+    pub async fn keys(&self, steps: &[KeyStep]) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for step in steps {
+            actions = match *step {
+                KeyStep::Press(k) => actions
+                    .then(KeyAction::Down { value: k })
+                    .then(KeyAction::Up { value: k }),
+                KeyStep::Hold(k, hold) => actions
+                    .then(KeyAction::Down { value: k })
+                    .then(KeyAction::Pause { duration: hold })
+                    .then(KeyAction::Up { value: k }),
+                KeyStep::Chord(modifier, k) => actions
+                    .then(KeyAction::Down { value: modifier })
+                    .then(KeyAction::Down { value: k })
+                    .then(KeyAction::Up { value: k })
+                    .then(KeyAction::Up { value: modifier }),
+            };
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .expect("key actions");
+        let _ = self.client.release_actions().await;
+    }
+
     /// Types into an input after clearing it. A redraw in between (a stale node) starts over
     /// on the new node.
     pub async fn fill(&self, css: &str, text: &str) {
         let start = Instant::now();
         loop {
             let el = self.wait_for(css).await;
+            // Where a person would scroll it: clear of the fixed emergency strip.
+            if let Ok(arg) = serde_json::to_value(&el) {
+                let _ = self
+                    .client
+                    .execute(
+                        "arguments[0].scrollIntoView({ block: 'center' })",
+                        vec![arg],
+                    )
+                    .await;
+            }
             let typed = match el.clear().await {
                 Ok(()) => el.send_keys(text).await,
                 Err(e) => Err(e),
@@ -915,6 +954,17 @@ impl App {
 
 /// Every file under `dir`, at any depth (to search the data directory for what must not be
 /// there).
+/// One step of [`App::keys`]: a key pressed, or held for a while.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyStep {
+    /// Down and up.
+    Press(char),
+    /// Down, held, up.
+    Hold(char, Duration),
+    /// A modifier held around a key (Alt+L).
+    Chord(char, char),
+}
+
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

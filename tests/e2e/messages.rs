@@ -37,6 +37,10 @@ async fn the_officer_and_the_person_write_silently_during_an_alarm() {
     app.click("#instructions-form button[type=submit]").await;
     app.wait_text("#instructions-form", "Sparat hos regionen")
         .await;
+    // A number the region may ring: without it, "Ring mig" is not offered (below).
+    app.fill("#callback-number", "abc").await;
+    app.click("#callback-form button[type=submit]").await;
+    app.wait_text("#callback-status", "bara siffror").await;
     app.click("[data-tab='plan']").await;
 
     let b = Browser::start("messages-dashboard").await;
@@ -52,8 +56,10 @@ async fn the_officer_and_the_person_write_silently_during_an_alarm() {
     app.wait_text("#alarm-centre", "har tagit emot larmet kl")
         .await;
     wait_text(&b, &row, "Larmcentralen har tagit emot larmet kl").await;
-    // Nothing to write on until the region has it; now the answers are there.
+    // Nothing to write on until the region has it; now the answers are there — but no
+    // "Ring mig" without a number to ring.
     app.wait_for("#quick-cannot_talk").await;
+    assert_eq!(app.count("#quick-call_me").await, 0);
 
     // The officer asks with a quick text; the alarm screen shows it.
     let asked = Instant::now();
@@ -107,6 +113,17 @@ async fn the_officer_and_the_person_write_silently_during_an_alarm() {
     b.screenshot("conversation").await;
     app.screenshot("answered").await;
 
+    // With a number given in Inställningar, "Ring mig" carries it to the officer.
+    app.click("#alarm-leave").await;
+    app.click("#settings-btn").await;
+    app.fill("#callback-number", "070-123 45 67").await;
+    app.click("#callback-form button[type=submit]").await;
+    app.wait_text("#callback-status", "Sparat").await;
+    app.click("#alarm-banner").await;
+    app.click("#quick-call_me").await;
+    wait_text(&b, &format!("#messages-{id}"), "Ring mig: 070-123 45 67").await;
+    b.screenshot("call-me").await;
+
     // Both timelines hold the exchange, in order.
     app.click("#alarm-timeline-btn").await;
     app.wait_text("#alarm-timeline", "Ditt meddelande").await;
@@ -115,7 +132,7 @@ async fn the_officer_and_the_person_write_silently_during_an_alarm() {
         .await;
     assert_eq!(
         shown,
-        "message_to_person,message_from_person,message_from_person"
+        "message_to_person,message_from_person,message_from_person,message_from_person"
     );
     b.wait_for(&format!("{row} .show-timeline"))
         .await

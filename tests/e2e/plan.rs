@@ -196,7 +196,11 @@ async fn the_risk_scale_reads_as_risk_and_poor_help_and_little_trust_advise_meas
         unrated, true,
         "no level has a colour of its own before it is chosen"
     );
-    let below = "return Math.round(document.getElementById('question-var-nar').getBoundingClientRect().top)";
+    // Where the next question sits in the page (scrolling aside: the view may scroll to the
+    // chosen button, which moves nothing under the finger relative to the page).
+    let below = "const q = document.getElementById('question-var-nar');
+                 const v = document.getElementById('view');
+                 return Math.round(q.getBoundingClientRect().top + v.scrollTop)";
     let before = app.js(below).await;
     // Poor help and little trust, read as the hints say; two more moderate answers.
     rate(&app, "hur", "high").await;
@@ -398,4 +402,39 @@ async fn the_112_line_names_no_place_from_tomorrows_meeting() {
     app.click("#sos-112").await;
     app.wait_text("#script-own", "Jag är på Stora torget").await;
     app.quit().await;
+}
+
+/// The plan's "Egna anteckningar" page: a note the person keeps, saved as they type, still
+/// there after a restart, and not in the database file as plain text (encrypted like the
+/// rest).
+#[tokio::test]
+async fn own_notes_are_kept_encrypted_across_a_restart() {
+    let mut desk = Desktop::start("own-notes");
+    let app = desk.launch().await;
+    app.click("[data-phase='after']").await;
+    app.click("#egna-anteckningar summary").await;
+    app.wait_text("#egna-anteckningar", "Egna anteckningar")
+        .await;
+    app.fill("#own-notes", "Kodord med partikansliet: lingon")
+        .await;
+    app.wait_text("#own-notes-status", "Sparat").await;
+    app.screenshot("own-notes").await;
+    app.quit().await;
+
+    let app = desk.launch().await;
+    app.click("[data-phase='after']").await;
+    app.click("#egna-anteckningar summary").await;
+    let kept = app
+        .js("return document.getElementById('own-notes').value")
+        .await;
+    assert_eq!(kept, "Kodord med partikansliet: lingon");
+    app.quit().await;
+    for file in crate::harness::files_under(desk.data_dir.path()) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !bytes.windows(6).any(|w| w == b"lingon"),
+            "{} holds the note in plain text",
+            file.display()
+        );
+    }
 }

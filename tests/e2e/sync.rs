@@ -36,7 +36,8 @@ async fn queued_reports_go_out_when_the_server_comes_back() {
     app.wait_text("#sync-count", "2 i kö").await;
     app.wait_text("#sync-panel", "svarar inte").await;
     app.wait_text("#incident-list", "I kö").await;
-    app.wait_text("#conn", "Offline").await;
+    app.wait_text("#conn", "Ingen kontakt – sparas lokalt")
+        .await;
     app.screenshot("queued").await;
     assert!(server
         .store
@@ -78,14 +79,14 @@ async fn queued_reports_go_out_when_the_server_comes_back() {
     while start.elapsed() < WAIT
         && !seen
             .iter()
-            .any(|n: &String| n.contains("mottagna av regionen"))
+            .any(|n: &String| n.contains("har kommit fram till regionens server"))
     {
         seen.extend(desk.notifications());
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert!(
         seen.iter()
-            .any(|n| n.contains("2 rapporter är mottagna av regionen")),
+            .any(|n| n.contains("2 rapporter har kommit fram till regionens server")),
         "notifications: {seen:?}"
     );
     app.quit().await;

@@ -91,7 +91,7 @@ async fn an_alarm_nobody_acknowledges_escalates_and_the_app_says_to_whom() {
     app.hold("#panic", Duration::from_millis(1900)).await;
     app.wait_text("#alarm-title", "MOTTAGET av regionens server kl")
         .await;
-    app.wait_text("#alarm-detail", "ingen har kvitterat ännu")
+    app.wait_text("#alarm-detail", "ingen har kvitterat det ännu")
         .await;
     // 112 stays the largest thing while nobody has taken it.
     app.wait_attr("#alarm-call-112", "class", "alarm-112 largest")

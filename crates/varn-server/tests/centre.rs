@@ -180,6 +180,7 @@ async fn supervision_messages_come_at_the_interval_and_a_dead_link_shows() {
         status["last_answer_at"].is_string() && status["down_since"].is_null(),
         "{status}"
     );
+    assert_eq!(status["configured"], true, "{status}");
     drop(rx);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let status: Value = s.officer_json(&hanna, "/dashboard/api/centre").await;

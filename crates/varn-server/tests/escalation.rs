@@ -232,3 +232,37 @@ async fn an_alert_that_cannot_be_sent_is_in_the_timeline() {
     }
     assert!(s.notifier.sent().is_empty());
 }
+
+/// What the dashboard may claim: an alarm that reached the server after the app told the
+/// person to call 112 (15 s) is marked late with its seconds, a prompt one is not; and a
+/// region without an alarm centre is told it has none (the escalation line says so).
+#[tokio::test]
+async fn the_dashboard_is_told_a_late_alarm_and_that_no_alarm_centre_is_connected() {
+    let clock = manual();
+    let s = TestServer::start_with(clock.clone()).await;
+    let d = s.device("Anna Andersson").await;
+    let o = officer(&s).await;
+    let prompt = raise(&s, &d, false).await;
+    let late = s
+        .raise(
+            &d,
+            json!({ "triggered_at": s.clock.now() - chrono::Duration::seconds(38), "place": "Torget" }),
+        )
+        .await;
+    let list: Vec<Value> = s.officer_json(&o, "/dashboard/api/alarms").await;
+    let of = |id: Uuid| {
+        list.iter()
+            .find(|a| a["id"] == id.to_string())
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(of(prompt)["late_seconds"], Value::Null);
+    assert_eq!(of(late)["late_seconds"], 38);
+    let whole: Value = s
+        .officer_json(&o, &format!("/dashboard/api/alarms/{late}"))
+        .await;
+    assert_eq!(whole["late_seconds"], 38);
+    let centre: Value = s.officer_json(&o, "/dashboard/api/centre").await;
+    assert_eq!(centre["configured"], false, "{centre}");
+    assert_eq!(centre["down_since"], Value::Null);
+}

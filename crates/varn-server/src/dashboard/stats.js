@@ -59,7 +59,8 @@ export async function drawStatistics(root, ui, vocabulary) {
       body.replaceChildren(h('p', { class: 'error', role: 'alert' }, err.message));
       return;
     }
-    body.replaceChildren(
+    // replaceChildren writes a null as the text "null": only what is there goes in.
+    body.replaceChildren(...[
       h('p', { class: 'stats-note', id: 'stats-note' }, t('statsSuppressed', { n: f.min_shown, from: f.first_month, to: f.last_month })),
       summary(f),
       figure('stats-months', t('statsMonths'), monthChart(f.months), monthTable(f.months)),
@@ -69,7 +70,7 @@ export async function drawStatistics(root, ui, vocabulary) {
       bars('stats-perpetrator', t('statsByPerpetrator'), f.by_perpetrator),
       bars('stats-reasons', t('statsReasons'), f.police.reasons),
       f.election ? election(f.election) : null,
-      alarms(f.alarms));
+      alarms(f.alarms)].filter(Boolean));
   }
 
   function tile(id, name, value, note) {

@@ -446,11 +446,7 @@ impl AppState {
         let appearances =
             db.appearances(&now.format(varn_core::incident::LOCAL_TIME).to_string())?;
         let current = varn_core::appearance::under_way(&appearances, now);
-        let typed = db.setting("current_place")?;
-        let typed_at = db
-            .setting("current_place_at")?
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc));
+        let (typed, typed_at) = typed_place(db)?;
         let place = varn_core::place::current(
             typed.as_deref().zip(typed_at),
             current.map(|a| a.place.as_str()),
@@ -472,11 +468,7 @@ impl AppState {
             chrono::Duration::hours(12),
         );
         let meeting = current.map(|i| i.what.clone()).unwrap_or_default();
-        let typed = db.setting("current_place")?;
-        let typed_at = db
-            .setting("current_place_at")?
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc));
+        let (typed, typed_at) = typed_place(db)?;
         let place = varn_core::place::current(
             typed.as_deref().zip(typed_at),
             current.map(|i| i.place.as_str()),
@@ -485,4 +477,15 @@ impl AppState {
         );
         Ok((meeting, place))
     }
+}
+
+/// The place the person typed under *Var är du nu?*, with when they typed it.
+fn typed_place(
+    db: &crate::storage::Db,
+) -> Result<(Option<String>, Option<chrono::DateTime<chrono::Utc>>), StorageError> {
+    let at = db
+        .setting("current_place_at")?
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    Ok((db.setting("current_place")?, at))
 }

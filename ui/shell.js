@@ -17,7 +17,12 @@ const panic = document.getElementById('panic');
 // The keyboard's way to LARM from the first paint: the skip link (the first Tab stop) and
 // Alt+L anywhere put focus on it; holding Space or Enter there raises the alarm.
 const toAlarm = () => panic.focus();
-document.getElementById('skip-to-alarm').addEventListener('click', toAlarm);
+const skip = document.getElementById('skip-to-alarm');
+skip.addEventListener('click', toAlarm);
+// Shown while it has focus (also where :focus does not apply, a window without the system's
+// focus, as under a test's bare X server).
+skip.addEventListener('focus', () => skip.classList.add('focused'));
+skip.addEventListener('blur', () => skip.classList.remove('focused'));
 document.addEventListener('keydown', (e) => {
   if (e.altKey && !e.ctrlKey && !e.metaKey && e.key.toLowerCase() === 'l') {
     e.preventDefault();

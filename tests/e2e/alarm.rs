@@ -286,6 +286,16 @@ async fn the_keyboard_reaches_larm_in_three_keys_and_lands_on_the_alarm() {
     )
     .await;
     app.wait_text("#skip-to-alarm", "Till LARM (Alt+L)").await;
+    let shown = app
+        .js(
+            "const r = document.getElementById('skip-to-alarm').getBoundingClientRect();
+             return [r.top >= 0 && r.bottom <= innerHeight, r.top]",
+        )
+        .await;
+    assert_eq!(
+        shown[0], true,
+        "the focused skip link is on screen: {shown}"
+    );
     app.screenshot("skip-link").await;
     app.keys(&[KeyStep::Press(ENTER)]).await;
     app.wait_js(

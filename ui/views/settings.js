@@ -185,6 +185,7 @@ function drawLink(ctx, root, notice = null) {
       const known = ['enroll_refused', 'server_unreachable', 'bad_url'].includes(err.kind);
       replace(status, h('span', { class: 'error-text', id: 'enroll-error', role: 'alert' },
         known ? t(`error.${err.kind}_do`) : `${t(`error.${err.kind}`)} ${err.message ?? ''}`));
+      status.scrollIntoView({ block: 'nearest' });
     } finally {
       button.disabled = false;
     }

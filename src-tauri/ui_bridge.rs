@@ -325,3 +325,39 @@ fn show_notification(title: String, body: String, urgent: bool) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every event the shell emits to the window has a listener in the UI (`api.on('…')`):
+    /// an event nobody hears is a state change the person never sees.
+    #[test]
+    fn every_event_the_shell_emits_is_listened_to() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        let mut emitted = std::collections::BTreeSet::new();
+        for file in ["src-tauri/ui_bridge.rs", "src-tauri/lib.rs", "src-tauri/updates.rs"] {
+            let text = read(&root.join(file));
+            for part in text.split("emit(\"").skip(1) {
+                if let Some(name) = part.split('"').next() {
+                    emitted.insert(name.to_string());
+                }
+            }
+        }
+        assert!(emitted.len() >= 8, "{emitted:?}");
+        let mut ui = String::new();
+        for dir in ["ui", "ui/views"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                if entry.path().extension().is_some_and(|e| e == "js") {
+                    ui.push_str(&read(&entry.path()));
+                }
+            }
+        }
+        let unheard: Vec<_> = emitted
+            .iter()
+            .filter(|name| !ui.contains(&format!("api.on('{name}'")))
+            .collect();
+        assert!(unheard.is_empty(), "emitted but never listened to: {unheard:?}");
+    }
+}

@@ -10,7 +10,7 @@ import { h, replace } from './dom.js';
 import { setTables, setLang } from './i18n.js';
 import { showError, showNumber, showScript, numberChangedDialog } from './dialog.js';
 import * as guard from './guard.js';
-import { ctx, takeAlarm, takeCheckin } from './state.js';
+import { ctx, takeAlarm, takeCheckin, takeCheckinPoll } from './state.js';
 import { go, onLeave, render } from './router.js';
 import { drawChrome, drawAlarmBanner, drawCheckinBanner, onSync, refreshProtection } from './chrome.js';
 import * as reports from './views/reports.js';
@@ -135,6 +135,11 @@ async function start() {
     refreshProtection();
   });
   api.on('sync', onSync);
+  // An appearance is near with its inventory missing, unfinished or advising measures (the
+  // shell also notifies): Inför möte, if it is on screen, shows where each one stands now.
+  api.on('reminder', () => {
+    if (location.hash.startsWith('#/meeting')) render();
+  });
   // A newer region profile came from the server (or one was refused): show it.
   api.on('profile', async () => {
     try {
@@ -165,7 +170,8 @@ async function start() {
     if (ctx.locked) return;
     refreshProtection();
     api.syncStatus().then(onSync, () => {});
-    api.activeCheckin().then((k) => { ctx.checkin = k; checkinView.update(ctx); drawCheckinBanner(); }, () => {});
+    const before = ctx.checkin;
+    api.activeCheckin().then((k) => { takeCheckinPoll(before, k); checkinView.update(ctx); drawCheckinBanner(); }, () => {});
   };
   if (!ctx.screenLocked) ctx.afterUnlock();
   api.on('checkin', (view) => {

@@ -67,6 +67,18 @@ export function takeAlarm(view) {
   return ctx.activeAlarm;
 }
 
+/**
+ * Takes what a poll for the active check-in answered (`fresh`, or null for none), asked
+ * while `before` was held: a state only through `takeCheckin` (never an older one over a
+ * newer), and "none" lets go only of the check-in that was held when the poll was sent —
+ * one that an event brought meanwhile stays.
+ */
+export function takeCheckinPoll(before, fresh) {
+  if (fresh) return takeCheckin(fresh);
+  if (before && ctx.checkin?.id === before.id) ctx.checkin = null;
+  return ctx.checkin;
+}
+
 /** Takes a check-in's state if it is newer than the one held; a finished one is let go. */
 export function takeCheckin(view) {
   if (view && (view.phase === 'done' || view.phase === 'checking_out')) {

@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import { h, replace, icon } from '../dom.js';
 import { t, formatClock } from '../i18n.js';
-import { takeCheckin } from '../state.js';
+import { takeCheckin, takeCheckinPoll } from '../state.js';
 
 const CHOICES = [30, 60, 90, 120, 180];
 /** While a check-in runs the card also asks for its state now and then: an event that came
@@ -36,10 +36,11 @@ export function update(ctx) {
 async function refresh(ctx, root) {
   if (!root.isConnected) return;
   try {
+    const before = ctx.checkin;
     const fresh = await api.activeCheckin();
-    const k = ctx.checkin;
-    if (!k || !fresh || fresh.id !== k.id || fresh.phase !== k.phase || fresh.revision !== k.revision) {
-      ctx.checkin = fresh;
+    // Through the one "newer" rule: an answer older than an event never wins.
+    const now = takeCheckinPoll(before, fresh);
+    if (now !== before) {
       draw(ctx, root, root.dataset.suggested === 'true');
       return;
     }
@@ -102,7 +103,7 @@ function draw(ctx, root, suggested) {
       ctx.error(e);
       return;
     }
-    ctx.checkin = null;
+    takeCheckinPoll(k, null);
     if (outcome === 'incident') {
       ctx.go(`#/incident/new?checkin=${k.id}`);
       return;

@@ -7,6 +7,7 @@ import { t, pick, formatTime } from '../i18n.js';
 import { seconds } from './alarm.js';
 import * as checkin from './checkin.js';
 import { electionPeriod } from './plan.js';
+import { takeCheckin } from '../state.js';
 
 /** The view is being replaced: the check-in card stops asking. */
 export function unmount() {
@@ -116,7 +117,7 @@ function appearanceRow(ctx, v) {
       type: 'button', class: 'btn secondary', dataset: { checkinFor: a.id },
       onclick: async () => {
         try {
-          ctx.checkin = await api.checkIn(v.minutes_left, a.id);
+          takeCheckin(await api.checkIn(v.minutes_left, a.id));
           ctx.go('#/meeting');
         } catch (e) {
           ctx.error(e);

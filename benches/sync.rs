@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 use varn_app::events::Quiet;
-use varn_app::sync::{SyncConfig, SyncService};
+use varn_app::runners::sync::{SyncConfig, SyncService};
 use varn_core::incident::Incident;
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::TestServer;

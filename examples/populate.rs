@@ -4,7 +4,7 @@
 //!     cargo run --release --example populate -- DATA_DIR N
 
 use uuid::Uuid;
-use varn_app::secrets::Keychain;
+use varn_app::os::secrets::Keychain;
 use varn_app::vault::{self, Opening};
 use varn_core::incident::Incident;
 

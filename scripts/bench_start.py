@@ -13,7 +13,7 @@ peak of the summed RSS of the app and all its children (WebKit's web and network
     scripts/bench_start.py --compare --hello-cpu-rendering
                                            # the hello app with Skia's CPU rendering too, which
                                            # Värn chooses itself without a GPU render node
-                                           # (src-tauri/rendering.rs): like for like
+                                           # (src-tauri/os/rendering.rs): like for like
 
 Runs in a session bus of its own with an unlocked keychain (gnome-keyring), so the app opens
 its encrypted database the normal way. Starts Xvfb if there is no display. Not a test: it

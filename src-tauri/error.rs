@@ -1,9 +1,14 @@
 //! The error every command returns: `{ "kind": "...", "message": "..." }`. The UI shows the
-//! localised text for `kind` and the message as detail.
+//! localised text for `kind` and the message as detail. Every error of the floors below
+//! becomes one here, in one place (the `From` impls at the end).
 
 use serde::Serialize;
 
-use crate::storage::StorageError;
+use crate::link::client::LinkError;
+use crate::pin::PinError;
+use crate::runners::alarm::AlarmError;
+use crate::runners::checkin::CheckinError;
+use crate::storage::{AttachError, StorageError};
 
 /// Every kind of error a command returns: the name the UI branches on and shows as
 /// `error.<kind>` (ui/i18n). One list, so that a test can see that each has its words.
@@ -174,9 +179,106 @@ impl CommandError {
 impl From<StorageError> for CommandError {
     fn from(e: StorageError) -> Self {
         CommandError {
-            kind: e.kind(),
+            kind: storage_kind(&e),
             message: e.to_string(),
         }
+    }
+}
+
+impl From<AlarmError> for CommandError {
+    fn from(e: AlarmError) -> Self {
+        match e {
+            AlarmError::Storage(e) => e.into(),
+            AlarmError::NotFound(id) => CommandError::not_found(format!("alarm {id}")),
+            AlarmError::Server(m) => CommandError {
+                kind: ErrorKind::ServerUnreachable,
+                message: m,
+            },
+            e @ AlarmError::CannotWrite => CommandError {
+                kind: ErrorKind::InvalidInput,
+                message: e.to_string(),
+            },
+            AlarmError::Invalid(m) => CommandError {
+                kind: ErrorKind::InvalidInput,
+                message: m,
+            },
+        }
+    }
+}
+
+impl From<LinkError> for CommandError {
+    fn from(e: LinkError) -> Self {
+        let kind = match &e {
+            LinkError::BadUrl(_) => ErrorKind::BadUrl,
+            LinkError::Client(c) if c.is_retryable() => ErrorKind::ServerUnreachable,
+            LinkError::Client(_) => ErrorKind::EnrollRefused,
+            LinkError::Keychain(_) => ErrorKind::Keychain,
+            LinkError::Storage(_) => ErrorKind::Storage,
+        };
+        CommandError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<PinError> for CommandError {
+    fn from(e: PinError) -> Self {
+        // For waits the message is the number of seconds; the UI words it.
+        let (kind, message) = match &e {
+            PinError::NotSet => (ErrorKind::PinNotSet, e.to_string()),
+            PinError::Wrong(wait) => (ErrorKind::WrongPin, wait.to_string()),
+            PinError::Wait(wait) => (ErrorKind::PinWait, wait.to_string()),
+            PinError::Format(f) => return CommandError::invalid("pin", f.to_string()),
+            PinError::Storage(s) => (storage_kind(s), s.to_string()),
+            PinError::Hash(_) => (ErrorKind::Storage, e.to_string()),
+        };
+        CommandError { kind, message }
+    }
+}
+
+impl From<CheckinError> for CommandError {
+    fn from(e: CheckinError) -> Self {
+        match e {
+            CheckinError::Storage(s) => s.into(),
+            CheckinError::NotFound(id) => CommandError::not_found(format!("check-in {id}")),
+            CheckinError::Minutes => CommandError::invalid("minutes", e.to_string()),
+            CheckinError::Finished => CommandError {
+                kind: ErrorKind::Finished,
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+impl From<AttachError> for CommandError {
+    fn from(e: AttachError) -> Self {
+        let kind = match &e {
+            AttachError::Unreadable(_) => ErrorKind::FileUnreadable,
+            AttachError::Changed { .. } => ErrorKind::FileChanged,
+            AttachError::TooLarge(_) => ErrorKind::FileTooLarge,
+            AttachError::NoReport => ErrorKind::NotFound,
+            AttachError::Storage(s) => storage_kind(s),
+        };
+        CommandError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The kind of a storage error, for the UI to branch on (the storage floor knows nothing of
+/// commands; the mapping lives here, with the others).
+pub fn storage_kind(e: &StorageError) -> ErrorKind {
+    match e {
+        StorageError::DiskFull { .. } => ErrorKind::DiskFull,
+        StorageError::ReadOnly { .. } => ErrorKind::ReadOnly,
+        StorageError::Corrupt { .. } => ErrorKind::Corrupt,
+        StorageError::TooNew { .. } => ErrorKind::TooNew,
+        StorageError::Busy { .. } => ErrorKind::Busy,
+        StorageError::Locked => ErrorKind::Locked,
+        StorageError::ScreenLocked => ErrorKind::ScreenLocked,
+        StorageError::Other { .. } | StorageError::Decode { .. } => ErrorKind::Storage,
     }
 }
 

@@ -3,48 +3,38 @@
 
 #![forbid(unsafe_code)]
 
-pub mod alarm;
-pub mod checkin;
 pub mod cli;
 pub mod commands;
-pub mod datadir;
-pub mod dialer;
-pub mod drivers;
 pub mod error;
 pub mod events;
 pub mod export;
 pub mod i18n;
 pub mod link;
-pub mod notices;
+pub mod os;
 pub mod pin;
 pub mod profiles;
-pub mod region;
-pub mod reminders;
-pub mod rendering;
-pub mod secrets;
-pub mod shortcut;
+pub mod runners;
 pub mod state;
 pub mod storage;
-pub mod sync;
-pub mod ui_bridge;
 pub mod updates;
 pub mod vault;
+pub mod window;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tauri::menu::{MenuBuilder, MenuItemBuilder};
-use tauri::tray::TrayIconBuilder;
 use tauri::webview::PageLoadEvent;
-use tauri::{AppHandle, Builder, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{Builder, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_global_shortcut::ShortcutState;
 
-use crate::dialer::SystemDialer;
-use crate::secrets::Keychain;
+use crate::events::ObserverSlot;
+use crate::os::dialer::SystemDialer;
+use crate::os::secrets::Keychain;
+use crate::os::{datadir, rendering};
 use crate::state::AppState;
-use crate::ui_bridge::{ObserverSlot, WindowObserver};
+use crate::window::bridge::WindowObserver;
 
 /// How long `--smoke` waits for the UI before it gives up.
 pub const SMOKE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -157,106 +147,8 @@ pub fn open_state(
         smoke,
         started,
     });
-    try_unlock(&state);
+    state.try_unlock();
     Ok((state, observer))
-}
-
-/// Opens the database with the keychain's key if it can; otherwise records why it is locked.
-pub fn try_unlock(state: &AppState) {
-    let mut lock = state.lock.lock().unwrap_or_else(|p| p.into_inner());
-    match vault::open(&state.data_dir, state.secrets.as_ref()) {
-        Ok(vault::Opening::Open(db)) => {
-            drop(lock);
-            if let Err(e) = state.unlock_with(db) {
-                tracing::error!("the database opened but could not be read: {e}");
-            }
-        }
-        Ok(vault::Opening::NeedPassphrase { first_time, reason }) => {
-            lock.first_time = first_time;
-            lock.reason = reason;
-            lock.fatal = false;
-        }
-        Err(e) => {
-            let db = state.data_dir.join(vault::DB_FILE);
-            eprintln!(
-                "varn: databasen {} kan inte öppnas / the database cannot be opened: {e}",
-                db.display()
-            );
-            lock.reason = e.to_string();
-            lock.fatal = true;
-        }
-    }
-}
-
-/// Raises the alarm from outside the window (the global shortcut, the tray): shows the window
-/// and tells the UI to open the alarm screen.
-pub fn raise_from_outside<R: Runtime>(app: &AppHandle<R>) {
-    let state = app.state::<AppState>();
-    let result = state
-        .alarm_context()
-        .map_err(alarm::AlarmError::from)
-        .and_then(|(meeting, place)| state.alarms()?.raise(meeting, place));
-    show_window(app);
-    match result {
-        Ok(view) => {
-            let _ = app.emit("alarm-raised", view);
-        }
-        Err(e) => tracing::error!("the alarm could not be stored: {e}"),
-    }
-}
-
-fn show_window<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
-    }
-}
-
-/// Quitting was asked for (the tray's *Avsluta*, the window's close button): behind the lock
-/// screen the window asks for the PIN first (`quit_app`); otherwise the app quits.
-fn quit_requested<R: Runtime>(app: &AppHandle<R>) {
-    if app.state::<AppState>().screen_is_locked() {
-        show_window(app);
-        let _ = app.emit("quit-requested", ());
-    } else {
-        app.exit(0);
-    }
-}
-
-/// Makes the app look gone (a quit with the duress PIN): no window, no tray icon.
-pub fn hide_everything<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.hide();
-    }
-    if let Some(tray) = app.tray_by_id("main") {
-        let _ = tray.set_visible(false);
-    }
-}
-
-fn build_tray<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> tauri::Result<()> {
-    let t = |key| state.strings.get(state.lang(), key).to_string();
-    let menu = MenuBuilder::new(app)
-        .item(&MenuItemBuilder::with_id("alarm", t("tray.alarm")).build(app)?)
-        .separator()
-        .item(&MenuItemBuilder::with_id("show", t("tray.show")).build(app)?)
-        .item(&MenuItemBuilder::with_id("quit", t("tray.quit")).build(app)?)
-        .build()?;
-    let mut tray = TrayIconBuilder::with_id("main")
-        .tooltip("Värn")
-        .menu(&menu)
-        .show_menu_on_left_click(true)
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            "alarm" => raise_from_outside(app),
-            "show" => show_window(app),
-            "quit" => quit_requested(app),
-            _ => {}
-        });
-    if let Some(icon) = app.default_window_icon() {
-        tray = tray.icon(icon.clone());
-    }
-    tray.build(app)?;
-    Ok(())
 }
 
 /// Wires state, plugins, commands and the window onto a builder.
@@ -268,13 +160,13 @@ pub fn build<R: Runtime>(
     builder
         // One instance only: a second start brings the first to the front.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            show_window(app)
+            window::desktop::show_window(app)
         }))
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
                 .with_handler(|app, _shortcut, event| {
                     if event.state == ShortcutState::Pressed {
-                        raise_from_outside(app);
+                        window::desktop::raise_from_outside(app);
                     }
                 })
                 .build(),
@@ -303,7 +195,7 @@ pub fn build<R: Runtime>(
                 if window.state::<AppState>().screen_is_locked() =>
             {
                 api.prevent_close();
-                quit_requested(window.app_handle());
+                window::desktop::quit_requested(window.app_handle());
             }
             _ => {}
         })
@@ -343,40 +235,14 @@ pub fn build<R: Runtime>(
             // delay its first paint), and after at most 3 s whatever the window does.
             let handle = app.handle().clone();
             std::thread::spawn(move || {
-                std::thread::sleep(EXTRAS_AT_THE_LATEST);
-                start_desktop_extras(&handle);
+                std::thread::sleep(window::desktop::EXTRAS_AT_THE_LATEST);
+                window::desktop::start_desktop_extras(&handle);
             });
             if state.smoke {
                 watch_smoke(app.handle().clone());
             }
             Ok(())
         })
-}
-
-/// The latest the global shortcut and the tray are set up after start.
-const EXTRAS_AT_THE_LATEST: Duration = Duration::from_secs(3);
-
-/// Registers the global alarm shortcut and builds the tray icon, once: when the shell has
-/// painted (`ui_ready`), or [`EXTRAS_AT_THE_LATEST`] after start if the window never says so.
-pub fn start_desktop_extras<R: Runtime>(app: &AppHandle<R>) {
-    let state = app.state::<AppState>();
-    if state.extras_started.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let handle = app.clone();
-    let run = app.run_on_main_thread(move || {
-        let state = handle.state::<AppState>();
-        shortcut::register(&handle, &state);
-        state.mark("shortcut registered");
-        if let Err(e) = build_tray(&handle, &state) {
-            // No tray host (a bare X server, some desktops): the button and shortcut remain.
-            tracing::warn!("no tray icon: {e}");
-        }
-        state.mark("tray built");
-    });
-    if let Err(e) = run {
-        tracing::warn!("the shortcut and the tray were not set up: {e}");
-    }
 }
 
 /// The narrowest the window gets: every view is usable from here.

@@ -6,16 +6,17 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Instant, SystemTime};
 
-use crate::alarm::AlarmService;
-use crate::commands::safety::LinkStatus;
-use crate::dialer::Dialer;
+use crate::events::ObserverSlot;
 use crate::i18n::{Lang, Strings};
+use crate::link::LinkStatus;
 use crate::link::{Connection, LinkService};
+use crate::os::dialer::Dialer;
+use crate::os::secrets::SecretStore;
 use crate::profiles::ActiveProfile;
-use crate::secrets::SecretStore;
+use crate::runners::alarm::AlarmService;
+use crate::runners::sync::SyncService;
 use crate::storage::{Db, StorageError};
-use crate::sync::SyncService;
-use crate::ui_bridge::ObserverSlot;
+use crate::vault;
 
 /// A call script's line as the window shows it: filled in, and whether it is Värn's own
 /// help rather than the plan's words.
@@ -38,7 +39,7 @@ pub struct Unlocked {
     /// Reports to the region.
     pub sync: Arc<SyncService>,
     /// The check-in timer (the region's dead man's switch).
-    pub checkins: Arc<crate::checkin::CheckinService>,
+    pub checkins: Arc<crate::runners::checkin::CheckinService>,
 }
 
 /// Why the database is not open yet, for the unlock screen.
@@ -120,6 +121,34 @@ pub struct Parts {
 }
 
 impl AppState {
+    /// Opens the database with the keychain's key if it can; otherwise records why it is locked.
+    pub fn try_unlock(&self) {
+        let state = self;
+        let mut lock = state.lock.lock().unwrap_or_else(|p| p.into_inner());
+        match vault::open(&state.data_dir, state.secrets.as_ref()) {
+            Ok(vault::Opening::Open(db)) => {
+                drop(lock);
+                if let Err(e) = state.unlock_with(db) {
+                    tracing::error!("the database opened but could not be read: {e}");
+                }
+            }
+            Ok(vault::Opening::NeedPassphrase { first_time, reason }) => {
+                lock.first_time = first_time;
+                lock.reason = reason;
+                lock.fatal = false;
+            }
+            Err(e) => {
+                let db = state.data_dir.join(vault::DB_FILE);
+                eprintln!(
+                    "varn: databasen {} kan inte öppnas / the database cannot be opened: {e}",
+                    db.display()
+                );
+                lock.reason = e.to_string();
+                lock.fatal = true;
+            }
+        }
+    }
+
     /// Builds the state, locked; [`AppState::unlock_with`] opens it.
     pub fn new(p: Parts) -> AppState {
         AppState {
@@ -127,7 +156,7 @@ impl AppState {
             lock: Mutex::new(LockState::default()),
             observer: p.observer,
             runtime: p.runtime,
-            token_key: crate::secrets::device_token_key(&p.data_dir),
+            token_key: crate::os::secrets::device_token_key(&p.data_dir),
             data_dir: p.data_dir,
             profile: Arc::new(RwLock::new(p.profile)),
             strings: Strings::embedded(),
@@ -172,7 +201,7 @@ impl AppState {
 
     /// The duress PIN was entered: a silent duress alarm (see
     /// [`AlarmService::silent_duress`]) with the meeting and place an alarm would carry now.
-    pub fn duress(&self) -> Result<(), crate::alarm::AlarmError> {
+    pub fn duress(&self) -> Result<(), crate::runners::alarm::AlarmError> {
         let (meeting, place) = self.alarm_context().unwrap_or_default();
         self.alarms()?.silent_duress(meeting, place)
     }
@@ -194,7 +223,7 @@ impl AppState {
     }
 
     /// The check-in timer, or [`StorageError::Locked`].
-    pub fn checkins(&self) -> Result<&Arc<crate::checkin::CheckinService>, StorageError> {
+    pub fn checkins(&self) -> Result<&Arc<crate::runners::checkin::CheckinService>, StorageError> {
         self.vault
             .get()
             .map(|u| &u.checkins)
@@ -254,9 +283,9 @@ impl AppState {
             link.clone(),
             self.observer.clone(),
             Some(self.profile.clone()),
-            crate::sync::config_from_env(),
+            crate::runners::sync::config_from_env(),
         );
-        let checkins = crate::checkin::CheckinService::new(
+        let checkins = crate::runners::checkin::CheckinService::new(
             db.clone(),
             link.clone(),
             self.observer.clone(),
@@ -278,7 +307,7 @@ impl AppState {
             checkins.start()?;
             sync.start(&self.runtime);
             let observer = self.observer.clone();
-            self.runtime.spawn(crate::reminders::run(
+            self.runtime.spawn(crate::runners::reminders::run(
                 self.db()?.clone(),
                 self.profile.clone(),
                 move |appearance, why| {
@@ -344,7 +373,7 @@ impl AppState {
             });
         };
         // After an unlink with the duress PIN the window sees what a real unlink leaves.
-        let link = crate::region::load_link(db)?.filter(|_| !service.is_concealed());
+        let link = crate::link::client::load_link(db)?.filter(|_| !service.is_concealed());
         let connection = if link.is_none() {
             Connection::NotEnrolled
         } else {
@@ -405,7 +434,7 @@ impl AppState {
         let name = self
             .db()
             .ok()
-            .and_then(|db| crate::region::load_link(db).ok().flatten())
+            .and_then(|db| crate::link::client::load_link(db).ok().flatten())
             .map(|l| l.name)
             .unwrap_or_default();
         let region = self.with_profile(|a| a.profile.region.name.clone());

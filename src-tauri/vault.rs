@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use varn_core::sqlite::Key;
 use zeroize::Zeroize;
 
-use crate::secrets::SecretStore;
+use crate::os::secrets::SecretStore;
 use crate::storage::{Db, StorageError};
 
 /// The database file in the data directory.
@@ -25,7 +25,7 @@ pub const MIN_PASSPHRASE_CHARS: usize = 12;
 
 /// The keychain entry of a data directory's database key.
 pub fn key_name(data_dir: &Path) -> String {
-    crate::secrets::device_token_key(data_dir).replace("device-token:", "db-key:")
+    crate::os::secrets::device_token_key(data_dir).replace("device-token:", "db-key:")
 }
 
 /// What opening the database needs.
@@ -310,7 +310,7 @@ pub fn forget(mut passphrase: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::{MemorySecrets, SecretError};
+    use crate::os::secrets::{MemorySecrets, SecretError};
 
     struct NoKeychain;
     impl SecretStore for NoKeychain {

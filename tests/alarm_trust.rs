@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use varn_app::alarm::{AlarmService, AlarmView};
 use varn_app::events::Quiet;
+use varn_app::runners::alarm::{AlarmService, AlarmView};
 use varn_core::alarm::Phase;
 use varn_core::wire::AlarmStatus;
 use varn_server::testkit::proxy::{Fault, FaultProxy};

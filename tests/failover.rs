@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use uuid::Uuid;
-use varn_app::alarm::AlarmService;
 use varn_app::events::Quiet;
+use varn_app::runners::alarm::AlarmService;
 use varn_core::alarm::Phase;
 use varn_server::clock::{ManualClock, SystemClock};
 use varn_server::store::Database;
@@ -41,7 +41,7 @@ async fn wait_phase(service: &AlarmService, id: Uuid, phase: Phase) {
 /// service running. The temp dir holds its database.
 async fn linked_app(servers: [String; 2], code: &str) -> (Arc<AlarmService>, App) {
     let app = App::linked(&servers.join(" "), code).await;
-    let link = varn_app::region::load_link(&app.db).unwrap().unwrap();
+    let link = varn_app::link::client::load_link(&app.db).unwrap().unwrap();
     assert_eq!(link.servers, servers);
     let service = app.alarms(Arc::new(Quiet), tokio::runtime::Handle::current());
     (service, app)

@@ -13,10 +13,10 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use varn_app::events::{Event, Observer, Quiet};
+use varn_app::os::secrets::{MemorySecrets, SecretStore};
 use varn_app::profiles::ActiveProfile;
-use varn_app::secrets::{MemorySecrets, SecretStore};
+use varn_app::runners::sync::{SyncConfig, SyncService, SyncState};
 use varn_app::storage::Db;
-use varn_app::sync::{SyncConfig, SyncService, SyncState};
 use varn_core::incident::{Incident, Status};
 use varn_core::profile::Profile;
 use varn_core::signing::SignedProfile;
@@ -380,7 +380,7 @@ async fn the_region_profile_is_checked_with_its_etag_adopted_when_signed_and_new
     let sync = service(&d, Some(active.clone()));
     let task = sync.start(&tokio::runtime::Handle::current());
     let tag = wait_for(|| d.db.setting("profile_etag").unwrap()).await;
-    let client = varn_app::region::client_for(&d.db, d.secrets.as_ref(), TOKEN_KEY).unwrap();
+    let client = varn_app::link::client::client_for(&d.db, d.secrets.as_ref(), TOKEN_KEY).unwrap();
     let (_, served_tag) = client.profile(None).await.unwrap().unwrap();
     assert_eq!(Some(tag.clone()), served_tag);
     assert_eq!(

@@ -11,7 +11,7 @@ import { setTables, setLang } from './i18n.js';
 import { showError, showNumber, showScript, numberChangedDialog } from './dialog.js';
 import * as guard from './guard.js';
 import { ctx, takeAlarm, takeCheckin, takeCheckinPoll } from './state.js';
-import { go, onLeave, render } from './router.js';
+import { go, onLeave, render, setAfterRender } from './router.js';
 import { drawChrome, drawAlarmBanner, drawCheckinBanner, onSync, refreshProtection } from './chrome.js';
 import * as reports from './views/reports.js';
 import * as alarmView from './views/alarm.js';
@@ -85,6 +85,12 @@ async function dialOrShow(target, contact, card = null) {
   if (called.outcome !== 'dialed') showNumber(contact, { reason: called.outcome, script: called.script });
   else if (called.script.length) showScript(contact, called.script);
 }
+
+// After every view: the chrome's banners for the route drawn.
+setAfterRender((route) => {
+  drawAlarmBanner(route);
+  drawCheckinBanner(route);
+});
 
 async function start() {
   let info;

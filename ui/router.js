@@ -6,7 +6,6 @@
 import { h, replace } from './dom.js';
 import { t } from './i18n.js';
 import { ctx } from './state.js';
-import { drawAlarmBanner, drawCheckinBanner } from './chrome.js';
 import * as plan from './views/plan.js';
 import * as card from './views/card.js';
 import * as contacts from './views/contacts.js';
@@ -54,6 +53,15 @@ export function parseRoute() {
 }
 
 let renderSeq = 0;
+/** What runs after every view is put on screen (the chrome's banners; app.js sets it, so
+ * the router imports nothing above it). */
+let afterRender = () => {};
+
+/** Sets what runs after every view is put on screen, with the route drawn. */
+export function setAfterRender(fn) {
+  afterRender = fn;
+}
+
 /** What the view on screen wants done before another replaces it (see ctx.onLeave). */
 let leaving = null;
 /** The view on screen. */
@@ -98,8 +106,7 @@ export async function render() {
   document.body.classList.toggle('screen-locked', ctx.screenLocked);
   replace(main, node);
   shown = view;
-  drawAlarmBanner(route);
-  drawCheckinBanner(route);
+  afterRender(route);
   main.scrollTop = 0;
   for (const b of document.querySelectorAll('[data-tab]')) {
     const on = b.dataset.tab === tab;

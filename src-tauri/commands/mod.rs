@@ -4,11 +4,14 @@
 //! `ui/api.js` to it. Behind the lock screen only the commands it marks `locked` run (see
 //! `crate::invoke_handler`).
 
-pub mod guard;
-pub mod meeting;
+pub mod alarm;
+pub mod checkin;
+pub mod contacts;
+pub mod link;
+pub mod lock;
 pub mod plan;
 pub mod reports;
-pub mod safety;
+pub mod settings;
 pub mod table;
 pub mod updates;
 
@@ -140,7 +143,7 @@ mod tests {
     /// "restarts" in one test).
     fn open_app(
         dir: &Path,
-        secrets: std::sync::Arc<crate::secrets::MemorySecrets>,
+        secrets: std::sync::Arc<crate::os::secrets::MemorySecrets>,
     ) -> crate::state::AppState {
         use std::sync::Arc;
         let state = crate::state::AppState::new(crate::state::Parts {
@@ -151,8 +154,8 @@ mod tests {
                 notes: Vec::new(),
             },
             secrets: secrets.clone(),
-            dialer: Arc::new(crate::dialer::SystemDialer::new(|_| Ok(()))),
-            observer: Arc::new(crate::ui_bridge::ObserverSlot::default()),
+            dialer: Arc::new(crate::os::dialer::SystemDialer::new(|_| Ok(()))),
+            observer: Arc::new(crate::events::ObserverSlot::default()),
             runtime: tauri::async_runtime::handle().inner().clone(),
             smoke: false,
             started: std::time::Instant::now(),
@@ -300,7 +303,7 @@ mod tests {
     #[test]
     fn the_lock_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let keychain = std::sync::Arc::new(crate::secrets::MemorySecrets::default());
+        let keychain = std::sync::Arc::new(crate::os::secrets::MemorySecrets::default());
         let first = open_app(dir.path(), keychain.clone());
         assert!(!first.screen_is_locked(), "no PIN yet: open");
         crate::pin::set(
@@ -329,7 +332,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = app_with_pin(dir.path());
         let code = block_on(server.enrollment_code("Anna Andersson"));
-        block_on(crate::region::enroll(
+        block_on(crate::link::client::enroll(
             state.db().unwrap(),
             state.secrets.as_ref(),
             &state.token_key,

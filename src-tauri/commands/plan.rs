@@ -1,4 +1,5 @@
-//! Commands for the plan, the checklist, the risk inventories and the UI's own life cycle.
+//! Commands for the plan, the checklist, the risk inventories, the planned appearances, the
+//! person's own notes and the UI's own life cycle.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -6,6 +7,7 @@ use std::sync::atomic::Ordering;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use uuid::Uuid;
+use varn_core::appearance::{Appearance, DEFAULT_REMIND_MINUTES};
 use varn_core::profile::Profile;
 use varn_core::risk::{self, Answer, Assessment, Inventory};
 use varn_core::search::{self, Hit};
@@ -31,17 +33,17 @@ pub struct Boot {
     /// Problems with offered profiles, to show.
     pub profile_notes: Vec<ProfileNote>,
     /// The link to the region server, if any.
-    pub link: Option<crate::region::Link>,
+    pub link: Option<crate::link::client::Link>,
     /// Where the linked region's profile key stands.
     pub profile_key: Option<crate::profiles::KeyStatus>,
     /// `online`, `offline` or `not_enrolled`.
     pub connection: crate::link::Connection,
     /// The alarm that still needs attention, if any.
-    pub active_alarm: Option<crate::alarm::AlarmView>,
+    pub active_alarm: Option<crate::runners::alarm::AlarmView>,
     /// The global shortcut that raises the alarm.
     pub alarm_shortcut: String,
     /// How discreet an alarm is (sound, notification text); discreet behind the lock.
-    pub discretion: crate::notices::Discretion,
+    pub discretion: crate::window::notices::Discretion,
     /// How many days reports the region has closed are kept (None: kept).
     pub closed_reports_days: Option<u32>,
     /// What the person told the region responders should know.
@@ -111,20 +113,20 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
             Ok(a) => a.active()?,
             Err(_) => None,
         },
-        alarm_shortcut: crate::shortcut::configured(&state),
+        alarm_shortcut: crate::window::shortcut::configured(&state),
         discretion: state
             .db()
-            .map(|db| crate::notices::Discretion::load(db))
+            .map(|db| crate::window::notices::Discretion::load(db))
             .unwrap_or_default(),
         closed_reports_days: match state.db() {
-            Ok(db) => super::reports::closed_reports_days(db)?,
+            Ok(db) => db.closed_reports_days()?,
             Err(_) => None,
         },
         // Private (a code word, medical needs): not behind the lock screen.
         instructions: match state.db() {
-            Ok(db) if !state.screen_is_locked() => {
-                db.setting(super::safety::INSTRUCTIONS)?.unwrap_or_default()
-            }
+            Ok(db) if !state.screen_is_locked() => db
+                .setting(super::settings::INSTRUCTIONS)?
+                .unwrap_or_default(),
             _ => String::new(),
         },
         // Behind the lock screen the window gets what it needs to draw the lock, 112 and the
@@ -135,7 +137,7 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
         },
         callback_number: match state.db() {
             Ok(db) if !state.screen_is_locked() => db
-                .setting(super::safety::CALLBACK_NUMBER)?
+                .setting(super::settings::CALLBACK_NUMBER)?
                 .unwrap_or_default(),
             _ => String::new(),
         },
@@ -155,7 +157,7 @@ pub fn boot(state: State<'_, AppState>) -> Result<Boot> {
         first_run: match state.db() {
             Ok(db) => {
                 db.setting(WELCOME_DONE)?.is_none()
-                    && crate::region::load_link(db)?.is_none()
+                    && crate::link::client::load_link(db)?.is_none()
                     && !crate::pin::status(db)?.pin_set
             }
             Err(_) => false,
@@ -192,7 +194,7 @@ pub fn ui_ready<R: Runtime>(
         if !state.shell_ready.swap(true, Ordering::SeqCst) && state.smoke {
             println!("ready in {} ms", elapsed.as_millis());
         }
-        crate::start_desktop_extras(&app);
+        crate::window::desktop::start_desktop_extras(&app);
         return;
     }
     if state.ui_ready.swap(true, Ordering::SeqCst) {
@@ -383,3 +385,85 @@ pub fn save_own_notes(state: State<'_, AppState>, text: String) -> Result<String
 
 /// The setting the own notes are kept under.
 const OWN_NOTES: &str = "own_notes";
+
+/// A planned appearance with what its risk inventory says.
+#[derive(Serialize)]
+pub struct AppearanceView {
+    /// The appearance.
+    pub appearance: Appearance,
+    /// Where its risk inventory stands.
+    pub inventory: varn_core::risk::InventoryState,
+    /// Minutes until its expected end (the check-in's length), if it has not ended.
+    pub minutes_left: Option<u32>,
+}
+
+/// An appearance as the form sends it; a missing id makes a new one.
+#[derive(Deserialize)]
+pub struct AppearanceInput {
+    id: Option<Uuid>,
+    title: String,
+    place: String,
+    starts_at: String,
+    ends_at: String,
+    remind_minutes: Option<u32>,
+}
+
+fn appearance_view(state: &AppState, a: Appearance) -> Result<AppearanceView> {
+    let now = chrono::Local::now().naive_local();
+    let risk = state.with_profile(|p| p.profile.risk.clone());
+    let inventory = crate::runners::reminders::inventory_state(state.db()?, &risk, &a)?;
+    Ok(AppearanceView {
+        minutes_left: a.minutes_left(now),
+        appearance: a,
+        inventory,
+    })
+}
+
+/// Planned appearances that have not ended, soonest first.
+#[tauri::command]
+pub fn appearances(state: State<'_, AppState>) -> Result<Vec<AppearanceView>> {
+    let since = chrono::Local::now()
+        .naive_local()
+        .format(varn_core::incident::LOCAL_TIME)
+        .to_string();
+    state
+        .db()?
+        .appearances(&since)?
+        .into_iter()
+        .map(|a| appearance_view(&state, a))
+        .collect()
+}
+
+/// Validates and saves an appearance durably (its inventory link is kept).
+#[tauri::command]
+pub fn save_appearance(
+    state: State<'_, AppState>,
+    input: AppearanceInput,
+) -> Result<AppearanceView> {
+    let db = state.db()?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    let inventory_id = db.appearance(id)?.and_then(|a| a.inventory_id);
+    let a = Appearance {
+        id,
+        title: input.title.trim().to_string(),
+        place: input.place.trim().to_string(),
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        remind_minutes: input.remind_minutes.unwrap_or(DEFAULT_REMIND_MINUTES),
+        inventory_id,
+    };
+    a.validate()
+        .map_err(|e| CommandError::invalid("appearance", e.to_string()))?;
+    db.save_appearance(&a)?;
+    appearance_view(&state, a)
+}
+
+/// Deletes a planned appearance (its inventory stays).
+#[tauri::command]
+pub fn delete_appearance(state: State<'_, AppState>, id: Uuid) -> Result<()> {
+    if state.db()?.delete_appearance(id)? {
+        Ok(())
+    } else {
+        Err(CommandError::not_found(format!("appearance {id}")))
+    }
+}

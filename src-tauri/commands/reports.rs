@@ -14,25 +14,9 @@ use varn_core::incident::{self, ExportLang, Incident};
 use super::Result;
 use crate::error::{CommandError, ErrorKind};
 use crate::i18n::Lang;
+use crate::runners::sync::SyncView;
 use crate::state::AppState;
 use crate::storage::{AttachError, IncidentRow};
-use crate::sync::SyncView;
-
-impl From<AttachError> for CommandError {
-    fn from(e: AttachError) -> Self {
-        let kind = match &e {
-            AttachError::Unreadable(_) => ErrorKind::FileUnreadable,
-            AttachError::Changed { .. } => ErrorKind::FileChanged,
-            AttachError::TooLarge(_) => ErrorKind::FileTooLarge,
-            AttachError::NoReport => ErrorKind::NotFound,
-            AttachError::Storage(s) => s.kind(),
-        };
-        CommandError {
-            kind,
-            message: e.to_string(),
-        }
-    }
-}
 
 /// Files dropped on the window, waiting for the UI to say which report they belong to. The UI
 /// only ever sees a token and the names: it cannot make the app read a path of its choosing.
@@ -356,7 +340,7 @@ pub async fn export_incident<R: Runtime>(
         Lang::Sv => ExportLang::Sv,
         Lang::En => ExportLang::En,
     };
-    let who = crate::region::load_link(state.db()?)?.map(|l| l.name);
+    let who = crate::link::client::load_link(state.db()?)?.map(|l| l.name);
     let sections = state.with_profile(|a| {
         incident::police_export(
             &row.incident,
@@ -446,15 +430,7 @@ mod tests {
 }
 
 /// The setting: how many days reports the region has closed are kept on this device.
-pub const CLOSED_REPORTS_DAYS: &str = "closed_reports_days";
-
-/// How long reports the region has closed are kept here (None: kept until deleted).
-pub fn closed_reports_days(db: &crate::storage::Db) -> Result<Option<u32>> {
-    Ok(db
-        .setting(CLOSED_REPORTS_DAYS)?
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|d| varn_core::incident::CLOSED_KEEP_DAYS.contains(d)))
-}
+pub use crate::storage::CLOSED_REPORTS_DAYS;
 
 /// Sets how long reports the region has closed are kept here (one of
 /// `varn_core::incident::CLOSED_KEEP_DAYS`, or none: kept), and removes at once those past it.
@@ -487,5 +463,5 @@ pub fn set_closed_reports_days(
             "closed reports past the chosen time removed"
         );
     }
-    closed_reports_days(db)
+    Ok(db.closed_reports_days()?)
 }

@@ -3,7 +3,7 @@
 
 use tauri::{AppHandle, Runtime, State};
 
-use super::guard::check_pin;
+use super::lock::check_pin;
 use crate::error::CommandError;
 use crate::pin::Entered;
 use crate::state::AppState;
@@ -33,7 +33,7 @@ pub async fn update_install<R: Runtime>(
     pin: Option<String>,
 ) -> Result<()> {
     if check_pin(&state, pin).await? == Entered::Duress {
-        return Err(super::safety::duress_refusal(&state));
+        return Err(super::link::duress_refusal(&state));
     }
     updates::install(&app, &state, &pending, &version).await?;
     app.restart()

@@ -20,6 +20,7 @@ pub use contacts::UserContact;
 pub use incidents::{AttachError, IncidentRow};
 pub use inventories::InventorySummary;
 pub use outbox::QueueCounts;
+pub use settings::CLOSED_REPORTS_DAYS;
 pub use trust::{LearnedKey, NumberNotice};
 
 use std::path::{Path, PathBuf};
@@ -286,21 +287,6 @@ impl StorageError {
             },
         }
     }
-
-    /// A short, stable name for the UI to branch on.
-    pub fn kind(&self) -> crate::error::ErrorKind {
-        use crate::error::ErrorKind;
-        match self {
-            StorageError::DiskFull { .. } => ErrorKind::DiskFull,
-            StorageError::ReadOnly { .. } => ErrorKind::ReadOnly,
-            StorageError::Corrupt { .. } => ErrorKind::Corrupt,
-            StorageError::TooNew { .. } => ErrorKind::TooNew,
-            StorageError::Busy { .. } => ErrorKind::Busy,
-            StorageError::Locked => ErrorKind::Locked,
-            StorageError::ScreenLocked => ErrorKind::ScreenLocked,
-            StorageError::Other { .. } | StorageError::Decode { .. } => ErrorKind::Storage,
-        }
-    }
 }
 
 /// The open database. One connection behind a mutex: writes are small and must be serialised.
@@ -498,7 +484,7 @@ mod tests {
         let path = dir.path().join("varn.db");
         std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
         let err = Db::open(&path).err().expect("must fail");
-        assert_eq!(err.kind(), crate::error::ErrorKind::Corrupt, "{err}");
+        assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("varn.db"));
         assert_eq!(
             std::fs::read(&path).unwrap(),

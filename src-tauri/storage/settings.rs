@@ -21,7 +21,18 @@ impl Db {
     }
 }
 
+/// The setting for how long reports the region has closed are kept.
+pub const CLOSED_REPORTS_DAYS: &str = "closed_reports_days";
+
 impl Db {
+    /// How long reports the region has closed are kept here (None: kept until deleted).
+    pub fn closed_reports_days(&self) -> Result<Option<u32>, StorageError> {
+        Ok(self
+            .setting(CLOSED_REPORTS_DAYS)?
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|d| varn_core::incident::CLOSED_KEEP_DAYS.contains(d)))
+    }
+
     /// Sets several settings in one transaction.
     pub fn set_settings(&self, pairs: &[(&str, &str)]) -> Result<(), StorageError> {
         self.write(|tx| {

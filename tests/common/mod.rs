@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use varn_app::alarm::AlarmService;
 use varn_app::events::{Observer, Quiet};
 use varn_app::link::LinkService;
-use varn_app::secrets::{MemorySecrets, SecretStore};
+use varn_app::os::secrets::{MemorySecrets, SecretStore};
+use varn_app::runners::alarm::AlarmService;
 use varn_app::storage::Db;
 
 /// Where the app keeps its device token in the keychain.
@@ -43,7 +43,7 @@ impl App {
     /// A new app linked with `code` to the server(s) at `servers` (space-separated).
     pub async fn linked(servers: &str, code: &str) -> App {
         let app = App::new();
-        varn_app::region::enroll(&app.db, app.secrets.as_ref(), TOKEN_KEY, servers, code)
+        varn_app::link::client::enroll(&app.db, app.secrets.as_ref(), TOKEN_KEY, servers, code)
             .await
             .expect("enroll");
         app

@@ -10,8 +10,8 @@ use varn_core::wire::CheckinStatus;
 use varn_server::clock::ManualClock;
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
-use crate::alarm::enroll;
 use crate::harness::{Browser, Desktop, WAIT};
+use crate::alarm::enroll;
 
 async fn wait_status(server: &TestServer, status: CheckinStatus) -> varn_server::store::Checkin {
     let start = Instant::now();
@@ -267,7 +267,7 @@ async fn an_election_period_prompts_every_appearance_and_its_reminder_fires_once
     app.quit().await;
     // Not again after a restart, however long it runs.
     let app = desk.launch().await;
-    tokio::time::sleep(varn_app::reminders::LOOK_EVERY + Duration::from_secs(3)).await;
+    tokio::time::sleep(varn_app::runners::reminders::LOOK_EVERY + Duration::from_secs(3)).await;
     assert_eq!(
         count_notifications(&desk, "Medborgardialog"),
         1,

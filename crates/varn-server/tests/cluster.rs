@@ -32,14 +32,17 @@ async fn two_instances(clock: Arc<dyn Clock>) -> (TestServer, TestServer, String
 /// Reads a dashboard's live feed until an `alarm` event for `id` with `pred` true comes.
 async fn wait_event<B: AsRef<[u8]>>(
     stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
-    buf: &mut String,
+    buf: &mut Vec<u8>,
     id: Uuid,
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
+        // Bytes until a whole event is there: a character split across two chunks is decoded
+        // only once both halves have come.
+        while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+            let bytes: Vec<u8> = buf.drain(..end + 2).collect();
+            let block = String::from_utf8(bytes).expect("an event is UTF-8");
             if !block.contains("event: alarm") {
                 continue;
             }
@@ -58,7 +61,7 @@ async fn wait_event<B: AsRef<[u8]>>(
             .unwrap_or_else(|_| panic!("no event for alarm {id} on the other instance"))
             .expect("feed ended")
             .unwrap();
-        buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+        buf.extend_from_slice(chunk.as_ref());
     }
 }
 
@@ -74,7 +77,7 @@ async fn an_alarm_raised_on_one_instance_is_live_on_the_dashboard_of_another() {
         .await
         .unwrap()
         .bytes_stream();
-    let mut buf = String::new();
+    let mut buf = Vec::new();
 
     // Enrolled on B, raised on A: one database, so any instance takes any request.
     let device = b.enroll("Anna Andersson").await;
@@ -325,7 +328,7 @@ async fn after_postgresql_drops_every_connection_the_instances_recover_and_the_f
         .await
         .unwrap()
         .bytes_stream();
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     let device = b.enroll("Anna Andersson").await;
 
     // The database ends every connection of both instances: pools and listeners.
@@ -490,7 +493,7 @@ async fn messages_cross_instances_both_ways() {
         .await
         .unwrap()
         .bytes_stream();
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     let device = a.enroll("Anna Andersson").await;
     let id = a
         .raise(&device, json!({ "triggered_at": chrono::Utc::now() }))

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 use varn_core::alarm::Blocked;
@@ -20,10 +19,10 @@ use varn_core::sync::{self as plan, Disposition, ItemKind, Next, OutboxEntry};
 use varn_core::wire::{AttachmentMeta, ReportRequest, MAX_CHUNK_BYTES};
 
 use crate::events::{Event, Observer};
+use crate::link::client::{ClientError, RegionClient};
 use crate::link::{Connection, LinkService};
 use crate::profiles::{self, ActiveProfile};
-use crate::region::{ClientError, RegionClient};
-use crate::storage::{self, Db, QueueCounts, StorageError};
+use crate::storage::{self, Db, StorageError};
 
 /// Timings and sizes; the defaults are the product's, tests shorten them.
 #[derive(Debug, Clone)]
@@ -69,49 +68,7 @@ pub fn config_from_env() -> SyncConfig {
     c
 }
 
-/// What sync is doing, for the top bar and the reports list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncState {
-    /// Nothing to send.
-    Idle,
-    /// Sending now.
-    Sending,
-    /// Waiting for the server to answer again (backoff).
-    Waiting,
-    /// Not linked to a region server: everything stays here.
-    NotEnrolled,
-    /// The server refuses the device: it must be linked again.
-    DeviceRefused,
-    /// The keychain with the device token cannot be reached.
-    KeychainUnavailable,
-}
-
-/// An upload in progress.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Progress {
-    /// The report.
-    pub incident: Uuid,
-    /// Bytes the server has.
-    pub sent: u64,
-    /// Bytes in all.
-    pub total: u64,
-}
-
-/// Where sync stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyncView {
-    /// What it is doing.
-    pub state: SyncState,
-    /// The queue.
-    pub counts: QueueCounts,
-    /// When the next attempt is due, while waiting.
-    pub next_try_at: Option<DateTime<Utc>>,
-    /// The last failure on the way, for a person (while waiting).
-    pub last_error: Option<String>,
-    /// An upload in progress.
-    pub progress: Option<Progress>,
-}
+pub use crate::events::{Progress, SyncState, SyncView};
 
 /// Runs sync for one database.
 pub struct SyncService {
@@ -548,7 +505,7 @@ impl SyncService {
             }
         };
         // Reports the region closed longer ago than the person chose to keep them go first.
-        match crate::commands::reports::closed_reports_days(&self.db) {
+        match self.db.closed_reports_days() {
             Ok(Some(days)) => match self.db.remove_closed_reports(days, Utc::now()) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(

@@ -17,7 +17,7 @@ use varn_core::wire::{
     ReportReceipt, ReportRequest, TimelineEntry, UploadStatus,
 };
 
-use crate::secrets::SecretStore;
+use crate::os::secrets::SecretStore;
 use crate::storage::{Db, StorageError};
 
 /// How long to wait for a connection.

@@ -16,8 +16,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 use varn_core::alarm::{Backoff, Blocked};
 
+use crate::link::client::{ClientError, RegionClient};
 use crate::link::{Connection, LinkService};
-use crate::region::{ClientError, RegionClient};
 use crate::storage::StorageError;
 
 /// How long a driver waits after its database could not be read.
@@ -101,13 +101,7 @@ impl<P: Copy + PartialEq> Runners<P> {
     }
 }
 
-/// Sleeps up to `d`, waking early when poked.
-pub async fn pause(poke: &mut watch::Receiver<u64>, d: Duration) {
-    tokio::select! {
-        _ = tokio::time::sleep(d) => {}
-        _ = poke.changed() => {}
-    }
-}
+pub use crate::link::pause;
 
 /// What one step against the server came to.
 pub enum Turn<R> {

@@ -9,6 +9,8 @@
 //! the top bar says the app is no longer linked, and only a check an hour (and linking again)
 //! can bring it back. A revoked laptop left running sends no stream of refused requests.
 
+pub mod client;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,10 +19,9 @@ use serde::Serialize;
 use tokio::sync::watch;
 use varn_core::alarm::Blocked;
 
-use crate::drivers::pause;
+use self::client::RegionClient;
 use crate::events::{Event, Observer};
-use crate::region::{self, RegionClient};
-use crate::secrets::SecretStore;
+use crate::os::secrets::SecretStore;
 use crate::storage::Db;
 
 /// How often the connection to the server is checked when nothing else is talking to it.
@@ -33,19 +34,7 @@ const CONCEALED_KEY: &str = "link.concealed";
 /// mistake it has since undone).
 pub const REFUSED_RECHECK_EVERY: Duration = Duration::from_secs(3600);
 
-/// The connection to the region server, as the top bar shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Connection {
-    /// The server answers.
-    Online,
-    /// The server does not answer; everything is kept locally.
-    Offline,
-    /// The app has no link to a region server.
-    NotEnrolled,
-    /// The region refuses this device (revoked, or unlinked): it must be linked again.
-    Refused,
-}
+pub use crate::events::Connection;
 
 /// The link: see the module.
 pub struct LinkService {
@@ -136,7 +125,7 @@ impl LinkService {
             return Ok(c);
         }
         // Not under the lock: the keychain may take a while to answer.
-        let client = region::client_for(&self.db, self.secrets.as_ref(), &self.token_key)?;
+        let client = client::client_for(&self.db, self.secrets.as_ref(), &self.token_key)?;
         *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.clone());
         Ok(client)
     }
@@ -230,7 +219,7 @@ impl LinkService {
     pub fn server_answered(&self) {
         if self.connection() != Connection::Online
             && !self.is_refused()
-            && region::load_link(&self.db).ok().flatten().is_some()
+            && client::load_link(&self.db).ok().flatten().is_some()
         {
             self.set_connection(Connection::Online);
         }
@@ -246,7 +235,7 @@ impl LinkService {
         {
             return c.current_server().host_str().map(str::to_string);
         }
-        let link = region::load_link(&self.db).ok().flatten()?;
+        let link = client::load_link(&self.db).ok().flatten()?;
         reqwest::Url::parse(&link.server_url)
             .ok()?
             .host_str()
@@ -296,5 +285,28 @@ impl LinkService {
             };
             pause(&mut relinked, every).await;
         }
+    }
+}
+
+/// The link to the region and the connection state.
+#[derive(Serialize)]
+pub struct LinkStatus {
+    /// The link, if enrolled.
+    pub link: Option<client::Link>,
+    /// The connection as last seen.
+    pub connection: Connection,
+    /// After unlinking or relinking: whether the region server heard that this device left
+    /// it (it then shows the device as unlinked); `None` otherwise.
+    pub region_told: Option<bool>,
+    /// Where the linked region's profile key stands (a key from linking waits for the person
+    /// to compare its fingerprint with the region's letter).
+    pub profile_key: Option<crate::profiles::KeyStatus>,
+}
+
+/// Sleeps up to `d`, waking early when poked (the link's health loop and every runner).
+pub async fn pause(poke: &mut watch::Receiver<u64>, d: Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = poke.changed() => {}
     }
 }

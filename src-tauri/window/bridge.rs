@@ -2,38 +2,17 @@
 //! and desktop notifications (notify-rust, so a missing notification daemon is logged rather
 //! than swallowed).
 
-use std::sync::OnceLock;
-
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use varn_core::alarm::{Blocked, Phase};
 
-use crate::alarm::AlarmView;
-use crate::checkin::CheckinView;
 use crate::events::{Event, Observer};
 use crate::i18n::Strings;
-use crate::notices::Notice;
+use crate::runners::alarm::AlarmView;
+use crate::runners::checkin::CheckinView;
 use crate::state::AppState;
+use crate::window::notices::Notice;
 use varn_core::appearance::{Appearance, Reminder};
 use varn_core::checkin::CheckinPhase;
-
-/// Forwards to the window once it exists (the service starts before the window does).
-#[derive(Default)]
-pub struct ObserverSlot(OnceLock<Box<dyn Observer>>);
-
-impl ObserverSlot {
-    /// Connects the window.
-    pub fn set(&self, o: Box<dyn Observer>) {
-        let _ = self.0.set(o);
-    }
-}
-
-impl Observer for ObserverSlot {
-    fn event(&self, event: Event<'_>) {
-        if let Some(o) = self.0.get() {
-            o.event(event);
-        }
-    }
-}
 
 /// Sends events to the UI and notifications to the desktop.
 pub struct WindowObserver<R: Runtime> {
@@ -127,7 +106,7 @@ impl<R: Runtime> WindowObserver<R> {
         // One notification per alarm: replaced at every change, withdrawn when it ends.
         let key = format!("alarm:{}", view.id);
         if alarm_ended(view) {
-            crate::notices::notices().withdraw(key);
+            crate::window::notices::notices().withdraw(key);
             return;
         }
         let Some(body) = notification_text(&state.strings, state.lang(), view) else {
@@ -147,7 +126,7 @@ impl<R: Runtime> WindowObserver<R> {
             discreet(&state)
         };
         let urgent = !view.drill && matches!(view.phase, Phase::Unconfirmed | Phase::Blocked);
-        crate::notices::notices().show(
+        crate::window::notices::notices().show(
             Some(key),
             Notice {
                 title,
@@ -190,7 +169,7 @@ impl<R: Runtime> WindowObserver<R> {
         } else {
             discreet(&state)
         };
-        crate::notices::notices().show(
+        crate::window::notices::notices().show(
             None,
             Notice {
                 title,
@@ -226,7 +205,7 @@ impl<R: Runtime> WindowObserver<R> {
             CheckinPhase::Unconfirmed => "notify.checkin_unconfirmed",
             // Checked out, extended or over: what it said no longer holds.
             _ => {
-                crate::notices::notices().withdraw(notice_key);
+                crate::window::notices::notices().withdraw(notice_key);
                 return;
             }
         };
@@ -239,7 +218,7 @@ impl<R: Runtime> WindowObserver<R> {
             .to_string();
         let body = state.strings.get(lang, key).replace("{time}", &deadline);
         let title = state.strings.get(lang, "notify.checkin_title").to_string();
-        crate::notices::notices().show(
+        crate::window::notices::notices().show(
             Some(notice_key),
             Notice {
                 title,
@@ -271,10 +250,10 @@ impl<R: Runtime> WindowObserver<R> {
 }
 
 /// The person's choice of how discreet an alarm is (the discreet default while locked).
-fn discretion(state: &AppState) -> crate::notices::Discretion {
+fn discretion(state: &AppState) -> crate::window::notices::Discretion {
     state
         .db()
-        .map(|db| crate::notices::Discretion::load(db))
+        .map(|db| crate::window::notices::Discretion::load(db))
         .unwrap_or_default()
 }
 
@@ -289,7 +268,7 @@ fn discreet(state: &AppState) -> (String, String) {
 
 /// Tells the person that the app's link to a region changed (linked, relinked or unlinked):
 /// someone with a minute at the laptop cannot quietly point the alarm elsewhere.
-pub fn notify_link_changed(state: &AppState, link: Option<&crate::region::Link>) {
+pub fn notify_link_changed(state: &AppState, link: Option<&crate::link::client::Link>) {
     let lang = state.lang();
     let body = match link {
         Some(l) => {
@@ -315,7 +294,7 @@ pub fn notify_link_changed(state: &AppState, link: Option<&crate::region::Link>)
 
 /// Shows a notice once (the daemon answers over D-Bus on the notices thread).
 fn show_notification(title: String, body: String, urgent: bool) {
-    crate::notices::notices().show(
+    crate::window::notices::notices().show(
         None,
         Notice {
             title,
@@ -337,7 +316,11 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
         let mut emitted = std::collections::BTreeSet::new();
-        for file in ["src-tauri/ui_bridge.rs", "src-tauri/lib.rs", "src-tauri/updates.rs"] {
+        for file in [
+            "src-tauri/window/bridge.rs",
+            "src-tauri/lib.rs",
+            "src-tauri/updates.rs",
+        ] {
             let text = read(&root.join(file));
             for part in text.split("emit(\"").skip(1) {
                 if let Some(name) = part.split('"').next() {
@@ -358,6 +341,9 @@ mod tests {
             .iter()
             .filter(|name| !ui.contains(&format!("api.on('{name}'")))
             .collect();
-        assert!(unheard.is_empty(), "emitted but never listened to: {unheard:?}");
+        assert!(
+            unheard.is_empty(),
+            "emitted but never listened to: {unheard:?}"
+        );
     }
 }

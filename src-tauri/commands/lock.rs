@@ -1,38 +1,100 @@
-//! Commands for the PIN and the duress PIN, the lock screen ("Dölj" and the idle lock),
-//! quitting behind the lock, a cancel that needs the PIN, and the alarm's timeline from the
-//! region. Wherever a PIN is asked for, the duress PIN is taken as if it were right: it
-//! changes nothing, shows what the change would have shown, and raises a silent duress alarm.
-
-use std::sync::atomic::Ordering;
-
-use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_dialog::DialogExt;
-use uuid::Uuid;
-use varn_core::wire::TimelineEntry;
+//! Commands for what guards the app: the database passphrase, the PIN and the duress PIN,
+//! the lock screen ("Dölj" and the idle lock), and quitting behind the lock. Wherever a PIN
+//! is asked for, the duress PIN is taken as if it were right: it changes nothing, shows what
+//! the change would have shown, and raises a silent duress alarm.
 
 use super::Result;
-use crate::alarm::AlarmView;
-use crate::error::{CommandError, ErrorKind};
-use crate::pin::{self, DuressNote, Entered, Guarded, PinChanged, PinError, PinStatus};
+use crate::error::CommandError;
+use crate::error::ErrorKind;
+use crate::pin;
+use crate::pin::DuressNote;
+use crate::pin::Entered;
+use crate::pin::Guarded;
+use crate::pin::PinChanged;
+use crate::pin::PinError;
+use crate::pin::PinStatus;
 use crate::state::AppState;
+use std::sync::atomic::Ordering;
+use tauri::AppHandle;
+use tauri::Manager;
+use tauri::Runtime;
+use tauri::State;
 
-impl From<PinError> for CommandError {
-    fn from(e: PinError) -> Self {
-        // For waits the message is the number of seconds; the UI words it.
-        let (kind, message) = match &e {
-            PinError::NotSet => (ErrorKind::PinNotSet, e.to_string()),
-            PinError::Wrong(wait) => (ErrorKind::WrongPin, wait.to_string()),
-            PinError::Wait(wait) => (ErrorKind::PinWait, wait.to_string()),
-            PinError::Format(f) => return CommandError::invalid("pin", f.to_string()),
-            PinError::Storage(s) => (s.kind(), s.to_string()),
-            PinError::Hash(_) => (ErrorKind::Storage, e.to_string()),
-        };
-        CommandError { kind, message }
+/// Unlocks (or, the first time, creates) the database with a passphrase. Wrong passphrases
+/// make the next try wait longer.
+#[tauri::command]
+pub async fn unlock<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> Result<()> {
+    if !state.is_locked() {
+        return Ok(());
+    }
+    let first_time = {
+        let lock = state.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(wait) = lock.attempts.check() {
+            return Err(CommandError {
+                kind: ErrorKind::Wait,
+                message: wait.to_string(),
+            });
+        }
+        lock.first_time
+    };
+    let dir = state.data_dir.clone();
+    // Argon2id takes a moment on purpose; keep it off the UI thread.
+    let opened = tauri::async_runtime::spawn_blocking(move || {
+        let r = crate::vault::open_with_passphrase(&dir, &passphrase, first_time);
+        crate::vault::forget(passphrase);
+        r
+    })
+    .await
+    .map_err(|e| CommandError {
+        kind: ErrorKind::Storage,
+        message: e.to_string(),
+    })?;
+    match opened {
+        Ok(db) => {
+            state.unlock_with(db)?;
+            crate::window::shortcut::reregister(&app, &state);
+            Ok(())
+        }
+        Err(crate::vault::VaultError::Passphrase(_)) if !first_time => {
+            let wait = state
+                .lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .attempts
+                .failed();
+            // The message is the wait in seconds; the UI words it.
+            Err(CommandError {
+                kind: ErrorKind::WrongPassphrase,
+                message: wait.to_string(),
+            })
+        }
+        Err(crate::vault::VaultError::Passphrase(m)) => Err(CommandError::invalid("passphrase", m)),
+        Err(e) => Err(CommandError {
+            kind: ErrorKind::Storage,
+            message: e.to_string(),
+        }),
     }
 }
 
+/// Tries the keychain again (after the person unlocked it).
+#[tauri::command]
+pub fn retry_unlock<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<bool> {
+    if !state.is_locked() {
+        return Ok(true);
+    }
+    state.try_unlock();
+    if !state.is_locked() {
+        crate::window::shortcut::reregister(&app, &state);
+    }
+    Ok(!state.is_locked())
+}
+
 /// Runs PIN work (Argon2id, on purpose slow) off the UI thread.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> std::result::Result<T, PinError> + Send + 'static,
 ) -> Result<T> {
     tauri::async_runtime::spawn_blocking(f)
@@ -162,7 +224,7 @@ pub async fn quit_app<R: Runtime>(
         Entered::Pin => app.exit(0),
         Entered::Duress => {
             settle(&state, Guarded::Duress(()));
-            crate::hide_everything(&app);
+            crate::window::desktop::hide_everything(&app);
             let alarms = state.alarms()?.clone();
             tauri::async_runtime::spawn(async move {
                 alarms.wait_until_settled(DURESS_QUIT_GRACE).await;
@@ -173,78 +235,24 @@ pub async fn quit_app<R: Runtime>(
     Ok(())
 }
 
-/// Cancels an alarm as a false alarm. Once a PIN is set the cancel needs it; the duress PIN
-/// shows the same cancel on screen while the region keeps the alarm open, marked as under
-/// duress.
+/// "Dölj": while the neutral screen is up, the window's title and the tray icon's tooltip
+/// say nothing of Värn; back to them when it goes.
 #[tauri::command]
-pub async fn cancel_alarm(
-    state: State<'_, AppState>,
-    id: Uuid,
-    pin: Option<String>,
-) -> Result<AlarmView> {
-    let db = state.db()?.clone();
-    let entered = blocking(move || {
-        if !pin::status(&db)?.pin_set {
-            return Ok(Entered::Pin);
-        }
-        pin::verify(&db, pin.as_deref().unwrap_or(""), chrono::Utc::now())
-    })
-    .await?;
-    Ok(state.alarms()?.cancel(id, entered == Entered::Duress)?)
-}
-
-/// The alarm's timeline from the region server.
-#[tauri::command]
-pub async fn alarm_timeline(state: State<'_, AppState>, id: Uuid) -> Result<Vec<TimelineEntry>> {
-    Ok(state.alarms()?.timeline(id).await?)
-}
-
-/// Saves the alarm's timeline as text for a police report, where the person chooses.
-/// Returns the path, or nothing if the person cancelled the dialog.
-#[tauri::command]
-pub async fn export_alarm_timeline<R: Runtime>(
+pub fn set_hidden<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    id: Uuid,
-) -> Result<Option<String>> {
-    let alarms = state.alarms()?;
-    let view = alarms.view(id)?;
-    let entries = alarms.timeline(id).await?;
-    let who = crate::region::load_link(state.db()?)?
-        .map(|l| l.name)
-        .unwrap_or_default();
-    let id_text = id.to_string();
-    let text = varn_core::timeline::to_text(
-        &varn_core::timeline::Header {
-            id: &id_text,
-            who: &who,
-            meeting: &view.meeting,
-            place: &view.place,
-            drill: view.drill,
-        },
-        &entries,
-        &chrono::Local,
-        chrono::Utc::now(),
-    );
-    let day = view
-        .triggered_at
-        .with_timezone(&chrono::Local)
-        .format("%Y-%m-%d");
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_title("Spara tidslinje – Värn")
-        .set_file_name(format!("larm-tidslinje-{day}.txt"))
-        .add_filter("Text", &["txt"])
-        .save_file(move |p| {
-            let _ = tx.send(p);
-        });
-    let Some(path) = rx.await.ok().flatten().and_then(|p| p.into_path().ok()) else {
-        return Ok(None);
+    hidden: bool,
+) -> Result<()> {
+    let title = if hidden {
+        state.strings.get(state.lang(), "hide.window_title")
+    } else {
+        "Värn"
     };
-    std::fs::write(&path, text.as_bytes()).map_err(|e| CommandError {
-        kind: ErrorKind::Export,
-        message: format!("{}: {e}", path.display()),
-    })?;
-    Ok(Some(path.display().to_string()))
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.set_title(title);
+    }
+    if let Some(tray) = app.tray_by_id("main") {
+        let _ = tray.set_tooltip(Some(title));
+    }
+    Ok(())
 }

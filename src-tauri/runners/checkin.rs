@@ -7,17 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 use varn_core::alarm::Backoff;
 use varn_core::checkin::{CheckinPhase, CheckinStep, LocalCheckin};
 use varn_core::wire::{CheckoutOutcome, CheckoutRequest};
 
-use crate::drivers::{Driven, Runners, Turn};
 use crate::events::{Event, Observer};
+use crate::link::client::RegionClient;
 use crate::link::LinkService;
-use crate::region::RegionClient;
+use crate::runners::drivers::{Driven, Runners, Turn};
 use crate::storage::{Db, StorageError};
 
 /// The shortest and longest check-in, in minutes.
@@ -25,28 +24,7 @@ pub const MINUTES: std::ops::RangeInclusive<u32> = 1..=24 * 60;
 /// How often a running check-in looks at the clock (for the "time to check out" turn).
 const LOOK_EVERY: Duration = Duration::from_secs(5);
 
-/// A check-in as the card shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckinView {
-    /// The id.
-    pub id: Uuid,
-    /// What to show.
-    pub phase: CheckinPhase,
-    /// The meeting.
-    pub meeting: String,
-    /// The place.
-    pub place: String,
-    /// When the person checked in.
-    pub started_at: DateTime<Utc>,
-    /// Check out by then.
-    pub deadline: DateTime<Utc>,
-    /// When the region received it.
-    pub received_at: Option<DateTime<Utc>>,
-    /// The alarm the region raised for a missed check-out.
-    pub alarm_id: Option<Uuid>,
-    /// The revision (grows with extensions).
-    pub revision: u32,
-}
+pub use crate::events::CheckinView;
 
 impl CheckinView {
     /// The view at `now`.

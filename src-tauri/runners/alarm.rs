@@ -18,10 +18,10 @@ pub use varn_core::alarm::AlarmView;
 use varn_core::alarm::{Backoff, Blocked, LocalAlarm, Phase, Step, UNCONFIRMED_AFTER};
 use varn_core::wire::{AlarmRequest, CancelRequest, MessageFrom, MessageRequest, TimelineEntry};
 
-use crate::drivers::{Driven, Runners, Turn};
 use crate::events::{Event, Observer};
+use crate::link::client::RegionClient;
 use crate::link::LinkService;
-use crate::region::RegionClient;
+use crate::runners::drivers::{Driven, Runners, Turn};
 use crate::storage::{Db, StorageError};
 
 /// The reason sent with a cancel from the app.

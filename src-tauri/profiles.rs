@@ -91,7 +91,7 @@ pub fn trust_store(db: &Db) -> TrustStore {
 /// The region a profile must be for: the one the app is linked to, or (not linked) the one
 /// in use.
 pub fn region_for(db: &Db, current: &Profile) -> String {
-    crate::link::client::load_link(db)
+    crate::storage::load_link(db)
         .ok()
         .flatten()
         .map(|l| l.region_id)
@@ -298,7 +298,7 @@ pub fn forget_link(db: &Db, region: &str) -> Result<(), storage::StorageError> {
 /// fingerprint with the one in the region's letter. False when there is no such key (or it
 /// is a different one).
 pub fn confirm_linking_key(db: &Db, key: &str) -> Result<bool, storage::StorageError> {
-    let Some(link) = crate::link::client::load_link(db)? else {
+    let Some(link) = crate::storage::load_link(db)? else {
         return Ok(false);
     };
     db.confirm_key(&link.region_id, key)
@@ -318,7 +318,7 @@ pub struct KeyStatus {
 
 /// The key status of the region the app is linked to, if it is linked.
 pub fn key_status(db: &Db) -> Result<Option<KeyStatus>, storage::StorageError> {
-    let Some(link) = crate::link::client::load_link(db)? else {
+    let Some(link) = crate::storage::load_link(db)? else {
         return Ok(None);
     };
     let built_in = built_in_keys()

@@ -2,6 +2,7 @@
 //! of the link to the database) and the alarm calls. Errors are sorted into those worth
 //! retrying (network, 5xx, 408, 429) and those that are not (a refused token, bad input).
 
+pub use crate::storage::{load_link, Link, LINK_KEYS, LINK_SERVERS_KEY};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -529,22 +530,6 @@ pub fn linked_servers(
     Ok((bases, token))
 }
 
-/// The app's link to its region: stored in the database (address, who) and the keychain
-/// (token).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Link {
-    /// The server's address (the first of `servers`).
-    pub server_url: String,
-    /// Every instance of the region's server, in the order they are tried.
-    pub servers: Vec<String>,
-    /// The device's id on the server.
-    pub device_id: Uuid,
-    /// The person's name as enrolled.
-    pub name: String,
-    /// The region.
-    pub region_id: String,
-}
-
 /// Why enrollment failed, for the person.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LinkError {
@@ -566,42 +551,6 @@ impl From<StorageError> for LinkError {
     fn from(e: StorageError) -> Self {
         LinkError::Storage(e.to_string())
     }
-}
-
-/// Every instance's address, space-separated (only when there is more than one).
-const SERVERS_KEY: &str = "link.servers";
-
-const KEYS: [&str; 4] = [
-    "link.server_url",
-    "link.device_id",
-    "link.name",
-    "link.region_id",
-];
-
-/// The stored link, if the app is enrolled.
-pub fn load_link(db: &Db) -> Result<Option<Link>, StorageError> {
-    let mut values = Vec::new();
-    for key in KEYS {
-        match db.setting(key)? {
-            Some(v) => values.push(v),
-            None => return Ok(None),
-        }
-    }
-    let Ok(device_id) = Uuid::parse_str(&values[1]) else {
-        return Ok(None);
-    };
-    let servers = db
-        .setting(SERVERS_KEY)?
-        .map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| vec![values[0].clone()]);
-    Ok(Some(Link {
-        servers,
-        server_url: values[0].clone(),
-        device_id,
-        name: values[2].clone(),
-        region_id: values[3].clone(),
-    }))
 }
 
 /// The addresses a person typed: one or more, separated by spaces, commas or new lines.
@@ -659,11 +608,11 @@ pub async fn enroll(
     };
     let all = servers.join(" ");
     db.set_settings(&[
-        (KEYS[0], link.server_url.as_str()),
-        (KEYS[1], &link.device_id.to_string()),
-        (KEYS[2], link.name.as_str()),
-        (KEYS[3], link.region_id.as_str()),
-        (SERVERS_KEY, all.as_str()),
+        (LINK_KEYS[0], link.server_url.as_str()),
+        (LINK_KEYS[1], &link.device_id.to_string()),
+        (LINK_KEYS[2], link.name.as_str()),
+        (LINK_KEYS[3], link.region_id.as_str()),
+        (LINK_SERVERS_KEY, all.as_str()),
     ])?;
     crate::profiles::learn_linking_key(db, &link.region_id, e.profile_key.as_deref())?;
     Ok(link)
@@ -678,8 +627,8 @@ pub fn unlink(db: &Db, secrets: &dyn SecretStore, token_key: &str) -> Result<(),
         // A key the region's server gave is trusted for that link only.
         crate::profiles::forget_link(db, &link.region_id)?;
     }
-    db.delete_settings(&KEYS)?;
-    db.delete_settings(&[SERVERS_KEY])?;
+    db.delete_settings(&LINK_KEYS)?;
+    db.delete_settings(&[LINK_SERVERS_KEY])?;
     Ok(())
 }
 

@@ -10,8 +10,8 @@ use varn_core::wire::CheckinStatus;
 use varn_server::clock::ManualClock;
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
-use crate::harness::{Browser, Desktop, WAIT};
 use crate::alarm::enroll;
+use crate::harness::{Browser, Desktop, WAIT};
 
 async fn wait_status(server: &TestServer, status: CheckinStatus) -> varn_server::store::Checkin {
     let start = Instant::now();

@@ -9,10 +9,10 @@ use fantoccini::Locator;
 use serde_json::json;
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
+use crate::alarm::enroll;
 use crate::dashboard::wait_text;
 use crate::harness::{Browser, Desktop, WAIT};
 use crate::reports::write_report;
-use crate::alarm::enroll;
 
 const MESSAGE: &str = "Jag ringer dig i morgon förmiddag. /Hanna";
 

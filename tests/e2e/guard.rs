@@ -11,8 +11,8 @@ use chrono::Utc;
 use varn_server::clock::ManualClock;
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
-use crate::harness::{App, Browser, Desktop, WAIT};
 use crate::alarm::enroll;
+use crate::harness::{App, Browser, Desktop, WAIT};
 
 const PIN: &str = "2580";
 const DURESS: &str = "1590";

@@ -10,9 +10,9 @@ use varn_server::store::Database;
 use varn_server::testkit::sia::{centre, Receiver, KEY};
 use varn_server::testkit::{TestServer, OFFICER_PASSWORD};
 
+use crate::alarm::{enroll, wait_alarms, HOLD};
 use crate::dashboard::wait_text;
 use crate::harness::{Browser, Desktop};
-use crate::alarm::{enroll, wait_alarms, HOLD};
 
 #[tokio::test]
 async fn the_officer_and_the_person_write_silently_during_an_alarm() {

@@ -12,8 +12,8 @@ use varn_server::testkit::{
     embedded_unsigned, example_region_profile, signed_for_tests, test_region_key, TestServer,
 };
 
-use crate::harness::{App, Desktop};
 use crate::alarm::enroll;
+use crate::harness::{App, Desktop};
 
 /// Closes the dialog that shows a number large.
 async fn close_number(app: &App) {

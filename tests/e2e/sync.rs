@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use varn_server::testkit::proxy::{Fault, FaultProxy};
 use varn_server::testkit::TestServer;
 
+use crate::alarm::enroll;
 use crate::harness::{Desktop, WAIT};
 use crate::reports::write_report;
-use crate::alarm::enroll;
 
 #[tokio::test]
 async fn queued_reports_go_out_when_the_server_comes_back() {

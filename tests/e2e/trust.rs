@@ -8,8 +8,8 @@ use varn_core::profile::Profile;
 use varn_server::clock::SystemClock;
 use varn_server::testkit::{TestServer, ESCALATION_LIST, OFFICER_PASSWORD};
 
-use crate::harness::{Browser, Desktop, WAIT};
 use crate::alarm::enroll;
+use crate::harness::{Browser, Desktop, WAIT};
 
 #[tokio::test]
 async fn a_drill_goes_the_whole_way_marked_test_and_is_remembered() {

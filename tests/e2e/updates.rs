@@ -11,8 +11,8 @@ use varn_server::releases::{publish, NewRelease};
 use varn_server::testkit::update_key::UpdateKey;
 use varn_server::testkit::TestServer;
 
-use crate::harness::{App, Desktop};
 use crate::alarm::enroll;
+use crate::harness::{App, Desktop};
 
 const HOLD: Duration = Duration::from_millis(1900);
 /// What the updater calls a development build: it was not installed from a bundle.

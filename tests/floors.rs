@@ -1,0 +1,164 @@
+//! The house on floors: the shell's modules import only downwards, and the UI's modules form
+//! no circle. Read from the source as text (what a reviewer reads), so an upward `crate::…`
+//! or a new circle fails here with the file that made it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The shell's floors, bottom first. A module may import from its own folder and from any
+/// floor below its own, never from its floor or above.
+const FLOORS: &[&[&str]] = &[
+    &["os", "i18n", "export"],
+    &["storage"],
+    &["vault", "pin", "profiles", "events"],
+    &["link"],
+    &["runners"],
+    &["state"],
+    &["error"],
+    &["updates", "window"],
+    &["commands"],
+    &["lib", "cli", "main"],
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+}
+
+/// The top module a file of the shell belongs to (`runners/alarm.rs` → `runners`).
+fn module_of(path: &Path) -> String {
+    let rel = path.strip_prefix(root().join("src-tauri")).unwrap();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// The code of a file without its tests and comments.
+fn code(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_shell_imports_only_downwards() {
+    let floor: BTreeMap<&str, usize> = FLOORS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, mods)| mods.iter().map(move |m| (*m, i)))
+        .collect();
+    let mut all = Vec::new();
+    files(&root().join("src-tauri"), "rs", &mut all);
+    let mut upward = Vec::new();
+    let mut seen = BTreeSet::new();
+    for file in all {
+        let from = module_of(&file);
+        if from == "build" {
+            continue;
+        }
+        let Some(&mine) = floor.get(from.as_str()) else {
+            panic!("{} is on no floor: add `{from}` to FLOORS", file.display());
+        };
+        let text = code(&file);
+        for part in text.split("crate::").skip(1) {
+            let to: String = part
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if to == from || to.is_empty() {
+                continue;
+            }
+            // A function of the crate root (lib.rs) is the top floor.
+            let theirs = floor.get(to.as_str()).copied().unwrap_or(floor["lib"]);
+            seen.insert((from.clone(), to.clone()));
+            if theirs >= mine {
+                upward.push(format!(
+                    "{} imports crate::{to} (floor {theirs}) from floor {mine}",
+                    file.strip_prefix(root()).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(seen.len() > 30, "only {} edges seen: {seen:?}", seen.len());
+    upward.sort();
+    upward.dedup();
+    assert!(upward.is_empty(), "upward imports:\n{}", upward.join("\n"));
+}
+
+#[test]
+fn the_ui_has_no_import_circle() {
+    let mut all = Vec::new();
+    files(&root().join("ui"), "js", &mut all);
+    let graph: BTreeMap<PathBuf, Vec<PathBuf>> = all
+        .iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            let deps = text
+                .lines()
+                .filter(|l| l.starts_with("import "))
+                .filter_map(|l| l.split(" from '").nth(1))
+                .filter_map(|rest| rest.split('\'').next())
+                .map(|rel| {
+                    let joined = file.parent().unwrap().join(rel);
+                    let mut clean = PathBuf::new();
+                    for c in joined.components() {
+                        match c {
+                            std::path::Component::ParentDir => {
+                                clean.pop();
+                            }
+                            std::path::Component::CurDir => {}
+                            other => clean.push(other),
+                        }
+                    }
+                    clean
+                })
+                .collect();
+            (file.clone(), deps)
+        })
+        .collect();
+    assert!(graph.len() > 20, "only {} modules", graph.len());
+    // Depth-first: a module met again while still on the path closes a circle.
+    fn visit(
+        at: &PathBuf,
+        graph: &BTreeMap<PathBuf, Vec<PathBuf>>,
+        path: &mut Vec<PathBuf>,
+        done: &mut BTreeSet<PathBuf>,
+    ) -> Option<Vec<PathBuf>> {
+        if let Some(i) = path.iter().position(|p| p == at) {
+            return Some(path[i..].to_vec());
+        }
+        if !done.insert(at.clone()) {
+            return None;
+        }
+        path.push(at.clone());
+        for next in graph.get(at).into_iter().flatten() {
+            if let Some(circle) = visit(next, graph, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    for start in graph.keys() {
+        let circle = visit(start, &graph, &mut Vec::new(), &mut done);
+        assert!(circle.is_none(), "an import circle: {circle:?}");
+    }
+}

@@ -162,3 +162,54 @@ fn the_ui_has_no_import_circle() {
         assert!(circle.is_none(), "an import circle: {circle:?}");
     }
 }
+
+/// The server's modules form no circle either (its floors are its own; here only that none
+/// of its top modules reaches, through others, back to itself).
+#[test]
+fn the_servers_modules_form_no_circle() {
+    let src = root().join("crates/varn-server/src");
+    let mut all = Vec::new();
+    files(&src, "rs", &mut all);
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &all {
+        let rel = file.strip_prefix(&src).unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let from = first.trim_end_matches(".rs").to_string();
+        if from == "bin" || from == "main" {
+            continue;
+        }
+        for part in code(file).split("crate::").skip(1) {
+            let to: String = part
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if to != from && !to.is_empty() {
+                graph.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    assert!(graph.len() > 15, "only {} modules", graph.len());
+    fn reaches(
+        from: &str,
+        target: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        seen: &mut BTreeSet<String>,
+    ) -> bool {
+        graph.get(from).into_iter().flatten().any(|next| {
+            next == target || (seen.insert(next.clone()) && reaches(next, target, graph, seen))
+        })
+    }
+    let circles: Vec<&String> = graph
+        .keys()
+        .filter(|m| reaches(m, m, &graph, &mut BTreeSet::new()))
+        .collect();
+    assert!(
+        circles.is_empty(),
+        "modules on an import circle: {circles:?}"
+    );
+}

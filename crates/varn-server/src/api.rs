@@ -32,8 +32,7 @@ use crate::AppState;
 
 /// How long an enrollment code is valid.
 pub const CODE_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
-/// The longest a device may wait on `GET /v1/alarms/{id}`.
-pub const MAX_WAIT_SECS: u64 = 30;
+pub use crate::limits::MAX_WAIT_SECS;
 
 type Result<T> = std::result::Result<T, ApiError>;
 

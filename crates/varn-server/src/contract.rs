@@ -13,7 +13,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 use varn_core::wire::{Problem, MAX_ATTACHMENT_BYTES};
 
-use crate::api::MAX_WAIT_SECS;
+use crate::limits::MAX_WAIT_SECS;
 
 /// The security scheme of a device's token.
 pub const BEARER: &str = "bearer";

@@ -6,6 +6,9 @@
 
 use std::time::Duration;
 
+/// The longest a device may wait on `GET /v1/alarms/{id}` (the request timeout is longer).
+pub const MAX_WAIT_SECS: u64 = 30;
+
 use serde::Deserialize;
 
 /// Every bound the server keeps. [`Limits::default`] is the safe setting.
@@ -237,7 +240,7 @@ impl LimitsFile {
                 "request_timeout_seconds",
                 600,
             )?
-            .max(Duration::from_secs(crate::api::MAX_WAIT_SECS + 5)),
+            .max(Duration::from_secs(MAX_WAIT_SECS + 5)),
             max_connections: count(self.max_connections, d.max_connections, "max_connections")?,
             max_connections_per_peer: count(
                 self.max_connections_per_peer,
@@ -547,7 +550,7 @@ mod tests {
     #[test]
     fn the_request_timeout_always_outlasts_a_long_poll() {
         let f: LimitsFile = toml::from_str("request_timeout_seconds = 5").unwrap();
-        assert!(f.resolve().unwrap().request_timeout.as_secs() > crate::api::MAX_WAIT_SECS);
+        assert!(f.resolve().unwrap().request_timeout.as_secs() > MAX_WAIT_SECS);
     }
 
     #[test]

@@ -1,0 +1,175 @@
+//! The access aggregate: devices, officers, their sessions, and what changes an officer.
+
+use super::*;
+
+/// A device (one person's app) as the server knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    /// The device's id.
+    pub id: Uuid,
+    /// Its region.
+    pub region_id: String,
+    /// The person's name.
+    pub name: String,
+    /// The person's role.
+    pub role: Role,
+    /// When it was enrolled.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked; a revoked device is refused at once.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Who revoked it: the region, or the person unlinking the app.
+    pub revoked_by: Option<Revoker>,
+}
+
+/// Who ended a device's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revoker {
+    /// The region (`varn-server revoke`).
+    Region,
+    /// The person, unlinking the app in its settings.
+    Person,
+}
+
+impl Revoker {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Revoker::Region => "region",
+            Revoker::Person => "person",
+        }
+    }
+
+    /// From the stored name (rows from before it was recorded were revoked by the region).
+    pub fn parse(s: Option<&str>) -> Option<Revoker> {
+        match s {
+            Some("person") => Some(Revoker::Person),
+            Some(_) => Some(Revoker::Region),
+            None => None,
+        }
+    }
+}
+
+/// A security officer's login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Officer {
+    /// The officer's id.
+    pub id: Uuid,
+    /// The region whose alarms and reports the officer sees.
+    pub region_id: String,
+    /// Login name.
+    pub username: String,
+    /// Name shown on acknowledgements.
+    pub display_name: String,
+    /// Argon2id hash in PHC format.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// When the login was disabled; a disabled officer cannot log in and has no sessions.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A dashboard session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Whose.
+    pub officer: Officer,
+    /// When it ends however much it is used.
+    pub expires_at: DateTime<Utc>,
+    /// When the dashboard was last seen using it.
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A change to an officer's login. Each one but [`OfficerChange::Enable`] ends the officer's
+/// sessions in the same transaction, so an open dashboard is logged out at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfficerChange {
+    /// No more logins, from `at`.
+    Disable(DateTime<Utc>),
+    /// Logins again.
+    Enable,
+    /// A new password (its Argon2id hash).
+    Password(String),
+    /// The login removed (what the officer did stays in the timelines, by name).
+    Remove,
+}
+
+/// Devices, enrollment, officers and their sessions.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Stores a new enrollment code (as its hash).
+    async fn create_enrollment(
+        &self,
+        region_id: &str,
+        name: &str,
+        role: Role,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Redeems a code (stored under one of `code_hashes`): creates the device with the
+    /// token's hash and marks the code used.
+    async fn enroll(
+        &self,
+        code_hashes: &[String],
+        token_hash: &str,
+        device_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Device, StoreError>;
+
+    /// The device a token hash belongs to (revoked ones included; the caller checks).
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
+
+    /// Revokes a device; returns whether it existed and was not revoked already.
+    async fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        by: Revoker,
+    ) -> Result<bool, StoreError>;
+
+    /// All devices, or those of one region.
+    async fn devices(&self, region_id: Option<&str>) -> Result<Vec<Device>, StoreError>;
+
+    /// Proves the database answers (a trivial read).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates an officer login.
+    async fn create_officer(&self, officer: &Officer, now: DateTime<Utc>)
+        -> Result<(), StoreError>;
+
+    /// Looks up an officer by login name.
+    async fn officer_by_username(&self, username: &str) -> Result<Option<Officer>, StoreError>;
+
+    /// The officers of a region, by username.
+    async fn officers(&self, region_id: &str) -> Result<Vec<Officer>, StoreError>;
+
+    /// Stores a dashboard session (as the token's hash).
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        officer_id: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// A session by its token's hash, if it exists (the caller applies [`session_live`]).
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Marks a session as seen at `now`.
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Changes an officer's login (and ends their sessions unless enabling). Returns the
+    /// officer as it was, or `None` when there is no such username.
+    async fn change_officer(
+        &self,
+        username: &str,
+        change: &OfficerChange,
+    ) -> Result<Option<Officer>, StoreError>;
+
+    /// Sets what the person wants responders to know, shown with their alarms.
+    async fn set_instructions(&self, device: Uuid, text: &str) -> Result<(), StoreError>;
+}

@@ -199,12 +199,12 @@ impl Incident {
     }
 
     /// A report written before the follow-up fields existed, read as if written now: its old
-    /// kind gives the kind of event and the channel (see [`ptu::from_legacy_kind`]) and is
+    /// kind gives the kind of event and the channel (see [`from_legacy_kind`]) and is
     /// then dropped. A report that has either field, or no old kind, is left as it is.
     pub fn upgraded(mut self) -> Incident {
         if let Some(kind) = self.kind {
             if self.followup.event.is_none() && self.followup.channel.is_none() {
-                let (event, channel) = ptu::from_legacy_kind(kind);
+                let (event, channel) = from_legacy_kind(kind);
                 self.followup.event = event;
                 self.followup.channel = channel;
             }
@@ -503,6 +503,29 @@ pub fn export_text(title: &str, sections: &[ExportSection]) -> String {
     s
 }
 
+/// How a report written before these fields existed reads: its one "kind", which mixed the
+/// kind of event with the channel, gives both where it can. Every old kind but *Våld* and
+/// *Annat* was a threat; *Mail/SMS* is read as e-mail (the person can correct it).
+pub fn from_legacy_kind(
+    kind: IncidentKind,
+) -> (Option<crate::ptu::EventType>, Option<crate::ptu::Channel>) {
+    use IncidentKind as K;
+    use crate::ptu::{Channel, EventType};
+    let threat = Some(EventType::ThreatHarassment);
+    match kind {
+        K::OnSite => (threat, Some(Channel::InPerson)),
+        K::Phone => (threat, Some(Channel::Phone)),
+        K::Letter => (threat, Some(Channel::Letter)),
+        K::MailSms => (threat, Some(Channel::Email)),
+        K::SocialMedia => (threat, Some(Channel::SocialMedia)),
+        K::Violence => (
+            Some(EventType::ViolenceDamageTheft),
+            Some(Channel::InPerson),
+        ),
+        K::Other => (None, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,5 +766,24 @@ mod tests {
             (None, Some(crate::ptu::Channel::Email)),
             "what the person chose is never overwritten"
         );
+    }
+
+    #[test]
+    fn old_kinds_give_the_kind_of_event_and_the_channel_they_meant() {
+        assert_eq!(
+            from_legacy_kind(IncidentKind::Violence),
+            (
+                Some(crate::ptu::EventType::ViolenceDamageTheft),
+                Some(crate::ptu::Channel::InPerson)
+            )
+        );
+        assert_eq!(
+            from_legacy_kind(IncidentKind::SocialMedia),
+            (
+                Some(crate::ptu::EventType::ThreatHarassment),
+                Some(crate::ptu::Channel::SocialMedia)
+            )
+        );
+        assert_eq!(from_legacy_kind(IncidentKind::Other), (None, None));
     }
 }

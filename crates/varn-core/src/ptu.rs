@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::IncidentKind;
 
 /// A closed list with a wire name and a label in Swedish and English for each member.
 macro_rules! vocabulary {
@@ -153,25 +152,6 @@ vocabulary! {
     }
 }
 
-/// How a report written before these fields existed reads: its one "kind", which mixed the
-/// kind of event with the channel, gives both where it can. Every old kind but *Våld* and
-/// *Annat* was a threat; *Mail/SMS* is read as e-mail (the person can correct it).
-pub fn from_legacy_kind(kind: IncidentKind) -> (Option<EventType>, Option<Channel>) {
-    use IncidentKind as K;
-    let threat = Some(EventType::ThreatHarassment);
-    match kind {
-        K::OnSite => (threat, Some(Channel::InPerson)),
-        K::Phone => (threat, Some(Channel::Phone)),
-        K::Letter => (threat, Some(Channel::Letter)),
-        K::MailSms => (threat, Some(Channel::Email)),
-        K::SocialMedia => (threat, Some(Channel::SocialMedia)),
-        K::Violence => (
-            Some(EventType::ViolenceDamageTheft),
-            Some(Channel::InPerson),
-        ),
-        K::Other => (None, None),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -243,22 +223,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn old_kinds_give_the_kind_of_event_and_the_channel_they_meant() {
-        assert_eq!(
-            from_legacy_kind(IncidentKind::Violence),
-            (
-                Some(EventType::ViolenceDamageTheft),
-                Some(Channel::InPerson)
-            )
-        );
-        assert_eq!(
-            from_legacy_kind(IncidentKind::SocialMedia),
-            (
-                Some(EventType::ThreatHarassment),
-                Some(Channel::SocialMedia)
-            )
-        );
-        assert_eq!(from_legacy_kind(IncidentKind::Other), (None, None));
-    }
 }

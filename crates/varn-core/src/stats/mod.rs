@@ -63,7 +63,7 @@ impl ReportFacts {
         let (mut event, mut channel) = (f.event, f.channel);
         if event.is_none() && channel.is_none() {
             if let Some(kind) = report.kind {
-                (event, channel) = ptu::from_legacy_kind(kind);
+                (event, channel) = crate::incident::from_legacy_kind(kind);
             }
         }
         ReportFacts {

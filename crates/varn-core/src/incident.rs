@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::profile::Profile;
-use crate::ptu;
 use crate::wire::{
     check_text, FollowupFields, IncidentKind, IncidentReport, WireError, MAX_REPORT_TEXT_CHARS,
     MAX_SHORT_CHARS,
@@ -509,8 +508,8 @@ pub fn export_text(title: &str, sections: &[ExportSection]) -> String {
 pub fn from_legacy_kind(
     kind: IncidentKind,
 ) -> (Option<crate::ptu::EventType>, Option<crate::ptu::Channel>) {
-    use IncidentKind as K;
     use crate::ptu::{Channel, EventType};
+    use IncidentKind as K;
     let threat = Some(EventType::ThreatHarassment);
     match kind {
         K::OnSite => (threat, Some(Channel::InPerson)),

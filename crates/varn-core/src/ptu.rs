@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-
 /// A closed list with a wire name and a label in Swedish and English for each member.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident {
@@ -152,7 +151,6 @@ vocabulary! {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +220,4 @@ mod tests {
             "written back under its new name"
         );
     }
-
 }

@@ -16,7 +16,7 @@ pub mod suppress;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::ptu::{self, Channel, Consequence, EventType, NotReportedReason, Perpetrator};
+use crate::ptu::{Channel, Consequence, EventType, NotReportedReason, Perpetrator};
 use crate::wire::IncidentReport;
 use suppress::{Cell, Shown, Table, Tally};
 

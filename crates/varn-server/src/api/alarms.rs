@@ -317,3 +317,18 @@ fn spawn_drill_responder(state: AppState, region_id: String, id: Uuid) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::Query;
+    use varn_core::paths::{AFTER_VERSION, WAIT};
+
+    /// The long-poll's query names are the core's, which the app builds its requests from.
+    #[test]
+    fn the_long_poll_reads_the_query_names_the_app_sends() {
+        let uri: axum::http::Uri = format!("/x?{AFTER_VERSION}=3&{WAIT}=4").parse().unwrap();
+        let Query(q) = Query::<WaitQuery>::try_from_uri(&uri).unwrap();
+        assert_eq!((q.after_version, q.wait), (Some(3), Some(4)));
+    }
+}

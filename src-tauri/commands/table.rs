@@ -1,8 +1,9 @@
 //! The one table of the commands the window may call. The handler list (`crate::invoke_handler`),
 //! [`super::COMMANDS`], [`super::runs_while_locked`] and the permission manifest (`build.rs`,
 //! which reads this file) all come from it; the capability file and `ui/api.js` are checked
-//! against it by a test. Adding a command is: its function, a line here, its permission in
-//! `capabilities/main.json`, its call in `ui/api.js`.
+//! against it by a test. Adding a command is: its function in its feature's file (alarm,
+//! link, lock, contacts, checkin, plan, reports, settings, updates), a line here under that
+//! feature, its permission in `capabilities/main.json`, its call in `ui/api.js`.
 //!
 //! `locked` marks the few commands that also run behind the lock screen: what it takes to draw
 //! it and to get help. Every `open` command is refused with `screen_locked` while it is up:

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::link::client::LinkError;
+use crate::link::enroll::LinkError;
 use crate::pin::PinError;
 use crate::runners::alarm::AlarmError;
 use crate::runners::checkin::CheckinError;

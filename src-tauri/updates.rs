@@ -10,7 +10,7 @@
 //! - An update restarts the app, so it waits while an alarm or a check-in is open or a report
 //!   has not reached the region ([`varn_core::update::UpdateHold`]), checked before the
 //!   download and again before installing.
-//! - The region's address is already https (or loopback: see `client::parse_server_url`), so
+//! - The region's address is already https (or loopback: see `link::client::parse_server_url`), so
 //!   the plugin's own https check is off in the config and this rule is the one that holds.
 
 use std::sync::Mutex;
@@ -24,7 +24,7 @@ use varn_core::update::{OpenWork, UpdateHold};
 use varn_core::wire::{BUNDLE_PATH_PREFIX, UPDATE_PATH};
 
 use crate::error::{CommandError, ErrorKind};
-use crate::link::client;
+use crate::link::enroll;
 use crate::state::AppState;
 
 /// A debug build also trusts this update key (tests): base64 of minisign's public key text.
@@ -102,10 +102,10 @@ fn pubkey<R: Runtime>(app: &AppHandle<R>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The linked servers and the device's token ([`client::linked_servers`]).
+/// The linked servers and the device's token ([`enroll::linked_servers`]).
 fn linked(state: &AppState) -> Result<(Vec<Url>, String), CommandError> {
     use varn_core::alarm::Blocked;
-    client::linked_servers(state.db()?, state.secrets.as_ref(), &state.token_key).map_err(|b| {
+    enroll::linked_servers(state.db()?, state.secrets.as_ref(), &state.token_key).map_err(|b| {
         match b {
             Blocked::KeychainUnavailable => {
                 err(ErrorKind::Keychain, "the keychain could not be read")

@@ -92,7 +92,7 @@ async fn a_revoked_app_goes_quiet_says_so_and_comes_back_when_linked_again() {
     // Linked again (a new code): it talks again.
     proxy.set(Fault::Pass);
     let code = server.enrollment_code("Anna Andersson").await;
-    varn_app::link::client::enroll(
+    varn_app::link::enroll::enroll(
         &app.db,
         app.secrets.as_ref(),
         common::TOKEN_KEY,

@@ -380,7 +380,7 @@ async fn the_region_profile_is_checked_with_its_etag_adopted_when_signed_and_new
     let sync = service(&d, Some(active.clone()));
     let task = sync.start(&tokio::runtime::Handle::current());
     let tag = wait_for(|| d.db.setting("profile_etag").unwrap()).await;
-    let client = varn_app::link::client::client_for(&d.db, d.secrets.as_ref(), TOKEN_KEY).unwrap();
+    let client = varn_app::link::enroll::client_for(&d.db, d.secrets.as_ref(), TOKEN_KEY).unwrap();
     let (_, served_tag) = client.profile(None).await.unwrap().unwrap();
     assert_eq!(Some(tag.clone()), served_tag);
     assert_eq!(

@@ -5,8 +5,8 @@
 use super::Result;
 use crate::error::CommandError;
 use crate::error::ErrorKind;
-use crate::link::client;
 use crate::link::LinkStatus;
+use crate::link::{client, enroll};
 use crate::state::AppState;
 use tauri::State;
 use varn_core::wire::check_text;
@@ -64,7 +64,7 @@ pub async fn enroll(
     } else {
         None
     };
-    let link = client::enroll(
+    let link = enroll::enroll(
         state.db()?,
         state.secrets.as_ref(),
         &state.token_key,
@@ -104,7 +104,7 @@ pub async fn unlink(state: State<'_, AppState>, pin: Option<String>) -> Result<L
         });
     }
     let told = tell_region_unlinked(&state).await;
-    client::unlink(state.db()?, state.secrets.as_ref(), &state.token_key)?;
+    enroll::unlink(state.db()?, state.secrets.as_ref(), &state.token_key)?;
     state.alarms()?.link_changed();
     state.sync()?.trigger();
     crate::window::bridge::notify_link_changed(&state, None);

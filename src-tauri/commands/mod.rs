@@ -332,7 +332,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = app_with_pin(dir.path());
         let code = block_on(server.enrollment_code("Anna Andersson"));
-        block_on(crate::link::client::enroll(
+        block_on(crate::link::enroll::enroll(
             state.db().unwrap(),
             state.secrets.as_ref(),
             &state.token_key,

@@ -5,7 +5,7 @@
 use super::Result;
 use crate::error::CommandError;
 use crate::error::ErrorKind;
-use crate::link::client;
+use crate::link::enroll;
 use crate::state::AppState;
 use tauri::AppHandle;
 use tauri::Runtime;
@@ -78,7 +78,7 @@ pub async fn set_instructions(state: State<'_, AppState>, text: String) -> Resul
         .map_err(|e| CommandError::invalid("text", e.to_string()))?;
     let db = state.db()?.clone();
     let client =
-        client::client_for(&db, state.secrets.as_ref(), &state.token_key).map_err(|b| {
+        enroll::client_for(&db, state.secrets.as_ref(), &state.token_key).map_err(|b| {
             CommandError {
                 kind: ErrorKind::ServerUnreachable,
                 message: b.as_str().to_string(),

@@ -10,6 +10,7 @@
 //! can bring it back. A revoked laptop left running sends no stream of refused requests.
 
 pub mod client;
+pub mod enroll;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -125,7 +126,7 @@ impl LinkService {
             return Ok(c);
         }
         // Not under the lock: the keychain may take a while to answer.
-        let client = client::client_for(&self.db, self.secrets.as_ref(), &self.token_key)?;
+        let client = enroll::client_for(&self.db, self.secrets.as_ref(), &self.token_key)?;
         *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.clone());
         Ok(client)
     }

@@ -43,7 +43,7 @@ impl App {
     /// A new app linked with `code` to the server(s) at `servers` (space-separated).
     pub async fn linked(servers: &str, code: &str) -> App {
         let app = App::new();
-        varn_app::link::client::enroll(&app.db, app.secrets.as_ref(), TOKEN_KEY, servers, code)
+        varn_app::link::enroll::enroll(&app.db, app.secrets.as_ref(), TOKEN_KEY, servers, code)
             .await
             .expect("enroll");
         app

@@ -45,6 +45,8 @@ const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const APP_CSS: &str = include_str!("app.css");
 const STATS_JS: &str = include_str!("stats.js");
+const STRINGS_JS: &str = include_str!("strings.js");
+const PEOPLE_JS: &str = include_str!("people.js");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -58,6 +60,14 @@ pub fn page_routes() -> Router<AppState> {
         .route(
             "/dashboard/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/dashboard/strings.js",
+            get(|| async { asset("text/javascript; charset=utf-8", STRINGS_JS) }),
+        )
+        .route(
+            "/dashboard/people.js",
+            get(|| async { asset("text/javascript; charset=utf-8", PEOPLE_JS) }),
         )
         .route(
             "/dashboard/stats.js",

@@ -1,0 +1,2 @@
+
+ALTER TABLE alarms ADD COLUMN duress_at TEXT;

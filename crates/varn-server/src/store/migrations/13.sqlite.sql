@@ -1,0 +1,2 @@
+
+UPDATE report_facts SET event = 'corruption' WHERE event = 'improper_influence';

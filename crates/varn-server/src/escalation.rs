@@ -127,7 +127,6 @@ pub async fn tick(state: &AppState) -> Result<Vec<Escalated>, StoreError> {
     for k in state.store().overdue_checkins(now).await? {
         if let Some(alarm) = state.store().raise_overdue_checkin(k.id, now).await? {
             tracing::warn!(checkin = %k.id, alarm = %alarm.id, "check-out missed: alarm raised");
-            state.publish(alarm);
         }
     }
     let due: Vec<Alarm> = state
@@ -179,7 +178,6 @@ async fn escalate_one(
         return Ok(None);
     };
     tracing::warn!(alarm = %alarm.id, step, "alarm not acknowledged in time: escalated");
-    state.publish(updated.clone());
     let state = state.clone();
     tokio::spawn(async move { notify(&state, &updated, step, &recipients).await });
     Ok(Some(Escalated {

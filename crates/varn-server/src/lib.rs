@@ -63,7 +63,6 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    alarms: broadcast::Sender<Arc<Alarm>>,
     profiles: std::sync::RwLock<profiles::Served>,
     limits: Limits,
     enroll_limiter: FailureLimiter,
@@ -111,11 +110,9 @@ pub struct StateConfig {
 impl AppState {
     /// Builds the state.
     pub fn new(cfg: StateConfig) -> AppState {
-        let (alarms, _) = broadcast::channel(4096);
         AppState(Arc::new(Inner {
             store: cfg.store,
             clock: cfg.clock,
-            alarms,
             profiles: std::sync::RwLock::new(cfg.profiles),
             enroll_limiter: FailureLimiter::new(cfg.limits.failures.clone()),
             login_limiter: LoginLimiter::new(cfg.limits.failures.clone()),
@@ -197,14 +194,10 @@ impl AppState {
             .collect()
     }
 
-    /// Tells every dashboard and waiting device that an alarm changed.
-    pub fn publish(&self, alarm: Alarm) {
-        let _ = self.0.alarms.send(Arc::new(alarm));
-    }
-
-    /// Listens to alarm changes.
+    /// Listens to alarm changes, as the store announces them after each commit
+    /// ([`Store::alarm_changes`]).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Alarm>> {
-        self.0.alarms.subscribe()
+        self.0.store.alarm_changes()
     }
 
     /// Resolves when the server is shutting down.

@@ -143,9 +143,6 @@ pub async fn start(
     tokio::spawn(crate::retention::run(state.clone(), retention));
     log_last_restore(&state).await;
     tokio::spawn(crate::centre::run(state.clone(), centres));
-    if let Some(remote) = state.store().remote_alarms() {
-        tokio::spawn(forward_remote(state.clone(), remote));
-    }
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
     let is_tls = tls.is_some();
@@ -194,32 +191,6 @@ fn bound_http(
         .header_read_timeout(limits.header_read_timeout)
         .max_headers(64)
         .max_buf_size(64 * 1024);
-}
-
-/// Hands alarm changes made by other instances to this instance's dashboards and waiting
-/// devices, until shutdown.
-async fn forward_remote(
-    state: AppState,
-    mut remote: tokio::sync::broadcast::Receiver<crate::store::Alarm>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    loop {
-        tokio::select! {
-            got = remote.recv() => match got {
-                Ok(alarm) => state.publish(alarm),
-                Err(RecvError::Lagged(n)) => {
-                    // Some changes were missed: hand on every alarm still waiting instead.
-                    tracing::warn!(missed = n, "live feed from other instances lagged; re-sending open alarms");
-                    match state.store().unacknowledged_alarms().await {
-                        Ok(open) => open.into_iter().for_each(|a| state.publish(a)),
-                        Err(e) => tracing::error!("open alarms not re-read: {e}"),
-                    }
-                }
-                Err(RecvError::Closed) => return,
-            },
-            _ = state.shutting_down() => return,
-        }
-    }
 }
 
 /// Loads a TLS certificate and key (PEM) with the ring provider, offering HTTP/1.1 only.

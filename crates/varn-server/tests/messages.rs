@@ -336,3 +336,76 @@ async fn an_alarm_holds_a_bounded_conversation() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("at most 200 messages"));
 }
+
+/// Every change to an alarm is announced once, by the store after its commit, whoever made
+/// it (the person, an officer): a repeat that changes nothing announces nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_announces_each_change_to_an_alarm_once() {
+    let s = TestServer::start().await;
+    let mut feed = s.store.alarm_changes();
+    let anna = s.device("Anna Andersson").await;
+    let hanna = s.officer_client("hanna", "Hanna Holm", "sormland").await;
+    let next = |feed: &mut tokio::sync::broadcast::Receiver<_>| {
+        let got: Option<std::sync::Arc<varn_server::store::Alarm>> = feed.try_recv().ok();
+        got.map(|a| (a.status, a.version))
+    };
+
+    let body = json!({ "triggered_at": Utc::now(), "place": "Torget" });
+    let alarm = s.raise(&anna, body.clone()).await;
+    let created = next(&mut feed).expect("the new alarm is announced");
+    assert_eq!(created.0, varn_core::wire::AlarmStatus::Open);
+    // The same alarm again (a retry) changes nothing and announces nothing.
+    let again = anna.put(&varn_core::paths::alarm(alarm), &body).await;
+    assert!(again.status().is_success());
+    assert_eq!(
+        next(&mut feed),
+        None,
+        "a retried alarm is not announced again"
+    );
+
+    let word = Uuid::now_v7();
+    assert!(device_put(&anna, alarm, word, "Jag kan inte prata")
+        .await
+        .status()
+        .is_success());
+    assert!(device_put(&anna, alarm, word, "Jag kan inte prata")
+        .await
+        .status()
+        .is_success());
+    let after_word = next(&mut feed).expect("the person's message is announced");
+    assert_eq!(
+        next(&mut feed),
+        None,
+        "the same message twice is announced once"
+    );
+
+    let ack = |hanna: &reqwest::Client| {
+        hanna
+            .post(format!("{}/dashboard/api/alarms/{alarm}/ack", s.url()))
+            .header("origin", s.url())
+            .send()
+    };
+    assert!(ack(&hanna).await.unwrap().status().is_success());
+    let acked = next(&mut feed).expect("the acknowledgement is announced");
+    assert_eq!(acked.0, varn_core::wire::AlarmStatus::Acknowledged);
+    assert!(ack(&hanna).await.unwrap().status().is_success());
+    assert_eq!(
+        next(&mut feed),
+        None,
+        "a second acknowledgement changes nothing"
+    );
+
+    assert!(officer_post(&s, &hanna, alarm, "Hjälp är på väg")
+        .await
+        .status()
+        .is_success());
+    let written = next(&mut feed).expect("the officer's message is announced");
+    s.cancel(&anna, alarm, false).await;
+    let cancelled = next(&mut feed).expect("the cancel is announced");
+    assert_eq!(cancelled.0, varn_core::wire::AlarmStatus::Cancelled);
+    assert_eq!(next(&mut feed), None);
+
+    // Each announcement is the alarm as it then stood: the versions only go up.
+    let versions = [created.1, after_word.1, acked.1, written.1, cancelled.1];
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+}

@@ -50,7 +50,6 @@ pub async fn put_message(
     let receipt = alarm.receipt();
     if created {
         tracing::info!(alarm = %id, device = %device.id, "message from the person");
-        state.publish(alarm);
     }
     Ok(stored(created, receipt))
 }
@@ -100,7 +99,6 @@ pub async fn put_alarm(
         if alarm.drill && auto_acknowledges_drills(&state, &device.region_id) {
             spawn_drill_responder(state.clone(), device.region_id.clone(), id);
         }
-        state.publish(alarm);
     }
     Ok(stored(created, receipt))
 }
@@ -223,7 +221,6 @@ pub async fn cancel_alarm(
         // The same line for a plain cancel and a duress cancel: the log is no place to
         // learn who is under duress.
         tracing::info!(alarm = %id, "alarm cancelled");
-        state.publish(alarm.clone());
     }
     Ok(Json(alarm.receipt()).into_response())
 }
@@ -311,8 +308,7 @@ fn spawn_drill_responder(state: AppState, region_id: String, id: Uuid) {
             .acknowledge_alarm(&responder, id, state.now())
             .await
         {
-            Ok((alarm, true)) => state.publish(alarm),
-            Ok((_, false)) => {}
+            Ok(_) => {}
             Err(e) => tracing::error!(alarm = %id, "the drill responder failed: {e}"),
         }
     });

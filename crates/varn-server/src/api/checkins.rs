@@ -109,12 +109,9 @@ pub async fn checkout(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<CheckoutRequest>,
 ) -> Result<Response> {
-    let (k, alarm) = state
+    let (k, _) = state
         .store()
         .checkout_checkin(&device, id, &req, state.now())
         .await?;
-    if let Some(alarm) = alarm {
-        state.publish(alarm);
-    }
     Ok(Json(k.receipt()).into_response())
 }

@@ -306,8 +306,7 @@ async fn record(state: &AppState, c: &Centre, e: &CentreEvent, answer: &str, tak
         .centre_record(&c.region, e.seq, e.alarm_id, answer, taken, state.now())
         .await
     {
-        Ok(Some(alarm)) => state.publish(alarm),
-        Ok(None) => {}
+        Ok(_) => {}
         Err(StoreError::NotFound) => {}
         Err(err) => tracing::error!("alarm centre: recording the answer failed: {err}"),
     }

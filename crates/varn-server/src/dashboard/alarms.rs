@@ -191,7 +191,6 @@ pub(super) async fn acknowledge(
     let (alarm, changed) = state.store().acknowledge_alarm(&o, id, state.now()).await?;
     if changed {
         tracing::info!(alarm = %id, officer = %o.id, "alarm acknowledged");
-        state.publish(alarm.clone());
     }
     // The answer is the alarm whole.
     followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;
@@ -349,7 +348,6 @@ pub(super) async fn send_message(
         })?;
     if created {
         tracing::info!(alarm = %id, officer = %o.id, "message to the person");
-        state.publish(alarm.clone());
     }
     // The answer is the alarm whole.
     followup::record(&state, &o, AuditAction::ReadAlarm, "alarm", id).await?;

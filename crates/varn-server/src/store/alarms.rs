@@ -2,6 +2,70 @@
 
 use super::*;
 
+/// How many changes a listener may fall behind before it is told it lagged.
+const FEED_CAPACITY: usize = 4096;
+
+/// The one place an alarm's change is announced: each backend holds one and sends to it
+/// right after the commit that changed the alarm ([`Store::alarm_changes`] listens).
+#[derive(Clone)]
+pub struct AlarmFeed(broadcast::Sender<Arc<Alarm>>);
+
+impl Default for AlarmFeed {
+    fn default() -> Self {
+        AlarmFeed(broadcast::channel(FEED_CAPACITY).0)
+    }
+}
+
+impl AlarmFeed {
+    /// Announces a committed change (no listener is not an error: nobody is watching).
+    pub fn changed(&self, alarm: Alarm) {
+        let _ = self.0.send(Arc::new(alarm));
+    }
+
+    /// Listens to every change from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Alarm>> {
+        self.0.subscribe()
+    }
+
+    /// Hands on a committed write's result, announcing the alarm it changed, if any.
+    pub fn after_commit<T: ChangesAlarm>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Ok(v) = &r {
+            if let Some(alarm) = v.changed_alarm() {
+                self.changed(alarm.clone());
+            }
+        }
+        r
+    }
+}
+
+/// What a write that may change an alarm returns, and which alarm it changed.
+pub trait ChangesAlarm {
+    /// The alarm as it now stands, when this write changed it.
+    fn changed_alarm(&self) -> Option<&Alarm>;
+}
+
+/// An alarm and whether this call changed (or created) it.
+impl ChangesAlarm for (Alarm, bool) {
+    fn changed_alarm(&self) -> Option<&Alarm> {
+        self.1.then_some(&self.0)
+    }
+}
+
+/// The alarm a write changed, or none.
+impl ChangesAlarm for Option<Alarm> {
+    fn changed_alarm(&self) -> Option<&Alarm> {
+        self.as_ref()
+    }
+}
+
+/// Something else a write changed, and the alarm it changed on the way (a check-out that
+/// ended in an alarm).
+impl<T> ChangesAlarm for (T, Option<Alarm>) {
+    fn changed_alarm(&self) -> Option<&Alarm> {
+        self.1.as_ref()
+    }
+}
+
 /// An alarm with everything a dashboard shows (and what instances tell each other).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alarm {

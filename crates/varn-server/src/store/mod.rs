@@ -119,11 +119,11 @@ pub trait Store:
     /// connection, so that no `-wal` is left beside the file).
     async fn close(&self) {}
 
-    /// Alarm changes made by other server instances sharing this database, for this
-    /// instance's dashboards. `None` when no other instance can share it.
-    fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {
-        None
-    }
+    /// Every change to an alarm, once, after it is committed: made here (the store's writes
+    /// announce what they change, so no caller has to remember to) or, with PostgreSQL, by
+    /// another instance sharing the database. Dashboards, waiting devices and the alarm
+    /// centre's sender listen here.
+    fn alarm_changes(&self) -> broadcast::Receiver<Arc<Alarm>>;
 }
 
 /// The store's traits, so that their calls on a `dyn Store` resolve.

@@ -148,7 +148,7 @@ impl crate::store::AlarmStore for PgStore {
             self.announce(&tx, &alarm).await?;
         }
         tx.commit().await?;
-        Ok((alarm, inserted))
+        self.feed.after_commit(Ok((alarm, inserted)))
     }
 
     async fn cancel_alarm(

@@ -127,7 +127,7 @@ impl crate::store::CentreStore for PgStore {
             self.announce(&tx, a).await?;
         }
         tx.commit().await?;
-        Ok(alarm)
+        self.feed.after_commit(Ok(alarm))
     }
 
     async fn centre_link(

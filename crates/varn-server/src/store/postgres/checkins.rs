@@ -150,7 +150,7 @@ impl crate::store::CheckinStore for PgStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
-        Ok((k, alarm))
+        self.feed.after_commit(Ok((k, alarm)))
     }
 
     async fn checkin(&self, region_id: &str, id: Uuid) -> Result<Option<Checkin>, StoreError> {

@@ -77,7 +77,8 @@ pub struct PgStore {
     connect: Connect,
     /// This instance, so that its own announcements are not handed out twice.
     instance: Uuid,
-    remote: broadcast::Sender<Alarm>,
+    /// This instance's changes after their commit, and the other instances' as announced.
+    feed: crate::store::AlarmFeed,
 }
 
 /// An error with its causes, e.g. "error performing TLS handshake: invalid peer certificate:
@@ -254,19 +255,18 @@ impl PgStore {
         let mut c = pool.get().await?;
         migrate(&mut c).await?;
         drop(c);
-        let (remote, _) = broadcast::channel(4096);
         let store = Arc::new(PgStore {
             pool,
             connect,
             instance: Uuid::now_v7(),
-            remote,
+            feed: Default::default(),
         });
         listen(Arc::downgrade(&store)).await?;
         Ok(store)
     }
 
     /// Ends a change to alarm `id`: reads it as it now stands, tells the other instances
-    /// (`NOTIFY`, delivered exactly when this commits) and commits.
+    /// (`NOTIFY`, delivered exactly when this commits), commits, and announces it here.
     async fn commit_alarm(
         &self,
         tx: deadpool_postgres::Transaction<'_>,
@@ -277,6 +277,7 @@ impl PgStore {
             .ok_or(StoreError::NotFound)?;
         self.announce(&tx, &alarm).await?;
         tx.commit().await?;
+        self.feed.changed(alarm.clone());
         Ok(alarm)
     }
 
@@ -356,7 +357,7 @@ async fn listen(store: std::sync::Weak<PgStore>) -> Result<(), StoreError> {
                         if let Some(s) = store.upgrade() {
                             match s.unacknowledged_alarms().await {
                                 Ok(open) => open.into_iter().for_each(|a| {
-                                    let _ = s.remote.send(a);
+                                    s.feed.changed(a);
                                 }),
                                 Err(e) => tracing::warn!("open alarms not re-read: {e}"),
                             }
@@ -391,7 +392,7 @@ async fn listen(store: std::sync::Weak<PgStore>) -> Result<(), StoreError> {
                     continue;
                 }
                 if let Ok(alarm) = serde_json::from_str::<Alarm>(body) {
-                    let _ = s.remote.send(alarm);
+                    s.feed.changed(alarm);
                     continue;
                 }
                 let Ok(id) = Uuid::parse_str(body) else {
@@ -400,7 +401,7 @@ async fn listen(store: std::sync::Weak<PgStore>) -> Result<(), StoreError> {
                 };
                 match s.alarm_anywhere(id).await {
                     Ok(Some(alarm)) => {
-                        let _ = s.remote.send(alarm);
+                        s.feed.changed(alarm);
                     }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(alarm = %id, "announced alarm not read: {e}"),
@@ -485,7 +486,7 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
-    fn remote_alarms(&self) -> Option<broadcast::Receiver<Alarm>> {
-        Some(self.remote.subscribe())
+    fn alarm_changes(&self) -> broadcast::Receiver<Arc<Alarm>> {
+        self.feed.subscribe()
     }
 }

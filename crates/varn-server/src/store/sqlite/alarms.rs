@@ -109,8 +109,9 @@ impl crate::store::AlarmStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<(Alarm, bool), StoreError> {
         let (device, req) = (device.clone(), req.clone());
-        self.write(move |c| {
-            let inserted = c.execute(
+        let written = self
+            .write(move |c| {
+                let inserted = c.execute(
                 "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
                     place, message, status, version, drill)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', 1, ?9)
@@ -127,15 +128,16 @@ impl crate::store::AlarmStore for SqliteStore {
                     req.drill
                 ],
             )? == 1;
-            let alarm = own(load_alarm(c, id)?, &device)?;
-            if inserted {
-                for e in alarm_opening(&req, &device.name, now) {
-                    add_event(c, id, e.at, e.kind.as_str(), &e.who, &e.detail)?;
+                let alarm = own(load_alarm(c, id)?, &device)?;
+                if inserted {
+                    for e in alarm_opening(&req, &device.name, now) {
+                        add_event(c, id, e.at, e.kind.as_str(), &e.who, &e.detail)?;
+                    }
                 }
-            }
-            Ok((alarm, inserted))
-        })
-        .await
+                Ok((alarm, inserted))
+            })
+            .await;
+        self.feed.after_commit(written)
     }
 
     async fn cancel_alarm(
@@ -146,10 +148,11 @@ impl crate::store::AlarmStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<(Alarm, bool), StoreError> {
         let (device, req) = (device.clone(), req.clone());
-        self.write(move |c| {
-            let alarm = own(load_alarm(c, id)?, &device)?;
-            let plan = cancel_plan(&alarm, &req);
-            match plan {
+        let written = self
+            .write(move |c| {
+                let alarm = own(load_alarm(c, id)?, &device)?;
+                let plan = cancel_plan(&alarm, &req);
+                match plan {
                 CancelPlan::Repeat => return Ok((alarm, false)),
                 CancelPlan::Duress => c.execute(
                     "UPDATE alarms SET duress_at = ?1, version = version + 1 WHERE id = ?2",
@@ -161,12 +164,13 @@ impl crate::store::AlarmStore for SqliteStore {
                     params![ts(now), req.reason, id.to_string()],
                 )?,
             };
-            if let Some(kind) = plan.entry() {
-                add_event(c, id, now, kind.as_str(), &device.name, &req.reason)?;
-            }
-            Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true))
-        })
-        .await
+                if let Some(kind) = plan.entry() {
+                    add_event(c, id, now, kind.as_str(), &device.name, &req.reason)?;
+                }
+                Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true))
+            })
+            .await;
+        self.feed.after_commit(written)
     }
 
     async fn acknowledge_alarm(
@@ -176,7 +180,7 @@ impl crate::store::AlarmStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<(Alarm, bool), StoreError> {
         let officer = officer.clone();
-        self.write(move |c| {
+        let written = self.write(move |c| {
             let alarm = load_alarm(c, id)?
                 .filter(|a| a.region_id == officer.region_id)
                 .ok_or(StoreError::NotFound)?;
@@ -191,7 +195,8 @@ impl crate::store::AlarmStore for SqliteStore {
             add_event(c, id, now, EventKind::Acknowledged.as_str(), &officer.display_name, "")?;
             Ok((load_alarm(c, id)?.ok_or(StoreError::NotFound)?, true))
         })
-        .await
+        .await;
+        self.feed.after_commit(written)
     }
 
     async fn alarm(&self, region_id: &str, id: Uuid) -> Result<Option<Alarm>, StoreError> {
@@ -258,24 +263,26 @@ impl crate::store::AlarmStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Alarm>, StoreError> {
         let to = to.to_vec();
-        self.write(move |c| {
-            let Some(alarm) = load_alarm(c, id)? else {
-                return Err(StoreError::NotFound);
-            };
-            // Claimed by the database: a second caller for the same step changes nothing.
-            if !escalation_due(&alarm, step) {
-                return Ok(None);
-            }
-            let (names_json, detail) = escalation_record(&alarm, step, &to)?;
-            c.execute(
+        let written = self
+            .write(move |c| {
+                let Some(alarm) = load_alarm(c, id)? else {
+                    return Err(StoreError::NotFound);
+                };
+                // Claimed by the database: a second caller for the same step changes nothing.
+                if !escalation_due(&alarm, step) {
+                    return Ok(None);
+                }
+                let (names_json, detail) = escalation_record(&alarm, step, &to)?;
+                c.execute(
                 "UPDATE alarms SET escalation_step = ?1, escalated_to = ?2, version = version + 1
                  WHERE id = ?3 AND escalation_step = ?4 AND status = 'open'",
                 params![step, names_json, id.to_string(), step - 1],
             )?;
-            add_event(c, id, now, EventKind::Escalated.as_str(), "server", &detail)?;
-            Ok(Some(load_alarm(c, id)?.ok_or(StoreError::NotFound)?))
-        })
-        .await
+                add_event(c, id, now, EventKind::Escalated.as_str(), "server", &detail)?;
+                Ok(Some(load_alarm(c, id)?.ok_or(StoreError::NotFound)?))
+            })
+            .await;
+        self.feed.after_commit(written)
     }
 
     async fn mark_shown(
@@ -343,54 +350,56 @@ impl crate::store::AlarmStore for SqliteStore {
         message: &AlarmMessage,
     ) -> Result<(Alarm, bool), StoreError> {
         let (region, message) = (region_id.to_string(), message.clone());
-        self.write(move |c| {
-            let alarm = load_alarm(c, alarm_id)?
-                .filter(|a| a.region_id == region)
-                .filter(|a| device.is_none_or(|d| a.device_id == d))
-                .ok_or(StoreError::NotFound)?;
-            if let Some(stored) = alarm.messages.iter().find(|m| m.id == message.id) {
-                same_message(stored, &message)?;
-                return Ok((alarm, false));
-            }
-            let taken: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM alarm_messages WHERE id = ?1)",
-                [message.id.to_string()],
-                |r| r.get(0),
-            )?;
-            if taken {
-                return Err(StoreError::Conflict(
-                    "this message id was already used for another message".into(),
-                ));
-            }
-            message_allowed(&alarm)?;
-            c.execute(
-                "INSERT INTO alarm_messages (id, alarm_id, region_id, sender, author, text, at)
+        let written = self
+            .write(move |c| {
+                let alarm = load_alarm(c, alarm_id)?
+                    .filter(|a| a.region_id == region)
+                    .filter(|a| device.is_none_or(|d| a.device_id == d))
+                    .ok_or(StoreError::NotFound)?;
+                if let Some(stored) = alarm.messages.iter().find(|m| m.id == message.id) {
+                    same_message(stored, &message)?;
+                    return Ok((alarm, false));
+                }
+                let taken: bool = c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM alarm_messages WHERE id = ?1)",
+                    [message.id.to_string()],
+                    |r| r.get(0),
+                )?;
+                if taken {
+                    return Err(StoreError::Conflict(
+                        "this message id was already used for another message".into(),
+                    ));
+                }
+                message_allowed(&alarm)?;
+                c.execute(
+                    "INSERT INTO alarm_messages (id, alarm_id, region_id, sender, author, text, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    message.id.to_string(),
-                    alarm_id.to_string(),
-                    region,
-                    message.from.as_str(),
-                    message.author,
-                    message.text,
-                    ts(message.at)
-                ],
-            )?;
-            add_event(
-                c,
-                alarm_id,
-                message.at,
-                message.from.event_kind().as_str(),
-                &message.author,
-                &message.text,
-            )?;
-            c.execute(
-                "UPDATE alarms SET version = version + 1 WHERE id = ?1",
-                [alarm_id.to_string()],
-            )?;
-            let alarm = load_alarm(c, alarm_id)?.ok_or(StoreError::NotFound)?;
-            Ok((alarm, true))
-        })
-        .await
+                    params![
+                        message.id.to_string(),
+                        alarm_id.to_string(),
+                        region,
+                        message.from.as_str(),
+                        message.author,
+                        message.text,
+                        ts(message.at)
+                    ],
+                )?;
+                add_event(
+                    c,
+                    alarm_id,
+                    message.at,
+                    message.from.event_kind().as_str(),
+                    &message.author,
+                    &message.text,
+                )?;
+                c.execute(
+                    "UPDATE alarms SET version = version + 1 WHERE id = ?1",
+                    [alarm_id.to_string()],
+                )?;
+                let alarm = load_alarm(c, alarm_id)?.ok_or(StoreError::NotFound)?;
+                Ok((alarm, true))
+            })
+            .await;
+        self.feed.after_commit(written)
     }
 }

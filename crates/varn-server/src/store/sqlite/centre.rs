@@ -85,7 +85,7 @@ impl crate::store::CentreStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Alarm>, StoreError> {
         let (region, answer) = (region_id.to_string(), answer.to_string());
-        self.write(move |c| {
+        let written = self.write(move |c| {
             let added = c.execute(
                 "INSERT INTO centre_sent (event_seq, region_id, answer, at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (event_seq) DO NOTHING",
@@ -122,7 +122,8 @@ impl crate::store::CentreStore for SqliteStore {
             )?;
             Ok(load_alarm(c, alarm_id)?)
         })
-        .await
+        .await;
+        self.feed.after_commit(written)
     }
 
     async fn centre_link(

@@ -109,40 +109,42 @@ impl crate::store::CheckinStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<(Checkin, Option<Alarm>), StoreError> {
         let (device, req) = (device.clone(), req.clone());
-        self.write(move |c| {
-            let k = own(load_checkin(c, id)?, &device)?;
-            if k.checked_out_at.is_some() {
-                return Ok((k, None));
-            }
-            // A missed check-in stays overdue; the check-out is recorded beside it.
-            let status = checkout_status(&k);
-            c.execute(
+        let written = self
+            .write(move |c| {
+                let k = own(load_checkin(c, id)?, &device)?;
+                if k.checked_out_at.is_some() {
+                    return Ok((k, None));
+                }
+                // A missed check-in stays overdue; the check-out is recorded beside it.
+                let status = checkout_status(&k);
+                c.execute(
                 "UPDATE checkins SET status = ?1, checked_out_at = ?2, outcome = ?3, updated_at = ?4
                  WHERE id = ?5",
                 params![status, ts(req.at), outcome_str(req.outcome), ts(now), id.to_string()],
             )?;
-            let mut alarm = None;
-            if let Some(alarm_id) = k.alarm_id {
-                // Late: the alarm stands until an officer acknowledges it; its timeline and
-                // its version say that the person checked out.
-                let detail = late_checkout_detail(req.outcome);
-                add_event(
-                    c,
-                    alarm_id,
-                    now,
-                    EventKind::CheckedOut.as_str(),
-                    &device.name,
-                    detail,
-                )?;
-                c.execute(
-                    "UPDATE alarms SET version = version + 1 WHERE id = ?1",
-                    [alarm_id.to_string()],
-                )?;
-                alarm = load_alarm(c, alarm_id)?;
-            }
-            Ok((load_checkin(c, id)?.ok_or(StoreError::NotFound)?, alarm))
-        })
-        .await
+                let mut alarm = None;
+                if let Some(alarm_id) = k.alarm_id {
+                    // Late: the alarm stands until an officer acknowledges it; its timeline and
+                    // its version say that the person checked out.
+                    let detail = late_checkout_detail(req.outcome);
+                    add_event(
+                        c,
+                        alarm_id,
+                        now,
+                        EventKind::CheckedOut.as_str(),
+                        &device.name,
+                        detail,
+                    )?;
+                    c.execute(
+                        "UPDATE alarms SET version = version + 1 WHERE id = ?1",
+                        [alarm_id.to_string()],
+                    )?;
+                    alarm = load_alarm(c, alarm_id)?;
+                }
+                Ok((load_checkin(c, id)?.ok_or(StoreError::NotFound)?, alarm))
+            })
+            .await;
+        self.feed.after_commit(written)
     }
 
     async fn checkin(&self, region_id: &str, id: Uuid) -> Result<Option<Checkin>, StoreError> {
@@ -183,20 +185,21 @@ impl crate::store::CheckinStore for SqliteStore {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<Alarm>, StoreError> {
-        self.write(move |c| {
-            let alarm_id = Checkin::alarm_id_for(id);
-            // Claimed by the database: only an active check-in past its deadline turns.
-            let claimed = c.execute(
-                "UPDATE checkins SET status = 'overdue', alarm_id = ?1, updated_at = ?2
+        let written = self
+            .write(move |c| {
+                let alarm_id = Checkin::alarm_id_for(id);
+                // Claimed by the database: only an active check-in past its deadline turns.
+                let claimed = c.execute(
+                    "UPDATE checkins SET status = 'overdue', alarm_id = ?1, updated_at = ?2
                  WHERE id = ?3 AND status = 'active' AND deadline <= ?2",
-                params![alarm_id.to_string(), ts(now), id.to_string()],
-            )? == 1;
-            if !claimed {
-                return Ok(None);
-            }
-            let k = load_checkin(c, id)?.ok_or(StoreError::NotFound)?;
-            let message = overdue_message(&k);
-            c.execute(
+                    params![alarm_id.to_string(), ts(now), id.to_string()],
+                )? == 1;
+                if !claimed {
+                    return Ok(None);
+                }
+                let k = load_checkin(c, id)?.ok_or(StoreError::NotFound)?;
+                let message = overdue_message(&k);
+                c.execute(
                 "INSERT INTO alarms (id, region_id, device_id, triggered_at, received_at, meeting,
                     place, message, status, version, drill)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', 1, 0)",
@@ -211,24 +214,25 @@ impl crate::store::CheckinStore for SqliteStore {
                     message
                 ],
             )?;
-            add_event(
-                c,
-                alarm_id,
-                k.started_at,
-                EventKind::CheckedIn.as_str(),
-                &k.who,
-                "",
-            )?;
-            add_event(
-                c,
-                alarm_id,
-                now,
-                EventKind::CheckinOverdue.as_str(),
-                "server",
-                &message,
-            )?;
-            Ok(load_alarm(c, alarm_id)?)
-        })
-        .await
+                add_event(
+                    c,
+                    alarm_id,
+                    k.started_at,
+                    EventKind::CheckedIn.as_str(),
+                    &k.who,
+                    "",
+                )?;
+                add_event(
+                    c,
+                    alarm_id,
+                    now,
+                    EventKind::CheckinOverdue.as_str(),
+                    "server",
+                    &message,
+                )?;
+                Ok(load_alarm(c, alarm_id)?)
+            })
+            .await;
+        self.feed.after_commit(written)
     }
 }

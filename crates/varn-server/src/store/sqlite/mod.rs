@@ -58,6 +58,7 @@ pub struct SqliteStore {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Readers>,
     path: PathBuf,
+    feed: crate::store::AlarmFeed,
 }
 
 /// The read-only connections: idle ones for the next read, a count of those in use, and
@@ -194,6 +195,7 @@ impl SqliteStore {
             writer_thread: Mutex::new(Some(thread)),
             readers: Arc::new(Readers::default()),
             path: path.to_path_buf(),
+            feed: Default::default(),
         })
     }
 
@@ -344,5 +346,9 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
 impl Store for SqliteStore {
     async fn close(&self) {
         self.close_now();
+    }
+
+    fn alarm_changes(&self) -> tokio::sync::broadcast::Receiver<Arc<crate::store::Alarm>> {
+        self.feed.subscribe()
     }
 }

@@ -163,6 +163,58 @@ fn the_ui_has_no_import_circle() {
     }
 }
 
+/// The UI's state is written in one place: `ui/state.js` (`put`, `takeAlarm`, `takeCheckin`,
+/// …). An assignment to a field of `ctx` anywhere else (`ctx.sync = …`, `ctx.pin.x = …`,
+/// `Object.assign(ctx, …)`) would step around its rules.
+#[test]
+fn the_ui_writes_its_state_only_through_state_js() {
+    /// Where `line` assigns to a field of `ctx`, if it does.
+    fn assigns_ctx(line: &str) -> bool {
+        if line.contains("Object.assign(ctx") {
+            return true;
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("ctx.") {
+            let before_ok = i == 0 || {
+                let c = rest[..i].chars().next_back().unwrap_or(' ');
+                !(c.is_alphanumeric() || c == '_' || c == '.')
+            };
+            let after = &rest[i + 4..];
+            let path_len = after
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(after.len());
+            let tail = after[path_len..].trim_start();
+            if before_ok
+                && path_len > 0
+                && tail.starts_with('=')
+                && !tail.starts_with("==")
+                && !tail.starts_with("=>")
+            {
+                return true;
+            }
+            rest = &after[path_len..];
+        }
+        false
+    }
+    assert!(assigns_ctx("  ctx.sync = view;"));
+    assert!(assigns_ctx("x(); ctx.pin.pin_set = true;"));
+    assert!(!assigns_ctx("if (ctx.sync === view) {}"));
+    assert!(!assigns_ctx("put({ sync: ctx.sync });"));
+    let mut all = Vec::new();
+    files(&root().join("ui"), "js", &mut all);
+    let mut writes = Vec::new();
+    for file in all.iter().filter(|f| !f.ends_with("ui/state.js")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if !code.starts_with("//") && !code.starts_with('*') && assigns_ctx(line) {
+                writes.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(writes.is_empty(), "ctx written outside ui/state.js:\n{}", writes.join("\n"));
+}
+
 /// The server's modules form no circle either (its floors are its own; here only that none
 /// of its top modules reaches, through others, back to itself).
 #[test]

@@ -10,7 +10,7 @@ import { h, replace } from './dom.js';
 import { setTables, setLang } from './i18n.js';
 import { showError, showNumber, showScript, numberChangedDialog } from './dialog.js';
 import * as guard from './guard.js';
-import { ctx, takeAlarm, takeCheckin, takeCheckinPoll } from './state.js';
+import { ctx, giveActions, put, takeAlarm, takeCheckin, takeCheckinPoll } from './state.js';
 import { go, onLeave, render, setAfterRender } from './router.js';
 import { drawChrome, drawAlarmBanner, drawCheckinBanner, onSync, refreshProtection } from './chrome.js';
 import * as reports from './views/reports.js';
@@ -18,7 +18,7 @@ import * as alarmView from './views/alarm.js';
 import * as checkinView from './views/checkin.js';
 
 // The actions every view may use, beside the state.
-Object.assign(ctx, {
+giveActions({
   go,
   onLeave,
   error: showError,
@@ -58,7 +58,7 @@ Object.assign(ctx, {
     const saved = await api.setLanguage(lang);
     setLang(saved);
     localStorage.setItem('varn-lang', saved);
-    ctx.planLang = saved;
+    put({ planLang: saved });
     drawChrome();
     await render();
   },
@@ -107,7 +107,7 @@ async function start() {
   setLang(info.lang);
   // For the next start's first paint (ui/shell.js).
   localStorage.setItem('varn-lang', info.lang);
-  Object.assign(ctx, {
+  put({
     profile: info.profile,
     profileSource: info.profile_source,
     profileNotes: info.profile_notes,
@@ -136,7 +136,7 @@ async function start() {
   document.getElementById('hide-btn').addEventListener('click', () => guard.hide());
   guard.setup(ctx);
   api.on('connection', (state) => {
-    ctx.connection = state;
+    put({ connection: state });
     drawChrome();
     refreshProtection();
   });
@@ -150,7 +150,7 @@ async function start() {
   api.on('profile', async () => {
     try {
       const again = await api.boot();
-      Object.assign(ctx, { profile: again.profile, profileSource: again.profile_source, profileNotes: again.profile_notes, profileKey: again.profile_key });
+      put({ profile: again.profile, profileSource: again.profile_source, profileNotes: again.profile_notes, profileKey: again.profile_key });
       drawChrome();
       render();
     } catch { /* the old profile stays */ }
@@ -172,13 +172,13 @@ async function start() {
   // The system says the network is back: send the queue now instead of waiting.
   window.addEventListener('online', () => { api.syncNow().then(onSync, () => {}); });
   // Behind the lock screen these are refused; they are asked for again once it opens.
-  ctx.afterUnlock = () => {
+  giveActions({ afterUnlock: () => {
     if (ctx.locked) return;
     refreshProtection();
     api.syncStatus().then(onSync, () => {});
     const before = ctx.checkin;
     api.activeCheckin().then((k) => { takeCheckinPoll(before, k); checkinView.update(ctx); drawCheckinBanner(); }, () => {});
-  };
+  } });
   if (!ctx.screenLocked) ctx.afterUnlock();
   api.on('checkin', (view) => {
     takeCheckin(view);

@@ -5,7 +5,7 @@ import * as api from './api.js';
 import { h, replace } from './dom.js';
 import { t, formatClock } from './i18n.js';
 import { holdToTrigger } from './panic.js';
-import { ctx } from './state.js';
+import { ctx, put } from './state.js';
 import { parseRoute, redrawInPlace } from './router.js';
 import * as plan from './views/plan.js';
 import * as reports from './views/reports.js';
@@ -92,7 +92,7 @@ export function drawSyncBadge() {
 let syncRedraw = null;
 export function onSync(view) {
   const before = ctx.sync;
-  ctx.sync = view;
+  put({ sync: view });
   drawSyncBadge();
   const route = parseRoute();
   if (route.name !== 'reports' && route.name !== 'incident') return;
@@ -168,7 +168,7 @@ export async function refreshProtection() {
   try {
     const p = await api.protection();
     if (JSON.stringify(p) === JSON.stringify(ctx.protection)) return;
-    ctx.protection = p;
+    put({ protection: p });
     drawChrome();
     plan.updateProtection(ctx);
   } catch { /* behind the lock screen: asked again when it opens */ }

@@ -8,6 +8,7 @@ import * as api from './api.js';
 import { h, replace } from './dom.js';
 import { t, currentLang } from './i18n.js';
 import { pinDialog } from './dialog.js';
+import { put } from './state.js';
 
 /** Work that must land before the lock goes up (an editor's pending autosave): pairs of a
  * view's node and its flush (cheap when nothing is pending). The last few are kept, so an
@@ -57,7 +58,7 @@ export async function lock() {
   } catch {
     return false;
   }
-  ctx.screenLocked = true;
+  put({ screenLocked: true });
   ctx.go('#/lockscreen');
   return true;
 }

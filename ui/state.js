@@ -1,7 +1,9 @@
 // The app's state, owned here: what Rust said at boot and what events and commands brought
-// since. Views get it as `ctx` (with the actions app.js adds). An alarm or a check-in can
-// arrive both as a command's answer and as an event, which travel separately: it is only ever
-// taken through `newer`, so an older state never replaces a newer one.
+// since. Views get it as `ctx` (with the actions app.js adds) and read it; every write is a
+// call here (`put`, or `takeAlarm` / `takeCheckin` / `takeCheckinPoll`), never an assignment
+// elsewhere (tests/floors.rs checks). An alarm or a check-in can arrive both as a command's
+// answer and as an event, which travel separately: it is only ever taken through `newer`, so
+// an older state never replaces a newer one.
 
 import { t, pick } from './i18n.js';
 
@@ -49,6 +51,22 @@ export const ctx = {
     return ctx.profile?.contacts.find((c) => c.id === id) ?? null;
   },
 };
+
+/**
+ * Sets fields of the state by name. A name not declared in `ctx` above is refused, so a typo
+ * cannot add a field that nothing reads.
+ */
+export function put(patch) {
+  for (const k of Object.keys(patch)) {
+    if (!(k in ctx)) throw new Error(`state.js: ctx has no field "${k}"`);
+  }
+  Object.assign(ctx, patch);
+}
+
+/** The actions app.js gives every view beside the state (go, error, call, …). */
+export function giveActions(actions) {
+  Object.assign(ctx, actions);
+}
 
 /**
  * The one rule for "is `next` newer than `shown`": of the same item, a revision at least as

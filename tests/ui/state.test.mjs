@@ -45,3 +45,11 @@ test('a finished check-in is let go, an older alarm never replaces a newer one',
   assert.equal(ctx.activeAlarm.id, 'a1', 'an older alarm does not take over');
   assert.equal(newer(null, null), false);
 });
+
+test('put sets declared fields and refuses a name the state does not have', async () => {
+  const { put } = await import('../../ui/state.js');
+  put({ currentPlace: 'Torget' });
+  assert.equal(ctx.currentPlace, 'Torget');
+  assert.throws(() => put({ curentPlace: 'Torget' }), /no field "curentPlace"/);
+  assert.equal('curentPlace' in ctx, false);
+});

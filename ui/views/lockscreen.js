@@ -5,6 +5,7 @@ import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { pinDialog, pinErrorText } from '../dialog.js';
+import { put } from '../state.js';
 
 export function render(ctx) {
   const input = h('input', {
@@ -23,7 +24,7 @@ export function render(ctx) {
     replace(status, t('pin.checking'));
     try {
       await api.unlockScreen(input.value);
-      ctx.screenLocked = false;
+      put({ screenLocked: false });
       // What the lock kept from the window (sync, the check-in) comes now.
       ctx.afterUnlock?.();
       ctx.go('#/plan');

@@ -7,7 +7,7 @@ import { t, pick, formatTime } from '../i18n.js';
 import { seconds } from './alarm.js';
 import * as checkin from './checkin.js';
 import { electionPeriod } from './plan.js';
-import { takeCheckin } from '../state.js';
+import { takeCheckin, put } from '../state.js';
 
 /** The view is being replaced: the check-in card stops asking. */
 export function unmount() {
@@ -159,7 +159,7 @@ function placeForm(ctx) {
     e.preventDefault();
     try {
       await api.setCurrentPlace(input.value);
-      ctx.currentPlace = input.value.trim();
+      put({ currentPlace: input.value.trim() });
       replace(status, t('place.saved'));
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, err.message));

@@ -8,6 +8,7 @@ import { confirmDialog } from '../dialog.js';
 import { callButton, sectionBlock, sourceRef } from './common.js';
 import { autosave } from '../autosave.js';
 import * as guard from '../guard.js';
+import { put } from '../state.js';
 
 const PHASES = ['intro', 'before', 'during', 'after'];
 
@@ -130,7 +131,7 @@ export function translationNote(ctx) {
     h('p', {}, showingOriginal ? t('plan.original_note') : t('plan.translation_note')),
     h('button', {
       type: 'button', class: 'btn secondary small', id: 'toggle-original',
-      onclick: () => { ctx.planLang = showingOriginal ? 'en' : 'sv'; ctx.go(location.hash); },
+      onclick: () => { put({ planLang: showingOriginal ? 'en' : 'sv' }); ctx.go(location.hash); },
     }, showingOriginal ? t('plan.show_translation') : t('plan.show_original')));
 }
 

@@ -3,6 +3,7 @@
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t, formatTime, formatClock, formatShort } from '../i18n.js';
+import { put } from '../state.js';
 
 export async function render(ctx) {
   let list = [];
@@ -48,7 +49,7 @@ export function syncPanel(ctx) {
       type: 'button', class: 'btn secondary', id: 'sync-now',
       onclick: async (e) => {
         e.currentTarget.disabled = true;
-        try { ctx.sync = await api.syncNow(); } catch (err) { ctx.error(err); }
+        try { put({ sync: await api.syncNow() }); } catch (err) { ctx.error(err); }
       },
     }, t('sync.send_now')) : null);
 }

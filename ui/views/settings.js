@@ -6,6 +6,7 @@ import { h, replace } from '../dom.js';
 import { t, currentLang, pick } from '../i18n.js';
 import { confirmDialog, pinDialog, pinErrorText } from '../dialog.js';
 import { backLink } from './common.js';
+import { put } from '../state.js';
 
 export function render(ctx) {
   const lang = currentLang();
@@ -129,7 +130,7 @@ async function unlinkAfter(ctx, root, question) {
   try {
     const s = await withPin(ctx, t('link.unlink_pin'), t('link.unlink'), (pin) => api.unlink(pin), { danger: true });
     if (!s) return;
-    Object.assign(ctx, { link: s.link, connection: s.connection, profileKey: s.profile_key });
+    put({ link: s.link, connection: s.connection, profileKey: s.profile_key });
     ctx.redrawChrome();
     drawLink(ctx, root, s.region_told === false
       ? h('p', { class: 'error-text', id: 'unlink-not-told' }, t('link.unlink_not_told')) : null);
@@ -176,7 +177,7 @@ function drawLink(ctx, root, notice = null) {
         replace(status);
         return;
       }
-      Object.assign(ctx, { link: s.link, connection: s.connection, profileKey: s.profile_key });
+      put({ link: s.link, connection: s.connection, profileKey: s.profile_key });
       ctx.redrawChrome();
       ctx.go(location.hash);
     } catch (err) {
@@ -226,7 +227,7 @@ function keySection(ctx, root) {
           try {
             const s = await withPin(ctx, t('key.pin'), t('key.confirm'), (pin) => api.confirmProfileKey(k.learned.key, pin));
             if (!s) return;
-            ctx.profileKey = s.profile_key;
+            put({ profileKey: s.profile_key });
             ctx.redrawChrome();
             drawLink(ctx, root);
           } catch (e) {
@@ -246,7 +247,7 @@ export function discretionSection(ctx) {
       onchange: async (e) => {
         const next = { ...ctx.discretion, [key]: e.target.checked };
         try {
-          ctx.discretion = await api.setAlarmDiscretion(next.sound === true, next.text === true);
+          put({ discretion: await api.setAlarmDiscretion(next.sound === true, next.text === true) });
           replace(status, t('discretion.saved'));
         } catch (err) {
           e.target.checked = !e.target.checked;
@@ -275,7 +276,7 @@ function shortcutSection(ctx) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      ctx.alarmShortcut = await api.setAlarmShortcut(input.value);
+      put({ alarmShortcut: await api.setAlarmShortcut(input.value) });
       replace(status, t('shortcut.saved', { shortcut: ctx.alarmShortcut }));
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, err.message));
@@ -295,7 +296,7 @@ function instructionsSection(ctx) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      ctx.instructions = await api.setInstructions(field.value);
+      put({ instructions: await api.setInstructions(field.value) });
       replace(status, t('instructions.saved'));
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, t(`error.${err.kind}`), ' ', err.message ?? ''));
@@ -315,7 +316,7 @@ function callbackForm(ctx) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      ctx.callbackNumber = await api.setCallbackNumber(field.value);
+      put({ callbackNumber: await api.setCallbackNumber(field.value) });
       field.value = ctx.callbackNumber;
       replace(status, t('callback.saved'));
     } catch (err) {
@@ -335,7 +336,7 @@ function closedReportsSection(ctx) {
   const status = h('p', { class: 'save-status', role: 'status' });
   select.addEventListener('change', async () => {
     try {
-      ctx.closedReportsDays = await api.setClosedReportsDays(select.value === '' ? null : Number(select.value));
+      put({ closedReportsDays: await api.setClosedReportsDays(select.value === '' ? null : Number(select.value)) });
       replace(status, t('closed.saved'));
     } catch (err) {
       replace(status, h('span', { class: 'error-text' }, err.message));
@@ -367,7 +368,7 @@ function drawPin(ctx, root, message = '') {
   const status = h('p', { class: 'save-status', id: 'pin-save-status', role: 'status' }, message);
   const fail = (err) => replace(status, h('span', { class: 'error-text' }, err.kind === 'invalid_input' ? t('pin.format') : pinErrorText(err)));
   const done = (pin, text) => {
-    ctx.pin = pin;
+    put({ pin: pin });
     drawPin(ctx, root, text);
   };
   // Said once, right after a change with the person's own PIN: what became of the duress PIN.

@@ -7,6 +7,7 @@ import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t, currentLang } from '../i18n.js';
 import { discretionSection, linkSection, pinSection } from './settings.js';
+import { put } from '../state.js';
 
 const STEPS = ['lang', 'link', 'pin', 'drill'];
 
@@ -17,7 +18,7 @@ async function finish(ctx) {
   } catch (e) {
     ctx.error(e);
   }
-  ctx.firstRun = false;
+  put({ firstRun: false });
   ctx.go('#/plan');
 }
 
@@ -72,7 +73,7 @@ export function render(ctx, route) {
           type: 'button', class: 'btn primary big', id: 'welcome-drill',
           onclick: async () => {
             await api.finishWelcome().catch(() => {});
-            ctx.firstRun = false;
+            put({ firstRun: false });
             ctx.raiseDrill();
           },
         }, t('drill.start')) : null,

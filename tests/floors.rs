@@ -212,7 +212,11 @@ fn the_ui_writes_its_state_only_through_state_js() {
             }
         }
     }
-    assert!(writes.is_empty(), "ctx written outside ui/state.js:\n{}", writes.join("\n"));
+    assert!(
+        writes.is_empty(),
+        "ctx written outside ui/state.js:\n{}",
+        writes.join("\n")
+    );
 }
 
 /// The server's modules form no circle either (its floors are its own; here only that none

@@ -92,8 +92,8 @@ pub struct AlarmCentreEntry {
     /// The line number (hexadecimal).
     #[serde(default = "default_line")]
     pub line: String,
-    /// The environment variable holding the AES key (16, 24 or 32 hex characters); no key,
-    /// no encryption (logged as weaker).
+    /// The environment variable holding the AES key (32 hex characters; 16 or 24 are taken
+    /// with a warning). No key is a config error unless `allow_cleartext = true`.
     pub key_env: Option<String>,
     /// The file holding the AES key (one or the other of `key_env` and this).
     pub key_file: Option<PathBuf>,
@@ -103,6 +103,38 @@ pub struct AlarmCentreEntry {
     /// `skip` (the default) or `test` (drills go as manual tests, RX).
     #[serde(default = "default_drills")]
     pub drills: crate::centre::Drills,
+    /// Send without a key, in clear text, anyone on the path reading it. Only when set; a
+    /// clear-text message then carries no place.
+    #[serde(default)]
+    pub allow_cleartext: bool,
+    /// How long the receiver has to answer before a message goes to the next receiver
+    /// (seconds, 2–60).
+    #[serde(default = "default_failover")]
+    pub failover_seconds: u64,
+    /// The backup receivers, in order (`[[alarm_centre.backup]]`), each with its host and
+    /// port and, if the centre says so, its own account and key.
+    #[serde(default)]
+    pub backup: Vec<BackupReceiver>,
+}
+
+/// A backup receiver of an alarm centre. Account and key are the primary's unless given.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupReceiver {
+    /// The receiver's host.
+    pub host: String,
+    /// Its TCP port.
+    pub port: u16,
+    /// Its own account (3–16 hexadecimal digits).
+    pub account: Option<String>,
+    /// The environment variable holding its own key.
+    pub key_env: Option<String>,
+    /// The file holding its own key.
+    pub key_file: Option<PathBuf>,
+}
+
+fn default_failover() -> u64 {
+    10
 }
 
 fn default_line() -> String {
@@ -132,9 +164,6 @@ impl AlarmCentreEntry {
         if self.region.trim().is_empty() || self.host.trim().is_empty() || self.port == 0 {
             return Err(format!("{name}: region, host and port are needed"));
         }
-        if !hex(&self.account, 3, 16) {
-            return Err(format!("{name}: account is 3 to 16 hexadecimal digits"));
-        }
         if !(self.receiver.is_empty() || hex(&self.receiver, 1, 6)) || !hex(&self.line, 1, 6) {
             return Err(format!(
                 "{name}: receiver and line are 1 to 6 hexadecimal digits"
@@ -143,35 +172,106 @@ impl AlarmCentreEntry {
         if self.supervision_seconds < 10 {
             return Err(format!("{name}: supervision_seconds is at least 10"));
         }
-        let value = match (&self.key_env, &self.key_file) {
-            (Some(_), Some(_)) => {
-                return Err(format!("{name}: key_env or key_file, not both"));
+        if !(2..=60).contains(&self.failover_seconds) {
+            return Err(format!("{name}: failover_seconds is 2 to 60"));
+        }
+        let key = |field: &str,
+                   key_env: &Option<String>,
+                   key_file: &Option<PathBuf>|
+         -> Result<Option<crate::centre::dc09::Key>, String> {
+            let value = match (key_env, key_file) {
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "{name}: {field}key_env or {field}key_file, not both"
+                    ));
+                }
+                (None, None) => None,
+                (Some(var), None) => Some(env(var).ok_or_else(|| {
+                    format!("{name}: {field}key_env: the environment variable {var} is not set")
+                })?),
+                (None, Some(file)) => Some(
+                    read_secret_file(file, credentials)
+                        .map_err(|e| format!("{name}: {field}key_file: {e}"))?,
+                ),
+            };
+            let Some(v) = value else { return Ok(None) };
+            let key = crate::centre::dc09::Key::parse(&v)
+                .map_err(|e| format!("{name}: {field}key: {e}"))?;
+            if key.len() < 32 {
+                tracing::warn!(
+                    "{name}: {field}key of {} characters (AES-{}); 32 characters are recommended",
+                    key.len(),
+                    key.len() * 8
+                );
             }
-            (None, None) => None,
-            (Some(var), None) => Some(env(var).ok_or_else(|| {
-                format!("{name}: the key's environment variable {var} is not set")
-            })?),
-            (None, Some(file)) => {
-                Some(read_secret_file(file, credentials).map_err(|e| format!("{name}: {e}"))?)
+            Ok(Some(key))
+        };
+        let route = |account: &str| crate::centre::dc09::Route {
+            receiver: self.receiver.to_uppercase(),
+            line: self.line.to_uppercase(),
+            account: account.to_uppercase(),
+        };
+        let account = |field: &str, a: &str| {
+            if hex(a, 3, 16) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{name}: {field}account is 3 to 16 hexadecimal digits"
+                ))
             }
         };
-        let key = match value {
-            None => None,
-            Some(v) => {
-                Some(crate::centre::dc09::Key::parse(&v).map_err(|e| format!("{name}: {e}"))?)
+        account("", &self.account)?;
+        let primary_key = key("", &self.key_env, &self.key_file)?;
+        let mut receivers = vec![crate::centre::Receiver {
+            name: "primär".into(),
+            addr: format!("{}:{}", self.host, self.port),
+            route: route(&self.account),
+            key: primary_key.clone(),
+        }];
+        for (i, b) in self.backup.iter().enumerate() {
+            let field = format!("backup[{i}].");
+            if b.host.trim().is_empty() || b.port == 0 {
+                return Err(format!("{name}: {field}host and {field}port are needed"));
             }
-        };
+            let own_account = b.account.clone().unwrap_or_else(|| self.account.clone());
+            account(&field, &own_account)?;
+            let own_key = match key(&field, &b.key_env, &b.key_file)? {
+                Some(k) => Some(k),
+                None => primary_key.clone(),
+            };
+            receivers.push(crate::centre::Receiver {
+                name: format!("reserv {}", i + 1),
+                addr: format!("{}:{}", b.host, b.port),
+                route: route(&own_account),
+                key: own_key,
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &receivers {
+            if !seen.insert(r.addr.to_ascii_lowercase()) {
+                return Err(format!("{name}: the receiver {} is listed twice", r.addr));
+            }
+        }
+        for r in &receivers {
+            match (&r.key, self.allow_cleartext) {
+                (Some(_), _) => {}
+                (None, true) => tracing::warn!(
+                    "{name}: {}: no key: messages go in clear text (allow_cleartext), without the place",
+                    r.name
+                ),
+                (None, false) => {
+                    return Err(format!(
+                        "{name}: no key: set key_file or key_env (32 hexadecimal characters), or \
+                         allow_cleartext = true to send in clear text without the place"
+                    ))
+                }
+            }
+        }
         Ok(crate::centre::Centre {
             region: self.region.clone(),
-            addr: format!("{}:{}", self.host, self.port),
-            route: crate::centre::dc09::Route {
-                receiver: self.receiver.to_uppercase(),
-                line: self.line.to_uppercase(),
-                account: self.account.to_uppercase(),
-            },
-            key,
+            receivers,
             supervision: std::time::Duration::from_secs(self.supervision_seconds),
-            timeout: std::time::Duration::from_secs(10),
+            timeout: std::time::Duration::from_secs(self.failover_seconds),
             drills: self.drills,
         })
     }
@@ -794,7 +894,7 @@ mod tests {
         let c = entry("key_file = \"dc09-key\"")
             .resolve(no_env, Some(creds))
             .unwrap();
-        assert!(c.key.is_some());
+        assert!(c.receivers[0].key.is_some());
         let e = entry("key_file = \"gone\"")
             .resolve(no_env, Some(creds))
             .unwrap_err();
@@ -827,12 +927,23 @@ mod tests {
         let c = entry("key_env = \"VARN_DC09_KEY\"\ndrills = \"test\"")
             .resolve(env, None)
             .unwrap();
-        assert_eq!(c.addr, "larm.example:12128");
-        assert!(c.key.is_some());
+        assert_eq!(c.receivers.len(), 1);
+        assert_eq!(c.receivers[0].addr, "larm.example:12128");
+        assert!(c.receivers[0].key.is_some());
         assert_eq!(c.drills, crate::centre::Drills::Test);
         assert_eq!(c.supervision, std::time::Duration::from_secs(60));
-        let plain = entry("").resolve(env, None).unwrap();
-        assert!(plain.key.is_none() && plain.drills == crate::centre::Drills::Skip);
+        let none = entry("").resolve(env, None).unwrap_err();
+        assert!(
+            none.contains("no key") && none.contains("allow_cleartext"),
+            "{none}"
+        );
+        let plain = entry("allow_cleartext = true").resolve(env, None).unwrap();
+        assert!(plain.receivers[0].key.is_none() && plain.drills == crate::centre::Drills::Skip);
+        assert_eq!(
+            plain.timeout,
+            std::time::Duration::from_secs(10),
+            "failover after 10 s"
+        );
         assert!(entry("key_env = \"MISSING\"")
             .resolve(env, None)
             .unwrap_err()
@@ -859,6 +970,60 @@ mod tests {
             )
             .is_err(),
             "a key written in the file is refused"
+        );
+    }
+
+    #[test]
+    fn backup_receivers_come_in_order_and_a_bad_list_is_named() {
+        let entry = |extra: &str| -> Result<crate::centre::Centre, String> {
+            let e: AlarmCentreEntry = toml::from_str(&format!(
+                "region = \"sormland\"\nhost = \"larm1.example\"\nport = 12128\naccount = \"1A2B\"\n\
+                 key_env = \"K\"\n{extra}"
+            ))
+            .map_err(|e| e.to_string())?;
+            e.resolve(
+                |var| match var {
+                    "K" => Some("0123456789ABCDEF0123456789ABCDEF".into()),
+                    "K2" => Some("FEDCBA9876543210FEDCBA9876543210".into()),
+                    _ => None,
+                },
+                None,
+            )
+        };
+        let c = entry(
+            "failover_seconds = 5\n[[backup]]\nhost = \"larm2.example\"\nport = 12128\n\
+             [[backup]]\nhost = \"larm3.example\"\nport = 12129\naccount = \"3C4D\"\nkey_env = \"K2\"",
+        )
+        .unwrap();
+        let names: Vec<_> = c
+            .receivers
+            .iter()
+            .map(|r| (r.name.as_str(), r.addr.as_str(), r.route.account.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("primär", "larm1.example:12128", "1A2B"),
+                ("reserv 1", "larm2.example:12128", "1A2B"),
+                ("reserv 2", "larm3.example:12129", "3C4D"),
+            ]
+        );
+        assert!(c.receivers.iter().all(|r| r.key.is_some()));
+        assert_eq!(c.timeout, std::time::Duration::from_secs(5));
+        let twice = entry("[[backup]]\nhost = \"LARM1.example\"\nport = 12128").unwrap_err();
+        assert!(twice.contains("listed twice"), "{twice}");
+        let bad =
+            entry("[[backup]]\nhost = \"larm2.example\"\nport = 1\naccount = \"XYZ\"").unwrap_err();
+        assert!(bad.contains("backup[0].account"), "{bad}");
+        let bad = entry("[[backup]]\nhost = \"larm2.example\"\nport = 1\nkey_env = \"NONE\"")
+            .unwrap_err();
+        assert!(bad.contains("backup[0].key_env"), "{bad}");
+        assert!(entry("failover_seconds = 0")
+            .unwrap_err()
+            .contains("failover_seconds"));
+        assert!(
+            entry("[[backup]]\nhost = \"h\"\nport = 1\nkey = \"x\"").is_err(),
+            "a key in the file"
         );
     }
 

@@ -100,8 +100,8 @@ pub async fn start(
     let retention = parts.retention;
     let centres = parts.centres.clone();
     for c in &centres {
-        if c.key.is_none() {
-            tracing::warn!(region = %c.region, "alarm centre without encryption (no key_env): messages travel in clear text");
+        for r in c.receivers.iter().filter(|r| r.key.is_none()) {
+            tracing::warn!(region = %c.region, receiver = %r.name, "alarm centre without encryption (allow_cleartext): messages travel in clear text, without the place");
         }
     }
     for weaker in limits.weaker_than_default() {

@@ -3,7 +3,9 @@
 //! each message's CRC, decrypts it with the account's key and checks its timestamp. Every
 //! event arrives once with its code, plain and encrypted; events queued while the centre is
 //! down arrive in order once it is back; a NAK is retried; supervision messages come at the
-//! interval. Runs on SQLite and, with `VARN_TEST_DATABASE=postgres`, on PostgreSQL (two
+//! interval. A place with the characters the frame uses (`/`, `#`, `|`, `[`, `]`, quotes)
+//! arrives as one event, the words in extended data, never after the code; in clear text the
+//! place is not sent at all. Runs on SQLite and, with `VARN_TEST_DATABASE=postgres`, on PostgreSQL (two
 //! instances sending once: `cluster.rs`).
 
 use std::time::Duration;
@@ -14,6 +16,9 @@ use varn_server::centre::Centre;
 use varn_server::store::Database;
 use varn_server::testkit::sia::{Receiver, ACCOUNT, KEY};
 use varn_server::testkit::{pg, postgres_wanted, TestServer};
+
+/// A place with every character the frame uses, and Swedish letters.
+const HOSTILE_PLACE: &str = "Stora torget/PR #2 |x| [A] \"citat\" Nyköping, Öst-Åsa";
 
 fn centre(port: u16, key: Option<&str>, supervision: Duration) -> Centre {
     varn_server::testkit::sia::centre(port, key, supervision)
@@ -50,7 +55,7 @@ async fn every_event_arrives_once_with_its_code_plain_and_encrypted() {
         let first = s
             .raise(
                 &anna,
-                json!({ "triggered_at": Utc::now(), "place": "Stora torget, Nyköping" }),
+                json!({ "triggered_at": Utc::now(), "place": HOSTILE_PLACE }),
             )
             .await;
         rx.wait_for(1).await;
@@ -67,17 +72,21 @@ async fn every_event_arrives_once_with_its_code_plain_and_encrypted() {
         let codes: Vec<&str> = got.iter().map(|e| e["code"].as_str().unwrap()).collect();
         assert_eq!(codes, ["PA", "PR", "PA", "HA", "RX"], "{got:#?}");
         for e in &got {
+            // Nothing after the code: a receiver that splits events on `/` reads one event.
+            assert_eq!(e["text"], "", "{e:#?}");
             assert_eq!(e["account"], ACCOUNT);
             assert_eq!(e["valid_timestamp"], true);
             assert_eq!(e["valid_crc"], true);
             assert_eq!(e["encrypted"], key.is_some());
         }
-        let text = got[0]["text"].as_str().unwrap();
-        assert!(
-            text.contains(&anna.device_id.simple().to_string())
-                && text.contains("Stora torget, Nykoping"),
-            "{text}"
-        );
+        let text = got[0]["xdata"]["I"].as_str().unwrap();
+        assert_eq!(text, format!("id {} larm", anna.device_id.simple()));
+        // Encrypted, the place in the characters receivers take; in clear text, none.
+        let place = got[0]["xdata"]["L"].as_str();
+        match key {
+            Some(_) => assert_eq!(place, Some("Stora torget PR 2 x A citat Nykoping, Ost-Asa")),
+            None => assert_eq!(place, None, "{:#?}", got[0]),
+        }
         assert!(
             !text.contains("Anna"),
             "no name: the person's id is enough for the centre"
@@ -171,8 +180,9 @@ async fn supervision_messages_come_at_the_interval_and_a_dead_link_shows() {
         .iter()
         .filter(|e| e["type"] == "NULL" && e["answer"] == "ACK")
         .count();
+    // Two in every interval: one after each half interval without traffic.
     assert!(
-        (2..=4).contains(&nulls),
+        (5..=8).contains(&nulls),
         "{nulls} supervision messages in 3.5 s at 1 s"
     );
     let status: Value = s.officer_json(&hanna, "/dashboard/api/centre").await;
@@ -232,4 +242,210 @@ async fn an_event_the_centre_does_not_understand_is_refused_on_the_timeline_and_
         .collect();
     assert_eq!(answers, ["DUH", "ACK"]);
     assert!(s.receipt(&anna, next).await.centre_received_at.is_some());
+}
+
+/// What a fake receiver answers, made from the sequence number of the message it got.
+type Answerer = fn(&str) -> Vec<u8>;
+
+/// A receiver that answers every message with what `answer` makes of its sequence number.
+async fn fake_receiver(answer: Answerer) -> (u16, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                while let Ok(n) = conn.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                    // `"…SIA-DCS"0007…` or `"…NULL"0007…`: the four digits after the type.
+                    let seq = text
+                        .split('"')
+                        .nth(2)
+                        .map(|rest| rest.chars().take(4).collect::<String>())
+                        .unwrap_or_default();
+                    if conn.write_all(&answer(&seq)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, task)
+}
+
+fn framed(body: &str) -> Vec<u8> {
+    use varn_server::centre::dc09::crc16;
+    format!("\n{:04X}{:04X}{body}\r", crc16(body.as_bytes()), body.len()).into_bytes()
+}
+
+/// An answer that does not name the message sent, or that an encrypted account cannot have
+/// sent, never counts as the centre's receipt: not on the timeline, not in the receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_answer_but_the_earned_ack_marks_an_event_received() {
+    let answers: [(&str, Answerer); 5] = [
+        ("a bare ACK", |_| b"\"ACK\"".to_vec()),
+        ("the wrong sequence", |seq| {
+            let wrong = (seq.parse::<u16>().unwrap_or(0) % 9999) + 1;
+            framed(&format!("\"*ACK\"{wrong:04}R1L1#{ACCOUNT}[00]"))
+        }),
+        ("another account", |seq| {
+            framed(&format!("\"ACK\"{seq}R1L1#BBB[]"))
+        }),
+        ("a clear-text ACK for an encrypted account", |seq| {
+            framed(&format!("\"ACK\"{seq}R1L1#{ACCOUNT}[]"))
+        }),
+        ("garbage", |_| b"\x00\xffHELLO\r".to_vec()),
+    ];
+    for (what, answer) in answers {
+        let (port, task) = fake_receiver(answer).await;
+        let (s, _dir) = server(vec![centre(port, Some(KEY), Duration::from_secs(60))]).await;
+        let anna = s.device("Anna Andersson").await;
+        let alarm = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
+        // Long enough for the first try and a retry.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let r = s.receipt(&anna, alarm).await;
+        assert!(r.centre_received_at.is_none(), "{what}: taken as a receipt");
+        let timeline: Vec<Value> = anna
+            .get(&format!("/v1/alarms/{alarm}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            !timeline.iter().any(|e| e["kind"] == "centre_received"),
+            "{what}: {timeline:#?}"
+        );
+        s.stop().await;
+        task.abort();
+    }
+}
+
+/// Two receivers, as certified centres run them: the primary dies in the middle of a burst
+/// of 50 alarms; every alarm reaches one of the two exactly once, each receipt names the
+/// receiver that acknowledged it, and once the primary answers again traffic returns to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backup_takes_over_when_the_primary_dies_and_traffic_returns() {
+    let primary_port = free_port();
+    let primary = Receiver::start(primary_port, Some(KEY), 0);
+    let backup = Receiver::start(0, Some(KEY), 0);
+    let mut c = varn_server::testkit::sia::centre_at(
+        &[primary_port, backup.port],
+        Some(KEY),
+        Duration::from_secs(4),
+    );
+    c.timeout = Duration::from_secs(2);
+    let (s, _dir) = server(vec![c]).await;
+    // Five people, ten alarms each (one device may raise 30 in ten minutes).
+    let mut people = Vec::new();
+    for p in 0..5 {
+        people.push(s.device(&format!("Person {p}")).await);
+    }
+    let anna = &people[0];
+    let mut alarms = Vec::new();
+    for n in 1..=50 {
+        alarms.push(
+            s.raise(
+                &people[n % 5],
+                json!({ "triggered_at": Utc::now(), "place": format!("Plats {n}") }),
+            )
+            .await,
+        );
+        if n == 10 {
+            primary.wait_for(5).await;
+        }
+        if n == 20 {
+            // Killed mid-burst, with events still queued.
+            drop(primary);
+            break;
+        }
+    }
+    for n in 21..=50 {
+        alarms.push(
+            s.raise(
+                &people[n % 5],
+                json!({ "triggered_at": Utc::now(), "place": format!("Plats {n}") }),
+            )
+            .await,
+        );
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut receivers: Vec<String> = Vec::new();
+    for (n, id) in alarms.iter().enumerate() {
+        loop {
+            let timeline: Vec<Value> = people[(n + 1) % 5]
+                .get(&format!("/v1/alarms/{id}/timeline"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let got: Vec<String> = timeline
+                .iter()
+                .filter(|e| e["kind"] == "centre_received")
+                .map(|e| e["detail"].as_str().unwrap().to_string())
+                .collect();
+            if let Some(d) = got.first() {
+                assert_eq!(got.len(), 1, "one receipt per event: {got:?}");
+                receivers.push(d.clone());
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "alarm {id} never acknowledged"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(
+        receivers
+            .iter()
+            .all(|d| d == "received: ACK (primär)" || d == "received: ACK (reserv 1)"),
+        "{receivers:?}"
+    );
+    assert!(
+        receivers.first().unwrap().ends_with("(primär)"),
+        "{receivers:?}"
+    );
+    assert!(
+        receivers.last().unwrap().ends_with("(reserv 1)"),
+        "{receivers:?}"
+    );
+    // Exactly once over both: the backup's events and the primary's receipts add up to 50,
+    // with no place twice at the backup.
+    let at_backup: Vec<String> = backup
+        .acked_events()
+        .iter()
+        .map(varn_server::testkit::sia::place_word)
+        .collect();
+    let by_primary = receivers.iter().filter(|d| d.ends_with("(primär)")).count();
+    assert_eq!(by_primary + at_backup.len(), 50, "{at_backup:?}");
+    let mut unique = at_backup.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        at_backup.len(),
+        "an event twice at the backup"
+    );
+    // In order at the backup.
+    let numbers: Vec<u32> = at_backup.iter().map(|p| p.parse().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+
+    // The primary comes back: traffic returns to it.
+    let primary = Receiver::start(primary_port, Some(KEY), 0);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.raise(
+        anna,
+        json!({ "triggered_at": Utc::now(), "place": "Plats 51" }),
+    )
+    .await;
+    let back = primary.wait_for(1).await;
+    assert_eq!(varn_server::testkit::sia::place_word(&back[0]), "51");
+    s.stop().await;
 }

@@ -5,10 +5,11 @@ timestamp against its clock and answers ACK, NAK or DUH as an alarm centre would
     python sia_receiver.py --port PORT --account AAA [--key KEY] [--nak-first N] [--duh-first N]
 
 Prints `LISTENING <port>` once it accepts connections, then one JSON line for every message
-it answered: the answer, the code, the account, the zone, the text, the sequence, whether it
-was encrypted and whether its timestamp was valid. With --nak-first N it answers the first N
+it answered: the answer, the code, the account, the zone, the text, the extended data (by
+identifier), the sequence, whether it was encrypted and whether its timestamp was valid. With --nak-first N it answers the first N
 messages NAK (as a centre does with a timestamp it refuses) before answering normally; with
---duh-first N, DUH (a message it does not understand).
+--duh-first N, DUH (a message it does not understand). Those two are framed as pysiaalarm
+frames its own answers (CRC, length, the message's sequence, receiver, line and account).
 """
 
 import argparse
@@ -16,9 +17,15 @@ import asyncio
 import json
 import sys
 
-from pysiaalarm import SIAAccount
+from pysiaalarm import SIAAccount, SIAEvent
 from pysiaalarm.aio.server import SIAServerTCP
 from pysiaalarm.utils import Counter
+
+
+def frame(body: str) -> bytes:
+    """A whole DC-09 frame around `body`, with pysiaalarm's own CRC."""
+    crc = SIAEvent._crc_calc(body)
+    return f"\n{crc}{len(body):04X}{body}\r".encode("ascii")
 
 
 async def main() -> None:
@@ -52,11 +59,13 @@ async def main() -> None:
                 continue
             if naks["left"] > 0:
                 naks["left"] -= 1
-                answer = b'"NAK"0000R0L0A0[]'
+                answer = frame('"NAK"0000R0L0A0[]' + event._get_timestamp())
                 kind = "NAK"
             elif naks["duh"] > 0 and str(getattr(event.message_type, "value", "")) != "NULL":
                 naks["duh"] -= 1
-                answer = b'"DUH"'
+                answer = frame(
+                    f'"DUH"{event.sequence}{event.receiver or ""}{event.line}#{event.account}[]'
+                )
                 kind = "DUH"
             else:
                 answer = event.create_response()
@@ -72,6 +81,7 @@ async def main() -> None:
                         "account": event.account,
                         "zone": event.ri,
                         "text": (event.message or "").strip(),
+                        "xdata": {x.identifier: x.value for x in (event.extended_data or [])},
                         "sequence": event.sequence,
                         "encrypted": bool(event.encrypted),
                         "valid_timestamp": bool(event.valid_timestamp),

@@ -1,16 +1,26 @@
 //! SIA DC-09 framing, as alarm centres (receivers certified to SS-EN 50518) take it over IP:
 //! `\n` CRC (4 hex) length (4 hex) `"SIA-DCS"` or `"NULL"` (`"*…"` when encrypted) sequence
-//! (4 digits) `R`receiver `L`line `#`account `[`data`]` `_`HH:MM:SS,MM-DD-YYYY `\r`.
-//! The CRC is CRC-16/ARC over everything between the length and the `\r`; the length counts
-//! the same characters in hex. Encrypted data is AES-CBC with a zero IV over the data and the
-//! timestamp, padded at the front to whole blocks, in upper-case hex; the key is used as its
-//! characters are (16, 24 or 32 of them), as the receivers in use (and `pysiaalarm`) do.
-//! The receiver answers `"ACK"`, `"NAK"` (timestamp or format refused: retry), `"DUH"`
-//! (not understood: do not repeat) or `"RSP"`.
+//! (4 digits) `R`receiver `L`line `#`account `[`data`]` extended data `_`HH:MM:SS,MM-DD-YYYY
+//! `\r`. The CRC is CRC-16/ARC over everything between the length and the `\r`; the length
+//! counts the same characters in hex. The event block holds only the zone and the SIA code
+//! (`#acct|Nri1/PA]`); the words go as extended data, `[I…]` (alarm text: the person's id and
+//! what happened) and `[L…]` (location), never after the code, where a receiver that splits
+//! events on `/` could read a second event. Encrypted data is AES-CBC with a zero IV over the
+//! data, the extended data and the timestamp, padded at the front with random characters to
+//! whole blocks, in upper-case hex; the key is used as its characters are (32 recommended;
+//! 16 or 24 taken with a warning), as the receivers in use (and `pysiaalarm`) do. A clear-text
+//! message carries no place.
+//!
+//! The receiver answers `"ACK"` (`"*ACK"` for an encrypted account, its timestamp encrypted),
+//! `"NAK"` (timestamp or format refused: retry), `"DUH"` (not understood: do not repeat) or
+//! `"RSP"`. An answer is taken only when it is a whole frame whose CRC and length hold and
+//! that names the sequence, receiver, line and account of the message sent; for an encrypted
+//! account only an encrypted ACK whose timestamp lies within DC-09's window (−20 s … +40 s)
+//! of the message's counts ([`judge`]). Anything else is refused with what did not match.
 
 use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
-use chrono::{DateTime, Utc};
+use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// CRC-16/ARC (polynomial 0x8005 reflected, initial 0), as DC-09 uses.
 pub fn crc16(data: &[u8]) -> u16 {
@@ -52,6 +62,38 @@ impl Key {
         Ok(Key(s.as_bytes().to_vec()))
     }
 
+    /// The key's length in characters (16, 24 or 32).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true: a parsed key has 16, 24 or 32 characters.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn decrypt(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.is_empty() || !sealed.len().is_multiple_of(16) {
+            return None;
+        }
+        let mut prev = [0u8; 16];
+        let mut out = Vec::with_capacity(sealed.len());
+        for chunk in sealed.chunks(16) {
+            let mut ga = GenericArray::clone_from_slice(chunk);
+            match self.0.len() {
+                16 => aes::Aes128::new_from_slice(&self.0).map(|c| c.decrypt_block(&mut ga)),
+                24 => aes::Aes192::new_from_slice(&self.0).map(|c| c.decrypt_block(&mut ga)),
+                _ => aes::Aes256::new_from_slice(&self.0).map(|c| c.decrypt_block(&mut ga)),
+            }
+            .ok()?;
+            for (i, b) in ga.iter().enumerate() {
+                out.push(b ^ prev[i]);
+            }
+            prev.copy_from_slice(chunk);
+        }
+        Some(out)
+    }
+
     fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
         // CBC with a zero IV, block by block (the data is already whole blocks).
         let mut prev = [0u8; 16];
@@ -78,14 +120,16 @@ impl Key {
 /// What a message says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
-    /// An event: a SIA code (two letters), a zone and a short text.
+    /// An event: a SIA code (two letters), a zone, the alarm text and the place.
     Event {
         /// The SIA event code, e.g. `PA`.
         code: &'static str,
         /// The zone (here: which event of the alarm).
         zone: u32,
-        /// Plain ASCII text for the operator (no brackets, pipes or carets).
+        /// What the operator reads: the person's id and what happened (extended data `I`).
         text: String,
+        /// Where the person is (extended data `L`); empty for none. Never sent in clear text.
+        place: String,
     },
     /// A supervision message (link test).
     Null,
@@ -102,24 +146,34 @@ pub struct Route {
     pub account: String,
 }
 
-/// Text as DC-09 carries it: ASCII, Swedish letters without their marks, no characters the
-/// frame uses, at most 64 characters.
-pub fn ascii_text(s: &str) -> String {
-    s.chars()
+/// The longest text in one extended-data block.
+pub const MAX_TEXT: usize = 64;
+
+/// Text as receivers take it: letters without their marks, digits, space, `,`, `.` and `-`;
+/// anything else becomes a space (runs of spaces one), at most [`MAX_TEXT`] characters.
+pub fn sia_text(s: &str) -> String {
+    let mapped: String = s
+        .chars()
         .map(|c| match c {
-            'å' | 'ä' | 'á' | 'à' => 'a',
-            'Å' | 'Ä' => 'A',
-            'ö' | 'ó' | 'ø' => 'o',
-            'Ö' | 'Ø' => 'O',
-            'é' | 'è' | 'ë' => 'e',
-            'É' => 'E',
-            'ü' => 'u',
+            'å' | 'ä' | 'á' | 'à' | 'â' => 'a',
+            'Å' | 'Ä' | 'Á' | 'À' => 'A',
+            'ö' | 'ó' | 'ø' | 'ò' | 'ô' => 'o',
+            'Ö' | 'Ø' | 'Ó' => 'O',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'É' | 'È' => 'E',
+            'ü' | 'ú' => 'u',
             'Ü' => 'U',
-            c if c.is_ascii_graphic() || c == ' ' => c,
+            'í' | 'ï' => 'i',
+            c if c.is_ascii_alphanumeric() || matches!(c, ',' | '.' | '-') => c,
             _ => ' ',
         })
-        .filter(|c| !matches!(c, '[' | ']' | '|' | '^' | '"' | '_'))
-        .take(64)
+        .collect();
+    mapped
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MAX_TEXT)
         .collect()
 }
 
@@ -128,7 +182,11 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.format("_%H:%M:%S,%m-%d-%Y").to_string()
 }
 
-/// One message, framed and ready to write.
+/// Characters that pad an encrypted message at the front: random, and none the receiver
+/// reads as a separator (`|`, `[`, `]`, `#`).
+const PAD: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// One message, framed and ready to write. Without a key the place is left out.
 pub fn encode(
     route: &Route,
     seq: u16,
@@ -141,14 +199,26 @@ pub fn encode(
         Content::Null => "NULL",
     };
     let data = match content {
-        Content::Event { code, zone, text } => {
-            let text = ascii_text(text);
-            let text = if text.is_empty() {
-                String::new()
+        Content::Event {
+            code,
+            zone,
+            text,
+            place,
+        } => {
+            let mut data = format!("#{}|Nri{zone}/{code}]", route.account);
+            let text = sia_text(text);
+            if !text.is_empty() {
+                data.push_str(&format!("[I{text}]"));
+            }
+            let place = if key.is_some() {
+                sia_text(place)
             } else {
-                format!(" {text}")
+                String::new()
             };
-            format!("#{}|Nri{zone}/{code}{text}]", route.account)
+            if !place.is_empty() {
+                data.push_str(&format!("[L{place}]"));
+            }
+            data
         }
         Content::Null => "]".to_string(),
     };
@@ -163,8 +233,11 @@ pub fn encode(
         None => format!("\"{id}\"{head}{plain}"),
         Some(k) => {
             let fill = (16 - plain.len() % 16) % 16;
-            let padded = format!("{}{plain}", "0".repeat(fill));
-            let sealed = hex::encode_upper(k.encrypt(padded.as_bytes()));
+            let mut padded: Vec<u8> = (0..fill)
+                .map(|_| PAD[usize::from(rand::random::<u8>()) % PAD.len()])
+                .collect();
+            padded.extend_from_slice(plain.as_bytes());
+            let sealed = hex::encode_upper(k.encrypt(&padded));
             format!("\"*{id}\"{head}{sealed}")
         }
     };
@@ -196,31 +269,121 @@ impl Answer {
     }
 }
 
-/// Reads an answer from the receiver's bytes: its frame's CRC must hold when it has one.
-pub fn parse_answer(bytes: &[u8]) -> Option<Answer> {
-    let text = std::str::from_utf8(bytes)
-        .ok()?
-        .trim_matches(|c| c == '\n' || c == '\r');
-    let body = match text.find('"') {
-        Some(0) => text,
-        Some(i) if i >= 8 => {
-            let (head, body) = text.split_at(i);
-            let crc = u16::from_str_radix(&head[head.len() - 8..head.len() - 4], 16).ok()?;
-            if crc16(body.as_bytes()) != crc {
-                return None;
-            }
-            body
-        }
-        _ => return None,
-    };
-    let token = body.strip_prefix('"')?.split('"').next()?;
-    match token.trim_start_matches('*') {
-        "ACK" => Some(Answer::Ack),
-        "NAK" => Some(Answer::Nak),
-        "DUH" => Some(Answer::Duh),
-        "RSP" => Some(Answer::Rsp),
-        _ => None,
+/// DC-09's window for a timestamp: at most this far behind the other side's clock …
+pub const WINDOW_BEHIND: chrono::Duration = chrono::Duration::seconds(20);
+/// … and at most this far ahead of it.
+pub const WINDOW_AHEAD: chrono::Duration = chrono::Duration::seconds(40);
+
+/// What an answer is judged against: the message it answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent<'a> {
+    /// Its route (receiver, line, account).
+    pub route: &'a Route,
+    /// Its sequence number.
+    pub seq: u16,
+    /// Its timestamp.
+    pub at: DateTime<Utc>,
+    /// The account's key, when it encrypts.
+    pub key: Option<&'a Key>,
+}
+
+/// The end of a frame: an answer is read up to here.
+pub const FRAME_END: u8 = b'\r';
+
+/// Judges the receiver's bytes as the answer to `sent`: the answer, or what did not match.
+/// A NAK is taken as it comes (a receiver sends it without the message's fields); an ACK,
+/// RSP or DUH must name the message sent, and for an encrypted account an ACK or RSP must be
+/// encrypted, with its timestamp in the window.
+pub fn judge(bytes: &[u8], sent: &Sent<'_>) -> Result<Answer, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not text".to_string())?;
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let text = text
+        .strip_suffix('\r')
+        .ok_or("no end of frame (CR)".to_string())?;
+    if text.len() < 8 || !text.is_char_boundary(8) {
+        return Err("no CRC and length".into());
     }
+    let (head, body) = text.split_at(8);
+    let crc = u16::from_str_radix(&head[..4], 16).map_err(|_| "a CRC that is not hex")?;
+    let len = usize::from_str_radix(&head[4..], 16).map_err(|_| "a length that is not hex")?;
+    if crc16(body.as_bytes()) != crc {
+        return Err("a wrong CRC".into());
+    }
+    if len != body.len() {
+        return Err(format!("length {len}, but {} characters", body.len()));
+    }
+    let rest = body.strip_prefix('"').ok_or("no message type")?;
+    let (token, rest) = rest.split_once('"').ok_or("no message type")?;
+    let (encrypted, kind) = match token.strip_prefix('*') {
+        Some(k) => (true, k),
+        None => (false, token),
+    };
+    let answer = match kind {
+        "ACK" => Answer::Ack,
+        "NAK" => return Ok(Answer::Nak),
+        "DUH" => Answer::Duh,
+        "RSP" => Answer::Rsp,
+        other => return Err(format!("an unknown answer \"{other}\"")),
+    };
+    // Sequence, receiver, line and account, as sent.
+    let (seq, rest) = rest.split_at_checked(4).ok_or("no sequence")?;
+    if seq != format!("{:04}", sent.seq) {
+        return Err(format!("sequence {seq}, sent {:04}", sent.seq));
+    }
+    let (fields, data) = rest.split_once('[').ok_or("no data block")?;
+    let receiver = if sent.route.receiver.is_empty() {
+        String::new()
+    } else {
+        format!("R{}", sent.route.receiver)
+    };
+    let expected = format!("{receiver}L{}#{}", sent.route.line, sent.route.account);
+    if !fields.eq_ignore_ascii_case(&expected) {
+        return Err(format!(
+            "receiver, line and account {fields}, sent {expected}"
+        ));
+    }
+    if answer == Answer::Duh {
+        return Ok(answer);
+    }
+    match (sent.key, encrypted) {
+        (None, false) => {
+            if data.starts_with(']') {
+                Ok(answer)
+            } else {
+                Err("a data block that is not empty".into())
+            }
+        }
+        (None, true) => Err("an encrypted answer for a clear-text account".into()),
+        (Some(_), false) => Err("a clear-text answer for an encrypted account".into()),
+        (Some(key), true) => {
+            let sealed = hex::decode(data).map_err(|_| "encrypted data that is not hex")?;
+            let plain = key
+                .decrypt(&sealed)
+                .ok_or("encrypted data that is not whole blocks")?;
+            let plain = String::from_utf8_lossy(&plain);
+            let at = answer_time(&plain).ok_or("no timestamp in the encrypted answer")?;
+            let gap = at - sent.at;
+            if gap < -WINDOW_BEHIND || gap > WINDOW_AHEAD {
+                return Err(format!(
+                    "a timestamp {}s from the message's (the key is wrong, or a replay)",
+                    gap.num_seconds()
+                ));
+            }
+            Ok(answer)
+        }
+    }
+}
+
+/// The timestamp of a decrypted answer: after its data block's `]` and any extended data.
+fn answer_time(plain: &str) -> Option<DateTime<Utc>> {
+    let (_, mut rest) = plain.split_once(']')?;
+    while let Some(after) = rest.strip_prefix('[') {
+        rest = after.split_once(']')?.1;
+    }
+    let stamp = rest.strip_prefix('_')?;
+    NaiveDateTime::parse_from_str(stamp, "%H:%M:%S,%m-%d-%Y")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 #[cfg(test)]
@@ -235,6 +398,10 @@ mod tests {
         }
     }
 
+    fn frame(body: &str) -> Vec<u8> {
+        format!("\n{:04X}{:04X}{body}\r", crc16(body.as_bytes()), body.len()).into_bytes()
+    }
+
     #[test]
     fn the_crc_is_crc16_arc() {
         // The standard check value of CRC-16/ARC.
@@ -243,55 +410,138 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_event_is_framed_with_its_length_and_crc() {
+    fn the_words_go_as_extended_data_never_after_the_code() {
         let at = "2026-11-30T10:11:12Z".parse().unwrap();
+        let key = Key::parse("0123456789abcdef0123456789abcdef").unwrap();
         let content = Content::Event {
             code: "PA",
             zone: 1,
-            text: "Torget, Nyköping [1]".into(),
+            text: "id 00ff larm".into(),
+            place: "Torget/PR, \"Nyköping\" [1] |#".into(),
         };
-        let bytes = encode(&route(), 7, &content, at, None);
-        let text = String::from_utf8(bytes).unwrap();
-        let body = "\"SIA-DCS\"0007R1L1#AAA[#AAA|Nri1/PA Torget, Nykoping 1]_10:11:12,11-30-2026";
-        assert_eq!(
-            text,
-            format!("\n{:04X}{:04X}{body}\r", crc16(body.as_bytes()), body.len())
+        // In clear text: the place is left out.
+        let text = String::from_utf8(encode(&route(), 7, &content, at, None)).unwrap();
+        let body = "\"SIA-DCS\"0007R1L1#AAA[#AAA|Nri1/PA][Iid 00ff larm]_10:11:12,11-30-2026";
+        assert_eq!(text.as_bytes(), frame(body));
+        // Encrypted: the place, in the characters receivers take.
+        let sealed = encode(&route(), 7, &content, at, Some(&key));
+        let sealed = String::from_utf8(sealed).unwrap();
+        let hexed = sealed.trim_end_matches('\r').rsplit('[').next().unwrap();
+        let plain = key.decrypt(&hex::decode(hexed).unwrap()).unwrap();
+        let plain = String::from_utf8(plain).unwrap();
+        assert!(
+            plain.ends_with(
+                "#AAA|Nri1/PA][Iid 00ff larm][LTorget PR, Nykoping 1]_10:11:12,11-30-2026"
+            ),
+            "{plain}"
         );
+        assert_eq!(sia_text("Åsa-Märta, Öj. ]|[/^_#\"'"), "Asa-Marta, Oj.");
+        assert_eq!(sia_text(&"x".repeat(100)).len(), MAX_TEXT);
     }
 
     #[test]
-    fn an_encrypted_message_carries_no_clear_text_and_whole_blocks() {
-        let key = Key::parse("0123456789abcdef").unwrap();
+    fn an_encrypted_message_is_padded_at_random_and_carries_no_clear_text() {
+        let key = Key::parse("0123456789abcdef0123456789abcdef").unwrap();
         let at = "2026-11-30T10:11:12Z".parse().unwrap();
         let content = Content::Event {
             code: "HA",
             zone: 1,
-            text: "Stadshuset".into(),
+            text: "id 1 avbrutet".into(),
+            place: "Stadshuset".into(),
         };
-        let text = String::from_utf8(encode(&route(), 1, &content, at, Some(&key))).unwrap();
-        assert!(text.contains("\"*SIA-DCS\"0001R1L1#AAA["));
-        assert!(!text.contains("Stadshuset") && !text.contains("HA"));
-        let sealed = text.trim_end_matches('\r').rsplit('[').next().unwrap();
+        let one = String::from_utf8(encode(&route(), 1, &content, at, Some(&key))).unwrap();
+        assert!(one.contains("\"*SIA-DCS\"0001R1L1#AAA["));
+        assert!(!one.contains("Stadshuset") && !one.contains("HA"));
+        let sealed = one.trim_end_matches('\r').rsplit('[').next().unwrap();
         assert_eq!(sealed.len() % 32, 0, "whole AES blocks, in hex");
+        // The same message twice does not encrypt alike (random padding, zero IV).
+        let two = String::from_utf8(encode(&route(), 1, &content, at, Some(&key))).unwrap();
+        assert_ne!(one, two);
         assert!(Key::parse("short").is_err());
         assert!(Key::parse("0123456789abcdeg").is_err());
     }
 
     #[test]
-    fn answers_are_read_and_a_wrong_crc_is_no_answer() {
-        let body = "\"ACK\"0007R1L1#AAA[]";
-        let framed = format!("\n{:04X}{:04X}{body}\r", crc16(body.as_bytes()), body.len());
-        assert_eq!(parse_answer(framed.as_bytes()), Some(Answer::Ack));
-        let broken = format!(
-            "\n{:04X}{:04X}{body}\r",
-            crc16(body.as_bytes()) ^ 1,
-            body.len()
+    fn only_an_answer_that_names_the_message_sent_is_taken() {
+        let at: DateTime<Utc> = "2026-11-30T10:11:12Z".parse().unwrap();
+        let r = route();
+        let sent = Sent {
+            route: &r,
+            seq: 7,
+            at,
+            key: None,
+        };
+        assert_eq!(
+            judge(&frame("\"ACK\"0007R1L1#AAA[]"), &sent),
+            Ok(Answer::Ack)
         );
-        assert_eq!(parse_answer(broken.as_bytes()), None);
-        assert_eq!(parse_answer(b"\"NAK\""), Some(Answer::Nak));
-        let enc = "\"*ACK\"0001R1L1#AAA[ABCD]";
-        let framed = format!("\n{:04X}{:04X}{enc}\r", crc16(enc.as_bytes()), enc.len());
-        assert_eq!(parse_answer(framed.as_bytes()), Some(Answer::Ack));
-        assert_eq!(parse_answer(b"garbage"), None);
+        assert_eq!(
+            judge(&frame("\"DUH\"0007R1L1#AAA[]"), &sent),
+            Ok(Answer::Duh)
+        );
+        assert_eq!(
+            judge(&frame("\"NAK\"0000R0L0A0[]_10:11:12,11-30-2026"), &sent),
+            Ok(Answer::Nak)
+        );
+        let refused = |bytes: Vec<u8>| judge(&bytes, &sent).unwrap_err();
+        assert!(refused(frame("\"ACK\"0006R1L1#AAA[]")).contains("sequence"));
+        assert!(refused(frame("\"ACK\"0007R1L1#BBB[]")).contains("account"));
+        assert!(refused(frame("\"ACK\"0007R2L1#AAA[]")).contains("receiver"));
+        assert!(refused(b"\"ACK\"".to_vec()).contains("end of frame"));
+        assert!(refused(b"garbage\r".to_vec()).contains("CRC"));
+        let mut broken = frame("\"ACK\"0007R1L1#AAA[]");
+        broken[1] = if broken[1] == b'0' { b'1' } else { b'0' };
+        assert!(refused(broken).contains("CRC"));
+        let body = "\"ACK\"0007R1L1#AAA[]";
+        let long = format!(
+            "\n{:04X}{:04X}{body}\r",
+            crc16(body.as_bytes()),
+            body.len() + 1
+        );
+        assert!(refused(long.into_bytes()).contains("length"));
+        assert!(refused(frame("\"OK\"0007R1L1#AAA[]")).contains("unknown"));
+        assert!(refused(frame("\"*ACK\"0007R1L1#AAA[00]")).contains("encrypted answer"));
+    }
+
+    #[test]
+    fn an_encrypted_account_takes_only_an_encrypted_ack_in_the_window() {
+        let key = Key::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let other = Key::parse("fedcba9876543210fedcba9876543210").unwrap();
+        let at: DateTime<Utc> = "2026-11-30T10:11:12Z".parse().unwrap();
+        let r = route();
+        let sent = Sent {
+            route: &r,
+            seq: 3,
+            at,
+            key: Some(&key),
+        };
+        // As pysiaalarm answers: `]`, maybe extended data, the timestamp, zero-padded.
+        let ack = |k: &Key, stamp: DateTime<Utc>, xdata: &str| {
+            let plain = format!("]{xdata}{}", timestamp(stamp));
+            let fill = 16 - plain.len() % 16;
+            let padded = format!("{}{plain}", "0".repeat(fill));
+            let sealed = hex::encode_upper(k.encrypt(padded.as_bytes()));
+            frame(&format!("\"*ACK\"0003R1L1#AAA[{sealed}"))
+        };
+        let secs = chrono::Duration::seconds;
+        assert_eq!(judge(&ack(&key, at + secs(2), ""), &sent), Ok(Answer::Ack));
+        assert_eq!(
+            judge(&ack(&key, at - secs(19), "[Kx]"), &sent),
+            Ok(Answer::Ack)
+        );
+        assert!(judge(&ack(&key, at + secs(41), ""), &sent)
+            .unwrap_err()
+            .contains("replay"));
+        assert!(judge(&ack(&key, at - secs(3600), ""), &sent)
+            .unwrap_err()
+            .contains("replay"));
+        assert!(
+            judge(&ack(&other, at, ""), &sent).is_err(),
+            "another key's ACK"
+        );
+        assert!(judge(&frame("\"ACK\"0003R1L1#AAA[]"), &sent)
+            .unwrap_err()
+            .contains("clear-text answer"));
+        assert!(judge(&frame("\"*ACK\"0003R1L1#AAA[XYZ]"), &sent).is_err());
     }
 }

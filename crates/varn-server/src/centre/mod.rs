@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use uuid::Uuid;
 
-use crate::store::{CentreEvent, StoreError};
+use crate::store::{CentreEvent, ReceiverState, StoreError};
 use crate::AppState;
 use dc09::{Answer, Content, Key, Route};
 
@@ -31,6 +31,8 @@ pub const LEASE: Duration = Duration::from_secs(15);
 pub const MAX_NAKS: u32 = 5;
 /// The longest wait between tries.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest answer read (a DC-09 answer is well under this).
+const MAX_ANSWER: usize = 1024;
 
 /// What is done with drills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -42,20 +44,30 @@ pub enum Drills {
     Test,
 }
 
+/// One receiver of the centre: where it listens and the account it knows the region by.
+#[derive(Debug, Clone)]
+pub struct Receiver {
+    /// Its name in logs and receipts: *primär*, *reserv 1*, …
+    pub name: String,
+    /// Host and port.
+    pub addr: String,
+    /// Receiver, line and account.
+    pub route: Route,
+    /// The AES key (from a file or the environment only), when the account encrypts.
+    pub key: Option<Key>,
+}
+
 /// One region's alarm centre, resolved from the config.
 #[derive(Debug, Clone)]
 pub struct Centre {
     /// The region whose events go there.
     pub region: String,
-    /// Host and port of the receiver.
-    pub addr: String,
-    /// Receiver, line and account.
-    pub route: Route,
-    /// The AES key (from the environment only), when the centre encrypts.
-    pub key: Option<Key>,
-    /// A supervision message after this long without traffic.
+    /// Its receivers in order: the primary first, then the backups.
+    pub receivers: Vec<Receiver>,
+    /// The supervision interval: a supervision message goes after half of it without
+    /// traffic, so two go in every interval.
     pub supervision: Duration,
-    /// How long to wait for an answer.
+    /// How long to wait for a receiver's answer before the message goes to the next.
     pub timeout: Duration,
     /// Drills.
     pub drills: Drills,
@@ -67,19 +79,13 @@ pub struct Centre {
 /// PR (panic restoral), a duress cancel HA (hold-up: silent, under duress), an escalation PA
 /// again in zone 2 (nobody has acknowledged), a drill RX (manual test).
 pub fn content_of(e: &CentreEvent, drills: Drills) -> Option<Content> {
-    let who = format!("id {}", e.device_id.simple());
-    let text = |what: &str| {
-        if e.place.is_empty() {
-            format!("{who} {what}")
-        } else {
-            format!("{who} {what} {}", e.place)
-        }
-    };
+    let text = |what: &str| format!("id {} {what}", e.device_id.simple());
     if e.drill {
         return (drills == Drills::Test && e.kind == "received").then(|| Content::Event {
             code: "RX",
             zone: 1,
             text: text("testlarm"),
+            place: e.place.clone(),
         });
     }
     let (code, zone, what) = match e.kind.as_str() {
@@ -94,6 +100,7 @@ pub fn content_of(e: &CentreEvent, drills: Drills) -> Option<Content> {
         code,
         zone,
         text: text(what),
+        place: e.place.clone(),
     })
 }
 
@@ -108,44 +115,72 @@ struct Link {
     stream: Option<TcpStream>,
     seq: u16,
     last_traffic: tokio::time::Instant,
-    up: Option<bool>,
 }
 
 impl Link {
+    fn new() -> Link {
+        Link {
+            stream: None,
+            seq: 0,
+            last_traffic: tokio::time::Instant::now(),
+        }
+    }
+
     fn next_seq(&mut self) -> u16 {
         self.seq = if self.seq >= 9999 { 1 } else { self.seq + 1 };
         self.seq
     }
 }
 
-/// Sends one message and reads the answer; the connection is kept for the next.
+/// Sends one message to receiver `r` and reads its answer; the connection is kept for the
+/// next. An answer that is not the earned one for this message is an error (and the
+/// connection is dropped, so nothing late is read as the next answer).
 async fn exchange(
-    c: &Centre,
+    r: &Receiver,
+    timeout: Duration,
     link: &mut Link,
     content: &Content,
     now: DateTime<Utc>,
 ) -> Result<Answer, String> {
     if link.stream.is_none() {
-        let s = tokio::time::timeout(c.timeout, TcpStream::connect(&c.addr))
+        let s = tokio::time::timeout(timeout, TcpStream::connect(&r.addr))
             .await
-            .map_err(|_| format!("no connection to {} within {:?}", c.addr, c.timeout))?
-            .map_err(|e| format!("no connection to {}: {e}", c.addr))?;
+            .map_err(|_| format!("no connection to {} within {timeout:?}", r.addr))?
+            .map_err(|e| format!("no connection to {}: {e}", r.addr))?;
         s.set_nodelay(true).ok();
         link.stream = Some(s);
     }
     let seq = link.next_seq();
-    let frame = dc09::encode(&c.route, seq, content, now, c.key.as_ref());
+    let frame = dc09::encode(&r.route, seq, content, now, r.key.as_ref());
+    let sent = dc09::Sent {
+        route: &r.route,
+        seq,
+        at: now,
+        key: r.key.as_ref(),
+    };
     let stream = link.stream.as_mut().expect("connected above");
     let answer = async {
         stream.write_all(&frame).await.map_err(|e| e.to_string())?;
-        let mut buf = vec![0u8; 1024];
-        let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("the centre closed the connection".to_string());
+        // The answer is one frame, read to its end (a frame may come in pieces).
+        let mut buf = Vec::with_capacity(256);
+        let mut chunk = [0u8; 512];
+        while !buf.contains(&dc09::FRAME_END) {
+            if buf.len() > MAX_ANSWER {
+                return Err("an answer longer than any DC-09 frame".to_string());
+            }
+            let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("the centre closed the connection".to_string());
+            }
+            buf.extend_from_slice(&chunk[..n]);
         }
-        dc09::parse_answer(&buf[..n]).ok_or_else(|| "an answer that is not DC-09".to_string())
+        let end = buf.iter().position(|b| *b == dc09::FRAME_END).unwrap_or(0);
+        if end + 1 != buf.len() {
+            return Err("more than one answer to one message".to_string());
+        }
+        dc09::judge(&buf, &sent).map_err(|why| format!("an answer not taken ({why})"))
     };
-    match tokio::time::timeout(c.timeout, answer).await {
+    match tokio::time::timeout(timeout, answer).await {
         Ok(Ok(a)) => {
             link.last_traffic = tokio::time::Instant::now();
             Ok(a)
@@ -156,23 +191,128 @@ async fn exchange(
         }
         Err(_) => {
             link.stream = None;
-            Err(format!("no answer within {:?}", c.timeout))
+            Err(format!("no answer within {timeout:?}"))
         }
     }
 }
 
-async fn set_link(state: &AppState, c: &Centre, link: &mut Link, up: bool) {
-    if link.up == Some(up) {
+/// The receivers' links and which one carries the traffic now.
+struct Links {
+    links: Vec<Link>,
+    /// How each receiver stands, as last recorded.
+    states: Vec<ReceiverState>,
+    /// The receiver messages go to (0: the primary).
+    active: usize,
+    /// Whether the centre answers on some receiver, as last recorded.
+    up: Option<bool>,
+    /// When the primary was last tried while a backup carries the traffic.
+    primary_tried: tokio::time::Instant,
+}
+
+/// Notes whether receiver `i` answered and which one is active; records the link's state
+/// (any receiver answering) and each receiver's, when something changed.
+async fn set_link(state: &AppState, c: &Centre, links: &mut Links, i: usize, answered: bool) {
+    let now = state.now();
+    let mut changed = false;
+    for (j, s) in links.states.iter_mut().enumerate() {
+        let up = if j == i { Some(answered) } else { s.up };
+        let active = j == links.active;
+        if s.up == up && s.active == active {
+            continue;
+        }
+        if s.up != up && up == Some(false) {
+            tracing::warn!(region = %c.region, receiver = %s.name, "alarm centre: the receiver does not answer");
+        } else if s.up != up {
+            tracing::info!(region = %c.region, receiver = %s.name, "alarm centre: the receiver answers");
+        }
+        s.up = up;
+        s.active = active;
+        s.since = now;
+        changed = true;
+    }
+    let up = links.states.iter().any(|s| s.up == Some(true));
+    if links.up == Some(up) && !changed {
         return;
     }
-    link.up = Some(up);
-    if up {
-        tracing::info!(region = %c.region, "alarm centre: the link answers");
-    } else {
-        tracing::warn!(region = %c.region, centre = %c.addr, "alarm centre: the link does not answer");
+    if links.up != Some(up) {
+        if up {
+            tracing::info!(region = %c.region, "alarm centre: the link answers");
+        } else {
+            tracing::warn!(region = %c.region, "alarm centre: no receiver answers");
+        }
     }
-    if let Err(e) = state.store().centre_link(&c.region, up, state.now()).await {
+    links.up = Some(up);
+    if let Err(e) = state
+        .store()
+        .centre_link(&c.region, up, &links.states, now)
+        .await
+    {
         tracing::error!("alarm centre: recording the link's state failed: {e}");
+    }
+}
+
+/// Sends one message to the active receiver and, when it does not answer as it should
+/// within the time allowed, to the next, each once. The answer and the receiver that gave
+/// it, or the last error when none did.
+async fn send(
+    state: &AppState,
+    c: &Centre,
+    links: &mut Links,
+    content: &Content,
+) -> Result<(Answer, usize), String> {
+    let mut last = String::new();
+    for _ in 0..c.receivers.len() {
+        let i = links.active;
+        let r = &c.receivers[i];
+        match exchange(r, c.timeout, &mut links.links[i], content, state.now()).await {
+            Ok(a) => {
+                set_link(state, c, links, i, true).await;
+                return Ok((a, i));
+            }
+            Err(why) => {
+                tracing::warn!(region = %c.region, receiver = %r.name, "alarm centre: {why}");
+                last = format!("{}: {why}", r.name);
+                if c.receivers.len() > 1 {
+                    links.active = (i + 1) % c.receivers.len();
+                    tracing::warn!(
+                        region = %c.region,
+                        to = %c.receivers[links.active].name,
+                        "alarm centre: failing over"
+                    );
+                }
+                set_link(state, c, links, i, false).await;
+            }
+        }
+    }
+    Err(last)
+}
+
+/// While a backup carries the traffic, asks the primary (a supervision message) now and
+/// then; once it answers, traffic returns to it.
+async fn try_primary(state: &AppState, c: &Centre, links: &mut Links) {
+    if links.active == 0 || links.primary_tried.elapsed() < c.supervision / 2 {
+        return;
+    }
+    links.primary_tried = tokio::time::Instant::now();
+    let r = &c.receivers[0];
+    match exchange(
+        r,
+        c.timeout,
+        &mut links.links[0],
+        &Content::Null,
+        state.now(),
+    )
+    .await
+    {
+        Ok(_) => {
+            tracing::info!(region = %c.region, "alarm centre: the primary answers again; traffic returns to it");
+            links.active = 0;
+            set_link(state, c, links, 0, true).await;
+        }
+        Err(why) => {
+            tracing::info!(region = %c.region, "alarm centre: the primary still does not answer: {why}");
+            set_link(state, c, links, 0, false).await;
+        }
     }
 }
 
@@ -190,11 +330,22 @@ async fn run_one(state: AppState, c: Centre) {
         }
     };
     let mut changes = state.subscribe();
-    let mut link = Link {
-        stream: None,
-        seq: 0,
-        last_traffic: tokio::time::Instant::now(),
+    let mut links = Links {
+        links: c.receivers.iter().map(|_| Link::new()).collect(),
+        states: c
+            .receivers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ReceiverState {
+                name: r.name.clone(),
+                up: None,
+                active: i == 0,
+                since: state.now(),
+            })
+            .collect(),
+        active: 0,
         up: None,
+        primary_tried: tokio::time::Instant::now(),
     };
     let mut naks: std::collections::HashMap<i64, u32> = Default::default();
     let mut backoff = varn_core::backoff::Backoff::new(Duration::from_millis(500), MAX_BACKOFF);
@@ -211,12 +362,13 @@ async fn run_one(state: AppState, c: Centre) {
             .await
             .unwrap_or(false);
         if !held {
-            link.stream = None;
+            links.links.iter_mut().for_each(|l| l.stream = None);
             if wait(&state, LEASE / 3).await {
                 return;
             }
             continue;
         }
+        try_primary(&state, &c, &mut links).await;
         let pending = match state.store().centre_pending(&c.region, since, 20).await {
             Ok(p) => p,
             Err(e) => {
@@ -233,34 +385,36 @@ async fn run_one(state: AppState, c: Centre) {
                 record(&state, &c, e, "SKIP", None).await;
                 continue;
             };
-            match exchange(&c, &mut link, &content, state.now()).await {
-                Ok(Answer::Ack) | Ok(Answer::Rsp) => {
-                    set_link(&state, &c, &mut link, true).await;
-                    record(&state, &c, e, "ACK", Some(true)).await;
+            let via = |i: usize| {
+                if c.receivers.len() > 1 {
+                    format!(" ({})", c.receivers[i].name)
+                } else {
+                    String::new()
+                }
+            };
+            match send(&state, &c, &mut links, &content).await {
+                Ok((Answer::Ack | Answer::Rsp, i)) => {
+                    record(&state, &c, e, &format!("ACK{}", via(i)), Some(true)).await;
                     naks.remove(&e.seq);
                     backoff.reset();
                 }
-                Ok(Answer::Duh) => {
-                    set_link(&state, &c, &mut link, true).await;
+                Ok((Answer::Duh, i)) => {
                     tracing::warn!(region = %c.region, event = e.seq, "alarm centre: DUH (not understood)");
-                    record(&state, &c, e, "DUH", Some(false)).await;
+                    record(&state, &c, e, &format!("DUH{}", via(i)), Some(false)).await;
                 }
-                Ok(Answer::Nak) => {
-                    set_link(&state, &c, &mut link, true).await;
+                Ok((Answer::Nak, i)) => {
                     let n = naks.entry(e.seq).or_default();
                     *n += 1;
                     tracing::warn!(region = %c.region, event = e.seq, naks = *n, "alarm centre: NAK");
                     if *n >= MAX_NAKS {
-                        record(&state, &c, e, "NAK", Some(false)).await;
+                        record(&state, &c, e, &format!("NAK{}", via(i)), Some(false)).await;
                         naks.remove(&e.seq);
                     } else {
                         failed = true;
                         break;
                     }
                 }
-                Err(why) => {
-                    tracing::warn!(region = %c.region, "alarm centre: {why}");
-                    set_link(&state, &c, &mut link, false).await;
+                Err(_) => {
                     failed = true;
                     break;
                 }
@@ -272,24 +426,22 @@ async fn run_one(state: AppState, c: Centre) {
             }
             continue;
         }
-        if pending.is_empty() && link.last_traffic.elapsed() >= c.supervision {
-            match exchange(&c, &mut link, &Content::Null, state.now()).await {
-                Ok(_) => set_link(&state, &c, &mut link, true).await,
-                Err(why) => {
-                    tracing::warn!(region = %c.region, "alarm centre supervision: {why}");
-                    set_link(&state, &c, &mut link, false).await;
-                    // Tried again at the next interval; the timer starts over.
-                    link.last_traffic = tokio::time::Instant::now();
-                }
+        // Supervision: a message after half the interval without traffic, so two go in
+        // every interval and a dead link shows within one.
+        let active = links.active;
+        if pending.is_empty() && links.links[active].last_traffic.elapsed() >= c.supervision / 2 {
+            if let Err(why) = send(&state, &c, &mut links, &Content::Null).await {
+                tracing::warn!(region = %c.region, "alarm centre supervision: {why}");
+                // Tried again at the next half interval; the timer starts over.
+                links.links[active].last_traffic = tokio::time::Instant::now();
             }
         }
         if !pending.is_empty() {
             continue;
         }
         // Wake for the next change, the supervision interval, or the lease's renewal.
-        let quiet = c
-            .supervision
-            .saturating_sub(link.last_traffic.elapsed())
+        let quiet = (c.supervision / 2)
+            .saturating_sub(links.links[links.active].last_traffic.elapsed())
             .min(LEASE / 3);
         tokio::select! {
             _ = changes.recv() => {}

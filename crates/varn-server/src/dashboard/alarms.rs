@@ -364,6 +364,7 @@ pub(super) async fn centre_status(
         "configured": state.has_centre(&o.region_id),
         "last_answer_at": status.as_ref().and_then(|s| s.last_answer_at),
         "down_since": status.as_ref().and_then(|s| s.down_since),
+        "receivers": status.map(|s| s.receivers).unwrap_or_default(),
     }))
     .into_response())
 }

@@ -22,10 +22,30 @@ pub struct CentreEvent {
 /// How the link to a region's alarm centre stands, as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CentreStatus {
-    /// The last answer from the centre.
+    /// The last answer from the centre (any receiver).
     pub last_answer_at: Option<DateTime<Utc>>,
-    /// Since when it has not answered, if it does not.
+    /// Since when no receiver has answered, if none does.
     pub down_since: Option<DateTime<Utc>>,
+    /// Each receiver, the primary first.
+    pub receivers: Vec<ReceiverState>,
+}
+
+/// The receivers' states as stored (JSON); what cannot be read is shown as none.
+pub(crate) fn receivers_of(json: &str) -> Vec<ReceiverState> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// How one receiver of the centre stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiverState {
+    /// *primär*, *reserv 1*, …
+    pub name: String,
+    /// It answered the last message or supervision sent to it; `None` before any.
+    pub up: Option<bool>,
+    /// Messages go to it now.
+    pub active: bool,
+    /// Since when it has stood so.
+    pub since: DateTime<Utc>,
 }
 
 /// The alarm centre's outbox (the timeline) and what it answered.
@@ -71,11 +91,12 @@ pub trait CentreStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<Alarm>, StoreError>;
 
-    /// Records whether the centre answers.
+    /// Records whether the centre answers (on any receiver), and how each receiver stands.
     async fn centre_link(
         &self,
         region_id: &str,
         up: bool,
+        receivers: &[ReceiverState],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 

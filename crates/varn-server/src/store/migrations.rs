@@ -97,6 +97,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/13.sqlite.sql"),
         postgres: include_str!("migrations/13.postgres.sql"),
     },
+    Migration {
+        intent: "An alarm centre has a primary and backup receivers: how each stands (answers, \
+                 carries the traffic, since when), for the dashboard.",
+        sqlite: include_str!("migrations/14.sqlite.sql"),
+        postgres: include_str!("migrations/14.postgres.sql"),
+    },
 ];
 
 /// The SQLite steps, in order.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::centre::dc09::{Key, Route};
-use crate::centre::{Centre, Drills};
+use crate::centre::{self, Centre, Drills};
 
 /// The account the test receiver knows.
 pub const ACCOUNT: &str = "AAA";
@@ -19,15 +19,31 @@ pub const KEY: &str = "0123456789ABCDEF0123456789ABCDEF";
 
 /// The alarm centre of Sörmland at the receiver on `port`.
 pub fn centre(port: u16, key: Option<&str>, supervision: Duration) -> Centre {
+    centre_at(&[port], key, supervision)
+}
+
+/// The alarm centre of Sörmland with a receiver on each port, the first the primary.
+pub fn centre_at(ports: &[u16], key: Option<&str>, supervision: Duration) -> Centre {
     Centre {
         region: "sormland".into(),
-        addr: format!("127.0.0.1:{port}"),
-        route: Route {
-            receiver: "1".into(),
-            line: "1".into(),
-            account: ACCOUNT.into(),
-        },
-        key: key.map(|k| Key::parse(k).expect("the test key")),
+        receivers: ports
+            .iter()
+            .enumerate()
+            .map(|(i, port)| centre::Receiver {
+                name: if i == 0 {
+                    "primär".into()
+                } else {
+                    format!("reserv {i}")
+                },
+                addr: format!("127.0.0.1:{port}"),
+                route: Route {
+                    receiver: "1".into(),
+                    line: "1".into(),
+                    account: ACCOUNT.into(),
+                },
+                key: key.map(|k| Key::parse(k).expect("the test key")),
+            })
+            .collect(),
         supervision,
         timeout: Duration::from_secs(5),
         drills: Drills::Test,
@@ -122,9 +138,10 @@ impl Receiver {
     }
 }
 
-/// The last word of an event's text: the place a test gave the alarm ("Plats 3" → "3").
+/// The last word of an event's place (extended data `L`): the place a test gave the alarm
+/// ("Plats 3" → "3").
 pub fn place_word(event: &Value) -> String {
-    event["text"]
+    event["xdata"]["L"]
         .as_str()
         .and_then(|t| t.rsplit(' ').next())
         .unwrap_or_default()

@@ -1,6 +1,7 @@
 //! The alarm centre's outbox (the timeline) and what it answered.
 
 use super::*;
+use crate::store::{receivers_of, ReceiverState};
 
 #[async_trait]
 impl crate::store::CentreStore for PgStore {
@@ -134,19 +135,23 @@ impl crate::store::CentreStore for PgStore {
         &self,
         region_id: &str,
         up: bool,
+        receivers: &[ReceiverState],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let c = self.conn().await?;
+        let receivers = serde_json::to_string(receivers).unwrap_or_else(|_| "[]".into());
         if up {
             c.run(
-                "UPDATE centre_state SET last_answer_at = $2, down_since = NULL WHERE region_id = $1",
-                &[&region_id, &now],
+                "UPDATE centre_state SET last_answer_at = $2, down_since = NULL, receivers = $3
+                 WHERE region_id = $1",
+                &[&region_id, &now, &receivers],
             )
             .await?;
         } else {
             c.run(
-                "UPDATE centre_state SET down_since = COALESCE(down_since, $2) WHERE region_id = $1",
-                &[&region_id, &now],
+                "UPDATE centre_state SET down_since = COALESCE(down_since, $2), receivers = $3
+                 WHERE region_id = $1",
+                &[&region_id, &now, &receivers],
             )
             .await?;
         }
@@ -156,7 +161,7 @@ impl crate::store::CentreStore for PgStore {
     async fn centre_status(&self, region_id: &str) -> Result<Option<CentreStatus>, StoreError> {
         let c = self.conn().await?;
         c.opt(
-            "SELECT last_answer_at, down_since FROM centre_state WHERE region_id = $1",
+            "SELECT last_answer_at, down_since, receivers FROM centre_state WHERE region_id = $1",
             &[&region_id],
         )
         .await?
@@ -164,6 +169,7 @@ impl crate::store::CentreStore for PgStore {
             Ok(CentreStatus {
                 last_answer_at: r.try_get(0)?,
                 down_since: r.try_get(1)?,
+                receivers: receivers_of(r.try_get::<_, &str>(2)?),
             })
         })
         .transpose()

@@ -1,6 +1,7 @@
 //! The alarm centre's outbox (the timeline) and what it answered.
 
 use super::*;
+use crate::store::{receivers_of, ReceiverState};
 
 #[async_trait]
 impl crate::store::CentreStore for SqliteStore {
@@ -130,19 +131,23 @@ impl crate::store::CentreStore for SqliteStore {
         &self,
         region_id: &str,
         up: bool,
+        receivers: &[ReceiverState],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let region = region_id.to_string();
+        let receivers = serde_json::to_string(receivers).unwrap_or_else(|_| "[]".into());
         self.write(move |c| {
             if up {
                 c.execute(
-                    "UPDATE centre_state SET last_answer_at = ?2, down_since = NULL WHERE region_id = ?1",
-                    params![region, ts(now)],
+                    "UPDATE centre_state SET last_answer_at = ?2, down_since = NULL, receivers = ?3
+                     WHERE region_id = ?1",
+                    params![region, ts(now), receivers],
                 )?;
             } else {
                 c.execute(
-                    "UPDATE centre_state SET down_since = COALESCE(down_since, ?2) WHERE region_id = ?1",
-                    params![region, ts(now)],
+                    "UPDATE centre_state SET down_since = COALESCE(down_since, ?2), receivers = ?3
+                     WHERE region_id = ?1",
+                    params![region, ts(now), receivers],
                 )?;
             }
             Ok(())
@@ -154,12 +159,13 @@ impl crate::store::CentreStore for SqliteStore {
         let region = region_id.to_string();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT last_answer_at, down_since FROM centre_state WHERE region_id = ?1",
+                "SELECT last_answer_at, down_since, receivers FROM centre_state WHERE region_id = ?1",
                 [region],
                 |r| {
                     Ok(CentreStatus {
                         last_answer_at: opt_ts(r.get(0)?)?,
                         down_since: opt_ts(r.get(1)?)?,
+                        receivers: receivers_of(&r.get::<_, String>(2)?),
                     })
                 },
             )

@@ -1,0 +1,2 @@
+
+ALTER TABLE centre_state ADD COLUMN receivers TEXT NOT NULL DEFAULT '[]';

@@ -225,3 +225,45 @@ async fn the_dashboard_sounds_by_default_and_says_so_until_it_can() {
     wait_text(&b, "#sound-banner", "Ljudet är avstängt").await;
     b.quit().await;
 }
+
+/// The alarm centre with a primary that does not answer and a backup that does: the alarm
+/// goes through the backup, and the dashboard shows each receiver, the dead one in red.
+#[tokio::test]
+async fn the_dashboard_shows_each_receiver_of_the_alarm_centre() {
+    use varn_server::testkit::sia::{centre_at, Receiver, KEY};
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let backup = Receiver::start(0, Some(KEY), 0);
+    let mut c = centre_at(&[dead, backup.port], Some(KEY), Duration::from_secs(60));
+    c.timeout = Duration::from_secs(2);
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with_centres(
+        varn_server::store::Database::Sqlite(dir.path().join("server.db")),
+        vec![c],
+    )
+    .await;
+    server.add_officer("hanna", "Hanna Holm", "sormland").await;
+    let anna = server.device("Anna Andersson").await;
+    server
+        .raise(&anna, json!({ "triggered_at": chrono::Utc::now() }))
+        .await;
+    backup.wait_for(1).await;
+
+    let b = Browser::start("dashboard-receivers").await;
+    b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
+    wait_text(&b, "#centre-receivers", "primär – SVARAR INTE sedan").await;
+    wait_text(&b, "#centre-receivers", "reserv 1 – svarar").await;
+    wait_text(&b, "#centre-receivers", "larmen går hit").await;
+    wait_text(&b, "ul.alarms", "Larmcentralen har tagit emot larmet kl").await;
+    let active = b
+        .wait_for("#centre-receivers li[data-active='true']")
+        .await
+        .attr("data-receiver")
+        .await
+        .unwrap();
+    assert_eq!(active.as_deref(), Some("reserv 1"));
+    b.screenshot("receivers").await;
+}

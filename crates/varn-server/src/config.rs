@@ -97,7 +97,9 @@ pub struct AlarmCentreEntry {
     pub key_env: Option<String>,
     /// The file holding the AES key (one or the other of `key_env` and this).
     pub key_file: Option<PathBuf>,
-    /// A supervision message after this many seconds without traffic (at least 10).
+    /// The supervision interval in seconds (at least 20; 90 is SOS Access's shortest level): a
+    /// supervision message goes after half of it without traffic, and a dead link shows
+    /// within one interval.
     #[serde(default = "default_supervision")]
     pub supervision_seconds: u64,
     /// `skip` (the default) or `test` (drills go as manual tests, RX).
@@ -107,6 +109,13 @@ pub struct AlarmCentreEntry {
     /// clear-text message then carries no place.
     #[serde(default)]
     pub allow_cleartext: bool,
+    /// The environment variable holding the key that takes over at `next_key_from` (a key
+    /// change without losing messages); for the primary and every receiver using its key.
+    pub next_key_env: Option<String>,
+    /// The file holding that key.
+    pub next_key_file: Option<PathBuf>,
+    /// When the next key takes over (RFC 3339, e.g. `2027-01-01T00:00:00Z`).
+    pub next_key_from: Option<String>,
     /// How long the receiver has to answer before a message goes to the next receiver
     /// (seconds, 2–60).
     #[serde(default = "default_failover")]
@@ -142,7 +151,7 @@ fn default_line() -> String {
 }
 
 fn default_supervision() -> u64 {
-    60
+    90
 }
 
 fn default_drills() -> crate::centre::Drills {
@@ -169,11 +178,21 @@ impl AlarmCentreEntry {
                 "{name}: receiver and line are 1 to 6 hexadecimal digits"
             ));
         }
-        if self.supervision_seconds < 10 {
-            return Err(format!("{name}: supervision_seconds is at least 10"));
+        if self.supervision_seconds < 20 {
+            return Err(format!("{name}: supervision_seconds is at least 20"));
         }
         if !(2..=60).contains(&self.failover_seconds) {
             return Err(format!("{name}: failover_seconds is 2 to 60"));
+        }
+        let (interval, failover) = (
+            std::time::Duration::from_secs(self.supervision_seconds),
+            std::time::Duration::from_secs(self.failover_seconds),
+        );
+        if crate::centre::longest_unnoticed(interval, failover) > interval {
+            return Err(format!(
+                "{name}: failover_seconds is at most half of supervision_seconds, so that a dead \
+                 link shows within one interval"
+            ));
         }
         let key = |field: &str,
                    key_env: &Option<String>,
@@ -222,11 +241,37 @@ impl AlarmCentreEntry {
         };
         account("", &self.account)?;
         let primary_key = key("", &self.key_env, &self.key_file)?;
+        let next_key = match (
+            key("next_", &self.next_key_env, &self.next_key_file)?,
+            &self.next_key_from,
+        ) {
+            (None, None) => None,
+            (Some(k), Some(from)) => {
+                let from = chrono::DateTime::parse_from_rfc3339(from)
+                    .map_err(|_| format!("{name}: next_key_from \"{from}\" is not a time like 2027-01-01T00:00:00Z"))?
+                    .with_timezone(&chrono::Utc);
+                if primary_key.is_none() {
+                    return Err(format!("{name}: a next key needs a key to follow"));
+                }
+                Some((k, from))
+            }
+            (Some(_), None) => {
+                return Err(format!(
+                    "{name}: next_key_from: when the next key takes over"
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(format!(
+                    "{name}: next_key_from without next_key_file or next_key_env"
+                ))
+            }
+        };
         let mut receivers = vec![crate::centre::Receiver {
             name: "primär".into(),
             addr: format!("{}:{}", self.host, self.port),
             route: route(&self.account),
             key: primary_key.clone(),
+            next_key: next_key.clone(),
         }];
         for (i, b) in self.backup.iter().enumerate() {
             let field = format!("backup[{i}].");
@@ -235,15 +280,16 @@ impl AlarmCentreEntry {
             }
             let own_account = b.account.clone().unwrap_or_else(|| self.account.clone());
             account(&field, &own_account)?;
-            let own_key = match key(&field, &b.key_env, &b.key_file)? {
-                Some(k) => Some(k),
-                None => primary_key.clone(),
+            let (own_key, own_next) = match key(&field, &b.key_env, &b.key_file)? {
+                Some(k) => (Some(k), None),
+                None => (primary_key.clone(), next_key.clone()),
             };
             receivers.push(crate::centre::Receiver {
                 name: format!("reserv {}", i + 1),
                 addr: format!("{}:{}", b.host, b.port),
                 route: route(&own_account),
                 key: own_key,
+                next_key: own_next,
             });
         }
         let mut seen = std::collections::HashSet::new();
@@ -931,7 +977,7 @@ mod tests {
         assert_eq!(c.receivers[0].addr, "larm.example:12128");
         assert!(c.receivers[0].key.is_some());
         assert_eq!(c.drills, crate::centre::Drills::Test);
-        assert_eq!(c.supervision, std::time::Duration::from_secs(60));
+        assert_eq!(c.supervision, std::time::Duration::from_secs(90));
         let none = entry("").resolve(env, None).unwrap_err();
         assert!(
             none.contains("no key") && none.contains("allow_cleartext"),
@@ -951,7 +997,11 @@ mod tests {
         assert!(entry("supervision_seconds = 5")
             .resolve(env, None)
             .unwrap_err()
-            .contains("at least 10"));
+            .contains("at least 20"));
+        assert!(entry("supervision_seconds = 30\nfailover_seconds = 16")
+            .resolve(env, None)
+            .unwrap_err()
+            .contains("half of supervision_seconds"));
         assert!(entry("line = \"x\"")
             .resolve(env, None)
             .unwrap_err()
@@ -1021,6 +1071,29 @@ mod tests {
         assert!(entry("failover_seconds = 0")
             .unwrap_err()
             .contains("failover_seconds"));
+        // A key change at a set time: the primary and the backups on its key follow it.
+        let c = entry(
+            "next_key_env = \"K2\"\nnext_key_from = \"2027-01-01T00:00:00Z\"\n[[backup]]\nhost = \"b\"\nport = 1",
+        )
+        .unwrap();
+        let before: chrono::DateTime<chrono::Utc> = "2026-12-31T23:59:59Z".parse().unwrap();
+        let after: chrono::DateTime<chrono::Utc> = "2027-01-01T00:00:00Z".parse().unwrap();
+        for r in &c.receivers {
+            assert!(std::ptr::eq(
+                r.key_at(before).unwrap(),
+                r.key.as_ref().unwrap()
+            ));
+            assert!(std::ptr::eq(
+                r.key_at(after).unwrap(),
+                &r.next_key.as_ref().unwrap().0
+            ));
+        }
+        assert!(entry("next_key_env = \"K2\"")
+            .unwrap_err()
+            .contains("next_key_from"));
+        assert!(entry("next_key_env = \"K2\"\nnext_key_from = \"januari\"")
+            .unwrap_err()
+            .contains("next_key_from"));
         assert!(
             entry("[[backup]]\nhost = \"h\"\nport = 1\nkey = \"x\"").is_err(),
             "a key in the file"

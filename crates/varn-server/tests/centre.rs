@@ -249,6 +249,15 @@ type Answerer = fn(&str) -> Vec<u8>;
 
 /// A receiver that answers every message with what `answer` makes of its sequence number.
 async fn fake_receiver(answer: Answerer) -> (u16, tokio::task::JoinHandle<()>) {
+    fake_receiver_after(answer, Duration::ZERO, Default::default()).await
+}
+
+/// The same, answering after `delay`, and counting the events (not supervision) it got.
+async fn fake_receiver_after(
+    answer: Answerer,
+    delay: Duration,
+    events: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> (u16, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -257,6 +266,7 @@ async fn fake_receiver(answer: Answerer) -> (u16, tokio::task::JoinHandle<()>) {
             let Ok((mut conn, _)) = listener.accept().await else {
                 return;
             };
+            let events = events.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 2048];
                 while let Ok(n) = conn.read(&mut buf).await {
@@ -270,6 +280,10 @@ async fn fake_receiver(answer: Answerer) -> (u16, tokio::task::JoinHandle<()>) {
                         .nth(2)
                         .map(|rest| rest.chars().take(4).collect::<String>())
                         .unwrap_or_default();
+                    if text.contains("SIA-DCS") {
+                        events.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    tokio::time::sleep(delay).await;
                     if conn.write_all(&answer(&seq)).await.is_err() {
                         return;
                     }
@@ -448,4 +462,94 @@ async fn the_backup_takes_over_when_the_primary_dies_and_traffic_returns() {
     let back = primary.wait_for(1).await;
     assert_eq!(varn_server::testkit::sia::place_word(&back[0]), "51");
     s.stop().await;
+}
+
+/// The primary answers, but too late: the backup has the event by then. The alarm's
+/// timeline holds one receipt (the backup's) and a note that the primary answered late, and
+/// nothing is sent a third time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_ack_from_the_primary_is_noted_and_nothing_is_sent_again() {
+    let events = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (slow, task) = fake_receiver_after(
+        |seq| framed(&format!("\"ACK\"{seq}R1L1#{ACCOUNT}[]")),
+        Duration::from_millis(1500),
+        events.clone(),
+    )
+    .await;
+    let backup = Receiver::start(0, None, 0);
+    let mut c =
+        varn_server::testkit::sia::centre_at(&[slow, backup.port], None, Duration::from_secs(60));
+    c.timeout = Duration::from_secs(1);
+    let (s, _dir) = server(vec![c]).await;
+    let anna = s.device("Anna Andersson").await;
+    let alarm = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
+    backup.wait_for(1).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let timeline = loop {
+        let timeline: Vec<Value> = anna
+            .get(&format!("/v1/alarms/{alarm}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if timeline.iter().any(|e| e["kind"] == "note") {
+            break timeline;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no note of the late ACK: {timeline:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let receipts: Vec<&str> = timeline
+        .iter()
+        .filter(|e| e["kind"] == "centre_received")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(receipts, ["received: ACK (reserv 1)"]);
+    let note = timeline.iter().find(|e| e["kind"] == "note").unwrap();
+    assert!(
+        note["detail"]
+            .as_str()
+            .unwrap()
+            .contains("primär svarade sent"),
+        "{note:#?}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        events.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the primary got it once"
+    );
+    assert_eq!(backup.acked_events().len(), 1, "the backup got it once");
+    s.stop().await;
+    task.abort();
+}
+
+/// A key change at a set time: once the next key's time has come, messages (and what waits
+/// in the outbox) go with it, and the centre that now knows only the new key takes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_key_takes_over_at_its_time() {
+    use varn_server::centre::dc09::Key;
+    let rx = Receiver::start(0, Some(KEY), 0);
+    let mut c = centre(rx.port, Some(KEY), Duration::from_secs(60));
+    let old = Key::parse("00112233445566778899AABBCCDDEEFF").unwrap();
+    c.receivers[0].key = Some(old);
+    c.receivers[0].next_key = Some((
+        Key::parse(KEY).unwrap(),
+        Utc::now() - chrono::Duration::seconds(1),
+    ));
+    let (s, _dir) = server(vec![c]).await;
+    let anna = s.device("Anna Andersson").await;
+    let alarm = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
+    let got = rx.wait_for(1).await;
+    assert_eq!(got[0]["encrypted"], true);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.receipt(&anna, alarm).await.centre_received_at.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ACK under the new key was not taken"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

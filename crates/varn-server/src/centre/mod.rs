@@ -34,6 +34,18 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// The longest answer read (a DC-09 answer is well under this).
 const MAX_ANSWER: usize = 1024;
 
+/// How long a link may be quiet before a supervision message goes: half the supervision
+/// interval, so two go in every interval.
+pub fn supervision_gap(interval: Duration) -> Duration {
+    interval / 2
+}
+
+/// The longest a dead receiver can go unnoticed: a quiet half interval, then the failover
+/// time for the answer that does not come. The config keeps it within one interval.
+pub fn longest_unnoticed(interval: Duration, failover: Duration) -> Duration {
+    supervision_gap(interval) + failover
+}
+
 /// What is done with drills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,6 +67,19 @@ pub struct Receiver {
     pub route: Route,
     /// The AES key (from a file or the environment only), when the account encrypts.
     pub key: Option<Key>,
+    /// The key that takes over at a set time (DC-09's key change): messages sent from then
+    /// on use it; what waits in the outbox is sent with it, so nothing is lost.
+    pub next_key: Option<(Key, DateTime<Utc>)>,
+}
+
+impl Receiver {
+    /// The key to use at `now`.
+    pub fn key_at(&self, now: DateTime<Utc>) -> Option<&Key> {
+        match &self.next_key {
+            Some((k, from)) if now >= *from => Some(k),
+            _ => self.key.as_ref(),
+        }
+    }
 }
 
 /// One region's alarm centre, resolved from the config.
@@ -132,6 +157,40 @@ impl Link {
     }
 }
 
+/// Why an exchange failed, and the connection of one that timed out, on which the receiver
+/// may still answer late.
+struct Failed {
+    why: String,
+    late: Option<(TcpStream, u16)>,
+}
+
+impl From<String> for Failed {
+    fn from(why: String) -> Failed {
+        Failed { why, late: None }
+    }
+}
+
+/// Reads one answer frame from `stream`, to its end (a frame may come in pieces).
+async fn read_frame(stream: &mut TcpStream) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::with_capacity(256);
+    let mut chunk = [0u8; 512];
+    while !buf.contains(&dc09::FRAME_END) {
+        if buf.len() > MAX_ANSWER {
+            return Err("an answer longer than any DC-09 frame".to_string());
+        }
+        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the centre closed the connection".to_string());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let end = buf.iter().position(|b| *b == dc09::FRAME_END).unwrap_or(0);
+    if end + 1 != buf.len() {
+        return Err("more than one answer to one message".to_string());
+    }
+    Ok(buf)
+}
+
 /// Sends one message to receiver `r` and reads its answer; the connection is kept for the
 /// next. An answer that is not the earned one for this message is an error (and the
 /// connection is dropped, so nothing late is read as the next answer).
@@ -141,7 +200,7 @@ async fn exchange(
     link: &mut Link,
     content: &Content,
     now: DateTime<Utc>,
-) -> Result<Answer, String> {
+) -> Result<Answer, Failed> {
     if link.stream.is_none() {
         let s = tokio::time::timeout(timeout, TcpStream::connect(&r.addr))
             .await
@@ -151,33 +210,18 @@ async fn exchange(
         link.stream = Some(s);
     }
     let seq = link.next_seq();
-    let frame = dc09::encode(&r.route, seq, content, now, r.key.as_ref());
+    let key = r.key_at(now);
+    let frame = dc09::encode(&r.route, seq, content, now, key);
     let sent = dc09::Sent {
         route: &r.route,
         seq,
         at: now,
-        key: r.key.as_ref(),
+        key,
     };
     let stream = link.stream.as_mut().expect("connected above");
     let answer = async {
         stream.write_all(&frame).await.map_err(|e| e.to_string())?;
-        // The answer is one frame, read to its end (a frame may come in pieces).
-        let mut buf = Vec::with_capacity(256);
-        let mut chunk = [0u8; 512];
-        while !buf.contains(&dc09::FRAME_END) {
-            if buf.len() > MAX_ANSWER {
-                return Err("an answer longer than any DC-09 frame".to_string());
-            }
-            let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err("the centre closed the connection".to_string());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        let end = buf.iter().position(|b| *b == dc09::FRAME_END).unwrap_or(0);
-        if end + 1 != buf.len() {
-            return Err("more than one answer to one message".to_string());
-        }
+        let buf = read_frame(stream).await?;
         dc09::judge(&buf, &sent).map_err(|why| format!("an answer not taken ({why})"))
     };
     match tokio::time::timeout(timeout, answer).await {
@@ -187,12 +231,59 @@ async fn exchange(
         }
         Ok(Err(e)) => {
             link.stream = None;
-            Err(e)
+            Err(e.into())
         }
-        Err(_) => {
-            link.stream = None;
-            Err(format!("no answer within {timeout:?}"))
-        }
+        Err(_) => Err(Failed {
+            why: format!("no answer within {timeout:?}"),
+            late: link.stream.take().map(|s| (s, seq)),
+        }),
+    }
+}
+
+/// How long a receiver that did not answer in time is still listened to, for the note.
+pub const LATE_WAIT: Duration = Duration::from_secs(60);
+
+/// After receiver `r` did not answer event `e` in time (it went on to the next receiver):
+/// listens a while longer on its connection, and if the earned ACK comes, notes on the
+/// alarm's timeline that `r` answered late. Nothing is sent again for it: the event counts
+/// as delivered once, by whichever receiver's ACK was read in time.
+async fn late_answer(
+    state: AppState,
+    r: Receiver,
+    e: CentreEvent,
+    region: String,
+    mut stream: TcpStream,
+    seq: u16,
+    at: DateTime<Utc>,
+) {
+    let Ok(Ok(buf)) = tokio::time::timeout(LATE_WAIT, read_frame(&mut stream)).await else {
+        return;
+    };
+    let sent = dc09::Sent {
+        route: &r.route,
+        seq,
+        at,
+        key: r.key_at(at),
+    };
+    if !matches!(dc09::judge(&buf, &sent), Ok(Answer::Ack | Answer::Rsp)) {
+        return;
+    }
+    tracing::info!(region = %region, receiver = %r.name, event = e.seq, "alarm centre: a late ACK (the message had gone on to the next receiver)");
+    let note = crate::store::AlarmEvent {
+        at: state.now(),
+        kind: varn_core::wire::EventKind::Note.as_str().into(),
+        actor: "larmcentralen".into(),
+        detail: format!(
+            "{}: {} svarade sent (ACK); meddelandet hade redan gått vidare till nästa mottagare",
+            e.kind, r.name
+        ),
+    };
+    if let Err(err) = state
+        .store()
+        .add_alarm_event(&region, e.alarm_id, &note)
+        .await
+    {
+        tracing::warn!("alarm centre: noting a late ACK failed: {err}");
     }
 }
 
@@ -259,17 +350,32 @@ async fn send(
     c: &Centre,
     links: &mut Links,
     content: &Content,
+    event: Option<&CentreEvent>,
 ) -> Result<(Answer, usize), String> {
     let mut last = String::new();
     for _ in 0..c.receivers.len() {
         let i = links.active;
         let r = &c.receivers[i];
-        match exchange(r, c.timeout, &mut links.links[i], content, state.now()).await {
+        let at = state.now();
+        match exchange(r, c.timeout, &mut links.links[i], content, at).await {
             Ok(a) => {
                 set_link(state, c, links, i, true).await;
                 return Ok((a, i));
             }
-            Err(why) => {
+            Err(Failed { why, late }) => {
+                if let (Some((stream, seq)), Some(e)) = (late, event) {
+                    if c.receivers.len() > 1 {
+                        tokio::spawn(late_answer(
+                            state.clone(),
+                            r.clone(),
+                            e.clone(),
+                            c.region.clone(),
+                            stream,
+                            seq,
+                            at,
+                        ));
+                    }
+                }
                 tracing::warn!(region = %c.region, receiver = %r.name, "alarm centre: {why}");
                 last = format!("{}: {why}", r.name);
                 if c.receivers.len() > 1 {
@@ -290,7 +396,7 @@ async fn send(
 /// While a backup carries the traffic, asks the primary (a supervision message) now and
 /// then; once it answers, traffic returns to it.
 async fn try_primary(state: &AppState, c: &Centre, links: &mut Links) {
-    if links.active == 0 || links.primary_tried.elapsed() < c.supervision / 2 {
+    if links.active == 0 || links.primary_tried.elapsed() < supervision_gap(c.supervision) {
         return;
     }
     links.primary_tried = tokio::time::Instant::now();
@@ -309,7 +415,7 @@ async fn try_primary(state: &AppState, c: &Centre, links: &mut Links) {
             links.active = 0;
             set_link(state, c, links, 0, true).await;
         }
-        Err(why) => {
+        Err(Failed { why, .. }) => {
             tracing::info!(region = %c.region, "alarm centre: the primary still does not answer: {why}");
             set_link(state, c, links, 0, false).await;
         }
@@ -392,7 +498,7 @@ async fn run_one(state: AppState, c: Centre) {
                     String::new()
                 }
             };
-            match send(&state, &c, &mut links, &content).await {
+            match send(&state, &c, &mut links, &content, Some(e)).await {
                 Ok((Answer::Ack | Answer::Rsp, i)) => {
                     record(&state, &c, e, &format!("ACK{}", via(i)), Some(true)).await;
                     naks.remove(&e.seq);
@@ -429,8 +535,10 @@ async fn run_one(state: AppState, c: Centre) {
         // Supervision: a message after half the interval without traffic, so two go in
         // every interval and a dead link shows within one.
         let active = links.active;
-        if pending.is_empty() && links.links[active].last_traffic.elapsed() >= c.supervision / 2 {
-            if let Err(why) = send(&state, &c, &mut links, &Content::Null).await {
+        if pending.is_empty()
+            && links.links[active].last_traffic.elapsed() >= supervision_gap(c.supervision)
+        {
+            if let Err(why) = send(&state, &c, &mut links, &Content::Null, None).await {
                 tracing::warn!(region = %c.region, "alarm centre supervision: {why}");
                 // Tried again at the next half interval; the timer starts over.
                 links.links[active].last_traffic = tokio::time::Instant::now();
@@ -440,7 +548,7 @@ async fn run_one(state: AppState, c: Centre) {
             continue;
         }
         // Wake for the next change, the supervision interval, or the lease's renewal.
-        let quiet = (c.supervision / 2)
+        let quiet = supervision_gap(c.supervision)
             .saturating_sub(links.links[links.active].last_traffic.elapsed())
             .min(LEASE / 3);
         tokio::select! {
@@ -485,6 +593,17 @@ mod tests {
             device_id: Uuid::nil(),
             place: "Torget".into(),
         }
+    }
+
+    #[test]
+    fn a_dead_link_shows_within_one_supervision_interval() {
+        let s = Duration::from_secs;
+        // SOS Access's shortest level, with the default failover time.
+        assert_eq!(supervision_gap(s(90)), s(45));
+        assert_eq!(longest_unnoticed(s(90), s(10)), s(55));
+        assert!(longest_unnoticed(s(90), s(10)) <= s(90));
+        assert!(longest_unnoticed(s(20), s(10)) <= s(20));
+        assert!(longest_unnoticed(s(20), s(11)) > s(20));
     }
 
     #[test]

@@ -505,6 +505,16 @@ async function drawCentre() {
   }
   banner.hidden = !status?.down_since;
   if (!banner.hidden) banner.replaceChildren(t('centreDown', { time: time(status.down_since) }));
+  // Each receiver, where the centre has more than one or one does not answer.
+  const list = document.getElementById('centre-receivers');
+  const receivers = status?.receivers ?? [];
+  if (!list) return;
+  list.hidden = !(receivers.length > 1 || receivers.some((r) => r.up === false));
+  list.replaceChildren(h('li', { class: 'title' }, t('receivers'), ':'), ...receivers.map((r) => {
+    const word = r.up === false ? 'receiverDown' : r.up ? 'receiverUp' : 'receiverUnknown';
+    return h('li', { class: `receiver ${r.up === false ? 'down' : ''}`, 'data-receiver': r.name, 'data-up': String(r.up), 'data-active': String(r.active) },
+      h('strong', {}, r.name), ' – ', t(word, { time: time(r.since) }), r.active ? ` · ${t('receiverActive')}` : '');
+  }));
 }
 
 async function drawStats() {
@@ -546,6 +556,7 @@ async function start() {
   main.replaceChildren(
     h('p', {}, me.display_name, ' · ', me.region_name ?? me.region_id),
     h('p', { class: 'centre-banner', id: 'centre-banner', role: 'alert', hidden: true }),
+    h('ul', { class: 'centre-receivers', id: 'centre-receivers', 'aria-label': t('receivers'), hidden: true }),
     h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),
     h('h2', {}, t('checkins')), h('ul', { class: 'checkins', id: 'checkin-list' }),
     h('h2', {}, t('reports')), h('ul', { class: 'reports', id: 'report-list' }),

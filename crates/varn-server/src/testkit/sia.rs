@@ -42,6 +42,7 @@ pub fn centre_at(ports: &[u16], key: Option<&str>, supervision: Duration) -> Cen
                     account: ACCOUNT.into(),
                 },
                 key: key.map(|k| Key::parse(k).expect("the test key")),
+                next_key: None,
             })
             .collect(),
         supervision,

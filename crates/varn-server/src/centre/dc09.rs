@@ -300,7 +300,7 @@ pub fn judge(bytes: &[u8], sent: &Sent<'_>) -> Result<Answer, String> {
     let text = text
         .strip_suffix('\r')
         .ok_or("no end of frame (CR)".to_string())?;
-    if text.len() < 8 || !text.is_char_boundary(8) {
+    if text.len() < 8 || !text.is_char_boundary(8) || !text[..8].is_ascii() {
         return Err("no CRC and length".into());
     }
     let (head, body) = text.split_at(8);
@@ -501,6 +501,55 @@ mod tests {
         assert!(refused(long.into_bytes()).contains("length"));
         assert!(refused(frame("\"OK\"0007R1L1#AAA[]")).contains("unknown"));
         assert!(refused(frame("\"*ACK\"0007R1L1#AAA[00]")).contains("encrypted answer"));
+    }
+
+    #[test]
+    fn no_bytes_make_the_judge_panic() {
+        let key = Key::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let r = route();
+        let at: DateTime<Utc> = "2026-11-30T10:11:12Z".parse().unwrap();
+        let pieces: [&[u8]; 12] = [
+            b"\n",
+            b"\r",
+            b"\"",
+            b"*ACK",
+            b"0007",
+            b"R1L1#AAA[",
+            b"]",
+            b"_10:11:12,11-30-2026",
+            "aää".as_bytes(),
+            b"\xff\xfe",
+            b"0000",
+            b"ABCD",
+        ];
+        let sent = Sent {
+            route: &r,
+            seq: 7,
+            at,
+            key: None,
+        };
+        assert!(
+            judge("aäääxx\r".as_bytes(), &sent).is_err(),
+            "a head that is not ASCII"
+        );
+        for n in 0..20_000u32 {
+            let mut bytes = Vec::new();
+            let mut x = n.wrapping_mul(2_654_435_761);
+            for _ in 0..(n % 9) {
+                bytes.extend_from_slice(pieces[(x % 12) as usize]);
+                x = x.rotate_left(5) ^ 0x9E37_79B9;
+            }
+            for key in [None, Some(&key)] {
+                let sent = Sent {
+                    route: &r,
+                    seq: 7,
+                    at,
+                    key,
+                };
+                let _ = judge(&bytes, &sent);
+                let _ = judge(&frame(&String::from_utf8_lossy(&bytes)), &sent);
+            }
+        }
     }
 
     #[test]

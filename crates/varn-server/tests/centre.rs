@@ -38,6 +38,19 @@ async fn server(centres: Vec<Centre>) -> (TestServer, Option<tempfile::TempDir>)
     (s, Some(dir))
 }
 
+/// The alarm's timeline as its device reads it.
+async fn timeline_of(
+    device: &varn_server::testkit::device::Device,
+    alarm: uuid::Uuid,
+) -> Vec<Value> {
+    device
+        .get(&format!("/v1/alarms/{alarm}/timeline"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -95,12 +108,7 @@ async fn every_event_arrives_once_with_its_code_plain_and_encrypted() {
         // The ACK is on the alarm's timeline and in the device's receipt.
         let r = s.receipt(&anna, first).await;
         assert!(r.centre_received_at.is_some());
-        let timeline: Vec<Value> = anna
-            .get(&format!("/v1/alarms/{first}/timeline"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let timeline = timeline_of(&anna, first).await;
         let centre: Vec<&str> = timeline
             .iter()
             .filter(|e| e["kind"] == "centre_received")
@@ -326,12 +334,7 @@ async fn no_answer_but_the_earned_ack_marks_an_event_received() {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let r = s.receipt(&anna, alarm).await;
         assert!(r.centre_received_at.is_none(), "{what}: taken as a receipt");
-        let timeline: Vec<Value> = anna
-            .get(&format!("/v1/alarms/{alarm}/timeline"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let timeline = timeline_of(&anna, alarm).await;
         assert!(
             !timeline.iter().any(|e| e["kind"] == "centre_received"),
             "{what}: {timeline:#?}"
@@ -393,12 +396,7 @@ async fn the_backup_takes_over_when_the_primary_dies_and_traffic_returns() {
     let mut receivers: Vec<String> = Vec::new();
     for (n, id) in alarms.iter().enumerate() {
         loop {
-            let timeline: Vec<Value> = people[(n + 1) % 5]
-                .get(&format!("/v1/alarms/{id}/timeline"))
-                .await
-                .json()
-                .await
-                .unwrap();
+            let timeline = timeline_of(&people[(n + 1) % 5], *id).await;
             let got: Vec<String> = timeline
                 .iter()
                 .filter(|e| e["kind"] == "centre_received")
@@ -486,12 +484,7 @@ async fn a_late_ack_from_the_primary_is_noted_and_nothing_is_sent_again() {
     backup.wait_for(1).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let timeline = loop {
-        let timeline: Vec<Value> = anna
-            .get(&format!("/v1/alarms/{alarm}/timeline"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let timeline = timeline_of(&anna, alarm).await;
         if timeline.iter().any(|e| e["kind"] == "note") {
             break timeline;
         }

@@ -129,27 +129,29 @@ async fn trial(silent: bool, backup: &Receiver) -> Duration {
     took
 }
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let backend = if postgres_wanted() { "PostgreSQL" } else { "SQLite" };
-        let backup = Receiver::start(0, Some(KEY), 0);
-        for (silent, n, how) in [(false, DIED, "the primary's process dies"), (true, SILENT, "the primary goes silent")] {
-            let mut times = Vec::with_capacity(n);
-            for _ in 0..n {
-                times.push(trial(silent, &backup).await);
-            }
-            times.sort();
-            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-            println!(
-                "{how}: alarm -> ACK via the backup on {backend} (failover 10 s), {n} trials: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
-                ms(times[n / 2]),
-                ms(times[(n * 95 / 100).min(n - 1)]),
-                ms(times[n - 1])
-            );
+#[tokio::main]
+async fn main() {
+    let backend = if postgres_wanted() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let backup = Receiver::start(0, Some(KEY), 0);
+    for (silent, n, how) in [
+        (false, DIED, "the primary's process dies"),
+        (true, SILENT, "the primary goes silent"),
+    ] {
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            times.push(trial(silent, &backup).await);
         }
-    });
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{how}: alarm -> ACK via the backup on {backend} (failover 10 s), {n} trials: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+            ms(times[n / 2]),
+            ms(times[(n * 95 / 100).min(n - 1)]),
+            ms(times[n - 1])
+        );
+    }
 }

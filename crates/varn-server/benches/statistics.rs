@@ -61,67 +61,84 @@ fn seed_sql(db: &Database) -> String {
     )
 }
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let s = TestServer::start_with_limits(varn_server::limits::Limits::for_load_benchmarks()).await;
-        let backend = match &s.database {
-            Database::Sqlite(_) => "SQLite",
-            Database::Postgres(_) => "PostgreSQL",
-        };
-        let seeding = Instant::now();
-        s.execute_sql(&seed_sql(&s.database)).await;
-        s.enroll("Bänk Bänksson").await;
-        let device = s.store.devices(Some("sormland")).await.expect("devices").remove(0);
-        let officer = s.add_officer("bank", "Bänk", "sormland").await;
-        let now = chrono::Utc::now();
-        stream::iter(0..ALARMS)
-            .for_each_concurrent(16, |i| {
-                let (store, device, officer) = (s.store.clone(), device.clone(), officer.clone());
-                async move {
-                    let id = Uuid::now_v7();
-                    let req = AlarmRequest {
-                        drill: i % 10 == 0,
-                        ..serde_json::from_value(serde_json::json!({ "triggered_at": now })).expect("alarm")
-                    };
-                    store.put_alarm(&device, id, &req, now).await.expect("alarm stored");
-                    if i % 2 == 0 {
-                        store.acknowledge_alarm(&officer, id, now + chrono::Duration::seconds((i % 300) as i64)).await.expect("ack");
-                    }
-                }
-            })
-            .await;
-        eprintln!("seeded {REPORTS} reports' facts and {ALARMS} alarms on {backend} in {:.1} s", seeding.elapsed().as_secs_f64());
-
-        let client = s.login("bank").await;
-        for (label, query) in [
-            ("12 months", "from=2025-12&to=2026-11"),
-            ("24 months, one kind of event", "from=2024-12&to=2026-11&event=threat_harassment"),
-        ] {
-            let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
-            let mut reports = serde_json::Value::Null;
-            for _ in 0..RUNS {
-                let t = Instant::now();
-                let res = client
-                    .get(format!("{}/dashboard/api/statistics?{query}", s.url()))
-                    .send()
+#[tokio::main]
+async fn main() {
+    let s = TestServer::start_with_limits(varn_server::limits::Limits::for_load_benchmarks()).await;
+    let backend = match &s.database {
+        Database::Sqlite(_) => "SQLite",
+        Database::Postgres(_) => "PostgreSQL",
+    };
+    let seeding = Instant::now();
+    s.execute_sql(&seed_sql(&s.database)).await;
+    s.enroll("Bänk Bänksson").await;
+    let device = s
+        .store
+        .devices(Some("sormland"))
+        .await
+        .expect("devices")
+        .remove(0);
+    let officer = s.add_officer("bank", "Bänk", "sormland").await;
+    let now = chrono::Utc::now();
+    stream::iter(0..ALARMS)
+        .for_each_concurrent(16, |i| {
+            let (store, device, officer) = (s.store.clone(), device.clone(), officer.clone());
+            async move {
+                let id = Uuid::now_v7();
+                let req = AlarmRequest {
+                    drill: i % 10 == 0,
+                    ..serde_json::from_value(serde_json::json!({ "triggered_at": now }))
+                        .expect("alarm")
+                };
+                store
+                    .put_alarm(&device, id, &req, now)
                     .await
-                    .expect("request");
-                assert!(res.status().is_success(), "{}", res.status());
-                let f: serde_json::Value = res.json().await.expect("figures");
-                times.push(t.elapsed());
-                reports = f["reports"].clone();
+                    .expect("alarm stored");
+                if i % 2 == 0 {
+                    store
+                        .acknowledge_alarm(
+                            &officer,
+                            id,
+                            now + chrono::Duration::seconds((i % 300) as i64),
+                        )
+                        .await
+                        .expect("ack");
+                }
             }
-            times.sort();
-            println!(
-                "statistics on {backend}, {label} ({reports} reports counted): median {:.0} ms, max {:.0} ms over {RUNS} runs",
-                times[RUNS / 2].as_secs_f64() * 1000.0,
-                times[RUNS - 1].as_secs_f64() * 1000.0,
-            );
+        })
+        .await;
+    eprintln!(
+        "seeded {REPORTS} reports' facts and {ALARMS} alarms on {backend} in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let client = s.login("bank").await;
+    for (label, query) in [
+        ("12 months", "from=2025-12&to=2026-11"),
+        (
+            "24 months, one kind of event",
+            "from=2024-12&to=2026-11&event=threat_harassment",
+        ),
+    ] {
+        let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
+        let mut reports = serde_json::Value::Null;
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let res = client
+                .get(format!("{}/dashboard/api/statistics?{query}", s.url()))
+                .send()
+                .await
+                .expect("request");
+            assert!(res.status().is_success(), "{}", res.status());
+            let f: serde_json::Value = res.json().await.expect("figures");
+            times.push(t.elapsed());
+            reports = f["reports"].clone();
         }
-        s.stop().await;
-    });
+        times.sort();
+        println!(
+            "statistics on {backend}, {label} ({reports} reports counted): median {:.0} ms, max {:.0} ms over {RUNS} runs",
+            times[RUNS / 2].as_secs_f64() * 1000.0,
+            times[RUNS - 1].as_secs_f64() * 1000.0,
+        );
+    }
+    s.stop().await;
 }

@@ -38,6 +38,21 @@ async fn server(centres: Vec<Centre>) -> (TestServer, Option<tempfile::TempDir>)
     (s, Some(dir))
 }
 
+/// Waits (at most 10 s) until the server has recorded the centre's ACK of `alarm`: a moment
+/// after the receiver sent it.
+async fn wait_received(
+    s: &TestServer,
+    device: &varn_server::testkit::device::Device,
+    alarm: uuid::Uuid,
+    what: &str,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.receipt(device, alarm).await.centre_received_at.is_none() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The alarm's timeline as its device reads it.
 async fn timeline_of(
     device: &varn_server::testkit::device::Device,
@@ -167,14 +182,7 @@ async fn a_nak_is_retried_until_the_centre_takes_it() {
         .collect();
     assert_eq!(answers, ["NAK", "NAK", "ACK"]);
     // The server records the ACK once it has read it: a moment after the receiver sent it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while s.receipt(&anna, id).await.centre_received_at.is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the centre's ACK was never recorded"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_received(&s, &anna, id, "the centre's ACK was never recorded").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -537,12 +545,5 @@ async fn the_next_key_takes_over_at_its_time() {
     let alarm = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
     let got = rx.wait_for(1).await;
     assert_eq!(got[0]["encrypted"], true);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while s.receipt(&anna, alarm).await.centre_received_at.is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the ACK under the new key was not taken"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_received(&s, &anna, alarm, "the ACK under the new key was not taken").await;
 }

@@ -265,14 +265,22 @@ type Answerer = fn(&str) -> Vec<u8>;
 
 /// A receiver that answers every message with what `answer` makes of its sequence number.
 async fn fake_receiver(answer: Answerer) -> (u16, tokio::task::JoinHandle<()>) {
-    fake_receiver_after(answer, Duration::ZERO, Default::default()).await
+    fake_receiver_after(
+        answer,
+        Duration::ZERO,
+        Default::default(),
+        Default::default(),
+    )
+    .await
 }
 
-/// The same, answering after `delay`, and counting the events (not supervision) it got.
+/// The same, answering after `delay`, and counting the events and the supervision messages
+/// it got.
 async fn fake_receiver_after(
     answer: Answerer,
     delay: Duration,
     events: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    nulls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) -> (u16, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -282,7 +290,7 @@ async fn fake_receiver_after(
             let Ok((mut conn, _)) = listener.accept().await else {
                 return;
             };
-            let events = events.clone();
+            let (events, nulls) = (events.clone(), nulls.clone());
             tokio::spawn(async move {
                 let mut buf = [0u8; 2048];
                 while let Ok(n) = conn.read(&mut buf).await {
@@ -298,6 +306,8 @@ async fn fake_receiver_after(
                         .unwrap_or_default();
                     if text.contains("SIA-DCS") {
                         events.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    } else if text.contains("NULL") {
+                        nulls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     }
                     tokio::time::sleep(delay).await;
                     if conn.write_all(&answer(&seq)).await.is_err() {
@@ -480,6 +490,7 @@ async fn a_late_ack_from_the_primary_is_noted_and_nothing_is_sent_again() {
         |seq| framed(&format!("\"ACK\"{seq}R1L1#{ACCOUNT}[]")),
         Duration::from_millis(1500),
         events.clone(),
+        Default::default(),
     )
     .await;
     let backup = Receiver::start(0, None, 0);
@@ -546,4 +557,58 @@ async fn the_next_key_takes_over_at_its_time() {
     let got = rx.wait_for(1).await;
     assert_eq!(got[0]["encrypted"], true);
     wait_received(&s, &anna, alarm, "the ACK under the new key was not taken").await;
+}
+
+/// While a backup carries the traffic, the primary is asked whether it answers again — and
+/// no alarm waits for that question: one raised while the primary is being asked (and does
+/// not answer) goes through the backup at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_alarm_waits_while_the_primary_is_asked() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let nulls = std::sync::Arc::new(AtomicUsize::new(0));
+    let (silent, task) = fake_receiver_after(
+        |_| Vec::new(),
+        Duration::from_secs(3600),
+        Default::default(),
+        nulls.clone(),
+    )
+    .await;
+    let backup = Receiver::start(0, Some(KEY), 0);
+    let mut c = varn_server::testkit::sia::centre_at(
+        &[silent, backup.port],
+        Some(KEY),
+        Duration::from_secs(2),
+    );
+    c.timeout = Duration::from_secs(3);
+    let (s, _dir) = server(vec![c]).await;
+    let anna = s.device("Anna Andersson").await;
+    // The first alarm waits out the primary's silence once, then goes to the backup.
+    let first = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
+    wait_received(&s, &anna, first, "the first alarm never reached the backup").await;
+    // The primary is asked again (it takes the question and never answers) …
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while nulls.load(Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the primary was never asked"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // … and an alarm raised meanwhile goes through the backup without waiting for it.
+    let t = std::time::Instant::now();
+    let second = s.raise(&anna, json!({ "triggered_at": Utc::now() })).await;
+    wait_received(
+        &s,
+        &anna,
+        second,
+        "the second alarm never reached the backup",
+    )
+    .await;
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "the alarm waited {:?} for the primary's answer",
+        t.elapsed()
+    );
+    s.stop().await;
+    task.abort();
 }

@@ -298,6 +298,8 @@ struct Links {
     up: Option<bool>,
     /// When the primary was last tried while a backup carries the traffic.
     primary_tried: tokio::time::Instant,
+    /// The primary being tried now: whether it answered.
+    probe: Option<tokio::task::JoinHandle<bool>>,
 }
 
 /// Notes whether receiver `i` answered and which one is active; records the link's state
@@ -393,33 +395,38 @@ async fn send(
     Err(last)
 }
 
-/// While a backup carries the traffic, asks the primary (a supervision message) now and
-/// then; once it answers, traffic returns to it.
+/// While a backup carries the traffic, asks the primary (a supervision message, on a
+/// connection of its own, in a task of its own so that no alarm waits for the answer) every
+/// half interval; once it answers, traffic returns to it.
 async fn try_primary(state: &AppState, c: &Centre, links: &mut Links) {
-    if links.active == 0 || links.primary_tried.elapsed() < supervision_gap(c.supervision) {
+    if let Some(probe) = links.probe.take_if(|p| p.is_finished()) {
+        let answered = probe.await.unwrap_or(false);
+        if answered {
+            tracing::info!(region = %c.region, "alarm centre: the primary answers again; traffic returns to it");
+            links.active = 0;
+            // The traffic's own connection to it is made anew.
+            links.links[0].stream = None;
+        }
+        set_link(state, c, links, 0, answered).await;
+    }
+    if links.active == 0
+        || links.probe.is_some()
+        || links.primary_tried.elapsed() < supervision_gap(c.supervision)
+    {
         return;
     }
     links.primary_tried = tokio::time::Instant::now();
-    let r = &c.receivers[0];
-    match exchange(
-        r,
-        c.timeout,
-        &mut links.links[0],
-        &Content::Null,
-        state.now(),
-    )
-    .await
-    {
-        Ok(_) => {
-            tracing::info!(region = %c.region, "alarm centre: the primary answers again; traffic returns to it");
-            links.active = 0;
-            set_link(state, c, links, 0, true).await;
+    let (r, timeout, at) = (c.receivers[0].clone(), c.timeout, state.now());
+    let region = c.region.clone();
+    links.probe = Some(tokio::spawn(async move {
+        match exchange(&r, timeout, &mut Link::new(), &Content::Null, at).await {
+            Ok(_) => true,
+            Err(Failed { why, .. }) => {
+                tracing::info!(region = %region, "alarm centre: the primary still does not answer: {why}");
+                false
+            }
         }
-        Err(Failed { why, .. }) => {
-            tracing::info!(region = %c.region, "alarm centre: the primary still does not answer: {why}");
-            set_link(state, c, links, 0, false).await;
-        }
-    }
+    }));
 }
 
 async fn run_one(state: AppState, c: Centre) {
@@ -452,6 +459,7 @@ async fn run_one(state: AppState, c: Centre) {
         active: 0,
         up: None,
         primary_tried: tokio::time::Instant::now(),
+        probe: None,
     };
     let mut naks: std::collections::HashMap<i64, u32> = Default::default();
     let mut backoff = varn_core::backoff::Backoff::new(Duration::from_millis(500), MAX_BACKOFF);

@@ -216,11 +216,11 @@ impl AlarmCentreEntry {
             let Some(v) = value else { return Ok(None) };
             let key = crate::centre::dc09::Key::parse(&v)
                 .map_err(|e| format!("{name}: {field}key: {e}"))?;
-            if key.len() < 32 {
+            if key.bits() < 256 {
                 tracing::warn!(
                     "{name}: {field}key of {} characters (AES-{}); 32 characters are recommended",
-                    key.len(),
-                    key.len() * 8
+                    key.bits() / 8,
+                    key.bits()
                 );
             }
             Ok(Some(key))
@@ -298,20 +298,12 @@ impl AlarmCentreEntry {
                 return Err(format!("{name}: the receiver {} is listed twice", r.addr));
             }
         }
-        for r in &receivers {
-            match (&r.key, self.allow_cleartext) {
-                (Some(_), _) => {}
-                (None, true) => tracing::warn!(
-                    "{name}: {}: no key: messages go in clear text (allow_cleartext), without the place",
-                    r.name
-                ),
-                (None, false) => {
-                    return Err(format!(
-                        "{name}: no key: set key_file or key_env (32 hexadecimal characters), or \
-                         allow_cleartext = true to send in clear text without the place"
-                    ))
-                }
-            }
+        // Allowed clear text is logged once, when the server starts (server.rs).
+        if !self.allow_cleartext && receivers.iter().any(|r| r.key.is_none()) {
+            return Err(format!(
+                "{name}: no key: set key_file or key_env (32 hexadecimal characters), or \
+                 allow_cleartext = true to send in clear text without the place"
+            ));
         }
         Ok(crate::centre::Centre {
             region: self.region.clone(),

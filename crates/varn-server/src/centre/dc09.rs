@@ -39,13 +39,43 @@ pub fn crc16(data: &[u8]) -> u16 {
     crc
 }
 
-/// The AES key of an account: 16, 24 or 32 characters, used as they are.
+/// The AES key of an account: 16, 24 or 32 characters, used as they are. The cipher is made
+/// once, when the key is read, not again for every block.
 #[derive(Clone)]
-pub struct Key(Vec<u8>);
+pub struct Key(Cipher);
+
+/// One AES block.
+type Block = GenericArray<u8, aes::cipher::consts::U16>;
+
+/// AES of the key's size.
+#[derive(Clone)]
+enum Cipher {
+    Aes128(aes::Aes128),
+    Aes192(aes::Aes192),
+    Aes256(aes::Aes256),
+}
+
+impl Cipher {
+    fn encrypt(&self, b: &mut Block) {
+        match self {
+            Cipher::Aes128(c) => c.encrypt_block(b),
+            Cipher::Aes192(c) => c.encrypt_block(b),
+            Cipher::Aes256(c) => c.encrypt_block(b),
+        }
+    }
+
+    fn decrypt(&self, b: &mut Block) {
+        match self {
+            Cipher::Aes128(c) => c.decrypt_block(b),
+            Cipher::Aes192(c) => c.decrypt_block(b),
+            Cipher::Aes256(c) => c.decrypt_block(b),
+        }
+    }
+}
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Key(AES-{})", self.0.len() * 8)
+        write!(f, "Key(AES-{})", self.bits())
     }
 }
 
@@ -53,23 +83,32 @@ impl Key {
     /// A key of 16, 24 or 32 hexadecimal characters (what receivers are configured with).
     pub fn parse(s: &str) -> Result<Key, String> {
         let s = s.trim();
-        if ![16, 24, 32].contains(&s.len()) || !s.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!(
+        let wrong = || {
+            format!(
                 "an alarm-centre key is 16, 24 or 32 hexadecimal characters (got {})",
                 s.len()
-            ));
+            )
+        };
+        if !s.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(wrong());
         }
-        Ok(Key(s.as_bytes().to_vec()))
+        let k = s.as_bytes();
+        let cipher = match k.len() {
+            16 => aes::Aes128::new_from_slice(k).map(Cipher::Aes128),
+            24 => aes::Aes192::new_from_slice(k).map(Cipher::Aes192),
+            32 => aes::Aes256::new_from_slice(k).map(Cipher::Aes256),
+            _ => return Err(wrong()),
+        };
+        cipher.map(Key).map_err(|_| wrong())
     }
 
-    /// The key's length in characters (16, 24 or 32).
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Never true: a parsed key has 16, 24 or 32 characters.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    /// The AES key size in bits (128, 192 or 256: 8 for each character).
+    pub fn bits(&self) -> usize {
+        match self.0 {
+            Cipher::Aes128(_) => 128,
+            Cipher::Aes192(_) => 192,
+            Cipher::Aes256(_) => 256,
+        }
     }
 
     fn decrypt(&self, sealed: &[u8]) -> Option<Vec<u8>> {
@@ -79,16 +118,9 @@ impl Key {
         let mut prev = [0u8; 16];
         let mut out = Vec::with_capacity(sealed.len());
         for chunk in sealed.chunks(16) {
-            let mut ga = GenericArray::clone_from_slice(chunk);
-            match self.0.len() {
-                16 => aes::Aes128::new_from_slice(&self.0).map(|c| c.decrypt_block(&mut ga)),
-                24 => aes::Aes192::new_from_slice(&self.0).map(|c| c.decrypt_block(&mut ga)),
-                _ => aes::Aes256::new_from_slice(&self.0).map(|c| c.decrypt_block(&mut ga)),
-            }
-            .ok()?;
-            for (i, b) in ga.iter().enumerate() {
-                out.push(b ^ prev[i]);
-            }
+            let mut block = Block::clone_from_slice(chunk);
+            self.0.decrypt(&mut block);
+            out.extend(block.iter().zip(prev).map(|(b, p)| b ^ p));
             prev.copy_from_slice(chunk);
         }
         Some(out)
@@ -99,19 +131,13 @@ impl Key {
         let mut prev = [0u8; 16];
         let mut out = Vec::with_capacity(plain.len());
         for chunk in plain.chunks(16) {
-            let mut block = [0u8; 16];
+            let mut block = Block::default();
             for (i, b) in chunk.iter().enumerate() {
                 block[i] = b ^ prev[i];
             }
-            let mut ga = GenericArray::clone_from_slice(&block);
-            match self.0.len() {
-                16 => aes::Aes128::new_from_slice(&self.0).map(|c| c.encrypt_block(&mut ga)),
-                24 => aes::Aes192::new_from_slice(&self.0).map(|c| c.encrypt_block(&mut ga)),
-                _ => aes::Aes256::new_from_slice(&self.0).map(|c| c.encrypt_block(&mut ga)),
-            }
-            .expect("the key's length was checked");
-            prev.copy_from_slice(&ga);
-            out.extend_from_slice(&ga);
+            self.0.encrypt(&mut block);
+            prev.copy_from_slice(&block);
+            out.extend_from_slice(&block);
         }
         out
     }
@@ -144,6 +170,19 @@ pub struct Route {
     pub line: String,
     /// Account (3–16 hex digits).
     pub account: String,
+}
+
+impl Route {
+    /// The route as a frame names it, in messages and in answers: `R`receiver (left out
+    /// when there is none), `L`line, `#`account.
+    fn fields(&self) -> String {
+        let receiver = if self.receiver.is_empty() {
+            String::new()
+        } else {
+            format!("R{}", self.receiver)
+        };
+        format!("{receiver}L{}#{}", self.line, self.account)
+    }
 }
 
 /// The longest text in one extended-data block.
@@ -223,12 +262,7 @@ pub fn encode(
         Content::Null => "]".to_string(),
     };
     let plain = format!("{data}{}", timestamp(at));
-    let receiver = if route.receiver.is_empty() {
-        String::new()
-    } else {
-        format!("R{}", route.receiver)
-    };
-    let head = format!("{seq:04}{receiver}L{}#{}[", route.line, route.account);
+    let head = format!("{seq:04}{}[", route.fields());
     let body = match key {
         None => format!("\"{id}\"{head}{plain}"),
         Some(k) => {
@@ -331,12 +365,7 @@ pub fn judge(bytes: &[u8], sent: &Sent<'_>) -> Result<Answer, String> {
         return Err(format!("sequence {seq}, sent {:04}", sent.seq));
     }
     let (fields, data) = rest.split_once('[').ok_or("no data block")?;
-    let receiver = if sent.route.receiver.is_empty() {
-        String::new()
-    } else {
-        format!("R{}", sent.route.receiver)
-    };
-    let expected = format!("{receiver}L{}#{}", sent.route.line, sent.route.account);
+    let expected = sent.route.fields();
     if !fields.eq_ignore_ascii_case(&expected) {
         return Err(format!(
             "receiver, line and account {fields}, sent {expected}"

@@ -294,8 +294,6 @@ struct Links {
     states: Vec<ReceiverState>,
     /// The receiver messages go to (0: the primary).
     active: usize,
-    /// Whether the centre answers on some receiver, as last recorded.
-    up: Option<bool>,
     /// When the primary was last tried while a backup carries the traffic.
     primary_tried: tokio::time::Instant,
     /// The primary being tried now: whether it answered.
@@ -306,6 +304,12 @@ struct Links {
 /// (any receiver answering) and each receiver's, when something changed.
 async fn set_link(state: &AppState, c: &Centre, links: &mut Links, i: usize, answered: bool) {
     let now = state.now();
+    // Whether some receiver answers, as recorded: unknown until one has been tried.
+    let overall = |states: &[ReceiverState]| {
+        let tried = states.iter().any(|s| s.up.is_some());
+        tried.then(|| states.iter().any(|s| s.up == Some(true)))
+    };
+    let before = overall(&links.states);
     let mut changed = false;
     for (j, s) in links.states.iter_mut().enumerate() {
         let up = if j == i { Some(answered) } else { s.up };
@@ -323,18 +327,15 @@ async fn set_link(state: &AppState, c: &Centre, links: &mut Links, i: usize, ans
         s.since = now;
         changed = true;
     }
-    let up = links.states.iter().any(|s| s.up == Some(true));
-    if links.up == Some(up) && !changed {
+    if !changed {
         return;
     }
-    if links.up != Some(up) {
-        if up {
-            tracing::info!(region = %c.region, "alarm centre: the link answers");
-        } else {
-            tracing::warn!(region = %c.region, "alarm centre: no receiver answers");
-        }
+    let up = overall(&links.states) == Some(true);
+    if before != Some(up) && up {
+        tracing::info!(region = %c.region, "alarm centre: the link answers");
+    } else if before != Some(up) {
+        tracing::warn!(region = %c.region, "alarm centre: no receiver answers");
     }
-    links.up = Some(up);
     if let Err(e) = state
         .store()
         .centre_link(&c.region, up, &links.states, now)
@@ -457,7 +458,6 @@ async fn run_one(state: AppState, c: Centre) {
             })
             .collect(),
         active: 0,
-        up: None,
         primary_tried: tokio::time::Instant::now(),
         probe: None,
     };
@@ -493,18 +493,18 @@ async fn run_one(state: AppState, c: Centre) {
                 continue;
             }
         };
+        let via = |i: usize| {
+            if c.receivers.len() > 1 {
+                format!(" ({})", c.receivers[i].name)
+            } else {
+                String::new()
+            }
+        };
         let mut failed = false;
         for e in &pending {
             let Some(content) = content_of(e, c.drills) else {
                 record(&state, &c, e, "SKIP", None).await;
                 continue;
-            };
-            let via = |i: usize| {
-                if c.receivers.len() > 1 {
-                    format!(" ({})", c.receivers[i].name)
-                } else {
-                    String::new()
-                }
             };
             match send(&state, &c, &mut links, &content, Some(e)).await {
                 Ok((Answer::Ack | Answer::Rsp, i)) => {

@@ -35,6 +35,11 @@ pub(crate) fn receivers_of(json: &str) -> Vec<ReceiverState> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
+/// The receivers' states to store, as [`receivers_of`] reads them.
+pub(crate) fn receivers_json(receivers: &[ReceiverState]) -> String {
+    serde_json::to_string(receivers).unwrap_or_else(|_| "[]".into())
+}
+
 /// How one receiver of the centre stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiverState {

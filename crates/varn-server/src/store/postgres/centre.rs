@@ -1,7 +1,7 @@
 //! The alarm centre's outbox (the timeline) and what it answered.
 
 use super::*;
-use crate::store::{receivers_of, ReceiverState};
+use crate::store::{receivers_json, receivers_of, ReceiverState};
 
 #[async_trait]
 impl crate::store::CentreStore for PgStore {
@@ -139,7 +139,7 @@ impl crate::store::CentreStore for PgStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let c = self.conn().await?;
-        let receivers = serde_json::to_string(receivers).unwrap_or_else(|_| "[]".into());
+        let receivers = receivers_json(receivers);
         if up {
             c.run(
                 "UPDATE centre_state SET last_answer_at = $2, down_since = NULL, receivers = $3

@@ -1,7 +1,7 @@
 //! The alarm centre's outbox (the timeline) and what it answered.
 
 use super::*;
-use crate::store::{receivers_of, ReceiverState};
+use crate::store::{receivers_json, receivers_of, ReceiverState};
 
 #[async_trait]
 impl crate::store::CentreStore for SqliteStore {
@@ -135,7 +135,7 @@ impl crate::store::CentreStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let region = region_id.to_string();
-        let receivers = serde_json::to_string(receivers).unwrap_or_else(|_| "[]".into());
+        let receivers = receivers_json(receivers);
         self.write(move |c| {
             if up {
                 c.execute(

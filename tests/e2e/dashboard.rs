@@ -256,7 +256,7 @@ async fn the_dashboard_shows_each_receiver_of_the_alarm_centre() {
     b.log_in(&server.url(), "hanna", OFFICER_PASSWORD).await;
     wait_text(&b, "#centre-receivers", "primär – SVARAR INTE sedan").await;
     wait_text(&b, "#centre-receivers", "reserv 1 – svarar").await;
-    wait_text(&b, "#centre-receivers", "larmen går hit").await;
+    wait_text(&b, "#centre-receivers", "larmen skickas hit").await;
     wait_text(&b, "ul.alarms", "Larmcentralen har tagit emot larmet kl").await;
     let active = b
         .wait_for("#centre-receivers li[data-active='true']")

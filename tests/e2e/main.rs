@@ -11,6 +11,7 @@ mod messages;
 mod plan;
 mod regions;
 mod reports;
+mod signin;
 mod sync;
 mod trust;
 mod updates;

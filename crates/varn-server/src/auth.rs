@@ -196,6 +196,10 @@ pub fn session_token(parts: &Parts, tls: bool) -> Option<String> {
 }
 
 /// The value of the cookie `name`, if the request has it.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    cookie(headers, name)
+}
+
 fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -332,6 +336,45 @@ impl ServerSecret {
     }
 
     /// HMAC-SHA256 under the secret of the parts in order, hex.
+    /// `plain` encrypted and authenticated (AES-256-GCM, a random nonce) under a key made from
+    /// the secret for `purpose` alone, base64url: what the server keeps for a while but must
+    /// not show, in the database or a cookie (a refresh token, a TOTP secret, a sign-in
+    /// under way). [`ServerSecret::open`] gives it back only for the same purpose.
+    pub fn seal(&self, purpose: &str, plain: &[u8]) -> String {
+        use aes_gcm::aead::{Aead, KeyInit};
+        let cipher = aes_gcm::Aes256Gcm::new(&self.seal_key(purpose).into());
+        let nonce: [u8; 12] = rand::rng().random();
+        let mut out = nonce.to_vec();
+        // Encrypting into memory fails only for a text over 64 GiB.
+        out.extend(cipher.encrypt(&nonce.into(), plain).unwrap_or_default());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// What [`ServerSecret::seal`] sealed for `purpose`; `None` for anything else (another
+    /// purpose, another secret, a changed byte).
+    pub fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
+        use aes_gcm::aead::{Aead, KeyInit};
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sealed)
+            .ok()?;
+        if bytes.len() < 12 + 16 {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let cipher = aes_gcm::Aes256Gcm::new(&self.seal_key(purpose).into());
+        cipher.decrypt(&nonce.into(), body).ok()
+    }
+
+    fn seal_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(b"varn:seal:");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     fn mac(&self, parts: &[&[u8]]) -> String {
         use hmac::{KeyInit, Mac};
         let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0)
@@ -463,6 +506,31 @@ impl Drop for HashPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_sealed_opens_only_for_its_purpose_under_its_secret_and_unchanged() {
+        let secret = ServerSecret::random();
+        let sealed = secret.seal("refresh", b"the provider's token");
+        assert_eq!(
+            secret.open("refresh", &sealed).as_deref(),
+            Some(&b"the provider's token"[..])
+        );
+        assert_ne!(
+            sealed,
+            secret.seal("refresh", b"the provider's token"),
+            "a random nonce"
+        );
+        assert!(!sealed.contains("token"));
+        assert_eq!(secret.open("totp", &sealed), None, "another purpose");
+        assert_eq!(ServerSecret::random().open("refresh", &sealed), None);
+        let mut bytes = sealed.into_bytes();
+        let last = bytes.len() - 2;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let changed = String::from_utf8(bytes).unwrap();
+        assert_eq!(secret.open("refresh", &changed), None, "a changed byte");
+        assert_eq!(secret.open("refresh", "short"), None);
+        assert_eq!(secret.open("refresh", "not base64 !"), None);
+    }
 
     #[test]
     fn codes_are_typeable_and_random() {

@@ -70,6 +70,9 @@ pub struct FileConfig {
     /// The regions' 24/7 alarm centres (SIA DC-09; see `centre/mod.rs`).
     #[serde(default)]
     pub alarm_centre: Vec<AlarmCentreEntry>,
+    /// The regions' identity providers, for officers' sign-in (see `oidc/mod.rs`).
+    #[serde(default)]
+    pub oidc: Vec<crate::oidc::OidcEntry>,
 }
 
 /// One region's alarm centre (`[[alarm_centre]]` in the file). The AES key is never in the
@@ -381,6 +384,8 @@ pub struct Config {
     pub retention: Retention,
     /// The regions' alarm centres.
     pub centres: Vec<crate::centre::Centre>,
+    /// The regions' identity providers, their client secrets read.
+    pub oidc: Vec<crate::oidc::RegionOidc>,
 }
 
 /// Default listening address: loopback only.
@@ -491,7 +496,20 @@ pub fn resolve(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError>
             })
             .collect::<Result<_, _>>()
             .map_err(ConfigError::Invalid)?,
+        oidc: f
+            .oidc
+            .iter()
+            .map(|o| o.resolve(|p| read_secret_file(p, credentials_directory().as_deref())))
+            .collect::<Result<_, _>>()
+            .map_err(ConfigError::Invalid)?,
     };
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = config.oidc.iter().find(|o| !seen.insert(o.region.clone())) {
+        return Err(ConfigError::Invalid(format!(
+            "oidc: region {} is listed twice",
+            twice.region
+        )));
+    }
     config.retention.check().map_err(ConfigError::Invalid)?;
     check_bind(&config)?;
     check_escalation(&config)?;

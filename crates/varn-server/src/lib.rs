@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod breakglass;
 pub mod centre;
 pub mod clock;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod dashboard;
 pub mod escalation;
 pub mod front;
 pub mod limits;
+pub mod oidc;
 pub mod problem;
 pub mod profiles;
 pub mod ratelimit;
@@ -81,6 +83,8 @@ struct Inner {
     escalation: escalation::Escalation,
     centre_regions: Vec<String>,
     bundles: releases::BundleCache,
+    providers: oidc::Providers,
+    renewals: dashboard::Renewals,
 }
 
 /// How to build the state.
@@ -105,6 +109,8 @@ pub struct StateConfig {
     pub limits: Limits,
     /// The secret enrollment codes are stored under.
     pub secret: ServerSecret,
+    /// The regions' identity providers (OpenID Connect).
+    pub providers: oidc::Providers,
 }
 
 impl AppState {
@@ -136,6 +142,8 @@ impl AppState {
             escalation: cfg.escalation,
             centre_regions: cfg.centre_regions,
             bundles: releases::BundleCache::default(),
+            providers: cfg.providers,
+            renewals: dashboard::Renewals::default(),
         }))
     }
 
@@ -260,6 +268,16 @@ impl AppState {
         &self.0.limits
     }
 
+    /// The regions' identity providers.
+    pub fn providers(&self) -> &oidc::Providers {
+        &self.0.providers
+    }
+
+    /// The renewals under way, one per session at a time.
+    pub(crate) fn renewals(&self) -> &dashboard::Renewals {
+        &self.0.renewals
+    }
+
     /// The secret enrollment codes are stored under.
     pub fn secret(&self) -> &ServerSecret {
         &self.0.secret
@@ -267,7 +285,9 @@ impl AppState {
 
     /// The officer of a session that is still live ([`store::session_live`]); marks it as
     /// seen now and then, so a dashboard left open stays logged in while a closed one ends
-    /// after the idle time.
+    /// after the idle time. A session the region's identity provider signed in is renewed
+    /// through it when due ([`dashboard::renewed`]): `None` once the provider no longer signs
+    /// the person in.
     pub async fn live_session(&self, token_hash: &str) -> Result<Option<Officer>, ApiError> {
         let now = self.now();
         let Some(s) = self.store().session(token_hash).await? else {
@@ -279,7 +299,7 @@ impl AppState {
         if now - s.last_seen_at >= store::SESSION_TOUCH_EVERY {
             self.store().touch_session(token_hash, now).await?;
         }
-        Ok(Some(s.officer))
+        Ok(dashboard::renewed(self, token_hash, s).await?)
     }
 
     /// Whether the browser speaks TLS to us (the server's own, or the proxy's at
@@ -319,7 +339,7 @@ fn anonymous_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health))
         .routes(routes!(openapi))
         .routes(routes!(api::enroll))
-        .merge(dashboard::anonymous_routes().into())
+        .merge(dashboard::anonymous_routes())
 }
 
 /// Every route with its description: the router's and the document's one source.

@@ -52,6 +52,8 @@ pub struct Parts {
     pub centres: Vec<crate::centre::Centre>,
     /// How clients reach the server: trusted proxies and the public address.
     pub front: crate::front::Front,
+    /// The regions' identity providers (OpenID Connect).
+    pub oidc: Vec<crate::oidc::RegionOidc>,
 }
 
 /// A server that is listening.
@@ -131,6 +133,7 @@ pub async fn start(
         centre_regions: centres.iter().map(|c| c.region.clone()).collect(),
         limits: parts.limits,
         secret: parts.secret,
+        providers: crate::oidc::Providers::new(&parts.oidc).map_err(io::Error::other)?,
     });
     // The newest published profiles before the first request: an instance never starts by
     // serving an older profile than the others.

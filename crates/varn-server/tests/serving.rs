@@ -47,6 +47,7 @@ async fn serves_tls_with_a_pem_certificate() {
             retention: Default::default(),
             centres: Vec::new(),
             front: Default::default(),
+            oidc: Vec::new(),
         },
         Some(tls),
     )
@@ -62,6 +63,9 @@ async fn serves_tls_with_a_pem_certificate() {
         password_hash: varn_server::auth::hash_password(varn_server::testkit::OFFICER_PASSWORD)
             .unwrap(),
         disabled_at: None,
+        role: varn_server::store::OfficerRole::Handler,
+        subject: None,
+        totp: None,
     };
     store.create_officer(&officer, Utc::now()).await.unwrap();
     let client = reqwest::Client::builder()
@@ -1020,10 +1024,15 @@ async fn the_audit_log_and_the_purge_from_the_command_line() {
     let lines: Vec<&str> = out.lines().filter(|l| l.contains("read_report")).collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(
-        lines[0].contains("\tsormland\thanna\tread_report\treport ")
+        lines[0].contains("\tsormland\thanna\thandläggare\t-\tread_report\treport ")
             && lines[0].contains(&report.to_string())
     );
-    assert!(out.contains("2 entries from"), "{out}");
+    // And the login before the reads.
+    assert!(
+        out.contains("\thanna\thandläggare\t-\tsign_in\tsession password"),
+        "{out}"
+    );
+    assert!(out.contains("3 entries from"), "{out}");
     let (ok, out) = cli(&[
         "--database".as_ref(),
         db.as_os_str(),

@@ -302,6 +302,9 @@ fn spawn_drill_responder(state: AppState, region_id: String, id: Uuid) {
             display_name: DRILL_RESPONDER.into(),
             password_hash: String::new(),
             disabled_at: None,
+            role: crate::store::OfficerRole::Handler,
+            subject: None,
+            totp: None,
         };
         match state
             .store()

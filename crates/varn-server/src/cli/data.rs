@@ -75,12 +75,22 @@ pub async fn audit(
     let mut entries = store.audit_log(&query).await.map_err(|e| e.to_string())?;
     entries.reverse();
     for e in &entries {
-        // A list's or a feed's entry ends with the ids it returned.
+        // Who: the username, the role, the identity provider's subject (`-` where there is
+        // none). A list's or a feed's entry ends with the ids it returned.
+        let or_dash = |s: &str| {
+            if s.is_empty() {
+                "-".to_string()
+            } else {
+                s.to_string()
+            }
+        };
         println!(
-            "{}\t{}\t{}\t{}\t{} {}{}{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{} {}{}{}",
             e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             e.region_id,
             e.officer,
+            or_dash(&e.role),
+            or_dash(&e.subject),
             e.action,
             e.item_kind,
             e.item_id,

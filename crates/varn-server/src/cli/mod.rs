@@ -220,6 +220,24 @@ pub enum OfficerCommand {
         /// Read the password from standard input (one line) instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        /// What the officer may do: `handläggare` (acknowledges, writes, follows up,
+        /// exports) or `läsare` (reads and sees the statistics).
+        #[arg(long, default_value = "handläggare")]
+        role: String,
+        /// The region's break-glass account: it also needs a code from an authenticator app
+        /// (TOTP), whose secret is printed once. The only local login a region that signs in
+        /// with its identity provider keeps (`local_passwords = "break_glass"`).
+        #[arg(long)]
+        break_glass: bool,
+    },
+    /// Give an officer another role; their open dashboards are logged out at once.
+    Role {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// `handläggare` or `läsare`.
+        #[arg(long)]
+        role: String,
     },
     /// Stop an officer from logging in; their open dashboards are logged out at once.
     Disable {

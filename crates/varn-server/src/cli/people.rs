@@ -58,9 +58,19 @@ pub async fn officer(ctx: &Ctx, command: OfficerCommand) -> Result<(), String> {
             name,
             region,
             password_stdin,
+            role,
+            break_glass,
         } => {
             let region = pick_region(&ctx.config, region)?;
+            let role = officer_role(&role)?;
+            if !varn_server::store::valid_local_username(&username) {
+                return Err(format!(
+                    "--username \"{username}\": 1 to 200 characters, without \":\" (names with \":\" \
+                     are the identity provider's)"
+                ));
+            }
             let (hash, password, generated) = new_password(password_stdin).await?;
+            let totp = break_glass.then(varn_server::breakglass::new_secret);
             let officer = Officer {
                 id: Uuid::now_v7(),
                 region_id: region.clone(),
@@ -68,6 +78,15 @@ pub async fn officer(ctx: &Ctx, command: OfficerCommand) -> Result<(), String> {
                 display_name: name.trim().to_string(),
                 password_hash: hash,
                 disabled_at: None,
+                role,
+                subject: None,
+                totp: match &totp {
+                    Some(secret) => Some(
+                        ctx.secret()?
+                            .seal(varn_server::breakglass::SEAL_PURPOSE, secret),
+                    ),
+                    None => None,
+                },
             };
             ctx.open()
                 .await?
@@ -82,6 +101,15 @@ pub async fn officer(ctx: &Ctx, command: OfficerCommand) -> Result<(), String> {
                 println!("{password}");
                 eprintln!("The password above is shown once. Give it to the officer in person.");
             }
+            if let Some(secret) = totp {
+                let (uri, base32) = varn_server::breakglass::enrolment(&secret, &officer.username)?;
+                println!("{uri}");
+                eprintln!(
+                    "The break-glass account also needs a code from an authenticator app: add the \
+                     otpauth:// address above (or the key {base32}) to one, kept with the sealed \
+                     password. Shown once. Every use is written to the audit log and the journal."
+                );
+            }
             Ok(())
         }
         OfficerCommand::List => {
@@ -92,9 +120,17 @@ pub async fn officer(ctx: &Ctx, command: OfficerCommand) -> Result<(), String> {
                         .disabled_at
                         .map(|t| format!("disabled {}", t.format("%Y-%m-%d %H:%M")))
                         .unwrap_or_else(|| "active".into());
+                    let kind = match (&o.subject, &o.totp) {
+                        (Some(_), _) => "identity provider",
+                        (None, Some(_)) => "break-glass",
+                        (None, None) => "password",
+                    };
                     println!(
-                        "{}\t{}\t{}\t{state}",
-                        o.username, o.region_id, o.display_name
+                        "{}\t{}\t{}\t{}\t{kind}\t{state}",
+                        o.username,
+                        o.region_id,
+                        o.display_name,
+                        o.role.as_str()
                     );
                 }
             }
@@ -114,6 +150,14 @@ async fn change_officer(ctx: &Ctx, command: OfficerCommand) -> Result<(), String
         ),
         OfficerCommand::Enable { username } => {
             (username, OfficerChange::Enable, "can log in again")
+        }
+        OfficerCommand::Role { username, role } => {
+            let role = officer_role(&role)?;
+            (
+                username,
+                OfficerChange::Role(role),
+                "has a new role; their open dashboards were logged out",
+            )
         }
         OfficerCommand::Remove { username } => (
             username,
@@ -224,4 +268,9 @@ async fn new_password(from_stdin: bool) -> Result<(String, String, bool), String
             .await
             .map_err(|e| e.to_string())??;
     Ok((hash.0, hash.1, generated))
+}
+
+fn officer_role(role: &str) -> Result<varn_server::store::OfficerRole, String> {
+    varn_server::store::OfficerRole::parse(role)
+        .ok_or_else(|| format!("unknown role \"{role}\" (known: handläggare, läsare)"))
 }

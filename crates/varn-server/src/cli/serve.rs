@@ -75,6 +75,7 @@ pub async fn serve(
             secret,
             retention: config.retention,
             centres: config.centres.clone(),
+            oidc: config.oidc.clone(),
             front: config.front.clone(),
         },
         tls,

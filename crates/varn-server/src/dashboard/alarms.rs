@@ -183,7 +183,7 @@ pub(super) async fn events(
 
 pub(super) async fn acknowledge(
     State(state): State<AppState>,
-    OfficerAuth(o): OfficerAuth,
+    MayAct(o): MayAct,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
@@ -233,7 +233,7 @@ pub(super) async fn timeline(
 /// The timeline as text for a police report, in the server's local time.
 pub(super) async fn timeline_text(
     State(state): State<AppState>,
-    OfficerAuth(o): OfficerAuth,
+    MayAct(o): MayAct,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
     let (alarm, events) = alarm_with_events(&state, &o, id).await?;
@@ -278,7 +278,7 @@ pub(super) struct NoteRequest {
 /// `POST …/notes`: an officer's note on the alarm's timeline.
 pub(super) async fn add_note(
     State(state): State<AppState>,
-    OfficerAuth(o): OfficerAuth,
+    MayAct(o): MayAct,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<NoteRequest>,
@@ -322,7 +322,7 @@ pub(super) struct OfficerMessage {
 /// only and the person's device never shows it.
 pub(super) async fn send_message(
     State(state): State<AppState>,
-    OfficerAuth(o): OfficerAuth,
+    MayAct(o): MayAct,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<OfficerMessage>,

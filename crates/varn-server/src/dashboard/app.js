@@ -3,6 +3,7 @@
 
 import { STRINGS } from '/dashboard/strings.js';
 import { drawCheckins as checkinsInto, drawDevices as devicesInto } from '/dashboard/people.js';
+import { drawSignIn, providerError } from '/dashboard/signin.js';
 
 let lang = localStorage.getItem('varn-lang') === 'en' ? 'en' : 'sv';
 const t = (k, vars = {}) => (STRINGS[lang][k] ?? k).replace(/\{(\w+)\}/g, (m, n) => vars[n] ?? m);
@@ -139,20 +140,9 @@ function chrome(loggedIn) {
 
 function loginForm(error, username = '') {
   chrome(false);
-  const user = h('input', { id: 'username', autocomplete: 'username', required: true, value: username });
-  const pass = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const form = h('form', { class: 'login', id: 'login-form' },
-    h('label', { for: 'username' }, t('user')), user,
-    h('label', { for: 'password' }, t('password')), pass,
-    error ? h('p', { class: 'error', role: 'alert' }, error) : null,
-    h('p', {}, h('button', { type: 'submit', class: 'primary' }, t('login'))));
-  const status = h('p', { class: 'status', role: 'status' });
-  form.append(status);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
+  const submit = async (body, status, name) => {
     // The click that logs in also lets the page make sound.
     if (sound) ensureAudio();
-    const body = JSON.stringify({ username: user.value, password: pass.value });
     // Others' wrong passwords slow a username down for a few seconds, and a busy server asks
     // for a moment: the page waits and tries again by itself, saying so.
     for (let tries = 0; ; tries++) {
@@ -168,16 +158,16 @@ function loginForm(error, username = '') {
           await new Promise((r) => setTimeout(r, wait * 1000));
           continue;
         }
-        const message = err.status === 401 ? t('badLogin')
+        const message = err.status === 401 ? t(document.getElementById('code') ? 'badLoginCode' : 'badLogin')
+          : err.status === 403 ? t('localOff')
           : err.status === 429 ? t('loginRefused', { n: Math.max(1, Math.ceil(wait / 60)) })
           : err.message;
-        loginForm(message, user.value);
+        loginForm(message, name);
         return;
       }
     }
-  });
-  main.replaceChildren(form);
-  (username ? pass : user).focus();
+  };
+  drawSignIn(main, { h, t, api }, { error, fromProvider: error ? null : providerError(t), username, submit });
 }
 
 /** How long an alarm took to reach the server, when the person has been told to call 112
@@ -553,8 +543,11 @@ async function start() {
   }
   if (sound) ensureAudio();
   chrome(true);
+  // A läsare reads; what only a handläggare may do is not shown (the server refuses it too).
+  document.body.dataset.mayAct = String(me.may_act !== false);
   main.replaceChildren(
-    h('p', {}, me.display_name, ' · ', me.region_name ?? me.region_id),
+    h('p', {}, me.display_name, ' · ', me.region_name ?? me.region_id, ' · ', h('span', { id: 'role' }, t(`role_${me.role}`))),
+    ...(me.may_act === false ? [h('p', { class: 'meta', id: 'reader-note' }, t('readerNote'))] : []),
     h('p', { class: 'centre-banner', id: 'centre-banner', role: 'alert', hidden: true }),
     h('ul', { class: 'centre-receivers', id: 'centre-receivers', 'aria-label': t('receivers'), hidden: true }),
     h('h2', {}, t('alarms')), h('p', { class: 'stats', id: 'alarm-stats' }), h('ul', { class: 'alarms', id: 'alarm-list' }),

@@ -4,6 +4,7 @@
 //! alarm's timeline and every export is recorded before it is answered: if the log cannot
 //! be written, nothing is shown.
 
+use super::MayAct;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -113,7 +114,7 @@ pub(super) async fn report(
 /// `POST …/reports/{id}/followup`: take the report, write the person, close it.
 pub(super) async fn follow_up(
     State(state): State<AppState>,
-    OfficerAuth(o): OfficerAuth,
+    MayAct(o): MayAct,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(change): ApiJson<FollowupChange>,
@@ -229,7 +230,7 @@ pub(super) async fn statistics(
 /// `GET …/statistics.csv`: the same figures as a CSV download (an export, recorded).
 pub(super) async fn statistics_csv(
     State(state): State<AppState>,
-    OfficerAuth(o): OfficerAuth,
+    MayAct(o): MayAct,
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Result<Response> {
     let f = recorded_figures(&state, &o, &p, AuditAction::ExportStatistics).await?;

@@ -34,7 +34,11 @@ mod alarms;
 mod files;
 mod followup;
 mod people;
+mod provider;
 mod session;
+
+pub(crate) use provider::renewed;
+pub use provider::{MayAct, Renewals};
 
 /// How long a dashboard session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -47,6 +51,7 @@ const APP_CSS: &str = include_str!("app.css");
 const STATS_JS: &str = include_str!("stats.js");
 const STRINGS_JS: &str = include_str!("strings.js");
 const PEOPLE_JS: &str = include_str!("people.js");
+const SIGNIN_JS: &str = include_str!("signin.js");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -70,6 +75,10 @@ pub fn page_routes() -> Router<AppState> {
             get(|| async { asset("text/javascript; charset=utf-8", PEOPLE_JS) }),
         )
         .route(
+            "/dashboard/signin.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SIGNIN_JS) }),
+        )
+        .route(
             "/dashboard/stats.js",
             get(|| async { asset("text/javascript; charset=utf-8", STATS_JS) }),
         )
@@ -79,11 +88,15 @@ pub fn page_routes() -> Router<AppState> {
         )
 }
 
-/// The dashboard's routes that need no session: login and logout (the anonymous gate's).
-pub fn anonymous_routes() -> Router<AppState> {
-    Router::new()
+/// The dashboard's routes that need no session: login and logout, and signing in with the
+/// region's identity provider (the anonymous gate's).
+pub fn anonymous_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
         .route("/dashboard/api/login", post(login))
         .route("/dashboard/api/logout", post(logout))
+        .routes(routes!(provider::sign_in_options))
+        .routes(routes!(provider::start))
+        .routes(routes!(provider::callback))
 }
 
 /// The dashboard's routes for a logged-in officer (checked by the officer gate).

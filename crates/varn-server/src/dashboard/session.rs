@@ -1,12 +1,16 @@
 //! The officer's session: the login (with the known-browser cookie and the limiter), the logout, who is logged in.
 
 use super::*;
+use crate::store::{NewSession, SignedInBy};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Login {
     username: String,
     password: String,
+    /// The break-glass account's TOTP code.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// A hash to verify against when the user does not exist, so both cases take as long.
@@ -75,19 +79,56 @@ pub(super) async fn login(
             ));
         }
     };
-    slot.succeeded();
-    let token = auth::new_token();
     let now = state.now();
-    state
-        .store()
-        .create_session(
-            &auth::hash_secret(&token),
-            officer.id,
-            now,
-            now + chrono::Duration::hours(SESSION_HOURS),
-        )
-        .await?;
-    tracing::info!(officer = %officer.id, "officer logged in");
+    use crate::breakglass::{local_login, LocalLogin};
+    let by = match local_login(
+        provider::local_policy(&state, &officer.region_id),
+        officer.totp.is_some(),
+    ) {
+        LocalLogin::Refused => {
+            slot.not_counted();
+            return Err(ApiError::forbidden(
+                "this region signs in with its identity provider: use \"Logga in med regionens konto\"",
+            ));
+        }
+        LocalLogin::Password => SignedInBy::Password,
+        LocalLogin::PasswordAndCode => {
+            let step = req.code.as_deref().and_then(|code| {
+                let secret = state
+                    .secret()
+                    .open(crate::breakglass::SEAL_PURPOSE, officer.totp.as_deref()?)?;
+                crate::breakglass::step_of(&secret, code, now.timestamp())
+            });
+            let fresh = match step {
+                Some(step) => state.store().use_totp_step(officer.id, step).await?,
+                None => false,
+            };
+            if !fresh {
+                drop(slot);
+                return Err(ApiError::unauthorized(
+                    ProblemType::BadLogin,
+                    "this account also needs its code from the authenticator app, unused and \
+                     current",
+                ));
+            }
+            SignedInBy::BreakGlass
+        }
+    };
+    slot.succeeded();
+    let session = NewSession {
+        officer_id: officer.id,
+        role: officer.role,
+        by,
+        expires_at: now + chrono::Duration::hours(SESSION_HOURS),
+        renew_at: None,
+        refresh: None,
+    };
+    let token = open_session(&state, &officer, &session).await?;
+    if by == SignedInBy::BreakGlass {
+        tracing::warn!(officer = %officer.id, username = %officer.username, region = %officer.region_id, "the break-glass account signed in to the dashboard");
+    } else {
+        tracing::info!(officer = %officer.id, "officer logged in");
+    }
     let cookie = auth::session_cookie(state.secure_cookies(), Some(&token), SESSION_HOURS * 3600);
     let device = auth::known_device_cookie(state.secure_cookies(), state.secret(), &username);
     let mut res = Json(serde_json::json!({
@@ -101,6 +142,30 @@ pub(super) async fn login(
         }
     }
     Ok(res)
+}
+
+/// Stores a new session for `officer` (whose role is the session's) and writes the sign-in
+/// to the audit log (`sign_in`, or `break_glass`); returns the cookie's token. Both ways of
+/// signing in end here.
+pub(super) async fn open_session(
+    state: &AppState,
+    officer: &crate::store::Officer,
+    session: &NewSession,
+) -> std::result::Result<String, crate::store::StoreError> {
+    let token = auth::new_token();
+    let now = state.now();
+    state
+        .store()
+        .create_session(&auth::hash_secret(&token), session, now)
+        .await?;
+    let (action, how) = match session.by {
+        SignedInBy::BreakGlass => (AuditAction::BreakGlass, "break_glass"),
+        SignedInBy::Provider => (AuditAction::SignIn, "oidc"),
+        SignedInBy::Password => (AuditAction::SignIn, "password"),
+    };
+    let entry = crate::store::AuditEntry::new(officer, action, "session", how, now);
+    state.store().audit(&entry).await?;
+    Ok(token)
 }
 
 pub(super) async fn logout(
@@ -136,5 +201,7 @@ pub(super) async fn me(
         "region_id": o.region_id,
         "region_name": region_name,
         "username": o.username,
+        "role": o.role.as_str(),
+        "may_act": o.role.may_act(),
     }))
 }

@@ -66,6 +66,114 @@ pub struct Officer {
     pub password_hash: String,
     /// When the login was disabled; a disabled officer cannot log in and has no sessions.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// What the officer may do (for one signed in through the region's identity provider,
+    /// the role of the session: the provider's groups decide it at each sign-in and renewal).
+    pub role: OfficerRole,
+    /// The identity provider's subject (`sub`) for an officer it signs in; `None` for a
+    /// local login.
+    pub subject: Option<String>,
+    /// The break-glass account's TOTP secret (RFC 6238), sealed under the server's secret.
+    #[serde(skip)]
+    pub totp: Option<String>,
+}
+
+/// The username of the officer the region's identity provider signs in as `subject`: the
+/// provider's name for the person, never a name a local login could have been given (local
+/// usernames have no `:`; [`valid_local_username`]).
+pub fn provider_username(region_id: &str, subject: &str) -> String {
+    format!("oidc:{region_id}:{subject}")
+}
+
+/// Whether `username` may be given to a local login: not empty, at most 200 characters, and
+/// no `:` (those names are the identity provider's, [`provider_username`]).
+pub fn valid_local_username(username: &str) -> bool {
+    let u = username.trim();
+    !u.is_empty() && u.chars().count() <= 200 && !u.contains(':')
+}
+
+/// What an officer may do on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum OfficerRole {
+    /// Reads alarms and reports and sees the statistics.
+    #[serde(rename = "läsare")]
+    Reader,
+    /// Also acknowledges, writes messages and notes, follows up and exports.
+    #[serde(rename = "handläggare")]
+    Handler,
+}
+
+impl OfficerRole {
+    /// The stored (and shown) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfficerRole::Reader => "läsare",
+            OfficerRole::Handler => "handläggare",
+        }
+    }
+
+    /// From the stored name (the two spellings without marks are accepted on the command line).
+    pub fn parse(s: &str) -> Option<OfficerRole> {
+        match s.trim() {
+            "läsare" | "lasare" => Some(OfficerRole::Reader),
+            "handläggare" | "handlaggare" => Some(OfficerRole::Handler),
+            _ => None,
+        }
+    }
+
+    /// Whether the role may change anything: acknowledge, write, follow up, export. The one
+    /// rule the server's routes and the dashboard's buttons follow.
+    pub fn may_act(self) -> bool {
+        self == OfficerRole::Handler
+    }
+}
+
+/// How a session was signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedInBy {
+    /// A local username and password.
+    Password,
+    /// The region's identity provider (OpenID Connect).
+    Provider,
+    /// The break-glass account: password and TOTP.
+    BreakGlass,
+}
+
+impl SignedInBy {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignedInBy::Password => "password",
+            SignedInBy::Provider => "oidc",
+            SignedInBy::BreakGlass => "break_glass",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> SignedInBy {
+        match s {
+            "oidc" => SignedInBy::Provider,
+            "break_glass" => SignedInBy::BreakGlass,
+            _ => SignedInBy::Password,
+        }
+    }
+}
+
+/// A session to store.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Whose.
+    pub officer_id: Uuid,
+    /// What it may do.
+    pub role: OfficerRole,
+    /// How it was signed in.
+    pub by: SignedInBy,
+    /// When it ends however much it is used.
+    pub expires_at: DateTime<Utc>,
+    /// When it must be renewed through the identity provider (its sessions only).
+    pub renew_at: Option<DateTime<Utc>>,
+    /// The provider's refresh token, sealed under the server's secret.
+    pub refresh: Option<String>,
 }
 
 /// A dashboard session as stored.
@@ -77,6 +185,12 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     /// When the dashboard was last seen using it.
     pub last_seen_at: DateTime<Utc>,
+    /// How it was signed in.
+    pub by: SignedInBy,
+    /// When it must be renewed through the identity provider.
+    pub renew_at: Option<DateTime<Utc>>,
+    /// The provider's refresh token, sealed.
+    pub refresh: Option<String>,
 }
 
 /// A change to an officer's login. Each one but [`OfficerChange::Enable`] ends the officer's
@@ -89,6 +203,10 @@ pub enum OfficerChange {
     Enable,
     /// A new password (its Argon2id hash).
     Password(String),
+    /// A new role.
+    Role(OfficerRole),
+    /// The break-glass TOTP secret (sealed), or none.
+    Totp(Option<String>),
     /// The login removed (what the officer did stays in the timelines, by name).
     Remove,
 }
@@ -148,10 +266,34 @@ pub trait AccessStore: Send + Sync {
     async fn create_session(
         &self,
         token_hash: &str,
-        officer_id: Uuid,
+        session: &NewSession,
         now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Records a renewal through the identity provider: the role it gave, when to renew
+    /// next, the new refresh token and the session's end. Returns whether the session exists.
+    async fn renew_session(
+        &self,
+        token_hash: &str,
+        role: OfficerRole,
+        renew_at: DateTime<Utc>,
+        refresh: Option<&str>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// The officer the region's identity provider signs in as `subject`, made on the first
+    /// sign-in (named `display_name`, which later sign-ins keep up to date).
+    async fn provider_officer(
+        &self,
+        region_id: &str,
+        subject: &str,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Officer, StoreError>;
+
+    /// Takes TOTP time step `step` for the officer: true only if no step as late was used
+    /// before (a code is good once).
+    async fn use_totp_step(&self, officer_id: Uuid, step: i64) -> Result<bool, StoreError>;
 
     /// A session by its token's hash, if it exists (the caller applies [`session_live`]).
     async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError>;

@@ -142,6 +142,8 @@ pub fn restore(
             at: chrono::Utc::now(),
             region_id: String::new(),
             officer: operator(),
+            role: String::new(),
+            subject: String::new(),
             action: super::AuditAction::RestoreDatabase.as_str().into(),
             item_kind: "database".into(),
             item_id: format!("{} ({summary})", from.display()),

@@ -53,11 +53,18 @@ pub enum AuditAction {
     /// Put a backup in place of the database (`varn-server restore`; every region's, so its
     /// region is empty).
     RestoreDatabase,
+    /// Signed in to the dashboard (the item: how, `password` or `oidc`).
+    SignIn,
+    /// Signed in with the break-glass account (password and TOTP code).
+    BreakGlass,
+    /// The identity provider no longer signed the officer in; the session ended (the item:
+    /// why).
+    SessionEnded,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::ReadReport,
         AuditAction::ReadAttachment,
         AuditAction::ReadTimeline,
@@ -73,6 +80,9 @@ impl AuditAction {
         AuditAction::ReadCheckins,
         AuditAction::ReadDevices,
         AuditAction::RestoreDatabase,
+        AuditAction::SignIn,
+        AuditAction::BreakGlass,
+        AuditAction::SessionEnded,
     ];
 
     /// The stored name.
@@ -93,6 +103,9 @@ impl AuditAction {
             AuditAction::ReadCheckins => "read_checkins",
             AuditAction::ReadDevices => "read_devices",
             AuditAction::RestoreDatabase => "restore_database",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::BreakGlass => "break_glass",
+            AuditAction::SessionEnded => "session_ended",
         }
     }
 
@@ -112,6 +125,10 @@ pub struct AuditEntry {
     pub region_id: String,
     /// The officer's user name.
     pub officer: String,
+    /// The officer's role when it was done (`läsare`, `handläggare`).
+    pub role: String,
+    /// The identity provider's subject for the officer, when the provider signed them in.
+    pub subject: String,
     /// What was done (an [`AuditAction`]'s name).
     pub action: String,
     /// What kind of item: `report`, `attachment`, `alarm`, `statistics`.
@@ -135,6 +152,8 @@ impl AuditEntry {
             at: now,
             region_id: officer.region_id.clone(),
             officer: officer.username.clone(),
+            role: officer.role.as_str().into(),
+            subject: officer.subject.clone().unwrap_or_default(),
             action: action.as_str().into(),
             item_kind: item_kind.into(),
             item_id: item_id.to_string(),

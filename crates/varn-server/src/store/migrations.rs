@@ -103,6 +103,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/14.sqlite.sql"),
         postgres: include_str!("migrations/14.postgres.sql"),
     },
+    Migration {
+        intent: "Officers sign in with the region's identity provider (OpenID Connect): an \
+                 officer has a role (läsare or handläggare), the provider's subject, and for the \
+                 break-glass account a TOTP secret (sealed) with the last time step used; a \
+                 session has the role it was given, how it was signed in, when it is renewed \
+                 through the provider and the provider's refresh token (sealed); every audit \
+                 entry names the officer's role and subject.",
+        sqlite: include_str!("migrations/15.sqlite.sql"),
+        postgres: include_str!("migrations/15.postgres.sql"),
+    },
 ];
 
 /// The SQLite steps, in order.

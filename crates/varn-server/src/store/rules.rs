@@ -519,9 +519,15 @@ mod tests {
                 display_name: "Hanna".into(),
                 password_hash: String::new(),
                 disabled_at: disabled.then_some(now),
+                role: crate::store::OfficerRole::Handler,
+                subject: None,
+                totp: None,
             },
             expires_at: now + chrono::Duration::seconds(expires_in),
             last_seen_at: now - chrono::Duration::seconds(seen_ago),
+            by: crate::store::SignedInBy::Password,
+            renew_at: None,
+            refresh: None,
         };
         (s, now)
     }

@@ -7,6 +7,7 @@ pub mod attack;
 pub mod device;
 mod http;
 pub mod nginx;
+pub mod oidc;
 pub mod pg;
 pub mod process;
 pub mod proxy;
@@ -261,6 +262,29 @@ impl TestServer {
         s
     }
 
+    /// Starts with a new database (PostgreSQL when the tests run on it) whose regions sign
+    /// in with these identity providers, on `clock`; the limits are the shipped ones.
+    pub async fn start_with_oidc(
+        oidc: Vec<crate::oidc::RegionOidc>,
+        clock: Arc<dyn Clock>,
+    ) -> TestServer {
+        let (profiles, limits) = (vec![embedded_unsigned()], Limits::default());
+        let (front, centres) = (Front::default(), Vec::new());
+        if postgres_wanted() {
+            let db = Database::Postgres(pg::cluster().fresh_database().await);
+            return Self::start_parts(db, clock, None, profiles, limits, centres, front, oidc)
+                .await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join("server.db");
+        let mut s = Self::start_parts(
+            database, clock, None, profiles, limits, centres, front, oidc,
+        )
+        .await;
+        s._dir = Some(dir);
+        s
+    }
+
     /// Starts with everything given, the server's front (proxies, public address) too.
     #[allow(clippy::too_many_arguments)]
     pub async fn start_fronted(
@@ -271,6 +295,24 @@ impl TestServer {
         limits: Limits,
         centres: Vec<crate::centre::Centre>,
         front: Front,
+    ) -> TestServer {
+        let oidc = Vec::new();
+        Self::start_parts(
+            database, clock, addr, profiles, limits, centres, front, oidc,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn start_parts(
+        database: impl Into<Database>,
+        clock: Arc<dyn Clock>,
+        addr: Option<std::net::SocketAddr>,
+        profiles: Vec<SignedProfile>,
+        limits: Limits,
+        centres: Vec<crate::centre::Centre>,
+        front: Front,
+        oidc: Vec<crate::oidc::RegionOidc>,
     ) -> TestServer {
         let database = database.into();
         let store = database
@@ -303,6 +345,7 @@ impl TestServer {
                 retention: Default::default(),
                 centres,
                 front,
+                oidc,
             },
             None,
         )
@@ -368,6 +411,9 @@ impl TestServer {
             display_name: display_name.to_string(),
             password_hash: auth::hash_password(OFFICER_PASSWORD).expect("hash"),
             disabled_at: None,
+            role: crate::store::OfficerRole::Handler,
+            subject: None,
+            totp: None,
         };
         self.store
             .create_officer(&officer, self.clock.now())

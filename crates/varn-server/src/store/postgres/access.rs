@@ -1,6 +1,7 @@
 //! Devices, enrollment, officers and their sessions.
 
 use super::*;
+use crate::store::{NewSession, OfficerRole, SignedInBy};
 
 pub(super) const DEVICE_COLS: &str =
     "id, region_id, name, role, created_at, revoked_at, revoked_by";
@@ -17,8 +18,8 @@ pub(super) fn device_row(r: &Row) -> Result<Device, StoreError> {
     })
 }
 
-pub(super) const OFFICER_COLS: &str =
-    "o.id, o.region_id, o.username, o.display_name, o.password_hash, o.disabled_at";
+pub(super) const OFFICER_COLS: &str = "o.id, o.region_id, o.username, o.display_name, \
+    o.password_hash, o.disabled_at, o.role, o.subject, o.totp";
 
 pub(super) fn officer_row(r: &Row) -> Result<Officer, StoreError> {
     Ok(Officer {
@@ -28,7 +29,15 @@ pub(super) fn officer_row(r: &Row) -> Result<Officer, StoreError> {
         display_name: r.try_get(3)?,
         password_hash: r.try_get(4)?,
         disabled_at: r.try_get(5)?,
+        role: officer_role(r.try_get(6)?)?,
+        subject: r.try_get(7)?,
+        totp: r.try_get(8)?,
     })
+}
+
+fn officer_role(s: &str) -> Result<OfficerRole, StoreError> {
+    OfficerRole::parse(s)
+        .ok_or_else(|| StoreError::Backend(format!("stored officer role {s} is unknown")))
 }
 
 #[async_trait]
@@ -158,7 +167,7 @@ impl crate::store::AccessStore for PgStore {
         match c
             .run(
                 "INSERT INTO officers (id, region_id, username, display_name, password_hash,
-                    created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    created_at, role, subject, totp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
                     &o.id,
                     &o.region_id,
@@ -166,6 +175,9 @@ impl crate::store::AccessStore for PgStore {
                     &o.display_name,
                     &o.password_hash,
                     &now,
+                    &o.role.as_str(),
+                    &o.subject,
+                    &o.totp,
                 ],
             )
             .await
@@ -207,9 +219,8 @@ impl crate::store::AccessStore for PgStore {
     async fn create_session(
         &self,
         token_hash: &str,
-        officer_id: Uuid,
+        s: &NewSession,
         now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
@@ -218,10 +229,19 @@ impl crate::store::AccessStore for PgStore {
         let added = tx
             .run(
                 "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id,
-                    last_seen_at)
-                 SELECT $1, id, $3, $4, region_id, $3 FROM officers WHERE id = $2
+                    last_seen_at, role, via, renew_at, refresh)
+                 SELECT $1, id, $3, $4, region_id, $3, $5, $6, $7, $8 FROM officers WHERE id = $2
                     AND disabled_at IS NULL",
-                &[&token_hash, &officer_id, &now, &expires_at],
+                &[
+                    &token_hash,
+                    &s.officer_id,
+                    &now,
+                    &s.expires_at,
+                    &s.role.as_str(),
+                    &s.by.as_str(),
+                    &s.renew_at,
+                    &s.refresh,
+                ],
             )
             .await?;
         if added != 1 {
@@ -235,7 +255,8 @@ impl crate::store::AccessStore for PgStore {
         let c = self.conn().await?;
         c.opt(
             &format!(
-                "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at FROM sessions s
+                "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at, s.role, s.via, s.renew_at,
+                    s.refresh FROM sessions s
                  JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
                  WHERE s.token_hash = $1"
             ),
@@ -244,10 +265,15 @@ impl crate::store::AccessStore for PgStore {
         .await?
         .as_ref()
         .map(|r| {
+            let mut officer = officer_row(r)?;
+            officer.role = officer_role(r.try_get(11)?)?;
             Ok(crate::store::Session {
-                officer: officer_row(r)?,
-                expires_at: r.try_get(6)?,
-                last_seen_at: r.try_get(7)?,
+                officer,
+                expires_at: r.try_get(9)?,
+                last_seen_at: r.try_get(10)?,
+                by: SignedInBy::parse(r.try_get(12)?),
+                renew_at: r.try_get(13)?,
+                refresh: r.try_get(14)?,
             })
         })
         .transpose()
@@ -305,6 +331,20 @@ impl crate::store::AccessStore for PgStore {
                 )
                 .await?;
             }
+            OfficerChange::Role(role) => {
+                tx.run(
+                    "UPDATE officers SET role = $1 WHERE id = $2",
+                    &[&role.as_str(), &o.id],
+                )
+                .await?;
+            }
+            OfficerChange::Totp(sealed) => {
+                tx.run(
+                    "UPDATE officers SET totp = $1, totp_step = 0 WHERE id = $2",
+                    &[sealed, &o.id],
+                )
+                .await?;
+            }
             OfficerChange::Remove => {}
         }
         if *change != OfficerChange::Enable {
@@ -317,6 +357,80 @@ impl crate::store::AccessStore for PgStore {
         }
         tx.commit().await?;
         Ok(Some(o))
+    }
+
+    async fn renew_session(
+        &self,
+        token_hash: &str,
+        role: OfficerRole,
+        renew_at: DateTime<Utc>,
+        refresh: Option<&str>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        let n = c
+            .run(
+                "UPDATE sessions SET role = $2, renew_at = $3, refresh = $4, expires_at = $5
+                 WHERE token_hash = $1",
+                &[
+                    &token_hash,
+                    &role.as_str(),
+                    &renew_at,
+                    &refresh,
+                    &expires_at,
+                ],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn provider_officer(
+        &self,
+        region_id: &str,
+        subject: &str,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Officer, StoreError> {
+        let c = self.conn().await?;
+        // One statement, so two first sign-ins at once make one officer.
+        c.run(
+            "INSERT INTO officers (id, region_id, username, display_name, password_hash,
+                created_at, role, subject) VALUES ($1, $2, $3, $4, '', $5, $6, $7)
+             ON CONFLICT (region_id, subject) WHERE subject IS NOT NULL
+             DO UPDATE SET display_name = EXCLUDED.display_name",
+            &[
+                &Uuid::now_v7(),
+                &region_id,
+                &crate::store::provider_username(region_id, subject),
+                &display_name,
+                &now,
+                &OfficerRole::Reader.as_str(),
+                &subject,
+            ],
+        )
+        .await?;
+        c.opt(
+            &format!(
+                "SELECT {OFFICER_COLS} FROM officers o WHERE o.region_id = $1 AND o.subject = $2"
+            ),
+            &[&region_id, &subject],
+        )
+        .await?
+        .as_ref()
+        .map(officer_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+    }
+
+    async fn use_totp_step(&self, officer_id: Uuid, step: i64) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        let n = c
+            .run(
+                "UPDATE officers SET totp_step = $2 WHERE id = $1 AND totp_step < $2",
+                &[&officer_id, &step],
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -83,8 +83,8 @@ impl crate::store::FollowupStore for PgStore {
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let c = self.conn().await?;
         c.run(
-            "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items,
+                role, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &entry.region_id,
                 &entry.at,
@@ -93,6 +93,8 @@ impl crate::store::FollowupStore for PgStore {
                 &entry.item_kind,
                 &entry.item_id,
                 &entry.items,
+                &entry.role,
+                &entry.subject,
             ],
         )
         .await?;
@@ -102,7 +104,7 @@ impl crate::store::FollowupStore for PgStore {
     async fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let c = self.conn().await?;
         c.all(
-            "SELECT at, region_id, officer, action, item_kind, item_id, items FROM audit_log
+            "SELECT at, region_id, officer, action, item_kind, item_id, items, role, subject FROM audit_log
              WHERE ($1::TEXT IS NULL OR region_id = $1)
                AND ($2::TEXT IS NULL OR item_id = $2 OR strpos(items, $2) > 0)
                AND ($3::TIMESTAMPTZ IS NULL OR at >= $3) AND ($4::TIMESTAMPTZ IS NULL OR at < $4)
@@ -126,6 +128,8 @@ impl crate::store::FollowupStore for PgStore {
                 item_kind: r.try_get(4)?,
                 item_id: r.try_get(5)?,
                 items: r.try_get(6)?,
+                role: r.try_get(7)?,
+                subject: r.try_get(8)?,
             })
         })
         .collect()

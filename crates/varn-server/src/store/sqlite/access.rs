@@ -1,6 +1,7 @@
 //! Devices, enrollment, officers and their sessions.
 
 use super::*;
+use crate::store::{NewSession, OfficerRole, SignedInBy};
 
 pub(super) const DEVICE_COLS: &str =
     "id, region_id, name, role, created_at, revoked_at, revoked_by";
@@ -17,8 +18,8 @@ pub(super) fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
-pub(super) const OFFICER_COLS: &str =
-    "o.id, o.region_id, o.username, o.display_name, o.password_hash, o.disabled_at";
+pub(super) const OFFICER_COLS: &str = "o.id, o.region_id, o.username, o.display_name, \
+    o.password_hash, o.disabled_at, o.role, o.subject, o.totp";
 
 pub(super) fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
     Ok(Officer {
@@ -28,6 +29,19 @@ pub(super) fn officer_row(r: &Row<'_>) -> rusqlite::Result<Officer> {
         display_name: r.get(3)?,
         password_hash: r.get(4)?,
         disabled_at: opt_ts(r.get(5)?)?,
+        role: officer_role(&r.get::<_, String>(6)?)?,
+        subject: r.get(7)?,
+        totp: r.get(8)?,
+    })
+}
+
+fn officer_role(s: &str) -> rusqlite::Result<OfficerRole> {
+    OfficerRole::parse(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown officer role {s}").into(),
+        )
     })
 }
 
@@ -179,9 +193,19 @@ impl crate::store::AccessStore for SqliteStore {
                 return Err(StoreError::Taken(format!("username {}", o.username)));
             }
             c.execute(
-                "INSERT INTO officers (id, region_id, username, display_name, password_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![o.id.to_string(), o.region_id, o.username, o.display_name, o.password_hash, ts(now)],
+                "INSERT INTO officers (id, region_id, username, display_name, password_hash, created_at,
+                    role, subject, totp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    o.id.to_string(),
+                    o.region_id,
+                    o.username,
+                    o.display_name,
+                    o.password_hash,
+                    ts(now),
+                    o.role.as_str(),
+                    o.subject,
+                    o.totp
+                ],
             )?;
             Ok(())
         })
@@ -216,19 +240,27 @@ impl crate::store::AccessStore for SqliteStore {
     async fn create_session(
         &self,
         token_hash: &str,
-        officer_id: Uuid,
+        s: &NewSession,
         now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let token = token_hash.to_string();
+        let (token, s) = (token_hash.to_string(), s.clone());
         self.write(move |c| {
             c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [ts(now)])?;
             let added = c.execute(
                 "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, region_id,
-                    last_seen_at)
-                 SELECT ?1, id, ?3, ?4, region_id, ?3 FROM officers WHERE id = ?2
+                    last_seen_at, role, via, renew_at, refresh)
+                 SELECT ?1, id, ?3, ?4, region_id, ?3, ?5, ?6, ?7, ?8 FROM officers WHERE id = ?2
                     AND disabled_at IS NULL",
-                params![token, officer_id.to_string(), ts(now), ts(expires_at)],
+                params![
+                    token,
+                    s.officer_id.to_string(),
+                    ts(now),
+                    ts(s.expires_at),
+                    s.role.as_str(),
+                    s.by.as_str(),
+                    s.renew_at.map(ts),
+                    s.refresh
+                ],
             )?;
             if added != 1 {
                 return Err(StoreError::NotFound);
@@ -243,16 +275,22 @@ impl crate::store::AccessStore for SqliteStore {
         self.read(move |c| {
             Ok(c.query_row(
                 &format!(
-                    "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at FROM sessions s
+                    "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at, s.role, s.via, s.renew_at,
+                        s.refresh FROM sessions s
                      JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
                      WHERE s.token_hash = ?1"
                 ),
                 params![token],
                 |r| {
+                    let mut officer = officer_row(r)?;
+                    officer.role = officer_role(&r.get::<_, String>(11)?)?;
                     Ok(crate::store::Session {
-                        officer: officer_row(r)?,
-                        expires_at: parse_ts(&r.get::<_, String>(6)?)?,
-                        last_seen_at: parse_ts(&r.get::<_, String>(7)?)?,
+                        officer,
+                        expires_at: parse_ts(&r.get::<_, String>(9)?)?,
+                        last_seen_at: parse_ts(&r.get::<_, String>(10)?)?,
+                        by: SignedInBy::parse(&r.get::<_, String>(12)?),
+                        renew_at: opt_ts(r.get(13)?)?,
+                        refresh: r.get(14)?,
                     })
                 },
             )
@@ -311,6 +349,18 @@ impl crate::store::AccessStore for SqliteStore {
                         params![hash, id],
                     )?;
                 }
+                OfficerChange::Role(role) => {
+                    c.execute(
+                        "UPDATE officers SET role = ?1 WHERE id = ?2",
+                        params![role.as_str(), id],
+                    )?;
+                }
+                OfficerChange::Totp(sealed) => {
+                    c.execute(
+                        "UPDATE officers SET totp = ?1, totp_step = 0 WHERE id = ?2",
+                        params![sealed, id],
+                    )?;
+                }
                 OfficerChange::Remove => {}
             }
             if change != OfficerChange::Enable {
@@ -320,6 +370,91 @@ impl crate::store::AccessStore for SqliteStore {
                 c.execute("DELETE FROM officers WHERE id = ?1", [&id])?;
             }
             Ok(Some(o))
+        })
+        .await
+    }
+
+    async fn renew_session(
+        &self,
+        token_hash: &str,
+        role: OfficerRole,
+        renew_at: DateTime<Utc>,
+        refresh: Option<&str>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (token, refresh) = (token_hash.to_string(), refresh.map(str::to_string));
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE sessions SET role = ?2, renew_at = ?3, refresh = ?4, expires_at = ?5
+                 WHERE token_hash = ?1",
+                params![token, role.as_str(), ts(renew_at), refresh, ts(expires_at)],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn provider_officer(
+        &self,
+        region_id: &str,
+        subject: &str,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Officer, StoreError> {
+        let (region, subject, name) = (
+            region_id.to_string(),
+            subject.to_string(),
+            display_name.to_string(),
+        );
+        self.write(move |c| {
+            let found = |c: &Connection| {
+                c.query_row(
+                    &format!(
+                        "SELECT {OFFICER_COLS} FROM officers o
+                         WHERE o.region_id = ?1 AND o.subject = ?2"
+                    ),
+                    params![region, subject],
+                    officer_row,
+                )
+                .optional()
+            };
+            if let Some(o) = found(c)? {
+                if o.display_name != name {
+                    c.execute(
+                        "UPDATE officers SET display_name = ?1 WHERE id = ?2",
+                        params![name, o.id.to_string()],
+                    )?;
+                }
+                return Ok(Officer {
+                    display_name: name,
+                    ..o
+                });
+            }
+            c.execute(
+                "INSERT INTO officers (id, region_id, username, display_name, password_hash,
+                    created_at, role, subject) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7)",
+                params![
+                    Uuid::now_v7().to_string(),
+                    region,
+                    crate::store::provider_username(&region, &subject),
+                    name,
+                    ts(now),
+                    OfficerRole::Reader.as_str(),
+                    subject
+                ],
+            )?;
+            found(c)?.ok_or(StoreError::NotFound)
+        })
+        .await
+    }
+
+    async fn use_totp_step(&self, officer_id: Uuid, step: i64) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE officers SET totp_step = ?2 WHERE id = ?1 AND totp_step < ?2",
+                params![officer_id.to_string(), step],
+            )?;
+            Ok(n == 1)
         })
         .await
     }

@@ -101,7 +101,7 @@ impl crate::store::FollowupStore for SqliteStore {
         let q = query.clone();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT at, region_id, officer, action, item_kind, item_id, items FROM audit_log
+                "SELECT at, region_id, officer, action, item_kind, item_id, items, role, subject FROM audit_log
                  WHERE (?1 IS NULL OR region_id = ?1)
                    AND (?2 IS NULL OR item_id = ?2 OR instr(items, ?2) > 0)
                    AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
@@ -124,6 +124,8 @@ impl crate::store::FollowupStore for SqliteStore {
                         item_kind: r.get(4)?,
                         item_id: r.get(5)?,
                         items: r.get(6)?,
+                        role: r.get(7)?,
+                        subject: r.get(8)?,
                     })
                 },
             )?;
@@ -221,8 +223,8 @@ impl crate::store::FollowupStore for SqliteStore {
 /// Appends `e` to the audit log on `c` (the store's writer, or `restore`'s own connection).
 pub(crate) fn insert_audit(c: &Connection, e: &AuditEntry) -> rusqlite::Result<()> {
     c.execute(
-        "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO audit_log (region_id, at, officer, action, item_kind, item_id, items, role,
+            subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             e.region_id,
             ts(e.at),
@@ -230,7 +232,9 @@ pub(crate) fn insert_audit(c: &Connection, e: &AuditEntry) -> rusqlite::Result<(
             e.action,
             e.item_kind,
             e.item_id,
-            e.items
+            e.items,
+            e.role,
+            e.subject
         ],
     )?;
     Ok(())

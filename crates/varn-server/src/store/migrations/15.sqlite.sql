@@ -1,0 +1,11 @@
+ALTER TABLE officers ADD COLUMN role TEXT NOT NULL DEFAULT 'handläggare';
+ALTER TABLE officers ADD COLUMN subject TEXT;
+ALTER TABLE officers ADD COLUMN totp TEXT;
+ALTER TABLE officers ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX officers_by_subject ON officers (region_id, subject) WHERE subject IS NOT NULL;
+ALTER TABLE sessions ADD COLUMN role TEXT NOT NULL DEFAULT 'handläggare';
+ALTER TABLE sessions ADD COLUMN via TEXT NOT NULL DEFAULT 'password';
+ALTER TABLE sessions ADD COLUMN renew_at TEXT;
+ALTER TABLE sessions ADD COLUMN refresh TEXT;
+ALTER TABLE audit_log ADD COLUMN role TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN subject TEXT NOT NULL DEFAULT '';

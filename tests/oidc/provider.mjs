@@ -7,7 +7,7 @@
 //   POST   /control/rotate                                  a new signing key (the old one still published)
 //   POST   /control/tamper       {mode}                      the next token answer altered:
 //          forge (signed by another key, same kid), unknown-kid, nonce, aud, expired,
-//          garbage (not JSON), slow (answers after 30 s)
+//          garbage (not JSON), slow (answers after 30 s), redirect (a 307 to `to`)
 //   GET    /control/last-callback                            the last redirect to the client (code and state)
 //   PUT    /control/redirect     {uri}                       the client's redirect URI (known once Värn listens)
 //
@@ -32,6 +32,7 @@ const users = new Map();
 const keys = [];
 let provider;
 let tamper = null;
+let redirectTo = null;
 let lastCallback = null;
 
 async function newKey() {
@@ -126,6 +127,12 @@ function makeProvider(port) {
         ctx.body = '<html>not json</html>';
         return;
       }
+      if (tamper === 'redirect') {
+        tamper = null;
+        ctx.status = 307;
+        ctx.redirect(redirectTo);
+        return;
+      }
       if (tamper === 'slow') {
         tamper = null;
         await new Promise((r) => setTimeout(r, 30000));
@@ -210,7 +217,9 @@ async function control(req, res, path) {
     return json(200);
   }
   if (path === '/control/tamper' && req.method === 'POST') {
-    tamper = JSON.parse(await readBody(req)).mode;
+    const body = JSON.parse(await readBody(req));
+    tamper = body.mode;
+    redirectTo = body.to ?? null;
     return json(200);
   }
   if (path === '/control/last-callback' && req.method === 'GET') {

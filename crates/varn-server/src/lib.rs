@@ -84,7 +84,6 @@ struct Inner {
     centre_regions: Vec<String>,
     bundles: releases::BundleCache,
     providers: oidc::Providers,
-    renewals: dashboard::Renewals,
 }
 
 /// How to build the state.
@@ -143,7 +142,6 @@ impl AppState {
             centre_regions: cfg.centre_regions,
             bundles: releases::BundleCache::default(),
             providers: cfg.providers,
-            renewals: dashboard::Renewals::default(),
         }))
     }
 
@@ -271,11 +269,6 @@ impl AppState {
     /// The regions' identity providers.
     pub fn providers(&self) -> &oidc::Providers {
         &self.0.providers
-    }
-
-    /// The renewals under way, one per session at a time.
-    pub(crate) fn renewals(&self) -> &dashboard::Renewals {
-        &self.0.renewals
     }
 
     /// The secret enrollment codes are stored under.

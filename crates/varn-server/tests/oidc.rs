@@ -364,7 +364,7 @@ async fn a_person_removed_from_the_group_or_the_provider_loses_access_and_the_li
 }
 
 #[tokio::test]
-async fn a_provider_that_answers_slowly_is_cut_off_and_the_page_says_so() {
+async fn a_slow_a_redirecting_and_an_absent_provider_sign_nobody_in_and_the_page_says_so() {
     let provider = TestProvider::start().await;
     let server = start(&provider, |_| {}, Arc::new(SystemClock)).await;
     provider.account("anna", "Anna", &[HANDLERS], MFA).await;
@@ -374,6 +374,23 @@ async fn a_provider_that_answers_slowly_is_cut_off_and_the_page_says_so() {
     let landed = person.sign_in("sormland", "anna").await;
     refused(&person, &landed, "leverantor").await;
     assert!(started.elapsed() < varn_server::oidc::CALL_TIMEOUT + Duration::from_secs(5));
+    // A token answer that redirects elsewhere (SSRF): not followed; the place it points to is
+    // never asked.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let to = format!("http://{}/internal", elsewhere.local_addr().unwrap());
+    provider.redirect_token_answer(&to).await;
+    let person = Person::new(&server.url());
+    refused(
+        &person,
+        &person.sign_in("sormland", "anna").await,
+        "leverantor",
+    )
+    .await;
+    let asked = tokio::time::timeout(Duration::from_millis(500), elsewhere.accept()).await;
+    assert!(
+        asked.is_err(),
+        "the server followed the provider's redirect"
+    );
     // A provider that is not there at all (a server that has not read its metadata yet).
     let region = provider.region("sormland");
     drop(provider);
@@ -501,4 +518,41 @@ async fn with_local_passwords_off_even_the_break_glass_account_is_refused() {
         .await
         .unwrap();
     assert_eq!(options["passwords"], false);
+}
+
+#[tokio::test]
+async fn requests_at_the_same_renewal_renew_once_and_the_session_stays() {
+    // A refresh token is good once (the test provider rotates it): were two requests to
+    // renew with it, the second would be refused and the officer signed out.
+    let provider = TestProvider::start().await;
+    let server = start(
+        &provider,
+        |r| r.renew_every = chrono::Duration::seconds(1),
+        Arc::new(SystemClock),
+    )
+    .await;
+    provider.account("anna", "Anna", &[HANDLERS], MFA).await;
+    let anna = Person::new(&server.url());
+    assert_eq!(anna.sign_in("sormland", "anna").await, "/dashboard");
+    for round in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let all =
+            futures_util::future::join_all((0..8).map(|_| anna.get("/dashboard/api/me"))).await;
+        let statuses: Vec<u16> = all.iter().map(|r| r.status().as_u16()).collect();
+        assert!(
+            statuses.iter().all(|s| *s == 200),
+            "round {round}: {statuses:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(anna.get("/dashboard/api/me").await.status(), 200);
+    let log = server
+        .store
+        .audit_log(&varn_server::store::AuditQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(log.iter().all(|e| e.action != "session_ended"), "{log:?}");
 }

@@ -120,17 +120,16 @@ pub async fn officer(ctx: &Ctx, command: OfficerCommand) -> Result<(), String> {
                         .disabled_at
                         .map(|t| format!("disabled {}", t.format("%Y-%m-%d %H:%M")))
                         .unwrap_or_else(|| "active".into());
-                    let kind = match (&o.subject, &o.totp) {
-                        (Some(_), _) => "identity provider",
-                        (None, Some(_)) => "break-glass",
-                        (None, None) => "password",
+                    // An officer the provider signs in has the role its groups give at each
+                    // sign-in and renewal, not one kept here.
+                    let (kind, role) = match (&o.subject, &o.totp) {
+                        (Some(_), _) => ("identity provider", "by the provider's groups"),
+                        (None, Some(_)) => ("break-glass", o.role.as_str()),
+                        (None, None) => ("password", o.role.as_str()),
                     };
                     println!(
-                        "{}\t{}\t{}\t{}\t{kind}\t{state}",
-                        o.username,
-                        o.region_id,
-                        o.display_name,
-                        o.role.as_str()
+                        "{}\t{}\t{}\t{role}\t{kind}\t{state}",
+                        o.username, o.region_id, o.display_name
                     );
                 }
             }

@@ -38,7 +38,7 @@ mod provider;
 mod session;
 
 pub(crate) use provider::renewed;
-pub use provider::{MayAct, Renewals};
+pub use provider::MayAct;
 
 /// How long a dashboard session lasts.
 pub const SESSION_HOURS: i64 = 12;

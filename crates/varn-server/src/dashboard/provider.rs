@@ -21,26 +21,6 @@ const REFRESH_SEAL: &str = "oidc-refresh";
 /// on until the provider's token ends).
 const RETRY_SECONDS: i64 = 30;
 
-/// One renewal per session at a time (a refresh token is good once): sessions share 64
-/// locks by their hash, so memory stays fixed.
-pub struct Renewals([tokio::sync::Mutex<()>; 64]);
-
-impl Default for Renewals {
-    fn default() -> Self {
-        Renewals(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
-    }
-}
-
-impl Renewals {
-    async fn lock(&self, token_hash: &str) -> tokio::sync::MutexGuard<'_, ()> {
-        let i = token_hash
-            .bytes()
-            .fold(0usize, |a, b| a.wrapping_add(b as usize))
-            % 64;
-        self.0[i].lock().await
-    }
-}
-
 /// What the login page offers: a button for each region that signs in with its provider,
 /// and whether the password form (and the code field) is of use.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -290,7 +270,7 @@ async fn finish(
             officer.username
         )));
     }
-    let (renew_at, until) = renewal_times(&provider, &identity, now);
+    let (renew_at, until) = renewal_times(&provider, &identity, now, now);
     let refresh = sealed_refresh(state, &identity);
     let signed_in = Officer {
         role: identity.role,
@@ -308,7 +288,9 @@ async fn finish(
         .await
         .map_err(|e| OidcError::Provider(format!("storing the session: {e}")))?;
     tracing::info!(officer = %signed_in.id, region = %flow.region, role = identity.role.as_str(), "officer signed in with the region's identity provider");
-    let max_age = (until - now).num_seconds().max(0);
+    // The cookie lasts as long as a session can (renewals move the session's end); the
+    // server decides when it is over.
+    let max_age = SESSION_HOURS * 3600;
     let mut res = Redirect::to("/dashboard").into_response();
     if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(
         state.secure_cookies(),
@@ -329,15 +311,17 @@ fn sealed_refresh(state: &AppState, identity: &Identity) -> Option<String> {
 }
 
 /// When a session must be renewed and when it ends: renewed every `renew_minutes` and a
-/// minute before the provider's token ends; it ends with the token.
+/// minute before the provider's token ends; it ends with the token, and in any case
+/// [`SESSION_HOURS`] after it was signed in (`started`), as a password session does.
 fn renewal_times(
     provider: &Provider,
     identity: &Identity,
     now: chrono::DateTime<chrono::Utc>,
+    started: chrono::DateTime<chrono::Utc>,
 ) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
     let until = identity
         .until
-        .min(now + chrono::Duration::hours(SESSION_HOURS));
+        .min(started + chrono::Duration::hours(SESSION_HOURS));
     let renew = (now + provider.config().renew_every)
         .min(until - chrono::Duration::seconds(60))
         .max(now + chrono::Duration::seconds(1));
@@ -357,12 +341,10 @@ pub(crate) async fn renewed(
     if session.by != SignedInBy::Provider || session.renew_at.is_some_and(|t| now < t) {
         return Ok(Some(session.officer));
     }
-    let _one_at_a_time = state.renewals().lock(token_hash).await;
-    // Another request may have renewed it while this one waited.
-    let Some(session) = state.store().session(token_hash).await? else {
-        return Ok(None);
-    };
-    if session.renew_at.is_some_and(|t| now < t) {
+    // One renewal at a time on every instance (a refresh token is good once): the request
+    // that claims it renews; any other goes on with the session as it is until then.
+    let hold = (now + chrono::Duration::seconds(RETRY_SECONDS)).min(session.expires_at);
+    if !state.store().claim_renewal(token_hash, now, hold).await? {
         return Ok(Some(session.officer));
     }
     let officer = session.officer.clone();
@@ -383,7 +365,7 @@ pub(crate) async fn renewed(
     };
     match result {
         Ok((provider, identity)) => {
-            let (renew_at, until) = renewal_times(&provider, &identity, now);
+            let (renew_at, until) = renewal_times(&provider, &identity, now, session.created_at);
             let sealed = sealed_refresh(state, &identity);
             let kept = state
                 .store()
@@ -404,13 +386,9 @@ pub(crate) async fn renewed(
             }))
         }
         Err(OidcError::Provider(why)) => {
+            // The claim holds the next try RETRY_SECONDS away; the session lasts until its
+            // token ends.
             tracing::warn!(officer = %officer.id, region = %region, "the identity provider did not answer the renewal (the session lasts until its token ends): {why}");
-            let retry = (now + chrono::Duration::seconds(RETRY_SECONDS)).min(session.expires_at);
-            let refresh = session.refresh.as_deref();
-            state
-                .store()
-                .renew_session(token_hash, officer.role, retry, refresh, session.expires_at)
-                .await?;
             Ok(Some(officer))
         }
         Err(e) => {

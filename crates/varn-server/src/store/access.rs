@@ -183,6 +183,8 @@ pub struct Session {
     pub officer: Officer,
     /// When it ends however much it is used.
     pub expires_at: DateTime<Utc>,
+    /// When it was signed in.
+    pub created_at: DateTime<Utc>,
     /// When the dashboard was last seen using it.
     pub last_seen_at: DateTime<Utc>,
     /// How it was signed in.
@@ -269,6 +271,16 @@ pub trait AccessStore: Send + Sync {
         session: &NewSession,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Takes the renewal of a session that is due (its `renew_at` at or before `now`) for
+    /// this request alone, on every instance: sets `renew_at` to `hold_until` and returns
+    /// true, or false when it is not due (another request took it, or renewed it already).
+    async fn claim_renewal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        hold_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Records a renewal through the identity provider: the role it gave, when to renew
     /// next, the new refresh token and the session's end. Returns whether the session exists.

@@ -524,6 +524,7 @@ mod tests {
                 totp: None,
             },
             expires_at: now + chrono::Duration::seconds(expires_in),
+            created_at: now - chrono::Duration::seconds(seen_ago),
             last_seen_at: now - chrono::Duration::seconds(seen_ago),
             by: crate::store::SignedInBy::Password,
             renew_at: None,

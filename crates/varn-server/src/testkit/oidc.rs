@@ -171,6 +171,13 @@ acr_values = ["{MFA}"]
         )
         .await;
     }
+
+    /// The next token answer a redirect (307) to `to`.
+    pub async fn redirect_token_answer(&self, to: &str) {
+        let body = serde_json::json!({ "mode": "redirect", "to": to });
+        self.control(reqwest::Method::POST, "/control/tamper", body)
+            .await;
+    }
 }
 
 /// A browser signing in: cookies kept, redirects followed by hand so each step is seen.

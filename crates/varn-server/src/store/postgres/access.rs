@@ -256,7 +256,7 @@ impl crate::store::AccessStore for PgStore {
         c.opt(
             &format!(
                 "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at, s.role, s.via, s.renew_at,
-                    s.refresh FROM sessions s
+                    s.refresh, s.created_at FROM sessions s
                  JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
                  WHERE s.token_hash = $1"
             ),
@@ -274,6 +274,7 @@ impl crate::store::AccessStore for PgStore {
                 by: SignedInBy::parse(r.try_get(12)?),
                 renew_at: r.try_get(13)?,
                 refresh: r.try_get(14)?,
+                created_at: r.try_get(15)?,
             })
         })
         .transpose()
@@ -357,6 +358,22 @@ impl crate::store::AccessStore for PgStore {
         }
         tx.commit().await?;
         Ok(Some(o))
+    }
+
+    async fn claim_renewal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        hold_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        let n = c
+            .run(
+                "UPDATE sessions SET renew_at = $3 WHERE token_hash = $1 AND renew_at <= $2",
+                &[&token_hash, &now, &hold_until],
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     async fn renew_session(

@@ -276,7 +276,7 @@ impl crate::store::AccessStore for SqliteStore {
             Ok(c.query_row(
                 &format!(
                     "SELECT {OFFICER_COLS}, s.expires_at, s.last_seen_at, s.role, s.via, s.renew_at,
-                        s.refresh FROM sessions s
+                        s.refresh, s.created_at FROM sessions s
                      JOIN officers o ON o.id = s.officer_id AND o.region_id = s.region_id
                      WHERE s.token_hash = ?1"
                 ),
@@ -291,6 +291,7 @@ impl crate::store::AccessStore for SqliteStore {
                         by: SignedInBy::parse(&r.get::<_, String>(12)?),
                         renew_at: opt_ts(r.get(13)?)?,
                         refresh: r.get(14)?,
+                        created_at: parse_ts(&r.get::<_, String>(15)?)?,
                     })
                 },
             )
@@ -370,6 +371,23 @@ impl crate::store::AccessStore for SqliteStore {
                 c.execute("DELETE FROM officers WHERE id = ?1", [&id])?;
             }
             Ok(Some(o))
+        })
+        .await
+    }
+
+    async fn claim_renewal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        hold_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let token = token_hash.to_string();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE sessions SET renew_at = ?3 WHERE token_hash = ?1 AND renew_at <= ?2",
+                params![token, ts(now), ts(hold_until)],
+            )?;
+            Ok(n == 1)
         })
         .await
     }

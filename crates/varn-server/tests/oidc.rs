@@ -556,3 +556,80 @@ async fn requests_at_the_same_renewal_renew_once_and_the_session_stays() {
         .unwrap();
     assert!(log.iter().all(|e| e.action != "session_ended"), "{log:?}");
 }
+
+#[tokio::test]
+async fn the_installed_server_reads_its_oidc_config_and_a_break_glass_account_made_on_the_command_line_signs_in(
+) {
+    use std::io::Write;
+    use varn_server::testkit::oidc::{CLIENT_ID, CLIENT_SECRET};
+    use varn_server::testkit::process::ServerProcess;
+    use varn_server::testkit::{OFFICER_PASSWORD, TEST_SECRET};
+    let provider = TestProvider::start().await;
+    let secret_file = provider.entry("sormland").client_secret_file;
+    let config = format!(
+        "[[oidc]]\nregion = \"sormland\"\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\n\
+         client_secret_file = \"{}\"\nscopes = [\"groups\", \"offline_access\"]\n\
+         acr_values = [\"{MFA}\"]\n[oidc.roles]\n\"läsare\" = [\"{READERS}\"]\n\
+         \"handläggare\" = [\"{HANDLERS}\"]\n",
+        provider.issuer,
+        secret_file.display()
+    );
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_varn-server"));
+    let process = ServerProcess::start_configured(bin, None, &config);
+    provider.redirect_to(&process.url).await;
+    provider.account("anna", "Anna", &[HANDLERS], MFA).await;
+    let anna = Person::new(&process.url);
+    assert_eq!(anna.sign_in("sormland", "anna").await, "/dashboard");
+    assert_eq!(anna.get("/dashboard/api/me").await.status(), 200);
+
+    // The break-glass account, made as an operator would: the otpauth:// address is printed.
+    let mut child = std::process::Command::new(bin)
+        .env("VARN_SERVER_SECRET", TEST_SECRET)
+        .env_remove("VARN_SERVER_CONFIG")
+        .arg("--database")
+        .arg(process.database())
+        .args(["officer", "add", "--username", "nod", "--name", "Nödkonto"])
+        .args(["--break-glass", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{OFFICER_PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let uri = stdout
+        .lines()
+        .find(|l| l.starts_with("otpauth://totp/"))
+        .unwrap_or_else(|| panic!("no otpauth address in {stdout}"));
+    let totp = totp_rs::TOTP::from_url(uri).unwrap();
+    let code = totp.generate(Utc::now().timestamp() as u64);
+    let nod = Person::new(&process.url);
+    let body = json!({ "username": "nod", "password": OFFICER_PASSWORD, "code": code });
+    assert_eq!(nod.post("/dashboard/api/login", body).await.status(), 200);
+    // The journal's line (the process's log is read by a thread of its own: waited for).
+    let warned = |log: &[String]| {
+        log.iter()
+            .any(|l| l.contains("WARN") && l.contains("break-glass account signed in"))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !warned(&process.log()) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = process.log().join("\n");
+    assert!(warned(&process.log()), "{log}");
+    assert!(
+        !log.contains(CLIENT_SECRET),
+        "the client secret is never logged"
+    );
+}

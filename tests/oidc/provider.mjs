@@ -7,7 +7,8 @@
 //   POST   /control/rotate                                  a new signing key (the old one still published)
 //   POST   /control/tamper       {mode}                      the next token answer altered:
 //          forge (signed by another key, same kid), unknown-kid, nonce, aud, expired,
-//          garbage (not JSON), slow (answers after 30 s), redirect (a 307 to `to`)
+//          garbage (not JSON), slow (answers after 30 s), redirect (a 307 to `to`),
+//          unavailable (503 temporarily_unavailable)
 //   GET    /control/last-callback                            the last redirect to the client (code and state)
 //   PUT    /control/redirect     {uri}                       the client's redirect URI (known once Värn listens)
 //
@@ -119,6 +120,13 @@ function makeProvider(port) {
   });
   p.proxy = false;
   p.use(async (ctx, next) => {
+    // Unavailable: the token request is not processed at all.
+    if (ctx.path === '/token' && ctx.method === 'POST' && tamper === 'unavailable') {
+      tamper = null;
+      ctx.status = 503;
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'try again later' };
+      return;
+    }
     await next();
     if (ctx.path === '/token' && ctx.method === 'POST' && tamper) {
       if (tamper === 'garbage') {

@@ -521,7 +521,7 @@ async fn with_local_passwords_off_even_the_break_glass_account_is_refused() {
 }
 
 #[tokio::test]
-async fn requests_at_the_same_renewal_renew_once_and_the_session_stays() {
+async fn requests_at_the_same_renewal_renew_once_and_an_unavailable_provider_signs_nobody_out() {
     // A refresh token is good once (the test provider rotates it): were two requests to
     // renew with it, the second would be refused and the officer signed out.
     let provider = TestProvider::start().await;
@@ -545,6 +545,12 @@ async fn requests_at_the_same_renewal_renew_once_and_the_session_stays() {
         );
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(anna.get("/dashboard/api/me").await.status(), 200);
+    // A provider that answers the renewal `temporarily_unavailable` does not sign anyone out:
+    // the session lasts until its token ends and the renewal is tried again later.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    provider.tamper("unavailable").await;
+    assert_eq!(anna.get("/dashboard/api/me").await.status(), 200);
     assert_eq!(anna.get("/dashboard/api/me").await.status(), 200);
     let log = server
         .store

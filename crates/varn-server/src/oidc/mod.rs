@@ -454,13 +454,22 @@ fn token_error<RE: std::error::Error + 'static>(
     e: RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
 ) -> OidcError {
     match e {
-        RequestTokenError::ServerResponse(r) => OidcError::Refused(format!(
-            "the token endpoint said {}{}",
-            r.error().as_ref(),
-            r.error_description()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default()
-        )),
+        RequestTokenError::ServerResponse(r) => {
+            let said = format!(
+                "the token endpoint said {}{}",
+                r.error().as_ref(),
+                r.error_description()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            );
+            // RFC 6749's refusals refuse; anything else (`server_error`,
+            // `temporarily_unavailable`) is the provider not answering usably, which must not
+            // end a session at its renewal.
+            match r.error() {
+                CoreErrorResponseType::Extension(_) => OidcError::Provider(said),
+                _ => OidcError::Refused(said),
+            }
+        }
         RequestTokenError::Request(e) => provider_error(e),
         RequestTokenError::Parse(e, _) => OidcError::Provider(format!("the token answer: {e}")),
         RequestTokenError::Other(e) => OidcError::Provider(e),

@@ -23,6 +23,15 @@ async fn start(
     server
 }
 
+/// The whole audit log, newest first.
+async fn audit_log(server: &TestServer) -> Vec<varn_server::store::AuditEntry> {
+    let everything = varn_server::store::AuditQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    server.store.audit_log(&everything).await.unwrap()
+}
+
 fn alarm_body() -> Value {
     json!({ "triggered_at": Utc::now(), "meeting": "Fullmäktige", "place": "Stadshuset", "message": "" })
 }
@@ -61,14 +70,7 @@ async fn a_handlaggare_signs_in_acknowledges_and_the_audit_names_subject_and_rol
     assert_eq!(res.status(), 200);
     let ack: Value = res.json().await.unwrap();
     assert_eq!(ack["acknowledged_by"], "Anna Andersson");
-    let log = server
-        .store
-        .audit_log(&varn_server::store::AuditQuery {
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let log = audit_log(&server).await;
     let sign_in = log
         .iter()
         .find(|e| e.action == "sign_in")
@@ -344,14 +346,7 @@ async fn a_person_removed_from_the_group_or_the_provider_loses_access_and_the_li
         401,
         "removed at the provider"
     );
-    let log = server
-        .store
-        .audit_log(&varn_server::store::AuditQuery {
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let log = audit_log(&server).await;
     let ended: Vec<_> = log
         .iter()
         .filter(|e| e.action == "session_ended")
@@ -466,14 +461,7 @@ async fn break_glass_needs_its_code_once_and_other_local_passwords_are_refused()
     let me: Value = person.get("/dashboard/api/me").await.json().await.unwrap();
     assert_eq!(me["username"], "nod");
     assert_eq!(login("nod", Some(code)).await.0, 401, "the same code again");
-    let log = server
-        .store
-        .audit_log(&varn_server::store::AuditQuery {
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let log = audit_log(&server).await;
     assert_eq!(
         log.iter()
             .filter(|e| e.action == "break_glass" && e.officer == "nod")
@@ -552,14 +540,7 @@ async fn requests_at_the_same_renewal_renew_once_and_an_unavailable_provider_sig
     provider.tamper("unavailable").await;
     assert_eq!(anna.get("/dashboard/api/me").await.status(), 200);
     assert_eq!(anna.get("/dashboard/api/me").await.status(), 200);
-    let log = server
-        .store
-        .audit_log(&varn_server::store::AuditQuery {
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let log = audit_log(&server).await;
     assert!(log.iter().all(|e| e.action != "session_ended"), "{log:?}");
 }
 

@@ -4,7 +4,8 @@
 # throwaway cluster of their own; nginx only for the tests that put the server behind the
 # proxy the package ships a site for, started by the tests themselves), the Rust components
 # clippy/rustfmt, and tauri-driver.
-# nodejs only to check the UI's JavaScript parses before the window tests load it.
+# nodejs to check the UI's JavaScript parses before the window tests load it, and (with npm)
+# to run the test OpenID provider (oidc-provider, which wants Node 20 or later).
 # Sourced by scripts/run and scripts/test; safe to run on its own.
 set -euo pipefail
 
@@ -38,6 +39,14 @@ if ((${#missing[@]})); then
   # A fresh machine has no package lists yet; update once, then install.
   "${SUDO[@]}" apt-get update -q
   "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm, for the test OpenID provider (tests/oidc: npm ci). NodeSource's nodejs carries it;
+# Debian's does not, and then Debian's npm is added.
+if ! command -v npm >/dev/null; then
+  echo "==> installing npm"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends npm
 fi
 
 if ! command -v cargo >/dev/null; then

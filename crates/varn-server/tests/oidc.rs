@@ -386,6 +386,39 @@ async fn a_slow_a_redirecting_and_an_absent_provider_sign_nobody_in_and_the_page
         asked.is_err(),
         "the server followed the provider's redirect"
     );
+    // A provider that takes the connection and never answers, before the server has read its
+    // metadata: the first sign-in waits out the time limit, the next ones are told at once.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut region = provider.region("sormland");
+    region.issuer =
+        openidconnect::IssuerUrl::new(format!("http://{}", silent.local_addr().unwrap())).unwrap();
+    let hung = TestServer::start_with_oidc(vec![region], Arc::new(SystemClock)).await;
+    let person = Person::new(&hung.url());
+    let (first, later) = (
+        std::time::Instant::now(),
+        "/dashboard/oidc/start?region=sormland",
+    );
+    assert!(person.get(later).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("fel=leverantor"));
+    assert!(
+        first.elapsed() >= varn_server::oidc::CALL_TIMEOUT,
+        "{:?}",
+        first.elapsed()
+    );
+    let again = std::time::Instant::now();
+    let answers = futures_util::future::join_all((0..5).map(|_| person.get(later))).await;
+    assert!(answers.iter().all(|r| r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("fel=leverantor")));
+    assert!(
+        again.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        again.elapsed()
+    );
+    drop(silent);
     // A provider that is not there at all (a server that has not read its metadata yet).
     let region = provider.region("sormland");
     drop(provider);

@@ -42,6 +42,10 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 pub const FLOW_SECONDS: i64 = 600;
 /// The provider's keys are fetched again for an unknown key at most this often.
 pub const KEYS_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+/// A fetch of the metadata that failed is not tried again for this long: while the provider
+/// is down every sign-in is told so at once, instead of each waiting its own time limit in
+/// turn.
+pub const FAILED_FETCH_FOR: Duration = Duration::from_secs(10);
 /// The provider's metadata and keys are fetched again after this long in any case.
 pub const METADATA_FOR: Duration = Duration::from_secs(24 * 3600);
 /// How far the clocks may disagree on an ID token's `iat`.
@@ -169,6 +173,7 @@ pub struct Provider {
     cfg: RegionOidc,
     http: http::Http,
     cached: Mutex<Option<Cached>>,
+    failed: Mutex<Option<(Instant, String)>>,
 }
 
 /// The providers of every region that has one.
@@ -187,6 +192,7 @@ impl Providers {
                         cfg: cfg.clone(),
                         http: http.clone(),
                         cached: Mutex::new(None),
+                        failed: Mutex::new(None),
                     };
                     (cfg.region.clone(), Arc::new(p))
                 })
@@ -227,6 +233,7 @@ impl Provider {
     /// The client, from metadata fetched now if there is none, it is a day old, or `again`
     /// asks (an unknown key; at most once per [`KEYS_AT_MOST_EVERY`]).
     async fn client(&self, again: bool) -> Result<Client, OidcError> {
+        let mut failed = self.failed.lock().await;
         let mut cached = self.cached.lock().await;
         let stale = match cached.as_ref() {
             None => true,
@@ -236,10 +243,23 @@ impl Provider {
             }
         };
         if stale {
-            let metadata =
-                CoreProviderMetadata::discover_async(self.cfg.issuer.clone(), &self.http)
-                    .await
-                    .map_err(provider_error)?;
+            if let Some((at, why)) = failed.as_ref() {
+                if at.elapsed() < FAILED_FETCH_FOR {
+                    return Err(OidcError::Provider(format!("{why} (a moment ago)")));
+                }
+            }
+            let fetched = CoreProviderMetadata::discover_async(self.cfg.issuer.clone(), &self.http)
+                .await
+                .map_err(provider_error);
+            let metadata = match fetched {
+                Ok(m) => m,
+                Err(OidcError::Provider(why)) => {
+                    *failed = Some((Instant::now(), why.clone()));
+                    return Err(OidcError::Provider(why));
+                }
+                Err(other) => return Err(other),
+            };
+            *failed = None;
             let client = Client::from_provider_metadata(
                 metadata,
                 self.cfg.client_id.clone(),

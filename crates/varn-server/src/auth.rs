@@ -192,15 +192,11 @@ pub fn session_token(parts: &Parts, tls: bool) -> Option<String> {
     } else {
         SESSION_COOKIE
     };
-    cookie(&parts.headers, wanted)
+    cookie_value(&parts.headers, wanted)
 }
 
 /// The value of the cookie `name`, if the request has it.
 pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    cookie(headers, name)
-}
-
-fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -238,18 +234,15 @@ pub fn known_device(
     } else {
         KNOWN_DEVICE_COOKIE
     };
-    let value = cookie(headers, name)?;
+    let value = cookie_value(headers, name)?;
     let (id, mac) = value.split_once('.')?;
     let expected = secret.known_device_mac(username, id);
-    use subtle_eq::ct_eq;
     ct_eq(mac.as_bytes(), expected.as_bytes()).then(|| id.to_string())
 }
 
-/// Comparison in constant time (for MACs).
-mod subtle_eq {
-    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
+/// Comparison in constant time (for MACs, a sign-in's `state`, a TOTP code).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The `Set-Cookie` value that starts a session (or, with `None`, ends it).
@@ -335,7 +328,6 @@ impl ServerSecret {
         ])
     }
 
-    /// HMAC-SHA256 under the secret of the parts in order, hex.
     /// `plain` encrypted and authenticated (AES-256-GCM, a random nonce) under a key made from
     /// the secret for `purpose` alone, base64url: what the server keeps for a while but must
     /// not show, in the database or a cookie (a refresh token, a TOTP secret, a sign-in
@@ -375,6 +367,7 @@ impl ServerSecret {
         mac.finalize().into_bytes().into()
     }
 
+    /// HMAC-SHA256 under the secret of the parts in order, hex.
     fn mac(&self, parts: &[&[u8]]) -> String {
         use hmac::{KeyInit, Mac};
         let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0)

@@ -237,13 +237,10 @@ async fn finish(
     if let Some(error) = &a.error {
         return Err(OidcError::Refused(format!("the provider answered {error}")));
     }
-    let same_state = a.state.as_deref().is_some_and(|s| {
-        s.len() == flow.state.len()
-            && s.bytes()
-                .zip(flow.state.bytes())
-                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                == 0
-    });
+    let same_state = a
+        .state
+        .as_deref()
+        .is_some_and(|s| auth::ct_eq(s.as_bytes(), flow.state.as_bytes()));
     if !same_state {
         return Err(OidcError::Refused("state mismatch".into()));
     }
